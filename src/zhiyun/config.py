@@ -1,0 +1,57 @@
+"""Typed settings, read from the environment (prefix ZHIYUN_) and command-line flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var/zhiyun.db")
+
+
+class Settings(BaseSettings):
+    """Site configuration. Every field can be set as ZHIYUN_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHIYUN_", extra="ignore")
+
+    database_url: str = Field(default=str(DEFAULT_SQLITE_PATH), description="SQLite path or database URL")
+    attachment_dir: Path = Field(default=Path("var/attachments"))
+    attachment_max_bytes: int = 20 * 1024 * 1024
+    attachment_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "audio/mpeg",
+        "audio/wav",
+        "audio/x-wav",
+        "video/mp4",
+        "text/plain",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/msword",
+        "application/vnd.ms-excel",
+    )
+    order_number_prefix: str = "NH"
+    session_days: int = 7
+    cookie_secure: bool = False
+    sweep_interval_seconds: int = 60
+
+
+def database_url(value: str | None = None) -> str:
+    """A SQLAlchemy URL from `--db`, ZHIYUN_DATABASE_URL or the default SQLite file.
+
+    A value with "://" is a URL (postgresql:// becomes postgresql+psycopg://); anything
+    else is a SQLite file path.
+    """
+    raw = value or Settings().database_url
+    if "://" in raw:
+        if raw.startswith("postgresql://") or raw.startswith("postgres://"):
+            return "postgresql+psycopg://" + raw.split("://", 1)[1]
+        return raw
+    if raw == ":memory:":
+        return "sqlite://"
+    path = Path(raw).expanduser().resolve()
+    return f"sqlite:///{path}"

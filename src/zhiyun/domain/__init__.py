@@ -1,0 +1,1 @@
+"""Pure rules of zhiyun: standard library only, no I/O, no ORM, no web."""

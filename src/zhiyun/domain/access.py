@@ -1,0 +1,96 @@
+"""Roles, the acting user, and who may see what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from zhiyun.domain.org import OrgTree
+
+
+class Role(StrEnum):
+    """What a user does in the center."""
+
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    INSPECTOR = "inspector"
+    LEADER = "leader"
+    GRID_WORKER = "grid_worker"
+
+    @property
+    def label(self) -> str:
+        return {
+            "admin": "系统管理员",
+            "dispatcher": "派单员",
+            "handler": "承办人",
+            "inspector": "质检员",
+            "leader": "领导",
+            "grid_worker": "网格员",
+        }[self.value]
+
+
+# Roles that read every order in the district.
+DISTRICT_WIDE_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR})
+# Roles that see a citizen's phone number unmasked (confidential orders: only the first three).
+CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER})
+CONFIDENTIAL_CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user with a role at a unit, or the system itself (user_id None)."""
+
+    user_id: int | None
+    role: Role
+    unit_id: int | None
+    name: str = ""
+
+    @classmethod
+    def system(cls, name: str = "系统") -> Actor:
+        return cls(user_id=None, role=Role.ADMIN, unit_id=None, name=name)
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
+
+
+def can_view(actor: Actor, involved_unit_ids: Iterable[int], org: OrgTree) -> bool:
+    """Whether `actor` may read an order that has been at `involved_unit_ids`."""
+    if actor.role in DISTRICT_WIDE_READERS:
+        return True
+    if actor.unit_id is None:
+        return False
+    involved = set(involved_unit_ids)
+    if actor.role is Role.DISPATCHER:
+        return bool(involved & org.subtree_ids(actor.unit_id))
+    return actor.unit_id in involved
+
+
+def can_see_contact(actor: Actor, confidential: bool) -> bool:
+    """Whether `actor` sees the citizen's phone unmasked."""
+    allowed = CONFIDENTIAL_CONTACT_READERS if confidential else CONTACT_READERS
+    return actor.role in allowed
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678 for mobiles; landlines keep area code and last four digits."""
+    if not phone:
+        return phone
+    digits = phone.strip()
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    if len(digits) == 11 and digits.isdigit():
+        return f"{digits[:3]}****{digits[-4:]}"
+    keep_head = 4 if "-" in digits[:5] else 3
+    head = digits[:keep_head]
+    tail = digits[-4:]
+    return f"{head}{'*' * max(len(digits) - keep_head - 4, 4)}{tail}"
+
+
+def mask_name(name: str | None) -> str | None:
+    """张** : family name kept."""
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)

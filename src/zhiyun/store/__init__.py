@@ -1,0 +1,1 @@
+"""Storage: ORM tables, the database handle, repositories and migrations."""

@@ -1,0 +1,351 @@
+"""ORM tables. Each class is one table; its docstring says what a row is in the domain.
+
+Timestamps are stored in UTC (naive in the database, aware in Python).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from zhiyun.domain.workorder import OPEN_STATUSES
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database (portable across SQLite and PG)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class OrgUnitRow(Base):
+    """An org unit: the district center, a town/street, a village/community, a department or an office."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserRow(Base):
+    """A person who logs in: dispatcher, handler, inspector, leader, grid worker or admin."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """A bearer token for an integration acting as a user; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginSessionRow(Base):
+    """A console login; the cookie holds the secret, the table holds its SHA-256."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WorkOrderRow(Base):
+    """A work order (工单): one citizen request or one problem found, from intake to archive."""
+
+    __tablename__ = "work_order"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_work_order_channel_external_id"),
+        Index("ix_work_order_status_current_unit", "status", "current_unit_id"),
+        Index("ix_work_order_registered_at_id", "registered_at", "id"),
+        Index("ix_work_order_reply_warn_at", "reply_warn_at"),
+        Index("ix_work_order_sign_warn_at", "sign_warn_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(32), default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    citizen_name: Mapped[str | None] = mapped_column(String(100))
+    citizen_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    content: Mapped[str] = mapped_column(Text)
+    order_type: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10))
+    category_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[str] = mapped_column(String(20))
+    chain: Mapped[list[Any]] = mapped_column(JSON)
+    registered_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    current_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"), index=True)
+
+    registered_at: Mapped[datetime]
+    first_dispatched_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    suspended_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    sign_due_at: Mapped[datetime | None]
+    sign_warn_at: Mapped[datetime | None]
+    sign_limit_unit: Mapped[str | None] = mapped_column(String(10))
+    sign_budget_seconds: Mapped[float | None] = mapped_column(Float)
+    sign_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    reply_due_at: Mapped[datetime | None]
+    reply_warn_at: Mapped[datetime | None]
+    reply_limit_unit: Mapped[str | None] = mapped_column(String(10))
+    reply_budget_seconds: Mapped[float | None] = mapped_column(Float)
+    reply_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the deadline sweep has already announced: "", "warning" or "overdue".
+    sign_alert: Mapped[str] = mapped_column(String(10), default="")
+    reply_alert: Mapped[str] = mapped_column(String(10), default="")
+
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    urge_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    cancel_reason: Mapped[str | None] = mapped_column(String(24))
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_instruction: Mapped[bool] = mapped_column(Boolean, default=False)
+    result: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+OPEN_STATUS_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
+
+
+class WorkOrderUnitRow(Base):
+    """That an order has been at a unit: the basis of who may read it."""
+
+    __tablename__ = "work_order_unit"
+
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True, index=True)
+
+
+class TransitionRow(Base):
+    """One entry of an order's audit trail: who did what, when, from which status and unit to which.
+
+    Append-only: triggers refuse UPDATE and DELETE (see the initial migration).
+    """
+
+    __tablename__ = "transition"
+    __table_args__ = (
+        Index("ix_transition_order_id_id", "order_id", "id"),
+        Index("ix_transition_action_from_unit", "action", "from_unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    from_unit_id: Mapped[int | None] = mapped_column(Integer)
+    to_unit_id: Mapped[int | None] = mapped_column(Integer)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_unit_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttachmentRow(Base):
+    """A file attached to an order (photo, recording, document), stored in the attachment directory."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    transition_id: Mapped[int | None] = mapped_column(BigId)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NoticeRow(Base):
+    """A notice to a unit: an urge notice when an order goes overdue, a warning before."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind", "deadline", "due_at", name="uq_notice_once_per_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    deadline: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime]
+    unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class TimeLimitPolicyRow(Base):
+    """The sign-for and reply time limits for one order type and urgency."""
+
+    __tablename__ = "time_limit_policy"
+    __table_args__ = (UniqueConstraint("order_type", "urgency", name="uq_time_limit_type_urgency"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_type: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10))
+    sign_amount: Mapped[int] = mapped_column(Integer)
+    sign_unit: Mapped[str] = mapped_column(String(10))
+    reply_amount: Mapped[int] = mapped_column(Integer)
+    reply_unit: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CalendarOverrideRow(Base):
+    """An admin's word on one date: a working day or not, whatever the holiday package says."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CalendarYearRow(Base):
+    """A year whose holiday schedule an admin has confirmed as complete."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderNumberCounterRow(Base):
+    """The last sequence number given to an order on one local day (NH20261126xxxx)."""
+
+    __tablename__ = "order_number_counter"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class SettingRow(Base):
+    """A site setting (workflow policy, revision stamps), JSON valued."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+__all__ = [
+    "OPEN_STATUS_VALUES",
+    "ApiTokenRow",
+    "AttachmentRow",
+    "Base",
+    "CalendarOverrideRow",
+    "CalendarYearRow",
+    "LoginSessionRow",
+    "NoticeRow",
+    "OrderNumberCounterRow",
+    "OrgUnitRow",
+    "SettingRow",
+    "TimeLimitPolicyRow",
+    "TransitionRow",
+    "UserRow",
+    "WorkOrderRow",
+    "WorkOrderUnitRow",
+    "func",
+]

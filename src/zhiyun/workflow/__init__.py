@@ -1,0 +1,1 @@
+"""Workflow: the use cases that apply the life-cycle rules inside one transaction each."""

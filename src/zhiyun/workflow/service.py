@@ -1,0 +1,362 @@
+"""Work-order use cases: register, act, read, list. One transaction each, one audit row per change."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from zhiyun.config import Settings
+from zhiyun.domain.access import Actor, Role, can_view
+from zhiyun.domain.errors import ConcurrentUpdate, NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.workorder import (
+    Action,
+    Command,
+    Merge,
+    OrderStatus,
+    OrderType,
+    Urgency,
+    allowed_actions,
+    apply,
+    register,
+)
+from zhiyun.store import orders as repo
+from zhiyun.store.db import Database
+from zhiyun.store.tables import TransitionRow, WorkOrderRow
+from zhiyun.workflow.reference import Clock, ReferenceCache, ReferenceSnapshot, system_clock
+from zhiyun.workflow.views import (
+    OrderDetail,
+    OrderSummary,
+    TransitionView,
+    attachment_view,
+    detail_of,
+    summary_of,
+    transition_view,
+)
+
+MAX_TITLE = 300
+MAX_CONTENT = 20_000
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{4,19}$")
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """What a dispatcher or a channel gives to register an order."""
+
+    title: str
+    content: str
+    order_type: OrderType = OrderType.HELP
+    urgency: Urgency = Urgency.NORMAL
+    channel: str = "manual"
+    external_id: str | None = None
+    citizen_name: str | None = None
+    citizen_phone: str | None = None
+    category_code: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    confidential: bool = False
+    center_unit_id: int | None = None
+    note: str = ""
+
+    def validated(self) -> NewOrder:
+        errors: dict[str, str] = {}
+        title = (self.title or "").strip()
+        content = (self.content or "").strip()
+        if not title:
+            errors["title"] = "标题不能为空"
+        elif len(title) > MAX_TITLE:
+            errors["title"] = f"标题不能超过{MAX_TITLE}字"
+        if not content:
+            errors["content"] = "诉求内容不能为空"
+        elif len(content) > MAX_CONTENT:
+            errors["content"] = f"诉求内容不能超过{MAX_CONTENT}字"
+        phone = (self.citizen_phone or "").strip() or None
+        if phone and not PHONE_RE.match(phone):
+            errors["citizen_phone"] = "电话号码格式不正确"
+        if (self.latitude is None) != (self.longitude is None):
+            errors["location"] = "经纬度必须同时提供"
+        if self.latitude is not None and not -90 <= self.latitude <= 90:
+            errors["latitude"] = "纬度超出范围"
+        if self.longitude is not None and not -180 <= self.longitude <= 180:
+            errors["longitude"] = "经度超出范围"
+        if self.external_id is not None and len(self.external_id) > 128:
+            errors["external_id"] = "外部编号过长"
+        if errors:
+            raise ValidationFailed("; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+        return NewOrder(
+            **{
+                **self.__dict__,
+                "title": title,
+                "content": content,
+                "citizen_phone": phone,
+                "citizen_name": (self.citizen_name or "").strip() or None,
+                "address": (self.address or "").strip() or None,
+                "external_id": (self.external_id or "").strip() or None,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a keyset-paginated list; `next_cursor` is None on the last page."""
+
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Registered:
+    order: OrderDetail
+    created: bool
+
+
+def encode_cursor(at: datetime, order_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), order_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), int(order_id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed("分页游标无效", field="cursor") from exc
+
+
+REGISTERING_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER})
+
+
+class WorkOrderService:
+    """The life cycle of work orders, as use cases over the database."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings | None = None,
+        *,
+        clock: Clock = system_clock,
+        reference: ReferenceCache | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings or Settings()
+        self.clock = clock
+        self.reference = reference or ReferenceCache()
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _visible_row(
+        self, session: Session, actor: Actor, key: str | int, snap: ReferenceSnapshot
+    ) -> WorkOrderRow:
+        row = repo.find_order(session, key)
+        if row is None or not can_view(actor, repo.involved_units(session, row.id), snap.org):
+            raise NotFound("工单不存在", order=str(key))
+        return row
+
+    def _detail(
+        self, session: Session, row: WorkOrderRow, actor: Actor, snap: ReferenceSnapshot, now: datetime
+    ) -> OrderDetail:
+        state = repo.state_of(row)
+        ctx = snap.rule_context(now)
+        detail = detail_of(
+            row, state, actor, snap.org, snap.calendar, now, allowed_actions(state, actor, ctx)
+        )
+        scope = repo.scope_clause(actor, snap.org)
+        duplicates = [
+            summary_of(d, repo.state_of(d), snap.org, snap.calendar, now)
+            for d in repo.duplicates_of(session, row.id)
+        ]
+        master = None
+        if row.master_id is not None:
+            master_row = session.get(WorkOrderRow, row.master_id)
+            if master_row is not None and (
+                scope is None or can_view(actor, repo.involved_units(session, master_row.id), snap.org)
+            ):
+                master = summary_of(master_row, repo.state_of(master_row), snap.org, snap.calendar, now)
+        attachments = [attachment_view(a) for a in repo.attachments_of(session, row.id)]
+        return OrderDetail(
+            **{**detail.__dict__, "duplicates": duplicates, "master": master, "attachments": attachments}
+        )
+
+    def _register_center(self, actor: Actor, requested: int | None, snap: ReferenceSnapshot) -> int:
+        org = snap.org
+        if actor.role not in REGISTERING_ROLES:
+            raise PermissionDenied("您的角色不能登记工单")
+        if actor.role is Role.ADMIN or actor.unit_id is None:
+            center = requested if requested is not None else org.root().id
+            org.get(center)
+            return center
+        own = org.center_of(actor.unit_id).id
+        if requested is not None and requested != own:
+            if actor.role is not Role.DISPATCHER or not org.is_within(requested, actor.unit_id):
+                raise ValidationFailed("只能在本中心或其下级中心登记工单", field="center_unit_id")
+            return requested
+        return own
+
+    # -- use cases ----------------------------------------------------------------
+
+    def register(self, actor: Actor, new: NewOrder) -> Registered:
+        """Register (受理) an order; a repeat of the same channel and external id returns the first."""
+        new = new.validated()
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                snap = self.reference.get(session)
+                if new.external_id:
+                    existing = session.scalars(
+                        select(WorkOrderRow).where(
+                            WorkOrderRow.channel == new.channel, WorkOrderRow.external_id == new.external_id
+                        )
+                    ).one_or_none()
+                    if existing is not None:
+                        return Registered(self._detail(session, existing, actor, snap, now), created=False)
+                center = self._register_center(actor, new.center_unit_id, snap)
+                outcome = register(
+                    center_unit_id=center,
+                    order_type=new.order_type,
+                    urgency=new.urgency,
+                    now=now,
+                    note=new.note,
+                )
+                row = WorkOrderRow(
+                    number=repo.next_order_number(session, self.settings.order_number_prefix, now),
+                    channel=new.channel,
+                    external_id=new.external_id,
+                    citizen_name=new.citizen_name,
+                    citizen_phone=new.citizen_phone,
+                    title=new.title,
+                    content=new.content,
+                    category_code=new.category_code,
+                    address=new.address,
+                    latitude=new.latitude,
+                    longitude=new.longitude,
+                    confidential=new.confidential,
+                    created_at=now,
+                    updated_at=now,
+                    sign_alert="",
+                    reply_alert="",
+                )
+                repo.write_state(row, outcome.state)
+                session.add(row)
+                session.flush()
+                repo.record_involvement(session, row.id, outcome.state.chain)
+                session.add(repo.transition_row(row.id, outcome.record, actor, now))
+                session.flush()
+                return Registered(self._detail(session, row, actor, snap, now), created=True)
+        except IntegrityError:
+            if not new.external_id:
+                raise
+            # Someone registered the same (channel, external id) at the same moment: theirs stands.
+            with self.db.reading() as session:
+                snap = self.reference.get(session)
+                existing = session.scalars(
+                    select(WorkOrderRow).where(
+                        WorkOrderRow.channel == new.channel, WorkOrderRow.external_id == new.external_id
+                    )
+                ).one()
+                return Registered(self._detail(session, existing, actor, snap, now), created=False)
+
+    def act(
+        self, actor: Actor, key: str | int, command: Command, *, expected_version: int | None = None
+    ) -> OrderDetail:
+        """Apply one command to one order: the only way an order's state changes."""
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                snap = self.reference.get(session)
+                row = self._visible_row(session, actor, key, snap)
+                if expected_version is not None and row.version != expected_version:
+                    raise ConcurrentUpdate(
+                        "工单已被他人更新，请刷新后重试", current_version=row.version, status=row.status
+                    )
+                if isinstance(command, Merge):
+                    self._check_master(session, actor, row, command.master_id, snap)
+                outcome = apply(repo.state_of(row), command, actor, snap.rule_context(now))
+                repo.write_state(row, outcome.state)
+                row.responsible_unit_id = outcome.state.chain[1] if len(outcome.state.chain) > 1 else None
+                row.updated_at = now
+                repo.record_involvement(session, row.id, outcome.state.chain)
+                session.add(repo.transition_row(row.id, outcome.record, actor, now))
+                session.flush()
+                return self._detail(session, row, actor, snap, now)
+        except StaleDataError as exc:
+            raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试") from exc
+
+    def _check_master(
+        self, session: Session, actor: Actor, row: WorkOrderRow, master_key: int, snap: ReferenceSnapshot
+    ) -> None:
+        if master_key == row.id:
+            raise ValidationFailed("不能与自身合并", field="master_id")
+        master = repo.find_order(session, master_key)
+        if master is None or not can_view(actor, repo.involved_units(session, master.id), snap.org):
+            raise ValidationFailed("主工单不存在", field="master_id")
+        if OrderStatus(master.status).is_terminal:
+            raise ValidationFailed("主工单已办结或撤销，不能合并到该工单", field="master_id")
+        if repo.duplicates_of(session, row.id):
+            raise ValidationFailed("该工单已有重复件，请把其他工单合并到它", field="master_id")
+
+    def get(self, actor: Actor, key: str | int) -> OrderDetail:
+        now = self.clock()
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            return self._detail(session, self._visible_row(session, actor, key, snap), actor, snap, now)
+
+    def allowed(self, actor: Actor, key: str | int) -> list[Action]:
+        now = self.clock()
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            row = self._visible_row(session, actor, key, snap)
+            return allowed_actions(repo.state_of(row), actor, snap.rule_context(now))
+
+    def transitions(self, actor: Actor, key: str | int) -> list[TransitionView]:
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            row = self._visible_row(session, actor, key, snap)
+            return [transition_view(t, snap.org) for t in repo.transitions_of(session, row.id)]
+
+    def list(
+        self, actor: Actor, flt: repo.OrderFilter, *, limit: int = 50, cursor: str | None = None
+    ) -> Page:
+        if not 1 <= limit <= 500:
+            raise ValidationFailed("每页条数须在 1–500 之间", field="limit")
+        now = self.clock()
+        after = decode_cursor(cursor) if cursor else None
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            scope = repo.scope_clause(actor, snap.org)
+            rows = repo.list_orders(session, flt, scope, limit=limit + 1, after=after)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            items = [summary_of(r, repo.state_of(r), snap.org, snap.calendar, now) for r in rows]
+            next_cursor = encode_cursor(rows[-1].registered_at, rows[-1].id) if more and rows else None
+            return Page(items, next_cursor)
+
+    def count(self, actor: Actor, flt: repo.OrderFilter) -> int:
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            return repo.count_orders(session, flt, repo.scope_clause(actor, snap.org))
+
+    def returns_by_unit(self, since: datetime | None = None) -> dict[int, int]:
+        """How many times each unit returned an order (退单数), for rankings."""
+        with self.db.reading() as session:
+            stmt = select(TransitionRow.from_unit_id, func.count()).where(
+                TransitionRow.action == Action.RETURN.value
+            )
+            if since is not None:
+                stmt = stmt.where(TransitionRow.created_at >= since)
+            stmt = stmt.group_by(TransitionRow.from_unit_id)
+            return {int(u): int(n) for u, n in session.execute(stmt) if u is not None}
+
+
+def reference_snapshot(service: WorkOrderService) -> ReferenceSnapshot:
+    with service.db.reading() as session:
+        return service.reference.get(session)
+
+
+__all__ = ["NewOrder", "Page", "Registered", "WorkOrderService", "reference_snapshot"]

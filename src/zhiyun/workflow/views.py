@@ -1,0 +1,257 @@
+"""What the faces show of an order: built from rows, with the reader's masking applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from zhiyun.domain.access import Actor, can_see_contact, mask_name, mask_phone
+from zhiyun.domain.calendar import WorkCalendar
+from zhiyun.domain.deadlines import Deadline, DeadlineState
+from zhiyun.domain.org import OrgTree
+from zhiyun.domain.workorder import (
+    Action,
+    CancelReason,
+    OrderState,
+    OrderStatus,
+    OrderType,
+    Satisfaction,
+    event_label,
+    reply_deadline_state,
+    sign_deadline_state,
+)
+from zhiyun.store.tables import AttachmentRow, TransitionRow, WorkOrderRow
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """A deadline as the console shows it: when, how it stands, how much time is left."""
+
+    due_at: datetime
+    state: str
+    state_label: str
+    remaining: str
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One line of a list of orders."""
+
+    id: int
+    number: str
+    version: int
+    channel: str
+    title: str
+    order_type: str
+    order_type_label: str
+    urgency: str
+    status: str
+    status_label: str
+    category_code: str | None
+    current_unit: UnitRef | None
+    responsible_unit: UnitRef | None
+    registered_at: datetime
+    sign_deadline: DeadlineView | None
+    reply_deadline: DeadlineView | None
+    supervised: bool
+    has_instruction: bool
+    master_id: int | None
+
+
+@dataclass(frozen=True)
+class TransitionView:
+    """One entry of the audit trail."""
+
+    id: int
+    action: str
+    action_label: str
+    from_status: str | None
+    to_status: str
+    from_unit: UnitRef | None
+    to_unit: UnitRef | None
+    actor_name: str
+    actor_role: str
+    note: str
+    details: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """Everything about one order that its reader may see."""
+
+    summary: OrderSummary
+    external_id: str | None
+    citizen_name: str | None
+    citizen_phone: str | None
+    contact_masked: bool
+    content: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    confidential: bool
+    chain: list[UnitRef]
+    dispatching_unit: UnitRef | None
+    registered_unit: UnitRef | None
+    pending: dict[str, Any] | None
+    counters: dict[str, int]
+    satisfaction: str | None
+    satisfaction_label: str | None
+    cancel_reason: str | None
+    result: str | None
+    first_dispatched_at: datetime | None
+    signed_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    allowed_actions: list[str]
+    duplicates: list[OrderSummary] = field(default_factory=list)
+    master: OrderSummary | None = None
+    attachments: list[AttachmentView] = field(default_factory=list)
+
+
+def unit_ref(org: OrgTree, unit_id: int | None) -> UnitRef | None:
+    if unit_id is None or unit_id not in org.units:
+        return None
+    unit = org.units[unit_id]
+    return UnitRef(unit.id, unit.code, unit.name)
+
+
+def _remaining(calendar: WorkCalendar, deadline: Deadline, now: datetime) -> str:
+    seconds = (deadline.due_at - now).total_seconds()
+    if seconds <= 0:
+        hours = int(-seconds // 3600)
+        return f"已超时{hours // 24}天{hours % 24}小时" if hours >= 24 else f"已超时{hours}小时"
+    if deadline.unit.value == "workdays":
+        days = calendar.workdays_between(now.date(), deadline.due_at.date())
+        if days >= 1:
+            return f"剩余{days}个工作日"
+    hours = int(seconds // 3600)
+    minutes = int(seconds % 3600 // 60)
+    return f"剩余{hours}小时{minutes}分" if hours else f"剩余{minutes}分钟"
+
+
+def deadline_view(
+    calendar: WorkCalendar, deadline: Deadline | None, state: DeadlineState | None, now: datetime
+) -> DeadlineView | None:
+    if deadline is None or state is None:
+        return None
+    live = state in (DeadlineState.ON_TIME, DeadlineState.WARNING, DeadlineState.OVERDUE)
+    return DeadlineView(
+        due_at=deadline.due_at,
+        state=state.value,
+        state_label=state.label,
+        remaining=_remaining(calendar, deadline, now) if live else "",
+        provisional=deadline.provisional,
+    )
+
+
+def summary_of(
+    row: WorkOrderRow, state: OrderState, org: OrgTree, calendar: WorkCalendar, now: datetime
+) -> OrderSummary:
+    return OrderSummary(
+        id=row.id,
+        number=row.number,
+        version=row.version,
+        channel=row.channel,
+        title=row.title,
+        order_type=row.order_type,
+        order_type_label=OrderType(row.order_type).label,
+        urgency=row.urgency,
+        status=row.status,
+        status_label=OrderStatus(row.status).label,
+        category_code=row.category_code,
+        current_unit=unit_ref(org, row.current_unit_id),
+        responsible_unit=unit_ref(org, row.responsible_unit_id),
+        registered_at=row.registered_at,
+        sign_deadline=deadline_view(calendar, state.sign_deadline, sign_deadline_state(state, now), now),
+        reply_deadline=deadline_view(calendar, state.reply_deadline, reply_deadline_state(state, now), now),
+        supervised=row.supervised,
+        has_instruction=row.has_instruction,
+        master_id=row.master_id,
+    )
+
+
+def detail_of(
+    row: WorkOrderRow,
+    state: OrderState,
+    actor: Actor,
+    org: OrgTree,
+    calendar: WorkCalendar,
+    now: datetime,
+    allowed: list[Action],
+) -> OrderDetail:
+    see_contact = can_see_contact(actor, row.confidential)
+    pending = dict(row.pending) if row.pending else None
+    return OrderDetail(
+        summary=summary_of(row, state, org, calendar, now),
+        external_id=row.external_id,
+        citizen_name=row.citizen_name if see_contact else mask_name(row.citizen_name),
+        citizen_phone=row.citizen_phone if see_contact else mask_phone(row.citizen_phone),
+        contact_masked=not see_contact,
+        content=row.content,
+        address=row.address,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        confidential=row.confidential,
+        chain=[u for u in (unit_ref(org, uid) for uid in state.chain) if u is not None],
+        dispatching_unit=unit_ref(org, state.dispatching_unit_id),
+        registered_unit=unit_ref(org, state.registering_unit_id),
+        pending=pending,
+        counters={
+            "extensions": row.extension_count,
+            "reopens": row.reopen_count,
+            "reworks": row.rework_count,
+            "returns": row.return_count,
+            "callback_attempts": row.callback_attempts,
+            "urges": row.urge_count,
+        },
+        satisfaction=row.satisfaction,
+        satisfaction_label=Satisfaction(row.satisfaction).label if row.satisfaction else None,
+        cancel_reason=CancelReason(row.cancel_reason).label if row.cancel_reason else None,
+        result=row.result,
+        first_dispatched_at=row.first_dispatched_at,
+        signed_at=row.signed_at,
+        replied_at=row.replied_at,
+        closed_at=row.closed_at,
+        allowed_actions=[a.value for a in allowed],
+    )
+
+
+def transition_view(row: TransitionRow, org: OrgTree) -> TransitionView:
+    return TransitionView(
+        id=row.id,
+        action=row.action,
+        action_label=event_label(row.action),
+        from_status=row.from_status,
+        to_status=row.to_status,
+        from_unit=unit_ref(org, row.from_unit_id),
+        to_unit=unit_ref(org, row.to_unit_id),
+        actor_name=row.actor_name,
+        actor_role=row.actor_role,
+        note=row.note,
+        details=dict(row.details or {}),
+        created_at=row.created_at,
+    )
+
+
+def attachment_view(row: AttachmentRow) -> AttachmentView:
+    return AttachmentView(row.id, row.filename, row.content_type, row.size, row.sha256, row.created_at)
