@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select, update
@@ -255,7 +255,31 @@ class OrderFilter:
     registered_to: datetime | None = None
     text: str | None = None
     master_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    now: datetime | None = None  # the instant deadline_alert is judged at (default: now)
+
+
+SIGN_LIVE_STATUSES = (OrderStatus.DISPATCHED.value,)
+REPLY_LIVE_STATUSES = (
+    OrderStatus.PENDING_DISPATCH.value,
+    OrderStatus.DISPATCHED.value,
+    OrderStatus.IN_PROGRESS.value,
+)
+
+
+def deadline_clause(level: str, now: datetime) -> Any:
+    """Orders whose live sign-for or reply deadline is at `level` ("warning" or "overdue") at `now`."""
+    if level == "overdue":
+        sign = WorkOrderRow.sign_due_at <= now
+        reply = WorkOrderRow.reply_due_at <= now
+    elif level == "warning":
+        sign = and_(WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at > now)
+        reply = and_(WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at > now)
+    else:
+        raise ValueError(level)
+    return or_(
+        and_(WorkOrderRow.status.in_(SIGN_LIVE_STATUSES), sign),
+        and_(WorkOrderRow.status.in_(REPLY_LIVE_STATUSES), reply),
+    )
 
 
 def filtered_query(flt: OrderFilter, scope: Any) -> Select[tuple[WorkOrderRow]]:
@@ -285,9 +309,7 @@ def filtered_query(flt: OrderFilter, scope: Any) -> Select[tuple[WorkOrderRow]]:
     if flt.has_instruction is not None:
         stmt = stmt.where(WorkOrderRow.has_instruction.is_(flt.has_instruction))
     if flt.deadline_alert:
-        stmt = stmt.where(
-            or_(WorkOrderRow.sign_alert == flt.deadline_alert, WorkOrderRow.reply_alert == flt.deadline_alert)
-        )
+        stmt = stmt.where(deadline_clause(flt.deadline_alert, flt.now or datetime.now(UTC)))
     if flt.registered_from is not None:
         stmt = stmt.where(WorkOrderRow.registered_at >= flt.registered_from)
     if flt.registered_to is not None:

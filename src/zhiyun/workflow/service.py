@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -263,9 +264,19 @@ class WorkOrderService:
                 return Registered(self._detail(session, existing, actor, snap, now), created=False)
 
     def act(
-        self, actor: Actor, key: str | int, command: Command, *, expected_version: int | None = None
+        self,
+        actor: Actor,
+        key: str | int,
+        command: Command,
+        *,
+        expected_version: int | None = None,
+        attachment_ids: Sequence[int] = (),
     ) -> OrderDetail:
-        """Apply one command to one order: the only way an order's state changes."""
+        """Apply one command to one order: the only way an order's state changes.
+
+        `attachment_ids` names files already uploaded to this order that the step refers to
+        (the photos of a reply, say); they are listed in the audit record.
+        """
         now = self.clock()
         try:
             with self.db.transaction() as session:
@@ -278,6 +289,18 @@ class WorkOrderService:
                 if isinstance(command, Merge):
                     self._check_master(session, actor, row, command.master_id, snap)
                 outcome = apply(repo.state_of(row), command, actor, snap.rule_context(now))
+                if attachment_ids:
+                    owned = {a.id for a in repo.attachments_of(session, row.id)}
+                    foreign = sorted(set(attachment_ids) - owned)
+                    if foreign:
+                        raise ValidationFailed(
+                            "附件不属于该工单", field="attachment_ids", attachment_ids=foreign
+                        )
+                    record = replace(
+                        outcome.record,
+                        details={**outcome.record.details, "attachment_ids": sorted(set(attachment_ids))},
+                    )
+                    outcome = replace(outcome, record=record)
                 repo.write_state(row, outcome.state)
                 row.responsible_unit_id = outcome.state.chain[1] if len(outcome.state.chain) > 1 else None
                 row.updated_at = now

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, passwords, console sessions and API tokens."""

@@ -1,0 +1,1 @@
+"""The org structure as a capability: list, create, import and export units."""
