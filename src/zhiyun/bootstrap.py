@@ -1,0 +1,55 @@
+"""Wires the services of one process to one database: what the faces (API, web, CLI) use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zhiyun.accounts.service import AccountService
+from zhiyun.config import Settings, database_url
+from zhiyun.org.service import OrgService
+from zhiyun.store.db import Database
+from zhiyun.workflow.attachments import AttachmentService
+from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
+from zhiyun.workflow.service import WorkOrderService
+from zhiyun.workflow.settings_service import PolicyService
+from zhiyun.workflow.sweep import DeadlineSweep
+
+
+@dataclass
+class Services:
+    """Every use-case service over one database, sharing one reference-data cache."""
+
+    db: Database
+    settings: Settings
+    orders: WorkOrderService
+    accounts: AccountService
+    org: OrgService
+    policy: PolicyService
+    attachments: AttachmentService
+    sweep: DeadlineSweep
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(
+    db: Database | str | None = None,
+    settings: Settings | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> Services:
+    """Services over `db` (a Database, a `--db` value, or ZHIYUN_DATABASE_URL / the default file)."""
+    settings = settings or Settings()
+    if not isinstance(db, Database):
+        db = Database(database_url(db or settings.database_url))
+    cache = ReferenceCache()
+    return Services(
+        db=db,
+        settings=settings,
+        orders=WorkOrderService(db, settings, clock=clock, reference=cache),
+        accounts=AccountService(db, settings, clock=clock),
+        org=OrgService(db),
+        policy=PolicyService(db, reference=cache),
+        attachments=AttachmentService(db, settings, clock=clock, reference=cache),
+        sweep=DeadlineSweep(db, clock=clock),
+    )
