@@ -33,11 +33,13 @@ from zhiyun.store.db import Database
 from zhiyun.store.tables import TransitionRow, WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, ReferenceSnapshot, system_clock
 from zhiyun.workflow.views import (
+    NoticeView,
     OrderDetail,
     OrderSummary,
     TransitionView,
     attachment_view,
     detail_of,
+    notice_view,
     summary_of,
     transition_view,
 )
@@ -375,6 +377,14 @@ class WorkOrderService:
                 stmt = stmt.where(TransitionRow.created_at >= since)
             stmt = stmt.group_by(TransitionRow.from_unit_id)
             return {int(u): int(n) for u, n in session.execute(stmt) if u is not None}
+
+    def notices(self, actor: Actor, limit: int = 50) -> list[NoticeView]:
+        """The newest notices (urge notices on overdue orders) to the actor's own unit."""
+        if actor.unit_id is None:
+            return []
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            return [notice_view(n, snap.org) for n in repo.notices_for_units(session, [actor.unit_id], limit)]
 
 
 def reference_snapshot(service: WorkOrderService) -> ReferenceSnapshot:

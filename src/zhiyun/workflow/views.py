@@ -21,7 +21,7 @@ from zhiyun.domain.workorder import (
     reply_deadline_state,
     sign_deadline_state,
 )
-from zhiyun.store.tables import AttachmentRow, TransitionRow, WorkOrderRow
+from zhiyun.store.tables import AttachmentRow, NoticeRow, TransitionRow, WorkOrderRow
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,20 @@ class AttachmentView:
 
 
 @dataclass(frozen=True)
+class NoticeView:
+    """A notice to a unit (an urge notice when an order went overdue)."""
+
+    id: int
+    order_id: int
+    kind: str
+    deadline: str
+    due_at: datetime
+    unit: UnitRef | None
+    message: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class OrderDetail:
     """Everything about one order that its reader may see."""
 
@@ -117,6 +131,7 @@ class OrderDetail:
     satisfaction: str | None
     satisfaction_label: str | None
     cancel_reason: str | None
+    cancel_reason_label: str | None
     result: str | None
     first_dispatched_at: datetime | None
     signed_at: datetime | None
@@ -226,7 +241,8 @@ def detail_of(
         },
         satisfaction=row.satisfaction,
         satisfaction_label=Satisfaction(row.satisfaction).label if row.satisfaction else None,
-        cancel_reason=CancelReason(row.cancel_reason).label if row.cancel_reason else None,
+        cancel_reason=row.cancel_reason,
+        cancel_reason_label=CancelReason(row.cancel_reason).label if row.cancel_reason else None,
         result=row.result,
         first_dispatched_at=row.first_dispatched_at,
         signed_at=row.signed_at,
@@ -255,3 +271,16 @@ def transition_view(row: TransitionRow, org: OrgTree) -> TransitionView:
 
 def attachment_view(row: AttachmentRow) -> AttachmentView:
     return AttachmentView(row.id, row.filename, row.content_type, row.size, row.sha256, row.created_at)
+
+
+def notice_view(row: NoticeRow, org: OrgTree) -> NoticeView:
+    return NoticeView(
+        row.id,
+        row.order_id,
+        row.kind,
+        row.deadline,
+        row.due_at,
+        unit_ref(org, row.unit_id),
+        row.message,
+        row.created_at,
+    )

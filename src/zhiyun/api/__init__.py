@@ -1,0 +1,1 @@
+"""The REST API (FastAPI) over the capability services: `create_app(services)`."""

@@ -1,0 +1,65 @@
+"""The FastAPI application: `create_app(services)` wires routes, errors and health to services.
+
+Nothing happens at import time; `zhiyun demo`/`zhiyun serve` build the services and call
+`create_app`. Every route is under /api/v1 except /healthz; OpenAPI is at /openapi.json
+and its browser at /docs.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from zhiyun import __version__
+from zhiyun.api.errors import install_error_handlers
+from zhiyun.api.routes import attachments, auth, calendar, notices, orders, stats, time_limits, units, users
+from zhiyun.api.schemas import HealthOut
+from zhiyun.bootstrap import Services
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+智运（zhiyun）智慧城市运行中心工单平台的 REST 接口。
+
+* 登录：控制台用 `POST /api/v1/auth/login`（会话 Cookie）；对接系统和脚本用
+  `POST /api/v1/auth/token` 换取令牌，之后带 `Authorization: Bearer <token>`。
+* 错误一律为 JSON：`{"error": 代码, "message": 说明, ...}`；状态不允许的操作返回 409，
+  并给出当前状态 `status` 与可执行操作 `allowed_actions`。
+* 每个工单操作是 `POST /api/v1/orders/{key}/{action}`；请求体可带 `version`
+  （工单详情中的版本号），工单已被他人更新时返回 409 `concurrent_update`。
+"""
+
+
+def create_app(services: Services) -> FastAPI:
+    """The API over `services` (one process may serve several apps over different databases)."""
+    app = FastAPI(
+        title="智运 zhiyun API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services
+    install_error_handlers(app)
+
+    @app.get(
+        "/healthz",
+        response_model=HealthOut,
+        tags=["health"],
+        summary="健康检查",
+        responses={503: {"model": HealthOut, "description": "数据库无响应"}},
+    )
+    def healthz() -> JSONResponse:
+        """200 when the database answers, 503 when it does not."""
+        if services.db.ping():
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, orders, attachments, units, users, calendar, time_limits, notices, stats):
+        api.include_router(module.router)
+    # Last: any other POST /orders/{key}/{name} is an unknown action (404).
+    api.include_router(orders.unknown_action_router)
+    app.include_router(api)
+    return app

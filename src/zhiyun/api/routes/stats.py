@@ -1,0 +1,33 @@
+"""Counts for rankings and dashboards."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from zhiyun.api.actions import to_instant
+from zhiyun.api.deps import ActorDep, ServicesDep
+from zhiyun.api.errors import ERROR_RESPONSES
+from zhiyun.api.schemas import UnitRefOut, UnitReturnsOut
+from zhiyun.workflow.service import reference_snapshot
+
+router = APIRouter(prefix="/stats", tags=["stats 统计"], responses={401: ERROR_RESPONSES[401]})
+
+
+@router.get("/returns-by-unit", response_model=list[UnitReturnsOut], summary="各单位退单数")
+def returns_by_unit(
+    actor: ActorDep,
+    services: ServicesDep,
+    since: Annotated[date | None, Query(description="自该日起（含）")] = None,
+) -> list[UnitReturnsOut]:
+    """How many times each unit returned an order (退单数), most first."""
+    counts = services.orders.returns_by_unit(to_instant(since) if since else None)
+    org = reference_snapshot(services.orders).org
+    rows = [
+        UnitReturnsOut(unit=UnitRefOut(id=u.id, code=u.code, name=u.name), returns=n)
+        for unit_id, n in counts.items()
+        if (u := org.units.get(unit_id)) is not None
+    ]
+    return sorted(rows, key=lambda r: (-r.returns, r.unit.code))
