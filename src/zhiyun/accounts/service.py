@@ -102,12 +102,21 @@ class AccountService:
         unit_code: str | None = None,
         display_name: str | None = None,
         phone: str | None = None,
+        password_hash: str | None = None,
     ) -> UserView:
-        """Create a user. Every role but admin and leader belongs to a unit."""
+        """Create a user. Every role but admin and leader belongs to a unit.
+
+        `password_hash`, when given, is an argon2 hash computed elsewhere (accounts moved from
+        another system, the demo's shared password) and is stored as is instead of hashing
+        `password`.
+        """
         errors: dict[str, str] = {}
         if not USERNAME_RE.match(username or ""):
             errors["username"] = "用户名须为 2–64 位字母、数字、下划线、点或连字符"
-        if len(password or "") < MIN_PASSWORD:
+        if password_hash is not None:
+            if not password_hash.startswith("$argon2"):
+                errors["password"] = "密码哈希须为 argon2 格式"
+        elif len(password or "") < MIN_PASSWORD:
             errors["password"] = f"密码至少 {MIN_PASSWORD} 位"
         try:
             role = Role(role)
@@ -129,7 +138,7 @@ class AccountService:
             row = UserRow(
                 username=username,
                 display_name=display_name or username,
-                password_hash=_hasher.hash(password),
+                password_hash=password_hash or _hasher.hash(password),
                 role=role.value,
                 unit_id=unit.id if unit else None,
                 phone=phone,

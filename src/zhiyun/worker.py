@@ -1,0 +1,115 @@
+"""`zhiyun worker`: the periodic deadline sweep, scheduled with APScheduler 3.
+
+Every `interval` seconds the worker runs `DeadlineSweep.run()` once: orders entering the
+warning zone of their sign-for or reply deadline are marked, orders past it are marked
+overdue and each newly overdue order gets one urge notice (催办通知) for the unit that holds
+it. Each run is logged with what it did. SIGINT and SIGTERM stop the worker cleanly: a
+sweep in progress finishes its current transaction, then the process exits.
+
+Several workers may run at once against one database (two for availability, say, or a
+worker next to `zhiyun demo`): the sweep itself guarantees that no notice is doubled. It
+claims each order's alert with a version-checked UPDATE (the loser of a race updates no
+row and skips that order), and the notice table's unique key is a second guard. Running
+more workers makes the sweep more available, not faster.
+
+Within one worker the job has `max_instances=1` (a slow sweep is never overlapped by the
+next) and `coalesce=True` (runs missed while the machine slept become one run).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
+
+from zhiyun.bootstrap import Services
+from zhiyun.workflow.sweep import SweepReport
+
+log = logging.getLogger("zhiyun.worker")
+
+JOB_ID = "deadline-sweep"
+
+
+def sweep_once(services: Services) -> SweepReport | None:
+    """One deadline sweep, logged; an error is logged and the next run tries again."""
+    started = time.perf_counter()
+    try:
+        report = services.sweep.run()
+    except Exception:
+        log.exception("deadline sweep failed; the next run will try again")
+        return None
+    log.info(
+        "deadline sweep: %d warnings, %d overdue, %d urge notices, %d taken by another worker (%.2f s)",
+        report.warnings,
+        report.overdue,
+        report.notices,
+        report.skipped,
+        time.perf_counter() - started,
+    )
+    return report
+
+
+def add_sweep_job(scheduler: BaseScheduler, services: Services, interval: float) -> None:
+    """Schedule the sweep every `interval` seconds, the first run at once."""
+    if interval <= 0:
+        raise ValueError("interval must be positive")
+    scheduler.add_job(
+        sweep_once,
+        "interval",
+        seconds=interval,
+        args=[services],
+        id=JOB_ID,
+        name="deadline sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(int(interval), 1),
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+
+
+def start_background_sweep(services: Services, interval: float) -> BackgroundScheduler:
+    """The sweep in a background thread of this process (what `zhiyun demo` uses)."""
+    scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+    add_sweep_job(scheduler, services, interval)
+    scheduler.start()
+    return scheduler
+
+
+def run_worker(services: Services, interval: float, *, handle_signals: bool = True) -> None:
+    """Sweep every `interval` seconds until SIGINT or SIGTERM (or `scheduler.shutdown()`)."""
+    scheduler = BlockingScheduler(timezone=UTC)
+    add_sweep_job(scheduler, services, interval)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        if stopping.is_set():
+            log.info("still finishing the running sweep…")
+            return
+        stopping.set()
+        log.info("received %s: stopping after the running sweep, if any", signal.Signals(signum).name)
+        # wait=True: a running sweep completes (its transaction commits) before the loop ends
+        scheduler.shutdown(wait=True)
+
+    previous: dict[signal.Signals, Any] = {}
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, stop)
+    log.info("worker started: deadline sweep every %s s", interval)
+    try:
+        scheduler.start()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("worker stopped")
+
+
+__all__ = ["JOB_ID", "add_sweep_job", "run_worker", "start_background_sweep", "sweep_once"]

@@ -1,0 +1,392 @@
+"""The demo: its district, its seeded orders (every status, genuine histories), the live simulator,
+and `zhiyun demo` itself as a process answering HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from zhiyun.bootstrap import Services, build_services
+from zhiyun.cli import prepare_demo
+from zhiyun.config import Settings
+from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, DemoDirectory, ensure_district, units, users
+from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
+from zhiyun.demo.simulator import TrafficSimulator
+from zhiyun.domain.access import Role
+from zhiyun.domain.errors import ConcurrentUpdate
+from zhiyun.domain.org import UnitKind
+from zhiyun.domain.workorder import Action, OrderStatus, Satisfaction
+from zhiyun.store.db import Database
+from zhiyun.store.migrate import upgrade
+from zhiyun.store.orders import OrderFilter
+from zhiyun.store.tables import TransitionRow, UserRow, WorkOrderRow
+
+
+def _counts(services: Services) -> dict[str, int]:
+    with services.db.reading() as session:
+        statuses = dict(
+            session.execute(select(WorkOrderRow.status, func.count()).group_by(WorkOrderRow.status)).all()
+        )
+        return {
+            **{f"status:{k}": int(v) for k, v in statuses.items()},
+            "orders": int(session.scalar(select(func.count()).select_from(WorkOrderRow)) or 0),
+            "transitions": int(session.scalar(select(func.count()).select_from(TransitionRow)) or 0),
+            "users": int(session.scalar(select(func.count()).select_from(UserRow)) or 0),
+        }
+
+
+SEEDED_DB = "demo.db"
+
+
+@pytest.fixture(scope="module")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def seeded(seeded_dir: Path) -> Iterator[tuple[Services, SeedReport]]:
+    """The demo as `zhiyun demo` prepares it, once for this module, on a SQLite file."""
+    path = seeded_dir / SEEDED_DB
+    services = build_services(Database(f"sqlite:///{path}"), Settings(attachment_dir=path.parent / "att"))
+    started = time.perf_counter()
+    report = prepare_demo(services, progress=False)
+    report.seconds = time.perf_counter() - started
+    try:
+        yield services, report
+    finally:
+        services.close()
+
+
+# --------------------------------------------------------------------------- district
+
+
+def test_the_demo_district_looks_like_nanhai() -> None:
+    records = units()
+    kinds = Counter(r.kind for r in records)
+    assert kinds[UnitKind.DISTRICT] == 1
+    assert kinds[UnitKind.TOWN] == 7
+    assert 35 <= kinds[UnitKind.VILLAGE] <= 45
+    top_departments = [r for r in records if r.kind == UnitKind.DEPARTMENT and r.parent_code == "NH"]
+    assert 14 <= len(top_departments) <= 16
+    assert any(r.kind == UnitKind.DEPARTMENT and r.parent_code != "NH" for r in records)  # sub-units
+    assert any(r.kind == UnitKind.OFFICE for r in records)  # town offices
+    names = {r.name for r in records}
+    assert {"南海区", "桂城街道", "九江镇", "西樵镇", "丹灶镇", "狮山镇", "大沥镇", "里水镇"} <= names
+    assert "区城管局" in names
+    assert "桂城" in next(r for r in records if r.code == "GC").aliases
+    assert len({r.code for r in records}) == len(records)
+
+
+def test_there_is_a_demo_user_for_every_role_and_every_center(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    accounts = {u.username: u for u in services.accounts.list_users()}
+    assert {Role(u.role) for u in accounts.values()} == set(Role)
+    assert set(LOGIN_EXAMPLES) <= set(accounts)
+    directory = DemoDirectory.load(services)
+    for unit in directory.org.units.values():
+        if directory.org.is_center(unit.id):
+            assert directory.dispatcher_at(unit.id) is not None, unit.name
+        else:
+            assert directory.holder_at(unit.id) is not None, unit.name
+    assert services.accounts.authenticate("gc_dispatcher", DEMO_PASSWORD).unit_name == "桂城街道"
+    assert len(users()) == len(accounts)
+
+
+# --------------------------------------------------------------------------- seeded orders
+
+
+def test_seeding_is_quick_and_refuses_nothing(seeded: tuple[Services, SeedReport]) -> None:
+    _, report = seeded
+    assert report.failures == []
+    assert report.created == DEFAULT_COUNT
+    assert report.seconds < 60
+
+
+def test_every_status_and_every_satisfaction_is_present(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    counts = _counts(services)
+    for status in OrderStatus:
+        assert counts.get(f"status:{status.value}", 0) > 0, status
+    with services.db.reading() as session:
+        ratings = set(
+            session.scalars(select(WorkOrderRow.satisfaction).where(WorkOrderRow.status == "closed"))
+        )
+    assert {s.value for s in Satisfaction} <= ratings
+    assert None in ratings  # archived without a callback
+
+
+def test_every_action_of_the_life_cycle_appears_in_the_histories(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    with services.db.reading() as session:
+        actions = set(session.scalars(select(TransitionRow.action).distinct()))
+        reworked = session.scalar(select(func.count()).where(WorkOrderRow.rework_count > 0))
+        reopened = session.scalar(select(func.count()).where(WorkOrderRow.reopen_count > 0))
+        instructed = session.scalar(select(func.count()).where(WorkOrderRow.has_instruction.is_(True)))
+        supervised = session.scalar(select(func.count()).where(WorkOrderRow.supervised.is_(True)))
+        extended = session.scalar(select(func.count()).where(WorkOrderRow.extension_count > 0))
+    assert {a.value for a in Action} <= actions
+    assert min(reworked or 0, reopened or 0, instructed or 0, supervised or 0, extended or 0) > 0
+
+
+def test_some_open_orders_are_overdue_and_most_are_not(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    now = datetime.now(UTC)
+    with services.db.reading() as session:
+        open_statuses = ("pending_dispatch", "dispatched", "in_progress")
+        live = session.scalar(select(func.count()).where(WorkOrderRow.status.in_(open_statuses)))
+        overdue = session.scalar(
+            select(func.count()).where(
+                WorkOrderRow.status.in_(open_statuses), WorkOrderRow.reply_due_at <= now
+            )
+        )
+    assert 0 < (overdue or 0) < (live or 0) / 2
+
+
+def test_every_order_history_starts_with_register_and_spreads_over_the_past_month(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    services, _ = seeded
+    now = datetime.now(UTC)
+    with services.db.reading() as session:
+        first_ids = select(func.min(TransitionRow.id)).group_by(TransitionRow.order_id)
+        first_actions = Counter(
+            session.scalars(select(TransitionRow.action).where(TransitionRow.id.in_(first_ids)))
+        )
+        registers = session.execute(
+            select(TransitionRow.order_id, func.count())
+            .where(TransitionRow.action == "register")
+            .group_by(TransitionRow.order_id)
+        ).all()
+        orders = session.scalar(select(func.count()).select_from(WorkOrderRow))
+        oldest, newest = session.execute(
+            select(func.min(WorkOrderRow.registered_at), func.max(WorkOrderRow.registered_at))
+        ).one()
+        last_step = session.scalar(select(func.max(TransitionRow.created_at)))
+        unordered = session.scalar(
+            select(func.count())
+            .select_from(TransitionRow)
+            .join(WorkOrderRow, WorkOrderRow.id == TransitionRow.order_id)
+            .where(TransitionRow.created_at < WorkOrderRow.registered_at)
+        )
+    assert first_actions == {"register": orders}
+    assert all(n == 1 for _, n in registers) and len(registers) == orders
+    assert now - timedelta(days=31) <= oldest <= now - timedelta(days=20)
+    assert newest <= now and last_step <= now
+    assert unordered == 0
+
+
+def test_an_order_history_reads_like_a_real_one(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    leader = services.accounts.authenticate("leader", DEMO_PASSWORD).actor()
+    page = services.orders.list(leader, OrderFilter(statuses=["closed"]), limit=50)
+    details = (services.orders.get(leader, o.id) for o in page.items)
+    detail = next(d for d in details if d.satisfaction == "satisfied")
+    trail = services.orders.transitions(leader, detail.summary.id)
+    assert trail[0].action == "register"
+    assert trail[-1].action == "callback" and trail[-1].to_status == "closed"
+    assert any(t.action == "reply" and t.note for t in trail)
+    assert len({t.actor_name for t in trail}) >= 3  # dispatchers, a handler, an inspector
+    assert detail.summary.title and detail.content and detail.result
+    assert detail.citizen_phone is None or len(detail.citizen_phone) == 11
+
+
+def test_seeding_again_keeps_what_is_there_and_adds_nothing(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    before = _counts(services)
+    again = prepare_demo(services, progress=False)
+    assert again.created == 0
+    assert again.existing == DEFAULT_COUNT
+    assert again.failures == []
+    assert _counts(services) == before
+
+
+def test_a_district_already_there_is_kept_by_ensure_district(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    report = ensure_district(services)
+    assert (report.units_created, report.units_updated, report.users_created) == (0, 0, 0)
+
+
+# --------------------------------------------------------------------------- the simulator
+
+
+@pytest.fixture
+def small_demo(tmp_path: Path) -> Iterator[Services]:
+    db = Database(f"sqlite:///{tmp_path / 'small.db'}")
+    upgrade(db)
+    services = build_services(db, Settings(attachment_dir=tmp_path / "att"))
+    ensure_district(services)
+    report = seed_orders(services, count=30)
+    assert report.failures == []
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def test_the_simulator_registers_and_moves_orders_through_the_real_services(small_demo: Services) -> None:
+    before = _counts(small_demo)
+    simulator = TrafficSimulator(small_demo, seed=11)
+    outcomes = [simulator.step() for _ in range(80)]
+    after = _counts(small_demo)
+    assert simulator.counts["registered"] > 0
+    moved = sum(
+        n for k, n in simulator.counts.items() if k not in ("registered", "idle", "refused", "errors")
+    )
+    assert moved > 30
+    assert simulator.counts["refused"] == 0, [o for o in outcomes if o.startswith("refused")]
+    assert after["orders"] == before["orders"] + simulator.counts["registered"]
+    assert after["transitions"] == before["transitions"] + simulator.counts["registered"] + moved
+
+
+def test_the_simulator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    runs = []
+    for n in range(2):
+        db = Database(f"sqlite:///{tmp_path / f'det{n}.db'}")
+        upgrade(db)
+        services = build_services(db, Settings(attachment_dir=tmp_path / "att"))
+        ensure_district(services)
+        simulator = TrafficSimulator(services, seed=5)
+        runs.append([simulator.step().split(" ", 1)[0] for _ in range(25)])
+        services.close()
+    assert runs[0] == runs[1]
+
+
+def test_the_simulator_logs_a_409_and_carries_on(
+    small_demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator = TrafficSimulator(small_demo, seed=3, moves_per_order=1000)
+
+    def conflict(*_args: object, **_kwargs: object) -> None:
+        raise ConcurrentUpdate("工单已被他人更新，请刷新后重试")
+
+    monkeypatch.setattr(small_demo.orders, "act", conflict)
+    outcome = simulator.step()
+    assert outcome.startswith("refused")
+    assert simulator.counts["refused"] == 1
+
+
+def test_the_simulator_thread_survives_errors_and_stops_on_request(
+    small_demo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator = TrafficSimulator(small_demo, seed=4, rate_per_minute=600)
+    calls = Counter[str]()
+    real_list = small_demo.orders.list
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls["list"] += 1
+        if calls["list"] % 2:
+            raise RuntimeError("database hiccup")
+        return real_list(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(small_demo.orders, "list", flaky)
+    simulator.start()
+    deadline = time.monotonic() + 20
+    while (
+        simulator.counts["errors"] < 2 or sum(simulator.counts.values()) < 6
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert simulator.running
+    simulator.stop()
+    assert not simulator.running
+    assert simulator.counts["errors"] >= 2
+    assert sum(n for k, n in simulator.counts.items() if k != "errors") >= 3
+
+
+# --------------------------------------------------------------------------- `zhiyun demo` as a process
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, object]:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def _run_demo(db: Path, port: int, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    log = tmp_path / f"demo-{port}.log"
+    handle = log.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zhiyun.cli", "demo", "--db", str(db), "--port", str(port), "--no-traffic"],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if _http(f"{base}/healthz")[0] == 200:
+                return proc, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError("zhiyun demo did not answer /healthz:\n" + log.read_text())
+
+
+@pytest.mark.slow
+def test_zhiyun_demo_serves_the_api_and_a_second_start_keeps_the_data(
+    seeded: tuple[Services, SeedReport], seeded_dir: Path, tmp_path: Path
+) -> None:
+    """Runs last in this module, on the database the tests above checked (seeding it again costs time)."""
+    pytest.importorskip("zhiyun.api.app")
+    db = seeded_dir / SEEDED_DB
+    counts = []
+    for _start in range(2):
+        port = _free_port()
+        proc, base = _run_demo(db, port, tmp_path)
+        try:
+            form = urllib.parse.urlencode({"username": "gc_dispatcher", "password": DEMO_PASSWORD}).encode()
+            status, body = _http(f"{base}/api/v1/auth/token", data=form)
+            assert status == 200, body
+            token = body["token"]  # type: ignore[index]
+            status, page = _http(
+                f"{base}/api/v1/orders?limit=500", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert status == 200, page
+            assert page["items"], "the town dispatcher sees the orders of 桂城街道"  # type: ignore[index]
+            responsible = {(o["responsible_unit"] or {}).get("code") for o in page["items"]}  # type: ignore[index]
+            assert "GC" in responsible and "DL" not in responsible
+            counts.append(len(page["items"]))  # type: ignore[index]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()
+                raise
+        output = (tmp_path / f"demo-{port}.log").read_text()
+        assert "Traceback" not in output
+        assert "gc_dispatcher" in output and DEMO_PASSWORD in output
+        assert f"http://127.0.0.1:{port}/docs" in output
+        assert "curl" in output and "/api/v1/auth/token" in output
+        assert f"沿用已有演示数据（演示工单 {DEFAULT_COUNT} 件）" in output
+    assert counts[0] == counts[1]
