@@ -7,9 +7,14 @@ and its browser at /docs.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from pathlib import Path
 
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+import zhiyun
 from zhiyun import __version__
 from zhiyun.api.errors import install_error_handlers
 from zhiyun.api.routes import attachments, auth, calendar, notices, orders, stats, time_limits, units, users
@@ -17,6 +22,8 @@ from zhiyun.api.schemas import HealthOut
 from zhiyun.bootstrap import Services
 
 API_PREFIX = "/api/v1"
+# Front-end files are vendored (government intranets have no internet): no CDN at run time.
+STATIC_DIR = Path(zhiyun.__file__).parent / "web" / "static"
 
 DESCRIPTION = """
 智运（zhiyun）智慧城市运行中心工单平台的 REST 接口。
@@ -36,12 +43,29 @@ def create_app(services: Services) -> FastAPI:
         title="智运 zhiyun API",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.services = services
     install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI from the vendored swagger-ui-dist files."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="智运 zhiyun API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @app.get(
         "/healthz",

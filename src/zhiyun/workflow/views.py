@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from zhiyun.domain.access import Actor, can_see_contact, mask_name, mask_phone
-from zhiyun.domain.calendar import WorkCalendar
+from zhiyun.domain.calendar import WorkCalendar, local_date
 from zhiyun.domain.deadlines import Deadline, DeadlineState
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import (
@@ -156,7 +156,7 @@ def _remaining(calendar: WorkCalendar, deadline: Deadline, now: datetime) -> str
         hours = int(-seconds // 3600)
         return f"已超时{hours // 24}天{hours % 24}小时" if hours >= 24 else f"已超时{hours}小时"
     if deadline.unit.value == "workdays":
-        days = calendar.workdays_between(now.date(), deadline.due_at.date())
+        days = calendar.workdays_between(local_date(now), local_date(deadline.due_at))
         if days >= 1:
             return f"剩余{days}个工作日"
     hours = int(seconds // 3600)
