@@ -83,7 +83,12 @@ def mask_phone(phone: str | None) -> str | None:
         return "*" * len(digits)
     if len(digits) == 11 and digits.isdigit():
         return f"{digits[:3]}****{digits[-4:]}"
-    keep_head = 4 if "-" in digits[:5] else 3
+    # keep the area code with its dash ("020-", "0757-"), else the first three characters
+    keep_head = digits.index("-") + 1 if "-" in digits[:5] else 3
+    if len(digits) - keep_head - 4 < 4:
+        # too short to keep a head and still hide four characters (a local number such
+        # as 86281234): show only the last four
+        keep_head = 0
     head = digits[:keep_head]
     tail = digits[-4:]
     return f"{head}{'*' * max(len(digits) - keep_head - 4, 4)}{tail}"

@@ -602,7 +602,12 @@ def _may(action: Action, state: OrderState, actor: Actor, ctx: RuleContext) -> b
             return False
         return _acts_for(actor, holder, _DISPATCHERS) and org.is_center(holder)
     if action is Action.REDISPATCH:
-        return _is_upper_center(actor, state, org) and state.pending is None
+        # Only a center on the order's route (at or below the registering center) may
+        # redispatch: the chain must keep starting at the registering center.
+        on_route = actor.role is Role.ADMIN or (
+            actor.unit_id is not None and org.is_within(actor.unit_id, state.registering_unit_id)
+        )
+        return on_route and _is_upper_center(actor, state, org) and state.pending is None
     if action is Action.SIGN:
         return _acts_for(actor, holder, _HOLDERS)
     if action is Action.RETURN:
