@@ -246,7 +246,8 @@ def test_warning_starts_at_the_last_20_percent_of_the_limit() -> None:
     assert deadline.state(deadline.warn_at - timedelta(microseconds=1)) is DeadlineState.ON_TIME
     assert deadline.state(deadline.warn_at) is DeadlineState.WARNING
     assert deadline.state(deadline.due_at - timedelta(seconds=1)) is DeadlineState.WARNING
-    assert deadline.state(deadline.due_at) is DeadlineState.OVERDUE
+    assert deadline.state(deadline.due_at) is DeadlineState.WARNING  # a step at the due instant is on time
+    assert deadline.state(deadline.due_at + timedelta(microseconds=1)) is DeadlineState.OVERDUE
     assert deadline.state(local(2026, 3, 2, 12)) is DeadlineState.ON_TIME
 
 

@@ -74,7 +74,8 @@ class Deadline:
     provisional: bool = False
 
     def state(self, now: datetime) -> DeadlineState:
-        if now >= self.due_at:
+        # Overdue strictly after the due instant: a step taken at it is on time.
+        if now > self.due_at:
             return DeadlineState.OVERDUE
         if now >= self.warn_at:
             return DeadlineState.WARNING

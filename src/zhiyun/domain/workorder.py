@@ -708,7 +708,7 @@ def apply(state: OrderState, command: Command, actor: Actor, ctx: RuleContext) -
         raise PermissionDenied(
             f"您无权对该工单执行「{action.label}」",
             action=action.value,
-            allowed_actions=[a.value for a in allowed_actions(state, actor, ctx)],
+            allowed_actions=sorted(a.value for a in allowed_actions(state, actor, ctx)),
         )
     handler = _HANDLERS[type(command)]
     new_state, details, to_unit = handler(state, command, actor, ctx)
@@ -894,7 +894,13 @@ def _do_callback(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext
         return replace(state, callback_attempts=attempts), details, None
     if rating is Satisfaction.UNSATISFIED and state.reopen_count < ctx.policy.max_reopens:
         details["reopened"] = True
-        reopened = replace(state, reopen_count=state.reopen_count + 1, replied_at=None, satisfaction=None)
+        reopened = replace(
+            state,
+            reopen_count=state.reopen_count + 1,
+            replied_at=None,
+            satisfaction=None,
+            callback_attempts=0,  # the reopened round gets its own callback attempts
+        )
         if len(state.chain) == 1:
             return replace(reopened, status=OrderStatus.PENDING_DISPATCH), details, None
         return _dispatch_to(reopened, state.chain, ctx, first=True), details, None
