@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -130,6 +131,7 @@ class WorkOrderRow(Base):
         Index("ix_work_order_registered_at_id", "registered_at", "id"),
         Index("ix_work_order_reply_warn_at", "reply_warn_at"),
         Index("ix_work_order_sign_warn_at", "sign_warn_at"),
+        Index("ix_work_order_geo_cell_registered_at", "geo_cell", "registered_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -147,6 +149,15 @@ class WorkOrderRow(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where intake placed the order: the town and village whose boundary or name matched,
+    # how ("gps", "address" or ""), and a ~500 m grid cell for nearby-duplicate look-ups.
+    town_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    village_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    location_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    geo_cell: Mapped[int | None] = mapped_column(BigInteger)
+    # The segmented text (words joined by spaces) for full-text search and duplicate scoring.
+    search_text: Mapped[str | None] = mapped_column(Text)
+    possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     status: Mapped[str] = mapped_column(String(20))
     chain: Mapped[list[Any]] = mapped_column(JSON)
@@ -330,6 +341,82 @@ class SettingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ChannelRow(Base):
+    """An intake channel (12345, 110 transfers, online opinion, IoT alarms, Open311, …) and its settings."""
+
+    __tablename__ = "channel"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_type: Mapped[str] = mapped_column(String(20))
+    default_urgency: Mapped[str] = mapped_column(String(10))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ChannelKeyRow(Base):
+    """An API key of one channel; only its SHA-256 is stored."""
+
+    __tablename__ = "channel_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channel.code"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class IntakeRecordRow(Base):
+    """One payload received from a channel for an order: the first, and every changed repeat."""
+
+    __tablename__ = "intake_record"
+    __table_args__ = (Index("ix_intake_record_channel_external_id", "channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnitBoundaryRow(Base):
+    """The boundary polygon of a town or village (WGS-84 GeoJSON geometry) with its bounding box."""
+
+    __tablename__ = "unit_boundary"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True, autoincrement=False)
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DuplicateCandidateRow(Base):
+    """A possible duplicate found at intake: the new order, an earlier open one, and how alike they are."""
+
+    __tablename__ = "duplicate_candidate"
+    __table_args__ = (UniqueConstraint("order_id", "candidate_id", name="uq_duplicate_candidate_pair"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    text_similarity: Mapped[float] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    same_caller: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision: Mapped[str] = mapped_column(String(12), default="open")
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "OPEN_STATUS_VALUES",
     "ApiTokenRow",
@@ -337,6 +424,10 @@ __all__ = [
     "Base",
     "CalendarOverrideRow",
     "CalendarYearRow",
+    "ChannelKeyRow",
+    "ChannelRow",
+    "DuplicateCandidateRow",
+    "IntakeRecordRow",
     "LoginSessionRow",
     "NoticeRow",
     "OrderNumberCounterRow",
@@ -344,6 +435,7 @@ __all__ = [
     "SettingRow",
     "TimeLimitPolicyRow",
     "TransitionRow",
+    "UnitBoundaryRow",
     "UserRow",
     "WorkOrderRow",
     "WorkOrderUnitRow",
