@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from zhiyun.accounts.service import AccountService
 from zhiyun.config import Settings, database_url
+from zhiyun.intake.geo_service import GeoService
 from zhiyun.org.service import OrgService
 from zhiyun.store.db import Database
 from zhiyun.workflow.attachments import AttachmentService
@@ -27,6 +28,7 @@ class Services:
     policy: PolicyService
     attachments: AttachmentService
     sweep: DeadlineSweep
+    geo: GeoService
 
     def close(self) -> None:
         self.db.dispose()
@@ -52,4 +54,5 @@ def build_services(
         policy=PolicyService(db, reference=cache),
         attachments=AttachmentService(db, settings, clock=clock, reference=cache),
         sweep=DeadlineSweep(db, clock=clock),
+        geo=GeoService(db),
     )

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from zhiyun.bootstrap import Services, build_services
+from zhiyun.cli_geo import geo_app
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Role
 from zhiyun.domain.deadlines import LimitUnit
@@ -92,6 +93,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(limits_app, name="limits")
+app.add_typer(geo_app, name="geo")
 
 DbOption = Annotated[
     str | None,
@@ -572,6 +574,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     """Migrate, load the demo district and orders where absent (idempotent)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from zhiyun.demo.boundaries import ensure_boundaries
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
     from zhiyun.demo.orders import seed_orders
@@ -585,6 +588,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
             f"请用 --db 指定新的文件（默认 {DEMO_DB}）"
         )
     district = ensure_district(services)
+    ensure_boundaries(services, services.geo)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
     if not progress:
