@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from zhiyun.accounts.service import AccountService
 from zhiyun.config import Settings, database_url
+from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.geo_service import GeoService
 from zhiyun.org.service import OrgService
 from zhiyun.store.db import Database
@@ -29,6 +30,7 @@ class Services:
     attachments: AttachmentService
     sweep: DeadlineSweep
     geo: GeoService
+    channels: ChannelService
 
     def close(self) -> None:
         self.db.dispose()
@@ -55,4 +57,5 @@ def build_services(
         attachments=AttachmentService(db, settings, clock=clock, reference=cache),
         sweep=DeadlineSweep(db, clock=clock),
         geo=GeoService(db),
+        channels=ChannelService(db, clock=clock),
     )

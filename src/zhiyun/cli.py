@@ -88,12 +88,14 @@ org_app = typer.Typer(help="组织架构：导入、导出。", no_args_is_help=
 user_app = typer.Typer(help="用户与 API 令牌。", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历：节假日调整与年度确认。", no_args_is_help=True)
 limits_app = typer.Typer(help="办理时限（按类型与紧急程度）。", no_args_is_help=True)
+channel_app = typer.Typer(help="接入渠道：启停、默认值与 API 密钥。", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(limits_app, name="limits")
 app.add_typer(geo_app, name="geo")
+app.add_typer(channel_app, name="channel")
 
 DbOption = Annotated[
     str | None,
@@ -309,6 +311,73 @@ def user_token(
         f"已为 {user.username}（{user.role_label}）签发令牌「{name}」，有效期：{expiry}。请妥善保存："
     )
     typer.echo(issued.secret)
+
+
+# --------------------------------------------------------------------------- channels
+
+
+@channel_app.command("list")
+def channel_list(db: DbOption = None) -> None:
+    """列出全部接入渠道及其状态。"""
+    with _services(db) as services:
+        channels = services.channels.list()
+    table = Table(title="接入渠道")
+    for column in ("编码", "名称", "状态", "默认类型", "默认紧急程度", "有效密钥"):
+        table.add_column(column)
+    for c in channels:
+        table.add_row(
+            c.code,
+            c.name,
+            "启用" if c.enabled else "停用",
+            c.default_type.label,
+            c.default_urgency.label,
+            str(c.active_keys),
+        )
+    console.print(table)
+
+
+@channel_app.command("key")
+def channel_key(
+    channel: Annotated[str, typer.Argument(help="渠道编码，如 12345、police_110、iot")],
+    db: DbOption = None,
+) -> None:
+    """为渠道签发新的 API 密钥（最后一行即密钥，只显示这一次；旧密钥仍有效，需要时用 revoke 吊销）。"""
+    with _services(db) as services:
+        issued = services.channels.issue_key(channel)
+    err_console.print(f"已为渠道 {issued.channel} 签发密钥（前缀 {issued.prefix}）。请妥善保存：")
+    typer.echo(issued.key)
+
+
+@channel_app.command("revoke")
+def channel_revoke(
+    channel: Annotated[str, typer.Argument(help="渠道编码")],
+    prefix: Annotated[str | None, typer.Option("--prefix", help="只吊销以此开头的密钥")] = None,
+    db: DbOption = None,
+) -> None:
+    """吊销渠道的密钥。"""
+    with _services(db) as services:
+        count = services.channels.revoke_keys(channel, prefix)
+    console.print(f"已吊销 {count} 个密钥")
+
+
+@channel_app.command("set")
+def channel_set(
+    channel: Annotated[str, typer.Argument(help="渠道编码")],
+    enabled: Annotated[bool | None, typer.Option("--enabled/--disabled", help="启用或停用")] = None,
+    order_type: Annotated[OrderType | None, typer.Option("--type", help="默认诉求类型")] = None,
+    urgency: Annotated[Urgency | None, typer.Option("--urgency", help="默认紧急程度")] = None,
+    db: DbOption = None,
+) -> None:
+    """修改渠道的启停状态与默认值。"""
+    with _services(db) as services:
+        view = services.channels.configure(
+            channel,
+            enabled=enabled,
+            default_type=order_type.value if order_type else None,
+            default_urgency=urgency.value if urgency else None,
+        )
+    state = "启用" if view.enabled else "停用"
+    console.print(f"{view.name}：{state}，默认{view.default_type.label}、{view.default_urgency.label}")
 
 
 # --------------------------------------------------------------------------- calendar

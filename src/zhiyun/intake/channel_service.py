@@ -1,0 +1,195 @@
+"""Channel administration: the registry's records in the database and their API keys.
+
+Every channel of CHANNEL_SPECS has one row (created on first use, so a new release's
+channels appear by themselves); admins enable or disable it and set its default type and
+urgency. API keys are shown once and stored as SHA-256 digests; a channel may hold several
+keys at once so that an integration can rotate without downtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.workorder import OrderType, Urgency
+from zhiyun.intake.channels import CHANNEL_SPECS, ChannelSpec
+from zhiyun.store.db import Database
+from zhiyun.store.tables import ChannelKeyRow, ChannelRow
+from zhiyun.workflow.reference import Clock, system_clock
+
+KEY_PREFIX = "zyk_"
+
+
+class ChannelKeyRejected(PermissionDenied):
+    """A missing, unknown or revoked channel key, or a disabled channel."""
+
+    code = "invalid_channel_key"
+    http_status = 401
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    """A channel as admins see it."""
+
+    code: str
+    name: str
+    enabled: bool
+    default_type: OrderType
+    default_urgency: Urgency
+    description: str
+    active_keys: int
+    json_intake: bool
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    channel: str
+    key: str
+    prefix: str
+    created_at: datetime
+
+
+def ensure_channel_rows(session: Session) -> dict[str, ChannelRow]:
+    """The channel rows, creating any of the registry that is missing."""
+    rows = {r.code: r for r in session.scalars(select(ChannelRow))}
+    for spec in CHANNEL_SPECS.values():
+        if spec.code not in rows:
+            row = ChannelRow(
+                code=spec.code,
+                name=spec.name,
+                enabled=True,
+                default_type=spec.default_type.value,
+                default_urgency=spec.default_urgency.value,
+                settings={},
+            )
+            session.add(row)
+            rows[spec.code] = row
+    session.flush()
+    return rows
+
+
+def _spec(code: str) -> ChannelSpec:
+    spec = CHANNEL_SPECS.get(code)
+    if spec is None:
+        raise NotFound(f"渠道 {code} 不存在（可选：{', '.join(CHANNEL_SPECS)}）", channel=code)
+    return spec
+
+
+class ChannelService:
+    """List and configure channels; issue, check and revoke their keys."""
+
+    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _view(self, session: Session, row: ChannelRow) -> ChannelView:
+        spec = _spec(row.code)
+        keys = session.scalars(
+            select(ChannelKeyRow.id).where(
+                ChannelKeyRow.channel_code == row.code, ChannelKeyRow.revoked_at.is_(None)
+            )
+        ).all()
+        return ChannelView(
+            code=row.code,
+            name=row.name,
+            enabled=row.enabled,
+            default_type=OrderType(row.default_type),
+            default_urgency=Urgency(row.default_urgency),
+            description=spec.description,
+            active_keys=len(keys),
+            json_intake=spec.payload is not None,
+        )
+
+    def list(self) -> list[ChannelView]:
+        with self.db.transaction() as session:
+            rows = ensure_channel_rows(session)
+            return [self._view(session, rows[code]) for code in CHANNEL_SPECS]
+
+    def get(self, code: str) -> ChannelView:
+        _spec(code)
+        with self.db.transaction() as session:
+            return self._view(session, ensure_channel_rows(session)[code])
+
+    def configure(
+        self,
+        code: str,
+        *,
+        enabled: bool | None = None,
+        default_type: str | None = None,
+        default_urgency: str | None = None,
+        name: str | None = None,
+    ) -> ChannelView:
+        _spec(code)
+        try:
+            kind = OrderType(default_type) if default_type is not None else None
+            level = Urgency(default_urgency) if default_urgency is not None else None
+        except ValueError as exc:
+            raise ValidationFailed(f"渠道默认值无效：{exc}") from exc
+        with self.db.transaction() as session:
+            row = ensure_channel_rows(session)[code]
+            if enabled is not None:
+                row.enabled = enabled
+            if kind is not None:
+                row.default_type = kind.value
+            if level is not None:
+                row.default_urgency = level.value
+            if name is not None:
+                if not name.strip():
+                    raise ValidationFailed("渠道名称不能为空", field="name")
+                row.name = name.strip()
+            return self._view(session, row)
+
+    def issue_key(self, code: str) -> IssuedKey:
+        """A new API key for the channel, shown once."""
+        _spec(code)
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.db.transaction() as session:
+            ensure_channel_rows(session)
+            session.add(
+                ChannelKeyRow(channel_code=code, key_hash=key_digest(key), prefix=key[:10], created_at=now)
+            )
+        return IssuedKey(code, key, key[:10], now)
+
+    def revoke_keys(self, code: str, prefix: str | None = None) -> int:
+        """Revoke the channel's keys (only the one starting with `prefix` when given); how many."""
+        _spec(code)
+        now = self.clock()
+        with self.db.transaction() as session:
+            stmt = select(ChannelKeyRow).where(
+                ChannelKeyRow.channel_code == code, ChannelKeyRow.revoked_at.is_(None)
+            )
+            if prefix:
+                stmt = stmt.where(ChannelKeyRow.prefix == prefix[:10])
+            rows = list(session.scalars(stmt))
+            for row in rows:
+                row.revoked_at = now
+            return len(rows)
+
+    def authenticate(self, session: Session, code: str, key: str | None) -> ChannelRow:
+        """The enabled channel `code` if `key` is one of its live keys (inside the caller's transaction)."""
+        if not key:
+            raise ChannelKeyRejected("缺少渠道密钥（X-Channel-Key 或 api_key）")
+        found = session.execute(
+            select(ChannelKeyRow.channel_code).where(
+                ChannelKeyRow.key_hash == key_digest(key), ChannelKeyRow.revoked_at.is_(None)
+            )
+        ).first()
+        if found is None or found[0] != code:
+            raise ChannelKeyRejected("渠道密钥无效或已吊销")
+        row = session.get(ChannelRow, code)
+        if row is None:
+            row = ensure_channel_rows(session)[code]
+        if not row.enabled:
+            raise ChannelKeyRejected(f"渠道「{row.name}」已停用")
+        return row
