@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from zhiyun.bootstrap import Services, build_services
+from zhiyun.cli_dedupe import dedupe_app
 from zhiyun.cli_geo import geo_app
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Role
@@ -96,6 +97,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(limits_app, name="limits")
 app.add_typer(geo_app, name="geo")
 app.add_typer(channel_app, name="channel")
+app.add_typer(dedupe_app, name="dedupe")
 
 DbOption = Annotated[
     str | None,
