@@ -8,6 +8,7 @@ from zhiyun.accounts.service import AccountService
 from zhiyun.config import Settings, database_url
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.geo_service import GeoService
+from zhiyun.intake.service import IntakeService
 from zhiyun.org.service import OrgService
 from zhiyun.store.db import Database
 from zhiyun.workflow.attachments import AttachmentService
@@ -31,6 +32,7 @@ class Services:
     sweep: DeadlineSweep
     geo: GeoService
     channels: ChannelService
+    intake: IntakeService
 
     def close(self) -> None:
         self.db.dispose()
@@ -47,15 +49,19 @@ def build_services(
     if not isinstance(db, Database):
         db = Database(database_url(db or settings.database_url))
     cache = ReferenceCache()
+    orders = WorkOrderService(db, settings, clock=clock, reference=cache)
+    channels = ChannelService(db, clock=clock)
+    geo = GeoService(db)
     return Services(
         db=db,
         settings=settings,
-        orders=WorkOrderService(db, settings, clock=clock, reference=cache),
+        orders=orders,
         accounts=AccountService(db, settings, clock=clock),
         org=OrgService(db),
         policy=PolicyService(db, reference=cache),
         attachments=AttachmentService(db, settings, clock=clock, reference=cache),
         sweep=DeadlineSweep(db, clock=clock),
-        geo=GeoService(db),
-        channels=ChannelService(db, clock=clock),
+        geo=geo,
+        channels=channels,
+        intake=IntakeService(db, orders, channels, geo, clock=clock, policy=settings.dedupe_policy()),
     )

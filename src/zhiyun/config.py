@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from zhiyun.intake.dedupe import DedupePolicy
+
 DEFAULT_SQLITE_PATH = Path("var/zhiyun.db")
 
 
@@ -38,6 +40,19 @@ class Settings(BaseSettings):
     session_days: int = 7
     cookie_secure: bool = False
     sweep_interval_seconds: int = 60
+    # Duplicates at intake: where and when to look, and the score thresholds (docs/dedupe.md).
+    dedupe_radius_m: float = 300.0
+    dedupe_window_days: float = 7.0
+    dedupe_merge_threshold: float = 0.50
+    dedupe_flag_threshold: float = 0.30
+
+    def dedupe_policy(self) -> DedupePolicy:
+        return DedupePolicy(
+            radius_m=self.dedupe_radius_m,
+            window_days=self.dedupe_window_days,
+            high=self.dedupe_merge_threshold,
+            low=self.dedupe_flag_threshold,
+        )
 
 
 def database_url(value: str | None = None) -> str:

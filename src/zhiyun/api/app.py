@@ -17,7 +17,18 @@ from fastapi.staticfiles import StaticFiles
 import zhiyun
 from zhiyun import __version__
 from zhiyun.api.errors import install_error_handlers
-from zhiyun.api.routes import attachments, auth, calendar, notices, orders, stats, time_limits, units, users
+from zhiyun.api.routes import (
+    attachments,
+    auth,
+    calendar,
+    intake,
+    notices,
+    orders,
+    stats,
+    time_limits,
+    units,
+    users,
+)
 from zhiyun.api.schemas import HealthOut
 from zhiyun.bootstrap import Services
 
@@ -81,7 +92,7 @@ def create_app(services: Services) -> FastAPI:
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, orders, attachments, units, users, calendar, time_limits, notices, stats):
+    for module in (auth, orders, intake, attachments, units, users, calendar, time_limits, notices, stats):
         api.include_router(module.router)
     # Last: any other POST /orders/{key}/{name} is an unknown action (404).
     api.include_router(orders.unknown_action_router)

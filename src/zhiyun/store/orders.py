@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
@@ -27,10 +28,12 @@ from zhiyun.domain.workorder import (
     TransitionRecord,
     Urgency,
 )
+from zhiyun.store.reference import REVISION_KEY
 from zhiyun.store.tables import (
     AttachmentRow,
     NoticeRow,
     OrderNumberCounterRow,
+    SettingRow,
     TransitionRow,
     WorkOrderRow,
     WorkOrderUnitRow,
@@ -115,60 +118,143 @@ def state_of(row: WorkOrderRow) -> OrderState:
     )
 
 
+def state_values(state: OrderState, row: WorkOrderRow | None = None) -> dict[str, Any]:
+    """The columns of a stored order that hold its life-cycle state.
+
+    Given the stored `row`, a deadline that moves also clears what the sweep announced of
+    it, so that the new deadline is announced afresh.
+    """
+    values: dict[str, Any] = {
+        "status": state.status.value,
+        "chain": list(state.chain),
+        "current_unit_id": state.current_unit_id,
+        "registered_unit_id": state.registering_unit_id,
+        "responsible_unit_id": state.chain[1] if len(state.chain) > 1 else None,
+        "order_type": state.order_type.value,
+        "urgency": state.urgency.value,
+        "registered_at": state.registered_at,
+    }
+    for prefix, deadline in (("sign", state.sign_deadline), ("reply", state.reply_deadline)):
+        due = deadline.due_at if deadline else None
+        values[f"{prefix}_due_at"] = due
+        values[f"{prefix}_warn_at"] = deadline.warn_at if deadline else None
+        values[f"{prefix}_limit_unit"] = deadline.unit.value if deadline else None
+        values[f"{prefix}_budget_seconds"] = deadline.budget_seconds if deadline else None
+        values[f"{prefix}_provisional"] = deadline.provisional if deadline else False
+        if row is not None and due != getattr(row, f"{prefix}_due_at"):
+            values[f"{prefix}_alert"] = ""
+    values.update(
+        pending=pending_to_json(state.pending),
+        first_dispatched_at=state.first_dispatched_at,
+        signed_at=state.signed_at,
+        replied_at=state.replied_at,
+        suspended_at=state.suspended_at,
+        closed_at=state.closed_at,
+        extension_count=state.extension_count,
+        reopen_count=state.reopen_count,
+        rework_count=state.rework_count,
+        return_count=state.return_count,
+        callback_attempts=state.callback_attempts,
+        urge_count=state.urge_count,
+        satisfaction=state.satisfaction.value if state.satisfaction else None,
+        cancel_reason=state.cancel_reason.value if state.cancel_reason else None,
+        master_id=state.master_id,
+        supervised=state.supervised,
+        has_instruction=state.has_instruction,
+        result=state.result,
+    )
+    return values
+
+
 def write_state(row: WorkOrderRow, state: OrderState) -> None:
     """Copy a life-cycle state onto a stored order (only the columns that changed are written)."""
-    row.status = state.status.value
-    row.chain = list(state.chain)
-    row.current_unit_id = state.current_unit_id
-    row.registered_unit_id = state.registering_unit_id
-    row.order_type = state.order_type.value
-    row.urgency = state.urgency.value
-    row.registered_at = state.registered_at
-    for prefix, deadline in (("sign", state.sign_deadline), ("reply", state.reply_deadline)):
-        old_due = getattr(row, f"{prefix}_due_at")
-        setattr(row, f"{prefix}_due_at", deadline.due_at if deadline else None)
-        setattr(row, f"{prefix}_warn_at", deadline.warn_at if deadline else None)
-        setattr(row, f"{prefix}_limit_unit", deadline.unit.value if deadline else None)
-        setattr(row, f"{prefix}_budget_seconds", deadline.budget_seconds if deadline else None)
-        setattr(row, f"{prefix}_provisional", deadline.provisional if deadline else False)
-        if (deadline.due_at if deadline else None) != old_due:
-            setattr(row, f"{prefix}_alert", "")  # a new deadline is announced afresh
-    row.pending = pending_to_json(state.pending)
-    row.first_dispatched_at = state.first_dispatched_at
-    row.signed_at = state.signed_at
-    row.replied_at = state.replied_at
-    row.suspended_at = state.suspended_at
-    row.closed_at = state.closed_at
-    row.extension_count = state.extension_count
-    row.reopen_count = state.reopen_count
-    row.rework_count = state.rework_count
-    row.return_count = state.return_count
-    row.callback_attempts = state.callback_attempts
-    row.urge_count = state.urge_count
-    row.satisfaction = state.satisfaction.value if state.satisfaction else None
-    row.cancel_reason = state.cancel_reason.value if state.cancel_reason else None
-    row.master_id = state.master_id
-    row.supervised = state.supervised
-    row.has_instruction = state.has_instruction
-    row.result = state.result
+    for key, value in state_values(state, row).items():
+        setattr(row, key, value)
+
+
+_UPDATE_ORDER = update(WorkOrderRow.__table__).where(
+    WorkOrderRow.__table__.c.id == bindparam("b_id"),
+    WorkOrderRow.__table__.c.version == bindparam("b_version"),
+)
+
+
+def update_state(session: Session, row: WorkOrderRow, state: OrderState, at: datetime) -> bool:
+    """Store the new life-cycle state of `row`, if nobody changed the order since it was read.
+
+    One UPDATE of the changed columns guarded by the version that was read (the ORM's
+    version counter, done by hand to skip the unit of work on the hot path); `row` is
+    brought up to date. False, and nothing written, when another transaction won.
+    """
+    changed = {k: v for k, v in state_values(state, row).items() if getattr(row, k) != v}
+    changed["updated_at"] = at
+    changed["version"] = row.version + 1
+    result = session.connection().execute(
+        _UPDATE_ORDER, {**changed, "b_id": row.id, "b_version": row.version}
+    )
+    if result.rowcount != 1:
+        return False
+    for key, value in changed.items():
+        set_committed_value(row, key, value)
+    return True
+
+
+def _transition_values(order_id: int, record: TransitionRecord, actor: Actor, at: datetime) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "action": record.action,
+        "from_status": record.from_status.value if record.from_status else None,
+        "to_status": record.to_status.value,
+        "from_unit_id": record.from_unit_id,
+        "to_unit_id": record.to_unit_id,
+        "actor_user_id": actor.user_id,
+        "actor_name": actor.name or actor.role.label,
+        "actor_role": actor.role.value,
+        "actor_unit_id": actor.unit_id,
+        "note": record.note,
+        "details": dict(record.details),
+        "created_at": at,
+    }
 
 
 def transition_row(order_id: int, record: TransitionRecord, actor: Actor, at: datetime) -> TransitionRow:
-    return TransitionRow(
-        order_id=order_id,
-        action=record.action,
-        from_status=record.from_status.value if record.from_status else None,
-        to_status=record.to_status.value,
-        from_unit_id=record.from_unit_id,
-        to_unit_id=record.to_unit_id,
-        actor_user_id=actor.user_id,
-        actor_name=actor.name or actor.role.label,
-        actor_role=actor.role.value,
-        actor_unit_id=actor.unit_id,
-        note=record.note,
-        details=dict(record.details),
-        created_at=at,
+    return TransitionRow(**_transition_values(order_id, record, actor, at))
+
+
+# Statements on the path of every transition are built once: building a statement costs
+# more than running it. They run on the session's connection, past the ORM.
+_INSERT_TRANSITION = insert(TransitionRow.__table__)
+_NEXT_NUMBER = {
+    dialect: upsert(OrderNumberCounterRow.__table__)
+    .values(day=bindparam("day"), last=1)
+    .on_conflict_do_update(
+        index_elements=[OrderNumberCounterRow.day], set_={"last": OrderNumberCounterRow.last + 1}
     )
+    .returning(OrderNumberCounterRow.last)
+    for dialect, upsert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_RECORD_INVOLVEMENT = {
+    "postgresql": pg_insert(WorkOrderUnitRow.__table__).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(WorkOrderUnitRow.__table__).on_conflict_do_nothing(),
+}
+_INSERT_ORDER = insert(WorkOrderRow.__table__).returning(WorkOrderRow.__table__.c.id)
+_ORDER_COLUMNS = frozenset(WorkOrderRow.__table__.c.keys())
+
+
+def insert_order(session: Session, row: WorkOrderRow) -> None:
+    """Store a new order given as a transient row (one INSERT … RETURNING, past the unit of work).
+
+    Every column the row should get must be set on it (version included); `row.id` is
+    filled in and the row stays transient: a read-only picture of what was stored.
+    """
+    values = {k: v for k, v in inspect(row).dict.items() if k in _ORDER_COLUMNS}
+    row.id = session.connection().execute(_INSERT_ORDER, values).scalar_one()
+
+
+def insert_transition(
+    session: Session, order_id: int, record: TransitionRecord, actor: Actor, at: datetime
+) -> None:
+    """Append one audit row (no ORM object, no id back)."""
+    session.connection().execute(_INSERT_TRANSITION, _transition_values(order_id, record, actor, at))
 
 
 # --------------------------------------------------------------------------- numbering
@@ -177,16 +263,8 @@ def transition_row(order_id: int, record: TransitionRecord, actor: Actor, at: da
 def next_order_number(session: Session, prefix: str, at: datetime) -> str:
     """NH + local date + a per-day sequence of at least four digits: NH202611260001."""
     day = at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(OrderNumberCounterRow)
-        .values(day=day, last=1)
-        .on_conflict_do_update(
-            index_elements=[OrderNumberCounterRow.day], set_={"last": OrderNumberCounterRow.last + 1}
-        )
-        .returning(OrderNumberCounterRow.last)
-    )
-    seq = session.execute(stmt).scalar_one()
+    stmt = _NEXT_NUMBER[session.get_bind().dialect.name]
+    seq = session.connection().execute(stmt, {"day": day}).scalar_one()
     return f"{prefix}{day}{seq:04d}"
 
 
@@ -195,11 +273,9 @@ def record_involvement(session: Session, order_id: int, unit_ids: Iterable[int])
     ids = sorted(set(unit_ids))
     if not ids:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(WorkOrderUnitRow)
-        .values([{"order_id": order_id, "unit_id": u} for u in ids])
-        .on_conflict_do_nothing()
+    session.connection().execute(
+        _RECORD_INVOLVEMENT[session.get_bind().dialect.name],
+        [{"order_id": order_id, "unit_id": u} for u in ids],
     )
 
 
@@ -219,15 +295,83 @@ def scope_clause(actor: Actor, org: OrgTree) -> Any:
     return involved
 
 
+def _key_clause(key: str | int) -> Any:
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return WorkOrderRow.id == int(key)
+    return WorkOrderRow.number == key
+
+
+_BY_EXTERNAL_ID = select(WorkOrderRow).where(
+    WorkOrderRow.channel == bindparam("channel"), WorkOrderRow.external_id == bindparam("external_id")
+)
+
+
+def find_by_external_id(session: Session, channel: str, external_id: str) -> WorkOrderRow | None:
+    """The order a channel sent under `external_id`, if any."""
+    return session.scalars(_BY_EXTERNAL_ID, {"channel": channel, "external_id": external_id}).one_or_none()
+
+
+_SETTING, _ORDER = SettingRow.__table__.c, WorkOrderRow.__table__.c
+_INTAKE_LOOKUP = select(
+    select(_SETTING.value).where(_SETTING.key == REVISION_KEY).scalar_subquery(),
+    select(_ORDER.id)
+    .where(_ORDER.channel == bindparam("channel"), _ORDER.external_id == bindparam("external_id"))
+    .scalar_subquery(),
+)
+
+
+def revision_and_external_order(
+    session: Session, channel: str, external_id: str
+) -> tuple[dict[str, int], int | None]:
+    """The reference revision stamp and the id of the order `channel` sent as `external_id`.
+
+    One round trip for the two things every intake of a channel's message reads first.
+    """
+    revision, order_id = session.execute(
+        _INTAKE_LOOKUP, {"channel": channel, "external_id": external_id}
+    ).one()
+    return dict(revision or {}), order_id
+
+
 def find_order(session: Session, key: str | int, *, for_update: bool = False) -> WorkOrderRow | None:
     """An order by id or by number."""
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        stmt = select(WorkOrderRow).where(WorkOrderRow.id == int(key))
-    else:
-        stmt = select(WorkOrderRow).where(WorkOrderRow.number == key)
+    stmt = select(WorkOrderRow).where(_key_clause(key))
     if for_update and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.execute(stmt).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class LoadedOrder:
+    """An order together with what its use cases read next to it, fetched in one round trip."""
+
+    row: WorkOrderRow
+    revision: dict[str, int]  # the reference-data revision stamp (see store.reference)
+    has_duplicates: bool
+    has_attachments: bool
+
+
+_DUPLICATE = aliased(WorkOrderRow, name="duplicate")
+_LOAD_ORDER = select(
+    WorkOrderRow,
+    select(SettingRow.value).where(SettingRow.key == REVISION_KEY).scalar_subquery(),
+    exists().where(_DUPLICATE.master_id == WorkOrderRow.id),
+    exists().where(AttachmentRow.order_id == WorkOrderRow.id),
+)
+_LOAD_BY_ID = _LOAD_ORDER.where(WorkOrderRow.id == bindparam("key"))
+_LOAD_BY_NUMBER = _LOAD_ORDER.where(WorkOrderRow.number == bindparam("key"))
+
+
+def load_order(session: Session, key: str | int) -> LoadedOrder | None:
+    """An order by id or number, with the revision stamp and whether it has duplicates or files."""
+    if isinstance(key, int) or key.isdigit():
+        found = session.execute(_LOAD_BY_ID, {"key": int(key)}).one_or_none()
+    else:
+        found = session.execute(_LOAD_BY_NUMBER, {"key": key}).one_or_none()
+    if found is None:
+        return None
+    row, revision, has_duplicates, has_attachments = found
+    return LoadedOrder(row, dict(revision or {}), bool(has_duplicates), bool(has_attachments))
 
 
 def involved_units(session: Session, order_id: int) -> set[int]:
@@ -347,7 +491,10 @@ def list_orders(
 
 
 def count_orders(session: Session, flt: OrderFilter, scope: Any) -> int:
-    stmt = filtered_query(flt, scope).with_only_columns(func.count()).order_by(None)
+    # keep `work_order` in FROM: the scope's EXISTS must correlate to it, not count on its own
+    stmt = (
+        filtered_query(flt, scope).with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    )
     return int(session.execute(stmt).scalar_one())
 
 

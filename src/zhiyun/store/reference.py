@@ -47,9 +47,13 @@ for _type, _days in (
     )
 
 
+_REVISION = select(SettingRow.__table__.c.value).where(SettingRow.__table__.c.key == REVISION_KEY)
+
+
 def revision(session: Session) -> dict[str, int]:
-    row = session.get(SettingRow, REVISION_KEY)
-    return dict(row.value) if row else {}
+    """The revision stamp of the reference data (read on every use case: one light query)."""
+    value = session.execute(_REVISION).scalar_one_or_none()
+    return dict(value) if value else {}
 
 
 def bump_revision(session: Session, *keys: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,8 +50,9 @@ class ReferenceCache:
         self._snapshot: ReferenceSnapshot | None = None
         self._lock = threading.Lock()
 
-    def get(self, session: Session) -> ReferenceSnapshot:
-        key = tuple(sorted(ref.revision(session).items()))
+    def get(self, session: Session, revision: Mapping[str, int] | None = None) -> ReferenceSnapshot:
+        """The snapshot for the database's revision stamp (`revision`: the stamp, already read)."""
+        key = tuple(sorted((ref.revision(session) if revision is None else revision).items()))
         snapshot = self._snapshot
         if snapshot is not None and snapshot.key == key:
             return snapshot

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from zhiyun.domain.workorder import (
     Action,
     Command,
     Merge,
+    OrderState,
     OrderStatus,
     OrderType,
     Urgency,
@@ -158,31 +160,67 @@ class WorkOrderService:
         self, session: Session, actor: Actor, key: str | int, snap: ReferenceSnapshot
     ) -> WorkOrderRow:
         row = repo.find_order(session, key)
-        if row is None or not can_view(actor, repo.involved_units(session, row.id), snap.org):
+        if row is None or not self._may_view(session, actor, row, snap):
             raise NotFound("工单不存在", order=str(key))
         return row
 
+    def _load_visible(
+        self, session: Session, actor: Actor, key: str | int
+    ) -> tuple[repo.LoadedOrder, ReferenceSnapshot]:
+        """The order `key` if `actor` may read it, and the reference data, in one round trip."""
+        loaded = repo.load_order(session, key)
+        if loaded is None:
+            raise NotFound("工单不存在", order=str(key))
+        snap = self.reference.get(session, loaded.revision)
+        if not self._may_view(session, actor, loaded.row, snap):
+            raise NotFound("工单不存在", order=str(key))
+        return loaded, snap
+
+    @staticmethod
+    def _may_view(session: Session, actor: Actor, row: WorkOrderRow, snap: ReferenceSnapshot) -> bool:
+        """Whether `actor` may read the order: by the units on its route, else by its whole history.
+
+        The units of an order's chain are always among the units it has been at (every
+        change records them), so when they already show the order visible (district-wide
+        readers, centers above it, its holder) the involvement table need not be read.
+        """
+        if can_view(actor, row.chain, snap.org):
+            return True
+        return can_view(actor, repo.involved_units(session, row.id), snap.org)
+
     def _detail(
-        self, session: Session, row: WorkOrderRow, actor: Actor, snap: ReferenceSnapshot, now: datetime
+        self,
+        session: Session,
+        row: WorkOrderRow,
+        actor: Actor,
+        snap: ReferenceSnapshot,
+        now: datetime,
+        *,
+        has_duplicates: bool = True,
+        has_attachments: bool = True,
+        state: OrderState | None = None,
     ) -> OrderDetail:
-        state = repo.state_of(row)
+        """The order as `actor` sees it; `has_…=False` when known to be empty (skips the query).
+
+        `state`: the row's life-cycle state when the caller has it at hand.
+        """
+        state = state or repo.state_of(row)
         ctx = snap.rule_context(now)
         detail = detail_of(
             row, state, actor, snap.org, snap.calendar, now, allowed_actions(state, actor, ctx)
         )
-        scope = repo.scope_clause(actor, snap.org)
         duplicates = [
             summary_of(d, repo.state_of(d), snap.org, snap.calendar, now)
-            for d in repo.duplicates_of(session, row.id)
+            for d in (repo.duplicates_of(session, row.id) if has_duplicates else ())
         ]
         master = None
         if row.master_id is not None:
             master_row = session.get(WorkOrderRow, row.master_id)
-            if master_row is not None and (
-                scope is None or can_view(actor, repo.involved_units(session, master_row.id), snap.org)
-            ):
+            if master_row is not None and self._may_view(session, actor, master_row, snap):
                 master = summary_of(master_row, repo.state_of(master_row), snap.org, snap.calendar, now)
-        attachments = [attachment_view(a) for a in repo.attachments_of(session, row.id)]
+        attachments = [
+            attachment_view(a) for a in (repo.attachments_of(session, row.id) if has_attachments else ())
+        ]
         return OrderDetail(
             **{**detail.__dict__, "duplicates": duplicates, "master": master, "attachments": attachments}
         )
@@ -210,59 +248,39 @@ class WorkOrderService:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                snap = self.reference.get(session)
                 if new.external_id:
-                    existing = session.scalars(
-                        select(WorkOrderRow).where(
-                            WorkOrderRow.channel == new.channel, WorkOrderRow.external_id == new.external_id
-                        )
-                    ).one_or_none()
+                    revision, existing_id = repo.revision_and_external_order(
+                        session, new.channel, new.external_id
+                    )
+                    snap = self.reference.get(session, revision)
+                    existing = repo.load_order(session, existing_id) if existing_id is not None else None
                     if existing is not None:
-                        return Registered(self._detail(session, existing, actor, snap, now), created=False)
-                center = self._register_center(actor, new.center_unit_id, snap)
-                outcome = register(
-                    center_unit_id=center,
-                    order_type=new.order_type,
-                    urgency=new.urgency,
-                    now=now,
-                    note=new.note,
-                )
-                row = WorkOrderRow(
-                    number=repo.next_order_number(session, self.settings.order_number_prefix, now),
-                    channel=new.channel,
-                    external_id=new.external_id,
-                    citizen_name=new.citizen_name,
-                    citizen_phone=new.citizen_phone,
-                    title=new.title,
-                    content=new.content,
-                    category_code=new.category_code,
-                    address=new.address,
-                    latitude=new.latitude,
-                    longitude=new.longitude,
-                    confidential=new.confidential,
-                    created_at=now,
-                    updated_at=now,
-                    sign_alert="",
-                    reply_alert="",
-                )
-                repo.write_state(row, outcome.state)
-                session.add(row)
-                session.flush()
-                repo.record_involvement(session, row.id, outcome.state.chain)
-                session.add(repo.transition_row(row.id, outcome.record, actor, now))
-                session.flush()
-                return Registered(self._detail(session, row, actor, snap, now), created=True)
+                        detail = self._detail(
+                            session,
+                            existing.row,
+                            actor,
+                            snap,
+                            now,
+                            has_duplicates=existing.has_duplicates,
+                            has_attachments=existing.has_attachments,
+                        )
+                        return Registered(detail, created=False)
+                else:
+                    snap = self.reference.get(session)
+                row = self.register_in(session, actor, new, now, snap=snap)
+                detail = self._detail(
+                    session, row, actor, snap, now, has_duplicates=False, has_attachments=False
+                )  # a new order has neither
+                return Registered(detail, created=True)
         except IntegrityError:
             if not new.external_id:
                 raise
             # Someone registered the same (channel, external id) at the same moment: theirs stands.
             with self.db.reading() as session:
                 snap = self.reference.get(session)
-                existing = session.scalars(
-                    select(WorkOrderRow).where(
-                        WorkOrderRow.channel == new.channel, WorkOrderRow.external_id == new.external_id
-                    )
-                ).one()
+                existing = repo.find_by_external_id(session, new.channel, new.external_id)
+                if existing is None:  # the conflict was about something else
+                    raise
                 return Registered(self._detail(session, existing, actor, snap, now), created=False)
 
     def act(
@@ -282,36 +300,126 @@ class WorkOrderService:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                snap = self.reference.get(session)
-                row = self._visible_row(session, actor, key, snap)
+                loaded, snap = self._load_visible(session, actor, key)
+                row = loaded.row
                 if expected_version is not None and row.version != expected_version:
                     raise ConcurrentUpdate(
                         "工单已被他人更新，请刷新后重试", current_version=row.version, status=row.status
                     )
-                if isinstance(command, Merge):
-                    self._check_master(session, actor, row, command.master_id, snap)
-                outcome = apply(repo.state_of(row), command, actor, snap.rule_context(now))
-                if attachment_ids:
-                    owned = {a.id for a in repo.attachments_of(session, row.id)}
-                    foreign = sorted(set(attachment_ids) - owned)
-                    if foreign:
-                        raise ValidationFailed(
-                            "附件不属于该工单", field="attachment_ids", attachment_ids=foreign
-                        )
-                    record = replace(
-                        outcome.record,
-                        details={**outcome.record.details, "attachment_ids": sorted(set(attachment_ids))},
-                    )
-                    outcome = replace(outcome, record=record)
-                repo.write_state(row, outcome.state)
-                row.responsible_unit_id = outcome.state.chain[1] if len(outcome.state.chain) > 1 else None
-                row.updated_at = now
-                repo.record_involvement(session, row.id, outcome.state.chain)
-                session.add(repo.transition_row(row.id, outcome.record, actor, now))
-                session.flush()
-                return self._detail(session, row, actor, snap, now)
+                state = self.act_in(
+                    session, actor, row, command, now, snap=snap, attachment_ids=attachment_ids
+                )
+                return self._detail(
+                    session,
+                    row,
+                    actor,
+                    snap,
+                    now,
+                    has_duplicates=loaded.has_duplicates,
+                    has_attachments=loaded.has_attachments,
+                    state=state,
+                )
         except StaleDataError as exc:
             raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试") from exc
+
+    # -- building blocks for use cases that span more than one step (intake) ---------------
+
+    def register_in(
+        self,
+        session: Session,
+        actor: Actor,
+        new: NewOrder,
+        now: datetime,
+        *,
+        snap: ReferenceSnapshot | None = None,
+        extra: Mapping[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> WorkOrderRow:
+        """Register a validated order inside the caller's transaction; `extra` sets more columns
+        (where intake located it, its segmented text), `details` goes into the audit record."""
+        snap = snap or self.reference.get(session)
+        center = self._register_center(actor, new.center_unit_id, snap)
+        outcome = register(
+            center_unit_id=center,
+            order_type=new.order_type,
+            urgency=new.urgency,
+            now=now,
+            note=new.note,
+        )
+        if details:
+            outcome = replace(
+                outcome, record=replace(outcome.record, details={**outcome.record.details, **details})
+            )
+        columns: dict[str, Any] = {
+            "number": repo.next_order_number(session, self.settings.order_number_prefix, now),
+            "channel": new.channel,
+            "external_id": new.external_id,
+            "citizen_name": new.citizen_name,
+            "citizen_phone": new.citizen_phone,
+            "title": new.title,
+            "content": new.content,
+            "category_code": new.category_code,
+            "address": new.address,
+            "latitude": new.latitude,
+            "longitude": new.longitude,
+            "confidential": new.confidential,
+            "created_at": now,
+            "updated_at": now,
+            "sign_alert": "",
+            "reply_alert": "",
+            "location_source": "",
+            "possible_duplicate": False,
+            "version": 1,
+        }
+        row = WorkOrderRow(**{**columns, **dict(extra or {})})
+        repo.write_state(row, outcome.state)
+        repo.insert_order(session, row)
+        repo.record_involvement(session, row.id, outcome.state.chain)
+        repo.insert_transition(session, row.id, outcome.record, actor, now)
+        return row
+
+    def act_in(
+        self,
+        session: Session,
+        actor: Actor,
+        row: WorkOrderRow,
+        command: Command,
+        now: datetime,
+        *,
+        snap: ReferenceSnapshot | None = None,
+        attachment_ids: Sequence[int] = (),
+    ) -> OrderState:
+        """Apply one command to a loaded order inside the caller's transaction; the new state."""
+        snap = snap or self.reference.get(session)
+        if isinstance(command, Merge):
+            self._check_master(session, actor, row, command.master_id, snap)
+        before_chain = set(row.chain)
+        outcome = apply(repo.state_of(row), command, actor, snap.rule_context(now))
+        if attachment_ids:
+            owned = {a.id for a in repo.attachments_of(session, row.id)}
+            foreign = sorted(set(attachment_ids) - owned)
+            if foreign:
+                raise ValidationFailed("附件不属于该工单", field="attachment_ids", attachment_ids=foreign)
+            record = replace(
+                outcome.record,
+                details={**outcome.record.details, "attachment_ids": sorted(set(attachment_ids))},
+            )
+            outcome = replace(outcome, record=record)
+        if not repo.update_state(session, row, outcome.state, now):
+            raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试")
+        # the units already on the chain were recorded when they joined it
+        repo.record_involvement(session, row.id, set(outcome.state.chain) - before_chain)
+        repo.insert_transition(session, row.id, outcome.record, actor, now)
+        return outcome.state
+
+    def detail_in(self, session: Session, actor: Actor, row: WorkOrderRow, now: datetime) -> OrderDetail:
+        """The detail of an order as `actor` sees it, inside the caller's transaction."""
+        return self._detail(session, row, actor, self.reference.get(session), now)
+
+    def visible_row_in(self, session: Session, actor: Actor, key: str | int) -> WorkOrderRow:
+        """The order `key` if `actor` may read it (NotFound otherwise), inside the caller's transaction."""
+        loaded, _ = self._load_visible(session, actor, key)
+        return loaded.row
 
     def _check_master(
         self, session: Session, actor: Actor, row: WorkOrderRow, master_key: int, snap: ReferenceSnapshot
@@ -319,7 +427,7 @@ class WorkOrderService:
         if master_key == row.id:
             raise ValidationFailed("不能与自身合并", field="master_id")
         master = repo.find_order(session, master_key)
-        if master is None or not can_view(actor, repo.involved_units(session, master.id), snap.org):
+        if master is None or not self._may_view(session, actor, master, snap):
             raise ValidationFailed("主工单不存在", field="master_id")
         if OrderStatus(master.status).is_terminal:
             raise ValidationFailed("主工单已办结或撤销，不能合并到该工单", field="master_id")
@@ -329,21 +437,27 @@ class WorkOrderService:
     def get(self, actor: Actor, key: str | int) -> OrderDetail:
         now = self.clock()
         with self.db.reading() as session:
-            snap = self.reference.get(session)
-            return self._detail(session, self._visible_row(session, actor, key, snap), actor, snap, now)
+            loaded, snap = self._load_visible(session, actor, key)
+            return self._detail(
+                session,
+                loaded.row,
+                actor,
+                snap,
+                now,
+                has_duplicates=loaded.has_duplicates,
+                has_attachments=loaded.has_attachments,
+            )
 
     def allowed(self, actor: Actor, key: str | int) -> list[Action]:
         now = self.clock()
         with self.db.reading() as session:
-            snap = self.reference.get(session)
-            row = self._visible_row(session, actor, key, snap)
-            return allowed_actions(repo.state_of(row), actor, snap.rule_context(now))
+            loaded, snap = self._load_visible(session, actor, key)
+            return allowed_actions(repo.state_of(loaded.row), actor, snap.rule_context(now))
 
     def transitions(self, actor: Actor, key: str | int) -> list[TransitionView]:
         with self.db.reading() as session:
-            snap = self.reference.get(session)
-            row = self._visible_row(session, actor, key, snap)
-            return [transition_view(t, snap.org) for t in repo.transitions_of(session, row.id)]
+            loaded, snap = self._load_visible(session, actor, key)
+            return [transition_view(t, snap.org) for t in repo.transitions_of(session, loaded.row.id)]
 
     def list(
         self, actor: Actor, flt: repo.OrderFilter, *, limit: int = 50, cursor: str | None = None

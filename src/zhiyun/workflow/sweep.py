@@ -135,5 +135,7 @@ class DeadlineSweep:
                     created_at=now,
                 )
                 .on_conflict_do_nothing()
+                # psycopg reports -1 once the cursor is closed unless the row count is kept
+                .execution_options(preserve_rowcount=True)
             )
             report.notices += int(getattr(result, "rowcount", 0) or 0)

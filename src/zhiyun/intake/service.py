@@ -1,0 +1,445 @@
+"""The intake use case (一站接诉): one payload from one channel becomes one work order.
+
+In one transaction: check the channel's key; find an earlier payload with the same
+(channel, external id) — a repeat returns that order, and a repeat with changed content is
+recorded on it as an update; otherwise normalize the draft (text, phone, coordinates,
+time), locate it (boundary polygons, else the gazetteer), register it through the workflow
+and look for duplicates among open orders: above the high threshold it is merged into its
+master at once, between the thresholds it is flagged with its candidates for a dispatcher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhiyun.domain.access import Actor
+from zhiyun.domain.errors import NotFound, ValidationFailed
+from zhiyun.domain.workorder import Merge, OrderStatus, OrderType, TransitionRecord, Urgency
+from zhiyun.intake.channel_service import ChannelService
+from zhiyun.intake.channels import CHANNEL_SPECS
+from zhiyun.intake.dedupe import DedupeItem, DedupePolicy, DedupeScore, best_candidates
+from zhiyun.intake.draft import CoordSystem, IntakeDraft
+from zhiyun.intake.geo import Location
+from zhiyun.intake.geo_service import GeoService
+from zhiyun.intake.normalize import (
+    gcj02_to_wgs84,
+    geo_cell,
+    normalize_phone,
+    normalize_text,
+    validate_coordinates,
+)
+from zhiyun.intake.text import default_segmenter
+from zhiyun.store import dedupe_repo
+from zhiyun.store import orders as repo
+from zhiyun.store.db import Database
+from zhiyun.store.tables import DuplicateCandidateRow, IntakeRecordRow, WorkOrderRow
+from zhiyun.workflow.reference import Clock, system_clock
+from zhiyun.workflow.service import NewOrder, WorkOrderService
+from zhiyun.workflow.views import OrderDetail
+
+MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What became of one payload."""
+
+    order: OrderDetail
+    created: bool
+    updated: bool = False
+    duplicate_of: str | None = None  # the master's number when merged at intake
+    possible_duplicates: list[str] = field(default_factory=list)  # candidates' numbers when flagged
+
+
+def payload_digest(raw: Mapping[str, Any]) -> str:
+    return hashlib.sha256(
+        json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def pydantic_fields(exc: ValidationError) -> dict[str, str]:
+    """One message per field of a pydantic error, in Chinese where we know the kind."""
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err.get("loc", ())) or "payload"
+        kind = err.get("type", "")
+        message = {
+            "missing": "必填",
+            "extra_forbidden": "不认识的字段",
+            "string_too_long": "过长",
+            "string_too_short": "不能为空",
+        }.get(kind)
+        if message is None:
+            message = str(err.get("msg", "无效")).removeprefix("Value error, ")
+        fields.setdefault(name, message)
+    return fields
+
+
+def channel_actor(channel: str) -> Actor:
+    spec = CHANNEL_SPECS.get(channel)
+    return Actor.system(f"{spec.name if spec else channel}接口")
+
+
+class IntakeService:
+    """Receives channel payloads and turns them into work orders."""
+
+    def __init__(
+        self,
+        db: Database,
+        orders: WorkOrderService,
+        channels: ChannelService,
+        geo: GeoService,
+        *,
+        clock: Clock = system_clock,
+        policy: DedupePolicy | None = None,
+    ) -> None:
+        self.db = db
+        self.orders = orders
+        self.channels = channels
+        self.geo = geo
+        self.clock = clock
+        self.policy = policy or DedupePolicy()
+
+    # -- entry points -------------------------------------------------------------
+
+    def receive(self, channel: str, raw: Mapping[str, Any], *, key: str | None) -> IntakeResult:
+        """A JSON payload in the channel's own terms (POST /api/v1/intake/{channel})."""
+        spec = CHANNEL_SPECS.get(channel)
+        if spec is None or spec.payload is None:
+            raise NotFound(f"渠道 {channel} 不存在或不接收 JSON 推送", channel=channel)
+        if not isinstance(raw, Mapping):
+            raise ValidationFailed("请求体须为 JSON 对象")
+        try:
+            draft = spec.adapt(dict(raw))
+        except ValidationError as exc:
+            fields = pydantic_fields(exc)
+            raise ValidationFailed("；".join(f"{k}: {v}" for k, v in fields.items()), fields=fields) from None
+        return self.accept(channel, draft, raw, key=key)
+
+    def accept(
+        self, channel: str, draft: IntakeDraft, raw: Mapping[str, Any], *, key: str | None
+    ) -> IntakeResult:
+        """A draft already adapted from the channel's payload (Open311 posts come this way)."""
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                return self._accept(session, channel, draft, raw, key, now)
+        except IntegrityError:
+            # Another request registered the same (channel, external id) a moment ago: theirs stands.
+            with self.db.transaction() as session:
+                return self._accept(session, channel, draft, raw, key, now)
+
+    # -- the use case ---------------------------------------------------------------
+
+    def _accept(
+        self,
+        session: Session,
+        channel: str,
+        draft: IntakeDraft,
+        raw: Mapping[str, Any],
+        key: str | None,
+        now: datetime,
+    ) -> IntakeResult:
+        row_channel = self.channels.authenticate(session, channel, key)
+        actor = channel_actor(channel)
+        digest = payload_digest(raw)
+        existing = session.scalars(
+            select(WorkOrderRow).where(
+                WorkOrderRow.channel == channel, WorkOrderRow.external_id == draft.external_id
+            )
+        ).one_or_none()
+        if existing is not None:
+            return self._repeat(session, existing, draft, raw, digest, actor, now)
+
+        new = self._normalize(
+            draft, channel, OrderType(row_channel.default_type), Urgency(row_channel.default_urgency)
+        )
+        location = self._locate(session, new)
+        segmenter = default_segmenter()
+        extra = {
+            "town_unit_id": location.town_unit_id,
+            "village_unit_id": location.village_unit_id,
+            "location_source": location.source,
+            "geo_cell": geo_cell(new.latitude, new.longitude) if new.latitude is not None else None,
+            "search_text": segmenter.search_text(new.title, new.content),
+        }
+        row = self.orders.register_in(session, actor, new, now, extra=extra, details=self._details(draft))
+        session.add(
+            IntakeRecordRow(
+                channel=channel,
+                external_id=draft.external_id,
+                order_id=row.id,
+                payload=json.loads(json.dumps(raw, default=str)),
+                payload_hash=digest,
+                received_at=now,
+            )
+        )
+        duplicate_of, flagged = self._dedupe(session, row, actor, now)
+        detail = self.orders.detail_in(session, actor, row, now)
+        return IntakeResult(detail, created=True, duplicate_of=duplicate_of, possible_duplicates=flagged)
+
+    @staticmethod
+    def _details(draft: IntakeDraft) -> dict[str, Any]:
+        details: dict[str, Any] = {"external_id": draft.external_id}
+        if draft.reported_at is not None:
+            details["reported_at"] = draft.reported_at.isoformat()
+        attributes = {k: v for k, v in draft.attributes.items() if v not in (None, "", [], {})}
+        if attributes:
+            details["attributes"] = attributes
+        return details
+
+    def _normalize(
+        self, draft: IntakeDraft, channel: str, default_type: OrderType, default_urgency: Urgency
+    ) -> NewOrder:
+        errors: dict[str, str] = {}
+        phone = None
+        try:
+            phone = normalize_phone(draft.citizen_phone)
+        except ValidationFailed as exc:
+            errors["citizen_phone"] = exc.message
+        lat, lon = draft.latitude, draft.longitude
+        if (lat is None) != (lon is None):
+            errors["location"] = "经纬度必须同时提供"
+        elif lat is not None and lon is not None:
+            try:
+                lat, lon = validate_coordinates(lat, lon)
+                if draft.coord_system is CoordSystem.GCJ02:
+                    lat, lon = gcj02_to_wgs84(lat, lon)
+            except ValidationFailed as exc:
+                errors["location"] = exc.message
+        if errors:
+            raise ValidationFailed("；".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+        title = normalize_text(draft.title, multiline=False)
+        content = normalize_text(draft.content)
+        return NewOrder(
+            title=title,
+            content=content,
+            order_type=draft.order_type or default_type,
+            urgency=draft.urgency or default_urgency,
+            channel=channel,
+            external_id=draft.external_id,
+            citizen_name=normalize_text(draft.citizen_name, multiline=False) if draft.citizen_name else None,
+            citizen_phone=phone,
+            category_code=draft.category_code,
+            address=normalize_text(draft.address, multiline=False) if draft.address else None,
+            latitude=lat,
+            longitude=lon,
+            confidential=draft.confidential,
+        ).validated()
+
+    def _locate(self, session: Session, new: NewOrder) -> Location:
+        locator = self.geo.locator(session)
+        text = " ".join(x for x in (new.address, new.title) if x)
+        return locator.locate(new.latitude, new.longitude, text or None)
+
+    def _repeat(
+        self,
+        session: Session,
+        row: WorkOrderRow,
+        draft: IntakeDraft,
+        raw: Mapping[str, Any],
+        digest: str,
+        actor: Actor,
+        now: datetime,
+    ) -> IntakeResult:
+        """The same (channel, external id) again: the same order; changed content is an update."""
+        known = set(
+            session.scalars(select(IntakeRecordRow.payload_hash).where(IntakeRecordRow.order_id == row.id))
+        )
+        updated = bool(known) and digest not in known
+        if updated:
+            changes = {
+                name: value
+                for name, value in (
+                    ("title", normalize_text(draft.title, multiline=False)),
+                    ("content", normalize_text(draft.content)),
+                    ("address", normalize_text(draft.address, multiline=False) if draft.address else None),
+                )
+                if value and value != getattr(row, name)
+            }
+            session.add(
+                IntakeRecordRow(
+                    channel=row.channel,
+                    external_id=draft.external_id,
+                    order_id=row.id,
+                    payload=json.loads(json.dumps(raw, default=str)),
+                    payload_hash=digest,
+                    received_at=now,
+                )
+            )
+            status = OrderStatus(row.status)
+            record = TransitionRecord(
+                action="update",
+                from_status=status,
+                to_status=status,
+                from_unit_id=row.current_unit_id,
+                to_unit_id=row.current_unit_id,
+                note="渠道重复推送且内容有变化，已记录为诉求更新",
+                details={"changes": changes},
+            )
+            repo.insert_transition(session, row.id, record, actor, now)
+        detail = self.orders.detail_in(session, actor, row, now)
+        return IntakeResult(detail, created=False, updated=updated)
+
+    def _dedupe(
+        self, session: Session, row: WorkOrderRow, actor: Actor, now: datetime
+    ) -> tuple[str | None, list[str]]:
+        item = DedupeItem.from_text(
+            row.id,
+            row.title,
+            row.content,
+            category_code=row.category_code,
+            phone=row.citizen_phone,
+            lat=row.latitude,
+            lon=row.longitude,
+            registered_at=row.registered_at,
+        )
+        candidates = dedupe_repo.find_candidates(session, item, self.policy, now)
+        scores = [s for s in best_candidates(item, candidates, self.policy) if s.decision != "none"]
+        if not scores:
+            return None, []
+        best = scores[0]
+        numbers = dict(
+            session.execute(
+                select(WorkOrderRow.id, WorkOrderRow.number).where(
+                    WorkOrderRow.id.in_([s.candidate_id for s in scores if s.candidate_id is not None])
+                )
+            ).all()
+        )
+        if best.decision == "merge" and best.candidate_id is not None:
+            master = self._master_of(session, best.candidate_id)
+            dedupe_repo.record_candidates(session, row.id, [best], decision="merged", at=now)
+            note = f"{MERGE_NOTE}（相似度 {best.score:.2f}）"
+            self.orders.act_in(session, actor, row, Merge(master_id=master, note=note), now)
+            master_number = session.scalar(select(WorkOrderRow.number).where(WorkOrderRow.id == master))
+            return master_number, []
+        dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now)
+        session.execute(
+            update(WorkOrderRow)
+            .where(WorkOrderRow.id == row.id)
+            .values(possible_duplicate=True)
+            .execution_options(synchronize_session="fetch")
+        )
+        flagged = [numbers[s.candidate_id] for s in scores if s.candidate_id in numbers]
+        status = OrderStatus(row.status)
+        repo.insert_transition(
+            session,
+            row.id,
+            TransitionRecord(
+                action="flag_duplicate",
+                from_status=status,
+                to_status=status,
+                from_unit_id=row.current_unit_id,
+                to_unit_id=row.current_unit_id,
+                note=f"疑似重复：{'、'.join(flagged)}",
+                details={"candidates": [_score_json(s, numbers) for s in scores]},
+            ),
+            actor,
+            now,
+        )
+        return None, flagged
+
+    @staticmethod
+    def _master_of(session: Session, order_id: int) -> int:
+        """The master to merge into: the candidate itself, or its master when it is a duplicate."""
+        master_id = session.scalar(select(WorkOrderRow.master_id).where(WorkOrderRow.id == order_id))
+        return int(master_id) if master_id else order_id
+
+    # -- the dispatcher's decision on a flagged order ------------------------------------
+
+    def candidates(self, actor: Actor, key: str | int) -> list[dict[str, Any]]:
+        """The possible duplicates recorded for an order the actor may read."""
+        detail = self.orders.get(actor, key)
+        with self.db.reading() as session:
+            rows = session.execute(
+                select(DuplicateCandidateRow, WorkOrderRow.number, WorkOrderRow.title, WorkOrderRow.status)
+                .join(WorkOrderRow, WorkOrderRow.id == DuplicateCandidateRow.candidate_id)
+                .where(DuplicateCandidateRow.order_id == detail.summary.id)
+                .order_by(DuplicateCandidateRow.score.desc())
+            ).all()
+            return [
+                {
+                    "candidate_id": c.candidate_id,
+                    "number": number,
+                    "title": title,
+                    "status": status,
+                    "score": round(c.score, 3),
+                    "text_similarity": round(c.text_similarity, 3),
+                    "distance_m": c.distance_m,
+                    "same_caller": c.same_caller,
+                    "decision": c.decision,
+                }
+                for c, number, title, status in rows
+            ]
+
+    def decide(
+        self, actor: Actor, key: str | int, *, merge_into: str | int | None, note: str = ""
+    ) -> OrderDetail:
+        """Merge a flagged order into one of its candidates, or (merge_into None) dismiss the flag."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = self.orders.visible_row_in(session, actor, key)
+            if not row.possible_duplicate:
+                raise ValidationFailed("该工单没有待确认的疑似重复", field="possible_duplicate")
+            if merge_into is not None:
+                master = repo.find_order(session, merge_into)
+                if master is None:
+                    raise ValidationFailed("主工单不存在", field="merge_into")
+                self.orders.act_in(
+                    session, actor, row, Merge(master_id=master.id, note=note or "确认为重复件，合并"), now
+                )
+                decision = "merged"
+            else:
+                status = OrderStatus(row.status)
+                repo.insert_transition(
+                    session,
+                    row.id,
+                    TransitionRecord(
+                        action="dismiss_duplicate",
+                        from_status=status,
+                        to_status=status,
+                        from_unit_id=row.current_unit_id,
+                        to_unit_id=row.current_unit_id,
+                        note=note or "经核实不是重复件",
+                        details={},
+                    ),
+                    actor,
+                    now,
+                )
+                decision = "dismissed"
+            session.execute(
+                update(DuplicateCandidateRow)
+                .where(DuplicateCandidateRow.order_id == row.id, DuplicateCandidateRow.decision == "open")
+                .values(decision=decision, decided_by=actor.name, decided_at=now)
+            )
+            session.execute(
+                update(WorkOrderRow)
+                .where(WorkOrderRow.id == row.id)
+                .values(possible_duplicate=False)
+                .execution_options(synchronize_session="fetch")
+            )
+            return self.orders.detail_in(session, actor, row, now)
+
+
+def _score_json(s: DedupeScore, numbers: Mapping[int, str]) -> dict[str, Any]:
+    return {
+        "number": numbers.get(s.candidate_id) if s.candidate_id is not None else None,
+        "score": round(s.score, 3),
+        "text_similarity": round(s.text_similarity, 3),
+        "distance_m": None if s.distance_m is None else round(s.distance_m, 1),
+        "same_caller": s.same_caller,
+        "decision": s.decision,
+    }
+
+
+__all__ = ["IntakeResult", "IntakeService", "channel_actor", "payload_digest", "pydantic_fields"]

@@ -1,0 +1,182 @@
+"""Two people acting on one order at the same moment, on SQLite and on PostgreSQL.
+
+Exactly one wins (the version check); the other gets a 409 (ConcurrentUpdate or
+ActionNotAllowed) and leaves no trace: no audit row, no version bump.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from tests.support import District, build_small_district
+
+from zhiyun.accounts import service as accounts_service
+from zhiyun.bootstrap import Services
+from zhiyun.domain.errors import ActionNotAllowed, ConcurrentUpdate
+from zhiyun.domain.workorder import Command, Dispatch, Redispatch, Reply, Return, Review, Sign, Urge
+from zhiyun.store.tables import TransitionRow, WorkOrderRow
+from zhiyun.workflow.service import NewOrder
+from zhiyun.workflow.views import OrderDetail
+
+ROUNDS = 15
+LOSING = (ConcurrentUpdate, ActionNotAllowed)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests create users but never log in: hash their passwords cheaply."""
+    monkeypatch.setattr(
+        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run each call in its own thread, released together; results or raised errors, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def worker(k: int) -> None:
+        barrier.wait()
+        try:
+            results[k] = calls[k]()
+        except BaseException as exc:
+            results[k] = exc
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return results
+
+
+def stored(services: Services, order_id: int) -> tuple[int, int, str]:
+    """(audit rows, version, status) of an order, straight from the database."""
+    with services.db.reading() as session:
+        trail = session.scalar(
+            select(func.count()).select_from(TransitionRow).where(TransitionRow.order_id == order_id)
+        )
+        version, status = session.execute(
+            select(WorkOrderRow.version, WorkOrderRow.status).where(WorkOrderRow.id == order_id)
+        ).one()
+    return int(trail or 0), int(version), str(status)
+
+
+def at_village(services: Services, district: District, i: int) -> int:
+    """An order dispatched district → 桂城 → 夏北, waiting for 夏北 to sign for it."""
+    a = district.actors
+    oid = services.orders.register(a["district"], NewOrder(title=f"井盖缺失 {i}", content="井盖缺失")).order
+    order_id = oid.summary.id
+    services.orders.act(a["district"], order_id, Dispatch(target_unit_id=district.units["GC"]))
+    services.orders.act(a["town"], order_id, Sign())
+    services.orders.act(a["town"], order_id, Dispatch(target_unit_id=district.units["GC-XB"]))
+    return order_id
+
+
+def one_wins(services: Services, order_id: int, calls: list[Callable[[], Any]]) -> tuple[int, Any]:
+    """Race `calls` on one order; check exactly one won and the losers changed nothing."""
+    trail, version, _ = stored(services, order_id)
+    results = at_once(calls)
+    winners = [k for k, r in enumerate(results) if isinstance(r, OrderDetail)]
+    losers = [r for r in results if not isinstance(r, OrderDetail)]
+    assert len(winners) == 1, results
+    for loser in losers:
+        assert isinstance(loser, LOSING), loser
+        assert loser.http_status == 409
+    winner = results[winners[0]]
+    assert winner.summary.version == version + 1
+    assert stored(services, order_id) == (trail + 1, version + 1, winner.summary.status)
+    return winners[0], winner
+
+
+def test_two_signs_at_once_sign_the_order_once(services: Services) -> None:
+    district = build_small_district(services)
+    xiabei = district.actors["xiabei"]
+    for i in range(ROUNDS):
+        oid = at_village(services, district, i)
+        _, winner = one_wins(services, oid, [lambda oid=oid: services.orders.act(xiabei, oid, Sign())] * 2)
+        assert winner.summary.status == "in_progress"
+        signs = [t for t in services.orders.transitions(xiabei, oid) if t.action == "sign"]
+        assert len(signs) == 2  # the town's and the village's
+
+
+def test_sign_and_return_on_the_same_version_let_only_one_through(services: Services) -> None:
+    district = build_small_district(services)
+    xiabei = district.actors["xiabei"]
+    for i in range(ROUNDS):
+        oid = at_village(services, district, i)
+        version = services.orders.get(xiabei, oid).summary.version
+        commands: list[Command] = [Sign(), Return(note="不属于本社区")]
+        k, winner = one_wins(
+            services,
+            oid,
+            [
+                lambda oid=oid, c=c, v=version: services.orders.act(xiabei, oid, c, expected_version=v)
+                for c in commands
+            ],
+        )
+        assert winner.summary.status == ("in_progress" if k == 0 else "pending_dispatch")
+
+
+def test_a_redispatch_racing_a_sign_lets_only_one_through(services: Services) -> None:
+    district = build_small_district(services)
+    a = district.actors
+    for i in range(ROUNDS):
+        oid = at_village(services, district, i)
+        version = services.orders.get(a["town"], oid).summary.version
+        k, winner = one_wins(
+            services,
+            oid,
+            [
+                lambda oid=oid, v=version: services.orders.act(a["xiabei"], oid, Sign(), expected_version=v),
+                lambda oid=oid, v=version: services.orders.act(
+                    a["town"], oid, Redispatch(target_unit_id=district.units["GC-PN"]), expected_version=v
+                ),
+            ],
+        )
+        current = winner.summary.current_unit
+        assert current is not None
+        assert current.code == ("GC-XB" if k == 0 else "GC-PN")
+
+
+def test_approve_and_reject_at_once_review_the_reply_once(services: Services) -> None:
+    district = build_small_district(services)
+    a = district.actors
+    for i in range(ROUNDS):
+        oid = at_village(services, district, i)
+        services.orders.act(a["xiabei"], oid, Sign())
+        services.orders.act(a["xiabei"], oid, Reply(note="已补装井盖"))
+        k, winner = one_wins(
+            services,
+            oid,
+            [
+                lambda oid=oid: services.orders.act(a["town"], oid, Review(approve=True)),
+                lambda oid=oid: services.orders.act(a["town"], oid, Review(approve=False, note="照片不清晰")),
+            ],
+        )
+        assert winner.summary.status == ("awaiting_callback" if k == 0 else "in_progress")
+        reviews = [t for t in services.orders.transitions(a["town"], oid) if t.action == "review"]
+        assert len(reviews) == 1
+
+
+def test_concurrent_urges_never_lose_an_update(services: Services) -> None:
+    district = build_small_district(services)
+    a = district.actors
+    oid = at_village(services, district, 0)
+    trail, version, _ = stored(services, oid)
+    successes = 0
+    for _ in range(5):
+        results = at_once([lambda: services.orders.act(a["leader"], oid, Urge(note="请加快"))] * 4)
+        for r in results:
+            assert isinstance(r, OrderDetail | ConcurrentUpdate), r
+        successes += sum(isinstance(r, OrderDetail) for r in results)
+    assert successes >= 5  # at least one per round
+    detail = services.orders.get(a["leader"], oid)
+    assert detail.counters["urges"] == successes
+    assert stored(services, oid) == (trail + successes, version + successes, "dispatched")
