@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     session_days: int = 7
     cookie_secure: bool = False
     sweep_interval_seconds: int = 60
+    # Open311 GeoReport v2 (docs/open311.md)
+    open311_jurisdiction_id: str = "nanhai.gov.cn"
+    open311_base_url: str | None = None
+    open311_contact: str | None = None
     # Duplicates at intake: where and when to look, and the score thresholds (docs/dedupe.md).
     dedupe_radius_m: float = 300.0
     dedupe_window_days: float = 7.0

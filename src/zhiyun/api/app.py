@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 import zhiyun
 from zhiyun import __version__
+from zhiyun.api import open311
 from zhiyun.api.errors import install_error_handlers
 from zhiyun.api.routes import (
     attachments,
@@ -97,4 +98,5 @@ def create_app(services: Services) -> FastAPI:
     # Last: any other POST /orders/{key}/{name} is an unknown action (404).
     api.include_router(orders.unknown_action_router)
     app.include_router(api)
+    app.include_router(open311.router)  # GeoReport v2 at /open311/v2, with the spec's own errors
     return app
