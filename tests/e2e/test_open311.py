@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 
 from tests.e2e.harness import Api
 from zhiyun.api import open311 as open311_api
+from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import Cancel, CancelReason, Dispatch, Merge
+from zhiyun.intake import public_requests
 from zhiyun.intake.open311 import SERVICES
 from zhiyun.store.tables import WorkOrderRow
 from zhiyun.workflow.service import NewOrder
@@ -465,7 +467,7 @@ def test_date_filters_default_to_the_last_90_days(api: Api, client: TestClient, 
 
     assert numbers() == {recent}
     start = (now - timedelta(days=130)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = (now - timedelta(days=100)).astimezone(open311_api.LOCAL_TZ).isoformat(timespec="seconds")
+    end = (now - timedelta(days=100)).astimezone(LOCAL_TZ).isoformat(timespec="seconds")
     assert numbers(start_date=start, end_date=end) == {old}
     assert numbers(start_date=start) == {old}  # start_date alone: the 90 days after it
     assert numbers(end_date=(now - timedelta(days=5)).strftime("%Y-%m-%d")) == {recent}
@@ -554,7 +556,7 @@ def test_text_is_escaped_in_xml(api: Api, client: TestClient) -> None:
 def test_requests_are_listed_newest_first_and_at_most_1000(
     api: Api, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(open311_api, "MAX_REQUESTS", 3)
+    monkeypatch.setattr(public_requests, "MAX_REQUESTS", 3)
     numbers = [register(api, title=f"工单{i}", content=f"第{i}个诉求。") for i in range(5)]
     listed = [r["service_request_id"] for r in jsn(client.get(f"{V2}/requests.json"))]
     assert listed == list(reversed(numbers))[:3]
