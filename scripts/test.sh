@@ -35,4 +35,4 @@ echo "== mypy (strict on domain/)"
 "$BIN/mypy"
 echo "== pytest"
 mkdir -p test-output
-"$BIN/python" -m pytest -q -p no:cacheprovider "$@"
+"$BIN/python" -m pytest -q -p no:cacheprovider -n "${ZHIYUN_TEST_WORKERS:-2}" "$@"
