@@ -17,21 +17,20 @@ from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.cli_dedupe import dedupe_app
 from zhiyun.cli_geo import geo_app
+from zhiyun.cli_support import DbOption, ZhiyunGroup, console, database_message, err_console, fail
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Role
 from zhiyun.domain.deadlines import LimitUnit
-from zhiyun.domain.errors import DomainError, NotFound
+from zhiyun.domain.errors import NotFound
 from zhiyun.domain.workorder import OrderType, Urgency
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import current_revision, head_revision, upgrade
@@ -39,41 +38,12 @@ from zhiyun.store.migrate import current_revision, head_revision, upgrade
 if TYPE_CHECKING:
     from zhiyun.demo.orders import SeedReport
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 DEMO_DB = "var/demo.db"
 
 
-class ZhiyunGroup(typer.core.TyperGroup):
-    """Turns refusals into a red message and exit code 1 instead of a traceback."""
-
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        try:
-            return super().invoke(ctx)
-        except DomainError as exc:
-            _fail(exc.message)
-        except DBAPIError as exc:
-            _fail(_database_message(exc))
-        except OSError as exc:  # a file that is a directory, unreadable, a port taken, …
-            where = f"：{exc.filename}" if exc.filename else ""
-            _fail(f"{exc.strerror or exc}{where}")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]错误：{message}[/red]", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _database_message(exc: DBAPIError) -> str:
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    lowered = text.lower()
-    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return f"数据库尚未初始化或结构不是最新版本（{first}），请先运行 `zhiyun db upgrade`"
-    if isinstance(exc, OperationalError) and ("connect" in lowered or "unable to open" in lowered):
-        return f"无法连接数据库：{first}"
-    return f"数据库错误：{first}"
+_fail = fail
+_database_message = database_message
 
 
 app = typer.Typer(
@@ -98,15 +68,6 @@ app.add_typer(limits_app, name="limits")
 app.add_typer(geo_app, name="geo")
 app.add_typer(channel_app, name="channel")
 app.add_typer(dedupe_app, name="dedupe")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite 文件路径或数据库 URL；默认取 ZHIYUN_DATABASE_URL，否则 var/zhiyun.db",
-        show_default=False,
-    ),
-]
 
 
 class FileFormat(StrEnum):

@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from zhiyun.cli_support import ZhiyunGroup, console, fail
 from zhiyun.domain.errors import DomainError, ValidationFailed
 from zhiyun.intake.dedupe import (
     Confusion,
@@ -45,20 +44,12 @@ from zhiyun.intake.dedupe import (
 )
 from zhiyun.intake.normalize import to_utc
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
-
-dedupe_app = typer.Typer(help="重复工单检测（合并与疑似重复）。", no_args_is_help=True)
+dedupe_app = typer.Typer(cls=ZhiyunGroup, help="重复工单检测（合并与疑似重复）。", no_args_is_help=True)
 
 SIDE_FIELDS = ("title", "content", "category", "lat", "lon", "phone", "registered_at")
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t", "是", "重复"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "f", "否", "不重复"})
 MAX_PAIRS = 1_000_000
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]错误：{escape(message)}[/red]", soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @dedupe_app.callback()
@@ -295,7 +286,7 @@ def evaluate(
         pairs = read_pairs(file)
         result = evaluate_pairs(pairs, policy)
     except DomainError as exc:
-        _fail(exc.message)
+        fail(exc.message)
         return
     print_evaluation(result)
     typer.echo(json.dumps(evaluation_json(result), ensure_ascii=False))

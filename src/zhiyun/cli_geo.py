@@ -11,66 +11,26 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
+from zhiyun.cli_support import DbOption, ZhiyunGroup, console, err_console, fail
 from zhiyun.config import database_url
-from zhiyun.domain.errors import DomainError
 from zhiyun.intake.draft import CoordSystem
 from zhiyun.intake.geo_service import GeoService
 from zhiyun.intake.normalize import gcj02_to_wgs84, validate_coordinates
 from zhiyun.store.db import Database
 from zhiyun.store.reference import load_org
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]错误：{message}[/red]", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-class _GeoGroup(typer.core.TyperGroup):
-    """Refusals as a red message and exit 1 (also when the sub-app runs on its own, as in tests)."""
-
-    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
-        try:
-            return super().invoke(ctx)
-        except DomainError as exc:
-            _fail(exc.message)
-        except DBAPIError as exc:
-            text = str(exc.orig) if exc.orig is not None else str(exc)
-            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-            lowered = text.lower()
-            if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-                _fail(f"数据库尚未初始化或结构不是最新版本（{first}），请先运行 `zhiyun db upgrade`")
-            _fail(f"数据库错误：{first}")
-        except OSError as exc:
-            where = f"：{exc.filename}" if exc.filename else ""
-            _fail(f"{exc.strerror or exc}{where}")
-
-
 geo_app = typer.Typer(
-    cls=_GeoGroup,
+    cls=ZhiyunGroup,
     help="地理：导入镇街、村居边界（GeoJSON），按坐标或地址定位。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite 文件路径或数据库 URL；默认取 ZHIYUN_DATABASE_URL，否则 var/zhiyun.db",
-        show_default=False,
-    ),
-]
 
 
 @contextmanager
@@ -80,7 +40,7 @@ def _database(db: str | None) -> Iterator[Database]:
     parsed = make_url(url)
     file = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not Path(file).exists():
-        _fail(f"数据库文件不存在：{file}（请检查 --db，或先运行 `zhiyun db upgrade`）")
+        fail(f"数据库文件不存在：{file}（请检查 --db，或先运行 `zhiyun db upgrade`）")
     database = Database(url)
     try:
         yield database
