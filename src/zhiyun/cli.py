@@ -37,6 +37,7 @@ from zhiyun.store.migrate import current_revision, head_revision, upgrade
 
 if TYPE_CHECKING:
     from zhiyun.demo.orders import SeedReport
+    from zhiyun.demo.simulator import TrafficSimulator
 
 
 DEMO_DB = "var/demo.db"
@@ -640,8 +641,8 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     return report
 
 
-def demo_banner(services: Services, host: str, port: int) -> None:
-    """The URL, the API docs, a login for every role and a curl example."""
+def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimulator | None = None) -> None:
+    """The URL, the API docs, a login for every role, where traffic comes from and two curl examples."""
     from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, TOWNS
     from zhiyun.domain.workorder import OrderStatus
     from zhiyun.store.orders import OrderFilter
@@ -680,7 +681,51 @@ def demo_banner(services: Services, host: str, port: int) -> None:
         soft_wrap=True,
         markup=False,
     )
+    _demo_traffic_lines(simulator)
+    _demo_channel_example(services, base)
     console.rule()
+
+
+def _demo_traffic_lines(simulator: TrafficSimulator | None) -> None:
+    """Where the live traffic comes from: channels, rate, events, typhoon bursts, season."""
+    console.print("\n[bold]实时来件[/bold]", end="")
+    if simulator is None:
+        console.print("：已关闭（--no-traffic）。可按下面的示例自行推送。")
+        return
+    console.print("（模拟器经真实渠道接口推送；重复件自动合并或标记为疑似重复）：")
+    for line in simulator.describe():
+        console.print(f"  {line}", soft_wrap=True, markup=False)
+
+
+def _demo_channel_example(services: Services, base: str) -> None:
+    """Issue a demo key for 12345 and show how a channel posts with it (a second post: same order)."""
+    import json
+    from datetime import datetime
+
+    from zhiyun.domain.calendar import LOCAL_TZ
+    from zhiyun.intake.channels import CHANNEL_SPECS
+
+    issued = services.channels.issue_key("12345")
+    now = datetime.now(LOCAL_TZ)
+    payload = {
+        **CHANNEL_SPECS["12345"].example,
+        "call_id": f"C-DEMO-{now:%Y%m%d%H%M%S}",
+        "call_time": now.isoformat(timespec="seconds"),
+    }
+    console.print(
+        f"\n以 12345 渠道推送一条来电记录（已签发演示密钥 {issued.prefix}…；再推一次返回同一工单）：",
+        soft_wrap=True,
+    )
+    console.print(
+        "cat > payload.json <<'EOF'\n"
+        f"{json.dumps(payload, ensure_ascii=False)}\n"
+        "EOF\n"
+        f"curl -X POST {base}/api/v1/intake/12345 -H 'X-Channel-Key: {issued.key}' \\\n"
+        "  -H 'content-type: application/json' -d @payload.json",
+        soft_wrap=True,
+        markup=False,
+    )
+    console.print("其他渠道的报文格式见 docs/channels.md；密钥用 zhiyun channel key|revoke 管理。")
 
 
 @app.command("demo")
@@ -694,15 +739,32 @@ def demo(
         ),
     ] = None,
     no_traffic: Annotated[bool, typer.Option("--no-traffic", help="不模拟实时来件与办理")] = False,
-    traffic_rate: Annotated[float, typer.Option("--traffic-rate", min=0.1, help="每分钟新工单数")] = 3.0,
+    traffic_rate: Annotated[
+        float, typer.Option("--traffic-rate", min=0.1, help="每分钟经渠道接口推送的来件数")
+    ] = 3.0,
+    traffic_seed: Annotated[
+        int | None, typer.Option("--traffic-seed", help="随机种子（同一种子、同一数据库：同样的来件序列）")
+    ] = None,
+    traffic_date: Annotated[
+        str | None,
+        typer.Option(
+            "--traffic-date",
+            help="模拟日期 YYYY-MM-DD，决定季节性诉求（4月入学报名、7月毕业生报到、11月居民医保）；默认今天",
+        ),
+    ] = None,
+    typhoon_every: Annotated[
+        float, typer.Option("--typhoon-every", min=0, help="台风突发的间隔（分钟），0 为不模拟")
+    ] = 20.0,
+    typhoon_size: Annotated[int, typer.Option("--typhoon-size", min=0, help="每次台风突发的来件数")] = 24,
 ) -> None:
-    """一键演示：迁移数据库、载入演示区（已存在则保留）、启动时限扫描、实时模拟与 API 服务。"""
+    """一键演示：迁移数据库、载入演示区（已存在则保留）、启动时限扫描、经渠道接口的实时来件与 API 服务。"""
     import uvicorn
 
     from zhiyun.api.app import create_app
     from zhiyun.demo.simulator import TrafficSimulator
     from zhiyun.worker import start_background_sweep
 
+    season_date = _parse_date(traffic_date) if traffic_date else None
     if not _port_free(host, port):
         _fail(f"端口 {port} 已被占用：请用 --port 指定其他端口（make demo PORT=8123）")
     settings = Settings()
@@ -720,11 +782,21 @@ def demo(
             err_console.print(f"[yellow]演示工单未完全生成：{failure}[/yellow]")
         _configure_logging()
         logging.getLogger("zhiyun.demo").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # uvicorn's access log shows every post
         scheduler = start_background_sweep(services, settings.sweep_interval_seconds)
         if not no_traffic:
-            simulator = TrafficSimulator(services, rate_per_minute=traffic_rate)
+            # Posts over HTTP to the server started below, once /healthz answers.
+            simulator = TrafficSimulator(
+                services,
+                base_url=f"http://{_display_host(host)}:{port}",
+                rate_per_minute=traffic_rate,
+                seed=traffic_seed,
+                season_date=season_date,
+                typhoon_every_minutes=typhoon_every,
+                typhoon_size=typhoon_size,
+            )
             simulator.start()
-        demo_banner(services, host, port)
+        demo_banner(services, host, port, simulator)
         uvicorn.run(create_app(services), host=host, port=port, log_level="info")
     finally:
         if simulator is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,18 +16,22 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.cli import prepare_demo
 from zhiyun.config import Settings
+from zhiyun.demo.boundaries import ensure_boundaries
 from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, DemoDirectory, ensure_district, units, users
 from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
-from zhiyun.demo.simulator import TrafficSimulator
+from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
 from zhiyun.domain.access import Role
 from zhiyun.domain.errors import ConcurrentUpdate
 from zhiyun.domain.org import UnitKind
@@ -34,7 +39,7 @@ from zhiyun.domain.workorder import Action, OrderStatus, Satisfaction
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.orders import OrderFilter
-from zhiyun.store.tables import TransitionRow, UserRow, WorkOrderRow
+from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, TransitionRow, UserRow, WorkOrderRow
 
 
 def _counts(services: Services) -> dict[str, int]:
@@ -230,6 +235,7 @@ def small_demo(tmp_path: Path) -> Iterator[Services]:
     upgrade(db)
     services = build_services(db, Settings(attachment_dir=tmp_path / "att"))
     ensure_district(services)
+    ensure_boundaries(services, services.geo)
     report = seed_orders(services, count=30)
     assert report.failures == []
     try:
@@ -238,19 +244,49 @@ def small_demo(tmp_path: Path) -> Iterator[Services]:
         services.close()
 
 
-def test_the_simulator_registers_and_moves_orders_through_the_real_services(small_demo: Services) -> None:
+@contextmanager
+def posting(services: Services) -> Iterator[ChannelPoster]:
+    """The intake endpoint behind Starlette's TestClient: what the simulator posts to in tests."""
+    client = TestClient(create_app(services))
+    try:
+        yield ChannelPoster(client)
+    finally:
+        client.close()
+
+
+def _never_posts(channel: str, payload: object, key: str) -> tuple[int, dict[str, object]]:
+    raise AssertionError("this test does not post")
+
+
+def test_the_simulator_posts_through_the_channels_and_moves_orders_through_the_real_services(
+    small_demo: Services,
+) -> None:
     before = _counts(small_demo)
-    simulator = TrafficSimulator(small_demo, seed=11)
-    outcomes = [simulator.step() for _ in range(80)]
+    with posting(small_demo) as poster:
+        simulator = TrafficSimulator(small_demo, poster=poster, seed=11, moves_per_order=4)
+        outcomes = [simulator.step() for _ in range(120)]
     after = _counts(small_demo)
-    assert simulator.counts["registered"] > 0
-    moved = sum(
-        n for k, n in simulator.counts.items() if k not in ("registered", "idle", "refused", "errors")
-    )
+    c = simulator.counts
+    assert c["posted"] > 10 and len(simulator.by_channel) >= 4
+    assert c["created"] > 0 and c["rejected"] == c["post_errors"] == c["errors"] == 0, outcomes
+    moved = sum(n for k, n in c.items() if k in {a.value for a in Action})
     assert moved > 30
-    assert simulator.counts["refused"] == 0, [o for o in outcomes if o.startswith("refused")]
-    assert after["orders"] == before["orders"] + simulator.counts["registered"]
-    assert after["transitions"] == before["transitions"] + simulator.counts["registered"] + moved
+    assert c["refused"] == 0, [o for o in outcomes if o.startswith("refused")]
+    assert after["orders"] == before["orders"] + c["created"]
+    # every new order registers, a merged one is merged, a flagged one flagged, an update recorded
+    audit = c["created"] + c["merged"] + c["flagged"] + c["updated"] + moved
+    audit += c["merge_confirmed"] + c["dismissed"]
+    assert after["transitions"] == before["transitions"] + audit
+    with small_demo.db.reading() as session:
+        from_channels = session.scalar(
+            select(func.count())
+            .select_from(IntakeRecordRow)
+            .where(IntakeRecordRow.external_id.not_like("DEMO-%"))
+        )
+    assert from_channels == c["created"] + c["updated"]
+
+
+JULY_MORNING = datetime(2026, 7, 8, 2, tzinfo=UTC)
 
 
 def test_the_simulator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
@@ -260,8 +296,9 @@ def test_the_simulator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
         upgrade(db)
         services = build_services(db, Settings(attachment_dir=tmp_path / "att"))
         ensure_district(services)
-        simulator = TrafficSimulator(services, seed=5)
-        runs.append([simulator.step().split(" ", 1)[0] for _ in range(25)])
+        with posting(services) as poster:
+            simulator = TrafficSimulator(services, poster=poster, seed=5, clock=lambda: JULY_MORNING)
+            runs.append([simulator.step().split(" ", 2)[:2] for _ in range(25)])
         services.close()
     assert runs[0] == runs[1]
 
@@ -269,7 +306,7 @@ def test_the_simulator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
 def test_the_simulator_logs_a_409_and_carries_on(
     small_demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    simulator = TrafficSimulator(small_demo, seed=3, moves_per_order=1000)
+    simulator = TrafficSimulator(small_demo, poster=_never_posts, seed=3, moves_per_order=1000)
 
     def conflict(*_args: object, **_kwargs: object) -> None:
         raise ConcurrentUpdate("工单已被他人更新，请刷新后重试")
@@ -283,7 +320,6 @@ def test_the_simulator_logs_a_409_and_carries_on(
 def test_the_simulator_thread_survives_errors_and_stops_on_request(
     small_demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    simulator = TrafficSimulator(small_demo, seed=4, rate_per_minute=600)
     calls = Counter[str]()
     real_list = small_demo.orders.list
 
@@ -294,14 +330,16 @@ def test_the_simulator_thread_survives_errors_and_stops_on_request(
         return real_list(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(small_demo.orders, "list", flaky)
-    simulator.start()
-    deadline = time.monotonic() + 20
-    while (
-        simulator.counts["errors"] < 2 or sum(simulator.counts.values()) < 6
-    ) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert simulator.running
-    simulator.stop()
+    with posting(small_demo) as poster:
+        simulator = TrafficSimulator(small_demo, poster=poster, seed=4, rate_per_minute=600)
+        simulator.start()
+        deadline = time.monotonic() + 20
+        while (
+            simulator.counts["errors"] < 2 or sum(simulator.counts.values()) < 6
+        ) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert simulator.running
+        simulator.stop()
     assert not simulator.running
     assert simulator.counts["errors"] >= 2
     assert sum(n for k, n in simulator.counts.items() if k != "errors") >= 3
@@ -325,12 +363,12 @@ def _http(url: str, data: bytes | None = None, headers: dict[str, str] | None = 
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def _run_demo(db: Path, port: int, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+def _run_demo(db: Path, port: int, tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     log = tmp_path / f"demo-{port}.log"
     handle = log.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zhiyun.cli", "demo", "--db", str(db), "--port", str(port), "--no-traffic"],
+        [sys.executable, "-m", "zhiyun.cli", "demo", "--db", str(db), "--port", str(port), *options],
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,
@@ -352,17 +390,35 @@ def _run_demo(db: Path, port: int, tmp_path: Path) -> tuple[subprocess.Popen[str
     raise AssertionError("zhiyun demo did not answer /healthz:\n" + log.read_text())
 
 
+def _post_the_printed_channel_example(output: str) -> list[int]:
+    """Run the banner's `cat > payload.json` + `curl -X POST …/intake/12345` example, twice."""
+    payload = re.search(r"cat > payload.json <<'EOF'\n(.*?)\nEOF", output, re.S)
+    command = re.search(r"curl -X POST (\S+/api/v1/intake/12345) -H 'X-Channel-Key: (zyk_[\w-]+)'", output)
+    assert payload and command, output
+    headers = {"X-Channel-Key": command.group(2), "content-type": "application/json"}
+    body = payload.group(1).encode()
+    return [_http(command.group(1), data=body, headers=headers)[0] for _ in range(2)]
+
+
+def _intake_posts(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if '"POST /api/v1/intake/' in line]
+
+
 @pytest.mark.slow
-def test_zhiyun_demo_serves_the_api_and_a_second_start_keeps_the_data(
+def test_zhiyun_demo_serves_the_api_and_live_channel_traffic_and_a_second_start_keeps_the_data(
     seeded: tuple[Services, SeedReport], seeded_dir: Path, tmp_path: Path
 ) -> None:
-    """Runs last in this module, on the database the tests above checked (seeding it again costs time)."""
-    pytest.importorskip("zhiyun.api.app")
+    """Runs last in this module, on the database the tests above checked (seeding it again costs time).
+
+    The first start is quiet (--no-traffic); the second posts traffic through the channels fast.
+    """
     db = seeded_dir / SEEDED_DB
     counts = []
-    for _start in range(2):
+    starts = (("--no-traffic",), ("--traffic-rate", "900", "--traffic-seed", "3", "--typhoon-every", "0"))
+    for options in starts:
         port = _free_port()
-        proc, base = _run_demo(db, port, tmp_path)
+        proc, base = _run_demo(db, port, tmp_path, *options)
+        log = tmp_path / f"demo-{port}.log"
         try:
             form = urllib.parse.urlencode({"username": "gc_dispatcher", "password": DEMO_PASSWORD}).encode()
             status, body = _http(f"{base}/api/v1/auth/token", data=form)
@@ -376,6 +432,12 @@ def test_zhiyun_demo_serves_the_api_and_a_second_start_keeps_the_data(
             responsible = {(o["responsible_unit"] or {}).get("code") for o in page["items"]}  # type: ignore[index]
             assert "GC" in responsible and "DL" not in responsible
             counts.append(len(page["items"]))  # type: ignore[index]
+            if "--no-traffic" in options:
+                assert _post_the_printed_channel_example(log.read_text()) == [201, 200]
+            else:
+                deadline = time.monotonic() + 30
+                while len(_intake_posts(log)) < 8 and time.monotonic() < deadline:
+                    time.sleep(0.2)
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -383,10 +445,31 @@ def test_zhiyun_demo_serves_the_api_and_a_second_start_keeps_the_data(
             except subprocess.TimeoutExpired:  # pragma: no cover
                 proc.kill()
                 raise
-        output = (tmp_path / f"demo-{port}.log").read_text()
+        output = log.read_text()
         assert "Traceback" not in output
         assert "gc_dispatcher" in output and DEMO_PASSWORD in output
         assert f"http://127.0.0.1:{port}/docs" in output
         assert "curl" in output and "/api/v1/auth/token" in output
+        assert "/api/v1/intake/12345 -H 'X-Channel-Key: zyk_" in output
         assert f"沿用已有演示数据（演示工单 {DEFAULT_COUNT} 件）" in output
-    assert counts[0] == counts[1]
+        if "--no-traffic" in options:
+            assert "实时来件：已关闭" in output
+        else:
+            assert "来件渠道：12345 市长直通车、区长直通车" in output and "每分钟约 900 件" in output
+            posts = _intake_posts(log)
+            assert len(posts) >= 8 and all(" 201" in p or " 200" in p for p in posts), posts
+    assert counts[1] >= counts[0]
+    with seeded[0].db.reading() as session:
+        channels = set(
+            session.scalars(
+                select(WorkOrderRow.channel).where(
+                    WorkOrderRow.external_id.not_like("DEMO-%"), WorkOrderRow.external_id.not_like("C-DEMO-%")
+                )
+            )
+        )
+        live_keys = session.execute(
+            select(ChannelKeyRow.channel_code).where(ChannelKeyRow.revoked_at.is_(None))
+        ).all()
+    assert len(channels) >= 3, channels
+    # the simulator revoked its keys at the end; the two printed 12345 keys stay for the user
+    assert [c for (c,) in live_keys] == ["12345", "12345"]

@@ -1,14 +1,24 @@
-"""Live activity for the demo: new orders arrive and open orders move along their life cycle.
+"""Live activity for the demo: requests arrive through the channels, open orders move along.
 
-A background thread, at a configurable rate, either registers a new order (a realistic
-Chinese request from a random channel, town and village) or takes one open order one step
-further as the demo user who would: the town dispatcher dispatches it on, the village
-handler signs for it and replies, the dispatching center reviews, the inspector calls the
-citizen back. Everything goes through the real services, so every step is audited and
-obeys the rules; a conflict (409) or any other refusal is logged and the simulator goes on.
-It never raises into the demo: one failed step is one log line.
+A background thread, at a configurable rate, either posts a new request or takes one open
+order one step further. New requests come from `demo.traffic` in each channel's own payload
+and go through the REAL intake endpoint, `POST /api/v1/intake/{channel}` over HTTP, with a
+key the simulator issues per channel at start (and revokes when it stops): the same
+validation, normalization, location, idempotency and duplicate detection as any
+integration. Among them: the same matter reported from several channels within minutes (so
+that duplicates are merged or flagged), exact repeats of a payload (idempotency: the same
+order again) and, every `typhoon_every_minutes`, a typhoon-day burst across the towns. The
+topics follow the season of the (simulated) date.
 
-Deterministic for a given seed and database state (useful in tests through `step()`).
+Moving orders along goes through the services as the demo user who would act: the district
+dispatcher dispatches an order on (along the route its topic implies) or decides a flagged
+possible duplicate, the village handler signs for it and replies, the dispatching center
+reviews, the inspector calls the citizen back. Everything is audited and obeys the rules; a
+refusal (409, 422…) or a failed post is one log line and the simulator goes on. It never
+raises into the demo.
+
+Deterministic for a given seed, clock and database state (tests drive `step()` with a
+poster over Starlette's TestClient instead of HTTP).
 """
 
 from __future__ import annotations
@@ -16,14 +26,21 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections import Counter
-from datetime import UTC, datetime, timedelta
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
 
 from zhiyun.bootstrap import Services
 from zhiyun.demo import topics as tp
-from zhiyun.demo.district import DemoDirectory
-from zhiyun.demo.orders import Draft, draft_order
+from zhiyun.demo.district import TOWN_OFFICES, DemoDirectory
+from zhiyun.demo.traffic import Request, TrafficGenerator
 from zhiyun.domain.access import Actor
+from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import (
@@ -47,6 +64,7 @@ from zhiyun.domain.workorder import (
     Sign,
     Supervise,
 )
+from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.store.orders import OrderFilter
 from zhiyun.workflow.views import OrderDetail
 
@@ -60,59 +78,206 @@ _RATINGS = (
     Satisfaction.UNREACHABLE,
 )
 _RATING_WEIGHTS = (70, 18, 8, 4)
+INTAKE_PATH = "/api/v1/intake/{channel}"
+MAX_ROUTES = 20_000
+
+
+class Poster(Protocol):
+    """Posts one payload to a channel's intake endpoint: (HTTP status, JSON body)."""
+
+    def __call__(
+        self, channel: str, payload: Mapping[str, Any], key: str
+    ) -> tuple[int, dict[str, Any]]: ...  # pragma: no cover
+
+
+class ChannelPoster:
+    """Posts to `/api/v1/intake/{channel}` with an httpx client: a real one, or a TestClient in tests."""
+
+    def __init__(self, client: httpx.Client, *, close_client: bool = False) -> None:
+        self.client = client
+        self._close_client = close_client
+
+    @classmethod
+    def http(cls, base_url: str, *, timeout: float = 15.0) -> ChannelPoster:
+        """A poster to a running server (proxies from the environment are ignored: it is local)."""
+        return cls(httpx.Client(base_url=base_url, timeout=timeout, trust_env=False), close_client=True)
+
+    def __call__(self, channel: str, payload: Mapping[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+        response = self.client.post(
+            INTAKE_PATH.format(channel=channel), json=dict(payload), headers={"X-Channel-Key": key}
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"message": response.text[:200]}
+        return response.status_code, body if isinstance(body, dict) else {"body": body}
+
+    def wait_healthy(self, stop: threading.Event, timeout: float = 120.0) -> bool:
+        """Wait until GET /healthz answers 200 (True), `stop` is set or `timeout` passes (False)."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                if self.client.get("/healthz").status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            stop.wait(0.25)
+        return False
+
+    def close(self) -> None:
+        if self._close_client:
+            self.client.close()
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where an order the simulator posted should go, and what its handler will answer."""
+
+    path: list[int]  # unit ids from the district center down to the handling unit
+    reply: str
 
 
 class TrafficSimulator:
-    """Registers a few orders a minute and moves open orders along, as the demo's users."""
+    """Posts a few requests a minute through the channels and moves open orders along."""
 
     def __init__(
         self,
         services: Services,
         *,
+        poster: Poster | None = None,
+        base_url: str | None = None,
         rate_per_minute: float = 3.0,
         moves_per_order: int = 8,
         seed: int | None = None,
+        season_date: date | None = None,
+        typhoon_every_minutes: float = 20.0,
+        typhoon_size: int = 24,
+        event_share: float = 0.10,
+        repeat_share: float = 0.04,
+        channel_weights: Mapping[str, float] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if rate_per_minute <= 0:
             raise ValueError("rate_per_minute must be positive")
+        if typhoon_every_minutes < 0 or typhoon_size < 0:
+            raise ValueError("typhoon_every_minutes and typhoon_size must not be negative")
+        if not 0 <= event_share + repeat_share <= 1:
+            raise ValueError("event_share + repeat_share must lie between 0 and 1")
+        if poster is None:
+            if base_url is None:
+                raise ValueError("the simulator needs a poster or the base URL of the demo server")
+            poster = ChannelPoster.http(base_url)
         self.services = services
+        self.poster = poster
+        self.base_url = base_url
         self.rate_per_minute = rate_per_minute
         self.moves_per_order = moves_per_order
+        self.seed = seed
         self.rng = random.Random(seed)
+        self.generator = TrafficGenerator(
+            random.Random(f"{seed}-traffic") if seed is not None else random.Random(),
+            channel_weights=channel_weights,
+        )
+        self.season_date = season_date
+        self.typhoon_every_minutes = typhoon_every_minutes
+        self.typhoon_size = typhoon_size
+        self.event_share = event_share
+        self.repeat_share = repeat_share
+        self._clock = clock or (lambda: datetime.now(UTC))
         self.counts: Counter[str] = Counter()
-        self.drafts: dict[int, Draft] = {}
+        self.by_channel: Counter[str] = Counter()
+        self.routes: dict[int, _Route] = {}
+        self.flagged: dict[int, list[str]] = {}
+        self.keys: dict[str, str] = {}
+        self.arrivals = 0
+        self._queue: deque[Request] = deque()
+        self._recent: deque[Request] = deque(maxlen=30)
         self._directory: DemoDirectory | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # -- the thread ---------------------------------------------------------------
+    # -- configuration, for the banner ------------------------------------------------------
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.generator.channel_weights)
 
     @property
     def interval(self) -> float:
-        """Seconds between two steps: `rate_per_minute` registrations plus their moves per minute."""
+        """Seconds between two steps: `rate_per_minute` arrivals plus their moves per minute."""
         return 60.0 / (self.rate_per_minute * (1 + self.moves_per_order))
 
+    @property
+    def typhoon_period(self) -> int:
+        """Arrivals between two typhoon bursts (0: none)."""
+        if self.typhoon_every_minutes <= 0 or self.typhoon_size <= 0:
+            return 0
+        return max(1, round(self.typhoon_every_minutes * self.rate_per_minute))
+
+    def now(self) -> datetime:
+        """The simulated instant: the clock moved to `season_date` (same time of day)."""
+        now = self._clock()
+        if self.season_date is None:
+            return now
+        return now + timedelta(days=(self.season_date - now.astimezone(LOCAL_TZ).date()).days)
+
+    def describe(self) -> list[str]:
+        """What the traffic looks like, in Chinese, one line per fact (for the demo banner)."""
+        names = "、".join(CHANNEL_SPECS[c].name for c in self.channels)
+        local = self.now().astimezone(LOCAL_TZ)
+        season = tp.SEASON_LABELS.get(local.month)
+        lines = [
+            f"来件渠道：{names}（经 POST /api/v1/intake/{{渠道}}，各用渠道密钥）",
+            f"来件速度：每分钟约 {self.rate_per_minute:g} 件；其中约 {self.event_share:.0%} 为同一事件多渠道上报"
+            f"（合并或标记疑似重复），约 {self.repeat_share:.0%} 为接口重复推送（幂等）",
+            f"模拟日期：{local:%Y-%m-%d}" + (f"（{season}）" if season else ""),
+        ]
+        if self.typhoon_period:
+            lines.append(
+                f"台风突发：约每 {self.typhoon_every_minutes:g} 分钟一次，{self.typhoon_size} 件紧急来件"
+                "（树木倒伏、水浸、停电）遍及各镇街"
+            )
+        return lines
+
+    # -- the thread ---------------------------------------------------------------
+
     def start(self) -> None:
+        """Issue the channel keys, then post and move orders in a background thread."""
         if self._thread is not None and self._thread.is_alive():
             return
+        self.issue_keys()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="zhiyun-traffic", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread, revoke the keys the simulator issued and close its HTTP client."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self.revoke_keys()
+        close = getattr(self.poster, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # pragma: no cover - closing a client must not fail the demo
+                log.debug("traffic simulator: closing the poster failed", exc_info=True)
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
+        wait = getattr(self.poster, "wait_healthy", None)
+        if callable(wait) and not wait(self._stop):
+            if self._stop.is_set():
+                return
+            log.warning("traffic simulator: the server did not answer /healthz; posting anyway")
         log.info(
-            "traffic simulator started: %.1f new orders/min, a step every %.1f s",
+            "traffic simulator started: %.1f requests/min through %d channels, a step every %.1f s",
             self.rate_per_minute,
+            len(self.channels),
             self.interval,
         )
         while not self._stop.wait(self.interval):
@@ -132,34 +297,159 @@ class TrafficSimulator:
         return self._directory
 
     def step(self) -> str:
-        """Register an order or move one; returns what happened (for logs and tests)."""
+        """Post a request or move an order; returns what happened (for logs and tests).
+
+        A typhoon burst, once begun, posts one report on every step until it is through.
+        """
+        if self._queue and self._queue[0].kind == "typhoon":
+            return self.post(self._queue.popleft())
         if self.rng.random() < 1 / (1 + self.moves_per_order):
-            return self.register_one()
+            return self.arrive()
         return self.advance_one()
 
-    def register_one(self) -> str:
-        draft = draft_order(self.rng, self.directory)
+    def arrive(self) -> str:
+        """The next request: a pending report of an event, a typhoon burst, an event, a repeat or a single one."""
+        if self._queue:
+            return self.post(self._queue.popleft())
+        self.arrivals += 1
+        now = self.now()
+        period = self.typhoon_period
+        if (
+            period
+            and self.arrivals >= max(1, period // 4)
+            and (self.arrivals - max(1, period // 4)) % period == 0
+        ):
+            burst = self.generator.typhoon(now, self.typhoon_size)
+            self.counts["typhoons"] += 1
+            log.info("traffic simulator: a typhoon burst of %d reports begins", len(burst))
+            self._queue.extend(burst[1:])
+            return self.post(burst[0])
+        roll = self.rng.random()
+        if roll < self.event_share:
+            reports = self.generator.event(now)
+            self.counts["events"] += 1
+            self._queue.extend(reports[1:])
+            return self.post(reports[0])
+        if roll < self.event_share + self.repeat_share and self._recent:
+            original = self.rng.choice(list(self._recent))
+            return self.post(self.generator.repeat(original, changed=self.rng.random() < 0.3))
+        return self.post(self.generator.single(now))
+
+    # -- posting through the channel endpoint ----------------------------------------------------
+
+    def issue_keys(self) -> None:
+        """A key for every channel the traffic uses (as `zhiyun channel key` would); failures are logged."""
+        for channel in self.channels:
+            try:
+                self.key(channel)
+            except Exception:  # the first post will try again
+                log.warning("traffic simulator: issuing a key for %s failed", channel, exc_info=True)
+
+    def key(self, channel: str, *, renew: bool = False) -> str:
+        """The simulator's key for `channel`, issued on first use (as `zhiyun channel key` would)."""
+        if renew or channel not in self.keys:
+            self.keys[channel] = self.services.channels.issue_key(channel).key
+        return self.keys[channel]
+
+    def revoke_keys(self) -> int:
+        """Revoke the keys the simulator issued; how many."""
+        revoked = 0
+        for channel, key in list(self.keys.items()):
+            try:
+                revoked += self.services.channels.revoke_keys(channel, key[:10])
+            except Exception:  # the database may be gone at shutdown
+                log.debug("traffic simulator: revoking the %s key failed", channel, exc_info=True)
+        self.keys.clear()
+        return revoked
+
+    def post(self, request: Request) -> str:
+        """Post one request to its channel's endpoint and note what became of it."""
+        channel = request.channel
         try:
-            registered = self.services.orders.register(draft.registrar, draft.new)
-        except DomainError as exc:
-            self.counts["refused"] += 1
-            log.info("traffic simulator: registering was refused: %s", exc.message)
-            return f"refused register: {exc.message}"
-        order = registered.order.summary
-        self.drafts[order.id] = draft
-        self.counts["registered"] += 1
-        log.info("traffic simulator: registered %s %s", order.number, order.title)
-        return f"registered {order.number}"
+            status, body = self.poster(channel, request.payload, self.key(channel))
+            if status == 401:  # someone revoked the key (zhiyun channel revoke): a new one, once
+                status, body = self.poster(channel, request.payload, self.key(channel, renew=True))
+        except Exception as exc:  # the server is down, restarting, …: log and go on
+            self.counts["post_errors"] += 1
+            log.warning("traffic simulator: posting to %s failed: %s", channel, exc)
+            return f"error {channel}: {exc}"
+        if status not in (200, 201):
+            self.counts["rejected"] += 1
+            log.warning(
+                "traffic simulator: %s refused %s (%s): %s",
+                channel,
+                request.external_id,
+                status,
+                body.get("message") or body,
+            )
+            return f"rejected {channel} {status}: {body.get('message', '')}"
+        self.counts["posted"] += 1
+        self.by_channel[channel] += 1
+        if request.kind in ("single", "event", "typhoon"):
+            self._recent.append(request)
+        number = body.get("order_number", "")
+        order_id = body.get("order_id")
+        if not body.get("created"):
+            kind = "updated" if body.get("updated") else "repeated"
+            self.counts[kind] += 1
+            log.info("traffic simulator: %s %s again (%s): %s", channel, request.external_id, kind, number)
+            return f"{kind} {channel} {number}"
+        self.counts["created"] += 1
+        if request.kind == "typhoon":
+            self.counts["typhoon_reports"] += 1
+        if body.get("duplicate_of"):
+            self.counts["merged"] += 1
+            log.info("traffic simulator: %s %s merged into %s", channel, number, body["duplicate_of"])
+            return f"merged {channel} {number} into {body['duplicate_of']}"
+        if isinstance(order_id, int):
+            route = self._route_of(request)
+            if route is not None:
+                self.routes[order_id] = route
+                if len(self.routes) > MAX_ROUTES:  # a demo running for days: forget the oldest
+                    del self.routes[next(iter(self.routes))]
+        if body.get("possible_duplicates"):
+            self.counts["flagged"] += 1
+            if isinstance(order_id, int):
+                self.flagged[order_id] = list(body["possible_duplicates"])
+            log.info("traffic simulator: %s %s flagged (%s)", channel, number, body["possible_duplicates"])
+            return f"flagged {channel} {number} like {','.join(body['possible_duplicates'])}"
+        log.info("traffic simulator: %s %s registered", channel, number)
+        return f"created {channel} {number}"
+
+    def _route_of(self, request: Request) -> _Route | None:
+        """The units a request should pass through, from the district center (intake registers there)."""
+        d = self.directory
+        try:
+            district = d.district.id
+            if request.route in (tp.VILLAGE, tp.OFFICE):
+                leaf = request.village
+                if request.route == tp.OFFICE:
+                    leaf = next((c for c, _n, parent, _a in TOWN_OFFICES if parent == request.town), leaf)
+                if leaf is None:
+                    return None
+                return _Route([district, d.id(request.town), d.id(leaf)], request.reply)
+            unit = d.unit(request.route)
+        except (KeyError, LookupError):
+            return None  # a district without that unit: the dispatchers choose
+        path = [district]
+        if unit.parent_id is not None and unit.parent_id != district:
+            path.append(unit.parent_id)
+        path.append(unit.id)
+        return _Route(path, request.reply)
+
+    # -- moving orders along ------------------------------------------------------------
 
     def advance_one(self) -> str:
         d = self.directory
+        if self.flagged and self.rng.random() < 0.25:
+            return self.decide_flagged()
         reader = d.leader
         page = self.services.orders.list(
             reader, OrderFilter(statuses=[s.value for s in OPEN_STATUSES]), limit=200
         )
         if not page.items:
-            return self.register_one()
-        own = [o for o in page.items if o.id in self.drafts]
+            return self.arrive()
+        own = [o for o in page.items if o.id in self.routes]
         pool = own if own and self.rng.random() < 0.7 else page.items
         summary = self.rng.choice(pool)
         detail = self.services.orders.get(reader, summary.id)
@@ -183,6 +473,38 @@ class TrafficSimulator:
         self.counts[command.action.value] += 1
         log.info("traffic simulator: %s %s by %s", command.action.label, summary.number, actor.name)
         return f"{command.action.value} {summary.number}"
+
+    def decide_flagged(self) -> str:
+        """The district dispatcher decides the oldest flagged order: merge it into its candidate, or not.
+
+        An order that has become a master itself (later reports were merged into it) cannot be
+        merged: the dispatcher dismisses the flag instead.
+        """
+        order_id, candidates = next(iter(self.flagged.items()))
+        del self.flagged[order_id]
+        actor = self.directory.dispatcher_at(self.directory.district.id)
+        if actor is None or not candidates:
+            return f"idle flagged {order_id}"
+        attempts: list[str | None] = [candidates[0], None] if self.rng.random() < 0.6 else [None]
+        last = ""
+        for master in attempts:
+            note = (
+                f"经核实与工单 {master} 反映同一问题，合并办理。"
+                if master
+                else "经核实不是同一问题，继续办理。"
+            )
+            try:
+                detail = self.services.intake.decide(actor, order_id, merge_into=master, note=note)
+            except DomainError as exc:
+                log.info("traffic simulator: deciding flagged order %s refused: %s", order_id, exc.message)
+                last = exc.message
+                continue
+            if master:
+                self.routes.pop(order_id, None)
+            self.counts["merge_confirmed" if master else "dismissed"] += 1
+            return f"{'merge' if master else 'dismiss'} {detail.summary.number}"
+        self.counts["refused"] += 1
+        return f"refused decide {order_id}: {last}"
 
     # -- who does what next ---------------------------------------------------------
 
@@ -258,16 +580,15 @@ class TrafficSimulator:
             return actor, RequestExtension(note=rng.choice(tp.EXTENSION_REASONS), new_due_at=new_due)
         if roll < 0.07:
             return actor, RequestSuspension(note=rng.choice(tp.SUSPENSION_REASONS))
-        draft = self.drafts.get(detail.summary.id)
-        text = tp.fill(draft.variant.reply, draft.values) if draft else GENERIC_REPLY
-        return actor, Reply(note=text)
+        route = self.routes.get(detail.summary.id)
+        return actor, Reply(note=route.reply if route and route.reply else GENERIC_REPLY)
 
     def _next_unit(self, order_id: int, holder: int) -> int | None:
-        """Where a center sends the order on: along the draft's route, else a plausible child."""
+        """Where a center sends the order on: along the request's route, else a plausible child."""
         d = self.directory
-        draft = self.drafts.get(order_id)
-        if draft is not None and holder in draft.path[:-1]:
-            return draft.path[draft.path.index(holder) + 1]
+        route = self.routes.get(order_id)
+        if route is not None and holder in route.path[:-1]:
+            return route.path[route.path.index(holder) + 1]
         unit = d.org.get(holder)
         if unit.kind is UnitKind.DISTRICT:
             towns = d.children(holder, UnitKind.TOWN)

@@ -606,3 +606,119 @@ def compose(topic: Topic, variant: Variant, channel: str, values: dict[str, str]
     if channel == "police_110":
         return title, f"110转办：{content}", channel
     return title, content, channel
+
+
+# --------------------------------------------------------------------------- live traffic (demo/traffic.py)
+
+
+def citizen_words(content: str) -> str:
+    """What the citizen said, without the hotline agent's opening (市民反映：…)."""
+    return _CALLER.sub("", content).lstrip("：:，, ")
+
+
+# Matters that come and go with the seasons (not seeded: the seeded history keeps TOPICS).
+SEASONAL_TOPICS: tuple[Topic, ...] = (
+    _t(
+        "graduate_registration",
+        OrderType.CONSULT,
+        ("RSJ",),
+        (
+            "咨询{year}届毕业生报到手续",
+            "市民咨询：孩子今年从外省高校毕业，户籍在{town}，想了解回南海办理毕业生就业报到需要带哪些材料，报到证取消后还要不要去报到。",
+            "区人社局已回复：报到证已取消，毕业生可通过“广东人社”小程序或区人才服务窗口办理就业报到登记，需提供身份证、毕业证书和就业协议（如有）。",
+        ),
+        (
+            "毕业生档案去向查询",
+            "来电人称今年7月大学毕业，学校说档案已经寄回生源地，但不知道档案现在在哪里，询问如何查询和接收毕业生档案。",
+            "已告知市民：可通过广东省人才档案信息查询平台查询档案去向，档案转回后由区人才服务中心接收，可凭身份证到窗口查询。",
+        ),
+        (
+            "应届毕业生档案托管和落户咨询",
+            "市民咨询应届毕业生在{town}就业，毕业生档案能否托管在区人才服务中心，办理落户需要什么条件。",
+            "区人社局已回复：应届毕业生可申请档案免费托管；落户按佛山市人才入户政策办理，可在“佛山人社”公众号查询。",
+        ),
+        weight=2,
+        located=False,
+        answer="已告知市民：毕业生就业报到可通过“广东人社”小程序或区人才服务窗口办理，档案由区人才服务中心接收。",
+    ),
+)
+
+# What a typhoon day brings: fallen trees, flooding, power cuts, loose signboards (all urgent).
+TYPHOON_TOPICS: tuple[Topic, ...] = (
+    _t(
+        "fallen_tree",
+        OrderType.HELP,
+        (VILLAGE, "CGJ"),
+        (
+            "{road}大树被台风吹倒拦路",
+            "市民来电反映：台风过境，{village}{road}{no}号附近一棵大树被吹倒，横在马路中间，车辆无法通行，还压住了路边的电线，请尽快派人清理。",
+            "已组织园林绿化队伍到场清理倒伏树木，道路已恢复通行，并通知供电部门检查受压线路。",
+        ),
+        (
+            "{vshort}台风吹倒树木压住车辆",
+            "来电人称{village}{road}旁的行道树被台风连根拔起，压住了两辆停在路边的小车，树枝挡住了人行道，请求紧急处理。",
+            "已调派吊车和园林工人到场移除倒伏树木，受损车辆已由车主联系保险处理，现场已清理完毕。",
+        ),
+        weight=10,
+        urgent_share=1.0,
+    ),
+    _t(
+        "flooding",
+        OrderType.HELP,
+        ("SLJ", VILLAGE),
+        (
+            "{village}{road}水浸严重",
+            "市民来电反映：台风带来暴雨，{village}{road}一带水浸到膝盖，低洼处的商铺已经进水，排水口被杂物堵住，请求紧急排涝。",
+            "已调派排涝抢险队伍和移动泵车到场抽排积水，清理排水口杂物，积水已退去。",
+        ),
+        (
+            "{road}下穿隧道积水车辆熄火",
+            "来电人称台风暴雨导致{road}下穿隧道积水很深，已有小车熄火被困，请尽快封闭隧道并抽水。",
+            "交警已临时封闭隧道，排涝队伍抽排积水后恢复通行，被困车辆已拖离。",
+        ),
+        weight=10,
+        urgent_share=1.0,
+    ),
+    _t(
+        "power_cut",
+        OrderType.HELP,
+        (VILLAGE, "YJJ"),
+        (
+            "{vshort}台风后大面积停电",
+            "市民来电反映：台风过后{village}一带停电已经超过{n}个小时，家里有老人用制氧机，冰箱里的东西也坏了，请帮忙联系供电部门尽快抢修。",
+            "已联系供电局抢修队，故障线路已修复，{village}已恢复供电。",
+        ),
+        (
+            "{road}电线被台风刮断",
+            "来电人称{village}{road}{no}号附近的电线被台风刮断垂到地面，周边停电，担心有人触电，请尽快处理。",
+            "供电抢修人员已到场断电处置并重新架设线路，已恢复供电，现场安全隐患已消除。",
+        ),
+        weight=7,
+        urgent_share=1.0,
+    ),
+    _t(
+        "loose_signboard",
+        OrderType.REPORT,
+        ("CGJ-ZF", VILLAGE),
+        (
+            "{road}广告牌被台风吹得松脱",
+            "市民来电反映：台风导致{village}{road}{no}号商铺的广告牌松脱，随风摇晃，随时可能掉下来砸到行人，请尽快处理。",
+            "已会同城管执法人员和村居到场拆除松脱的广告牌，并在周边设置警戒。",
+        ),
+        weight=4,
+        urgent_share=1.0,
+    ),
+)
+
+# Seasonal weights: 每年4月前后入学报名，7月前后毕业生报到，11月城乡居民医保缴费 (seed article).
+SEASONS: dict[str, dict[int, float]] = {
+    "school_enrollment": {3: 2.5, 4: 8.0, 5: 3.0, 8: 1.5},
+    "graduate_registration": {6: 3.0, 7: 10.0, 8: 3.0},
+    "medical_insurance": {9: 2.0, 10: 2.5, 11: 8.0, 12: 3.0},
+}
+SEASON_LABELS = {4: "入学报名季", 7: "毕业生报到季", 11: "城乡居民医保缴费季"}
+
+
+def season_factor(topic_key: str, month: int) -> float:
+    """How much more often a matter is reported in `month` than usual."""
+    return SEASONS.get(topic_key, {}).get(month, 1.0)
