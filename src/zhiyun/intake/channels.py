@@ -87,7 +87,7 @@ class HotlineCall(Payload):
     call_time: datetime
     agent_id: str = Field(max_length=32)
     recording_id: str | None = Field(default=None, max_length=128)
-    request_type: RequestType = "求助"
+    request_type: RequestType | None = None  # None: the channel's default type
     urgent: bool = False
     title: ShortText | None = None
     content: Text
@@ -102,7 +102,7 @@ def adapt_hotline(p: HotlineCall) -> IntakeDraft:
         external_id=p.call_id,
         title=p.title or _title_from(p.content),
         content=p.content,
-        order_type=_TYPE_WORDS[p.request_type],
+        order_type=_TYPE_WORDS[p.request_type] if p.request_type else None,
         urgency=Urgency.URGENT if p.urgent else None,
         citizen_name=p.caller_name,
         citizen_phone=p.caller_number,

@@ -6,6 +6,11 @@ recorded on it as an update; otherwise normalize the draft (text, phone, coordin
 time), locate it (boundary polygons, else the gazetteer), register it through the workflow
 and look for duplicates among open orders: above the high threshold it is merged into its
 master at once, between the thresholds it is flagged with its candidates for a dispatcher.
+
+Every channel message takes this path, so it is kept short: the reference revision stamp
+and the (channel, external id) look-up come in one round trip and serve the locator, the
+registration and the receipt; rows are written past the ORM's unit of work; the receipt
+of a new order skips the look-ups a new order cannot need (its duplicates, its files).
 """
 
 from __future__ import annotations
@@ -18,13 +23,20 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, ValidationFailed
-from zhiyun.domain.workorder import Merge, OrderStatus, OrderType, TransitionRecord, Urgency
+from zhiyun.domain.workorder import (
+    Merge,
+    OrderState,
+    OrderStatus,
+    OrderType,
+    TransitionRecord,
+    Urgency,
+)
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.intake.dedupe import DedupeItem, DedupePolicy, DedupeScore, best_candidates
@@ -36,18 +48,27 @@ from zhiyun.intake.normalize import (
     geo_cell,
     normalize_phone,
     normalize_text,
+    to_utc,
     validate_coordinates,
 )
 from zhiyun.intake.text import default_segmenter
+from zhiyun.pydantic_errors import validation_fields
 from zhiyun.store import dedupe_repo
 from zhiyun.store import orders as repo
 from zhiyun.store.db import Database
 from zhiyun.store.tables import DuplicateCandidateRow, IntakeRecordRow, WorkOrderRow
-from zhiyun.workflow.reference import Clock, system_clock
+from zhiyun.workflow.reference import Clock, ReferenceSnapshot, system_clock
 from zhiyun.workflow.service import NewOrder, WorkOrderService
 from zhiyun.workflow.views import OrderDetail
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
+
+_INSERT_INTAKE_RECORD = insert(IntakeRecordRow.__table__)
+_FLAG_POSSIBLE_DUPLICATE = (
+    update(WorkOrderRow.__table__)
+    .where(WorkOrderRow.__table__.c.id == bindparam("b_id"))
+    .values(possible_duplicate=True)
+)
 
 
 @dataclass(frozen=True)
@@ -68,21 +89,8 @@ def payload_digest(raw: Mapping[str, Any]) -> str:
 
 
 def pydantic_fields(exc: ValidationError) -> dict[str, str]:
-    """One message per field of a pydantic error, in Chinese where we know the kind."""
-    fields: dict[str, str] = {}
-    for err in exc.errors():
-        name = ".".join(str(p) for p in err.get("loc", ())) or "payload"
-        kind = err.get("type", "")
-        message = {
-            "missing": "必填",
-            "extra_forbidden": "不认识的字段",
-            "string_too_long": "过长",
-            "string_too_short": "不能为空",
-        }.get(kind)
-        if message is None:
-            message = str(err.get("msg", "无效")).removeprefix("Value error, ")
-        fields.setdefault(name, message)
-    return fields
+    """One Chinese message per field of a payload that failed its channel's model."""
+    return validation_fields(exc.errors())
 
 
 def channel_actor(channel: str) -> Actor:
@@ -153,18 +161,17 @@ class IntakeService:
         row_channel = self.channels.authenticate(session, channel, key)
         actor = channel_actor(channel)
         digest = payload_digest(raw)
-        existing = session.scalars(
-            select(WorkOrderRow).where(
-                WorkOrderRow.channel == channel, WorkOrderRow.external_id == draft.external_id
-            )
-        ).one_or_none()
-        if existing is not None:
-            return self._repeat(session, existing, draft, raw, digest, actor, now)
+        revision, existing_id = repo.revision_and_external_order(session, channel, draft.external_id)
+        if existing_id is not None:
+            existing = repo.find_order(session, existing_id)
+            if existing is not None:
+                return self._repeat(session, existing, draft, raw, digest, actor, now)
 
         new = self._normalize(
             draft, channel, OrderType(row_channel.default_type), Urgency(row_channel.default_urgency)
         )
-        location = self._locate(session, new)
+        snap = self.orders.reference.get(session, revision)
+        location = self._locate(session, new, revision)
         segmenter = default_segmenter()
         extra = {
             "town_unit_id": location.town_unit_id,
@@ -173,26 +180,32 @@ class IntakeService:
             "geo_cell": geo_cell(new.latitude, new.longitude) if new.latitude is not None else None,
             "search_text": segmenter.search_text(new.title, new.content),
         }
-        row = self.orders.register_in(session, actor, new, now, extra=extra, details=self._details(draft))
-        session.add(
-            IntakeRecordRow(
-                channel=channel,
-                external_id=draft.external_id,
-                order_id=row.id,
-                payload=json.loads(json.dumps(raw, default=str)),
-                payload_hash=digest,
-                received_at=now,
-            )
+        row = self.orders.register_in(
+            session, actor, new, now, snap=snap, extra=extra, details=self._details(draft)
         )
-        duplicate_of, flagged = self._dedupe(session, row, actor, now)
-        detail = self.orders.detail_in(session, actor, row, now)
+        session.connection().execute(
+            _INSERT_INTAKE_RECORD,
+            {
+                "channel": channel,
+                "external_id": draft.external_id,
+                "order_id": row.id,
+                "payload": json.loads(json.dumps(raw, default=str)),
+                "payload_hash": digest,
+                "received_at": now,
+            },
+        )
+        duplicate_of, flagged, state = self._dedupe(session, row, actor, now, snap)
+        # A new order has no duplicates and no attachments yet: its receipt skips those reads.
+        detail = self.orders._detail(
+            session, row, actor, snap, now, has_duplicates=False, has_attachments=False, state=state
+        )
         return IntakeResult(detail, created=True, duplicate_of=duplicate_of, possible_duplicates=flagged)
 
     @staticmethod
     def _details(draft: IntakeDraft) -> dict[str, Any]:
         details: dict[str, Any] = {"external_id": draft.external_id}
-        if draft.reported_at is not None:
-            details["reported_at"] = draft.reported_at.isoformat()
+        if draft.reported_at is not None:  # a time without an offset is Asia/Shanghai time
+            details["reported_at"] = to_utc(draft.reported_at).isoformat()
         attributes = {k: v for k, v in draft.attributes.items() if v not in (None, "", [], {})}
         if attributes:
             details["attributes"] = attributes
@@ -237,8 +250,8 @@ class IntakeService:
             confidential=draft.confidential,
         ).validated()
 
-    def _locate(self, session: Session, new: NewOrder) -> Location:
-        locator = self.geo.locator(session)
+    def _locate(self, session: Session, new: NewOrder, revision: Mapping[str, int]) -> Location:
+        locator = self.geo.locator(session, revision)
         text = " ".join(x for x in (new.address, new.title) if x)
         return locator.locate(new.latitude, new.longitude, text or None)
 
@@ -292,8 +305,9 @@ class IntakeService:
         return IntakeResult(detail, created=False, updated=updated)
 
     def _dedupe(
-        self, session: Session, row: WorkOrderRow, actor: Actor, now: datetime
-    ) -> tuple[str | None, list[str]]:
+        self, session: Session, row: WorkOrderRow, actor: Actor, now: datetime, snap: ReferenceSnapshot
+    ) -> tuple[str | None, list[str], OrderState | None]:
+        """Merge or flag a new order among its candidates: (master's number, flagged numbers, new state)."""
         item = DedupeItem.from_text(
             row.id,
             row.title,
@@ -307,29 +321,31 @@ class IntakeService:
         candidates = dedupe_repo.find_candidates(session, item, self.policy, now)
         scores = [s for s in best_candidates(item, candidates, self.policy) if s.decision != "none"]
         if not scores:
-            return None, []
+            return None, [], None
         best = scores[0]
-        numbers = dict(
-            session.execute(
-                select(WorkOrderRow.id, WorkOrderRow.number).where(
-                    WorkOrderRow.id.in_([s.candidate_id for s in scores if s.candidate_id is not None])
-                )
-            ).all()
+        refs = dedupe_repo.candidate_refs(
+            session, [s.candidate_id for s in scores if s.candidate_id is not None]
         )
+        numbers = {cid: ref.number for cid, ref in refs.items()}
         if best.decision == "merge" and best.candidate_id is not None:
-            master = self._master_of(session, best.candidate_id)
-            dedupe_repo.record_candidates(session, row.id, [best], decision="merged", at=now)
+            # The master to merge into: the candidate itself, or its master when it is a duplicate.
+            ref = refs.get(best.candidate_id)
+            master = int(ref.master_id) if ref is not None and ref.master_id else best.candidate_id
+            dedupe_repo.record_candidates(session, row.id, [best], decision="merged", at=now, new_order=True)
             note = f"{MERGE_NOTE}（相似度 {best.score:.2f}）"
-            self.orders.act_in(session, actor, row, Merge(master_id=master, note=note), now)
-            master_number = session.scalar(select(WorkOrderRow.number).where(WorkOrderRow.id == master))
-            return master_number, []
-        dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now)
-        session.execute(
-            update(WorkOrderRow)
-            .where(WorkOrderRow.id == row.id)
-            .values(possible_duplicate=True)
-            .execution_options(synchronize_session="fetch")
-        )
+            state = self.orders.act_in(
+                session, actor, row, Merge(master_id=master, note=note), now, snap=snap
+            )
+            if ref is not None and master == ref.id:
+                master_number: str | None = ref.number
+            elif ref is not None and master == ref.master_id:
+                master_number = ref.master_number
+            else:
+                master_number = session.scalar(select(WorkOrderRow.number).where(WorkOrderRow.id == master))
+            return master_number, [], state
+        dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now, new_order=True)
+        session.connection().execute(_FLAG_POSSIBLE_DUPLICATE, {"b_id": row.id})
+        row.possible_duplicate = True  # the row is a transient picture of what was stored
         flagged = [numbers[s.candidate_id] for s in scores if s.candidate_id in numbers]
         status = OrderStatus(row.status)
         repo.insert_transition(
@@ -347,13 +363,7 @@ class IntakeService:
             actor,
             now,
         )
-        return None, flagged
-
-    @staticmethod
-    def _master_of(session: Session, order_id: int) -> int:
-        """The master to merge into: the candidate itself, or its master when it is a duplicate."""
-        master_id = session.scalar(select(WorkOrderRow.master_id).where(WorkOrderRow.id == order_id))
-        return int(master_id) if master_id else order_id
+        return None, flagged, None
 
     # -- the dispatcher's decision on a flagged order ------------------------------------
 
