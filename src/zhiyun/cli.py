@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.cli_dedupe import dedupe_app
 from zhiyun.cli_geo import geo_app
+from zhiyun.cli_import import import_app
 from zhiyun.cli_support import DbOption, ZhiyunGroup, console, database_message, err_console, fail
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Role
@@ -69,6 +70,7 @@ app.add_typer(limits_app, name="limits")
 app.add_typer(geo_app, name="geo")
 app.add_typer(channel_app, name="channel")
 app.add_typer(dedupe_app, name="dedupe")
+app.add_typer(import_app, name="import")
 
 
 class FileFormat(StrEnum):

@@ -204,6 +204,9 @@ SYSTEM_EVENT_LABELS: dict[str, str] = {
     "deadline_overdue": "超时",
     "update": "诉求更新",
     "attach": "上传附件",
+    "import": "历史导入",
+    "flag_duplicate": "疑似重复",
+    "dismiss_duplicate": "排除重复",
 }
 
 
