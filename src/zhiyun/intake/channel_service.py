@@ -4,12 +4,18 @@ Every channel of CHANNEL_SPECS has one row (created on first use, so a new relea
 channels appear by themselves); admins enable or disable it and set its default type and
 urgency. API keys are shown once and stored as SHA-256 digests; a channel may hold several
 keys at once so that an integration can rotate without downtime.
+
+A key that passed is remembered by its process for at most KEY_CACHE_SECONDS (5 s), so that
+a busy channel does not pay two queries per request: a key revoked or a channel disabled
+through another process stops working within those seconds, through this process at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +30,8 @@ from zhiyun.store.tables import ChannelKeyRow, ChannelRow
 from zhiyun.workflow.reference import Clock, system_clock
 
 KEY_PREFIX = "zyk_"
+KEY_CACHE_SECONDS = 5.0  # how long a process trusts a key it checked (revocation takes effect within this)
+KEY_CACHE_SIZE = 1024
 
 
 class ChannelKeyRejected(PermissionDenied):
@@ -49,6 +57,29 @@ class ChannelView:
     description: str
     active_keys: int
     json_intake: bool
+
+
+@dataclass(frozen=True)
+class _Passed:
+    """A key that opened an enabled channel, as of `until` (monotonic seconds) at the latest."""
+
+    until: float
+    code: str
+    name: str
+    default_type: str
+    default_urgency: str
+    settings: dict[str, object]
+
+    def row(self) -> ChannelRow:
+        """A fresh transient row, so that no caller shares (or changes) a cached object."""
+        return ChannelRow(
+            code=self.code,
+            name=self.name,
+            enabled=True,
+            default_type=self.default_type,
+            default_urgency=self.default_urgency,
+            settings=dict(self.settings),
+        )
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,13 @@ class ChannelService:
     def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
         self.db = db
         self.clock = clock
+        self._passed: dict[tuple[str, str], _Passed] = {}  # (channel, key digest) → what it opened
+        self._passed_lock = threading.Lock()
+
+    def forget_keys(self) -> None:
+        """Drop the keys this process remembers (after any change to keys or channels)."""
+        with self._passed_lock:
+            self._passed.clear()
 
     def _view(self, session: Session, row: ChannelRow) -> ChannelView:
         spec = _spec(row.code)
@@ -147,7 +185,9 @@ class ChannelService:
                 if not name.strip():
                     raise ValidationFailed("渠道名称不能为空", field="name")
                 row.name = name.strip()
-            return self._view(session, row)
+            view = self._view(session, row)
+        self.forget_keys()
+        return view
 
     def issue_key(self, code: str) -> IssuedKey:
         """A new API key for the channel, shown once."""
@@ -159,6 +199,7 @@ class ChannelService:
             session.add(
                 ChannelKeyRow(channel_code=code, key_hash=key_digest(key), prefix=key[:10], created_at=now)
             )
+        self.forget_keys()
         return IssuedKey(code, key, key[:10], now)
 
     def revoke_keys(self, code: str, prefix: str | None = None) -> int:
@@ -174,15 +215,24 @@ class ChannelService:
             rows = list(session.scalars(stmt))
             for row in rows:
                 row.revoked_at = now
-            return len(rows)
+        self.forget_keys()
+        return len(rows)
 
     def authenticate(self, session: Session, code: str, key: str | None) -> ChannelRow:
-        """The enabled channel `code` if `key` is one of its live keys (inside the caller's transaction)."""
+        """The enabled channel `code` if `key` is one of its live keys (inside the caller's transaction).
+
+        A key that passed is trusted for KEY_CACHE_SECONDS without a query; refusals are not
+        remembered. The row returned is transient (read it, don't change it).
+        """
         if not key:
             raise ChannelKeyRejected("缺少渠道密钥（X-Channel-Key 或 api_key）")
+        digest = key_digest(key)
+        passed = self._passed.get((code, digest))
+        if passed is not None and passed.until > time.monotonic():
+            return passed.row()
         found = session.execute(
             select(ChannelKeyRow.channel_code).where(
-                ChannelKeyRow.key_hash == key_digest(key), ChannelKeyRow.revoked_at.is_(None)
+                ChannelKeyRow.key_hash == digest, ChannelKeyRow.revoked_at.is_(None)
             )
         ).first()
         if found is None or found[0] != code:
@@ -192,4 +242,22 @@ class ChannelService:
             row = ensure_channel_rows(session)[code]
         if not row.enabled:
             raise ChannelKeyRejected(f"渠道「{row.name}」已停用")
+        self._remember(code, digest, row)
         return row
+
+    def _remember(self, code: str, digest: str, row: ChannelRow) -> None:
+        passed = _Passed(
+            time.monotonic() + KEY_CACHE_SECONDS,
+            code,
+            row.name,
+            row.default_type,
+            row.default_urgency,
+            dict(row.settings or {}),
+        )
+        with self._passed_lock:
+            if len(self._passed) >= KEY_CACHE_SIZE:
+                now = time.monotonic()
+                self._passed = {k: v for k, v in self._passed.items() if v.until > now}
+                if len(self._passed) >= KEY_CACHE_SIZE:
+                    self._passed.clear()
+            self._passed[(code, digest)] = passed

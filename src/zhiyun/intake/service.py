@@ -180,6 +180,9 @@ class IntakeService:
             "geo_cell": geo_cell(new.latitude, new.longitude) if new.latitude is not None else None,
             "search_text": segmenter.search_text(new.title, new.content),
         }
+        # Everything that only reads comes before the registration: registering takes the day's
+        # order-number counter, which concurrent intakes wait for until this one commits.
+        scores, refs = self._duplicate_scores(session, new, now)
         row = self.orders.register_in(
             session, actor, new, now, snap=snap, extra=extra, details=self._details(draft)
         )
@@ -194,7 +197,7 @@ class IntakeService:
                 "received_at": now,
             },
         )
-        duplicate_of, flagged, state = self._dedupe(session, row, actor, now, snap)
+        duplicate_of, flagged, state = self._dedupe(session, row, scores, refs, actor, now, snap)
         # A new order has no duplicates and no attachments yet: its receipt skips those reads.
         detail = self.orders._detail(
             session, row, actor, snap, now, has_duplicates=False, has_attachments=False, state=state
@@ -304,28 +307,43 @@ class IntakeService:
         detail = self.orders.detail_in(session, actor, row, now)
         return IntakeResult(detail, created=False, updated=updated)
 
-    def _dedupe(
-        self, session: Session, row: WorkOrderRow, actor: Actor, now: datetime, snap: ReferenceSnapshot
-    ) -> tuple[str | None, list[str], OrderState | None]:
-        """Merge or flag a new order among its candidates: (master's number, flagged numbers, new state)."""
+    def _duplicate_scores(
+        self, session: Session, new: NewOrder, now: datetime
+    ) -> tuple[list[DedupeScore], dict[int, dedupe_repo.CandidateRef]]:
+        """The candidates a new order (registered at `now`) scores as a duplicate of or flags, best first."""
         item = DedupeItem.from_text(
-            row.id,
-            row.title,
-            row.content,
-            category_code=row.category_code,
-            phone=row.citizen_phone,
-            lat=row.latitude,
-            lon=row.longitude,
-            registered_at=row.registered_at,
+            None,
+            new.title,
+            new.content,
+            category_code=new.category_code,
+            phone=new.citizen_phone,
+            lat=new.latitude,
+            lon=new.longitude,
+            registered_at=now,
         )
         candidates = dedupe_repo.find_candidates(session, item, self.policy, now)
         scores = [s for s in best_candidates(item, candidates, self.policy) if s.decision != "none"]
         if not scores:
-            return None, [], None
-        best = scores[0]
+            return [], {}
         refs = dedupe_repo.candidate_refs(
             session, [s.candidate_id for s in scores if s.candidate_id is not None]
         )
+        return scores, refs
+
+    def _dedupe(
+        self,
+        session: Session,
+        row: WorkOrderRow,
+        scores: list[DedupeScore],
+        refs: Mapping[int, dedupe_repo.CandidateRef],
+        actor: Actor,
+        now: datetime,
+        snap: ReferenceSnapshot,
+    ) -> tuple[str | None, list[str], OrderState | None]:
+        """Merge the new order into its best candidate or flag it: (master's number, flagged numbers, new state)."""
+        if not scores:
+            return None, [], None
+        best = scores[0]
         numbers = {cid: ref.number for cid, ref in refs.items()}
         if best.decision == "merge" and best.candidate_id is not None:
             # The master to merge into: the candidate itself, or its master when it is a duplicate.

@@ -2,9 +2,11 @@
 
 Candidates are open orders (not merged, closed or cancelled) registered within
 `policy.window_days` before `now` that are within `policy.radius_m` of the new order (grid
-cells first, on the (geo_cell, registered_at) index, then the exact distance), or that come
-from the same caller (on the citizen_phone index). Two bounded queries, newest first, so
-that each uses its own index on SQLite and PostgreSQL alike; nothing is locked.
+cells and a bounding box first, on the (geo_cell, registered_at) index, then the exact
+distance), or that come from the same caller (on the citizen_phone index). Two bounded
+queries, newest first, so that each uses its own index on SQLite and PostgreSQL alike;
+nothing is locked. The statements are built once and run on the session's connection
+(past the ORM): intake runs them for every new order.
 
 The scoring itself is pure (`zhiyun.intake.dedupe`). Nothing here commits: the caller's
 unit of work does.
@@ -12,33 +14,72 @@ unit of work does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from zhiyun.intake.dedupe import MAX_CONTENT_CHARS, DedupeItem, DedupePolicy, DedupeScore
-from zhiyun.intake.normalize import haversine_m, neighbour_cells
+from zhiyun.intake.normalize import EARTH_RADIUS_M, haversine_m, neighbour_cells
 from zhiyun.intake.text import Segmenter
 from zhiyun.store.tables import OPEN_STATUS_VALUES, DuplicateCandidateRow, WorkOrderRow
 
-__all__ = ["CANDIDATE_LIMIT", "find_candidates", "item_of_order", "record_candidates"]
+__all__ = [
+    "CANDIDATE_LIMIT",
+    "CandidateRef",
+    "candidate_refs",
+    "find_candidates",
+    "item_of_order",
+    "record_candidates",
+]
 
 CANDIDATE_LIMIT = 200
 MIN_CALLER_DIGITS = 7  # 12345 and other service numbers are not a caller
+_M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 
+_ORDER = WorkOrderRow.__table__.c
 _COLUMNS = (
-    WorkOrderRow.id,
-    WorkOrderRow.title,
-    func.substr(WorkOrderRow.content, 1, MAX_CONTENT_CHARS).label("content"),
-    WorkOrderRow.category_code,
-    WorkOrderRow.citizen_phone,
-    WorkOrderRow.latitude,
-    WorkOrderRow.longitude,
-    WorkOrderRow.registered_at,
-    WorkOrderRow.status,
+    _ORDER.id,
+    _ORDER.title,
+    func.substr(_ORDER.content, 1, MAX_CONTENT_CHARS).label("content"),
+    _ORDER.category_code,
+    _ORDER.citizen_phone,
+    _ORDER.latitude,
+    _ORDER.longitude,
+    _ORDER.registered_at,
+    _ORDER.status,
+)
+_NEWEST_FIRST = (_ORDER.registered_at.desc(), _ORDER.id.desc())
+_OPEN_RECENT = (
+    _ORDER.status.in_(OPEN_STATUS_VALUES),
+    _ORDER.registered_at >= bindparam("since"),
+    _ORDER.id != bindparam("me"),  # the new order itself (-1: none)
+)
+_OLDER = or_(
+    _ORDER.registered_at < bindparam("after_at"),
+    and_(_ORDER.registered_at == bindparam("after_at"), _ORDER.id < bindparam("after_id")),
+)
+_NEARBY = (
+    select(*_COLUMNS)
+    .where(
+        _ORDER.geo_cell.in_(bindparam("cells", expanding=True)),
+        _ORDER.latitude.between(bindparam("min_lat"), bindparam("max_lat")),
+        _ORDER.longitude.between(bindparam("min_lon"), bindparam("max_lon")),
+        *_OPEN_RECENT,
+    )
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("rows"))
+)
+_NEARBY_OLDER = _NEARBY.where(_OLDER)
+_SAME_CALLER = (
+    select(*_COLUMNS)
+    .where(_ORDER.citizen_phone == bindparam("phone"), *_OPEN_RECENT)
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("rows"))
 )
 
 
@@ -77,6 +118,22 @@ def _is_caller(phone: str | None) -> bool:
     return bool(phone) and sum(c.isdigit() for c in phone or "") >= MIN_CALLER_DIGITS
 
 
+def _box(lat: float, lon: float, radius_m: float) -> dict[str, float]:
+    """Bounds in degrees holding every point within `radius_m` of (lat, lon), with slack to spare."""
+    radius_m = max(0.0, radius_m) * 1.001 + 1.0  # as neighbour_cells: a metre for rounding
+    d_lat = radius_m / _M_PER_DEG
+    cos_far = math.cos(math.radians(min(89.9999, abs(lat) + d_lat)))
+    d_lon = math.inf if cos_far <= 0 else radius_m / (_M_PER_DEG * cos_far)
+    if lon - d_lon < -180.0 or lon + d_lon > 180.0:
+        d_lon = math.inf  # across the antimeridian: the cells alone narrow it
+    return {
+        "min_lat": lat - d_lat,
+        "max_lat": lat + d_lat,
+        "min_lon": -1e9 if d_lon == math.inf else lon - d_lon,
+        "max_lon": 1e9 if d_lon == math.inf else lon + d_lon,
+    }
+
+
 def find_candidates(
     session: Session,
     new_item: DedupeItem,
@@ -94,38 +151,74 @@ def find_candidates(
     """
     if limit <= 0:
         return []
-    since = now - timedelta(days=policy.window_days)
-    base = [WorkOrderRow.status.in_(OPEN_STATUS_VALUES), WorkOrderRow.registered_at >= since]
-    if new_item.id is not None:
-        base.append(WorkOrderRow.id != new_item.id)
-    order = (WorkOrderRow.registered_at.desc(), WorkOrderRow.id.desc())
+    conn = session.connection()
+    base = {
+        "since": now - timedelta(days=policy.window_days),
+        "me": new_item.id if new_item.id is not None else -1,
+    }
     found: dict[int, Any] = {}
 
     if new_item.lat is not None and new_item.lon is not None:
         lat, lon = new_item.lat, new_item.lon
-        cells = neighbour_cells(lat, lon, policy.radius_m)
-        # The cells cover a square around the circle: read a few more rows than kept.
-        nearby = session.execute(
-            select(*_COLUMNS).where(WorkOrderRow.geo_cell.in_(cells), *base).order_by(*order).limit(limit * 4)
-        ).all()
-        for row in nearby:
-            if row.latitude is None or row.longitude is None:
-                continue
-            if haversine_m(lat, lon, row.latitude, row.longitude) <= policy.radius_m:
-                found[row.id] = row
+        # Cells and box cover a square around the circle: read more rows than kept, and read
+        # on (newest first) while fewer than `limit` of them lie within the radius.
+        batch = limit * 2
+        params = {
+            **base,
+            **_box(lat, lon, policy.radius_m),
+            "cells": neighbour_cells(lat, lon, policy.radius_m),
+            "rows": batch,
+        }
+        near = 0
+        rows = conn.execute(_NEARBY, params).all()
+        while True:
+            for row in rows:
+                if row.latitude is None or row.longitude is None:
+                    continue
+                if haversine_m(lat, lon, row.latitude, row.longitude) <= policy.radius_m:
+                    found[row.id] = row
+                    near += 1
+            if near >= limit or len(rows) < batch:
+                break
+            last = rows[-1]
+            rows = conn.execute(
+                _NEARBY_OLDER, {**params, "after_at": last.registered_at, "after_id": last.id}
+            ).all()
 
     if _is_caller(new_item.phone):
-        same_caller = session.execute(
-            select(*_COLUMNS)
-            .where(WorkOrderRow.citizen_phone == new_item.phone, *base)
-            .order_by(*order)
-            .limit(limit)
-        ).all()
+        same_caller = conn.execute(_SAME_CALLER, {**base, "phone": new_item.phone, "rows": limit}).all()
         for row in same_caller:
             found.setdefault(row.id, row)
 
     rows = sorted(found.values(), key=lambda r: (r.registered_at, r.id), reverse=True)[:limit]
     return [_item(row, segmenter) for row in rows]
+
+
+@dataclass(frozen=True)
+class CandidateRef:
+    """How a candidate order is named, and the master it was merged into (if it was)."""
+
+    id: int
+    number: str
+    master_id: int | None
+    master_number: str | None
+
+
+_MASTER = WorkOrderRow.__table__.alias("master")
+_REFS = (
+    select(_ORDER.id, _ORDER.number, _ORDER.master_id, _MASTER.c.number.label("master_number"))
+    .select_from(WorkOrderRow.__table__.outerjoin(_MASTER, _MASTER.c.id == _ORDER.master_id))
+    .where(_ORDER.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def candidate_refs(session: Session, ids: Iterable[int]) -> dict[int, CandidateRef]:
+    """The number and master of each of the orders `ids`, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_REFS, {"ids": wanted}).all()
+    return {r.id: CandidateRef(r.id, r.number, r.master_id, r.master_number) for r in rows}
 
 
 def record_candidates(
@@ -135,13 +228,15 @@ def record_candidates(
     *,
     decision: str = "open",
     at: datetime | None = None,
+    new_order: bool = False,
 ) -> int:
     """Store the candidates of an order (one row per candidate); returns how many rows were written.
 
     A candidate already recorded for the order gets the new score (re-scoring after an
     update) and keeps its decision; scores without a candidate id, or naming the order
     itself, are skipped. `decision` is what a new row starts with ("open": awaiting the
-    dispatcher).
+    dispatcher). `new_order`: the order was registered in this transaction, so nothing is
+    recorded for it yet (the look-up is skipped).
     """
     wanted: dict[int, DedupeScore] = {}
     for s in scores:
@@ -149,14 +244,16 @@ def record_candidates(
             wanted.setdefault(s.candidate_id, s)
     if not wanted:
         return 0
-    existing = set(
-        session.execute(
-            select(DuplicateCandidateRow.candidate_id).where(
-                DuplicateCandidateRow.order_id == order_id,
-                DuplicateCandidateRow.candidate_id.in_(list(wanted)),
-            )
-        ).scalars()
-    )
+    existing: set[int] = set()
+    if not new_order:
+        existing = set(
+            session.execute(
+                select(DuplicateCandidateRow.candidate_id).where(
+                    DuplicateCandidateRow.order_id == order_id,
+                    DuplicateCandidateRow.candidate_id.in_(list(wanted)),
+                )
+            ).scalars()
+        )
     fresh: Sequence[dict[str, Any]] = [
         {**_values(s), "order_id": order_id, "candidate_id": cid, "decision": decision}
         | ({"created_at": at} if at is not None else {})
