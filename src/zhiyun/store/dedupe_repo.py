@@ -221,6 +221,9 @@ def candidate_refs(session: Session, ids: Iterable[int]) -> dict[int, CandidateR
     return {r.id: CandidateRef(r.id, r.number, r.master_id, r.master_number) for r in rows}
 
 
+_INSERT_CANDIDATE = insert(DuplicateCandidateRow.__table__)
+
+
 def record_candidates(
     session: Session,
     order_id: int,
@@ -261,7 +264,7 @@ def record_candidates(
         if cid not in existing
     ]
     if fresh:
-        session.execute(insert(DuplicateCandidateRow), list(fresh))
+        session.connection().execute(_INSERT_CANDIDATE, list(fresh))
     for cid in existing:
         session.execute(
             update(DuplicateCandidateRow)
