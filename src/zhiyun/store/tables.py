@@ -441,3 +441,8 @@ __all__ = [
     "WorkOrderUnitRow",
     "func",
 ]
+
+
+# Tables of other capabilities live in their own modules on the same Base; import them so that
+# Base.metadata (migrations, the drift test) always sees every table.
+from zhiyun.store import analytics_tables, model_tables, taxonomy_tables  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Analytics: the leader dashboard figures, rates and trends over work orders."""
