@@ -577,14 +577,14 @@ def serve(
     """启动 API 服务（数据库须已执行 `zhiyun db upgrade`）。"""
     import uvicorn
 
-    from zhiyun.api.app import create_app
+    from zhiyun.server import create_server_app
 
     with _services(db) as services:
         _require_current_schema(services.db)
         console.print(
             f"智运 API：http://{_display_host(host)}:{port}/  （接口文档 /docs，数据库 {_safe_url(services.db.url)}）"
         )
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(create_server_app(services), host=host, port=port, log_level="info", proxy_headers=True)
 
 
 def _display_host(host: str) -> str:
@@ -664,6 +664,7 @@ def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimu
         if u is not None:
             table.add_row(u.username, DEMO_PASSWORD, f"{u.role_label} {u.role}", u.unit_name or "")
     console.rule("[bold]智运 zhiyun 演示[/bold]")
+    console.print(f"控制台：[bold cyan]{base}/[/bold cyan]（浏览器打开，用下表任一账号登录）")
     console.print(f"API 地址：[bold cyan]{base}/api/v1[/bold cyan]")
     console.print(f"接口文档：[bold cyan]{base}/docs[/bold cyan]   健康检查：{base}/healthz")
     if counts:
@@ -762,8 +763,8 @@ def demo(
     """一键演示：迁移数据库、载入演示区（已存在则保留）、启动时限扫描、经渠道接口的实时来件与 API 服务。"""
     import uvicorn
 
-    from zhiyun.api.app import create_app
     from zhiyun.demo.simulator import TrafficSimulator
+    from zhiyun.server import create_server_app
     from zhiyun.worker import start_background_sweep
 
     season_date = _parse_date(traffic_date) if traffic_date else None
@@ -799,7 +800,7 @@ def demo(
             )
             simulator.start()
         demo_banner(services, host, port, simulator)
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        uvicorn.run(create_server_app(services), host=host, port=port, log_level="info")
     finally:
         if simulator is not None:
             simulator.stop()

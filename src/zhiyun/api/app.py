@@ -22,6 +22,7 @@ from zhiyun.api.routes import (
     attachments,
     auth,
     calendar,
+    dashboard,
     intake,
     notices,
     orders,
@@ -49,8 +50,11 @@ DESCRIPTION = """
 """
 
 
-def create_app(services: Services) -> FastAPI:
-    """The API over `services` (one process may serve several apps over different databases)."""
+def create_app(services: Services, *, root_redirect: str | None = "/docs") -> FastAPI:
+    """The API over `services` (one process may serve several apps over different databases).
+
+    `root_redirect`: where `/` sends a browser; None leaves `/` to another face (the console).
+    """
     app = FastAPI(
         title="智运 zhiyun API",
         version=__version__,
@@ -75,9 +79,12 @@ def create_app(services: Services) -> FastAPI:
             swagger_ui_parameters={"validatorUrl": None},
         )
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    if root_redirect is not None:
+        home = root_redirect
+
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse(home)
 
     @app.get(
         "/healthz",
@@ -95,6 +102,7 @@ def create_app(services: Services) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, orders, intake, attachments, units, users, calendar, time_limits, notices, stats):
         api.include_router(module.router)
+    api.include_router(dashboard.router)
     # Last: any other POST /orders/{key}/{name} is an unknown action (404).
     api.include_router(orders.unknown_action_router)
     app.include_router(api)
