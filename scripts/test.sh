@@ -29,6 +29,18 @@ if ! pg_ready; then
   echo "note: PostgreSQL not reachable at $ZHIYUN_TEST_PG_URL; its tests will be skipped" >&2
 fi
 
+# The browser tests drive Debian's Chromium (nothing downloads a browser): install it when missing.
+if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  echo "installing Chromium (Debian packages chromium, chromium-driver, fonts-wqy-microhei)…"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo -n"
+  if ! { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null \
+      || { $SUDO apt-get update -qq >/dev/null && \
+           $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }; }; then
+    echo "note: could not install Chromium; the browser tests will be skipped (they fail when CI=true)" >&2
+  fi
+fi
+
 echo "== ruff"
 "$BIN/ruff" check src tests benchmarks
 echo "== mypy (strict on domain/)"
