@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zhiyun.accounts.service import AccountService
+from zhiyun.analytics.dashboard import DashboardService
 from zhiyun.config import Settings, database_url
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.geo_service import GeoService
@@ -33,6 +34,7 @@ class Services:
     geo: GeoService
     channels: ChannelService
     intake: IntakeService
+    dashboard: DashboardService
 
     def close(self) -> None:
         self.db.dispose()
@@ -64,4 +66,5 @@ def build_services(
         geo=geo,
         channels=channels,
         intake=IntakeService(db, orders, channels, geo, clock=clock, policy=settings.dedupe_policy()),
+        dashboard=DashboardService(db, clock=clock, reference=cache),
     )
