@@ -17,6 +17,7 @@ from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
 from zhiyun.workflow.service import WorkOrderService
 from zhiyun.workflow.settings_service import PolicyService
 from zhiyun.workflow.sweep import DeadlineSweep
+from zhiyun.workflow.worklists import WorklistService
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
     geo: GeoService
     channels: ChannelService
     intake: IntakeService
+    worklists: WorklistService
     dashboard: DashboardService
 
     def close(self) -> None:
@@ -66,5 +68,6 @@ def build_services(
         geo=geo,
         channels=channels,
         intake=IntakeService(db, orders, channels, geo, clock=clock, policy=settings.dedupe_policy()),
+        worklists=WorklistService(db, reference=cache, clock=clock),
         dashboard=DashboardService(db, clock=clock, reference=cache),
     )

@@ -1,0 +1,76 @@
+"""Reading the console's query strings and forms into service inputs, with Chinese messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from zhiyun.workflow.worklists import QUEUE_BY_KEY, SORTS, ListQuery
+
+FIELD_LABELS = {"unit": "经办单位", "from": "开始日期", "to": "结束日期"}
+LIST_FIELDS = ("queue", "channel", "category", "type", "urgency", "status", "unit", "from", "to", "q", "sort")
+
+
+def _int(value: str | None, field: str, errors: dict[str, str]) -> int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        errors[field] = f"{FIELD_LABELS.get(field, field)}须为数字"
+        return None
+
+
+def _day(value: str | None, field: str, errors: dict[str, str]) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors[field] = f"{FIELD_LABELS.get(field, field)}格式须为 YYYY-MM-DD"
+        return None
+
+
+def list_query(params: Mapping[str, Any], default_queue: str = "all") -> tuple[ListQuery, dict[str, str]]:
+    """The list the query string asks for, and what was wrong with it (field → Chinese message)."""
+    errors: dict[str, str] = {}
+
+    def text(name: str) -> str | None:
+        value = params.get(name)
+        return value.strip() or None if isinstance(value, str) else None
+
+    queue = text("queue") or default_queue
+    if queue not in QUEUE_BY_KEY:
+        errors["queue"] = "未知的队列"
+        queue = default_queue
+    sort = text("sort") or "newest"
+    if sort not in SORTS:
+        errors["sort"] = "未知的排序方式"
+        sort = "newest"
+    query = ListQuery(
+        queue=queue,
+        channel=text("channel"),
+        category_code=text("category"),
+        order_type=text("type"),
+        urgency=text("urgency"),
+        status=text("status"),
+        unit_id=_int(text("unit"), "unit", errors),
+        date_from=_day(text("from"), "from", errors),
+        date_to=_day(text("to"), "to", errors),
+        text=text("q"),
+        sort=sort,
+    )
+    return query, errors
+
+
+def query_string(params: Mapping[str, Any], **changes: Any) -> str:
+    """The list's query string with `changes` applied (None removes a field); no cursor."""
+    values = {k: params.get(k) for k in LIST_FIELDS if params.get(k)}
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    return urlencode(values)
