@@ -84,6 +84,7 @@ def render(
         "csrf_token": token,
         "nav": nav_for(user),
         "path": request.url.path,
+        "tile_url": getattr(request.app.state.services.settings, "map_tile_url", None),
         **(context or {}),
     }
     response = templates.TemplateResponse(

@@ -1,0 +1,228 @@
+"""The order page: every field, the map, the timeline, attachments, duplicates and the action forms.
+
+Every action is a plain form (works without JavaScript and from the keyboard) posted to
+/orders/{key}/actions/{action}; it goes through WorkOrderService.act like the API's, and a
+refused action (409 conflict, 403, 422) shows the page again with the Chinese message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
+from zhiyun.domain.workorder import Action, OrderStatus
+from zhiyun.web.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
+from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
+from zhiyun.web.templating import render
+from zhiyun.web.views import channel_names, org_tree, unit_label
+from zhiyun.workflow.views import OrderDetail
+
+router = APIRouter(include_in_schema=False)
+
+DONE_MESSAGES = {a.value: f"已{a.label}" for a in Action} | {
+    "attach": "附件已上传",
+    "merge_duplicate": "已合并为重复件",
+    "dismiss_duplicate": "已排除疑似重复",
+}
+INLINE_TYPES = ("image/", "application/pdf", "text/plain", "audio/", "video/")
+ROLE_LABELS = {r.value: r.label for r in Role}
+
+
+async def posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def _targets_below(services: ServicesDep, unit_id: int) -> list[tuple[int, str]]:
+    org = org_tree(services)
+    return [(u.id, unit_label(org, u.id)) for u in org.dispatch_targets(unit_id)]
+
+
+def _suggestions(services: ServicesDep, actor: Actor, detail: OrderDetail) -> Any:
+    """The classifier's suggestions and the rule that fired, when the dispatch service is installed."""
+    dispatch = getattr(services, "dispatch", None)
+    suggest = getattr(dispatch, "suggest", None) if dispatch is not None else None
+    if suggest is None:
+        return None
+    try:
+        return suggest(actor, detail.summary.number)
+    except (DomainError, TypeError):
+        return None
+
+
+def _page(
+    request: Request,
+    services: ServicesDep,
+    actor: Actor,
+    key: str,
+    *,
+    error: str | None = None,
+    error_action: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        detail = services.orders.get(actor, key)
+    except NotFound:
+        return render(
+            request,
+            "error.html",
+            {"title": "工单不存在", "message": "工单不存在或您无权查看"},
+            status_code=404,
+        )
+    transitions = services.orders.transitions(actor, key)
+    org = org_tree(services)
+    current = detail.summary.current_unit
+    redispatch_from = actor.unit_id if actor.unit_id is not None else org.root().id
+    candidates = []
+    try:
+        candidates = [c for c in services.intake.candidates(actor, key) if c["decision"] == "open"]
+    except DomainError:
+        candidates = []
+    status = OrderStatus(detail.summary.status)
+    context = {
+        "title": f"工单 {detail.summary.number}",
+        "o": detail,
+        "s": detail.summary,
+        "transitions": transitions,
+        "forms": forms_for(detail.allowed_actions),
+        "dispatch_targets": _targets_below(services, current.id) if current else [],
+        "redispatch_targets": _targets_below(services, redispatch_from),
+        "satisfactions": SATISFACTIONS,
+        "cancel_reasons": CANCEL_REASONS,
+        "channels": channel_names(services),
+        "role_labels": ROLE_LABELS,
+        "candidates": candidates,
+        "can_decide_duplicates": actor.role in (Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR),
+        "can_upload": actor.role is not Role.LEADER and not status.is_terminal,
+        "suggestions": _suggestions(services, actor, detail),
+        "error": error,
+        "error_action": error_action,
+        "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
+        "unit_path": org.path_names(current.id) if current else "",
+    }
+    return render(request, "order.html", context, status_code=status_code)
+
+
+@router.get("/orders/{key}", response_class=HTMLResponse)
+def order_page(
+    key: str, request: Request, user: PageUser, actor: PageActor, services: ServicesDep
+) -> HTMLResponse:
+    return _page(request, services, actor, key)
+
+
+def _done(number: str, what: str) -> RedirectResponse:
+    return RedirectResponse(f"/orders/{quote(number)}?done={what}", status_code=303)
+
+
+@router.post("/orders/{key}/actions/{action}", dependencies=[CsrfChecked])
+def take_action(
+    key: str,
+    action: str,
+    request: Request,
+    user: PageUser,
+    actor: PageActor,
+    services: ServicesDep,
+    form: FormDep,
+) -> Response:
+    try:
+        chosen = Action(action)
+    except ValueError:
+        return _page(request, services, actor, key, error="不支持的操作", status_code=404)
+
+    def order_id(master_key: str) -> int:
+        try:
+            return services.orders.get(actor, master_key).summary.id
+        except NotFound as exc:
+            raise ValidationFailed("主工单不存在", field="master") from exc
+
+    version_text = form.get("version")
+    version = int(version_text) if isinstance(version_text, str) and version_text.isdigit() else None
+    try:
+        command = command_of(chosen, form, order_id)
+        detail = services.orders.act(
+            actor, key, command, expected_version=version, attachment_ids=attachment_ids(form)
+        )
+    except NotFound:
+        return _page(request, services, actor, key, status_code=404)
+    except DomainError as exc:
+        return _page(
+            request, services, actor, key, error=exc.message, error_action=action, status_code=exc.http_status
+        )
+    return _done(detail.summary.number, chosen.value)
+
+
+@router.post("/orders/{key}/attachments", dependencies=[CsrfChecked])
+def upload(
+    key: str,
+    request: Request,
+    user: PageUser,
+    actor: PageActor,
+    services: ServicesDep,
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    if file is None or not file.filename:
+        return _page(request, services, actor, key, error="请选择要上传的文件", status_code=422)
+    try:
+        services.attachments.add(actor, key, file.filename, file.file)
+        number = services.orders.get(actor, key).summary.number
+    except NotFound:
+        return _page(request, services, actor, key, status_code=404)
+    except DomainError as exc:
+        return _page(request, services, actor, key, error=exc.message, status_code=exc.http_status)
+    return _done(number, "attach")
+
+
+@router.get("/attachments/{attachment_id}")
+def attachment(
+    attachment_id: int, request: Request, user: PageUser, actor: PageActor, services: ServicesDep
+) -> Response:
+    try:
+        stored = services.attachments.open(actor, attachment_id)
+    except DomainError as exc:
+        return render(request, "error.html", {"title": "附件", "message": exc.message}, status_code=404)
+    view = stored.view
+    disposition = "inline" if view.content_type.startswith(INLINE_TYPES) else "attachment"
+    return FileResponse(
+        stored.path,
+        media_type=view.content_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="attachment-{view.id}"; '
+            f"filename*=UTF-8''{quote(view.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
+
+
+@router.post("/orders/{key}/duplicate", dependencies=[CsrfChecked])
+def duplicate_decision(
+    key: str,
+    request: Request,
+    user: PageUser,
+    actor: PageActor,
+    services: ServicesDep,
+    decision: Annotated[str, Form()] = "",
+    master: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if decision not in ("merge", "dismiss"):
+            raise ValidationFailed("请选择合并或排除", field="decision")
+        if decision == "merge" and not master.strip():
+            raise ValidationFailed("合并时须指定主工单", field="master")
+        detail = services.intake.decide(
+            actor, key, merge_into=master.strip() if decision == "merge" else None, note=note.strip()
+        )
+    except NotFound:
+        return _page(request, services, actor, key, status_code=404)
+    except DomainError as exc:
+        return _page(request, services, actor, key, error=exc.message, status_code=exc.http_status)
+    return _done(detail.summary.number, f"{decision}_duplicate")
