@@ -28,11 +28,13 @@ from sqlalchemy.orm import Session
 from zhiyun.analytics import rates
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
+from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus, OrderType
 from zhiyun.store.db import Database
 from zhiyun.store.tables import ChannelRow, WorkOrderRow
+from zhiyun.store.taxonomy_tables import CategoryRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
 
 W = WorkOrderRow
@@ -338,13 +340,13 @@ class Dashboard:
         w = self.windows
         c = self.overall
         return {
-            "generated_at": self.generated_at.isoformat(),
+            "generated_at": self.generated_at.astimezone(LOCAL_TZ).isoformat(),
             "scope": {"unit_id": self.scope.unit_id, "name": self.scope.name, "kind": self.scope.kind},
             "windows": {
                 "today": w.today.isoformat(),
-                "week_start": w.week_start.isoformat(),
+                "week_start": w.week_start.astimezone(LOCAL_TZ).isoformat(),
                 "rate_days": w.rate_days,
-                "rate_start": w.rate_start.isoformat(),
+                "rate_start": w.rate_start.astimezone(LOCAL_TZ).isoformat(),
                 "timezone": "Asia/Shanghai",
             },
             "totals": self.totals,
@@ -400,8 +402,13 @@ class DashboardService:
             org = self.reference.get(session).org
             scope = scope_for(actor, org)
             rows = DashboardQueries(scope, windows, self.db.dialect).run(session)
-            channel_names = {str(c): str(n) for c, n in session.execute(select(ChannelRow.code, ChannelRow.name))}
-        return assemble(rows, scope, windows, org, channel_names)
+            channel_names = {
+                str(c): str(n) for c, n in session.execute(select(ChannelRow.code, ChannelRow.name))
+            }
+            category_names = {
+                str(c): str(n) for c, n in session.execute(select(CategoryRow.code, CategoryRow.name))
+            }
+        return assemble(rows, scope, windows, org, channel_names, category_names)
 
 
 def _unit_name(org: OrgTree, scope: Scope, unit_id: int) -> tuple[str, str]:
@@ -417,6 +424,7 @@ def assemble(
     windows: Windows,
     org: OrgTree,
     channel_names: dict[str, str],
+    category_names: dict[str, str] | None = None,
 ) -> Dashboard:
     """The dashboard from the rows of every query (pure: no I/O)."""
     attributed: dict[tuple[int | None, ...], int | None] = {}
@@ -427,6 +435,10 @@ def assemble(
         return attributed[route]
 
     units: dict[int, UnitRates] = {}
+    names = category_names or {}
+
+    def category_name(code: str | None) -> str:
+        return UNCATEGORIZED if code is None else names.get(code, code)
 
     def unit(unit_id: int) -> UnitRates:
         if unit_id not in units:
@@ -449,7 +461,7 @@ def assemble(
 
     volume = {
         "by_channel": counts(rows["volume_by_channel"], lambda k: channel_names.get(k, k or "未知渠道")),
-        "by_category": counts(rows["volume_by_category"], lambda k: k or UNCATEGORIZED),
+        "by_category": counts(rows["volume_by_category"], category_name),
         "by_type": counts(rows["volume_by_type"], _type_label),
     }
     by_unit: dict[int, Count] = {}
@@ -503,7 +515,7 @@ def assemble(
             rising.append(
                 {
                     "category": key or "",
-                    "name": key or UNCATEGORIZED,
+                    "name": category_name(key),
                     "this_week": this_week,
                     "last_week": last_week,
                     "increase": this_week - last_week,
