@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from zhiyun.accounts.service import AccountService
 from zhiyun.analytics.dashboard import DashboardService
 from zhiyun.config import Settings, database_url
+from zhiyun.dispatch.auto_dispatch import AutoDispatcher, Thresholds
+from zhiyun.dispatch.responsibility_service import ListCache, ResponsibilityService
+from zhiyun.dispatch.service import DispatchService
+from zhiyun.dispatch.taxonomy_service import TaxonomyService
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.geo_service import GeoService
 from zhiyun.intake.service import IntakeService
@@ -37,6 +41,10 @@ class Services:
     intake: IntakeService
     worklists: WorklistService
     dashboard: DashboardService
+    taxonomy: TaxonomyService
+    responsibility: ResponsibilityService
+    dispatch: DispatchService
+    auto_dispatch: AutoDispatcher
 
     def close(self) -> None:
         self.db.dispose()
@@ -56,6 +64,14 @@ def build_services(
     orders = WorkOrderService(db, settings, clock=clock, reference=cache)
     channels = ChannelService(db, clock=clock)
     geo = GeoService(db)
+    lists = ListCache()
+    auto = AutoDispatcher(
+        orders,
+        lambda: None,
+        lists,
+        thresholds=Thresholds(settings.dispatch_threshold, settings.dispatch_category_thresholds),
+        enabled=settings.auto_dispatch,
+    ).install()
     return Services(
         db=db,
         settings=settings,
@@ -70,4 +86,8 @@ def build_services(
         intake=IntakeService(db, orders, channels, geo, clock=clock, policy=settings.dedupe_policy()),
         worklists=WorklistService(db, reference=cache, clock=clock),
         dashboard=DashboardService(db, clock=clock, reference=cache),
+        taxonomy=TaxonomyService(db, clock=clock),
+        responsibility=ResponsibilityService(db, clock=clock, cache=lists),
+        dispatch=DispatchService(db, orders, lists, clock=clock),
+        auto_dispatch=auto,
     )

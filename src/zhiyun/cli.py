@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.cli_dedupe import dedupe_app
+from zhiyun.cli_dispatch import rules_app, taxonomy_app
 from zhiyun.cli_geo import geo_app
 from zhiyun.cli_import import import_app
 from zhiyun.cli_support import DbOption, ZhiyunGroup, console, database_message, err_console, fail
@@ -71,6 +72,8 @@ app.add_typer(geo_app, name="geo")
 app.add_typer(channel_app, name="channel")
 app.add_typer(dedupe_app, name="dedupe")
 app.add_typer(import_app, name="import")
+app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(rules_app, name="rules")
 
 
 class FileFormat(StrEnum):
@@ -783,6 +786,9 @@ def demo(
             console.print(f"沿用已有演示数据（演示工单 {report.existing} 件）")
         for failure in report.failures[:5]:
             err_console.print(f"[yellow]演示工单未完全生成：{failure}[/yellow]")
+        from zhiyun.demo.dispatch_setup import ensure_dispatch
+
+        console.print(ensure_dispatch(services).summary())
         _configure_logging()
         logging.getLogger("zhiyun.demo").setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # uvicorn's access log shows every post

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     dedupe_window_days: float = 7.0
     dedupe_merge_threshold: float = 0.50
     dedupe_flag_threshold: float = 0.30
+    # Automatic dispatch (docs/dispatch.md): the classifier's confidence an order needs to be
+    # dispatched without a person, overridable per category code (JSON: {"CG0101": 0.5}).
+    auto_dispatch: bool = True
+    dispatch_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    dispatch_category_thresholds: dict[str, float] = Field(default_factory=dict)
 
     def dedupe_policy(self) -> DedupePolicy:
         return DedupePolicy(

@@ -26,7 +26,9 @@ from zhiyun.api.routes import (
     intake,
     notices,
     orders,
+    responsibility,
     stats,
+    taxonomy,
     time_limits,
     units,
     users,
@@ -103,6 +105,9 @@ def create_app(services: Services, *, root_redirect: str | None = "/docs") -> Fa
     for module in (auth, orders, intake, attachments, units, users, calendar, time_limits, notices, stats):
         api.include_router(module.router)
     api.include_router(dashboard.router)
+    api.include_router(taxonomy.router)
+    api.include_router(responsibility.router)
+    api.include_router(responsibility.orders_router)
     # Last: any other POST /orders/{key}/{name} is an unknown action (404).
     api.include_router(orders.unknown_action_router)
     app.include_router(api)

@@ -446,6 +446,8 @@ class ResponsibilityService:
                 problems.append(f"区域单位编码 {data.area_code} 不存在")
             else:
                 area_id = by_code[data.area_code]
+        if data.category_code and data.category_code not in taxonomy:
+            problems.append(f"分类编码 {data.category_code} 不存在")
         if problems:
             raise ValidationFailed(prefix + "；".join(problems), problems=problems)
         assert unit_id is not None

@@ -198,6 +198,8 @@ class IntakeService:
             },
         )
         duplicate_of, flagged, state = self._dedupe(session, row, scores, refs, actor, now, snap)
+        if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
+            state = self.orders.after_register_in(session, actor, row, now, snap=snap)
         # A new order has no duplicates and no attachments yet: its receipt skips those reads.
         detail = self.orders._detail(
             session, row, actor, snap, now, has_duplicates=False, has_attachments=False, state=state

@@ -445,4 +445,4 @@ __all__ = [
 
 # Tables of other capabilities live in their own modules on the same Base; import them so that
 # Base.metadata (migrations, the drift test) always sees every table.
-from zhiyun.store import analytics_tables, model_tables, taxonomy_tables  # noqa: E402, F401
+from zhiyun.store import analytics_tables, console_tables, model_tables, taxonomy_tables  # noqa: E402, F401

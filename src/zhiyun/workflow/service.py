@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from zhiyun.domain.workorder import (
     OrderState,
     OrderStatus,
     OrderType,
+    TransitionRecord,
     Urgency,
     allowed_actions,
     apply,
@@ -138,6 +139,39 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 REGISTERING_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER})
 
 
+class OrderHook(Protocol):
+    """A step another capability adds to the order use cases, inside their transaction.
+
+    Automatic dispatch classifies an order before it is registered and routes it after;
+    training feedback watches the transitions people make. A hook changes an order only
+    through `act_in` (an audited transition) or through the registration itself.
+    """
+
+    def before_register(
+        self, session: Session, actor: Actor, new: NewOrder, now: datetime
+    ) -> tuple[NewOrder, Mapping[str, Any]]:
+        """The order to register (fields it may fill in) and details for the registration's audit record."""
+        ...
+
+    def after_register(
+        self, session: Session, actor: Actor, row: WorkOrderRow, now: datetime, snap: ReferenceSnapshot
+    ) -> OrderState | None:
+        """Act on a newly registered order; its new state when the hook changed it."""
+        ...
+
+    def after_act(
+        self,
+        session: Session,
+        actor: Actor,
+        row: WorkOrderRow,
+        before: OrderState,
+        record: TransitionRecord,
+        now: datetime,
+    ) -> None:
+        """Watch one transition (`before`: the order's state before it)."""
+        ...
+
+
 class WorkOrderService:
     """The life cycle of work orders, as use cases over the database."""
 
@@ -153,6 +187,7 @@ class WorkOrderService:
         self.settings = settings or Settings()
         self.clock = clock
         self.reference = reference or ReferenceCache()
+        self.hooks: list[OrderHook] = []
 
     # -- helpers ----------------------------------------------------------------
 
@@ -268,8 +303,9 @@ class WorkOrderService:
                 else:
                     snap = self.reference.get(session)
                 row = self.register_in(session, actor, new, now, snap=snap)
+                state = self.after_register_in(session, actor, row, now, snap=snap)
                 detail = self._detail(
-                    session, row, actor, snap, now, has_duplicates=False, has_attachments=False
+                    session, row, actor, snap, now, has_duplicates=False, has_attachments=False, state=state
                 )  # a new order has neither
                 return Registered(detail, created=True)
         except IntegrityError:
@@ -339,6 +375,10 @@ class WorkOrderService:
         (where intake located it, its segmented text), `details` goes into the audit record."""
         snap = snap or self.reference.get(session)
         center = self._register_center(actor, new.center_unit_id, snap)
+        for hook in self.hooks:
+            new, more = hook.before_register(session, actor, new, now)
+            if more:
+                details = {**(details or {}), **more}
         outcome = register(
             center_unit_id=center,
             order_type=new.order_type,
@@ -378,6 +418,24 @@ class WorkOrderService:
         repo.insert_transition(session, row.id, outcome.record, actor, now)
         return row
 
+    def after_register_in(
+        self,
+        session: Session,
+        actor: Actor,
+        row: WorkOrderRow,
+        now: datetime,
+        *,
+        snap: ReferenceSnapshot | None = None,
+    ) -> OrderState | None:
+        """Run the hooks on a newly registered order (once duplicates are settled); its new state, if changed."""
+        if not self.hooks:
+            return None
+        snap = snap or self.reference.get(session)
+        state = None
+        for hook in self.hooks:
+            state = hook.after_register(session, actor, row, now, snap) or state
+        return state
+
     def act_in(
         self,
         session: Session,
@@ -394,7 +452,8 @@ class WorkOrderService:
         if isinstance(command, Merge):
             self._check_master(session, actor, row, command.master_id, snap)
         before_chain = set(row.chain)
-        outcome = apply(repo.state_of(row), command, actor, snap.rule_context(now))
+        before = repo.state_of(row)
+        outcome = apply(before, command, actor, snap.rule_context(now))
         if attachment_ids:
             owned = {a.id for a in repo.attachments_of(session, row.id)}
             foreign = sorted(set(attachment_ids) - owned)
@@ -410,6 +469,8 @@ class WorkOrderService:
         # the units already on the chain were recorded when they joined it
         repo.record_involvement(session, row.id, set(outcome.state.chain) - before_chain)
         repo.insert_transition(session, row.id, outcome.record, actor, now)
+        for hook in self.hooks:
+            hook.after_act(session, actor, row, before, outcome.record, now)
         return outcome.state
 
     def detail_in(self, session: Session, actor: Actor, row: WorkOrderRow, now: datetime) -> OrderDetail:
@@ -506,4 +567,4 @@ def reference_snapshot(service: WorkOrderService) -> ReferenceSnapshot:
         return service.reference.get(session)
 
 
-__all__ = ["NewOrder", "Page", "Registered", "WorkOrderService", "reference_snapshot"]
+__all__ = ["NewOrder", "OrderHook", "Page", "Registered", "WorkOrderService", "reference_snapshot"]

@@ -24,6 +24,7 @@ from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus
 from zhiyun.store import orders as repo
+from zhiyun.store.console_tables import SEARCH_DOCUMENT
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, ReferenceSnapshot, system_clock
@@ -212,16 +213,18 @@ class WorklistService:
         return [w for w in self._segment(text) if w.strip()]
 
     def _text_clause(self, session: Session, text: str) -> Any:
+        """Chinese full-text search: the segmented words on PostgreSQL (GIN index), a substring on SQLite.
+
+        Orders without segmented text (registered by hand) are matched on their title.
+        """
         text = text.strip()
         if session.get_bind().dialect.name == "postgresql":
             words = self._words(text) or [text]
             query = " & ".join("'" + w.replace("'", "''").replace("\\", "") + "'" for w in words)
-            document = func.to_tsvector(
-                literal_column("'simple'"), func.coalesce(WorkOrderRow.search_text, "")
-            )
             return or_(
-                document.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
+                SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
                 WorkOrderRow.number == text,
+                and_(WorkOrderRow.search_text.is_(None), WorkOrderRow.title.like(f"%{text}%")),
             )
         like = f"%{text}%"
         return or_(

@@ -1,0 +1,247 @@
+"""The responsibility list (权责清单): everyone reads it; admins edit it, every change versioned.
+
+Also the dispatch suggestion of one order: the top three categories with their
+confidences, the rule that fired and whether the order was dispatched automatically.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, Path, Response, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
+from zhiyun.api.errors import ERROR_RESPONSES
+from zhiyun.api.routes.taxonomy import ChangeOut, ImportOut
+from zhiyun.dispatch.responsibility_service import RuleInput, RuleView
+from zhiyun.domain.workorder import OrderType
+
+router = APIRouter(
+    prefix="/responsibility-rules",
+    tags=["responsibility list 权责清单"],
+    responses={401: ERROR_RESPONSES[401]},
+)
+orders_router = APIRouter(prefix="/orders", tags=["orders 工单"], responses={401: ERROR_RESPONSES[401]})
+
+RuleId = Path(description="规则编号", ge=1)
+
+
+class RuleIn(BaseModel):
+    unit_code: str = Field(min_length=1, max_length=64, description="责任单位编码")
+    category_code: str | None = Field(default=None, max_length=64, description="分类编码（含下级）；空为任意")
+    area_code: str | None = Field(default=None, max_length=64, description="区域单位编码（含下级）；空为全区")
+    keywords: list[str] = Field(default_factory=list, max_length=50, description="诉求含任一关键词时适用")
+    order_type: OrderType | None = None
+    urgent: bool | None = Field(default=None, description="只适用于紧急件（true）或非紧急件（false）")
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    note: str = Field(default="", max_length=500)
+    active: bool = True
+    change_note: str = Field(default="", max_length=500, description="修改说明（记入修改记录）")
+
+    def input(self) -> RuleInput:
+        return RuleInput(
+            unit_code=self.unit_code.strip(),
+            category_code=(self.category_code or "").strip() or None,
+            area_code=(self.area_code or "").strip() or None,
+            keywords=tuple(k.strip() for k in self.keywords if k.strip()),
+            order_type=self.order_type,
+            urgent=self.urgent,
+            priority=self.priority,
+            note=self.note,
+            active=self.active,
+        )
+
+
+class RuleOut(BaseModel):
+    id: int
+    unit_code: str
+    unit_name: str
+    category_code: str | None
+    category_name: str | None
+    area_code: str | None
+    area_name: str | None
+    keywords: list[str]
+    order_type: OrderType | None
+    urgent: bool | None
+    priority: int
+    note: str
+    active: bool
+    description: str
+
+    @classmethod
+    def of(cls, v: RuleView) -> RuleOut:
+        r = v.rule
+        return cls(
+            id=r.id,
+            unit_code=v.unit_code,
+            unit_name=v.unit_name,
+            category_code=r.category_code,
+            category_name=v.category_name,
+            area_code=v.area_code,
+            area_name=v.area_name,
+            keywords=list(r.keywords),
+            order_type=r.order_type,
+            urgent=r.urgent,
+            priority=r.priority,
+            note=r.note,
+            active=r.active,
+            description=v.description,
+        )
+
+
+class SuggestionItemOut(BaseModel):
+    category_code: str | None
+    category_name: str | None
+    confidence: float | None
+    unit_id: int | None
+    unit_name: str | None
+    outcome: str
+    rule_id: int | None
+    reason: str
+
+
+class FeedbackOut(BaseModel):
+    kind: str
+    predicted_category: str | None
+    corrected_category: str | None
+    predicted_unit_id: int | None
+    corrected_unit_id: int | None
+    after_automatic: bool
+    actor_name: str
+    at: datetime
+
+
+class DispatchSuggestionOut(BaseModel):
+    order_id: int
+    number: str
+    category_code: str | None
+    confidence: float | None
+    threshold: float | None
+    suggestions: list[SuggestionItemOut]
+    outcome: str
+    rule_id: int | None
+    reason: str
+    target_unit_id: int | None
+    target_unit_name: str | None
+    auto_dispatched: bool
+    decision: str
+    decision_label: str
+    urgent_signals: list[str]
+    model_version: str | None
+    created_at: datetime
+    feedback: list[FeedbackOut]
+
+
+class CategoryChangeIn(BaseModel):
+    category_code: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=500)
+
+
+@router.get("", response_model=list[RuleOut], summary="权责清单")
+def list_rules(actor: ActorDep, services: ServicesDep) -> list[RuleOut]:
+    return [RuleOut.of(v) for v in services.responsibility.rules()]
+
+
+@router.get("/export.csv", response_class=PlainTextResponse, summary="导出权责清单 CSV")
+def export_rules(actor: ActorDep, services: ServicesDep) -> PlainTextResponse:
+    return PlainTextResponse(services.responsibility.export_csv(), media_type="text/csv; charset=utf-8")
+
+
+@router.post(
+    "/import",
+    response_model=ImportOut,
+    summary="导入权责清单 CSV（管理员；有任何错误则整个文件不导入）",
+    responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
+)
+def import_rules(
+    admin: AdminUser,
+    services: ServicesDep,
+    body: str = Body(media_type="text/csv", description="CSV 文本：id,category_code,area_code,unit_code,…"),
+    replace: bool = False,
+) -> ImportOut:
+    created, updated, unchanged, removed = services.responsibility.import_csv(
+        admin.actor(), body, replace=replace
+    )
+    return ImportOut(created=created, updated=updated, unchanged=unchanged, removed=removed)
+
+
+@router.get("/history", response_model=list[ChangeOut], summary="权责清单修改记录（谁、何时、改前改后）")
+def rules_history(
+    actor: ActorDep, services: ServicesDep, rule_id: int | None = None, limit: int = 100
+) -> list[ChangeOut]:
+    return [ChangeOut.of(c) for c in services.responsibility.history(rule_id, max(1, min(limit, 1000)))]
+
+
+@router.post(
+    "",
+    response_model=RuleOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="新增规则（管理员）",
+    responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
+)
+def create_rule(body: RuleIn, admin: AdminUser, services: ServicesDep) -> RuleOut:
+    return RuleOut.of(services.responsibility.create(admin.actor(), body.input(), note=body.change_note))
+
+
+@router.get("/{rule_id}", response_model=RuleOut, summary="一条规则", responses={404: ERROR_RESPONSES[404]})
+def get_rule(actor: ActorDep, services: ServicesDep, rule_id: int = RuleId) -> RuleOut:
+    return RuleOut.of(services.responsibility.get(rule_id))
+
+
+@router.put(
+    "/{rule_id}",
+    response_model=RuleOut,
+    summary="修改规则（管理员）",
+    responses={403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]},
+)
+def update_rule(body: RuleIn, admin: AdminUser, services: ServicesDep, rule_id: int = RuleId) -> RuleOut:
+    return RuleOut.of(
+        services.responsibility.update(admin.actor(), rule_id, body.input(), note=body.change_note)
+    )
+
+
+@router.delete(
+    "/{rule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="删除规则（管理员）",
+    responses={403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404]},
+)
+def delete_rule(admin: AdminUser, services: ServicesDep, rule_id: int = RuleId) -> Response:
+    services.responsibility.delete(admin.actor(), rule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@orders_router.get(
+    "/{key}/dispatch-suggestion",
+    response_model=DispatchSuggestionOut,
+    summary="工单的智能分拨建议：前三个分类及置信度、命中规则、是否已自动派单",
+    responses={404: ERROR_RESPONSES[404]},
+)
+def dispatch_suggestion(
+    actor: ActorDep, services: ServicesDep, key: str = Path(description="工单 id 或编号", max_length=64)
+) -> DispatchSuggestionOut:
+    v = services.dispatch.suggestion(actor, key)
+    data: dict[str, Any] = dict(v.__dict__)
+    data["auto_dispatched"] = data.pop("applied")
+    data["suggestions"] = [SuggestionItemOut(**s) for s in v.suggestions]
+    data["feedback"] = [FeedbackOut(**{**f.__dict__}) for f in v.feedback]
+    return DispatchSuggestionOut(**data)
+
+
+@orders_router.post(
+    "/{key}/category",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="修改工单分类（派单员；记为训练反馈）",
+    responses={403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]},
+)
+def change_category(
+    body: CategoryChangeIn,
+    actor: ActorDep,
+    services: ServicesDep,
+    key: str = Path(description="工单 id 或编号", max_length=64),
+) -> Response:
+    services.dispatch.change_category(actor, key, body.category_code.strip(), body.note)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
