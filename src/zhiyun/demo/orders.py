@@ -433,6 +433,7 @@ def draft_order(
         latitude=lat,
         longitude=lon,
         confidential=topic.order_type is OrderType.REPORT and rng.random() < 0.3,
+        category_code=tp.TOPIC_CATEGORIES.get(topic.key),
         note=f"{tp.CHANNEL_LABELS.get(channel, channel)}来件，已受理",
     )
     return Draft(new, path, registrar, topic, variant, t, village, values)

@@ -722,3 +722,40 @@ SEASON_LABELS = {4: "入学报名季", 7: "毕业生报到季", 11: "城乡居�
 def season_factor(topic_key: str, month: int) -> float:
     """How much more often a matter is reported in `month` than usual."""
     return SEASONS.get(topic_key, {}).get(month, 1.0)
+
+
+# The category (dispatch/data/taxonomy.csv) of each topic: the label of the seeded history
+# that the first classifier is trained on (demo/dispatch_setup.py).
+TOPIC_CATEGORIES: dict[str, str] = {
+    "streetlight": "CX0101",
+    "nightlife_noise": "GA01",
+    "square_dance": "CG05",
+    "construction_noise": "CX0201",
+    "illegal_parking": "JT02",
+    "street_vendor": "CG0401",
+    "garbage": "CG0101",
+    "water_supply": "CX0102",
+    "school_enrollment": "JY01",
+    "medical_insurance": "WS02",
+    "social_security": "LD02",
+    "wage_arrears": "LD01",
+    "food_safety": "SJ01",
+    "consumer_dispute": "SJ02",
+    "road_damage": "CX0103",
+    "illegal_building": "CX0202",
+    "river_pollution": "HB01",
+    "factory_smell": "HB02",
+    "elderly_subsidy": "MZ02",
+    "hospital_service": "WS01",
+    "bus_route": "JT01",
+    "gov_service": "ZW02",
+    "fire_hazard": "GA02",
+    "farmland": "NY01",
+    "rental_housing": "CX0302",
+    "praise": "ZW04",
+    "graduate_registration": "LD03",
+    "fallen_tree": "CG0102",
+    "flooding": "CX0102",
+    "power_cut": "GA04",
+    "loose_signboard": "CG0201",
+}
