@@ -47,15 +47,22 @@ def _targets_below(services: ServicesDep, unit_id: int) -> list[tuple[int, str]]
 
 
 def _suggestions(services: ServicesDep, actor: Actor, detail: OrderDetail) -> Any:
-    """The classifier's suggestions and the rule that fired, when the dispatch service is installed."""
+    """The classifier's suggestions and the responsibility rule that fired (None when there are none)."""
     dispatch = getattr(services, "dispatch", None)
-    suggest = getattr(dispatch, "suggest", None) if dispatch is not None else None
-    if suggest is None:
+    if dispatch is None:
         return None
     try:
-        return suggest(actor, detail.summary.number)
-    except (DomainError, TypeError):
+        view = dispatch.suggestion(actor, detail.summary.number)
+    except DomainError:
         return None
+    rule = None
+    responsibility = getattr(services, "responsibility", None)
+    if view.rule_id is not None and responsibility is not None:
+        try:
+            rule = responsibility.get(view.rule_id)
+        except DomainError:
+            rule = None
+    return {"view": view, "rule": rule}
 
 
 def _page(
