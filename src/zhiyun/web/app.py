@@ -17,13 +17,21 @@ from fastapi.staticfiles import StaticFiles
 
 from zhiyun.bootstrap import Services
 from zhiyun.web.deps import CsrfFailed, LoginRequired, PageForbidden
-from zhiyun.web.routes import auth, dashboard, export, map, orders, workbench
+from zhiyun.web.routes import admin, auth, dashboard, export, map, orders, workbench
 from zhiyun.web.templating import build_templates, render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Every page router, in order. Helper routers (dashboard, …) are appended here.
-PAGE_ROUTERS = (auth.router, workbench.router, orders.router, map.router, export.router, dashboard.router)
+PAGE_ROUTERS = (
+    auth.router,
+    workbench.router,
+    orders.router,
+    map.router,
+    export.router,
+    admin.router,
+    dashboard.router,
+)
 
 
 def _is_htmx(request: Request) -> bool:

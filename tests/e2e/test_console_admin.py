@@ -1,0 +1,85 @@
+"""Admin pages: only admins get in; users, channel keys shown once, time limits, calendar, org units."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.console_harness import console_fixture, page_login, post_form  # noqa: F401
+from tests.e2e.harness import Api
+
+
+def _messages(html: str) -> list[str]:
+    return re.findall(r'role="(?:status|alert)">([^<]*)<', html)
+
+
+def test_admin_pages_are_for_admins_only(console: Api) -> None:
+    page = page_login(console, "town").get("/admin/users")
+    assert page.status_code == 403
+    assert "仅系统管理员可以访问管理页面" in page.text
+    admin = page_login(console, "admin")
+    for section in ("users", "units", "channels", "time-limits", "calendar", "taxonomy", "responsibility"):
+        assert admin.get(f"/admin/{section}").status_code == 200, section
+
+
+def test_admin_adds_a_user_who_can_then_sign_in(console: Api) -> None:
+    admin = page_login(console, "admin")
+    admin.get("/admin/users")
+    refused = post_form(
+        admin, "/admin/users", {"op": "add", "username": "lc", "password": "short", "role": "handler"}
+    )
+    assert refused.status_code == 422
+    assert "密码至少 8 位" in _messages(refused.text)
+    added = post_form(
+        admin,
+        "/admin/users",
+        {"op": "add", "username": "lc", "password": "lc-password-1", "role": "handler", "unit_code": "GC-PN"},
+    )
+    assert "已添加用户 lc" in _messages(added.text)
+    page = page_login(console, "lc", "lc-password-1").get("/workbench")
+    assert "平南社区" in page.text
+
+
+def test_a_new_channel_key_is_shown_once_and_works(console: Api) -> None:
+    admin = page_login(console, "admin")
+    admin.get("/admin/channels")
+    page = post_form(admin, "/admin/channels", {"op": "key", "code": "12345"})
+    key = re.findall(r'class="secret">([^<]+)<', page.text)[0]
+    assert key.startswith("zyk_")
+    assert key not in admin.get("/admin/channels").text  # never shown again
+    assert console.services.channels.get("12345").active_keys == 1
+
+
+def test_time_limit_and_calendar_changes_are_saved(console: Api) -> None:
+    admin = page_login(console, "admin")
+    admin.get("/admin/time-limits")
+    page = post_form(
+        admin,
+        "/admin/time-limits",
+        {
+            "order_type": "consult",
+            "urgency": "normal",
+            "sign_amount": "2",
+            "sign_unit": "workdays",
+            "reply_amount": "3",
+            "reply_unit": "workdays",
+        },
+    )
+    assert "已更新「咨询·一般」的时限" in _messages(page.text)
+    limits = {(t.order_type, t.urgency): t for t in console.services.policy.time_limits()}
+    assert limits[("consult", "normal")].reply.amount == 3
+    bad = post_form(admin, "/admin/calendar", {"op": "set", "day": "2027-02-30", "kind": "workday"})
+    assert "日期格式须为 YYYY-MM-DD" in _messages(bad.text)
+    post_form(admin, "/admin/calendar", {"op": "set", "day": "2027-02-07", "kind": "workday", "note": "调休"})
+    assert [o.day.isoformat() for o in console.services.policy.overrides()] == ["2027-02-07"]
+
+
+def test_org_unit_is_added_under_its_parent(console: Api) -> None:
+    admin = page_login(console, "admin")
+    admin.get("/admin/units")
+    page = post_form(
+        admin,
+        "/admin/units",
+        {"op": "save", "code": "GC-NEW", "name": "新社区", "kind": "village", "parent_code": "GC"},
+    )
+    assert "新增 1 个" in _messages(page.text)[0]
+    assert {r.code: r.parent_code for r in console.services.org.records()}["GC-NEW"] == "GC"
