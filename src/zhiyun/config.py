@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     auto_dispatch: bool = True
     dispatch_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     dispatch_category_thresholds: dict[str, float] = Field(default_factory=dict)
+    # Console maps (docs/console.md): an optional tile layer on the intranet, e.g.
+    # "http://tiles.example.gov/{z}/{x}/{y}.png"; without it the maps draw only vector layers.
+    map_tile_url: str | None = None
 
     def dedupe_policy(self) -> DedupePolicy:
         return DedupePolicy(
