@@ -24,6 +24,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from zhiyun.bootstrap import Services, build_services
+from zhiyun.cli_dashboard import dashboard_app
 from zhiyun.cli_dedupe import dedupe_app
 from zhiyun.cli_dispatch import rules_app, taxonomy_app
 from zhiyun.cli_geo import geo_app
@@ -74,6 +75,7 @@ app.add_typer(dedupe_app, name="dedupe")
 app.add_typer(import_app, name="import")
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(rules_app, name="rules")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 class FileFormat(StrEnum):

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from tests.support import District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
-from zhiyun.analytics import rates
-from zhiyun.analytics.dashboard import Dashboard
+from zhiyun.analytics import rates, rollup
+from zhiyun.analytics.dashboard import Dashboard, DashboardService
 from zhiyun.analytics.periods import Windows
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
@@ -245,3 +245,56 @@ def test_a_week_later_the_trend_moves_on(world: tuple) -> None:  # type: ignore[
     assert board.totals["week"] == 0
     assert board.trend[-1]["day"] == "2026-12-03"
     assert sum(t["new"] for t in board.trend) == 8
+
+
+def test_the_day_rollup_gives_the_same_dashboard_as_counting_live(world: tuple) -> None:  # type: ignore[type-arg]
+    services, district, _ = world
+    live = DashboardService(services.db, clock=lambda: NOW, use_rollup=False)
+    rolled = DashboardService(services.db, clock=lambda: NOW)
+    for days in (1, 7, 30, 92):
+        for who in ("leader", "town", "zjj"):
+            from_live = live.dashboard(district.actors[who], rate_days=days).as_dict()
+            assert rolled.dashboard(district.actors[who], rate_days=days).as_dict() == from_live
+    with services.db.reading() as session:
+        state = rollup.state(session)
+    assert state is not None and state.last_day.isoformat() == "2026-11-25"
+
+
+def test_a_stale_rollup_is_rebuilt_when_older_than_its_maximum_age(world: tuple) -> None:  # type: ignore[type-arg]
+    services, district, ids = world
+    clock = FakeClock(NOW)
+    patient = DashboardService(
+        services.db, clock=clock, rollup_max_age=timedelta(minutes=5), background_refresh=False
+    )
+    before = patient.dashboard(district.actors["leader"]).units
+    # C (registered on Tuesday, in 区住建局) is replied two minutes later
+    services.orders.clock = FakeClock(NOW + timedelta(minutes=2))  # type: ignore[assignment]
+    services.orders.act(district.actors["zjj"], ids["C"], Reply(note="已处理"))
+    clock.now = NOW + timedelta(minutes=3)
+    stale = {u.name: u.counts.reply_due for u in patient.dashboard(district.actors["leader"]).units}
+    clock.now = NOW + timedelta(minutes=6)
+    fresh = {u.name: u.counts.reply_due for u in patient.dashboard(district.actors["leader"]).units}
+    assert {u.name: u.counts.reply_due for u in before} == stale
+    assert fresh["区住建局"] == stale["区住建局"] + 1
+
+
+def test_a_stale_rollup_answers_at_once_and_is_rebuilt_in_the_background(world: tuple) -> None:  # type: ignore[type-arg]
+    services, district, ids = world
+    clock = FakeClock(NOW)
+    board = DashboardService(services.db, clock=clock, rollup_max_age=timedelta(minutes=5))
+    board.dashboard(district.actors["leader"])
+    services.orders.clock = FakeClock(NOW + timedelta(minutes=2))  # type: ignore[assignment]
+    services.orders.act(district.actors["zjj"], ids["C"], Reply(note="已处理"))
+    clock.now = NOW + timedelta(minutes=6)
+
+    board.dashboard(district.actors["leader"])  # answered from the stale rollup
+    board.wait_for_refresh(timeout=30)
+
+    with services.db.reading() as session:
+        state = rollup.state(session)
+    assert state is not None and state.refreshed_at == NOW + timedelta(minutes=6)
+    live = DashboardService(services.db, clock=clock, use_rollup=False)
+    assert (
+        board.dashboard(district.actors["leader"]).as_dict()["rates"]
+        == live.dashboard(district.actors["leader"]).as_dict()["rates"]
+    )

@@ -16,16 +16,18 @@ departments), each order attributed by `rates.attribute`.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, not_, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from zhiyun.analytics import rates
+from zhiyun.analytics import rates, rollup, sql
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
@@ -38,6 +40,7 @@ from zhiyun.store.taxonomy_tables import CategoryRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
 
 W = WorkOrderRow
+log = logging.getLogger(__name__)
 DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.DISPATCHER})
 UNCATEGORIZED = "未分类"
 
@@ -82,12 +85,6 @@ class Scope:
     kind: str
     unit_ids: frozenset[int] | None
 
-    def clause(self) -> ColumnElement[bool] | None:
-        if self.unit_ids is None:
-            return None
-        ids = sorted(self.unit_ids)
-        return or_(W.registered_unit_id.in_(ids), W.responsible_unit_id.in_(ids), W.current_unit_id.in_(ids))
-
 
 def scope_for(actor: Actor, org: OrgTree) -> Scope:
     """The unit whose dashboard `actor` sees; PermissionDenied for roles without a dashboard."""
@@ -105,91 +102,15 @@ def scope_for(actor: Actor, org: OrgTree) -> Scope:
 # --------------------------------------------------------------------------- queries
 
 
-def _sum(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
-    clause: ColumnElement[bool] = column.in_(sorted(values))
-    return clause
-
-
-_INVALID = [s.value for s in rates.INVALID_STATUSES]
-_REPLY_LIVE = [s.value for s in rates.REPLY_LIVE_STATUSES]
-_SIGN_LIVE = [s.value for s in rates.SIGN_LIVE_STATUSES]
-_RESOLVED = [s.value for s in rates.RESOLVED_STATUSES]
-_OPEN = [s.value for s in OPEN_STATUSES]
-_RATED = [s.value for s in rates.RATED]
-_CONTENT = [s.value for s in rates.CONTENT]
-_UNSATISFIED = "unsatisfied"
-_CLOSED = OrderStatus.CLOSED.value
-
-RATE_FIELDS = (
-    "valid",
-    "response_due",
-    "response_on_time",
-    "reply_due",
-    "replied_on_time",
-    "resolved",
-    "rated",
-    "satisfied",
-)
-
-
-def rate_columns(now: datetime) -> list[Any]:
-    """The eight sums of `rates.RateCounts`, in RATE_FIELDS order (see rates for the definitions)."""
-    valid = not_(_in(W.status, _INVALID))
-    return [
-        _sum(valid),
-        _sum(and_(valid, W.sign_due_at.is_not(None), or_(W.signed_at.is_not(None), W.sign_due_at <= now))),
-        _sum(and_(valid, W.signed_at.is_not(None), W.sign_due_at.is_not(None), W.signed_at <= W.sign_due_at)),
-        _sum(
-            and_(
-                valid,
-                or_(W.replied_at.is_not(None), and_(_in(W.status, _REPLY_LIVE), W.reply_due_at <= now)),
-            )
-        ),
-        _sum(
-            and_(
-                valid,
-                W.replied_at.is_not(None),
-                or_(W.reply_due_at.is_(None), W.replied_at <= W.reply_due_at),
-            )
-        ),
-        _sum(
-            and_(
-                _in(W.status, _RESOLVED),
-                W.replied_at.is_not(None),
-                or_(W.satisfaction.is_(None), W.satisfaction != _UNSATISFIED),
-            )
-        ),
-        _sum(and_(W.status == _CLOSED, _in(W.satisfaction, _RATED))),
-        _sum(and_(W.status == _CLOSED, _in(W.satisfaction, _CONTENT))),
-    ]
-
-
-def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(_in(W.status, _SIGN_LIVE), W.sign_due_at <= now),
-        and_(_in(W.status, _REPLY_LIVE), W.reply_due_at <= now),
-    )
-
-
-def local_day(column: Any, dialect: str, offset_hours: int) -> Any:
-    """The local calendar date of a UTC timestamp column (Asia/Shanghai: a fixed +8 hours)."""
-    name = f"{column.table.name}.{column.name}"
-    if dialect == "sqlite":
-        return literal_column(f"date({name}, '{offset_hours:+d} hours')")
-    return literal_column(f"CAST({name} + INTERVAL '{offset_hours} hours' AS DATE)")
-
-
-ROUTE = (W.registered_unit_id, W.responsible_unit_id, W.current_unit_id)
-
-
 class DashboardQueries:
-    """The dashboard's statements for one scope at one instant; each is one aggregate query."""
+    """The dashboard's statements for one scope at one instant; each is one aggregate query.
 
-    NAMES = (
+    With `rolled` (the day rollup holds every day before today that the windows need), the
+    rates and the trend count only today live and add the rollup's days (`rollup_rates`,
+    `rollup_trend`); without it everything is counted live from `work_order`.
+    """
+
+    LIVE = (
         "volume_by_channel",
         "volume_by_category",
         "volume_by_type",
@@ -200,23 +121,29 @@ class DashboardQueries:
         "trend_closed",
         "rising_categories",
     )
+    ROLLUP = ("rollup_rates", "rollup_trend")
 
-    def __init__(self, scope: Scope, windows: Windows, dialect: str) -> None:
+    def __init__(self, scope: Scope, windows: Windows, dialect: str, *, rolled: bool = False) -> None:
         self.scope = scope
         self.w = windows
         self.dialect = dialect
+        self.rolled = rolled
         self.offset = utc_offset_hours(windows.now)
+        self.names = self.LIVE + (self.ROLLUP if rolled else ())
 
     def _where(self, stmt: Select[Any], *conditions: ColumnElement[bool]) -> Select[Any]:
-        clause = self.scope.clause()
+        clause = sql.route_clause(sql.ROUTE, self.scope.unit_ids)
         if clause is not None:
             stmt = stmt.where(clause)
         result: Select[Any] = stmt.where(*conditions)
         return result
 
+    def _live_from(self, start: datetime) -> datetime:
+        return max(start, self.w.today_start) if self.rolled else start
+
     def _volume(self, *keys: Any) -> Select[Any]:
         w = self.w
-        stmt: Select[Any] = select(*keys, _sum(W.registered_at >= w.today_start), func.count())
+        stmt: Select[Any] = select(*keys, sql.sum_of(W.registered_at >= w.today_start), func.count())
         stmt = self._where(stmt, W.registered_at >= w.week_start, W.registered_at <= w.now)
         return stmt.group_by(*keys)
 
@@ -230,37 +157,37 @@ class DashboardQueries:
         return self._volume(W.order_type)
 
     def volume_by_unit(self) -> Select[Any]:
-        return self._volume(*ROUTE)
+        return self._volume(*sql.ROUTE)
 
     def rates_by_unit(self) -> Select[Any]:
         w = self.w
-        stmt = select(*ROUTE, *rate_columns(w.now))
-        stmt = self._where(stmt, W.registered_at >= w.rate_start, W.registered_at <= w.now)
-        return stmt.group_by(*ROUTE)
+        stmt = select(*sql.ROUTE, *sql.rate_columns(w.now))
+        stmt = self._where(stmt, W.registered_at >= self._live_from(w.rate_start), W.registered_at <= w.now)
+        return stmt.group_by(*sql.ROUTE)
 
     def backlog_by_unit(self) -> Select[Any]:
-        stmt = select(*ROUTE, W.status, func.count(), _sum(overdue_clause(self.w.now)))
-        stmt = self._where(stmt, _in(W.status, _OPEN))
-        return stmt.group_by(*ROUTE, W.status)
+        stmt = select(*sql.ROUTE, W.status, func.count(), sql.sum_of(sql.overdue_clause(self.w.now)))
+        stmt = self._where(stmt, sql.in_(W.status, sql.OPEN))
+        return stmt.group_by(*sql.ROUTE, W.status)
 
     def trend_new(self) -> Select[Any]:
-        day = local_day(W.registered_at, self.dialect, self.offset)
+        day = sql.local_day(W.registered_at, self.dialect, self.offset)
         stmt = select(day.label("day"), func.count())
-        stmt = self._where(stmt, W.registered_at >= self.w.trend_start, W.registered_at <= self.w.now)
+        start = self._live_from(self.w.trend_start)
+        stmt = self._where(stmt, W.registered_at >= start, W.registered_at <= self.w.now)
         return stmt.group_by(literal_column("day"))
 
     def trend_closed(self) -> Select[Any]:
-        day = local_day(W.closed_at, self.dialect, self.offset)
+        day = sql.local_day(W.closed_at, self.dialect, self.offset)
         stmt = select(day.label("day"), func.count())
-        stmt = self._where(
-            stmt, W.status == _CLOSED, W.closed_at >= self.w.trend_start, W.closed_at <= self.w.now
-        )
+        start = self._live_from(self.w.trend_start)
+        stmt = self._where(stmt, W.status == sql.CLOSED, W.closed_at >= start, W.closed_at <= self.w.now)
         return stmt.group_by(literal_column("day"))
 
     def rising_categories(self) -> Select[Any]:
         w = self.w
-        this_week = _sum(W.registered_at >= w.week_start)
-        last_week = _sum(W.registered_at < w.last_week_end)
+        this_week = sql.sum_of(W.registered_at >= w.week_start)
+        last_week = sql.sum_of(W.registered_at < w.last_week_end)
         stmt = select(W.category_code, this_week, last_week)
         stmt = self._where(
             stmt,
@@ -270,14 +197,26 @@ class DashboardQueries:
         )
         return stmt.group_by(W.category_code)
 
+    def _rollup_scope(self) -> Any:
+        return sql.route_clause(rollup.route_columns(), self.scope.unit_ids)
+
+    def rollup_rates(self) -> Select[Any]:
+        first = self.w.rate_start.astimezone(LOCAL_TZ).date()
+        stmt: Select[Any] = rollup.rate_rows(first, self.w.today, self._rollup_scope())
+        return stmt
+
+    def rollup_trend(self) -> Select[Any]:
+        stmt: Select[Any] = rollup.trend_rows(self.w.trend_days[0], self.w.today, self._rollup_scope())
+        return stmt
+
     def statement(self, name: str) -> Select[Any]:
-        if name not in self.NAMES:
+        if name not in self.names:
             raise KeyError(name)
         stmt: Select[Any] = getattr(self, name)()
         return stmt
 
     def run(self, session: Session) -> dict[str, list[Sequence[Any]]]:
-        return {name: [tuple(r) for r in session.execute(self.statement(name))] for name in self.NAMES}
+        return {name: [tuple(r) for r in session.execute(self.statement(name))] for name in self.names}
 
 
 # --------------------------------------------------------------------------- the result
@@ -380,18 +319,82 @@ def _rank_key(value: float | None, name: str) -> tuple[int, float, str]:
 
 
 class DashboardService:
-    """The leader dashboard's figures for a viewer (read-only; one session per dashboard)."""
+    """The leader dashboard's figures for a viewer (read-only, but for refreshing the day rollup).
+
+    The day rollup (zhiyun.analytics.rollup) stands in for the days before today. When it
+    does not hold them all (first use, a new day) the request rebuilds it first; when it is
+    older than `rollup_max_age` the request is answered from it as it is and one rebuild
+    starts in a background thread (`background_refresh`; False: rebuilt before answering).
+    `rollup_max_age` None never rebuilds it here (a scheduled `zhiyun dashboard refresh`
+    does) and counts live whatever it does not cover; `use_rollup` False counts everything
+    live (what the rollup is checked against).
+    """
 
     def __init__(
-        self, db: Database, *, clock: Clock = system_clock, reference: ReferenceCache | None = None
+        self,
+        db: Database,
+        *,
+        clock: Clock = system_clock,
+        reference: ReferenceCache | None = None,
+        rollup_max_age: timedelta | None = timedelta(minutes=5),
+        background_refresh: bool = True,
+        use_rollup: bool = True,
     ) -> None:
         self.db = db
         self.clock = clock
         self.reference = reference or ReferenceCache()
+        self.rollup_max_age = rollup_max_age
+        self.background_refresh = background_refresh
+        self.use_rollup = use_rollup
+        self._refreshing = threading.Lock()
+        self._refresher: threading.Thread | None = None
 
     def scope_of(self, actor: Actor) -> Scope:
         with self.db.reading() as session:
             return scope_for(actor, self.reference.get(session).org)
+
+    def refresh_rollup(self) -> rollup.RollupState:
+        """Rebuild the day rollup now (what `zhiyun dashboard refresh` runs)."""
+        return rollup.refresh(self.db, self.clock())
+
+    def _rolled(self, session: Session, windows: Windows) -> bool:
+        """Whether the rollup can stand in for the days before today (rebuilding it as needed)."""
+        if not self.use_rollup:
+            return False
+        first = min(windows.trend_days[0], windows.rate_start.astimezone(LOCAL_TZ).date())
+        current = rollup.state(session)
+        if self.rollup_max_age is None:
+            return current is not None and current.covers(first, windows.today)
+        if current is None or not current.covers(first, windows.today):
+            with self._refreshing:
+                current = rollup.refresh(self.db, windows.now)
+        elif windows.now - current.refreshed_at > self.rollup_max_age:
+            if self.background_refresh:
+                self._refresh_in_background()
+            else:
+                with self._refreshing:
+                    current = rollup.refresh(self.db, windows.now)
+        return current.covers(first, windows.today)
+
+    def _refresh_in_background(self) -> None:
+        if not self._refreshing.acquire(blocking=False):
+            return  # one rebuild at a time per process
+
+        def run() -> None:
+            try:
+                rollup.refresh(self.db, self.clock())
+            except Exception:  # the next request tries again
+                log.exception("rebuilding the dashboard's day rollup failed")
+            finally:
+                self._refreshing.release()
+
+        self._refresher = threading.Thread(target=run, name="dashboard-rollup", daemon=True)
+        self._refresher.start()
+
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Wait for a background rebuild of the rollup to end (tests, orderly shutdown)."""
+        if self._refresher is not None:
+            self._refresher.join(timeout)
 
     def dashboard(self, actor: Actor, *, rate_days: int = DEFAULT_RATE_DAYS) -> Dashboard:
         if not 1 <= rate_days <= MAX_RATE_DAYS:
@@ -401,7 +404,10 @@ class DashboardService:
         with self.db.reading() as session:
             org = self.reference.get(session).org
             scope = scope_for(actor, org)
-            rows = DashboardQueries(scope, windows, self.db.dialect).run(session)
+            rolled = self._rolled(session, windows)
+        with self.db.reading() as session:
+            queries = DashboardQueries(scope, windows, self.db.dialect, rolled=rolled)
+            rows = queries.run(session)
             channel_names = {
                 str(c): str(n) for c, n in session.execute(select(ChannelRow.code, ChannelRow.name))
             }
@@ -477,9 +483,9 @@ def assemble(
     volume["by_unit"] = sorted(by_unit.values(), key=lambda c: (-c.week, -c.today, c.name))
 
     overall = rates.RateCounts()
-    for row in rows["rates_by_unit"]:
+    for row in [*rows["rates_by_unit"], *rows.get("rollup_rates", [])]:
         route = tuple(row[:3])
-        group = rates.RateCounts(**dict(zip(RATE_FIELDS, (int(v) for v in row[3:]), strict=True)))
+        group = rates.RateCounts(**dict(zip(sql.RATE_FIELDS, (int(v) for v in row[3:]), strict=True)))
         overall.add(group)
         uid = attribute(route)
         if uid is not None:
@@ -501,8 +507,15 @@ def assemble(
         if s in OPEN_STATUSES
     ]
 
-    new_per_day = {_as_date(d): int(n) for d, n in rows["trend_new"]}
-    closed_per_day = {_as_date(d): int(n) for d, n in rows["trend_closed"]}
+    new_per_day: dict[date, int] = defaultdict(int)
+    closed_per_day: dict[date, int] = defaultdict(int)
+    for d, n in rows["trend_new"]:
+        new_per_day[_as_date(d)] += int(n)
+    for d, n in rows["trend_closed"]:
+        closed_per_day[_as_date(d)] += int(n)
+    for d, n, closed in rows.get("rollup_trend", []):
+        new_per_day[_as_date(d)] += int(n)
+        closed_per_day[_as_date(d)] += int(closed)
     trend = [
         {"day": d.isoformat(), "new": new_per_day.get(d, 0), "closed": closed_per_day.get(d, 0)}
         for d in windows.trend_days

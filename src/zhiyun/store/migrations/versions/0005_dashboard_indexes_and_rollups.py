@@ -1,4 +1,4 @@
-"""Indexes for the leader dashboard (no rollup tables: see zhiyun.store.analytics_tables).
+"""Indexes and the day rollup of the leader dashboard (see zhiyun.store.analytics_tables).
 
 Revision ID: 0005
 Revises: 0004
@@ -18,7 +18,41 @@ depends_on: str | Sequence[str] | None = None
 _CLOSED = sa.text("status = 'closed'")
 
 
+_COUNTS = (
+    "new",
+    "closed",
+    "valid",
+    "response_due",
+    "response_on_time",
+    "reply_due",
+    "replied_on_time",
+    "resolved",
+    "rated",
+    "satisfied",
+)
+
+
 def upgrade() -> None:
+    op.create_table(
+        "dashboard_day",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("registered_unit_id", sa.Integer(), nullable=False),
+        sa.Column("responsible_unit_id", sa.Integer(), nullable=True),
+        sa.Column("current_unit_id", sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in _COUNTS),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("dashboard_day", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dashboard_day_day"), ["day"], unique=False)
+    op.create_table(
+        "dashboard_rollup",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.create_index(
             "ix_work_order_closed_at_closed",
@@ -32,3 +66,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.drop_index("ix_work_order_closed_at_closed")
+    op.drop_table("dashboard_rollup")
+    with op.batch_alter_table("dashboard_day", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dashboard_day_day"))
+    op.drop_table("dashboard_day")
