@@ -124,3 +124,12 @@ def test_export_rows_mask_the_phone_for_a_leader(services: Services) -> None:
     town_rows = list(services.worklists.export_rows(district.actors["town"], ListQuery(), batch=1))
     assert [r.citizen_phone for r in leader_rows] == ["138****5678"]
     assert [r.citizen_phone for r in town_rows] == ["13812345678"]
+
+
+def test_queue_counts_stop_at_the_cap_and_say_there_are_more(services: Services) -> None:
+    district = build_small_district(services)
+    for i in range(3):
+        _register(services, district, f"工单{i}")
+    counts = {q.key: q for q in services.worklists.counts(district.actors["town"], cap=2)}
+    assert (counts["to_dispatch"].count, counts["to_dispatch"].more) == (2, True)
+    assert (counts["to_sign"].count, counts["to_sign"].more) == (0, False)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, Role
@@ -30,6 +30,7 @@ from zhiyun.store.tables import WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, ReferenceSnapshot, system_clock
 from zhiyun.workflow.views import OrderSummary, summary_of
 
+COUNT_CAP = 10_000
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 EVERYONE = frozenset(Role)
 
@@ -133,6 +134,7 @@ class QueueCount:
     key: str
     label: str
     count: int
+    more: bool = False  # the count stopped at the cap: there are more
 
 
 @dataclass(frozen=True)
@@ -278,8 +280,14 @@ class WorklistService:
     def queues(self, actor: Actor) -> list[QueueSpec]:
         return [q for q in QUEUES if actor.role in q.roles]
 
-    def counts(self, actor: Actor, query: ListQuery | None = None) -> list[QueueCount]:
-        """Each of the actor's queues with how many orders it holds (under the other filters)."""
+    def counts(
+        self, actor: Actor, query: ListQuery | None = None, *, cap: int = COUNT_CAP
+    ) -> list[QueueCount]:
+        """Each of the actor's queues with how many orders it holds (under the other filters).
+
+        A count stops at `cap` (+1): a queue of ten thousand orders reads "10000+" and costs
+        what counting ten thousand costs, however many there are.
+        """
         base = (query or ListQuery()).validated()
         now = self.clock()
         out: list[QueueCount] = []
@@ -287,8 +295,10 @@ class WorklistService:
             snap = self.reference.get(session)
             for spec in self.queues(actor):
                 stmt = self._statement(session, actor, replace(base, queue=spec.key, status=None), snap, now)
-                count = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-                out.append(QueueCount(spec.key, spec.label, int(session.execute(count).scalar_one())))
+                capped = stmt.with_only_columns(WorkOrderRow.id, maintain_column_froms=True).limit(cap + 1)
+                count = select(func.count()).select_from(capped.subquery())
+                n = int(session.execute(count).scalar_one())
+                out.append(QueueCount(spec.key, spec.label, min(n, cap), n > cap))
         return out
 
     def _ordered(self, stmt: Any, sort: str, after: tuple[datetime | None, int] | None) -> Any:
