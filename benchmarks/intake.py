@@ -10,11 +10,13 @@ postgresql://postgres@127.0.0.1:5432/test) and drops it at the end, also after a
 Ctrl-C or SIGTERM. Setup (not measured): migrate, load the demo district and its
 boundaries, issue one key per channel, and store `--open-orders` (default 200,000) open
 orders with one COPY: orders of the demo topics from every JSON channel, registered over
-the last 7 days, spread over the 40 villages (uniformly inside each village's boundary,
+the last `--backlog-days` (default 30: a month's open backlog; the duplicate window of 7 days
+holds about a quarter of them), spread over the 40 villages (uniformly inside each village's boundary,
 villages weighted by town), about 70% with coordinates (grid patrols, sensors, and hotline
 calls whose caller gave a position) and the others with an address only; pending dispatch,
 dispatched, in progress, suspended, replied or awaiting callback, with numbers, deadlines,
-geo cells and their `work_order_unit` rows. Then VACUUM ANALYZE and CHECKPOINT.
+geo cells and their `work_order_unit` rows, and, for those registered within the duplicate
+window, the text weights intake keeps (`dedupe_signature`). Then VACUUM ANALYZE and CHECKPOINT.
 
 The run: the real server (`uvicorn … --workers 2`, app factory benchmarks/intake_app.py,
 no access log, `--threads` requests at once per worker) and `--concurrency` asyncio
@@ -73,6 +75,7 @@ from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, DemoTown, DemoVillage, ensure_district, person_name
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import OrderType
+from zhiyun.intake.dedupe import MAX_CONTENT_CHARS, DedupeItem
 from zhiyun.intake.normalize import geo_cell, wgs84_to_gcj02
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
@@ -637,7 +640,7 @@ PRELOAD_COLUMNS = (
 )
 
 
-def _preload_row(world: World, i: int, now: datetime) -> tuple[tuple[Any, ...], Matter]:
+def _preload_row(world: World, i: int, now: datetime, backlog_days: float) -> tuple[tuple[Any, ...], Matter]:
     rng = world.rng
     channel = rng.choices(list(CHANNEL_MIX), weights=list(CHANNEL_MIX.values()))[0]
     m = world.matter(channel)
@@ -661,7 +664,7 @@ def _preload_row(world: World, i: int, now: datetime) -> tuple[tuple[Any, ...], 
         content = f"{source}影像识别到{RS_CHANGES[m.extra]}，面积约{rng.randint(30, 900)}平方米，置信度{rng.randint(60, 98)}%。"
         order_type = "report"
     citizen = channel not in ("grid", "iot", "remote_sensing", "online_opinion")
-    registered = now - timedelta(seconds=rng.uniform(60, WINDOW_DAYS * 86400 - 600))
+    registered = now - timedelta(seconds=rng.uniform(60, backlog_days * 86400 - 600))
     status = rng.choices(list(OPEN_MIX), weights=list(OPEN_MIX.values()))[0]
     d, t, v = p.district_id, p.town_id, p.village_id
     chain = (
@@ -740,7 +743,33 @@ def _preload_row(world: World, i: int, now: datetime) -> tuple[tuple[Any, ...], 
     return row, m
 
 
-def preload(url: str, world: World, count: int, now: datetime) -> list[Matter]:
+def preload_signatures(conn: Any, count: int, since: datetime) -> None:
+    """The text weights intake keeps for each new order (dedupe_signature), for the preloaded ones too.
+
+    Only for orders registered since `since`: the worker prunes older ones (IntakeService.prune_signatures).
+    """
+    started = time.perf_counter()
+    done = 0
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT id, title, substr(content, 1, %s), registered_at FROM work_order "
+            "WHERE external_id LIKE %s AND registered_at >= %s",
+            (MAX_CONTENT_CHARS, PRELOAD_PREFIX + "%", since.astimezone(UTC).replace(tzinfo=None)),
+        )
+        orders = cur.fetchall()
+        with cur.copy("COPY dedupe_signature (order_id, registered_at, features) FROM STDIN") as copy:
+            for order_id, title, content, registered_at in orders:
+                copy.write_row(
+                    (order_id, registered_at, DedupeItem.from_text(None, title, content).signature())
+                )
+                done += 1
+                if done % 20_000 == 0:
+                    log(f"  text weights {done:,}/{len(orders):,}")
+    conn.commit()
+    log(f"  text weights of {done:,} orders in {time.perf_counter() - started:.1f} s")
+
+
+def preload(url: str, world: World, count: int, now: datetime, backlog_days: float = 30.0) -> list[Matter]:
     """Store `count` open orders with COPY (and their work_order_unit rows); some matters to report again."""
     import psycopg
 
@@ -748,7 +777,7 @@ def preload(url: str, world: World, count: int, now: datetime) -> list[Matter]:
     rows: list[list[Any]] = []
     sample: list[Matter] = []
     for i in range(count):
-        row, matter = _preload_row(world, i, now)
+        row, matter = _preload_row(world, i, now, backlog_days)
         rows.append(list(row))
         if (
             matter.lat is not None
@@ -785,9 +814,11 @@ def preload(url: str, world: World, count: int, now: datetime) -> list[Matter]:
                 list(per_day.items()),
             )
         conn.commit()
+        preload_signatures(conn, count, now - timedelta(days=WINDOW_DAYS + 1))
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE work_order")
         conn.execute("VACUUM ANALYZE work_order_unit")
+        conn.execute("VACUUM ANALYZE dedupe_signature")
         conn.execute("ANALYZE")
         # Write the loaded pages out now rather than in a checkpoint during the run (CHECKPOINT
         # needs a superuser or pg_checkpoint; without it the run simply pays for it).
@@ -1034,7 +1065,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         keys = {code: services.channels.issue_key(code).key for code in CHANNEL_MIX}
         world = World(rng, places(services))
         now = datetime.now(UTC)
-        sample = preload(url, world, args.open_orders, now) if args.open_orders else []
+        sample = preload(url, world, args.open_orders, now, args.backlog_days) if args.open_orders else []
     finally:
         db.dispose()
 
@@ -1064,6 +1095,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "requests": len(posts),
         "errors": out.errors,
         "open_orders_preloaded": args.open_orders,
+        "backlog_days": args.backlog_days,
         "workers": args.workers,
         "concurrency": args.concurrency,
         "database": "postgresql",
@@ -1082,6 +1114,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent HTTP clients (default 16)")
     parser.add_argument(
         "--open-orders", type=int, default=200_000, help="open orders stored first (default 200,000)"
+    )
+    parser.add_argument(
+        "--backlog-days",
+        type=float,
+        default=30.0,
+        help="the open orders were registered over this many days before the run (default 30)",
     )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--warmup", type=int, default=64, help="posts before the measurement (default 64)")

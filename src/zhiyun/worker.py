@@ -36,6 +36,7 @@ from zhiyun.workflow.sweep import SweepReport
 log = logging.getLogger("zhiyun.worker")
 
 JOB_ID = "deadline-sweep"
+PRUNE_JOB_ID = "dedupe-signature-prune"
 
 
 def sweep_once(services: Services) -> SweepReport | None:
@@ -76,10 +77,37 @@ def add_sweep_job(scheduler: BaseScheduler, services: Services, interval: float)
     )
 
 
+def prune_once(services: Services) -> int | None:
+    """Delete duplicate-detection weights older than the duplicate window; logged."""
+    try:
+        pruned = services.intake.prune_signatures()
+    except Exception:
+        log.exception("pruning duplicate-detection weights failed; the next run will try again")
+        return None
+    log.info("duplicate-detection weights: %d old rows deleted", pruned)
+    return pruned
+
+
+def add_housekeeping_jobs(scheduler: BaseScheduler, services: Services) -> None:
+    """Hourly housekeeping: old duplicate-detection weights."""
+    scheduler.add_job(
+        prune_once,
+        "interval",
+        hours=1,
+        args=[services],
+        id=PRUNE_JOB_ID,
+        name="prune duplicate-detection weights",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
+
+
 def start_background_sweep(services: Services, interval: float) -> BackgroundScheduler:
     """The sweep in a background thread of this process (what `zhiyun demo` uses)."""
     scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
     add_sweep_job(scheduler, services, interval)
+    add_housekeeping_jobs(scheduler, services)
     scheduler.start()
     return scheduler
 
@@ -88,6 +116,7 @@ def run_worker(services: Services, interval: float, *, handle_signals: bool = Tr
     """Sweep every `interval` seconds until SIGINT or SIGTERM (or `scheduler.shutdown()`)."""
     scheduler = BlockingScheduler(timezone=UTC)
     add_sweep_job(scheduler, services, interval)
+    add_housekeeping_jobs(scheduler, services)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:

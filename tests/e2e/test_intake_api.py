@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from tests.e2e.harness import API, Api
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.store.tables import IntakeRecordRow, WorkOrderRow
+from zhiyun.intake.dedupe import DedupeItem
+from zhiyun.store.dedupe_repo import item_of_order
+from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, WorkOrderRow
 
 JSON_CHANNELS = [code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None]
 
@@ -269,3 +271,15 @@ def test_a_possible_duplicate_is_flagged_and_the_dispatcher_merges_or_dismisses_
     assert again.status_code == 422  # nothing left to decide
     trail = district.get(f"{API}/orders/{dismissed_one['order_id']}/transitions").json()
     assert [t["action"] for t in trail] == ["register", "flag_duplicate", "dismiss_duplicate"]
+
+
+def test_every_order_registered_at_intake_keeps_its_text_weights_for_later_duplicate_checks(api: Api) -> None:
+    hotline = channel_client(api, "12345")
+    first = post(hotline, "12345", example("12345")).json()
+    with api.services.db.reading() as session:
+        signature = session.get(DedupeSignatureRow, first["order_id"])
+        row = session.get(WorkOrderRow, first["order_id"])
+        assert signature is not None and row is not None
+        stored = DedupeItem.from_signature(row.id, signature.features)
+        assert stored is not None
+        assert stored.features == item_of_order(row).features

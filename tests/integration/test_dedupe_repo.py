@@ -21,8 +21,14 @@ from zhiyun.bootstrap import Services
 from zhiyun.domain.workorder import OrderStatus
 from zhiyun.intake.dedupe import DedupeItem, DedupePolicy, DedupeScore, best_candidates
 from zhiyun.intake.normalize import geo_cell
-from zhiyun.store.dedupe_repo import find_candidates, item_of_order, record_candidates
-from zhiyun.store.tables import DuplicateCandidateRow, WorkOrderRow
+from zhiyun.store.dedupe_repo import (
+    find_candidates,
+    item_of_order,
+    prune_signatures,
+    record_candidates,
+    store_signature,
+)
+from zhiyun.store.tables import DedupeSignatureRow, DuplicateCandidateRow, WorkOrderRow
 from zhiyun.workflow.service import NewOrder
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -216,3 +222,43 @@ def test_item_of_order_reads_a_stored_order(services: Services, district: Distri
         item = item_of_order(row)
     assert item.id == oid and item.phone == "13800000001"
     assert item.lat == pytest.approx(SPOT[0]) and "占道经营" in item.title_tokens
+
+
+def _store_signature(services: Services, oid: int, days_ago: float) -> None:
+    with services.db.transaction() as session:
+        row = session.get(WorkOrderRow, oid)
+        assert row is not None
+        store_signature(session, oid, item_of_order(row), NOW - timedelta(days=days_ago))
+
+
+def test_candidates_with_a_stored_signature_score_as_if_segmented_again(
+    services: Services, district: District
+) -> None:
+    with_signature = add_order(services, district)
+    without = add_order(services, district, at=north(100))
+    _store_signature(services, with_signature, 1.0)
+    new = new_report()
+    with services.db.reading() as session:
+        found = {c.id: c for c in find_candidates(session, new, POLICY, NOW)}
+        stored = {
+            oid: item_of_order(session.get(WorkOrderRow, oid))  # type: ignore[arg-type]
+            for oid in (with_signature, without)
+        }
+    assert set(found) == {with_signature, without}
+    assert found[with_signature].title_tokens == ()  # read from the signature, not segmented
+    assert found[without].title_tokens != ()
+    for oid in found:
+        assert best_candidates(new, [found[oid]], POLICY) == best_candidates(new, [stored[oid]], POLICY)
+
+
+def test_pruning_deletes_only_signatures_older_than_the_given_time(
+    services: Services, district: District
+) -> None:
+    old, recent = add_order(services, district, days_ago=10), add_order(services, district)
+    _store_signature(services, old, 10.0)
+    _store_signature(services, recent, 1.0)
+    with services.db.transaction() as session:
+        assert prune_signatures(session, NOW - timedelta(days=8)) == 1
+    with services.db.reading() as session:
+        kept = set(session.scalars(select(DedupeSignatureRow.order_id)))
+    assert kept == {recent}

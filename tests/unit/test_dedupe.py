@@ -264,3 +264,24 @@ def test_segmented_texts_are_cached_and_the_cache_is_bounded(monkeypatch: pytest
     assert cache.get(*HOTLINE) is None  # the least recently used went first
     own = DedupeItem.from_text(5, *GRID, segmenter=dedupe.Segmenter(domain_dictionary=False))
     assert "占道经营" not in own.content_tokens  # another segmenter: not served from the cache
+
+
+def test_a_stored_signature_scores_exactly_like_the_text_it_came_from(policy: DedupePolicy) -> None:
+    new = item(None, "夏北路烧烤摊占道经营", "夏北路12号门口有流动摊贩占道经营，烧烤油烟大", at=north(20))
+    old = item(
+        7, "夏北路12号门口占道经营", "夏北路12号门口每天晚上有流动摊贩占道经营烧烤，油烟很大", hours=-5
+    )
+    stored = DedupeItem.from_signature(
+        7, old.signature(), lat=old.lat, lon=old.lon, registered_at=old.registered_at
+    )
+    assert stored is not None
+    assert score(new, stored, policy) == score(new, old, policy)
+    assert text_similarity(stored, stored) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "not json", "[]", "[99, {}, {}, {}, [1, 1, 1], 3]", "[1, [], {}, {}, [1, 1, 1], 3]", "[1, {}, {}]"],
+)
+def test_a_signature_of_another_version_or_shape_is_not_used(signature: str) -> None:
+    assert DedupeItem.from_signature(1, signature) is None

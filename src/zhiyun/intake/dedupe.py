@@ -33,6 +33,7 @@ says how the defaults were measured.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import Counter, OrderedDict, defaultdict
@@ -72,6 +73,7 @@ SAME_SPOT_M = 50.0  # closer than this counts as the same spot
 TITLE_WEIGHT = 2.0
 MAX_CONTENT_CHARS = 1000  # what a report is about is said in its first paragraphs
 TEXT_CACHE_SIZE = 1024  # texts whose tokens and weights are kept: ~40 KB each for a typical report
+SIGNATURE_VERSION = 1  # bump when the features or their weights change: older signatures are recomputed
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,73 @@ class DedupeItem:
         elif segmenter is None:
             _TEXT_CACHE.put(title, content, (title_tokens, content_tokens, item.features))
         return item
+
+    @classmethod
+    def from_signature(
+        cls,
+        id: int | None,
+        signature: str,
+        *,
+        category_code: str | None = None,
+        phone: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        registered_at: datetime | None = None,
+        status: str | None = None,
+    ) -> DedupeItem | None:
+        """A stored order from the weights kept at its registration (`signature`); None when unusable.
+
+        Scoring a candidate needs only its weights, and parsing them is an order of magnitude
+        cheaper than segmenting the text again. A signature of another version, or one that
+        does not parse, gives None: the caller segments the text instead.
+        """
+        try:
+            data = json.loads(signature)
+            version, words, bigrams, title, norms, size = data
+            if version != SIGNATURE_VERSION:
+                return None
+            features = _Features(
+                words=words,
+                bigrams=bigrams,
+                title=title,
+                words_norm=float(norms[0]),
+                bigrams_norm=float(norms[1]),
+                title_norm=float(norms[2]),
+                size=float(size),
+            )
+        except (ValueError, TypeError, IndexError):
+            return None
+        if not (isinstance(words, dict) and isinstance(bigrams, dict) and isinstance(title, dict)):
+            return None
+        item = cls(
+            id=id,
+            title_tokens=(),
+            content_tokens=(),
+            category_code=category_code or None,
+            phone=phone or None,
+            lat=lat,
+            lon=lon,
+            registered_at=registered_at,
+            status=status,
+        )
+        item.__dict__["features"] = features
+        return item
+
+    def signature(self) -> str:
+        """The weights of this report's text as compact JSON, stored at registration (see from_signature)."""
+        f = self.features
+        return json.dumps(
+            [
+                SIGNATURE_VERSION,
+                f.words,
+                f.bigrams,
+                f.title,
+                [f.words_norm, f.bigrams_norm, f.title_norm],
+                f.size,
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
 
     @property
     def located(self) -> bool:

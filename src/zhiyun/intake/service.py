@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -182,7 +182,7 @@ class IntakeService:
         }
         # Everything that only reads comes before the registration: registering takes the day's
         # order-number counter, which concurrent intakes wait for until this one commits.
-        scores, refs = self._duplicate_scores(session, new, now)
+        item, scores, refs = self._duplicate_scores(session, new, now)
         row = self.orders.register_in(
             session, actor, new, now, snap=snap, extra=extra, details=self._details(draft)
         )
@@ -197,6 +197,7 @@ class IntakeService:
                 "received_at": now,
             },
         )
+        dedupe_repo.store_signature(session, row.id, item, now)
         duplicate_of, flagged, state = self._dedupe(session, row, scores, refs, actor, now, snap)
         if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)
@@ -311,8 +312,9 @@ class IntakeService:
 
     def _duplicate_scores(
         self, session: Session, new: NewOrder, now: datetime
-    ) -> tuple[list[DedupeScore], dict[int, dedupe_repo.CandidateRef]]:
-        """The candidates a new order (registered at `now`) scores as a duplicate of or flags, best first."""
+    ) -> tuple[DedupeItem, list[DedupeScore], dict[int, dedupe_repo.CandidateRef]]:
+        """The new order as duplicate detection sees it, and the candidates it scores as a duplicate
+        of or flags, best first (registered at `now`)."""
         item = DedupeItem.from_text(
             None,
             new.title,
@@ -326,11 +328,11 @@ class IntakeService:
         candidates = dedupe_repo.find_candidates(session, item, self.policy, now)
         scores = [s for s in best_candidates(item, candidates, self.policy) if s.decision != "none"]
         if not scores:
-            return [], {}
+            return item, [], {}
         refs = dedupe_repo.candidate_refs(
             session, [s.candidate_id for s in scores if s.candidate_id is not None]
         )
-        return scores, refs
+        return item, scores, refs
 
     def _dedupe(
         self,
@@ -384,6 +386,18 @@ class IntakeService:
             now,
         )
         return None, flagged, None
+
+    # -- housekeeping -------------------------------------------------------------------
+
+    def prune_signatures(self) -> int:
+        """Delete the stored text weights of orders too old to be anyone's duplicate candidate.
+
+        Orders registered more than the duplicate window (plus a day of slack) ago are never
+        read as candidates again; returns how many rows went.
+        """
+        before = self.clock() - timedelta(days=self.policy.window_days + 1)
+        with self.db.transaction() as session:
+            return dedupe_repo.prune_signatures(session, before)
 
     # -- the dispatcher's decision on a flagged order ------------------------------------
 

@@ -20,13 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from zhiyun.intake.dedupe import MAX_CONTENT_CHARS, DedupeItem, DedupePolicy, DedupeScore
 from zhiyun.intake.normalize import EARTH_RADIUS_M, haversine_m, neighbour_cells
 from zhiyun.intake.text import Segmenter
-from zhiyun.store.tables import OPEN_STATUS_VALUES, DuplicateCandidateRow, WorkOrderRow
+from zhiyun.store.tables import (
+    OPEN_STATUS_VALUES,
+    DedupeSignatureRow,
+    DuplicateCandidateRow,
+    WorkOrderRow,
+)
 
 __all__ = [
     "CANDIDATE_LIMIT",
@@ -34,7 +39,9 @@ __all__ = [
     "candidate_refs",
     "find_candidates",
     "item_of_order",
+    "prune_signatures",
     "record_candidates",
+    "store_signature",
 ]
 
 CANDIDATE_LIMIT = 200
@@ -42,6 +49,8 @@ MIN_CALLER_DIGITS = 7  # 12345 and other service numbers are not a caller
 _M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 
 _ORDER = WorkOrderRow.__table__.c
+_SIGNATURE = DedupeSignatureRow.__table__
+_WITH_SIGNATURE = WorkOrderRow.__table__.outerjoin(_SIGNATURE, _SIGNATURE.c.order_id == _ORDER.id)
 _COLUMNS = (
     _ORDER.id,
     _ORDER.title,
@@ -52,6 +61,7 @@ _COLUMNS = (
     _ORDER.longitude,
     _ORDER.registered_at,
     _ORDER.status,
+    _SIGNATURE.c.features.label("signature"),
 )
 _NEWEST_FIRST = (_ORDER.registered_at.desc(), _ORDER.id.desc())
 _OPEN_RECENT = (
@@ -65,6 +75,7 @@ _OLDER = or_(
 )
 _NEARBY = (
     select(*_COLUMNS)
+    .select_from(_WITH_SIGNATURE)
     .where(
         _ORDER.geo_cell.in_(bindparam("cells", expanding=True)),
         _ORDER.latitude.between(bindparam("min_lat"), bindparam("max_lat")),
@@ -77,6 +88,7 @@ _NEARBY = (
 _NEARBY_OLDER = _NEARBY.where(_OLDER)
 _SAME_CALLER = (
     select(*_COLUMNS)
+    .select_from(_WITH_SIGNATURE)
     .where(_ORDER.citizen_phone == bindparam("phone"), *_OPEN_RECENT)
     .order_by(*_NEWEST_FIRST)
     .limit(bindparam("rows"))
@@ -84,6 +96,19 @@ _SAME_CALLER = (
 
 
 def _item(row: Any, segmenter: Segmenter | None) -> DedupeItem:
+    if row.signature is not None and segmenter is None:
+        stored = DedupeItem.from_signature(
+            row.id,
+            row.signature,
+            category_code=row.category_code,
+            phone=row.citizen_phone,
+            lat=row.latitude,
+            lon=row.longitude,
+            registered_at=row.registered_at,
+            status=row.status,
+        )
+        if stored is not None:
+            return stored
     return DedupeItem.from_text(
         row.id,
         row.title,
@@ -281,3 +306,20 @@ def _values(s: DedupeScore) -> dict[str, Any]:
         "distance_m": None if s.distance_m is None else round(s.distance_m, 1),
         "same_caller": s.same_caller,
     }
+
+
+_INSERT_SIGNATURE = insert(_SIGNATURE)
+
+
+def store_signature(session: Session, order_id: int, item: DedupeItem, registered_at: datetime) -> None:
+    """Keep the text weights of a new order (`item`, as scored at intake) for later duplicate checks."""
+    session.connection().execute(
+        _INSERT_SIGNATURE,
+        {"order_id": order_id, "registered_at": registered_at, "features": item.signature()},
+    )
+
+
+def prune_signatures(session: Session, before: datetime) -> int:
+    """Delete the stored weights of orders registered before `before`; returns how many went."""
+    result = session.execute(delete(DedupeSignatureRow).where(DedupeSignatureRow.registered_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

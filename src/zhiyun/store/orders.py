@@ -508,6 +508,12 @@ def attachments_of(session: Session, order_id: int) -> list[AttachmentRow]:
     return list(session.scalars(stmt))
 
 
+def has_duplicates(session: Session, order_id: int) -> bool:
+    """Whether any order was merged into `order_id` (one indexed probe, no rows loaded)."""
+    stmt = select(WorkOrderRow.id).where(WorkOrderRow.master_id == order_id).limit(1)
+    return session.execute(stmt).first() is not None
+
+
 def duplicates_of(session: Session, order_id: int) -> list[WorkOrderRow]:
     stmt = select(WorkOrderRow).where(WorkOrderRow.master_id == order_id).order_by(WorkOrderRow.id)
     return list(session.scalars(stmt))

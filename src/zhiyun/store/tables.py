@@ -417,6 +417,20 @@ class DuplicateCandidateRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DedupeSignatureRow(Base):
+    """The weights of a recent order's text, kept so that duplicate detection need not segment it again.
+
+    Written at intake; only orders registered within the duplicate window are ever read, and
+    the worker deletes older rows (`prune_signatures`). An order without one is segmented.
+    """
+
+    __tablename__ = "dedupe_signature"
+
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column(index=True)
+    features: Mapped[str] = mapped_column(Text)
+
+
 __all__ = [
     "OPEN_STATUS_VALUES",
     "ApiTokenRow",
@@ -426,6 +440,7 @@ __all__ = [
     "CalendarYearRow",
     "ChannelKeyRow",
     "ChannelRow",
+    "DedupeSignatureRow",
     "DuplicateCandidateRow",
     "IntakeRecordRow",
     "LoginSessionRow",

@@ -492,7 +492,7 @@ class WorkOrderService:
             raise ValidationFailed("主工单不存在", field="master_id")
         if OrderStatus(master.status).is_terminal:
             raise ValidationFailed("主工单已办结或撤销，不能合并到该工单", field="master_id")
-        if repo.duplicates_of(session, row.id):
+        if repo.has_duplicates(session, row.id):
             raise ValidationFailed("该工单已有重复件，请把其他工单合并到它", field="master_id")
 
     def get(self, actor: Actor, key: str | int) -> OrderDetail:
