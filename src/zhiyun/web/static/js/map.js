@@ -11,7 +11,7 @@
     "#5c940d", "#1098ad", "#ae3ec9", "#d6336c"];
 
   function baseMap(el) {
-    var map = L.map(el, { preferCanvas: true, attributionControl: false });
+    var map = L.map(el, { attributionControl: false, maxZoom: 19 });
     var tiles = el.getAttribute("data-tiles");
     if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
     return map;
@@ -80,7 +80,7 @@
       var group = cells[key];
       if (group.length === 1 || zoom >= 18) {
         group.forEach(function (p) {
-          var marker = L.circleMarker([p.lat, p.lon], { radius: 6, weight: 1, color: "#fff",
+          var marker = L.circleMarker([p.lat, p.lon], { radius: 7, weight: 1, color: "#fff", className: "order-point",
             fillColor: colourOf(p), fillOpacity: 0.95 });
           marker.bindTooltip(p.number + " " + p.title + "（" + p.status_label + "）");
           marker.on("click", function () { window.location.href = "/orders/" + encodeURIComponent(p.number); });
@@ -116,7 +116,9 @@
       points = data.points || [];
       var note = document.getElementById("map-count");
       if (note) note.textContent = "共 " + points.length + " 件" + (data.truncated ? "（仅显示最新的部分）" : "");
-      if (points.length) {
+      if (points.length === 1) {
+        map.setView([points[0].lat, points[0].lon], 16);
+      } else if (points.length) {
         map.fitBounds(L.latLngBounds(points.map(function (p) { return [p.lat, p.lon]; })).pad(0.1));
       }
       draw();
