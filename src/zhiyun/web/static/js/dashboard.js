@@ -84,7 +84,12 @@
 
   function drawRanking() {
     var units = ranked(currentRate).filter(function (u) { return u[currentRate] !== null; }).reverse();
+    var empty = units.length ? { text: "" } : {
+      text: "统计期内暂无可计算" + RATES[currentRate] + "的工单", left: "center", top: "middle",
+      textStyle: { color: "#6f8fbf", fontSize: 14, fontWeight: "normal" }
+    };
     chart("chart-ranking").setOption(base({
+      title: empty,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (ps) {
         var u = units[ps[0].dataIndex];
         return u.name + "（" + (KIND_LABELS[u.kind] || u.kind) + "）<br>" + Object.keys(RATES).map(function (k) {
