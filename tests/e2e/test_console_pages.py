@@ -163,3 +163,18 @@ def test_xlsx_export_opens_as_a_workbook(console: Api) -> None:
     assert values[0][0] == "工单编号"
     assert [r[1] for r in values[1:]] == ["井盖缺失"]
     assert values[1][14] == "13812345678"
+
+
+def test_order_page_shows_the_dispatch_suggestion_and_the_rule_that_fired(console: Api) -> None:
+    from zhiyun.dispatch.responsibility_service import RuleInput
+
+    admin = console.district.actors["admin"]
+    console.services.taxonomy.ensure_default(admin)
+    category = next(c.code for c in console.services.taxonomy.categories() if c.parent_code is not None)
+    rule = console.services.responsibility.create(admin, RuleInput(unit_code="GC-CG", category_code=category))
+    number = _register(console, "垃圾没人清运", username="district", category_code=category)
+    page = page_login(console, "district").get(f"/orders/{number}")
+    assert "智能分拨建议" in page.text
+    fired = re.search(r'data-testid="rule-fired">([^<]+)<', page.text)
+    assert fired is not None and f"#{rule.rule.id}" in fired.group(1)
+    assert "桂城街道城管办" in page.text.split('data-testid="classifier-suggestions"', 1)[1]
