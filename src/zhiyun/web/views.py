@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
+from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import OrgTree
 from zhiyun.workflow.service import reference_snapshot
 
@@ -56,3 +57,14 @@ def dispatch_targets(services: Services, actor: Actor) -> list[tuple[int, str]]:
     org = org_tree(services)
     top = actor.unit_id if actor.unit_id is not None else org.root().id
     return [(uid, unit_label(org, uid)) for uid in _tree_order(org, top) if uid != top]
+
+
+def category_choices(services: Services) -> list[tuple[str, str]]:
+    """(code, name) of the taxonomy's active categories, when the taxonomy service is installed."""
+    taxonomy = getattr(services, "taxonomy", None)
+    if taxonomy is None:
+        return []
+    try:
+        return [(c.code, c.name) for c in taxonomy.categories() if c.active]
+    except DomainError:  # the list is a convenience on the workbench: never fail the page for it
+        return []

@@ -20,7 +20,7 @@ from zhiyun.domain.workorder import Urge as UrgeCommand
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
 from zhiyun.web.forms import list_query, query_string
 from zhiyun.web.templating import render
-from zhiyun.web.views import channel_names, dispatch_targets, filter_units
+from zhiyun.web.views import category_choices, channel_names, dispatch_targets, filter_units
 from zhiyun.workflow.worklists import SORTS
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +75,7 @@ def workbench(request: Request, user: PageUser, actor: PageActor, services: Serv
         order_types=[(t.value, t.label) for t in OrderType],
         urgencies=[(u.value, u.label) for u in Urgency],
         units=filter_units(services, actor),
+        categories=category_choices(services),
     )
     return render(request, "workbench.html", context)
 
