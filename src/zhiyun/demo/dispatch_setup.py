@@ -112,7 +112,11 @@ def ensure_first_model(services: Services) -> str:
     if models.active() is not None:
         return "已有启用的分类模型"
     try:
-        result = models.train_from_db(activate=True)
+        keywords = {c.code: [c.name, *c.keywords] for c in services.taxonomy.categories()}
+        # the demo's history is small: keep classes with two closed orders, three folds
+        result = models.train_from_db(
+            actor_name=DEMO_ADMIN.name, activate=True, keywords=keywords, min_per_class=2, folds=3
+        )
     except Exception as exc:  # the demo goes on without automatic dispatch
         log.warning("first model not trained: %s", exc)
         return f"未能训练分类模型：{exc}"

@@ -191,7 +191,7 @@ class AutoDispatcher:
         candidates = (
             _mapped(prediction, lists.taxonomy)[:TOP_K]
             if prediction is not None
-            else ([(row.category_code, None)] if row.category_code else [])
+            else ([(row.category_code, None)] if row.category_code in lists.taxonomy else [])
         )
         if not candidates:
             return None

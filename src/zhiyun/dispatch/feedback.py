@@ -89,6 +89,12 @@ def record_feedback_for(
         # the dispatcher's own decision on an order that waited at its registering center
         if suggestion.applied or len(before.chain) != 1 or record.to_unit_id == target:
             return
+        if (
+            suggestion.model_version is None
+            and suggestion.decision == "no_model"
+            and suggestion.rule_id is None
+        ):
+            return  # neither a model nor a rule suggested anything: the area's center is no prediction
         corrected_category = next(
             (
                 s.get("category_code")
