@@ -178,3 +178,27 @@ def test_order_page_shows_the_dispatch_suggestion_and_the_rule_that_fired(consol
     fired = re.search(r'data-testid="rule-fired">([^<]+)<', page.text)
     assert fired is not None and f"#{rule.rule.id}" in fired.group(1)
     assert "桂城街道城管办" in page.text.split('data-testid="classifier-suggestions"', 1)[1]
+
+
+def test_a_flagged_duplicate_is_merged_or_dismissed_from_the_order_page(console: Api) -> None:
+    from tests.e2e.test_intake_api import channel_client, example, post, reworded
+
+    hotline = channel_client(console, "12345")
+    first = post(hotline, "12345", example("12345")).json()
+    intake = console.services.intake
+    intake.policy = type(intake.policy)(radius_m=300, window_days=7, high=0.95, low=0.3)
+    flagged = post(hotline, "12345", reworded("FLAG-1", "13900005555")).json()
+    client = page_login(console, "district")
+    page = client.get(f"/orders/{flagged['order_number']}")
+    assert "疑似重复" in page.text and first["order_number"] in page.text
+    merged = post_form(
+        client,
+        f"/orders/{flagged['order_number']}/duplicate",
+        {"decision": "merge", "master": first["order_number"]},
+    )
+    assert "已合并为重复件" in merged.text
+    assert 'data-status="merged"' in merged.text
+    other = post(hotline, "12345", reworded("FLAG-2", "13900006666")).json()
+    dismissed = post_form(client, f"/orders/{other['order_number']}/duplicate", {"decision": "dismiss"})
+    assert "已排除疑似重复" in dismissed.text
+    assert "dismiss_duplicate" in dismissed.text  # the timeline's new entry
