@@ -60,3 +60,89 @@ def build_small_district(services: Services) -> District:
         ids = {code: uid for code, uid in session.execute(select(OrgUnitRow.code, OrgUnitRow.id))}
     assert set(units) == set(ids)
     return District(units=ids, actors=actors)
+
+
+# --------------------------------------------------------------------------- classifier fixture
+
+SYNTHETIC_PLACES = (
+    "桂城街道",
+    "大沥镇",
+    "里水镇",
+    "狮山镇",
+    "丹灶镇",
+    "西樵镇",
+    "九江镇",
+    "平洲",
+    "夏北社区",
+)
+SYNTHETIC_FILLER = (
+    "已经持续一段时间了。",
+    "附近居民意见很大。",
+    "希望相关部门尽快处理。",
+    "之前也反映过，一直没有解决。",
+    "麻烦派人来看一下。",
+    "谢谢！",
+)
+SYNTHETIC_TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
+    "城市管理": (
+        ("{p}有人占道经营", "{p}市场门口流动摊贩占道经营，堵塞人行道，晚上还有烧烤油烟。"),
+        ("{p}垃圾无人清运", "{p}小区旁边的垃圾桶满了好几天没人清运，垃圾堆到路上，气味很大。"),
+        ("{p}违章搭建铁皮房", "{p}有业主在楼顶违章搭建铁皮房，城管一直没来拆除。"),
+    ),
+    "交通运输": (
+        ("{p}公交站牌损坏", "{p}路口的公交站牌被车撞坏了，乘客看不到线路，候车亭也漏雨。"),
+        ("{p}红绿灯故障", "{p}大道与环路交叉口的红绿灯坏了，车辆乱行，早晚高峰堵车严重。"),
+        ("{p}公交班次太少", "{p}到地铁站的公交车班次太少，等车要四十分钟，希望增加班次。"),
+    ),
+    "教育文体": (
+        ("{p}学校乱收费", "{p}小学开学要求家长交资料费和补课费，没有收据，是否合规。"),
+        ("{p}孩子入学报名", "我家孩子今年上小学一年级，户籍不在{p}，积分入学需要什么材料。"),
+        ("{p}幼儿园学位不足", "{p}公办幼儿园学位太少，摇号摇不上，民办幼儿园学费太贵。"),
+    ),
+    "环境保护": (
+        ("{p}工厂排放废气", "{p}工业园有工厂晚上偷偷排放废气，刺鼻难闻，窗户都不敢开。"),
+        ("{p}河涌污染发臭", "{p}河涌水发黑发臭，有企业往河里排污水，鱼都死了。"),
+        ("{p}工地夜间施工噪音", "{p}工地每天晚上十一点以后还在打桩施工，噪音扰民，影响休息。"),
+    ),
+    "劳动和社会保障": (
+        ("{p}公司拖欠工资", "我在{p}一家公司上班，老板拖欠三个月工资不发，劳动合同也没签。"),
+        ("{p}社保缴费问题", "{p}公司没有给员工缴纳社保，养老保险和医疗保险断缴了怎么办。"),
+        ("{p}退休养老金咨询", "请问在{p}办理退休手续需要什么材料，养老金什么时候开始发放。"),
+    ),
+}
+SYNTHETIC_KEYWORDS: dict[str, list[str]] = {
+    "城市管理": ["占道经营", "摊贩", "违章搭建", "垃圾"],
+    "交通运输": ["公交", "红绿灯", "站牌", "堵车"],
+    "教育文体": ["学校", "入学", "幼儿园", "学位"],
+    "环境保护": ["废气", "排污", "噪音", "污染"],
+    "劳动和社会保障": ["工资", "社保", "养老金", "劳动合同"],
+}
+
+
+def synthetic_messages(per_class: int = 60, seed: int = 7) -> list[tuple[str, str, str, str]]:
+    """(title, content, category, order_type) messages built from templates, for classifier tests.
+
+    Every class has its own vocabulary, places and filler are shared; titles that ask
+    (咨询/请问) are consultations, the rest complaints.
+    """
+    import random
+
+    rng = random.Random(seed)
+    out: list[tuple[str, str, str, str]] = []
+    for label, templates in SYNTHETIC_TEMPLATES.items():
+        for i in range(per_class):
+            title, content = templates[i % len(templates)]
+            place = rng.choice(SYNTHETIC_PLACES)
+            asking = rng.random() < 0.4
+            prefix = "请问" if asking else "投诉："
+            filler = "".join(rng.sample(SYNTHETIC_FILLER, 2))
+            out.append(
+                (
+                    title.format(p=place),
+                    prefix + content.format(p=place) + filler,
+                    label,
+                    "consult" if asking else "complaint",
+                )
+            )
+    rng.shuffle(out)
+    return out

@@ -8,6 +8,7 @@ from zhiyun.accounts.service import AccountService
 from zhiyun.analytics.dashboard import DashboardService
 from zhiyun.config import Settings, database_url
 from zhiyun.dispatch.auto_dispatch import AutoDispatcher, Thresholds
+from zhiyun.dispatch.model_service import ModelService
 from zhiyun.dispatch.responsibility_service import ListCache, ResponsibilityService
 from zhiyun.dispatch.service import DispatchService
 from zhiyun.dispatch.taxonomy_service import TaxonomyService
@@ -45,6 +46,7 @@ class Services:
     responsibility: ResponsibilityService
     dispatch: DispatchService
     auto_dispatch: AutoDispatcher
+    models: ModelService
 
     def close(self) -> None:
         self.db.dispose()
@@ -90,4 +92,5 @@ def build_services(
         responsibility=ResponsibilityService(db, clock=clock, cache=lists),
         dispatch=DispatchService(db, orders, lists, clock=clock),
         auto_dispatch=auto,
+        models=ModelService(db, settings, clock=clock),
     )

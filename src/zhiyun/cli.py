@@ -29,6 +29,7 @@ from zhiyun.cli_dedupe import dedupe_app
 from zhiyun.cli_dispatch import rules_app, taxonomy_app
 from zhiyun.cli_geo import geo_app
 from zhiyun.cli_import import import_app
+from zhiyun.cli_model import model_app
 from zhiyun.cli_support import DbOption, ZhiyunGroup, console, database_message, err_console, fail
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Role
@@ -75,6 +76,7 @@ app.add_typer(dedupe_app, name="dedupe")
 app.add_typer(import_app, name="import")
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(rules_app, name="rules")
+app.add_typer(model_app, name="model")
 app.add_typer(dashboard_app, name="dashboard")
 
 

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # Console maps (docs/console.md): an optional tile layer on the intranet, e.g.
     # "http://tiles.example.gov/{z}/{x}/{y}.png"; without it the maps draw only vector layers.
     map_tile_url: str | None = None
+    # The classifier (docs/classifier.md): how often a process checks which model version is active.
+    classifier_reload_seconds: float = Field(default=10.0, ge=0.0)
 
     def dedupe_policy(self) -> DedupePolicy:
         return DedupePolicy(
