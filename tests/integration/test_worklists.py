@@ -133,3 +133,16 @@ def test_queue_counts_stop_at_the_cap_and_say_there_are_more(services: Services)
     counts = {q.key: q for q in services.worklists.counts(district.actors["town"], cap=2)}
     assert (counts["to_dispatch"].count, counts["to_dispatch"].more) == (2, True)
     assert (counts["to_sign"].count, counts["to_sign"].more) == (0, False)
+
+
+def test_a_handlers_queues_hold_only_what_the_unit_holds_now(services: Services) -> None:
+    from zhiyun.domain.workorder import Return
+
+    district = build_small_district(services)
+    number = _register(services, district, "楼道堆物", urgency=Urgency.URGENT)
+    services.orders.act(district.actors["town"], number, Dispatch(target_unit_id=district.units["GC-XB"]))
+    assert _counts(services, district, "xiabei")["to_sign"] == 1
+    services.orders.act(district.actors["xiabei"], number, Return(note="不属于本社区"))
+    counts = _counts(services, district, "xiabei")
+    assert counts["to_sign"] == 0 and counts["in_progress"] == 0
+    assert counts["all"] == 1  # it is still in the unit's history

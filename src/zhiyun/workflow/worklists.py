@@ -267,7 +267,10 @@ class WorklistService:
     def _queue_clauses(spec: QueueSpec, actor: Actor, org: OrgTree) -> list[Any]:
         clauses: list[Any] = []
         own = actor.unit_id
-        if spec.at_own_unit and actor.role is not Role.ADMIN:
+        if actor.role in (Role.HANDLER, Role.GRID_WORKER) and spec.key != "all":
+            # a handler's queues are what their unit holds now, not every order it once touched
+            clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
+        elif spec.at_own_unit and actor.role is not Role.ADMIN:
             clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
         if spec.below_own_unit and own is not None and actor.role is Role.DISPATCHER:
             clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own) - {own})))
