@@ -589,7 +589,7 @@ def serve(
     with _services(db) as services:
         _require_current_schema(services.db)
         console.print(
-            f"智运 API：http://{_display_host(host)}:{port}/  （接口文档 /docs，数据库 {_safe_url(services.db.url)}）"
+            f"智运：http://{_display_host(host)}:{port}/  （控制台；接口 /api/v1，文档 /docs，数据库 {_safe_url(services.db.url)}）"
         )
         uvicorn.run(create_server_app(services), host=host, port=port, log_level="info", proxy_headers=True)
 
