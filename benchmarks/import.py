@@ -33,13 +33,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import database_url
@@ -47,8 +48,6 @@ from zhiyun.intake.bulk_import import BulkImporter, ImportMapping, ImportProgres
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, WorkOrderRow
-
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 TOWNS = [
     ("GC", "桂城街道", ["夏北社区", "平南社区", "叠滘社区", "东二社区"]),
@@ -240,28 +239,6 @@ def generate(path: Path, count: int, run_id: str, *, seed: int = 20261126) -> in
 # --------------------------------------------------------------------------- databases
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-@contextmanager
-def throwaway_postgres(admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database next to `admin_url`, dropped afterwards."""
-    import psycopg
-
-    name = f"zhiyun_bench_{uuid.uuid4().hex[:10]}"
-    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    log(f"created throwaway database {name}")
-    try:
-        yield make_url(database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        log(f"dropped throwaway database {name}")
-
-
 def prepare(services: Services) -> None:
     upgrade(services.db)
     with services.db.reading() as session:
@@ -367,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.db:
         report = run(database_url(args.db), args.orders, args.batch, args.writers, args.profile)
     else:
-        admin = os.environ.get("ZHIYUN_BENCH_PG_URL", DEFAULT_ADMIN_URL)
+        admin = admin_url()
         with throwaway_postgres(admin) as url:
             report = run(url, args.orders, args.batch, args.writers, args.profile)
     print(json.dumps(report), flush=True)

@@ -66,7 +66,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
@@ -81,7 +83,6 @@ from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.workflow.service import reference_snapshot
 
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 HERE = Path(__file__).resolve().parent
 API = "/api/v1"
 WINDOW_DAYS = 7
@@ -150,40 +151,11 @@ POLICE_STATIONS = (
 OPINION_SITES = ("本地论坛", "微博", "抖音", "今日头条", "南海网民留言板")
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --------------------------------------------------------------------------- database
 
 
 def _admin_conninfo(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-@contextmanager
-def throwaway_postgres(admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database next to `admin_url`, dropped afterwards."""
-    import psycopg
-
-    name = f"zhiyun_bench_{uuid.uuid4().hex[:10]}"
-    conninfo = _admin_conninfo(admin_url)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise SystemExit(
-            f"PostgreSQL is unreachable at {admin_url} ({exc}); set ZHIYUN_BENCH_PG_URL or name one with --db"
-        ) from exc
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    log(f"created throwaway database {name}")
-    try:
-        url = make_url(database_url(admin_url)).set(database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        log(f"dropped throwaway database {name}")
 
 
 # --------------------------------------------------------------------------- the district
@@ -1153,7 +1125,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.db:
             report = run(database_url(args.db), args)
         else:
-            admin = os.environ.get("ZHIYUN_BENCH_PG_URL", DEFAULT_ADMIN_URL)
+            admin = admin_url()
             with throwaway_postgres(admin) as url:
                 report = run(url, args)
     except KeyboardInterrupt:

@@ -33,7 +33,13 @@ def throwaway_postgres(admin: str | None = None) -> Iterator[str]:
     admin = admin or admin_url()
     name = f"zhiyun_bench_{uuid.uuid4().hex[:10]}"
     conninfo = admin.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(
+            f"PostgreSQL is unreachable at {admin} ({exc}); set ZHIYUN_BENCH_PG_URL or name one with --db"
+        ) from exc
+    with conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     log(f"created throwaway database {name}")
     try:

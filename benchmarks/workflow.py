@@ -30,13 +30,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
@@ -48,7 +51,6 @@ from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, UserRow, WorkOrderRow
 from zhiyun.workflow.service import NewOrder
 
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BENCH_CHANNEL = "benchmark"
 STEPS_PER_ORDER = 6  # register, dispatch, sign, reply, review, callback (closes)
 
@@ -70,41 +72,7 @@ DEMO_ORG: list[UnitRecord] = [
 TYPES = (OrderType.HELP, OrderType.COMPLAINT, OrderType.CONSULT, OrderType.SUGGESTION, OrderType.REPORT)
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --------------------------------------------------------------------------- database
-
-
-def _admin_conninfo(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-@contextmanager
-def throwaway_postgres(admin_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database next to `admin_url`, dropped afterwards."""
-    import psycopg
-
-    name = f"zhiyun_bench_{uuid.uuid4().hex[:10]}"
-    conninfo = _admin_conninfo(admin_url)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise SystemExit(
-            f"PostgreSQL is unreachable at {admin_url} ({exc}); set ZHIYUN_BENCH_PG_URL, "
-            "or name a database with --db / ZHIYUN_DATABASE_URL (e.g. --db sqlite:///var/bench.db)"
-        ) from exc
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    log(f"created throwaway database {name}")
-    try:
-        url = make_url(database_url(admin_url)).set(database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        log(f"dropped throwaway database {name}")
 
 
 # --------------------------------------------------------------------------- setup
@@ -310,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     if target:
         report = run(database_url(target), args.orders, args.concurrency)
     else:
-        admin = os.environ.get("ZHIYUN_BENCH_PG_URL", DEFAULT_ADMIN_URL)
+        admin = admin_url()
         with throwaway_postgres(admin) as url:
             report = run(url, args.orders, args.concurrency)
     print(json.dumps(report), flush=True)
