@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from zhiyun.cli_dispatch import model_report
 from zhiyun.cli_support import DbOption, ZhiyunGroup, console, err_console, fail
 from zhiyun.config import database_url
 
@@ -275,31 +276,18 @@ def list_versions(db: DbOption = None) -> None:
         console.print("还没有模型版本：用 `zhiyun model train` 训练")
         return
     table = Table(title=f"模型版本（{len(versions)}）")
-    for column in (
-        "版本",
-        "状态",
-        "创建时间",
-        "创建人",
-        "来源",
-        "类别数",
-        "宏平均F1",
-        "准确率",
-        "大小",
-        "SHA-256",
-    ):
-        table.add_column(column)
+    for column in ("版本", "状态", "创建", "来源", "类别", "宏F1", "准确率", "SHA-256"):
+        table.add_column(column, overflow="fold")
     for v in versions:
         table.add_row(
             str(v.version),
             "[green]启用中[/green]" if v.active else "",
-            v.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            v.created_by,
+            f"{v.created_at.astimezone():%Y-%m-%d %H:%M} {v.created_by}",
             v.source,
             str(len(v.labels)),
             f"{v.macro_f1:.3f}" if v.macro_f1 is not None else "",
             f"{v.accuracy:.3f}" if v.accuracy is not None else "",
-            f"{v.size_bytes / 1024:.0f} KB",
-            v.sha256[:12],
+            v.sha256[:8],
         )
     console.print(table)
 
@@ -324,3 +312,6 @@ def rollback(db: DbOption = None) -> None:
         before = services.models.active_version()
         target = services.models.rollback()
     console.print(f"已回退：模型版本 {before.version if before else '?'} → {target.version}")
+
+
+model_app.command("report")(model_report)  # auto-dispatch rate and accuracy (cli_dispatch.py)
