@@ -160,3 +160,33 @@ def import_orders(
     finally:
         database.dispose()
     print_report(report)
+
+
+@import_app.command("backfill-search")
+def backfill_search(
+    db: DbOption = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="每批（每个事务）的工单数")] = 2000,
+) -> None:
+    """为没有检索词的工单（批量导入的历史工单等）补全中文检索词；worker 也会每分钟自动补全。"""
+    from zhiyun.intake.search_backfill import SearchTextBackfill
+
+    database = _open_database(db)
+    try:
+        backfill = SearchTextBackfill(database)
+        total = backfill.pending()
+        with Progress(
+            TextColumn("补全检索词"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("backfill", total=total or 1)
+            done = 0
+            while n := backfill.run_batch(batch):
+                done += n
+                progress.update(task, completed=done)
+        console.print(f"已为 {done} 张工单补全检索词")
+    finally:
+        database.dispose()

@@ -31,12 +31,15 @@ from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-unt
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 
 from zhiyun.bootstrap import Services
+from zhiyun.intake.search_backfill import SearchTextBackfill
 from zhiyun.workflow.sweep import SweepReport
 
 log = logging.getLogger("zhiyun.worker")
 
 JOB_ID = "deadline-sweep"
 PRUNE_JOB_ID = "dedupe-signature-prune"
+BACKFILL_JOB_ID = "search-text-backfill"
+BACKFILL_PER_RUN = 20_000  # a minute's share: ~10 s of segmenting
 
 
 def sweep_once(services: Services) -> SweepReport | None:
@@ -88,8 +91,31 @@ def prune_once(services: Services) -> int | None:
     return pruned
 
 
+def backfill_once(services: Services, limit: int = BACKFILL_PER_RUN) -> int | None:
+    """Search words for up to `limit` orders stored without them (bulk-imported history, say); logged."""
+    try:
+        filled = SearchTextBackfill(services.db).run(limit=limit)
+    except Exception:
+        log.exception("filling in search words failed; the next run will try again")
+        return None
+    if filled:
+        log.info("search words filled in for %d orders", filled)
+    return filled
+
+
 def add_housekeeping_jobs(scheduler: BaseScheduler, services: Services) -> None:
-    """Hourly housekeeping: old duplicate-detection weights."""
+    """Housekeeping: old duplicate-detection weights (hourly), missing search words (every minute)."""
+    scheduler.add_job(
+        backfill_once,
+        "interval",
+        minutes=1,
+        args=[services],
+        id=BACKFILL_JOB_ID,
+        name="fill in search words",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
     scheduler.add_job(
         prune_once,
         "interval",

@@ -21,6 +21,7 @@ from zhiyun.domain.access import Role
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.workorder import Dispatch
 from zhiyun.intake.bulk_import import BulkImporter, ImportMapping, ImportReport
+from zhiyun.intake.search_backfill import SearchTextBackfill
 from zhiyun.store import bulk
 from zhiyun.store.db import Database
 from zhiyun.store.orders import OrderFilter, state_of
@@ -909,3 +910,38 @@ def test_a_file_that_turns_unreadable_half_way_keeps_the_batches_before_and_says
     assert "第 " in caught.value.message
     stored = count(services.db, WorkOrderRow)
     assert 0 < stored < 201 and stored % 10 == 0
+
+
+def search_texts(database: Database) -> dict[str, str | None]:
+    with database.reading() as session:
+        rows = session.execute(select(WorkOrderRow.external_id, WorkOrderRow.search_text)).all()
+        return {str(external_id): text for external_id, text in rows}
+
+
+def test_imported_orders_get_their_search_words_afterwards_in_batches_and_only_once(
+    services: Services, units: dict[str, int], tmp_path: Path
+) -> None:
+    run(services.db, write_csv(tmp_path / "history.csv", ROWS))
+    assert set(search_texts(services.db).values()) == {None}  # COPY speed: no segmenting at import
+    backfill = SearchTextBackfill(services.db)
+    assert backfill.pending() == 3
+
+    assert backfill.run_batch(2) == 2
+    assert backfill.pending() == 1
+    assert backfill.run() == 1
+    assert backfill.run() == 0  # nothing is segmented twice
+
+    words = search_texts(services.db)
+    assert "垃圾" in (words["12345-0001"] or "").split()
+    assert "医保" in (words["12345-0002"] or "").split()
+    assert all(w for w in words.values())
+
+
+def test_the_backfill_command_fills_in_the_search_words_of_an_import(
+    services: Services, units: dict[str, int], tmp_path: Path
+) -> None:
+    run(services.db, write_csv(tmp_path / "history.csv", ROWS))
+    result = CliRunner().invoke(import_app, ["backfill-search", "--db", services.db.url, "--batch", "2"])
+    assert result.exit_code == 0, result.output
+    assert "已为 3 张工单补全检索词" in result.output
+    assert None not in search_texts(services.db).values()

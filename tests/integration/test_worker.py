@@ -28,7 +28,16 @@ from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign
 from zhiyun.store.db import Database
 from zhiyun.store.tables import NoticeRow, WorkOrderRow
-from zhiyun.worker import add_sweep_job, start_background_sweep, sweep_once
+from zhiyun.worker import (
+    BACKFILL_JOB_ID,
+    PRUNE_JOB_ID,
+    add_housekeeping_jobs,
+    add_sweep_job,
+    backfill_once,
+    prune_once,
+    start_background_sweep,
+    sweep_once,
+)
 from zhiyun.workflow.service import NewOrder
 from zhiyun.workflow.sweep import DeadlineSweep, SweepReport
 
@@ -268,3 +277,24 @@ def test_two_worker_processes_notify_once_and_stop_cleanly_on_sigterm_and_sigint
             select(func.count()).select_from(WorkOrderRow).where(WorkOrderRow.reply_alert == "overdue")
         )
     assert overdue_marked == OVERDUE_ORDERS + 2
+
+
+def test_the_worker_also_prunes_old_dedupe_weights_and_fills_in_missing_search_words(
+    sqlite_database: Database, settings: Settings
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    services = build_services(sqlite_database, settings)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    add_housekeeping_jobs(scheduler, services)
+    prune, backfill = scheduler.get_job(PRUNE_JOB_ID), scheduler.get_job(BACKFILL_JOB_ID)
+    assert prune is not None and backfill is not None
+    assert prune.trigger.interval.total_seconds() == 3600
+    assert backfill.trigger.interval.total_seconds() == 60
+    assert prune.max_instances == backfill.max_instances == 1
+
+    actors = _district(services)
+    services.orders.register(actors["district"], NewOrder(title="路灯不亮", content="夏北路路灯坏了"))
+    assert prune_once(services) == 0
+    assert backfill_once(services) == 1  # an order registered by hand has no search words yet
+    assert backfill_once(services) == 0
