@@ -9,7 +9,7 @@ town dispatcher, a village handler and a leader: every queue count, the first pa
 10,000 rows deep by its keyset cursor, the deadline sort and a Chinese search. Each timing
 is the best of 3. Progress goes to stderr; the last line of stdout is JSON with
 `max_page_ms` (pages and searches), `max_counts_all_queues_ms` (all of a user's queue
-counts, capped at 10,000 each) and every timing.
+counts, capped at 1,000 each) and every timing.
 """
 
 from __future__ import annotations

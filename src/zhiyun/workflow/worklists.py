@@ -30,7 +30,7 @@ from zhiyun.store.tables import WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, ReferenceSnapshot, system_clock
 from zhiyun.workflow.views import OrderSummary, summary_of
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 OPEN = sorted(s.value for s in OPEN_STATUSES)
 EVERYONE = frozenset(Role)
 
@@ -270,7 +270,11 @@ class WorklistService:
         if actor.role in (Role.HANDLER, Role.GRID_WORKER) and spec.key != "all":
             # a handler's queues are what their unit holds now, not every order it once touched
             clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
-        elif spec.at_own_unit and actor.role is not Role.ADMIN:
+        elif actor.role is Role.DISPATCHER and own is not None and spec.key != "all" and not spec.at_own_unit:
+            # a center's queues are what its subtree holds now (which also lets the database
+            # count them from the (status, current unit) index instead of the route table)
+            clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own))))
+        if spec.at_own_unit and actor.role is not Role.ADMIN:
             clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
         if spec.below_own_unit and own is not None and actor.role is Role.DISPATCHER:
             clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own) - {own})))
@@ -288,8 +292,8 @@ class WorklistService:
     ) -> list[QueueCount]:
         """Each of the actor's queues with how many orders it holds (under the other filters).
 
-        A count stops at `cap` (+1): a queue of ten thousand orders reads "10000+" and costs
-        what counting ten thousand costs, however many there are.
+        A count stops at `cap` (+1): a queue of a thousand orders or more reads "1000+" and
+        costs what counting a thousand costs, however many there are.
         """
         base = (query or ListQuery()).validated()
         now = self.clock()
