@@ -65,6 +65,16 @@ def _suggestions(services: ServicesDep, actor: Actor, detail: OrderDetail) -> An
     return {"view": view, "rule": rule}
 
 
+def _category_name(services: ServicesDep, code: str | None) -> str | None:
+    taxonomy = getattr(services, "taxonomy", None)
+    if code is None or taxonomy is None:
+        return None
+    try:
+        return str(taxonomy.get(code).name)
+    except DomainError:
+        return None
+
+
 def _page(
     request: Request,
     services: ServicesDep,
@@ -114,6 +124,7 @@ def _page(
         "error_action": error_action,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
         "unit_path": org.path_names(current.id) if current else "",
+        "category_name": _category_name(services, detail.summary.category_code),
     }
     return render(request, "order.html", context, status_code=status_code)
 
