@@ -67,9 +67,10 @@ def build_services(
     channels = ChannelService(db, clock=clock)
     geo = GeoService(db)
     lists = ListCache()
+    models = ModelService(db, settings, clock=clock)
     auto = AutoDispatcher(
         orders,
-        lambda: None,
+        models.active,
         lists,
         thresholds=Thresholds(settings.dispatch_threshold, settings.dispatch_category_thresholds),
         enabled=settings.auto_dispatch,
@@ -92,5 +93,5 @@ def build_services(
         responsibility=ResponsibilityService(db, clock=clock, cache=lists),
         dispatch=DispatchService(db, orders, lists, clock=clock),
         auto_dispatch=auto,
-        models=ModelService(db, settings, clock=clock),
+        models=models,
     )
