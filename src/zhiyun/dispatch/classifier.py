@@ -86,8 +86,13 @@ class LinearHead:
     intercept: np.ndarray  # (n_classes,) float64
     temperature: float
 
+    def __post_init__(self) -> None:
+        # (n_features, n_classes), C order, float64: what sparse · dense multiplies without a copy.
+        object.__setattr__(self, "_weights", np.ascontiguousarray(self.coef.T, dtype=np.float64))
+
     def scores(self, x: sp.csr_matrix) -> np.ndarray:
-        s: np.ndarray = np.asarray(x @ self.coef.T, dtype=np.float64) + self.intercept
+        weights: np.ndarray = self._weights  # type: ignore[attr-defined]
+        s: np.ndarray = np.asarray(x @ weights) + self.intercept
         return s
 
     def probabilities(self, x: sp.csr_matrix) -> np.ndarray:

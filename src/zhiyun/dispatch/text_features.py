@@ -27,6 +27,7 @@ and may be shared by threads.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -182,10 +183,19 @@ def _grams(texts: Sequence[str], lo: int, hi: int) -> tuple[np.ndarray, np.ndarr
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _tfidf_block(
+Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # rows, columns, values; sorted by row, then column
+
+
+def _csr(entries: Entries, n_docs: int, size: int) -> sp.csr_matrix:
+    rows, cols, values = entries
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_docs))])
+    return sp.csr_matrix((values, cols.astype(np.int32), indptr), shape=(n_docs, size))
+
+
+def _tfidf_entries(
     docs: np.ndarray, cols: np.ndarray, n_docs: int, size: int, idf: np.ndarray, weight: float
-) -> sp.csr_matrix:
-    """A CSR block from (doc, column) occurrences: sublinear tf · idf, rows L2-normalized · weight."""
+) -> Entries:
+    """From (doc, column) occurrences: sublinear tf · idf, rows L2-normalized · weight."""
     pair = docs * size + cols
     uniq, tf = np.unique(pair, return_counts=True)
     d = uniq // size
@@ -193,8 +203,7 @@ def _tfidf_block(
     values = (1.0 + np.log(tf)) * idf[c]
     norms = np.sqrt(np.bincount(d, weights=values * values, minlength=n_docs))
     values = values * (weight / norms[d])
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=n_docs))])
-    return sp.csr_matrix((values, c.astype(np.int32), indptr), shape=(n_docs, size))
+    return d, c, values
 
 
 def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
@@ -210,6 +219,8 @@ def _keep(df: np.ndarray, min_df: int, max_terms: int) -> np.ndarray:
         idx = np.sort(idx[order])
     return idx
 
+
+_EMPTY: Entries = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 
 # --------------------------------------------------------------------------- blocks
 
@@ -239,15 +250,18 @@ class CharBlock:
         return cls(name, weight, vocab[kept], _smooth_idf(df[kept], len(texts)))
 
     def transform(self, texts: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
+        return _csr(self.entries(texts, config), len(texts), self.size)
+
+    def entries(self, texts: Sequence[str], config: FeatureConfig) -> Entries:
         keys, docs = _grams(texts, config.char_min, config.char_max)
         if self.size == 0:
-            return sp.csr_matrix((len(texts), 0))
+            return _EMPTY
         # Sorted needles make the binary searches walk the vocabulary in order (cache friendly).
         order = np.argsort(keys)
         keys, docs = keys[order], docs[order]
         pos = np.minimum(np.searchsorted(self.keys, keys), self.size - 1)
         hit = self.keys[pos] == keys
-        return _tfidf_block(
+        return _tfidf_entries(
             docs[hit], pos[hit].astype(np.int64), len(texts), self.size, self.idf, self.weight
         )
 
@@ -285,6 +299,9 @@ class WordBlock:
         return cls.build(name, weight, [terms[i] for i in kept], _smooth_idf(counts[kept], len(docs)))
 
     def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
+        return _csr(self.entries(docs), len(docs), self.size)
+
+    def entries(self, docs: Sequence[list[str]]) -> Entries:
         get = self.vocabulary.get
         rows: list[int] = []
         cols: list[int] = []
@@ -293,8 +310,8 @@ class WordBlock:
             cols.extend(ids)
             rows.extend([i] * len(ids))
         if self.size == 0:
-            return sp.csr_matrix((len(docs), 0))
-        return _tfidf_block(
+            return _EMPTY
+        return _tfidf_entries(
             np.asarray(rows, dtype=np.int64),
             np.asarray(cols, dtype=np.int64),
             len(docs),
@@ -313,7 +330,9 @@ class KeywordBlock:
     keywords: tuple[str, ...]  # normalized, sorted, each at least 2 characters
     owner_ptr: np.ndarray  # keyword i belongs to labels owner_idx[owner_ptr[i]:owner_ptr[i+1]]
     owner_idx: np.ndarray
-    _by_length: dict[int, tuple[np.ndarray, np.ndarray]] = field(compare=False, repr=False)
+    owners: list[tuple[str, tuple[int, ...]]] = field(compare=False, repr=False)
+    _by_prefix: dict[int, list[tuple[str, int]]] = field(compare=False, repr=False)
+    _prefix_keys: np.ndarray = field(compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -330,15 +349,19 @@ class KeywordBlock:
     ) -> KeywordBlock:
         if len(owner_ptr) != len(keywords) + 1 or (len(owner_idx) and owner_idx.max() >= len(labels)):
             raise ValueError("keyword owners do not match")
-        by_length: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        groups: dict[int, list[int]] = {}
+        owners = [
+            (word, tuple(int(j) for j in owner_idx[owner_ptr[i] : owner_ptr[i + 1]]))
+            for i, word in enumerate(keywords)
+        ]
+        by_prefix: dict[int, list[tuple[str, int]]] = {}
         for i, word in enumerate(keywords):
-            groups.setdefault(len(word), []).append(i)
-        for length, members in groups.items():
-            keys = np.concatenate([char_keys(keywords[i]) for i in members])
-            order = np.argsort(keys, kind="stable")
-            by_length[length] = (keys[order], np.asarray(members, dtype=np.int64)[order])
-        return cls(weight, tuple(labels), tuple(keywords), owner_ptr, owner_idx, by_length)
+            if len(word) < 2:
+                raise ValueError("keywords have at least two characters")
+            by_prefix.setdefault(int(char_keys(word[:2])[0]), []).append((word, i))
+        prefix_keys = np.array(sorted(by_prefix), dtype=np.uint64)
+        return cls(
+            weight, tuple(labels), tuple(keywords), owner_ptr, owner_idx, owners, by_prefix, prefix_keys
+        )
 
     @classmethod
     def build(cls, weight: float, keywords: Mapping[str, Iterable[str]]) -> KeywordBlock:
@@ -365,33 +388,44 @@ class KeywordBlock:
         return out
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        n = len(texts)
+        return _csr(self.entries(texts), len(texts), self.size)
+
+    def entries(self, texts: Sequence[str]) -> Entries:
+        """log(1 + distinct keywords found) per label.
+
+        Candidate places are found with numpy — where the first two characters of some
+        keyword occur — and only there is a keyword compared in full.
+        """
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        joined = "\x00".join(texts)
         codes, seps = _codes(texts)
-        docs_found: list[np.ndarray] = []
-        words_found: list[np.ndarray] = []
-        for length, (keys, members) in self._by_length.items():
-            windows, docs = _window_keys(codes, seps, length)
-            if not len(windows):
-                continue
-            pos = np.minimum(np.searchsorted(keys, windows), len(keys) - 1)
-            hit = keys[pos] == windows
-            docs_found.append(docs[hit])
-            words_found.append(members[pos[hit]])
-        if not docs_found or self.size == 0:
-            return sp.csr_matrix((n, self.size))
-        nk = max(len(self.keywords), 1)
-        pairs = np.unique(np.concatenate(docs_found) * nk + np.concatenate(words_found))  # distinct per text
-        docs, words = pairs // nk, pairs % nk
-        counts = self.owner_ptr[words + 1] - self.owner_ptr[words]
-        label_docs = np.repeat(docs, counts)
-        starts = np.repeat(self.owner_ptr[words], counts)
-        offsets = np.arange(len(label_docs)) - np.repeat(np.cumsum(counts) - counts, counts)
-        labels = self.owner_idx[starts + offsets]
-        uniq, hits = np.unique(label_docs * self.size + labels, return_counts=True)
-        d, c = uniq // self.size, uniq % self.size
-        values = np.log1p(hits.astype(np.float64)) * self.weight
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(d, minlength=n))])
-        return sp.csr_matrix((values, c.astype(np.int32), indptr), shape=(n, self.size))
+        if len(codes) >= 2 and len(self._prefix_keys):
+            pairs = (codes[:-1] << np.uint64(21)) | codes[1:]
+            positions = np.flatnonzero(np.isin(pairs, self._prefix_keys))
+            found: dict[int, set[int]] = {}
+            by_prefix = self._by_prefix
+            for pos, key, doc in zip(
+                positions.tolist(), pairs[positions].tolist(), seps[positions].tolist(), strict=True
+            ):
+                for word, index in by_prefix[key]:
+                    if joined.startswith(word, pos):
+                        found.setdefault(doc, set()).add(index)
+            for doc in sorted(found):
+                hits: dict[int, int] = {}
+                for index in found[doc]:
+                    for j in self.owners[index][1]:
+                        hits[j] = hits.get(j, 0) + 1
+                for j in sorted(hits):
+                    rows.append(doc)
+                    cols.append(j)
+                    vals.append(math.log1p(hits[j]) * self.weight)
+        return (
+            np.asarray(rows, dtype=np.int64),
+            np.asarray(cols, dtype=np.int64),
+            np.asarray(vals, dtype=np.float64),
+        )
 
 
 # --------------------------------------------------------------------------- the space
@@ -446,14 +480,29 @@ class FeatureSpace:
         return self.transform_prepared([self.prepare(t, c) for t, c in items])
 
     def transform_prepared(self, docs: Sequence[Prepared]) -> sp.csr_matrix:
-        parts: list[sp.csr_matrix] = [b.transform([_words(d, b.name) for d in docs]) for b in self.words]
-        parts.extend(b.transform([_chars(d, b.name) for d in docs], self.config) for b in self.chars)
+        """One CSR matrix: the blocks side by side (entries gathered, one matrix built)."""
+        parts: list[tuple[Entries, int]] = []
+        for wb in self.words:
+            parts.append((wb.entries([_words(d, wb.name) for d in docs]), wb.size))
+        for cb in self.chars:
+            parts.append((cb.entries([_chars(d, cb.name) for d in docs], self.config), cb.size))
         if self.keyword_block is not None:
-            parts.append(self.keyword_block.transform([d.text for d in docs]))
+            parts.append((self.keyword_block.entries([d.text for d in docs]), self.keyword_block.size))
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        offset = 0
+        for (r, c, v), size in parts:
+            rows.append(r)
+            cols.append(c + offset)
+            values.append(v)
+            offset += size
         if not parts:
             return sp.csr_matrix((len(docs), 0))
-        out: sp.csr_matrix = sp.hstack(parts, format="csr")
-        return out
+        all_rows = np.concatenate(rows)
+        order = np.argsort(all_rows, kind="stable")  # blocks in column order within each row
+        entries = (all_rows[order], np.concatenate(cols)[order], np.concatenate(values)[order])
+        return _csr(entries, len(docs), offset)
 
 
 def _words(doc: Prepared, name: str) -> list[str]:
