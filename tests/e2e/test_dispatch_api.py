@@ -96,3 +96,21 @@ def test_an_order_with_a_category_shows_the_rules_suggestion_without_a_model(api
     assert body["auto_dispatched"] is False and body["decision"] == "no_model"
     assert body["suggestions"][0]["unit_name"] == "桂城街道城管办"
     assert body["rule_id"] is not None and "规则#" in body["reason"]
+
+
+def test_changing_an_orders_category_over_http_is_recorded_as_feedback(api: Api) -> None:
+    admin = api.as_("admin")
+    admin.post(f"{API}/taxonomy/import", content=TAXONOMY, headers={"Content-Type": "text/csv"})
+    admin.post(f"{API}/responsibility-rules", json={"category_code": "CG", "unit_code": "GC-CG"})
+    dispatcher = api.as_("district")
+    order = register(dispatcher, title="垃圾没人清运", content="夏北社区门口垃圾堆了三天", category_code="CG")
+    changed = dispatcher.post(
+        f"{API}/orders/{order['id']}/category", json={"category_code": "CG01", "note": "细化"}
+    )
+    assert changed.status_code == 204, changed.text
+    unknown = dispatcher.post(f"{API}/orders/{order['id']}/category", json={"category_code": "ZZ"})
+    assert unknown.status_code == 422 and "分类编码 ZZ 不存在" in unknown.json()["message"]
+    body = dispatcher.get(f"{API}/orders/{order['id']}/dispatch-suggestion").json()
+    assert [(f["kind"], f["corrected_category"]) for f in body["feedback"]] == [("category", "CG01")]
+    trail = dispatcher.get(f"{API}/orders/{order['id']}/transitions").json()
+    assert trail[-1]["action"] == "recategorize" and trail[-1]["note"] == "细化"
