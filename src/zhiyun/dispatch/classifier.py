@@ -182,22 +182,27 @@ class TextClassifier:
     def predict_many(self, items: Sequence[tuple[str, str]]) -> list[Prediction]:
         if not items:
             return []
-        x = self.features.transform(items)
+        docs = [self.features.prepare(t, c) for t, c in items]
+        x = self.features.transform_prepared(docs)
         cat_p = self.category_head.probabilities(x)
         type_p = self.order_type_head.probabilities(x) if self.order_type_head is not None else None
         k = min(TOP_K, len(self.category_head.classes))
         classes = self.category_head.classes
+        best = np.argsort(-cat_p, axis=1, kind="stable")[:, :k]
+        top = np.take_along_axis(cat_p, best, axis=1)
+        types = None
+        if type_p is not None and self.order_type_head is not None:
+            type_classes = self.order_type_head.classes
+            type_best = np.argmax(type_p, axis=1)
+            types = [Scored(type_classes[j], float(type_p[i, j])) for i, j in enumerate(type_best.tolist())]
         out: list[Prediction] = []
-        for i, (title, content) in enumerate(items):
-            row = cat_p[i]
-            best = np.argsort(-row, kind="stable")[:k]
-            categories = tuple(Scored(classes[j], float(row[j])) for j in best)
-            order_type = None
-            if type_p is not None and self.order_type_head is not None:
-                j = int(np.argmax(type_p[i]))
-                order_type = Scored(self.order_type_head.classes[j], float(type_p[i, j]))
-            signals = self.urgency.signals(title, content)
-            out.append(Prediction(categories, order_type, bool(signals), signals))
+        for i, doc in enumerate(docs):
+            categories = tuple(
+                Scored(classes[j], p) for j, p in zip(best[i].tolist(), top[i].tolist(), strict=True)
+            )
+            # The prepared text is normalized already (NFKC, lower case) and begins with the title.
+            signals = self.urgency.signals_normalized(doc.title, doc.text[len(doc.title) :])
+            out.append(Prediction(categories, types[i] if types else None, bool(signals), signals))
         return out
 
     def predict_labels(self, items: Sequence[tuple[str, str]]) -> list[str]:

@@ -116,10 +116,14 @@ class UrgencyLexicon:
 
     def signals(self, title: str, content: str = "") -> tuple[str, ...]:
         """The danger words found in title and content (each once, in order of appearance)."""
+        return self.signals_normalized(_normalize(title or ""), _normalize(content or ""))
+
+    def signals_normalized(self, title: str, content: str) -> tuple[str, ...]:
+        """`signals` of text that is NFKC-normalized and lower-cased already."""
         if self._pattern is None:
             return ()
         found: list[str] = []
-        for text in (_normalize(title or ""), _normalize(content or "")):
+        for text in (title, content):
             for match in self._pattern.finditer(text):
                 word = match.group(0)
                 if word not in found and not self._negated(text, match.start()):
