@@ -182,3 +182,25 @@ def test_an_intake_order_flagged_as_a_possible_duplicate_waits_for_a_person(
     suggestion = services.dispatch.suggestion(district.actors["admin"], second.order.summary.id)
     assert suggestion.decision == "possible_duplicate" and not suggestion.applied
     assert suggestion.target_unit_id == district.units["GC-CG"]
+
+
+def test_a_category_chosen_by_the_registrant_stands_over_the_models_guess(
+    services: Services, classifier: TextClassifier
+) -> None:
+    district = _setup(services, classifier)
+    new = NewOrder(
+        title="夏北社区河边垃圾",
+        content="市民反映夏北社区门口垃圾堆积没人清运，堆在河涌边上。",
+        category_code="HB",
+    )
+    assert classifier.predict(new.title, new.content).categories[0].label == "CG"
+    order = services.orders.register(district.actors["district"], new).order
+    assert order.summary.category_code == "HB"
+    assert (
+        order.summary.current_unit is not None and order.summary.current_unit.id == district.units["ZJJ-ZF"]
+    )
+    suggestion = services.dispatch.suggestion(district.actors["district"], order.summary.id)
+    assert (
+        suggestion.suggestions[0]["category_code"] == "HB" and suggestion.suggestions[0]["confidence"] == 1.0
+    )
+    assert suggestion.suggestions[1]["category_code"] == "CG"

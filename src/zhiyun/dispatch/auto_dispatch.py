@@ -163,7 +163,8 @@ class AutoDispatcher:
         if model is None:
             return new, {}
         prediction = model.predict(new.title, new.content)
-        session.info.setdefault(_STASH, {})[(new.title, new.content)] = (prediction, _version(model))
+        given = new.category_code  # a category the registrant chose stands over the model's
+        session.info.setdefault(_STASH, {})[(new.title, new.content)] = (prediction, _version(model), given)
         lists = self.lists.get(session)
         details: dict[str, Any] = {}
         top = _mapped(prediction, lists.taxonomy)[:1]
@@ -184,15 +185,20 @@ class AutoDispatcher:
     ) -> OrderState | None:
         stash: dict[tuple[str, str], Any] = session.info.get(_STASH, {})
         predicted = stash.pop((row.title, row.content), None)
-        prediction, version = predicted if predicted is not None else (None, None)
+        prediction, version, given = predicted if predicted is not None else (None, None, None)
         if prediction is None and not row.category_code:
             return None  # nothing to go by
         lists = self.lists.get(session)
-        candidates = (
-            _mapped(prediction, lists.taxonomy)[:TOP_K]
-            if prediction is not None
-            else ([(row.category_code, None)] if row.category_code in lists.taxonomy else [])
-        )
+        candidates: list[tuple[str, float | None]] = []
+        if prediction is None:
+            if row.category_code is not None and row.category_code in lists.taxonomy:
+                candidates = [(row.category_code, None)]
+        else:
+            mapped = _mapped(prediction, lists.taxonomy)
+            if given is not None and given in lists.taxonomy:
+                # the registrant's own category, with the model's other guesses behind it
+                mapped = [(given, 1.0), *((c, p) for c, p in mapped if c != given)]
+            candidates = list(mapped[:TOP_K])
         if not candidates:
             return None
         org = snap.org
