@@ -185,3 +185,49 @@ def test_scoring_counts_per_class_figures() -> None:
     assert by_label["b"].precision == pytest.approx(2 / 3)
     assert result.accuracy == 0.75
     assert result.confusion == ((1, 1), (0, 2))
+
+
+def _with_urgency() -> TrainingData:
+    data = _data(30, seed=21)
+    titles, contents = list(data.titles), list(data.contents)
+    urgencies: list[str | None] = []
+    for i in range(len(titles)):
+        if i % 6 == 0:
+            contents[i] += "路中间塌出一个大深坑，车辆随时会掉进去，十分危险"
+            urgencies.append("urgent")
+        else:
+            urgencies.append("normal")
+    return TrainingData(titles, contents, data.labels, data.order_types, urgencies)
+
+
+def test_urgency_is_learned_when_the_data_has_enough_urgent_orders() -> None:
+    model = train_classifier(_with_urgency())
+
+    danger = model.predict("桂城街道有情况", "路中间塌出一个大深坑，车辆随时会掉进去")
+    calm = model.predict("桂城街道公交站牌损坏", "站牌被撞坏了")
+
+    assert model.urgency_head is not None
+    assert danger.urgent
+    assert danger.urgent_signals[-1].startswith("模型判断紧急")
+    assert not calm.urgent
+
+
+def test_too_few_urgent_orders_teach_no_urgency() -> None:
+    data = _with_urgency()
+    few = ["urgent" if i < 3 else "normal" for i in range(len(data.labels))]
+
+    model = train_classifier(
+        TrainingData(data.titles, data.contents, data.labels, None, few), calibrate=False
+    )
+
+    assert model.urgency_head is None
+
+
+def test_a_learned_urgency_survives_saving_and_loading() -> None:
+    model = train_classifier(_with_urgency(), calibrate=False)
+    data, _ = dump(model)
+    again = load(data, sha256(data))
+    items = [("某处", "路中间塌出一个大深坑"), ("某处", "公交班次太少")]
+
+    assert again.urgency_head is not None
+    assert again.predict_many(items) == model.predict_many(items)

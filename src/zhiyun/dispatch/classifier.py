@@ -7,7 +7,10 @@ decision scores divided by a temperature fitted on held-out folds (the temperatu
 minimizes the log loss of out-of-fold scores), so they are "calibrated-ish": they sum to 1
 and a 0.9 is right about nine times in ten on data like the training data.
 
-Urgency comes from the danger-word lexicon (`urgency.py`).
+Urgency comes from the danger-word lexicon (`urgency.py`) and, where the training data has
+enough urgent and normal orders (`MIN_URGENT_EXAMPLES` of each), from a learned head too:
+an order is urgent when a danger word fires or the learned probability of "urgent" reaches
+`URGENT_PROBABILITY`; the learned decision is explained as 模型判断紧急（0.87）.
 
 A `TextClassifier` is plain arrays (vocabularies, idf, weights, intercepts) and can be saved
 and rebuilt without pickle (`model_files.py`). It is read-only after construction, so one
@@ -38,6 +41,9 @@ __all__ = [
 ]
 
 TOP_K = 3
+MIN_URGENT_EXAMPLES = 10
+URGENT_PROBABILITY = 0.5
+URGENT = "urgent"
 TEMPERATURES = np.geomspace(0.01, 10.0, 61)
 SVM_C = 1.0
 
@@ -66,12 +72,13 @@ class Prediction:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """Messages with their labels; `order_types` entries may be None (not known)."""
+    """Messages with their labels; `order_types` and `urgencies` entries may be None (not known)."""
 
     titles: Sequence[str]
     contents: Sequence[str]
     labels: Sequence[str]
     order_types: Sequence[str | None] | None = None
+    urgencies: Sequence[str | None] | None = None  # Urgency values: "urgent" / "normal"
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -166,11 +173,15 @@ class TextClassifier:
         category: LinearHead,
         order_type: LinearHead | None = None,
         urgency: UrgencyLexicon | None = None,
+        urgency_head: LinearHead | None = None,
     ) -> None:
         self.features = features
         self.category_head = category
         self.order_type_head = order_type
         self.urgency = urgency or UrgencyLexicon()
+        self.urgency_head = (
+            urgency_head if urgency_head is not None and URGENT in urgency_head.classes else None
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -195,6 +206,10 @@ class TextClassifier:
             type_classes = self.order_type_head.classes
             type_best = np.argmax(type_p, axis=1)
             types = [Scored(type_classes[j], float(type_p[i, j])) for i, j in enumerate(type_best.tolist())]
+        learned: list[float] | None = None
+        if self.urgency_head is not None:
+            column = self.urgency_head.classes.index(URGENT)
+            learned = self.urgency_head.probabilities(x)[:, column].tolist()
         out: list[Prediction] = []
         for i, doc in enumerate(docs):
             categories = tuple(
@@ -202,6 +217,8 @@ class TextClassifier:
             )
             # The prepared text is normalized already (NFKC, lower case) and begins with the title.
             signals = self.urgency.signals_normalized(doc.title, doc.text[len(doc.title) :])
+            if learned is not None and learned[i] >= URGENT_PROBABILITY:
+                signals = (*signals, f"模型判断紧急（{learned[i]:.2f}）")
             out.append(Prediction(categories, types[i] if types else None, bool(signals), signals))
         return out
 
@@ -241,4 +258,11 @@ def train_classifier(
         types = [str(data.order_types[i]) for i in known]
         if len(set(types)) >= 2:
             order_type = fit_head(x[known], types, seed=seed, calibration_folds=folds)
-    return TextClassifier(features, category, order_type)
+    urgency_head = None
+    if data.urgencies is not None:
+        known = [i for i, v in enumerate(data.urgencies) if v]
+        levels = [str(data.urgencies[i]) for i in known]
+        urgent = sum(1 for v in levels if v == URGENT)
+        if urgent >= MIN_URGENT_EXAMPLES and len(levels) - urgent >= MIN_URGENT_EXAMPLES:
+            urgency_head = fit_head(x[known], levels, seed=seed, calibration_folds=folds)
+    return TextClassifier(features, category, order_type, urgency_head=urgency_head)

@@ -15,7 +15,7 @@ array                  what it holds
 ``kw_labels``          keyword block: labels, keywords (NUL-separated UTF-8),
 ``kw_words``           and which labels own each keyword (CSR: ``kw_ptr``,
 ``kw_ptr``/``kw_idx``  ``kw_idx``, int64)
-``{head}_coef``        weights of a head (``category``, ``order_type``), float32
+``{head}_coef``        weights of a head (``category``, ``order_type``, ``urgency``), float32
 ``{head}_intercept``   its intercepts (float64)
 =====================  ====================================================
 
@@ -54,7 +54,7 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "dump", "load", "read_f
 
 FORMAT = "zhiyun-text-classifier"
 FORMAT_VERSION = 1
-HEADS = ("category", "order_type")
+HEADS = ("category", "order_type", "urgency")
 
 
 class ModelFileError(DomainError):
@@ -111,7 +111,12 @@ def dump(model: TextClassifier, extra: Mapping[str, Any] | None = None) -> tuple
         arrays["kw_words"] = _blob(kb.keywords)
         arrays["kw_ptr"] = kb.owner_ptr.astype(np.int64)
         arrays["kw_idx"] = kb.owner_idx.astype(np.int64)
-    for name, head in (("category", model.category_head), ("order_type", model.order_type_head)):
+    heads = (
+        ("category", model.category_head),
+        ("order_type", model.order_type_head),
+        ("urgency", model.urgency_head),
+    )
+    for name, head in heads:
         if head is None:
             continue
         meta["heads"][name] = {"classes": list(head.classes), "temperature": head.temperature}
@@ -204,7 +209,9 @@ def _rebuild(meta: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> TextClas
     if "category" not in heads:
         raise ValueError("no category head")
     urgency = UrgencyLexicon(str(w) for w in meta["urgent_words"])
-    return TextClassifier(features, heads["category"], heads.get("order_type"), urgency)
+    return TextClassifier(
+        features, heads["category"], heads.get("order_type"), urgency, urgency_head=heads.get("urgency")
+    )
 
 
 def write_file(model: TextClassifier, path: Path, extra: Mapping[str, Any] | None = None) -> str:

@@ -120,13 +120,14 @@ def drop_small_classes(data: TrainingData, min_per_class: int) -> tuple[Training
     if not dropped:
         return data, {}
     keep = [i for i, label in enumerate(data.labels) if label not in dropped]
-    types = data.order_types
+    types, urgencies = data.order_types, data.urgencies
     return (
         TrainingData(
             [data.titles[i] for i in keep],
             [data.contents[i] for i in keep],
             [data.labels[i] for i in keep],
             [types[i] for i in keep] if types is not None else None,
+            [urgencies[i] for i in keep] if urgencies is not None else None,
         ),
         dropped,
     )
@@ -185,6 +186,7 @@ class ModelService:
             "seed": seed,
             "train_seconds": round(time.perf_counter() - started, 2),
             "order_types": list(model.order_type_head.classes) if model.order_type_head else [],
+            "learned_urgency": model.urgency_head is not None,
             "keyword_labels": len(keywords or {}),
             "features": model.features.n_features,
         }
@@ -257,10 +259,14 @@ class ModelService:
         )
 
     def closed_orders(self, limit: int = DB_TRAINING_LIMIT) -> TrainingData:
-        """The most recently closed orders that have a category, as training data."""
+        """The most recently closed orders that have a category, as training data (with type and urgency)."""
         query = (
             select(
-                WorkOrderRow.title, WorkOrderRow.content, WorkOrderRow.category_code, WorkOrderRow.order_type
+                WorkOrderRow.title,
+                WorkOrderRow.content,
+                WorkOrderRow.category_code,
+                WorkOrderRow.order_type,
+                WorkOrderRow.urgency,
             )
             .where(WorkOrderRow.status == OrderStatus.CLOSED.value, WorkOrderRow.category_code.is_not(None))
             .order_by(WorkOrderRow.closed_at.desc(), WorkOrderRow.id.desc())
@@ -273,6 +279,7 @@ class ModelService:
             [r.content or "" for r in rows],
             [str(r.category_code) for r in rows],
             [r.order_type or None for r in rows],
+            [r.urgency or None for r in rows],
         )
 
     def _store(
