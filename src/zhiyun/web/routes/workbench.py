@@ -63,13 +63,9 @@ def workbench(request: Request, user: PageUser, actor: PageActor, services: Serv
     }
     if _is_htmx(request) and request.headers.get("hx-target") == "results":
         return render(request, "_order_list.html", context)
-    counts = []
-    try:
-        counts = services.worklists.counts(actor, query)
-    except DomainError as exc:
-        errors.setdefault("list", exc.message)
     context.update(
-        counts=counts,
+        queues=services.worklists.queues(actor),
+        counts={},  # filled in by /workbench/counts once the page is up
         sorts=[(key, label) for key, (label, _, _) in SORTS.items()],
         statuses=[(s.value, s.label) for s in OrderStatus],
         order_types=[(t.value, t.label) for t in OrderType],
@@ -78,6 +74,29 @@ def workbench(request: Request, user: PageUser, actor: PageActor, services: Serv
         categories=category_choices(services),
     )
     return render(request, "workbench.html", context)
+
+
+@router.get("/workbench/counts", response_class=HTMLResponse)
+def queue_counts(request: Request, user: PageUser, actor: PageActor, services: ServicesDep) -> HTMLResponse:
+    """The queue tabs with their counts: loaded after the list, since counting costs more than a page."""
+    params = request.query_params
+    query, errors = list_query(params, DEFAULT_QUEUE.get(actor.role, "all"))
+    counts = {}
+    if not errors:
+        try:
+            counts = {c.key: c for c in services.worklists.counts(actor, query)}
+        except DomainError:
+            counts = {}
+    return render(
+        request,
+        "_queues.html",
+        {
+            "queues": services.worklists.queues(actor),
+            "counts": counts,
+            "query": query,
+            "qs": lambda **changes: query_string(params, **changes),
+        },
+    )
 
 
 @dataclass(frozen=True)
