@@ -40,6 +40,7 @@ from zhiyun.intake.text import Segmenter, default_segmenter
 
 __all__ = [
     "CHAR_BLOCKS",
+    "GENERIC_KEYWORDS",
     "WORD_BLOCKS",
     "CharBlock",
     "FeatureConfig",
@@ -55,6 +56,25 @@ WORD_BLOCKS = ("text_words", "title_words")
 CHAR_BLOCKS = ("text_chars", "title_chars")
 MAX_PACKED = 3  # n-grams up to this length are packed exactly into a uint64
 _SPACES = re.compile(r"[\s\x00]+")
+# Words of petitions in general, not of any one matter: never keywords of a label.
+GENERIC_KEYWORDS = frozenset(
+    {
+        "其他",
+        "其它",
+        "综合",
+        "办理",
+        "咨询",
+        "投诉",
+        "反映",
+        "问题",
+        "管理",
+        "服务",
+        "建议",
+        "求助",
+        "举报",
+        "其他问题",
+    }
+)
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 _HASH_FLAG = np.uint64(1 << 63)
 
@@ -370,7 +390,7 @@ class KeywordBlock:
         for j, label in enumerate(labels):
             for word in [label, *keywords[label]]:
                 w = normalize(str(word))
-                if len(w) >= 2:  # a single character matches everything
+                if len(w) >= 2 and w not in GENERIC_KEYWORDS:  # a single character matches everything
                     owners.setdefault(w, set()).add(j)
         words = sorted(owners)
         ptr = np.zeros(len(words) + 1, dtype=np.int64)

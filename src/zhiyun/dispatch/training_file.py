@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zhiyun.dispatch.classifier import TrainingData
+from zhiyun.dispatch.text_features import GENERIC_KEYWORDS
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.intake.bulk_import import detect_encoding
 
@@ -28,7 +29,7 @@ __all__ = ["read_keywords", "read_labelled", "read_rows"]
 
 _KEYWORD_SPLIT = re.compile(r"[、，,；;/|\s]+")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
-GENERIC_WORDS = frozenset({"其他", "其它", "综合", "其他问题", "其他事项"})  # say nothing about a label
+GENERIC_WORDS = GENERIC_KEYWORDS | {"其他事项"}  # say nothing about a label
 
 
 def _cell(value: Any) -> str:
