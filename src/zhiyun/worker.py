@@ -39,6 +39,8 @@ log = logging.getLogger("zhiyun.worker")
 JOB_ID = "deadline-sweep"
 PRUNE_JOB_ID = "dedupe-signature-prune"
 BACKFILL_JOB_ID = "search-text-backfill"
+ROLLUP_JOB_ID = "dashboard-rollup"
+ROLLUP_MINUTES = 5  # the dashboard answers from a rollup up to this old and rebuilds it after
 BACKFILL_PER_RUN = 20_000  # a minute's share: ~10 s of segmenting
 
 
@@ -103,8 +105,33 @@ def backfill_once(services: Services, limit: int = BACKFILL_PER_RUN) -> int | No
     return filled
 
 
+def rollup_once(services: Services) -> bool:
+    """Rebuild the leader dashboard's day rollup (the days before today); logged."""
+    started = time.perf_counter()
+    try:
+        services.dashboard.refresh_rollup()
+    except Exception:
+        log.exception("rebuilding the dashboard rollup failed; the next run will try again")
+        return False
+    log.info("dashboard rollup rebuilt (%.1f s)", time.perf_counter() - started)
+    return True
+
+
 def add_housekeeping_jobs(scheduler: BaseScheduler, services: Services) -> None:
-    """Housekeeping: old duplicate-detection weights (hourly), missing search words (every minute)."""
+    """Housekeeping: the dashboard's day rollup (every 5 minutes, the first at once), old
+    duplicate-detection weights (hourly) and missing search words (every minute)."""
+    scheduler.add_job(
+        rollup_once,
+        "interval",
+        minutes=ROLLUP_MINUTES,
+        args=[services],
+        id=ROLLUP_JOB_ID,
+        name="rebuild the dashboard rollup",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
     scheduler.add_job(
         backfill_once,
         "interval",

@@ -31,10 +31,12 @@ from zhiyun.store.tables import NoticeRow, WorkOrderRow
 from zhiyun.worker import (
     BACKFILL_JOB_ID,
     PRUNE_JOB_ID,
+    ROLLUP_JOB_ID,
     add_housekeeping_jobs,
     add_sweep_job,
     backfill_once,
     prune_once,
+    rollup_once,
     start_background_sweep,
     sweep_once,
 )
@@ -279,7 +281,7 @@ def test_two_worker_processes_notify_once_and_stop_cleanly_on_sigterm_and_sigint
     assert overdue_marked == OVERDUE_ORDERS + 2
 
 
-def test_the_worker_also_prunes_old_dedupe_weights_and_fills_in_missing_search_words(
+def test_the_worker_also_rebuilds_the_rollup_prunes_old_dedupe_weights_and_fills_in_search_words(
     sqlite_database: Database, settings: Settings
 ) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -288,7 +290,9 @@ def test_the_worker_also_prunes_old_dedupe_weights_and_fills_in_missing_search_w
     scheduler = BackgroundScheduler(timezone=UTC)
     add_housekeeping_jobs(scheduler, services)
     prune, backfill = scheduler.get_job(PRUNE_JOB_ID), scheduler.get_job(BACKFILL_JOB_ID)
-    assert prune is not None and backfill is not None
+    rollup = scheduler.get_job(ROLLUP_JOB_ID)
+    assert prune is not None and backfill is not None and rollup is not None
+    assert rollup.trigger.interval.total_seconds() == 300
     assert prune.trigger.interval.total_seconds() == 3600
     assert backfill.trigger.interval.total_seconds() == 60
     assert prune.max_instances == backfill.max_instances == 1
@@ -298,3 +302,4 @@ def test_the_worker_also_prunes_old_dedupe_weights_and_fills_in_missing_search_w
     assert prune_once(services) == 0
     assert backfill_once(services) == 1  # an order registered by hand has no search words yet
     assert backfill_once(services) == 0
+    assert rollup_once(services) is True
