@@ -94,12 +94,14 @@ class LinearHead:
     temperature: float
 
     def __post_init__(self) -> None:
-        # (n_features, n_classes), C order, float64: what sparse · dense multiplies without a copy.
-        object.__setattr__(self, "_weights", np.ascontiguousarray(self.coef.T, dtype=np.float64))
+        # (n_features, n_classes), C order, float32 like the features: what sparse · dense
+        # multiplies without copying the weights on every call.
+        object.__setattr__(self, "_weights", np.ascontiguousarray(self.coef.T, dtype=np.float32))
 
     def scores(self, x: sp.csr_matrix) -> np.ndarray:
         weights: np.ndarray = self._weights  # type: ignore[attr-defined]
-        s: np.ndarray = np.asarray(x @ weights) + self.intercept
+        product = x.astype(np.float32, copy=False) @ weights
+        s: np.ndarray = np.asarray(product, dtype=np.float64) + self.intercept
         return s
 
     def probabilities(self, x: sp.csr_matrix) -> np.ndarray:

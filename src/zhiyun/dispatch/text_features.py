@@ -231,8 +231,17 @@ def _smooth_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
     return out
 
 
-def _keep(df: np.ndarray, min_df: int, max_terms: int) -> np.ndarray:
-    """Indices of the terms to keep: df ≥ min_df, the max_terms most frequent, in input order."""
+LARGE_CORPUS = 2_000  # from this many messages on, a term must occur in two of them
+
+
+def _keep(df: np.ndarray, min_df: int, max_terms: int, n_docs: int) -> np.ndarray:
+    """Indices of the terms to keep: df ≥ min_df, the max_terms most frequent, in input order.
+
+    On a large corpus terms seen in one message only are dropped whatever `min_df` says:
+    they are mostly noise and would make the model file grow with the history.
+    """
+    if n_docs >= LARGE_CORPUS:
+        min_df = max(min_df, 2)
     idx = np.flatnonzero(df >= min_df)
     if len(idx) > max_terms:
         order = np.argsort(-df[idx], kind="stable")[:max_terms]
@@ -266,7 +275,7 @@ class CharBlock:
         first = np.ones(len(keys), dtype=bool)
         first[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
         vocab, df = np.unique(keys[first], return_counts=True)
-        kept = _keep(df, config.min_df, config.max_terms)
+        kept = _keep(df, config.min_df, config.max_terms, len(texts))
         return cls(name, weight, vocab[kept], _smooth_idf(df[kept], len(texts)))
 
     def transform(self, texts: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
@@ -315,7 +324,7 @@ class WordBlock:
                 df[w] = df.get(w, 0) + 1
         terms = sorted(df)
         counts = np.array([df[t] for t in terms], dtype=np.int64)
-        kept = _keep(counts, config.min_df, config.max_terms)
+        kept = _keep(counts, config.min_df, config.max_terms, len(docs))
         return cls.build(name, weight, [terms[i] for i in kept], _smooth_idf(counts[kept], len(docs)))
 
     def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
