@@ -686,6 +686,12 @@ class Seeder:
             scale *= 0.6
         else:
             times = self._times(plan, start, scale, latest, rng, False)
+        if max(times) > latest:
+            # office hours pushed steps past now (seeding at night, Shanghai time): keep them in
+            # order and compress the whole history into the time there is
+            times = [max(times[: i + 1]) for i in range(len(times))]
+            room_s, span_s = (latest - start).total_seconds(), (times[-1] - start).total_seconds()
+            times = [start + (t - start) * (room_s / span_s) for t in times]
         # squeezed against `latest`: keep the steps in order
         for i in range(1, len(times)):
             if times[i] <= times[i - 1]:
