@@ -854,6 +854,7 @@ def test_urgent_order_deadlines_run_on_the_wall_clock_through_holidays() -> None
 def test_event_labels_cover_actions_and_system_events() -> None:
     assert event_label("dispatch") == "派单"
     assert event_label("deadline_overdue") == "超时"
+    assert event_label("recategorize") == "修改分类"
     assert event_label("something_else") == "something_else"
     assert OrderStatus.AWAITING_CALLBACK.label == "待回访"
     assert OrderStatus.CLOSED.is_terminal and not OrderStatus.SUSPENDED.is_terminal

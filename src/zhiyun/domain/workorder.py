@@ -207,6 +207,7 @@ SYSTEM_EVENT_LABELS: dict[str, str] = {
     "import": "历史导入",
     "flag_duplicate": "疑似重复",
     "dismiss_duplicate": "排除重复",
+    "recategorize": "修改分类",
 }
 
 
