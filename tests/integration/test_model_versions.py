@@ -56,6 +56,7 @@ def test_training_stores_a_version_with_its_evaluation_and_activates_the_first(d
     assert [v.version for v in service.versions()] == [1]
     model = service.active()
     assert model is not None
+    assert model.version == 1  # what dispatch suggestions record as the deciding model
     assert model.predict("丹灶镇公司拖欠工资", "老板拖欠工资不发").categories[0].label == "劳动和社会保障"
 
 

@@ -179,6 +179,7 @@ class TextClassifier:
     ) -> None:
         self.features = features
         self.category_head = category
+        self.version: int | None = None  # the stored model version it was loaded from, if any
         self.order_type_head = order_type
         self.urgency = urgency or UrgencyLexicon()
         self.urgency_head = (

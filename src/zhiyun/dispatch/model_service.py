@@ -347,7 +347,9 @@ class ModelService:
             ).first()
         if row is None:
             raise NotFound(f"模型版本 {version} 不存在")
-        return load(bytes(row.data), row.sha256)
+        classifier = load(bytes(row.data), row.sha256)
+        classifier.version = version
+        return classifier
 
     def activate(self, version: int) -> None:
         """Make `version` the active model (its file is checked first); the old one is remembered."""
