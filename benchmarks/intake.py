@@ -75,6 +75,7 @@ from zhiyun.config import Settings, database_url
 from zhiyun.demo import topics as tp
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, DemoTown, DemoVillage, ensure_district, person_name
+from zhiyun.demo.orders import template_values
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import OrderType
 from zhiyun.intake.dedupe import MAX_CONTENT_CHARS, DedupeItem
@@ -254,27 +255,7 @@ class World:
         return self.rng.choices(self.places, weights=self.place_weights)[0]
 
     def values(self, place: Place) -> dict[str, str]:
-        rng, t, village = self.rng, place.town, place.village
-        road = rng.choice(t.roads)
-        road2 = rng.choice([r for r in t.roads if r != road] or list(t.roads))
-        short = village.aliases[0] if village.aliases else village.name
-        return {
-            "town": t.name,
-            "village": village.name,
-            "vshort": short,
-            "road": road,
-            "road2": road2,
-            "no": str(rng.randint(1, 388)),
-            "n": str(rng.randint(2, 8)),
-            "days": str(rng.randint(2, 10)),
-            "shop": rng.choice(tp.SHOPS),
-            "company": rng.choice(tp.COMPANIES),
-            "time": rng.choice(tp.TIMES),
-            "school": f"{short}小学",
-            "money": str(rng.randint(3, 60) * 500),
-            "age": str(rng.choice((80, 85, 90, 95, 100))),
-            "year": str(datetime.now(LOCAL_TZ).year),
-        }
+        return template_values(self.rng, place.town, place.village)
 
     def matter(self, channel: str) -> Matter:
         rng = self.rng

@@ -332,7 +332,14 @@ class Draft:
     values: dict[str, str]
 
 
-def _values(rng: random.Random, topic: tp.Topic, t: DemoTown, village: DemoVillage) -> dict[str, str]:
+def template_values(
+    rng: random.Random, t: DemoTown, village: DemoVillage, *, next_year: bool = False
+) -> dict[str, str]:
+    """The words a topic's templates are filled with for one report in `village` of town `t`.
+
+    `next_year`: the year asked about is the coming one (school enrollment is applied for ahead).
+    Also used by benchmarks/intake.py, so that its reports read like the demo's.
+    """
     roads = list(t.roads)
     road = rng.choice(roads)
     road2 = rng.choice([r for r in roads if r != road] or roads)
@@ -352,7 +359,7 @@ def _values(rng: random.Random, topic: tp.Topic, t: DemoTown, village: DemoVilla
         "school": f"{short}小学",
         "money": str(rng.randint(3, 60) * 500),
         "age": str(rng.choice((80, 85, 90, 95, 100))),
-        "year": str(datetime.now(LOCAL_TZ).year + (1 if topic.key == "school_enrollment" else 0)),
+        "year": str(datetime.now(LOCAL_TZ).year + (1 if next_year else 0)),
     }
 
 
@@ -394,7 +401,7 @@ def draft_order(
     town_code = rng.choices(list(TOWN_WEIGHTS), weights=list(TOWN_WEIGHTS.values()))[0]
     t = next(x for x in TOWNS if x.code == town_code)
     village = rng.choice(t.villages)
-    values = _values(rng, topic, t, village)
+    values = template_values(rng, t, village, next_year=topic.key == "school_enrollment")
     if like is not None:
         topic, variant, t, village = like.topic, like.variant, like.town, like.village
         values = {**values, **{k: like.values[k] for k in ("road", "road2", "no", "shop", "company")}}
