@@ -30,7 +30,7 @@ from zhiyun.cli_dispatch import rules_app, taxonomy_app
 from zhiyun.cli_geo import geo_app
 from zhiyun.cli_import import import_app
 from zhiyun.cli_model import model_app
-from zhiyun.cli_support import DbOption, ZhiyunGroup, console, database_message, err_console, fail
+from zhiyun.cli_support import DbOption, ZhiyunGroup, console, err_console, fail
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Role
 from zhiyun.domain.deadlines import LimitUnit
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
 
 
 DEMO_DB = "var/demo.db"
-
-
-_fail = fail
-_database_message = database_message
 
 
 app = typer.Typer(
@@ -100,7 +96,7 @@ def _services(db: str | None, *, create: bool = False) -> Iterator[Services]:
     url = make_url(database_url(db))
     file = url.database if url.get_backend_name() == "sqlite" else None
     if not create and file and file != ":memory:" and not Path(file).exists():
-        _fail(f"数据库文件不存在：{url.database}（请检查 --db，或先运行 `zhiyun db upgrade`）")
+        fail(f"数据库文件不存在：{url.database}（请检查 --db，或先运行 `zhiyun db upgrade`）")
     services = build_services(db)
     try:
         yield services
@@ -132,7 +128,7 @@ def _operator() -> str:
 def _require_current_schema(db: Database) -> None:
     current, head = current_revision(db), head_revision(db)
     if current != head:
-        _fail(
+        fail(
             f"数据库结构不是最新版本（当前 {current or '空库'}，最新 {head}）：请先运行 `zhiyun db upgrade`"
             + ("" if db.url.startswith("sqlite") else f"（--db {_safe_url(db.url)}）")
         )
@@ -625,7 +621,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     existing = {r.code for r in services.org.records()}
     foreign = sorted(existing - {r.code for r in demo_units()})
     if foreign:
-        _fail(
+        fail(
             f"该数据库已有非演示的组织单位（{', '.join(foreign[:5])}…）：zhiyun demo 只用于演示数据库，"
             f"请用 --db 指定新的文件（默认 {DEMO_DB}）"
         )
@@ -776,7 +772,7 @@ def demo(
 
     season_date = _parse_date(traffic_date) if traffic_date else None
     if not _port_free(host, port):
-        _fail(f"端口 {port} 已被占用：请用 --port 指定其他端口（make demo PORT=8123）")
+        fail(f"端口 {port} 已被占用：请用 --port 指定其他端口（make demo PORT=8123）")
     settings = Settings()
     services = build_services(Database(database_url(db or DEMO_DB)), settings)
     scheduler = None
