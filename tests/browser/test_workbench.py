@@ -21,10 +21,12 @@ def test_search_then_bulk_dispatch_the_ticked_orders(
     page.wait_for_url("**q=**")
     rows = page.locator("tbody tr[data-order]")
     page.wait_for_function("document.querySelectorAll('tbody tr[data-order]').length >= 2")
+    page.wait_for_load_state("networkidle")  # the queue counts load after the list: let them land first
     shown = set(rows.evaluate_all("els => els.map(e => e.dataset.order)"))
     assert {first, second} <= shown and other not in shown
     for number in (first, second):
         page.get_by_label(f"选择 {number}").check()
+    assert all(page.get_by_label(f"选择 {number}").is_checked() for number in (first, second))
     page.get_by_label("批量操作").select_option("dispatch")
     page.get_by_label("派往单位（派单时）").select_option(label="\u3000平南社区")
     page.get_by_label("意见").fill("井盖问题统一交平南社区")
