@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import ActionNotAllowed, ConcurrentUpdate
 from zhiyun.domain.workorder import Command, Dispatch, Redispatch, Reply, Return, Review, Sign, Urge
 from zhiyun.store.tables import TransitionRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
+from zhiyun.workflow.service import NewOrder, Registered
 from zhiyun.workflow.views import OrderDetail
 
 ROUNDS = 15
@@ -180,3 +181,36 @@ def test_concurrent_urges_never_lose_an_update(services: Services) -> None:
     detail = services.orders.get(a["leader"], oid)
     assert detail.counters["urges"] == successes
     assert stored(services, oid) == (trail + successes, version + successes, "dispatched")
+
+
+@pytest.mark.postgres
+def test_a_registration_still_open_does_not_hold_up_the_next_number(services: Services) -> None:
+    """On PostgreSQL the day's number is taken in a transaction of its own: a second registration
+    gets the next number while the first is still uncommitted, and a rollback leaves a gap."""
+    if services.db.is_sqlite:
+        pytest.skip("SQLite has one writer: its registrations take turns by design")
+    district = build_small_district(services)
+    actor = district.actors["district"]
+    with services.db.transaction() as session:
+        first = services.orders.register_in(
+            session, actor, NewOrder(title="路灯不亮", content="路灯坏了"), datetime.now(UTC)
+        )
+        # while `first` is uncommitted (its counter row would be locked if taken in this transaction)
+        done: list[Any] = []
+        other = threading.Thread(
+            target=lambda: done.append(
+                services.orders.register(actor, NewOrder(title="井盖缺失", content="井盖缺失"))
+            )
+        )
+        other.start()
+        other.join(timeout=20)
+        assert done, "the second registration waited for the first one's transaction"
+        second = done[0]
+        assert isinstance(second, Registered), second
+        assert int(second.order.summary.number[-4:]) == int(first.number[-4:]) + 1
+        session.rollback()
+    third = services.orders.register(actor, NewOrder(title="垃圾堆积", content="垃圾没人清"))
+    assert int(third.order.summary.number[-4:]) == int(second.order.summary.number[-4:]) + 1
+    with services.db.reading() as session:
+        numbers = set(session.scalars(select(WorkOrderRow.number)))
+    assert first.number not in numbers  # rolled back: its number is a gap, never given again

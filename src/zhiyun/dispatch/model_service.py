@@ -409,8 +409,9 @@ class ModelService:
         """The active classifier, or None; reloaded when another version becomes active."""
         now = time.monotonic()
         cached = self._cached
-        if cached is not None and now - self._checked_at < self.settings.classifier_reload_seconds:
-            return cached[2]
+        if now - self._checked_at < self.settings.classifier_reload_seconds:
+            # also "no active model": every intake asks, and most districts start without one
+            return cached[2] if cached is not None else None
         with self._lock:
             with self.db.reading() as session:
                 head = session.execute(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, insert, inspect, or_, select, update
+from sqlalchemy import Engine, Select, and_, bindparam, exists, func, insert, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -261,10 +261,33 @@ def insert_transition(
 
 
 def next_order_number(session: Session, prefix: str, at: datetime) -> str:
-    """NH + local date + a per-day sequence of at least four digits: NH202611260001."""
+    """NH + local date + a per-day sequence of at least four digits: NH202611260001.
+
+    Taken in the caller's transaction: the day's counter stays locked until it commits.
+    Registrations use `reserve_order_number`, which holds the lock only for the upsert.
+    """
     day = at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
     stmt = _NEXT_NUMBER[session.get_bind().dialect.name]
     seq = session.connection().execute(stmt, {"day": day}).scalar_one()
+    return f"{prefix}{day}{seq:04d}"
+
+
+def reserve_order_number(engine: Engine, session: Session, prefix: str, at: datetime) -> str:
+    """The next order number of `at`'s day, for a registration in `session`'s transaction.
+
+    On PostgreSQL the day's counter is advanced in a transaction of its own, committed at
+    once: every registration of the day takes that one counter row, and inside the caller's
+    transaction its lock would be held until the caller commits, so that concurrent
+    registrations (intake from every channel at once) would queue behind each other's whole
+    transactions. The price is a gap in the day's numbers when the registration then rolls
+    back, as with any database sequence. SQLite has a single writer, whose transaction
+    already holds the write lock: there the counter is taken in the caller's transaction.
+    """
+    if engine.dialect.name != "postgresql":
+        return next_order_number(session, prefix, at)
+    day = at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        seq = conn.execute(_NEXT_NUMBER["postgresql"], {"day": day}).scalar_one()
     return f"{prefix}{day}{seq:04d}"
 
 
