@@ -7,6 +7,8 @@ and its browser at /docs.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -35,6 +37,7 @@ from zhiyun.api.routes import (
 )
 from zhiyun.api.schemas import HealthOut
 from zhiyun.bootstrap import Services
+from zhiyun.gil import short_gil_slices
 
 API_PREFIX = "/api/v1"
 # Front-end files are vendored (government intranets have no internet): no CDN at run time.
@@ -52,12 +55,21 @@ DESCRIPTION = """
 """
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While serving: short GIL slices, so that a request thread whose database round trip has
+    returned is not kept waiting by another request's Python (zhiyun.gil)."""
+    with short_gil_slices():
+        yield
+
+
 def create_app(services: Services, *, root_redirect: str | None = "/docs") -> FastAPI:
     """The API over `services` (one process may serve several apps over different databases).
 
     `root_redirect`: where `/` sends a browser; None leaves `/` to another face (the console).
     """
     app = FastAPI(
+        lifespan=_lifespan,
         title="智运 zhiyun API",
         version=__version__,
         description=DESCRIPTION,
@@ -102,7 +114,8 @@ def create_app(services: Services, *, root_redirect: str | None = "/docs") -> Fa
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, orders, intake, attachments, units, users, calendar, time_limits, notices, stats):
+    # Intake first: every channel message is matched against the routes before it.
+    for module in (intake, auth, orders, attachments, units, users, calendar, time_limits, notices, stats):
         api.include_router(module.router)
     api.include_router(dashboard.router)
     api.include_router(taxonomy.router)

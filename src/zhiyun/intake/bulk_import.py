@@ -22,13 +22,11 @@ import hashlib
 import json
 import queue
 import re
-import sys
 import threading
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -40,6 +38,7 @@ from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OrderStatus, OrderType, Satisfaction, Urgency
+from zhiyun.gil import short_gil_slices
 from zhiyun.intake.draft import CoordSystem
 from zhiyun.intake.normalize import (
     gcj02_to_wgs84,
@@ -1149,33 +1148,6 @@ class _Batch:
 
 _DONE = object()
 
-# While the calling thread parses (pure Python), a writer thread whose statement has returned
-# waits for the GIL until the parser's time slice ends: 5 ms by default, many times per batch
-# (every COPY buffer, every statement), which left the database idle a fifth of the time. A
-# 1 ms slice for the length of an import cuts that wait; the previous value is restored when
-# the last import running in the process ends.
-GIL_SWITCH_INTERVAL = 0.001
-_switch_lock = threading.Lock()
-_switch_users = 0
-_switch_saved = 0.0
-
-
-@contextmanager
-def _short_gil_slices() -> Iterator[None]:
-    global _switch_users, _switch_saved
-    with _switch_lock:
-        if _switch_users == 0:
-            _switch_saved = sys.getswitchinterval()
-            sys.setswitchinterval(min(_switch_saved, GIL_SWITCH_INTERVAL))
-        _switch_users += 1
-    try:
-        yield
-    finally:
-        with _switch_lock:
-            _switch_users -= 1
-            if _switch_users == 0:
-                sys.setswitchinterval(_switch_saved)
-
 
 class BulkImporter:
     """Imports a file of historical orders into one database (the use case behind `zhiyun import orders`).
@@ -1286,7 +1258,7 @@ class BulkImporter:
             threading.Thread(target=store, args=(w,), name=f"zhiyun-import-writer-{i}", daemon=True)
             for i, w in enumerate(writers)
         ]
-        with _short_gil_slices():
+        with short_gil_slices():  # writer threads get the GIL back soon after each statement
             for thread in threads:
                 thread.start()
             try:
