@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,7 +53,7 @@ from zhiyun.intake.normalize import (
 )
 from zhiyun.intake.text import default_segmenter
 from zhiyun.pydantic_errors import validation_fields
-from zhiyun.store import dedupe_repo
+from zhiyun.store import dedupe_repo, intake_repo
 from zhiyun.store import orders as repo
 from zhiyun.store.db import Database
 from zhiyun.store.tables import DuplicateCandidateRow, IntakeRecordRow, WorkOrderRow
@@ -63,7 +63,6 @@ from zhiyun.workflow.views import OrderDetail
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
 
-_INSERT_INTAKE_RECORD = insert(IntakeRecordRow.__table__)
 _FLAG_POSSIBLE_DUPLICATE = (
     update(WorkOrderRow.__table__)
     .where(WorkOrderRow.__table__.c.id == bindparam("b_id"))
@@ -186,18 +185,16 @@ class IntakeService:
         row = self.orders.register_in(
             session, actor, new, now, snap=snap, extra=extra, details=self._details(draft)
         )
-        session.connection().execute(
-            _INSERT_INTAKE_RECORD,
-            {
-                "channel": channel,
-                "external_id": draft.external_id,
-                "order_id": row.id,
-                "payload": json.loads(json.dumps(raw, default=str)),
-                "payload_hash": digest,
-                "received_at": now,
-            },
+        intake_repo.store_intake(
+            session,
+            channel=channel,
+            external_id=draft.external_id,
+            order_id=row.id,
+            payload=json.loads(json.dumps(raw, default=str)),
+            payload_hash=digest,
+            received_at=now,
+            signature=item.signature(),
         )
-        dedupe_repo.store_signature(session, row.id, item, now)
         duplicate_of, flagged, state = self._dedupe(session, row, scores, refs, actor, now, snap)
         if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)

@@ -415,9 +415,7 @@ class WorkOrderService:
         }
         row = WorkOrderRow(**{**columns, **dict(extra or {})})
         repo.write_state(row, outcome.state)
-        repo.insert_order(session, row)
-        repo.record_involvement(session, row.id, outcome.state.chain)
-        repo.insert_transition(session, row.id, outcome.record, actor, now)
+        repo.insert_registered(session, row, outcome.state.chain, outcome.record, actor, now)
         return row
 
     def after_register_in(
