@@ -493,3 +493,52 @@ def test_urgent_orders_get_hour_deadlines_in_utc(timed: Services, clock: FakeClo
     assert summary.sign_deadline is not None and summary.reply_deadline is not None
     assert summary.sign_deadline.due_at == clock.now + timedelta(hours=1)
     assert summary.reply_deadline.due_at == clock.now + timedelta(hours=24)
+
+
+def test_a_registered_order_reads_back_with_every_value_it_was_given(services: Services) -> None:
+    """Registration writes the order, its units and its audit row in one statement on PostgreSQL
+    (values passed as JSON) and in three on SQLite: both store the same thing."""
+    district = build_small_district(services)
+    actor = district.actors["district"]
+    new = NewOrder(
+        title="夏北路 3 号井盖缺失",
+        content="井盖缺失，夜间有行人踩空的危险。\n请尽快处理。",
+        order_type=OrderType.COMPLAINT,
+        urgency=Urgency.URGENT,
+        citizen_name="王女士",
+        citizen_phone="13812345678",
+        address="桂城街道夏北路 3 号",
+        latitude=23.0345678901,
+        longitude=113.1456789012,
+        confidential=True,
+    )
+    registered = services.orders.register(actor, new).order.summary
+    with services.db.reading() as session:
+        row = session.get(WorkOrderRow, registered.id)
+        assert row is not None
+        trail = list(session.scalars(select(TransitionRow).where(TransitionRow.order_id == row.id)))
+        units = set(
+            session.scalars(text("SELECT unit_id FROM work_order_unit WHERE order_id = :o"), {"o": row.id})
+        )
+        assert (row.title, row.content, row.citizen_name, row.citizen_phone, row.address) == (
+            new.title,
+            new.content,
+            new.citizen_name,
+            new.citizen_phone,
+            new.address,
+        )
+        assert (row.latitude, row.longitude, row.confidential) == (new.latitude, new.longitude, True)
+        assert (row.order_type, row.urgency, row.status, row.version) == (
+            "complaint",
+            "urgent",
+            "pending_dispatch",
+            1,
+        )
+        assert row.chain == [district.units["NH"]] and units == {district.units["NH"]}
+        assert row.registered_at.tzinfo is not None and abs(
+            row.registered_at - datetime.now(UTC)
+        ) < timedelta(minutes=1)
+        assert row.created_at == row.registered_at == row.updated_at
+        assert [(t.action, t.to_status, t.actor_name, t.created_at) for t in trail] == [
+            ("register", "pending_dispatch", actor.name, row.registered_at)
+        ]

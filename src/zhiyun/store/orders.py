@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
-    Integer,
     Select,
     and_,
     bindparam,
@@ -20,9 +20,9 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -273,33 +273,35 @@ _TRANSITION_FIELDS = tuple(c.name for c in _TR if c.name not in ("id", "order_id
 def _pg_register(columns: tuple[str, ...]) -> Any:
     """The order, its units and its first audit row in one statement (data-modifying CTEs).
 
-    Built once per set of columns (registrations set the same ones): the order's values are
-    bound as `o_<column>`, the audit row's as `t_<field>`, the units as one integer array.
+    The order's values and the audit row's come as one JSON object each (json_populate_record
+    gives them the tables' column types), so that the statement has three parameters however
+    many columns are set: psycopg converts and caches a statement's text only up to 50.
+    Built once per set of columns (registrations set the same ones).
     """
-    order = (
-        pg_insert(WorkOrderRow.__table__)
-        .values({c: bindparam(f"o_{c}", type_=_ORDER[c].type) for c in columns})
-        .returning(_ORDER.id)
-        .cte("o")
+    order_columns = ", ".join(columns)
+    audit_columns = ", ".join(_TRANSITION_FIELDS)
+    return text(
+        f"WITH o AS (INSERT INTO work_order ({order_columns}) "
+        f"SELECT {order_columns} FROM json_populate_record(NULL::work_order, CAST(:order AS json)) "
+        "RETURNING id), "
+        "u AS (INSERT INTO work_order_unit (order_id, unit_id) "
+        "SELECT o.id, unit FROM o, unnest(CAST(:units AS integer[])) AS unit ON CONFLICT DO NOTHING), "
+        f"t AS (INSERT INTO transition (order_id, {audit_columns}) "
+        f"SELECT o.id, {audit_columns} FROM o, json_populate_record(NULL::transition, CAST(:audit AS json))) "
+        "SELECT id FROM o"
     )
-    units = (
-        pg_insert(WorkOrderUnitRow.__table__)
-        .from_select(
-            ["order_id", "unit_id"],
-            select(order.c.id, func.unnest(bindparam("units", type_=ARRAY(Integer)))),
-        )
-        .on_conflict_do_nothing()
-        .cte("u")
-    )
-    audit = (
-        insert(TransitionRow.__table__)
-        .from_select(
-            ["order_id", *_TRANSITION_FIELDS],
-            select(order.c.id, *(bindparam(f"t_{f}", type_=_TR[f].type) for f in _TRANSITION_FIELDS)),
-        )
-        .cte("t")
-    )
-    return select(order.c.id).add_cte(units).add_cte(audit)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):  # as UTCDateTime stores it: naive UTC
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _row_json(values: dict[str, Any]) -> str:
+    return json.dumps(values, ensure_ascii=False, default=_json_default)
 
 
 def insert_registered(
@@ -321,10 +323,12 @@ def insert_registered(
         insert_transition(session, row.id, record, actor, at)
         return
     values = {k: v for k, v in inspect(row).dict.items() if k in _ORDER_COLUMNS}
-    params: dict[str, Any] = {f"o_{k}": v for k, v in values.items()}
-    params["units"] = sorted(set(unit_ids))
     audit = _transition_values(0, record, actor, at)
-    params.update({f"t_{f}": audit[f] for f in _TRANSITION_FIELDS})
+    params = {
+        "order": _row_json(values),
+        "units": sorted(set(unit_ids)),
+        "audit": _row_json({f: audit[f] for f in _TRANSITION_FIELDS}),
+    }
     row.id = session.connection().execute(_pg_register(tuple(sorted(values))), params).scalar_one()
 
 
