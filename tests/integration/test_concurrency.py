@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from tests.support import District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
@@ -214,3 +214,19 @@ def test_a_registration_still_open_does_not_hold_up_the_next_number(services: Se
     with services.db.reading() as session:
         numbers = set(session.scalars(select(WorkOrderRow.number)))
     assert first.number not in numbers  # rolled back: its number is a gap, never given again
+
+
+@pytest.mark.postgres
+def test_a_dropped_counter_connection_is_replaced_without_losing_the_registration(services: Services) -> None:
+    """The number counter's connections skip the ping on checkout: one that died is retried once."""
+    if services.db.is_sqlite:
+        pytest.skip("SQLite takes the number in the registration's own transaction")
+    district = build_small_district(services)
+    actor = district.actors["district"]
+    first = services.orders.register(actor, NewOrder(title="路灯不亮", content="路灯坏了")).order.summary
+    with services.db.counter_engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with services.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    second = services.orders.register(actor, NewOrder(title="井盖缺失", content="井盖缺失")).order.summary
+    assert int(second.number[-4:]) == int(first.number[-4:]) + 1

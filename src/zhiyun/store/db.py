@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -64,6 +66,34 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
+    @functools.cached_property
+    def counter_engine(self) -> Engine:
+        """PostgreSQL: autocommit connections for counters taken outside the caller's transaction.
+
+        A small pool of its own, without the ping on every checkout that the main pool does (a
+        round trip before each statement): a connection that died meanwhile fails its statement
+        and the caller retries once on a fresh one (`run_counter`).
+        """
+        return create_engine(
+            self.url,
+            future=True,
+            isolation_level="AUTOCOMMIT",
+            pool_size=4,
+            max_overflow=16,
+            pool_recycle=3600,
+        )
+
+    def run_counter(self, statement: Any, params: dict[str, Any]) -> Any:
+        """Run a counter statement in a transaction of its own (`counter_engine`); its one value."""
+        for attempt in (1, 2):
+            try:
+                with self.counter_engine.connect() as conn:
+                    return conn.execute(statement, params).scalar_one()
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
@@ -101,5 +131,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if "counter_engine" in self.__dict__:
+            self.counter_engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Engine,
     Select,
     and_,
     bindparam,
@@ -43,6 +42,7 @@ from zhiyun.domain.workorder import (
     TransitionRecord,
     Urgency,
 )
+from zhiyun.store.db import Database
 from zhiyun.store.reference import REVISION_KEY
 from zhiyun.store.tables import (
     AttachmentRow,
@@ -354,7 +354,7 @@ def next_order_number(session: Session, prefix: str, at: datetime) -> str:
     return f"{prefix}{day}{seq:04d}"
 
 
-def reserve_order_number(engine: Engine, session: Session, prefix: str, at: datetime) -> str:
+def reserve_order_number(db: Database, session: Session, prefix: str, at: datetime) -> str:
     """The next order number of `at`'s day, for a registration in `session`'s transaction.
 
     On PostgreSQL the day's counter is advanced in a transaction of its own, committed at
@@ -365,11 +365,10 @@ def reserve_order_number(engine: Engine, session: Session, prefix: str, at: date
     back, as with any database sequence. SQLite has a single writer, whose transaction
     already holds the write lock: there the counter is taken in the caller's transaction.
     """
-    if engine.dialect.name != "postgresql":
+    if db.dialect != "postgresql":
         return next_order_number(session, prefix, at)
     day = at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        seq = conn.execute(_NEXT_NUMBER["postgresql"], {"day": day}).scalar_one()
+    seq = db.run_counter(_NEXT_NUMBER["postgresql"], {"day": day})
     return f"{prefix}{day}{seq:04d}"
 
 

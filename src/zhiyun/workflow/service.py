@@ -391,9 +391,7 @@ class WorkOrderService:
                 outcome, record=replace(outcome.record, details={**outcome.record.details, **details})
             )
         columns: dict[str, Any] = {
-            "number": repo.reserve_order_number(
-                self.db.engine, session, self.settings.order_number_prefix, now
-            ),
+            "number": repo.reserve_order_number(self.db, session, self.settings.order_number_prefix, now),
             "channel": new.channel,
             "external_id": new.external_id,
             "citizen_name": new.citizen_name,
