@@ -176,10 +176,10 @@ def test_an_intake_order_flagged_as_a_possible_duplicate_waits_for_a_person(
     first = services.intake.receive("12345", {**call, "call_id": "C1"}, key=key)
     second_call = {**call, "call_id": "C2", "content": "夏北社区门口的垃圾好几天没人收，苍蝇很多，请处理。"}
     second = services.intake.receive("12345", second_call, key=key)
-    assert first.order.summary.status == "dispatched"
-    assert second.possible_duplicates == [first.order.summary.number]
-    assert second.order.summary.status == "pending_dispatch"
-    suggestion = services.dispatch.suggestion(district.actors["admin"], second.order.summary.id)
+    assert first.order.status == "dispatched"
+    assert second.possible_duplicates == [first.order.number]
+    assert second.order.status == "pending_dispatch"
+    suggestion = services.dispatch.suggestion(district.actors["admin"], second.order.id)
     assert suggestion.decision == "possible_duplicate" and not suggestion.applied
     assert suggestion.target_unit_id == district.units["GC-CG"]
 

@@ -403,7 +403,7 @@ def _accept(services: Services, draft: IntakeDraft, raw: dict[str, Any], key: st
     """Register the draft as an order of the open311 channel: normalized, located, checked for
     duplicates, in one transaction (the intake use case)."""
     result = services.intake.accept(spec.CHANNEL_CODE, draft, raw, key=key)
-    return Accepted(result.order.summary.number, result.duplicate_of)
+    return Accepted(result.order.number, result.duplicate_of)
 
 
 def post_request(services: Services, form: Mapping[str, str | list[str]]) -> list[dict[str, Any]]:

@@ -59,7 +59,7 @@ from zhiyun.store.db import Database
 from zhiyun.store.tables import DuplicateCandidateRow, IntakeRecordRow, WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceSnapshot, system_clock
 from zhiyun.workflow.service import NewOrder, WorkOrderService
-from zhiyun.workflow.views import OrderDetail
+from zhiyun.workflow.views import OrderDetail, OrderSummary, summary_of
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
 
@@ -74,7 +74,7 @@ _FLAG_POSSIBLE_DUPLICATE = (
 class IntakeResult:
     """What became of one payload."""
 
-    order: OrderDetail
+    order: OrderSummary  # the order as it stands after this payload
     created: bool
     updated: bool = False
     duplicate_of: str | None = None  # the master's number when merged at intake
@@ -198,11 +198,8 @@ class IntakeService:
         duplicate_of, flagged, state = self._dedupe(session, row, scores, refs, actor, now, snap)
         if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)
-        # A new order has no duplicates and no attachments yet: its receipt skips those reads.
-        detail = self.orders._detail(
-            session, row, actor, snap, now, has_duplicates=False, has_attachments=False, state=state
-        )
-        return IntakeResult(detail, created=True, duplicate_of=duplicate_of, possible_duplicates=flagged)
+        summary = summary_of(row, state or repo.state_of(row), snap.org, snap.calendar, now)
+        return IntakeResult(summary, created=True, duplicate_of=duplicate_of, possible_duplicates=flagged)
 
     @staticmethod
     def _details(draft: IntakeDraft) -> dict[str, Any]:
@@ -305,7 +302,7 @@ class IntakeService:
             )
             repo.insert_transition(session, row.id, record, actor, now)
         detail = self.orders.detail_in(session, actor, row, now)
-        return IntakeResult(detail, created=False, updated=updated)
+        return IntakeResult(detail.summary, created=False, updated=updated)
 
     def _duplicate_scores(
         self, session: Session, new: NewOrder, now: datetime

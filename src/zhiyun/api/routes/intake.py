@@ -55,7 +55,7 @@ class IntakeReceiptOut(Schema):
 
 
 def _receipt(result: IntakeResult) -> dict[str, Any]:
-    summary = result.order.summary
+    summary = result.order
     return {
         "order_id": summary.id,
         "order_number": summary.number,
