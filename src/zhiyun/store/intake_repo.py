@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import functools
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from zhiyun.store.db import driver_execute
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow
 
 _RECORD = IntakeRecordRow.__table__
 _SIGNATURE = DedupeSignatureRow.__table__
-_RECORD_FIELDS = ("channel", "external_id", "order_id", "payload", "payload_hash", "received_at")
-_SIGNATURE_FIELDS = ("order_id", "registered_at", "features")
 
 
-@functools.cache
-def _both() -> Any:
-    """PostgreSQL: the payload record as a data-modifying CTE of the signature's insert."""
-    record = insert(_RECORD).values({f: bindparam(f"r_{f}", type_=_RECORD.c[f].type) for f in _RECORD_FIELDS})
-    return (
-        insert(_SIGNATURE)
-        .values({f: bindparam(f"s_{f}", type_=_SIGNATURE.c[f].type) for f in _SIGNATURE_FIELDS})
-        .add_cte(record.cte("r"))
-    )
+# PostgreSQL: the payload record as a data-modifying CTE of the signature's insert.
+_PG_BOTH = (
+    "WITH r AS (INSERT INTO intake_record (channel, external_id, order_id, payload, payload_hash, received_at) "
+    "VALUES (%(channel)s, %(external_id)s, %(order_id)s, %(payload)s::json, %(payload_hash)s, %(received_at)s)) "
+    "INSERT INTO dedupe_signature (order_id, registered_at, features) "
+    "VALUES (%(order_id)s, %(received_at)s, %(features)s)"
+)
 
 
 def store_intake(
@@ -51,9 +48,15 @@ def store_intake(
     }
     weights = {"order_id": order_id, "registered_at": received_at, "features": signature}
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        params = {f"r_{k}": v for k, v in record.items()} | {f"s_{k}": v for k, v in weights.items()}
-        conn.execute(_both(), params)
+    if conn.dialect.name == "postgresql":  # one round trip, past SQLAlchemy (store.db.driver_connection)
+        naive_utc = received_at.astimezone(UTC).replace(tzinfo=None)  # as UTCDateTime stores it
+        params = {
+            **record,
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "received_at": naive_utc,
+            "features": signature,
+        }
+        driver_execute(session, _PG_BOTH, params)
         return
     conn.execute(insert(_RECORD), record)
     conn.execute(insert(_SIGNATURE), weights)

@@ -19,7 +19,6 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -42,7 +41,7 @@ from zhiyun.domain.workorder import (
     TransitionRecord,
     Urgency,
 )
-from zhiyun.store.db import Database
+from zhiyun.store.db import Database, driver_execute
 from zhiyun.store.reference import REVISION_KEY
 from zhiyun.store.tables import (
     AttachmentRow,
@@ -270,7 +269,7 @@ _TRANSITION_FIELDS = tuple(c.name for c in _TR if c.name not in ("id", "order_id
 
 
 @functools.cache
-def _pg_register(columns: tuple[str, ...]) -> Any:
+def _pg_register(columns: tuple[str, ...]) -> str:
     """The order, its units and its first audit row in one statement (data-modifying CTEs).
 
     The order's values and the audit row's come as one JSON object each (json_populate_record
@@ -280,14 +279,14 @@ def _pg_register(columns: tuple[str, ...]) -> Any:
     """
     order_columns = ", ".join(columns)
     audit_columns = ", ".join(_TRANSITION_FIELDS)
-    return text(
+    return (
         f"WITH o AS (INSERT INTO work_order ({order_columns}) "
-        f"SELECT {order_columns} FROM json_populate_record(NULL::work_order, CAST(:order AS json)) "
+        f"SELECT {order_columns} FROM json_populate_record(NULL::work_order, %(order)s::json) "
         "RETURNING id), "
         "u AS (INSERT INTO work_order_unit (order_id, unit_id) "
-        "SELECT o.id, unit FROM o, unnest(CAST(:units AS integer[])) AS unit ON CONFLICT DO NOTHING), "
+        "SELECT o.id, unit FROM o, unnest(%(units)s::integer[]) AS unit ON CONFLICT DO NOTHING), "
         f"t AS (INSERT INTO transition (order_id, {audit_columns}) "
-        f"SELECT o.id, {audit_columns} FROM o, json_populate_record(NULL::transition, CAST(:audit AS json))) "
+        f"SELECT o.id, {audit_columns} FROM o, json_populate_record(NULL::transition, %(audit)s::json)) "
         "SELECT id FROM o"
     )
 
@@ -329,7 +328,8 @@ def insert_registered(
         "units": sorted(set(unit_ids)),
         "audit": _row_json({f: audit[f] for f in _TRANSITION_FIELDS}),
     }
-    row.id = session.connection().execute(_pg_register(tuple(sorted(values))), params).scalar_one()
+    cursor = driver_execute(session, _pg_register(tuple(sorted(values))), params)
+    row.id = cursor.fetchone()[0]
 
 
 def insert_transition(
@@ -423,6 +423,11 @@ _INTAKE_LOOKUP = select(
     .scalar_subquery(),
 )
 
+_PG_INTAKE_LOOKUP = (
+    "SELECT (SELECT value FROM setting WHERE key = %s), "
+    "(SELECT id FROM work_order WHERE channel = %s AND external_id = %s)"
+)
+
 
 def revision_and_external_order(
     session: Session, channel: str, external_id: str
@@ -431,9 +436,13 @@ def revision_and_external_order(
 
     One round trip for the two things every intake of a channel's message reads first.
     """
-    revision, order_id = session.execute(
-        _INTAKE_LOOKUP, {"channel": channel, "external_id": external_id}
-    ).one()
+    if session.get_bind().dialect.name == "postgresql":
+        cursor = driver_execute(session, _PG_INTAKE_LOOKUP, (REVISION_KEY, channel, external_id))
+        revision, order_id = cursor.fetchone()
+    else:
+        revision, order_id = session.execute(
+            _INTAKE_LOOKUP, {"channel": channel, "external_id": external_id}
+        ).one()
     return dict(revision or {}), order_id
 
 
