@@ -44,7 +44,7 @@ from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import database_url
-from zhiyun.intake.bulk_import import BulkImporter, ImportMapping, ImportProgress
+from zhiyun.intake.bulk_import import DEFAULT_BATCH, BulkImporter, ImportMapping, ImportProgress
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, WorkOrderRow
@@ -332,7 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--orders", type=int, default=1_000_000, help="orders in the file (default 1,000,000)"
     )
-    parser.add_argument("--batch", type=int, default=20_000, help="rows per batch (one transaction each)")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"rows per batch (one transaction each; default {DEFAULT_BATCH:,})",
+    )
     parser.add_argument(
         "--db", help="a database URL or SQLite path (default: a throwaway PostgreSQL database)"
     )

@@ -945,3 +945,82 @@ def test_the_backfill_command_fills_in_the_search_words_of_an_import(
     assert result.exit_code == 0, result.output
     assert "已为 3 张工单补全检索词" in result.output
     assert None not in search_texts(services.db).values()
+
+
+# --------------------------------------------------------------------------- PostgreSQL's foreign keys
+
+
+def staged_row(external_id: str, registered_unit_id: int) -> list[Any]:
+    """One validated row as the importer hands it to a writer (see store.bulk.STAGED_COLUMNS)."""
+    values: dict[str, Any] = dict.fromkeys(bulk.STAGED_COLUMNS)
+    values.update(
+        rownum=1,
+        day="20240501",
+        channel="12345",
+        external_id=external_id,
+        title="路灯不亮",
+        content="路灯坏了",
+        order_type="help",
+        urgency="normal",
+        location_source="",
+        confidential=False,
+        status="closed",
+        registered_unit_id=registered_unit_id,
+        registered_at=datetime(2024, 5, 1, 2, 0, tzinfo=UTC),
+        closed_at=datetime(2024, 5, 3, 2, 0, tzinfo=UTC),
+    )
+    return [values[name] for name in bulk.STAGED_COLUMNS]
+
+
+@pytest.mark.postgres
+def test_a_batch_that_names_a_missing_unit_is_refused_even_when_the_writer_checks_references_itself(
+    services: Services, units: dict[str, int]
+) -> None:
+    if services.db.is_sqlite:
+        pytest.skip("PostgreSQL's writer only")
+    import psycopg
+
+    writer = bulk.bulk_writer(services.db, clock=lambda: NOW)
+    try:
+        assert (
+            isinstance(writer, bulk.PostgresBulkWriter) and writer.checks_own_references
+        )  # tests run as superuser
+        good = writer.write([staged_row("fk-1", units["NH"])], "fk.csv")
+        assert good.imported == 1
+        with pytest.raises(psycopg.IntegrityError):  # the triggers stayed on for this batch
+            writer.write([staged_row("fk-2", 999_999)], "fk.csv")
+    finally:
+        writer.close()
+    assert set(orders(services.db)) == {"fk-1"}
+    assert count(services.db, TransitionRow) == 1
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_switch_the_triggers_off_imports_with_them_on(
+    services: Services, units: dict[str, int], tmp_path: Path
+) -> None:
+    if services.db.is_sqlite:
+        pytest.skip("PostgreSQL's writer only")
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    role = f"zhiyun_importer_{tmp_path.name[-8:].replace('-', '_')}".lower()
+    with services.db.engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    limited = Database(make_url(services.db.url).set(username=role).render_as_string(hide_password=False))
+    try:
+        writer = bulk.bulk_writer(limited, clock=lambda: NOW)
+        try:
+            assert isinstance(writer, bulk.PostgresBulkWriter) and not writer.checks_own_references
+            assert writer.write([staged_row("role-1", units["NH"])], "role.csv").imported == 1
+        finally:
+            writer.close()
+    finally:
+        limited.dispose()
+        with services.db.engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+    assert set(orders(services.db)) == {"role-1"}

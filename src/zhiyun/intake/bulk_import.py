@@ -118,7 +118,9 @@ FUTURE_SLACK = timedelta(days=1)
 MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
-DEFAULT_BATCH = 20_000
+# Rows per batch (one transaction each). Smaller batches keep both writers busy from the first
+# seconds to the last; at 5,000 a batch's fixed statements cost under 1% of it.
+DEFAULT_BATCH = 5_000
 DEFAULT_PG_WRITERS = 2
 BULK_ACTOR = "历史数据导入"
 
