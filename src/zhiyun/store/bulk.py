@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -142,8 +143,8 @@ def _counter_changes(
     return highest, per_day
 
 
-def _registration_order(row: list[Any]) -> tuple[datetime, int]:
-    return row[I_REGISTERED_AT], row[I_ROWNUM]
+# Rows in order of registration time, then of their row in the file.
+_registration_order = itemgetter(I_REGISTERED_AT, I_ROWNUM)
 
 
 def _assign_numbers(rows: Sequence[list[Any]], prefix: str, first_seq: dict[str, int]) -> set[int]:
@@ -201,6 +202,12 @@ _STORED_KEYS = """
 SELECT w.channel, w.external_id
 FROM work_order w JOIN unnest(%(channels)s::text[], %(ids)s::text[]) AS k(channel, external_id)
   ON w.channel = k.channel AND w.external_id = k.external_id
+"""
+_KEY_SEPARATOR = "\x1f"  # the unit separator: never in a validated external id (checked per batch)
+_STORED_KEYS_OF_CHANNEL = """
+SELECT w.channel, w.external_id
+FROM work_order w JOIN unnest(string_to_array(%(ids)s::text, E'\\x1f')) AS k(external_id)
+  ON w.channel = %(channel)s AND w.external_id = k.external_id
 """
 _STORED_NUMBERS = "SELECT number FROM work_order WHERE number = ANY(%(numbers)s::text[])"
 
@@ -362,8 +369,17 @@ class PostgresBulkWriter:
     @staticmethod
     def _set_aside(cur: Any, rows: Sequence[list[Any]], result: BatchResult) -> list[list[Any]]:
         """The rows not stored yet whose historical number is free; the others are counted or refused."""
-        keys = {"channels": [r[I_CHANNEL] for r in rows], "ids": [r[I_EXTERNAL_ID] for r in rows]}
-        cur.execute(_STORED_KEYS, keys, binary=True)  # binary arrays: no quoting of 2 × n strings
+        channels = {r[I_CHANNEL] for r in rows}
+        ids = [r[I_EXTERNAL_ID] for r in rows]
+        joined = _KEY_SEPARATOR.join(ids)
+        if len(channels) == 1 and joined.count(_KEY_SEPARATOR) == len(ids) - 1:
+            # The usual batch (one channel): the ids as one string, split by PostgreSQL, instead
+            # of an array that psycopg would dump element by element in Python.
+            (channel,) = channels
+            cur.execute(_STORED_KEYS_OF_CHANNEL, {"channel": channel, "ids": joined})
+        else:
+            keys = {"channels": [r[I_CHANNEL] for r in rows], "ids": ids}
+            cur.execute(_STORED_KEYS, keys, binary=True)  # binary arrays: no quoting of 2 × n strings
         stored = set(cur.fetchall())
         fresh = [r for r in rows if (r[I_CHANNEL], r[I_EXTERNAL_ID]) not in stored] if stored else list(rows)
         result.already_imported = len(rows) - len(fresh)
