@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from sqlalchemy import select
 
 from zhiyun.bootstrap import Services
@@ -37,6 +38,13 @@ SMALL_USERS: list[tuple[str, Role, str | None]] = [
     ("inspector", Role.INSPECTOR, None),
     ("leader", Role.LEADER, None),
 ]
+
+
+# For tests of PostgreSQL's behaviour only: the `database` fixture's PostgreSQL case alone
+# (rather than a SQLite run that would have to skip).
+ONLY_POSTGRESQL = pytest.mark.parametrize(
+    "database", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from tests.support import SMALL_DISTRICT, District, build_small_district
+from tests.support import ONLY_POSTGRESQL, SMALL_DISTRICT, District, build_small_district
 from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
@@ -972,12 +972,10 @@ def staged_row(external_id: str, registered_unit_id: int) -> list[Any]:
     return [values[name] for name in bulk.STAGED_COLUMNS]
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRESQL
 def test_a_batch_that_names_a_missing_unit_is_refused_even_when_the_writer_checks_references_itself(
     services: Services, units: dict[str, int]
 ) -> None:
-    if services.db.is_sqlite:
-        pytest.skip("PostgreSQL's writer only")
     import psycopg
 
     writer = bulk.bulk_writer(services.db, clock=lambda: NOW)
@@ -995,12 +993,10 @@ def test_a_batch_that_names_a_missing_unit_is_refused_even_when_the_writer_check
     assert count(services.db, TransitionRow) == 1
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRESQL
 def test_a_role_that_may_not_switch_the_triggers_off_imports_with_them_on(
     services: Services, units: dict[str, int], tmp_path: Path
 ) -> None:
-    if services.db.is_sqlite:
-        pytest.skip("PostgreSQL's writer only")
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
-from tests.support import District, build_small_district
+from tests.support import ONLY_POSTGRESQL, District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
@@ -183,12 +183,10 @@ def test_concurrent_urges_never_lose_an_update(services: Services) -> None:
     assert stored(services, oid) == (trail + successes, version + successes, "dispatched")
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRESQL
 def test_a_registration_still_open_does_not_hold_up_the_next_number(services: Services) -> None:
     """On PostgreSQL the day's number is taken in a transaction of its own: a second registration
     gets the next number while the first is still uncommitted, and a rollback leaves a gap."""
-    if services.db.is_sqlite:
-        pytest.skip("SQLite has one writer: its registrations take turns by design")
     district = build_small_district(services)
     actor = district.actors["district"]
     with services.db.transaction() as session:
@@ -216,11 +214,9 @@ def test_a_registration_still_open_does_not_hold_up_the_next_number(services: Se
     assert first.number not in numbers  # rolled back: its number is a gap, never given again
 
 
-@pytest.mark.postgres
+@ONLY_POSTGRESQL
 def test_a_dropped_counter_connection_is_replaced_without_losing_the_registration(services: Services) -> None:
     """The number counter's connections skip the ping on checkout: one that died is retried once."""
-    if services.db.is_sqlite:
-        pytest.skip("SQLite takes the number in the registration's own transaction")
     district = build_small_district(services)
     actor = district.actors["district"]
     first = services.orders.register(actor, NewOrder(title="路灯不亮", content="路灯坏了")).order.summary
