@@ -87,7 +87,8 @@ class Database:
     def counter_engine(self) -> Engine:
         """PostgreSQL: autocommit connections for counters taken outside the caller's transaction.
 
-        A small pool of its own, without the ping on every checkout that the main pool does (a
+        A small pool of its own (each use holds a connection for one short statement, so a few
+        serve a whole process), without the ping on every checkout that the main pool does (a
         round trip before each statement): a connection that died meanwhile fails its statement
         and the caller retries once on a fresh one (`run_counter`).
         """
@@ -95,8 +96,8 @@ class Database:
             self.url,
             future=True,
             isolation_level="AUTOCOMMIT",
-            pool_size=4,
-            max_overflow=16,
+            pool_size=2,
+            max_overflow=6,
             pool_recycle=3600,
         )
 
