@@ -63,6 +63,32 @@ def sweep_once(services: Services) -> SweepReport | None:
     return report
 
 
+def _every(
+    scheduler: BaseScheduler,
+    job: Any,
+    services: Services,
+    job_id: str,
+    name: str,
+    *,
+    at_once: bool,
+    **every: float,
+) -> None:
+    """Schedule `job(services)` at an interval (`every`: seconds=…, minutes=… or hours=…), never
+    two runs at once, missed runs folded into one; the first run at once or after one interval."""
+    scheduler.add_job(
+        job,
+        "interval",
+        args=[services],
+        id=job_id,
+        name=name,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+        **({"next_run_time": datetime.now(UTC)} if at_once else {}),
+        **every,
+    )
+
+
 def add_sweep_job(scheduler: BaseScheduler, services: Services, interval: float) -> None:
     """Schedule the sweep every `interval` seconds, the first run at once."""
     if interval <= 0:
@@ -120,39 +146,26 @@ def rollup_once(services: Services) -> bool:
 def add_housekeeping_jobs(scheduler: BaseScheduler, services: Services) -> None:
     """Housekeeping: the dashboard's day rollup (every 5 minutes, the first at once), old
     duplicate-detection weights (hourly) and missing search words (every minute)."""
-    scheduler.add_job(
+    _every(
+        scheduler,
         rollup_once,
-        "interval",
+        services,
+        ROLLUP_JOB_ID,
+        "rebuild the dashboard rollup",
+        at_once=True,
         minutes=ROLLUP_MINUTES,
-        args=[services],
-        id=ROLLUP_JOB_ID,
-        name="rebuild the dashboard rollup",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=datetime.now(UTC),
-        replace_existing=True,
     )
-    scheduler.add_job(
-        backfill_once,
-        "interval",
-        minutes=1,
-        args=[services],
-        id=BACKFILL_JOB_ID,
-        name="fill in search words",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
+    _every(
+        scheduler, backfill_once, services, BACKFILL_JOB_ID, "fill in search words", at_once=False, minutes=1
     )
-    scheduler.add_job(
+    _every(
+        scheduler,
         prune_once,
-        "interval",
+        services,
+        PRUNE_JOB_ID,
+        "prune duplicate-detection weights",
+        at_once=False,
         hours=1,
-        args=[services],
-        id=PRUNE_JOB_ID,
-        name="prune duplicate-detection weights",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
     )
 
 

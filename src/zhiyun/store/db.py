@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,26 +79,18 @@ class Database:
                 event.listen(engine, "begin", _sqlite_begin_deferred)
             event.remove(self.engine, "begin", _sqlite_begin_deferred)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
+        # PostgreSQL: autocommit connections for counters taken outside the caller's transaction
+        # (order numbers). A small pool of its own (each use holds a connection for one short
+        # statement, so a few serve a whole process), without the ping on every checkout that
+        # the main pool does: a connection that died meanwhile fails its statement and
+        # `run_counter` retries once on a fresh one. Creating an engine opens no connection.
+        self.counter_engine: Engine = self.engine
+        if self.dialect == "postgresql":
+            self.counter_engine = create_engine(
+                url, future=True, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=6, pool_recycle=3600
+            )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
-
-    @functools.cached_property
-    def counter_engine(self) -> Engine:
-        """PostgreSQL: autocommit connections for counters taken outside the caller's transaction.
-
-        A small pool of its own (each use holds a connection for one short statement, so a few
-        serve a whole process), without the ping on every checkout that the main pool does (a
-        round trip before each statement): a connection that died meanwhile fails its statement
-        and the caller retries once on a fresh one (`run_counter`).
-        """
-        return create_engine(
-            self.url,
-            future=True,
-            isolation_level="AUTOCOMMIT",
-            pool_size=2,
-            max_overflow=6,
-            pool_recycle=3600,
-        )
 
     def run_counter(self, statement: Any, params: dict[str, Any]) -> Any:
         """Run a counter statement in a transaction of its own (`counter_engine`); its one value."""
@@ -149,7 +140,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if "counter_engine" in self.__dict__:
+        if self.counter_engine is not self.engine:
             self.counter_engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

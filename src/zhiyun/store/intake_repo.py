@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from zhiyun.store.db import driver_execute
-from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow
+from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, stored_utc
 
 _RECORD = IntakeRecordRow.__table__
 _SIGNATURE = DedupeSignatureRow.__table__
@@ -49,11 +49,10 @@ def store_intake(
     weights = {"order_id": order_id, "registered_at": received_at, "features": signature}
     conn = session.connection()
     if conn.dialect.name == "postgresql":  # one round trip, past SQLAlchemy (store.db.driver_connection)
-        naive_utc = received_at.astimezone(UTC).replace(tzinfo=None)  # as UTCDateTime stores it
         params = {
             **record,
             "payload": json.dumps(payload, ensure_ascii=False),
-            "received_at": naive_utc,
+            "received_at": stored_utc(received_at),
             "features": signature,
         }
         driver_execute(session, _PG_BOTH, params)

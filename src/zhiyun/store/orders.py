@@ -51,6 +51,7 @@ from zhiyun.store.tables import (
     TransitionRow,
     WorkOrderRow,
     WorkOrderUnitRow,
+    stored_utc,
 )
 
 # --------------------------------------------------------------------------- mapping
@@ -292,10 +293,8 @@ def _pg_register(columns: tuple[str, ...]) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):  # as UTCDateTime stores it: naive UTC
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    if isinstance(value, datetime):
+        return stored_utc(value).isoformat()
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
@@ -342,13 +341,17 @@ def insert_transition(
 # --------------------------------------------------------------------------- numbering
 
 
+def _number_day(at: datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+
+
 def next_order_number(session: Session, prefix: str, at: datetime) -> str:
     """NH + local date + a per-day sequence of at least four digits: NH202611260001.
 
     Taken in the caller's transaction: the day's counter stays locked until it commits.
     Registrations use `reserve_order_number`, which holds the lock only for the upsert.
     """
-    day = at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    day = _number_day(at)
     stmt = _NEXT_NUMBER[session.get_bind().dialect.name]
     seq = session.connection().execute(stmt, {"day": day}).scalar_one()
     return f"{prefix}{day}{seq:04d}"
@@ -367,7 +370,7 @@ def reserve_order_number(db: Database, session: Session, prefix: str, at: dateti
     """
     if db.dialect != "postgresql":
         return next_order_number(session, prefix, at)
-    day = at.astimezone(LOCAL_TZ).strftime("%Y%m%d")
+    day = _number_day(at)
     seq = db.run_counter(_NEXT_NUMBER["postgresql"], {"day": day})
     return f"{prefix}{day}{seq:04d}"
 

@@ -30,6 +30,13 @@ from sqlalchemy.types import TypeDecorator
 from zhiyun.domain.workorder import OPEN_STATUSES
 
 
+def stored_utc(value: datetime) -> datetime:
+    """An aware datetime as UTC columns store it: naive UTC (see UTCDateTime)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in Python, naive UTC in the database (portable across SQLite and PG)."""
 
@@ -37,11 +44,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        return None if value is None else stored_utc(value)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
