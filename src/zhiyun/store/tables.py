@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -132,8 +133,26 @@ class WorkOrderRow(Base):
         UniqueConstraint("channel", "external_id", name="uq_work_order_channel_external_id"),
         Index("ix_work_order_status_current_unit", "status", "current_unit_id"),
         Index("ix_work_order_registered_at_id", "registered_at", "id"),
-        Index("ix_work_order_reply_warn_at", "reply_warn_at"),
-        Index("ix_work_order_sign_warn_at", "sign_warn_at"),
+        # Partial: most orders have no warning time (closed, imported) and no master; queries
+        # compare these columns to a value, which PostgreSQL and SQLite take to imply NOT NULL.
+        Index(
+            "ix_work_order_reply_warn_at",
+            "reply_warn_at",
+            postgresql_where=text("reply_warn_at IS NOT NULL"),
+            sqlite_where=text("reply_warn_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_work_order_sign_warn_at",
+            "sign_warn_at",
+            postgresql_where=text("sign_warn_at IS NOT NULL"),
+            sqlite_where=text("sign_warn_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_work_order_master_id",
+            "master_id",
+            postgresql_where=text("master_id IS NOT NULL"),
+            sqlite_where=text("master_id IS NOT NULL"),
+        ),
         Index("ix_work_order_geo_cell_registered_at", "geo_cell", "registered_at"),
     )
 
@@ -167,7 +186,7 @@ class WorkOrderRow(Base):
     registered_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     current_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
     responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
-    master_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"), index=True)
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"))
 
     registered_at: Mapped[datetime]
     first_dispatched_at: Mapped[datetime | None]

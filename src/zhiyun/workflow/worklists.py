@@ -24,7 +24,7 @@ from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus
 from zhiyun.store import orders as repo
-from zhiyun.store.console_tables import SEARCH_DOCUMENT
+from zhiyun.store.console_tables import SEARCH_DOCUMENT, SEARCH_INDEXED
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, ReferenceSnapshot, system_clock
@@ -224,7 +224,10 @@ class WorklistService:
             words = self._words(text) or [text]
             query = " & ".join("'" + w.replace("'", "''").replace("\\", "") + "'" for w in words)
             return or_(
-                SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
+                and_(
+                    SEARCH_INDEXED,
+                    SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
+                ),
                 WorkOrderRow.number == text,
                 and_(WorkOrderRow.search_text.is_(None), WorkOrderRow.title.like(f"%{text}%")),
             )

@@ -1,0 +1,126 @@
+"""The partial indexes on sparse columns serve the queries written against them (PostgreSQL).
+
+Migration 0008 made the warning-time, master and full-text indexes partial (IS NOT NULL).
+PostgreSQL uses a partial index only where the query implies its condition, so each test
+runs the real use case, captures the statement it sent and asks the planner, with
+sequential scans priced out, whether it can use the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import event
+from tests.support import ONLY_POSTGRESQL, build_small_district
+
+from zhiyun.accounts import service as accounts_service
+from zhiyun.bootstrap import Services
+from zhiyun.intake.text import search_text
+from zhiyun.store import orders as repo
+from zhiyun.workflow.service import NewOrder
+from zhiyun.workflow.worklists import ListQuery
+
+pytestmark = ONLY_POSTGRESQL
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+@contextmanager
+def captured(services: Services, mentioning: str) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (with their parameters) sent to the database that mention `mentioning`."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if mentioning in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(services.db.engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", capture)
+
+
+def plan_of(services: Services, statement: str, parameters: Any, without: tuple[str, ...] = ()) -> str:
+    """The plan of `statement` with sequential scans priced out and the indexes `without` dropped
+    (in a transaction rolled back afterwards: a tiny table makes any index look as good)."""
+    with services.db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.execute("SET LOCAL enable_seqscan = off")
+            for index in without:
+                cur.execute(f"DROP INDEX {index}")
+            cur.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(row[0] for row in cur.fetchall())
+        raw.rollback()
+    return plan
+
+
+def uses_index(
+    services: Services, mentioning: str, run: Callable[[], object], index: str, without: tuple[str, ...] = ()
+) -> str:
+    with captured(services, mentioning) as seen:
+        run()
+    assert seen, f"no statement mentioning {mentioning}"
+    plans = [plan_of(services, statement, parameters, without) for statement, parameters in seen]
+    assert any(index in plan for plan in plans), "\n\n".join(plans)
+    return plans[0]
+
+
+def _register(services: Services, title: str, actor: Any) -> str:
+    new = NewOrder(title=title, content=f"{title}，请尽快处理").validated()
+    with services.db.transaction() as session:
+        row = services.orders.register_in(
+            session, actor, new, datetime.now(UTC), extra={"search_text": search_text(new.title, new.content)}
+        )
+        return row.number
+
+
+def test_chinese_search_uses_the_full_text_index_of_segmented_orders(services: Services) -> None:
+    district = build_small_district(services)
+    town = district.actors["town"]
+    _register(services, "夏北路路灯不亮", town)
+
+    uses_index(
+        services,
+        "to_tsquery",
+        lambda: services.worklists.page(town, ListQuery(text="路灯")),
+        "ix_work_order_search_tsv",
+    )
+
+
+def test_listing_orders_in_warning_uses_the_warning_time_indexes(services: Services) -> None:
+    build_small_district(services)
+    flt = repo.OrderFilter(deadline_alert="warning", now=datetime.now(UTC) + timedelta(days=30))
+
+    def listing() -> None:
+        with services.db.reading() as session:
+            repo.list_orders(session, flt, None, limit=20, after=None)
+
+    plan = uses_index(
+        services,
+        "warn_at",
+        listing,
+        "ix_work_order_reply_warn_at",
+        without=("ix_work_order_status_current_unit",),
+    )
+    assert "ix_work_order_sign_warn_at" in plan
+
+
+def test_looking_up_the_duplicates_of_an_order_uses_the_master_index(services: Services) -> None:
+    def lookup() -> None:
+        with services.db.reading() as session:
+            repo.duplicates_of(session, 1)
+
+    uses_index(services, "master_id", lookup, "ix_work_order_master_id")
