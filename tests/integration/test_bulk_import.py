@@ -534,6 +534,36 @@ def test_a_generated_number_that_is_taken_is_refused_and_the_next_run_gives_anot
     ]
 
 
+def test_a_days_generated_numbers_follow_registration_time_and_grow_past_four_digits(
+    services: Services, units: dict[str, int], tmp_path: Path
+) -> None:
+    header = ["编号", "流水号", "标题", "登记时间"]
+    mapping = {
+        "columns": {"external_id": "编号", "number": "流水号", "title": "标题", "registered_at": "登记时间"},
+        "constants": {"channel": "legacy"},
+    }
+    rows = [  # in the file out of time order, a historical number of the same day among them
+        ["late", "", "晚", "2024-06-04 18:00"],
+        ["early", "", "早", "2024-06-04 08:00"],
+        ["kept", "NH202406049998", "历史", "2024-06-04 12:00"],
+        ["noon", "", "中", "2024-06-04 12:00"],
+        ["next-day", "", "次日", "2024-06-05 09:00"],
+    ]
+
+    path = write_csv(tmp_path / "days.csv", rows, header=header)
+    # one writer: two would reserve the two batches' ranges in either order
+    report = importer(services.db, writers=1).run(path, ImportMapping.from_dict(mapping), batch_size=3)
+
+    assert report.imported == 5
+    numbers = {key: row.number for key, row in orders(services.db).items()}
+    # the historical number moves the day's counter past it wherever it stands in the file
+    # (here in the first batch of three); the others follow the clock, with a fifth digit at 10,000
+    assert numbers["kept"] == "NH202406049998"
+    assert [numbers[k] for k in ("early", "late")] == ["NH202406049999", "NH2024060410000"]
+    assert numbers["noon"] == "NH2024060410001"  # second batch: after the first batch's range
+    assert numbers["next-day"] == "NH202406050001"
+
+
 def test_generated_numbers_continue_the_live_counter_of_the_day(
     services: Services, district: District, tmp_path: Path
 ) -> None:

@@ -14,9 +14,10 @@ A writer takes batches of validated rows (lists in `STAGED_COLUMNS` order, built
   center, responsible unit), so that scoped readers see it;
 - a row whose historical number belongs to another order is refused with a reason.
 
-PostgreSQL: binary COPY into a temporary staging table, INSERT … SELECT … ON CONFLICT DO
-NOTHING RETURNING id into work_order, then the audit and unit rows with INSERT … SELECT
-from the same staging table. SQLite: executemany inserts under the write lock.
+PostgreSQL: binary COPY into a temporary staging table, then one statement that numbers the
+staged rows and inserts the orders, their audit rows and unit rows (`_INSERT_BATCH`); on a
+unique conflict, from a savepoint, the careful path with ON CONFLICT DO NOTHING. SQLite:
+executemany inserts under the write lock.
 """
 
 from __future__ import annotations
@@ -226,48 +227,94 @@ SELECT day, n FROM unnest(%(days)s::text[], %(counts)s::integer[]) AS b(day, n) 
 ON CONFLICT (day) DO UPDATE SET last = c.last + excluded.last
 RETURNING c.day, c.last
 """
-_NEXT_IDS = "SELECT nextval(%(sequence)s::regclass) FROM generate_series(1, %(count)s)"
 
-_INSERT_ORDERS_TEMPLATE = f"""
+# Ids and generated numbers are given in SQL, from the staged rows: the next value of the order
+# sequence, and prefix + day + the day's reserved range in order of registration (then of the
+# row in the file), as `format_number` writes them. `firsts` pairs each day with the first
+# number of its range.
+_NUMBERED = f"""
+SELECT s.*, nextval(%(sequence)s::regclass) AS order_id,
+       COALESCE(s.number, %(prefix)s || s.day || CASE WHEN s.seq < 10000 THEN lpad(s.seq::text, 4, '0')
+                                                      ELSE s.seq::text END) AS order_number
+FROM (
+    SELECT s.*, f.first + row_number() OVER (PARTITION BY s.day ORDER BY s.registered_at, s.rownum) - 1 AS seq
+    FROM {STAGING} s LEFT JOIN unnest(%(days)s::text[], %(firsts)s::bigint[]) AS f(day, first) ON f.day = s.day
+) AS s
+ORDER BY s.registered_at, s.rownum
+"""
+
+_ORDER_COLUMNS = """
+    id, number, channel, external_id, citizen_name, citizen_phone, title, content,
+    order_type, urgency, category_code, address, latitude, longitude, confidential,
+    town_unit_id, village_unit_id, location_source, geo_cell, possible_duplicate,
+    status, chain, registered_unit_id, current_unit_id, responsible_unit_id,
+    registered_at, replied_at, closed_at,
+    sign_provisional, reply_provisional, sign_alert, reply_alert,
+    extension_count, reopen_count, rework_count, return_count, callback_attempts, urge_count,
+    satisfaction, supervised, has_instruction, result, version, created_at, updated_at
+"""
+_ORDER_VALUES = """
+    {id}, {number}, channel, external_id, citizen_name, citizen_phone, title, content,
+    order_type, urgency, category_code, address, latitude, longitude, confidential,
+    town_unit_id, village_unit_id, location_source, geo_cell, false,
+    status,
+    CASE WHEN responsible_unit_id IS NULL THEN json_build_array(registered_unit_id)
+         ELSE json_build_array(registered_unit_id, responsible_unit_id) END,
+    registered_unit_id, COALESCE(responsible_unit_id, registered_unit_id), responsible_unit_id,
+    registered_at AT TIME ZONE 'UTC', replied_at AT TIME ZONE 'UTC', closed_at AT TIME ZONE 'UTC',
+    false, false, '', '',
+    0, 0, 0, 0, 0, 0,
+    satisfaction, false, false, result, 1, %(now)s, %(now)s
+"""
+_AUDIT_COLUMNS = "order_id, action, to_status, to_unit_id, actor_name, actor_role, note, details, created_at"
+_AUDIT_VALUES = """
+    {id}, %(action)s, status, COALESCE(responsible_unit_id, registered_unit_id), %(actor)s, %(role)s, '',
+    json_build_object('file', %(file)s::text, 'row', rownum), %(now)s
+"""
+_UNIT_VALUES = """
+SELECT {id}, registered_unit_id FROM {source}
+UNION ALL
+SELECT {id}, responsible_unit_id FROM {source} WHERE responsible_unit_id IS NOT NULL
+"""
+
+# The usual batch: orders, their audit rows and unit rows in one statement, without ON
+# CONFLICT, whose check of the three unique indexes before every row is a tenth of the
+# database's work. A conflict is rare (stored keys and numbers were set aside already): if one
+# comes up (another importer of the same rows, a generated number that a historical one
+# took), the batch goes back to a savepoint and takes the careful path below.
+_INSERT_BATCH = f"""
+WITH staged AS MATERIALIZED ({_NUMBERED}),
+orders AS (
+    INSERT INTO work_order ({_ORDER_COLUMNS})
+    SELECT {_ORDER_VALUES.format(id="order_id", number="order_number")} FROM staged
+),
+audit AS (
+    INSERT INTO transition ({_AUDIT_COLUMNS}) SELECT {_AUDIT_VALUES.format(id="order_id")} FROM staged
+),
+units AS (
+    INSERT INTO work_order_unit (order_id, unit_id) {_UNIT_VALUES.format(id="order_id", source="staged")}
+)
+SELECT count(*) FROM staged
+"""
+_SAVEPOINT = "SAVEPOINT zhiyun_import_orders"
+_BACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT zhiyun_import_orders"
+
+# The careful path: ids and numbers written into the staging table, the orders inserted
+# skipping conflicts, the rows skipped (looked up, reported, unstaged), then the trail of the
+# orders stored.
+_NUMBER_STAGED = f"""
+UPDATE {STAGING} t SET id = n.order_id, number = n.order_number
+FROM ({_NUMBERED}) AS n WHERE t.rownum = n.rownum
+"""
+_INSERT_ORDERS_SKIPPING_CONFLICTS = f"""
 WITH inserted AS (
-    INSERT INTO work_order (
-        id, number, channel, external_id, citizen_name, citizen_phone, title, content,
-        order_type, urgency, category_code, address, latitude, longitude, confidential,
-        town_unit_id, village_unit_id, location_source, geo_cell, possible_duplicate,
-        status, chain, registered_unit_id, current_unit_id, responsible_unit_id,
-        registered_at, replied_at, closed_at,
-        sign_provisional, reply_provisional, sign_alert, reply_alert,
-        extension_count, reopen_count, rework_count, return_count, callback_attempts, urge_count,
-        satisfaction, supervised, has_instruction, result, version, created_at, updated_at
-    )
-    SELECT
-        id, number, channel, external_id, citizen_name, citizen_phone, title, content,
-        order_type, urgency, category_code, address, latitude, longitude, confidential,
-        town_unit_id, village_unit_id, location_source, geo_cell, false,
-        status,
-        CASE WHEN responsible_unit_id IS NULL THEN json_build_array(registered_unit_id)
-             ELSE json_build_array(registered_unit_id, responsible_unit_id) END,
-        registered_unit_id, COALESCE(responsible_unit_id, registered_unit_id), responsible_unit_id,
-        registered_at AT TIME ZONE 'UTC', replied_at AT TIME ZONE 'UTC', closed_at AT TIME ZONE 'UTC',
-        false, false, '', '',
-        0, 0, 0, 0, 0, 0,
-        satisfaction, false, false, result, 1, %(now)s, %(now)s
-    FROM {STAGING}
-    {{on_conflict}}
+    INSERT INTO work_order ({_ORDER_COLUMNS})
+    SELECT {_ORDER_VALUES.format(id="id", number="number")} FROM {STAGING}
+    ON CONFLICT DO NOTHING
     RETURNING id
 )
 SELECT count(*) FROM inserted
 """
-# First without ON CONFLICT: its check of the three unique indexes before every row is a tenth
-# of the database's work, and a conflict is rare (the stored keys and numbers were set aside
-# already). Only if one comes up (another importer of the same rows, a generated number that
-# a historical one took) is the batch inserted again from a savepoint, skipping conflicts.
-_INSERT_ORDERS = _INSERT_ORDERS_TEMPLATE.format(on_conflict="")
-_INSERT_ORDERS_SKIPPING_CONFLICTS = _INSERT_ORDERS_TEMPLATE.format(on_conflict="ON CONFLICT DO NOTHING")
-_SAVEPOINT = "SAVEPOINT zhiyun_import_orders"
-_BACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT zhiyun_import_orders"
-# Rows the INSERT skipped (another importer stored the same order meanwhile, or a generated
-# number met a historical one): looked up only when there are any, then left out of the trail.
 _SKIPPED = f"""
 SELECT s.id, s.rownum,
        EXISTS (SELECT 1 FROM work_order w WHERE w.channel = s.channel AND w.external_id = s.external_id)
@@ -275,18 +322,12 @@ FROM {STAGING} s
 WHERE NOT EXISTS (SELECT 1 FROM work_order w WHERE w.id = s.id)
 """
 _UNSTAGE = f"DELETE FROM {STAGING} WHERE id = ANY(%(ids)s::bigint[])"
-_INSERT_AUDIT = f"""
-INSERT INTO transition (order_id, action, to_status, to_unit_id, actor_name, actor_role, note, details, created_at)
-SELECT id, %(action)s, status, COALESCE(responsible_unit_id, registered_unit_id), %(actor)s, %(role)s, '',
-       json_build_object('file', %(file)s::text, 'row', rownum), %(now)s
-FROM {STAGING}
-"""
-_INSERT_UNITS = f"""
-INSERT INTO work_order_unit (order_id, unit_id)
-SELECT id, registered_unit_id FROM {STAGING}
-UNION ALL
-SELECT id, responsible_unit_id FROM {STAGING} WHERE responsible_unit_id IS NOT NULL
-"""
+_INSERT_AUDIT = (
+    f"INSERT INTO transition ({_AUDIT_COLUMNS}) SELECT {_AUDIT_VALUES.format(id='id')} FROM {STAGING}"
+)
+_INSERT_UNITS = (
+    f"INSERT INTO work_order_unit (order_id, unit_id) {_UNIT_VALUES.format(id='id', source=STAGING)}"
+)
 
 
 # The units a batch refers to, locked as PostgreSQL's own foreign-key checks lock them (FOR KEY
@@ -310,12 +351,13 @@ class PostgresBulkWriter:
 
     Per batch: (1) the stored keys and historical numbers among the batch are looked up
     (index probes from unnest arrays) and those rows set aside; (2) in a short transaction
-    of its own, each day's range of numbers is reserved and the ids are drawn from the
-    order sequence; (3) in the batch's transaction, the rows are copied into the staging
-    table and inserted with INSERT … SELECT … ON CONFLICT DO NOTHING (a concurrent importer
-    of the same rows loses nothing and duplicates nothing), then the audit and unit rows
-    of the orders inserted. Several writers may run at once on connections of their own:
-    the counters are held only for the reservation.
+    of its own, each day's range of numbers is reserved; (3) in the batch's transaction, the
+    rows are copied into the staging table and one statement gives them ids and numbers and
+    inserts them with their audit and unit rows. A unique conflict there (a concurrent
+    importer of the same rows, a generated number a historical one holds) sends the batch
+    back to a savepoint and through INSERT … ON CONFLICT DO NOTHING, which loses nothing and
+    duplicates nothing. Several writers may run at once on connections of their own: the
+    counters are held only for the reservation.
     """
 
     def __init__(self, db: Database, *, prefix: str, clock: Callable[[], datetime]) -> None:
@@ -360,14 +402,11 @@ class PostgresBulkWriter:
         try:
             with conn.cursor() as cur:
                 fresh = self._set_aside(cur, rows, result)
-                # In order of registration: a day's numbers follow the clock, and the time-ordered
-                # indexes (registered_at, number) are filled front to back rather than at random.
-                fresh.sort(key=_registration_order)
-                generated = self._reserve(cur, fresh)
+                first_seq = self._reserve(cur, fresh)
             conn.commit()  # the reservation stands on its own: a failed batch leaves a gap, no more
             if fresh:
                 with conn.cursor() as cur:
-                    self._store(cur, fresh, generated, source, result)
+                    self._store(cur, fresh, first_seq, source, result)
             conn.commit()
         except BaseException:
             conn.rollback()
@@ -403,26 +442,22 @@ class PostgresBulkWriter:
                 fresh = [r for r in fresh if r[I_NUMBER] not in taken]
         return fresh
 
-    def _reserve(self, cur: Any, rows: list[list[Any]]) -> set[int]:
-        """Numbers and ids for the rows (filled in); the row numbers whose order number is new."""
+    def _reserve(self, cur: Any, rows: list[list[Any]]) -> dict[str, int]:
+        """Each day's range of new numbers for the rows: day → the first number of its range."""
         if not rows:
-            return set()
+            return {}
         highest, per_day = _counter_changes(rows, self.pattern)
-        first_seq: dict[str, int] = {}
         if highest:
             days = sorted(highest)
             cur.execute(_BUMP_COUNTERS, {"days": days, "lasts": [highest[d] for d in days]})
-        if per_day:
-            days = sorted(per_day)
-            cur.execute(_RESERVE_NUMBERS, {"days": days, "counts": [per_day[d] for d in days]})
-            first_seq = {day: last - per_day[day] + 1 for day, last in cur.fetchall()}
-        cur.execute(_NEXT_IDS, {"sequence": self.sequence, "count": len(rows)})
-        for r, (order_id,) in zip(rows, cur.fetchall(), strict=True):
-            r[I_ID] = order_id
-        return _assign_numbers(rows, self.prefix, first_seq)
+        if not per_day:
+            return {}
+        days = sorted(per_day)
+        cur.execute(_RESERVE_NUMBERS, {"days": days, "counts": [per_day[d] for d in days]})
+        return {day: last - per_day[day] + 1 for day, last in cur.fetchall()}
 
     def _store(
-        self, cur: Any, rows: list[list[Any]], generated: set[int], source: str, result: BatchResult
+        self, cur: Any, rows: list[list[Any]], first_seq: dict[str, int], source: str, result: BatchResult
     ) -> None:
         now = self.clock().astimezone(UTC).replace(tzinfo=None)
         if self.checks_own_references:
@@ -439,16 +474,32 @@ class PostgresBulkWriter:
             write_row = copy.write_row
             for row in rows:
                 write_row(row)
+        days = list(first_seq)
+        params = {
+            "sequence": self.sequence,
+            "prefix": self.prefix,
+            "days": days,
+            "firsts": [first_seq[d] for d in days],
+            "now": now,
+            "file": source,
+            "action": IMPORT_ACTION,
+            "actor": IMPORT_ACTOR_NAME,
+            "role": IMPORT_ACTOR_ROLE,
+        }
         cur.execute(_SAVEPOINT)
         try:
-            cur.execute(_INSERT_ORDERS, {"now": now})
+            cur.execute(_INSERT_BATCH, params)
+            result.imported = cur.fetchone()[0]
+            return
         except UniqueViolation:
             cur.execute(_BACK_TO_SAVEPOINT)
-            cur.execute(_INSERT_ORDERS_SKIPPING_CONFLICTS, {"now": now})
+        cur.execute(_NUMBER_STAGED, params)
+        cur.execute(_INSERT_ORDERS_SKIPPING_CONFLICTS, params)
         result.imported = cur.fetchone()[0]
         if result.imported < len(rows):
             cur.execute(_SKIPPED)
             skipped = cur.fetchall()
+            generated = {r[I_ROWNUM] for r in rows if r[I_NUMBER] is None}
             for _, rownum, stored in skipped:
                 if stored:
                     result.already_imported += 1
@@ -456,8 +507,7 @@ class PostgresBulkWriter:
                     message = GENERATED_NUMBER_TAKEN if rownum in generated else NUMBER_TAKEN
                     result.rejected.append((rownum, "number", message))
             cur.execute(_UNSTAGE, {"ids": [order_id for order_id, _, _ in skipped]})
-        params = {"action": IMPORT_ACTION, "actor": IMPORT_ACTOR_NAME, "role": IMPORT_ACTOR_ROLE}
-        cur.execute(_INSERT_AUDIT, {**params, "file": source, "now": now})
+        cur.execute(_INSERT_AUDIT, params)
         cur.execute(_INSERT_UNITS)
 
     def close(self) -> None:
