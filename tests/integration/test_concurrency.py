@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from tests.support import ONLY_POSTGRESQL, District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import ActionNotAllowed, ConcurrentUpdate
 from zhiyun.domain.workorder import Command, Dispatch, Redispatch, Reply, Return, Review, Sign, Urge
+from zhiyun.store.db import Database
 from zhiyun.store.tables import TransitionRow, WorkOrderRow
 from zhiyun.workflow.service import NewOrder, Registered
 from zhiyun.workflow.views import OrderDetail
@@ -226,3 +228,42 @@ def test_a_dropped_counter_connection_is_replaced_without_losing_the_registratio
         assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
     second = services.orders.register(actor, NewOrder(title="井盖缺失", content="井盖缺失")).order.summary
     assert int(second.number[-4:]) == int(first.number[-4:]) + 1
+
+
+def _kill_pooled_connection(db: Database) -> None:
+    """Terminate the backend of the connection `db`'s pool holds (as a database restart would)."""
+    with db.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    killer = Database(db.url)
+    try:
+        with killer.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    finally:
+        killer.dispose()
+
+
+@ONLY_POSTGRESQL
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(database: Database) -> None:
+    db = Database(database.url, ping_after_idle_s=0.0)  # every checkout counts as after idling
+    try:
+        _kill_pooled_connection(db)
+        with db.transaction() as session:
+            assert session.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        db.dispose()
+
+
+@ONLY_POSTGRESQL
+def test_a_connection_in_steady_use_is_not_pinged_and_a_dead_one_only_fails_once(database: Database) -> None:
+    """No round trip before each transaction on a busy connection; if the database went away
+    under it, that transaction fails, the pool is invalidated and the next one reconnects."""
+    db = Database(database.url, ping_after_idle_s=3600.0)
+    try:
+        _kill_pooled_connection(db)
+        with pytest.raises(DBAPIError) as failed, db.transaction() as session:
+            session.execute(text("SELECT 1"))
+        assert failed.value.connection_invalidated
+        with db.transaction() as session:
+            assert session.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -53,10 +54,54 @@ def driver_execute(session: Session, statement: str, params: Any) -> Any:
         raise DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error) from exc
 
 
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 10.0
+_IDLE_SINCE = "zhiyun_idle_since"
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection with a round trip only when it sat idle for `idle_seconds`.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: one more round trip for every
+    transaction, a few percent of a busy server. A connection in steady use has just
+    proved itself; one that sat idle (the database restarted overnight, a firewall dropped
+    it) is pinged, and a dead one is replaced before anyone uses it (DisconnectionError
+    makes the pool discard it and check out another). A database restarted while
+    connections are in use fails the statements under way; SQLAlchemy then invalidates the
+    whole pool, so the next transactions reconnect.
+    """
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:
+            raise DisconnectionError("连接已断开，换一个连接") from exc
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
+
+
 class Database:
     """One engine and its session factory for a database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        ping_after_idle_s: float = IDLE_PING_SECONDS,
+    ) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -66,8 +111,10 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: Engine = create_engine(url, **kwargs)
+        if self.dialect != "sqlite":
+            _ping_when_idle(self.engine, ping_after_idle_s)
         self.read_engine: Engine = self.engine
         if self.dialect == "sqlite":
             # Writers take SQLite's write lock at BEGIN (IMMEDIATE) and so run one after the
@@ -81,8 +128,8 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         # PostgreSQL: autocommit connections for counters taken outside the caller's transaction
         # (order numbers). A small pool of its own (each use holds a connection for one short
-        # statement, so a few serve a whole process), without the ping on every checkout that
-        # the main pool does: a connection that died meanwhile fails its statement and
+        # statement, so a few serve a whole process), without the ping after idling that the
+        # main pool does: a connection that died meanwhile fails its statement and
         # `run_counter` retries once on a fresh one. Creating an engine opens no connection.
         self.counter_engine: Engine = self.engine
         if self.dialect == "postgresql":
