@@ -5,8 +5,9 @@ Candidates are open orders (not merged, closed or cancelled) registered within
 cells and a bounding box first, on the (geo_cell, registered_at) index, then the exact
 distance), or that come from the same caller (on the citizen_phone index). Two bounded
 queries, newest first, so that each uses its own index on SQLite and PostgreSQL alike;
-nothing is locked. The statements are built once and run on the session's connection
-(past the ORM): intake runs them for every new order.
+nothing is locked. Intake runs them for every new order, so they are built once and run
+past the ORM: on SQLite as Core statements, on PostgreSQL as SQL text on the driver's
+connection (`_PG_NEARBY`, `_PG_SAME_CALLER`).
 
 The scoring itself is pure (`zhiyun.intake.dedupe`). Nothing here commits: the caller's
 unit of work does.
@@ -17,8 +18,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -26,11 +27,13 @@ from sqlalchemy.orm import Session
 from zhiyun.intake.dedupe import MAX_CONTENT_CHARS, DedupeItem, DedupePolicy, DedupeScore
 from zhiyun.intake.normalize import EARTH_RADIUS_M, haversine_m, neighbour_cells
 from zhiyun.intake.text import Segmenter
+from zhiyun.store.db import driver_execute
 from zhiyun.store.tables import (
     OPEN_STATUS_VALUES,
     DedupeSignatureRow,
     DuplicateCandidateRow,
     WorkOrderRow,
+    stored_utc,
 )
 
 __all__ = [
@@ -93,6 +96,64 @@ _SAME_CALLER = (
     .order_by(*_NEWEST_FIRST)
     .limit(bindparam("rows"))
 )
+
+
+# PostgreSQL: the same two queries as SQL text, run on the driver's connection (intake runs
+# them for every new order, and SQLAlchemy's part of a statement costs as much as psycopg's):
+# arrays instead of expanding IN lists, so that each is one prepared statement.
+_PG_SELECT = f"""
+SELECT w.id, w.title, substr(w.content, 1, {MAX_CONTENT_CHARS}) AS content, w.category_code,
+       w.citizen_phone, w.latitude, w.longitude, w.registered_at, w.status, s.features AS signature
+FROM work_order w LEFT JOIN dedupe_signature s ON s.order_id = w.id
+WHERE w.status = ANY(%(open)s::text[]) AND w.registered_at >= %(since)s AND w.id <> %(me)s
+"""
+_PG_NEWEST_FIRST = "ORDER BY w.registered_at DESC, w.id DESC LIMIT %(rows)s"
+_PG_NEARBY_WHERE = """
+  AND w.geo_cell = ANY(%(cells)s::bigint[])
+  AND w.latitude BETWEEN %(min_lat)s AND %(max_lat)s
+  AND w.longitude BETWEEN %(min_lon)s AND %(max_lon)s
+"""
+_PG_NEARBY = f"{_PG_SELECT}{_PG_NEARBY_WHERE}{_PG_NEWEST_FIRST}"
+_PG_NEARBY_OLDER = (
+    f"{_PG_SELECT}{_PG_NEARBY_WHERE}"
+    "  AND (w.registered_at < %(after_at)s OR (w.registered_at = %(after_at)s AND w.id < %(after_id)s))\n"
+    f"{_PG_NEWEST_FIRST}"
+)
+_PG_SAME_CALLER = f"{_PG_SELECT}  AND w.citizen_phone = %(phone)s\n{_PG_NEWEST_FIRST}"
+
+
+class _CandidateRow(NamedTuple):
+    """A row of the PostgreSQL candidate queries, as SQLAlchemy would give it (aware UTC time)."""
+
+    id: int
+    title: str
+    content: str | None
+    category_code: str | None
+    citizen_phone: str | None
+    latitude: float | None
+    longitude: float | None
+    registered_at: datetime
+    status: str
+    signature: str | None
+
+
+class _Candidates:
+    """The candidate queries of one session: SQL text on PostgreSQL's driver, Core on SQLite."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgresql = session.get_bind().dialect.name == "postgresql"
+
+    def run(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        if not self.postgresql:
+            core = {"nearby": _NEARBY, "older": _NEARBY_OLDER, "caller": _SAME_CALLER}[statement]
+            return list(self.session.connection().execute(core, params).all())
+        sql = {"nearby": _PG_NEARBY, "older": _PG_NEARBY_OLDER, "caller": _PG_SAME_CALLER}[statement]
+        pg_params = {**params, "open": list(OPEN_STATUS_VALUES), "since": stored_utc(params["since"])}
+        if "after_at" in params:
+            pg_params["after_at"] = stored_utc(params["after_at"])
+        rows = driver_execute(self.session, sql, pg_params).fetchall()
+        return [_CandidateRow(*r[:7], r[7].replace(tzinfo=UTC), *r[8:]) for r in rows]
 
 
 def _item(row: Any, segmenter: Segmenter | None) -> DedupeItem:
@@ -176,7 +237,7 @@ def find_candidates(
     """
     if limit <= 0:
         return []
-    conn = session.connection()
+    queries = _Candidates(session)
     base = {
         "since": now - timedelta(days=policy.window_days),
         "me": new_item.id if new_item.id is not None else -1,
@@ -195,7 +256,7 @@ def find_candidates(
             "rows": batch,
         }
         near = 0
-        rows = conn.execute(_NEARBY, params).all()
+        rows = queries.run("nearby", params)
         while True:
             for row in rows:
                 if row.latitude is None or row.longitude is None:
@@ -206,12 +267,10 @@ def find_candidates(
             if near >= limit or len(rows) < batch:
                 break
             last = rows[-1]
-            rows = conn.execute(
-                _NEARBY_OLDER, {**params, "after_at": last.registered_at, "after_id": last.id}
-            ).all()
+            rows = queries.run("older", {**params, "after_at": last.registered_at, "after_id": last.id})
 
     if _is_caller(new_item.phone):
-        same_caller = conn.execute(_SAME_CALLER, {**base, "phone": new_item.phone, "rows": limit}).all()
+        same_caller = queries.run("caller", {**base, "phone": new_item.phone, "rows": limit})
         for row in same_caller:
             found.setdefault(row.id, row)
 
