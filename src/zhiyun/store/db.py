@@ -139,15 +139,33 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
-    def run_counter(self, statement: Any, params: dict[str, Any]) -> Any:
-        """Run a counter statement in a transaction of its own (`counter_engine`); its one value."""
+    def run_counter(self, statement: str, params: dict[str, Any]) -> Any:
+        """Run a counter statement (PostgreSQL SQL text) in a transaction of its own; its one value.
+
+        On a pooled autocommit connection (`counter_engine`), through the driver: every
+        registration runs one, and SQLAlchemy's share of a statement costs as much as the
+        driver's. A connection that died (the database restarted) is discarded and the
+        statement run once more on a fresh one.
+        """
         for attempt in (1, 2):
+            connection = self.counter_engine.raw_connection()
             try:
-                with self.counter_engine.connect() as conn:
-                    return conn.execute(statement, params).scalar_one()
-            except DBAPIError as exc:
-                if attempt == 2 or not exc.connection_invalidated:
+                driver = connection.driver_connection
+                assert driver is not None
+                return driver.execute(statement, params).fetchone()[0]
+            except Exception as exc:
+                dbapi = self.counter_engine.dialect.loaded_dbapi
+                if not isinstance(exc, dbapi.Error):
                     raise
+                lost = self.counter_engine.dialect.is_disconnect(exc, driver, None)
+                if lost:
+                    connection.invalidate(exc)
+                if attempt == 2 or not lost:
+                    raise DBAPIError.instance(
+                        statement, params, exc, dbapi.Error, connection_invalidated=lost
+                    ) from exc
+            finally:
+                connection.close()
         raise AssertionError("unreachable")  # pragma: no cover
 
     @property

@@ -247,6 +247,11 @@ _NEXT_NUMBER = {
     .returning(OrderNumberCounterRow.last)
     for dialect, upsert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+# The same upsert as SQL text, for `Database.run_counter`.
+_PG_NEXT_NUMBER = (
+    "INSERT INTO order_number_counter AS c (day, last) VALUES (%(day)s, 1) "
+    "ON CONFLICT (day) DO UPDATE SET last = c.last + 1 RETURNING c.last"
+)
 _RECORD_INVOLVEMENT = {
     "postgresql": pg_insert(WorkOrderUnitRow.__table__).on_conflict_do_nothing(),
     "sqlite": sqlite_insert(WorkOrderUnitRow.__table__).on_conflict_do_nothing(),
@@ -371,7 +376,7 @@ def reserve_order_number(db: Database, session: Session, prefix: str, at: dateti
     if db.dialect != "postgresql":
         return next_order_number(session, prefix, at)
     day = _number_day(at)
-    seq = db.run_counter(_NEXT_NUMBER["postgresql"], {"day": day})
+    seq = db.run_counter(_PG_NEXT_NUMBER, {"day": day})
     return f"{prefix}{day}{seq:04d}"
 
 
