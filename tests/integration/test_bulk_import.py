@@ -466,10 +466,18 @@ def test_two_imports_of_the_same_file_at_once_store_each_order_once(
 # --------------------------------------------------------------------------- numbers
 
 
+# A file of a legacy system with its own order numbers (流水号) for some rows.
+NUMBERED_HEADER = ["编号", "流水号", "标题", "登记时间"]
+NUMBERED_MAPPING: dict[str, Any] = {
+    "columns": {"external_id": "编号", "number": "流水号", "title": "标题", "registered_at": "登记时间"},
+    "constants": {"channel": "legacy"},
+}
+
+
 def test_historical_numbers_are_kept_and_generated_numbers_follow_them(
     services: Services, units: dict[str, int], tmp_path: Path
 ) -> None:
-    header = ["编号", "流水号", "标题", "登记时间"]
+    header, mapping = NUMBERED_HEADER, NUMBERED_MAPPING
     rows = [
         ["a", "NH202406010007", "有历史编号", "2024-06-01 09:00"],
         ["b", "", "没有编号", "2024-06-01 10:00"],
@@ -477,10 +485,6 @@ def test_historical_numbers_are_kept_and_generated_numbers_follow_them(
         ["d", "GD-2024-12345", "编号重复", "2024-06-01 12:00"],
     ]
     path = write_csv(tmp_path / "numbers.csv", rows, header=header)
-    mapping = {
-        "columns": {"external_id": "编号", "number": "流水号", "title": "标题", "registered_at": "登记时间"},
-        "constants": {"channel": "legacy"},
-    }
 
     report = run(services.db, path, mapping)
 
@@ -502,11 +506,7 @@ def test_historical_numbers_are_kept_and_generated_numbers_follow_them(
 def test_a_generated_number_that_is_taken_is_refused_and_the_next_run_gives_another(
     services: Services, units: dict[str, int], tmp_path: Path
 ) -> None:
-    header = ["编号", "流水号", "标题", "登记时间"]
-    mapping = {
-        "columns": {"external_id": "编号", "number": "流水号", "title": "标题", "registered_at": "登记时间"},
-        "constants": {"channel": "legacy"},
-    }
+    header, mapping = NUMBERED_HEADER, NUMBERED_MAPPING
     run(
         services.db,
         write_csv(tmp_path / "a.csv", [["a", "NH202406030002", "历史", "2024-06-03 09:00"]], header=header),
@@ -537,11 +537,7 @@ def test_a_generated_number_that_is_taken_is_refused_and_the_next_run_gives_anot
 def test_a_days_generated_numbers_follow_registration_time_and_grow_past_four_digits(
     services: Services, units: dict[str, int], tmp_path: Path
 ) -> None:
-    header = ["编号", "流水号", "标题", "登记时间"]
-    mapping = {
-        "columns": {"external_id": "编号", "number": "流水号", "title": "标题", "registered_at": "登记时间"},
-        "constants": {"channel": "legacy"},
-    }
+    header, mapping = NUMBERED_HEADER, NUMBERED_MAPPING
     rows = [  # in the file out of time order, a historical number of the same day among them
         ["late", "", "晚", "2024-06-04 18:00"],
         ["early", "", "早", "2024-06-04 08:00"],
