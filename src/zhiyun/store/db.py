@@ -85,7 +85,7 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             finally:
                 cursor.close()
         except Exception as exc:
-            raise DisconnectionError("连接已断开，换一个连接") from exc
+            raise DisconnectionError("pooled connection closed while idle") from exc
 
     event.listen(engine, "checkin", checked_in)
     event.listen(engine, "checkout", checked_out)
