@@ -42,9 +42,10 @@ IMPORT_ACTOR_NAME = "历史数据导入"
 IMPORT_ACTOR_ROLE = "admin"  # the role of the system actor (Actor.system)
 
 # The values of one validated row, in this order (see zhiyun.intake.bulk_import). A row is a
-# list: the writer fills in `id` and, where the source had none, `number`.
+# list: the SQLite writer fills in `id` and, where the source had none, `number` (the PostgreSQL
+# writer gives both in SQL, see `_NUMBERED`).
 STAGED_COLUMNS: tuple[str, ...] = (
-    "id",  # None until the writer takes an id from the order sequence
+    "id",  # None until an id is taken from the order sequence
     "rownum",  # the row's number in the source file (for the audit row and the report)
     "number",  # the historical order number, or None: one is generated
     "day",  # local registration date YYYYMMDD (for generated numbers)
