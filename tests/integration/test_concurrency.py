@@ -230,6 +230,23 @@ def test_a_dropped_counter_connection_is_replaced_without_losing_the_registratio
     assert int(second.number[-4:]) == int(first.number[-4:]) + 1
 
 
+@ONLY_POSTGRESQL
+def test_only_the_counters_commits_skip_waiting_for_the_disk(database: Database) -> None:
+    """A counter step is used only by a registration whose own (durable) commit flushes the log
+    past it; every other commit waits for the disk as the server is configured."""
+    with database.counter_engine.connect() as conn:
+        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+    tuned = Database(database.url + ("&" if "?" in database.url else "?") + "options=-c%20work_mem%3D8MB")
+    try:
+        with tuned.counter_engine.connect() as conn:  # the URL's own options are kept
+            assert conn.execute(text("SHOW work_mem")).scalar_one() == "8MB"
+            assert conn.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+    finally:
+        tuned.dispose()
+
+
 def _kill_pooled_connection(db: Database) -> None:
     """Terminate the backend of the connection `db`'s pool holds (as a database restart would)."""
     with db.engine.connect() as conn:

@@ -31,8 +31,9 @@ from zhiyun.domain.calendar import local_midnight
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.workorder import Dispatch, OrderType, Return, Sign, Urgency
 from zhiyun.store.db import Database
-from zhiyun.store.orders import OrderFilter
-from zhiyun.store.tables import TransitionRow, WorkOrderRow
+from zhiyun.store.intake_repo import intake_companions
+from zhiyun.store.orders import CompanionRow, OrderFilter
+from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, TransitionRow, WorkOrderRow
 from zhiyun.workflow import reference as reference_module
 from zhiyun.workflow.service import NewOrder
 
@@ -542,3 +543,37 @@ def test_a_registered_order_reads_back_with_every_value_it_was_given(services: S
         assert [(t.action, t.to_status, t.actor_name, t.created_at) for t in trail] == [
             ("register", "pending_dispatch", actor.name, row.registered_at)
         ]
+
+
+def test_rows_that_come_with_a_new_order_are_stored_with_its_id_and_a_foreign_column_is_refused(
+    services: Services,
+) -> None:
+    """Intake's payload record and text weights go in the registration's one statement on
+    PostgreSQL (companion rows) and in inserts of their own on SQLite: both store the same."""
+    district = build_small_district(services)
+    actor = district.actors["district"]
+    at = datetime(2026, 11, 26, 2, 30, tzinfo=UTC)
+    payload = {"call_id": "C-1", "content": "路灯不亮", "nested": {"agent": "0451", "tags": ["夜间", 3]}}
+    companions = intake_companions(
+        channel="12345",
+        external_id="C-1",
+        payload=payload,
+        payload_hash="ab" * 32,
+        received_at=at,
+        signature='[1,{"路灯":2.0},{},{},[1,0,1],2.0]',
+    )
+    with services.db.transaction() as session:
+        row = services.orders.register_in(session, actor, new_order(1), at, companions=companions)
+    with services.db.reading() as session:
+        record = session.scalars(select(IntakeRecordRow).where(IntakeRecordRow.order_id == row.id)).one()
+        weights = session.scalars(
+            select(DedupeSignatureRow).where(DedupeSignatureRow.order_id == row.id)
+        ).one()
+        stored = (record.channel, record.external_id, record.payload, record.payload_hash, record.received_at)
+        kept = (weights.registered_at, weights.features)
+    assert stored == ("12345", "C-1", payload, "ab" * 32, at)
+    assert kept == (at, '[1,{"路灯":2.0},{},{},[1,0,1],2.0]')
+    with pytest.raises(ValueError, match="colour"):
+        CompanionRow(IntakeRecordRow.__table__, {"channel": "12345", "colour": "red"})
+    with pytest.raises(ValueError, match="order_id"):
+        CompanionRow(IntakeRecordRow.__table__, {"order_id": 1})

@@ -20,6 +20,7 @@ import zhiyun
 from zhiyun import __version__
 from zhiyun.api import open311
 from zhiyun.api.errors import install_error_handlers
+from zhiyun.api.intake_lane import ZhiyunAPI
 from zhiyun.api.routes import (
     attachments,
     auth,
@@ -63,12 +64,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-def create_app(services: Services, *, root_redirect: str | None = "/docs") -> FastAPI:
+def create_app(
+    services: Services, *, root_redirect: str | None = "/docs", intake_lane: bool = True
+) -> FastAPI:
     """The API over `services` (one process may serve several apps over different databases).
 
     `root_redirect`: where `/` sends a browser; None leaves `/` to another face (the console).
+    `intake_lane`: answer channel messages before FastAPI routes them (zhiyun.api.intake_lane).
     """
-    app = FastAPI(
+    app = ZhiyunAPI(
         lifespan=_lifespan,
         title="智运 zhiyun API",
         version=__version__,
@@ -78,6 +82,7 @@ def create_app(services: Services, *, root_redirect: str | None = "/docs") -> Fa
         openapi_url="/openapi.json",
     )
     app.state.services = services
+    app.intake_lane = intake_lane
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

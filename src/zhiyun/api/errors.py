@@ -39,17 +39,19 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": code, "message": message, **details}
 
 
-async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
+def domain_error_response(exc: DomainError) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """The status, body and headers that answer a domain error."""
     details = dict(exc.details)
     if isinstance(exc, ValidationFailed) and "fields" not in details and "field" in details:
         details["fields"] = {str(details["field"]): exc.message}
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-    return JSONResponse(
-        jsonable_encoder(error_body(exc.code, exc.message, **details)),
-        status_code=exc.http_status,
-        headers=headers,
-    )
+    return exc.http_status, jsonable_encoder(error_body(exc.code, exc.message, **details)), headers
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status, content, headers = domain_error_response(exc)
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:

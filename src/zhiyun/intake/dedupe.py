@@ -169,6 +169,7 @@ class DedupeItem:
     lon: float | None = None
     registered_at: datetime | None = None  # aware
     status: str | None = field(default=None, compare=False)
+    number: str | None = field(default=None, compare=False)  # a stored order's number, for the people
 
     @classmethod
     def from_text(
@@ -183,6 +184,7 @@ class DedupeItem:
         lon: float | None = None,
         registered_at: datetime | None = None,
         status: str | None = None,
+        number: str | None = None,
         segmenter: Segmenter | None = None,
     ) -> DedupeItem:
         """Segment title and content (the default segmenter unless one is given).
@@ -208,6 +210,7 @@ class DedupeItem:
             lon=lon,
             registered_at=registered_at,
             status=status,
+            number=number,
         )
         if features is not None:
             item.__dict__["features"] = features  # what the cached_property would compute
@@ -227,6 +230,7 @@ class DedupeItem:
         lon: float | None = None,
         registered_at: datetime | None = None,
         status: str | None = None,
+        number: str | None = None,
     ) -> DedupeItem | None:
         """A stored order from the weights kept at its registration (`signature`); None when unusable.
 
@@ -262,6 +266,7 @@ class DedupeItem:
             lon=lon,
             registered_at=registered_at,
             status=status,
+            number=number,
         )
         item.__dict__["features"] = features
         return item

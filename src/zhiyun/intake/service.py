@@ -181,21 +181,26 @@ class IntakeService:
         }
         # Everything that only reads comes before the registration: registering takes the day's
         # order-number counter, which concurrent intakes wait for until this one commits.
-        item, scores, refs = self._duplicate_scores(session, new, now)
-        row = self.orders.register_in(
-            session, actor, new, now, snap=snap, extra=extra, details=self._details(draft)
-        )
-        intake_repo.store_intake(
-            session,
+        item, scores, numbers = self._duplicate_scores(session, new, now)
+        companions = intake_repo.intake_companions(
             channel=channel,
             external_id=draft.external_id,
-            order_id=row.id,
             payload=json.loads(json.dumps(raw, default=str)),
             payload_hash=digest,
             received_at=now,
             signature=item.signature(),
         )
-        duplicate_of, flagged, state = self._dedupe(session, row, scores, refs, actor, now, snap)
+        row = self.orders.register_in(
+            session,
+            actor,
+            new,
+            now,
+            snap=snap,
+            extra=extra,
+            details=self._details(draft),
+            companions=companions,
+        )
+        duplicate_of, flagged, state = self._dedupe(session, row, scores, numbers, actor, now, snap)
         if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)
         summary = summary_of(row, state or repo.state_of(row), snap.org, snap.calendar, now)
@@ -306,9 +311,9 @@ class IntakeService:
 
     def _duplicate_scores(
         self, session: Session, new: NewOrder, now: datetime
-    ) -> tuple[DedupeItem, list[DedupeScore], dict[int, dedupe_repo.CandidateRef]]:
-        """The new order as duplicate detection sees it, and the candidates it scores as a duplicate
-        of or flags, best first (registered at `now`)."""
+    ) -> tuple[DedupeItem, list[DedupeScore], dict[int, str]]:
+        """The new order as duplicate detection sees it, the candidates it scores as a duplicate
+        of or flags, best first (registered at `now`), and the numbers of those candidates."""
         item = DedupeItem.from_text(
             None,
             new.title,
@@ -321,44 +326,37 @@ class IntakeService:
         )
         candidates = dedupe_repo.find_candidates(session, item, self.policy, now)
         scores = [s for s in best_candidates(item, candidates, self.policy) if s.decision != "none"]
-        if not scores:
-            return item, [], {}
-        refs = dedupe_repo.candidate_refs(
-            session, [s.candidate_id for s in scores if s.candidate_id is not None]
+        numbers = {c.id: c.number for c in candidates if c.id is not None and c.number is not None}
+        return (
+            item,
+            scores,
+            {s.candidate_id: numbers[s.candidate_id] for s in scores if s.candidate_id in numbers},
         )
-        return item, scores, refs
 
     def _dedupe(
         self,
         session: Session,
         row: WorkOrderRow,
         scores: list[DedupeScore],
-        refs: Mapping[int, dedupe_repo.CandidateRef],
+        numbers: Mapping[int, str],
         actor: Actor,
         now: datetime,
         snap: ReferenceSnapshot,
     ) -> tuple[str | None, list[str], OrderState | None]:
-        """Merge the new order into its best candidate or flag it: (master's number, flagged numbers, new state)."""
+        """Merge the new order into its best candidate or flag it: (master's number, flagged numbers, new state).
+
+        Candidates are open orders, never duplicates themselves: the best one is the master.
+        """
         if not scores:
             return None, [], None
         best = scores[0]
-        numbers = {cid: ref.number for cid, ref in refs.items()}
         if best.decision == "merge" and best.candidate_id is not None:
-            # The master to merge into: the candidate itself, or its master when it is a duplicate.
-            ref = refs.get(best.candidate_id)
-            master = int(ref.master_id) if ref is not None and ref.master_id else best.candidate_id
             dedupe_repo.record_candidates(session, row.id, [best], decision="merged", at=now, new_order=True)
             note = f"{MERGE_NOTE}（相似度 {best.score:.2f}）"
             state = self.orders.act_in(
-                session, actor, row, Merge(master_id=master, note=note), now, snap=snap
+                session, actor, row, Merge(master_id=best.candidate_id, note=note), now, snap=snap
             )
-            if ref is not None and master == ref.id:
-                master_number: str | None = ref.number
-            elif ref is not None and master == ref.master_id:
-                master_number = ref.master_number
-            else:
-                master_number = session.scalar(select(WorkOrderRow.number).where(WorkOrderRow.id == master))
-            return master_number, [], state
+            return numbers.get(best.candidate_id), [], state
         dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now, new_order=True)
         session.connection().execute(_FLAG_POSSIBLE_DUPLICATE, {"b_id": row.id})
         row.possible_duplicate = True  # the row is a transient picture of what was stored

@@ -91,6 +91,12 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     event.listen(engine, "checkout", checked_out)
 
 
+def _with_option(options: str | tuple[str, ...] | None, setting: str) -> str:
+    """libpq's `options` from the URL, plus `-c setting` (the URL's own settings are kept)."""
+    given = " ".join(options) if isinstance(options, tuple) else (options or "")
+    return f"{given} -c {setting}".strip()
+
+
 class Database:
     """One engine and its session factory for a database URL."""
 
@@ -131,10 +137,20 @@ class Database:
         # statement, so a few serve a whole process), without the ping after idling that the
         # main pool does: a connection that died meanwhile fails its statement and
         # `run_counter` retries once on a fresh one. Creating an engine opens no connection.
+        # Its commits do not wait for the disk (synchronous_commit off): a number is only ever
+        # used by a transaction that commits later on the main pool, and that commit flushes
+        # the write-ahead log up to its own record, the counter's step included; a step lost in
+        # a crash was never used, a gap as a rolled-back registration leaves.
         self.counter_engine: Engine = self.engine
         if self.dialect == "postgresql":
             self.counter_engine = create_engine(
-                url, future=True, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=6, pool_recycle=3600
+                url,
+                future=True,
+                isolation_level="AUTOCOMMIT",
+                pool_size=2,
+                max_overflow=6,
+                pool_recycle=3600,
+                connect_args={"options": _with_option(parsed.query.get("options"), "synchronous_commit=off")},
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)

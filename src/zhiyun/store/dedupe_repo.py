@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -38,8 +37,6 @@ from zhiyun.store.tables import (
 
 __all__ = [
     "CANDIDATE_LIMIT",
-    "CandidateRef",
-    "candidate_refs",
     "find_candidates",
     "item_of_order",
     "prune_signatures",
@@ -56,6 +53,7 @@ _SIGNATURE = DedupeSignatureRow.__table__
 _WITH_SIGNATURE = WorkOrderRow.__table__.outerjoin(_SIGNATURE, _SIGNATURE.c.order_id == _ORDER.id)
 _COLUMNS = (
     _ORDER.id,
+    _ORDER.number,
     _ORDER.title,
     func.substr(_ORDER.content, 1, MAX_CONTENT_CHARS).label("content"),
     _ORDER.category_code,
@@ -102,7 +100,7 @@ _SAME_CALLER = (
 # them for every new order, and SQLAlchemy's part of a statement costs as much as psycopg's):
 # arrays instead of expanding IN lists, so that each is one prepared statement.
 _PG_SELECT = f"""
-SELECT w.id, w.title, substr(w.content, 1, {MAX_CONTENT_CHARS}) AS content, w.category_code,
+SELECT w.id, w.number, w.title, substr(w.content, 1, {MAX_CONTENT_CHARS}) AS content, w.category_code,
        w.citizen_phone, w.latitude, w.longitude, w.registered_at, w.status, s.features AS signature
 FROM work_order w LEFT JOIN dedupe_signature s ON s.order_id = w.id
 WHERE w.status = ANY(%(open)s::text[]) AND w.registered_at >= %(since)s AND w.id <> %(me)s
@@ -126,6 +124,7 @@ class _CandidateRow(NamedTuple):
     """A row of the PostgreSQL candidate queries, as SQLAlchemy would give it (aware UTC time)."""
 
     id: int
+    number: str
     title: str
     content: str | None
     category_code: str | None
@@ -153,7 +152,7 @@ class _Candidates:
         if "after_at" in params:
             pg_params["after_at"] = stored_utc(params["after_at"])
         rows = driver_execute(self.session, sql, pg_params).fetchall()
-        return [_CandidateRow(*r[:7], r[7].replace(tzinfo=UTC), *r[8:]) for r in rows]
+        return [_CandidateRow(*r[:8], r[8].replace(tzinfo=UTC), *r[9:]) for r in rows]
 
 
 def _item(row: Any, segmenter: Segmenter | None) -> DedupeItem:
@@ -167,6 +166,7 @@ def _item(row: Any, segmenter: Segmenter | None) -> DedupeItem:
             lon=row.longitude,
             registered_at=row.registered_at,
             status=row.status,
+            number=row.number,
         )
         if stored is not None:
             return stored
@@ -180,6 +180,7 @@ def _item(row: Any, segmenter: Segmenter | None) -> DedupeItem:
         lon=row.longitude,
         registered_at=row.registered_at,
         status=row.status,
+        number=row.number,
         segmenter=segmenter,
     )
 
@@ -196,6 +197,7 @@ def item_of_order(row: WorkOrderRow, segmenter: Segmenter | None = None) -> Dedu
         lon=row.longitude,
         registered_at=row.registered_at,
         status=row.status,
+        number=row.number,
         segmenter=segmenter,
     )
 
@@ -276,33 +278,6 @@ def find_candidates(
 
     rows = sorted(found.values(), key=lambda r: (r.registered_at, r.id), reverse=True)[:limit]
     return [_item(row, segmenter) for row in rows]
-
-
-@dataclass(frozen=True)
-class CandidateRef:
-    """How a candidate order is named, and the master it was merged into (if it was)."""
-
-    id: int
-    number: str
-    master_id: int | None
-    master_number: str | None
-
-
-_MASTER = WorkOrderRow.__table__.alias("master")
-_REFS = (
-    select(_ORDER.id, _ORDER.number, _ORDER.master_id, _MASTER.c.number.label("master_number"))
-    .select_from(WorkOrderRow.__table__.outerjoin(_MASTER, _MASTER.c.id == _ORDER.master_id))
-    .where(_ORDER.id.in_(bindparam("ids", expanding=True)))
-)
-
-
-def candidate_refs(session: Session, ids: Iterable[int]) -> dict[int, CandidateRef]:
-    """The number and master of each of the orders `ids`, in one query."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = session.connection().execute(_REFS, {"ids": wanted}).all()
-    return {r.id: CandidateRef(r.id, r.number, r.master_id, r.master_number) for r in rows}
 
 
 _INSERT_CANDIDATE = insert(DuplicateCandidateRow.__table__)

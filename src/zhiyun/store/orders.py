@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    Table,
     and_,
     bindparam,
     exists,
@@ -274,23 +275,46 @@ _TR = TransitionRow.__table__.c
 _TRANSITION_FIELDS = tuple(c.name for c in _TR if c.name not in ("id", "order_id"))
 
 
-@functools.cache
-def _pg_register(columns: tuple[str, ...]) -> str:
-    """The order, its units and its first audit row in one statement (data-modifying CTEs).
+@dataclass(frozen=True)
+class CompanionRow:
+    """A row of another table that belongs to a new order, stored with it (`insert_registered`).
 
-    The order's values and the audit row's come as one JSON object each (json_populate_record
-    gives them the tables' column types), so that the statement has three parameters however
-    many columns are set: psycopg converts and caches a statement's text only up to 50.
-    Built once per set of columns (registrations set the same ones).
+    `values` are its columns but `order_id`, which becomes the new order's id.
+    """
+
+    table: Table
+    values: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.values) - set(self.table.c.keys()) | ({"order_id"} & set(self.values))
+        if unknown:
+            raise ValueError(f"not columns a companion of {self.table.name} may set: {sorted(unknown)}")
+
+
+@functools.cache
+def _pg_register(columns: tuple[str, ...], companions: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> str:
+    """The order, its units, its first audit row and its companion rows in one statement
+    (data-modifying CTEs).
+
+    The order's values, the audit row's and each companion's come as one JSON object each
+    (json_populate_record gives them the tables' column types), so that the statement has a
+    few parameters however many columns are set: psycopg converts and caches a statement's
+    text only up to 50. Built once per set of columns (registrations set the same ones).
     """
     order_columns = ", ".join(columns)
     audit_columns = ", ".join(_TRANSITION_FIELDS)
+    more = "".join(
+        f"c{i} AS (INSERT INTO {table} (order_id, {', '.join(cols)}) "
+        f"SELECT o.id, {', '.join(cols)} FROM o, json_populate_record(NULL::{table}, %(c{i})s::json)), "
+        for i, (table, cols) in enumerate(companions)
+    )
     return (
         f"WITH o AS (INSERT INTO work_order ({order_columns}) "
         f"SELECT {order_columns} FROM json_populate_record(NULL::work_order, %(order)s::json) "
         "RETURNING id), "
         "u AS (INSERT INTO work_order_unit (order_id, unit_id) "
         "SELECT o.id, unit FROM o, unnest(%(units)s::integer[]) AS unit ON CONFLICT DO NOTHING), "
+        f"{more}"
         f"t AS (INSERT INTO transition (order_id, {audit_columns}) "
         f"SELECT o.id, {audit_columns} FROM o, json_populate_record(NULL::transition, %(audit)s::json)) "
         "SELECT id FROM o"
@@ -314,16 +338,20 @@ def insert_registered(
     record: TransitionRecord,
     actor: Actor,
     at: datetime,
+    companions: Sequence[CompanionRow] = (),
 ) -> None:
-    """Store a new order (a transient row, as `insert_order`), its units and its first audit row.
+    """Store a new order (a transient row, as `insert_order`), its units, its first audit row
+    and the rows of other tables that come with it (`companions`: intake's payload record…).
 
-    On PostgreSQL one statement (one round trip, where there were three on the path of every
-    channel message); on SQLite, which has no data-modifying CTEs, the three inserts.
+    On PostgreSQL one statement (one round trip, where there were four or more on the path of
+    every channel message); on SQLite, which has no data-modifying CTEs, one insert each.
     """
     if session.get_bind().dialect.name != "postgresql":
         insert_order(session, row)
         record_involvement(session, row.id, unit_ids)
         insert_transition(session, row.id, record, actor, at)
+        for companion in companions:
+            session.connection().execute(insert(companion.table), {**companion.values, "order_id": row.id})
         return
     values = {k: v for k, v in inspect(row).dict.items() if k in _ORDER_COLUMNS}
     audit = _transition_values(0, record, actor, at)
@@ -332,7 +360,12 @@ def insert_registered(
         "units": sorted(set(unit_ids)),
         "audit": _row_json({f: audit[f] for f in _TRANSITION_FIELDS}),
     }
-    cursor = driver_execute(session, _pg_register(tuple(sorted(values))), params)
+    shapes = []
+    for i, companion in enumerate(companions):
+        columns = tuple(sorted(companion.values))
+        shapes.append((companion.table.name, columns))
+        params[f"c{i}"] = _row_json(companion.values)
+    cursor = driver_execute(session, _pg_register(tuple(sorted(values)), tuple(shapes)), params)
     row.id = cursor.fetchone()[0]
 
 
@@ -629,10 +662,27 @@ def attachments_of(session: Session, order_id: int) -> list[AttachmentRow]:
     return list(session.scalars(stmt))
 
 
-def has_duplicates(session: Session, order_id: int) -> bool:
-    """Whether any order was merged into `order_id` (one indexed probe, no rows loaded)."""
-    stmt = select(WorkOrderRow.id).where(WorkOrderRow.master_id == order_id).limit(1)
-    return session.execute(stmt).first() is not None
+@dataclass(frozen=True)
+class MergeTarget:
+    """What merging an order into a master checks about the master, and about the order."""
+
+    id: int
+    status: str
+    chain: list[int]  # the master's route, for who may see it
+    order_has_duplicates: bool  # some order was merged into the order being merged
+
+
+def merge_target(session: Session, master_key: str | int, order_id: int) -> MergeTarget | None:
+    """The master `master_key` (id or number) as a merge of `order_id` into it needs it, in one
+    round trip and without loading either row; None when there is no such master."""
+    duplicates = select(WorkOrderRow.id).where(WorkOrderRow.master_id == order_id).exists()
+    stmt = select(WorkOrderRow.id, WorkOrderRow.status, WorkOrderRow.chain, duplicates).where(
+        _key_clause(master_key)
+    )
+    found = session.execute(stmt).first()
+    if found is None:
+        return None
+    return MergeTarget(int(found[0]), found[1], [int(u) for u in found[2] or []], bool(found[3]))
 
 
 def duplicates_of(session: Session, order_id: int) -> list[WorkOrderRow]:

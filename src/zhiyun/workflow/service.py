@@ -213,15 +213,22 @@ class WorkOrderService:
 
     @staticmethod
     def _may_view(session: Session, actor: Actor, row: WorkOrderRow, snap: ReferenceSnapshot) -> bool:
-        """Whether `actor` may read the order: by the units on its route, else by its whole history.
+        """Whether `actor` may read the order: by the units on its route, else by its whole history."""
+        return WorkOrderService._may_view_route(session, actor, row.id, row.chain, snap)
+
+    @staticmethod
+    def _may_view_route(
+        session: Session, actor: Actor, order_id: int, chain: Sequence[int], snap: ReferenceSnapshot
+    ) -> bool:
+        """Whether `actor` may read the order `order_id` whose route is `chain`.
 
         The units of an order's chain are always among the units it has been at (every
         change records them), so when they already show the order visible (district-wide
         readers, centers above it, its holder) the involvement table need not be read.
         """
-        if can_view(actor, row.chain, snap.org):
+        if can_view(actor, chain, snap.org):
             return True
-        return can_view(actor, repo.involved_units(session, row.id), snap.org)
+        return can_view(actor, repo.involved_units(session, order_id), snap.org)
 
     def _detail(
         self,
@@ -370,9 +377,11 @@ class WorkOrderService:
         snap: ReferenceSnapshot | None = None,
         extra: Mapping[str, Any] | None = None,
         details: Mapping[str, Any] | None = None,
+        companions: Sequence[repo.CompanionRow] = (),
     ) -> WorkOrderRow:
         """Register a validated order inside the caller's transaction; `extra` sets more columns
-        (where intake located it, its segmented text), `details` goes into the audit record."""
+        (where intake located it, its segmented text), `details` goes into the audit record,
+        `companions` are rows of other tables stored with it (intake's payload record)."""
         snap = snap or self.reference.get(session)
         center = self._register_center(actor, new.center_unit_id, snap)
         for hook in self.hooks:
@@ -413,7 +422,7 @@ class WorkOrderService:
         }
         row = WorkOrderRow(**{**columns, **dict(extra or {})})
         repo.write_state(row, outcome.state)
-        repo.insert_registered(session, row, outcome.state.chain, outcome.record, actor, now)
+        repo.insert_registered(session, row, outcome.state.chain, outcome.record, actor, now, companions)
         return row
 
     def after_register_in(
@@ -485,12 +494,12 @@ class WorkOrderService:
     ) -> None:
         if master_key == row.id:
             raise ValidationFailed("不能与自身合并", field="master_id")
-        master = repo.find_order(session, master_key)
-        if master is None or not self._may_view(session, actor, master, snap):
+        master = repo.merge_target(session, master_key, row.id)
+        if master is None or not self._may_view_route(session, actor, master.id, master.chain, snap):
             raise ValidationFailed("主工单不存在", field="master_id")
         if OrderStatus(master.status).is_terminal:
             raise ValidationFailed("主工单已办结或撤销，不能合并到该工单", field="master_id")
-        if repo.has_duplicates(session, row.id):
+        if master.order_has_duplicates:
             raise ValidationFailed("该工单已有重复件，请把其他工单合并到它", field="master_id")
 
     def get(self, actor: Actor, key: str | int) -> OrderDetail:
