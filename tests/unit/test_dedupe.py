@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -279,9 +280,45 @@ def test_a_stored_signature_scores_exactly_like_the_text_it_came_from(policy: De
     assert text_similarity(stored, stored) == pytest.approx(1.0)
 
 
+def test_a_signature_of_the_json_version_still_scores_like_its_text(policy: DedupePolicy) -> None:
+    new = item(None, "夏北路烧烤摊占道经营", "夏北路12号门口有流动摊贩占道经营，烧烤油烟大", at=north(20))
+    old = item(7, "夏北路12号门口占道经营", "夏北路12号门口每天晚上有流动摊贩占道经营烧烤，油烟很大")
+    f = old.features
+    version_1 = json.dumps(
+        [1, f.words, f.bigrams, f.title, [f.words_norm, f.bigrams_norm, f.title_norm], f.size],
+        ensure_ascii=False,
+    )
+    stored = DedupeItem.from_signature(
+        7, version_1, lat=old.lat, lon=old.lon, registered_at=old.registered_at
+    )
+    assert stored is not None and stored.features == old.features
+    assert score(new, stored, policy) == score(new, old, policy)
+    assert not old.signature().startswith("[")  # written as version 2
+
+
+def test_a_term_with_a_tab_or_line_break_is_kept_in_the_json_version() -> None:
+    odd = DedupeItem(1, ("路灯\t不亮",), ("井盖\n缺失", "夜间"))
+    signature = odd.signature()
+    assert signature.startswith("[1,")
+    stored = DedupeItem.from_signature(1, signature)
+    assert stored is not None and stored.features == odd.features
+
+
 @pytest.mark.parametrize(
     "signature",
-    ["", "not json", "[]", "[99, {}, {}, {}, [1, 1, 1], 3]", "[1, [], {}, {}, [1, 1, 1], 3]", "[1, {}, {}]"],
+    [
+        "",
+        "not json",
+        "[]",
+        "[99, {}, {}, {}, [1, 1, 1], 3]",
+        "[1, [], {}, {}, [1, 1, 1], 3]",
+        "[1, {}, {}]",
+        "3\n\n\n\n\n\n\n1 1 1 0",  # another version
+        "2\n路灯\t井盖\n1.0\n\n\n\n\n1 1 1 1",  # two terms, one weight
+        "2\n路灯\n一\n\n\n\n\n1 1 1 1",  # a weight that is not a number
+        "2\n路灯\n1.0\n\n\n\n\n1 1",  # norms missing
+        "2\n路灯\n1.0",  # lines missing
+    ],
 )
 def test_a_signature_of_another_version_or_shape_is_not_used(signature: str) -> None:
     assert DedupeItem.from_signature(1, signature) is None

@@ -73,7 +73,11 @@ SAME_SPOT_M = 50.0  # closer than this counts as the same spot
 TITLE_WEIGHT = 2.0
 MAX_CONTENT_CHARS = 1000  # what a report is about is said in its first paragraphs
 TEXT_CACHE_SIZE = 1024  # texts whose tokens and weights are kept: ~40 KB each for a typical report
-SIGNATURE_VERSION = 1  # bump when the features or their weights change: older signatures are recomputed
+# Bump when the features or their weights change: signatures of another version are recomputed.
+# 2: lines of tab-separated terms and space-separated weights (version 1 was JSON, and parsing
+# its ~130 numbers took most of the time it took to read a candidate).
+SIGNATURE_VERSION = 2
+_WEIGHT_CACHE_SIZE = 4096  # the weights are few distinct values (token weights × counts)
 
 
 @dataclass(frozen=True)
@@ -238,23 +242,8 @@ class DedupeItem:
         cheaper than segmenting the text again. A signature of another version, or one that
         does not parse, gives None: the caller segments the text instead.
         """
-        try:
-            data = json.loads(signature)
-            version, words, bigrams, title, norms, size = data
-            if version != SIGNATURE_VERSION:
-                return None
-            features = _Features(
-                words=words,
-                bigrams=bigrams,
-                title=title,
-                words_norm=float(norms[0]),
-                bigrams_norm=float(norms[1]),
-                title_norm=float(norms[2]),
-                size=float(size),
-            )
-        except (ValueError, TypeError, IndexError):
-            return None
-        if not (isinstance(words, dict) and isinstance(bigrams, dict) and isinstance(title, dict)):
+        features = _parse_signature(signature)
+        if features is None:
             return None
         item = cls(
             id=id,
@@ -272,20 +261,27 @@ class DedupeItem:
         return item
 
     def signature(self) -> str:
-        """The weights of this report's text as compact JSON, stored at registration (see from_signature)."""
+        """The weights of this report's text, stored at registration (see from_signature).
+
+        Version 2: the version, then for the words, the bigrams and the title a line of terms
+        (tab-separated) and a line of their weights (space-separated, exact float reprs), then
+        the three norms and the size. A term holding a tab or a line break (never produced
+        by the segmenter) is written as version 1's JSON instead, which is still read.
+        """
         f = self.features
-        return json.dumps(
-            [
-                SIGNATURE_VERSION,
-                f.words,
-                f.bigrams,
-                f.title,
-                [f.words_norm, f.bigrams_norm, f.title_norm],
-                f.size,
-            ],
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        terms = (f.words, f.bigrams, f.title)
+        if any("\t" in t or "\n" in t for weights in terms for t in weights):
+            return json.dumps(
+                [1, f.words, f.bigrams, f.title, [f.words_norm, f.bigrams_norm, f.title_norm], f.size],
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        lines = [str(SIGNATURE_VERSION)]
+        for weights in terms:
+            lines.append("\t".join(weights))
+            lines.append(" ".join(map(repr, weights.values())))
+        lines.append(" ".join(map(repr, (f.words_norm, f.bigrams_norm, f.title_norm, f.size))))
+        return "\n".join(lines)
 
     @property
     def located(self) -> bool:
@@ -321,6 +317,67 @@ class DedupeScore:
     decision: Decision
     # False when the hard rules (outside radius or time window, another caller) ruled it out.
     eligible: bool = True
+
+
+# --------------------------------------------------------------------------- signatures
+
+_WEIGHTS: dict[str, float] = {}
+
+
+def _weight(text: str) -> float:
+    value = float(text)
+    if len(_WEIGHTS) < _WEIGHT_CACHE_SIZE:
+        _WEIGHTS[text] = value
+    return value
+
+
+def _weights_of(terms: str, weights: str) -> dict[str, float]:
+    """One line of terms and the line of their weights (ValueError when they do not pair up).
+
+    The weights are a few distinct values: looked up as text rather than parsed each time.
+    """
+    if not terms and not weights:
+        return {}
+    texts = weights.split(" ")
+    try:
+        values = list(map(_WEIGHTS.__getitem__, texts))
+    except KeyError:
+        values = [_WEIGHTS.get(t) or _weight(t) for t in texts]
+    return dict(zip(terms.split("\t"), values, strict=True))
+
+
+def _parse_signature(signature: str) -> _Features | None:
+    """The features kept in a signature of this version (or version 1's JSON); None when unusable."""
+    try:
+        if signature.startswith("["):
+            return _parse_json_signature(signature)
+        lines = signature.split("\n")
+        if len(lines) != 8 or lines[0] != str(SIGNATURE_VERSION):
+            return None
+        words, bigrams, title = (_weights_of(lines[i], lines[i + 1]) for i in (1, 3, 5))
+        words_norm, bigrams_norm, title_norm, size = map(float, lines[7].split(" "))
+    except (ValueError, TypeError):
+        return None
+    return _Features(words, bigrams, title, words_norm, bigrams_norm, title_norm, size)
+
+
+def _parse_json_signature(signature: str) -> _Features | None:
+    """Version 1: `[1, words, bigrams, title, [norms], size]` as JSON."""
+    try:
+        version, words, bigrams, title, norms, size = json.loads(signature)
+        if version != 1 or not all(isinstance(m, dict) for m in (words, bigrams, title)):
+            return None
+        return _Features(
+            words=words,
+            bigrams=bigrams,
+            title=title,
+            words_norm=float(norms[0]),
+            bigrams_norm=float(norms[1]),
+            title_norm=float(norms[2]),
+            size=float(size),
+        )
+    except (ValueError, TypeError, IndexError):
+        return None
 
 
 # --------------------------------------------------------------------------- text
