@@ -144,6 +144,28 @@ def test_orders_of_the_same_caller_are_candidates_anywhere_or_nowhere(
     assert far_other not in found and old_same not in found
 
 
+def test_a_placed_report_from_a_caller_finds_the_orders_nearby_and_the_callers_anywhere(
+    services: Services, district: District
+) -> None:
+    """One round trip on PostgreSQL (nearby and same caller together), two on SQLite: the same
+    candidates, newest first, each once, and the nearby ones read on past the first page."""
+    near_same = add_order(services, district, at=north(20), phone="13800000001", days_ago=1)
+    far_same = add_order(services, district, at=north(5_000), phone="13800000001", days_ago=2)
+    unplaced_same = add_order(services, district, at=None, phone="13800000001", days_ago=3)
+    near_others = [add_order(services, district, at=north(40 + i), days_ago=4 + i / 10) for i in range(6)]
+    far_other = add_order(services, district, at=north(5_000), phone="13900000009")
+    # The cells and box read more than the circle: the newest orders in the box's corner, outside
+    # it, fill the first page of 2 × limit rows, and the nearby ones come from the next page.
+    corner = (SPOT[0] + 0.0024, SPOT[1] + 0.0026)
+    corners = [add_order(services, district, at=corner, days_ago=0.1 * (i + 1)) for i in range(4)]
+    assert candidates(services, new_report(phone="13800000001"), limit=2) == [near_same, far_same]
+    found = candidates(services, new_report(phone="13800000001"), limit=5)
+    assert found == [near_same, far_same, unplaced_same, *near_others[:2]]
+    everything = candidates(services, new_report(phone="13800000001"))
+    assert everything == [near_same, far_same, unplaced_same, *near_others]
+    assert far_other not in everything and not set(corners) & set(everything)
+
+
 def test_a_service_number_is_not_a_caller(services: Services, district: District) -> None:
     add_order(services, district, at=None, phone="12345")
     assert candidates(services, new_report(at=None, phone="12345")) == []

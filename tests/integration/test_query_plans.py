@@ -1,4 +1,5 @@
-"""The partial indexes on sparse columns serve the queries written against them (PostgreSQL).
+"""The indexes serve the queries written against them (PostgreSQL): the partial indexes on
+sparse columns, and the two halves of intake's candidate query.
 
 Migration 0008 made the warning-time, master and full-text indexes partial (IS NOT NULL).
 PostgreSQL uses a partial index only where the query implies its condition, so each test
@@ -20,8 +21,11 @@ from tests.support import ONLY_POSTGRESQL, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
+from zhiyun.intake.normalize import neighbour_cells
 from zhiyun.intake.text import search_text
+from zhiyun.store import dedupe_repo
 from zhiyun.store import orders as repo
+from zhiyun.store.tables import OPEN_STATUS_VALUES
 from zhiyun.workflow.service import NewOrder
 from zhiyun.workflow.worklists import ListQuery
 
@@ -124,3 +128,23 @@ def test_looking_up_the_duplicates_of_an_order_uses_the_master_index(services: S
             repo.duplicates_of(session, 1)
 
     uses_index(services, "master_id", lookup, "ix_work_order_master_id")
+
+
+def test_candidates_by_place_and_caller_use_the_cell_and_phone_indexes_in_one_statement(
+    services: Services,
+) -> None:
+    """Intake's one round trip for a new order with a place and a caller (a UNION ALL) keeps
+    each half on its own index."""
+    lat, lon = 23.04, 113.15
+    params = {
+        "since": datetime.now(UTC).replace(tzinfo=None) - timedelta(days=7),
+        "me": -1,
+        **dedupe_repo._box(lat, lon, 300.0),
+        "cells": neighbour_cells(lat, lon, 300.0),
+        "rows": 400,
+        "phone": "13800000001",
+        "caller_rows": 200,
+        "open": list(OPEN_STATUS_VALUES),
+    }
+    plan = plan_of(services, dedupe_repo._PG_NEARBY_AND_CALLER, params)
+    assert "ix_work_order_geo_cell_registered_at" in plan and "ix_work_order_citizen_phone" in plan, plan

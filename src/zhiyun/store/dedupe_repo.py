@@ -7,7 +7,8 @@ distance), or that come from the same caller (on the citizen_phone index). Two b
 queries, newest first, so that each uses its own index on SQLite and PostgreSQL alike;
 nothing is locked. Intake runs them for every new order, so they are built once and run
 past the ORM: on SQLite as Core statements, on PostgreSQL as SQL text on the driver's
-connection (`_PG_NEARBY`, `_PG_SAME_CALLER`).
+connection (`_PG_NEARBY`, `_PG_SAME_CALLER`), both in one round trip when the new order has
+a place and a caller (`_PG_NEARBY_AND_CALLER`: a UNION ALL of the two, each with its index).
 
 The scoring itself is pure (`zhiyun.intake.dedupe`). Nothing here commits: the caller's
 unit of work does.
@@ -118,6 +119,12 @@ _PG_NEARBY_OLDER = (
     f"{_PG_NEWEST_FIRST}"
 )
 _PG_SAME_CALLER = f"{_PG_SELECT}  AND w.citizen_phone = %(phone)s\n{_PG_NEWEST_FIRST}"
+# Both at once for a new order with a place and a caller (one round trip where there were two):
+# the first column says which query a row came from; each keeps its own order and limit.
+_PG_NEARBY_AND_CALLER = (
+    f"(SELECT TRUE AS near, q.* FROM ({_PG_NEARBY}) q) UNION ALL "
+    f"(SELECT FALSE AS near, q.* FROM ({_PG_SAME_CALLER.replace('%(rows)s', '%(caller_rows)s')}) q)"
+)
 
 
 class _CandidateRow(NamedTuple):
@@ -151,8 +158,37 @@ class _Candidates:
         pg_params = {**params, "open": list(OPEN_STATUS_VALUES), "since": stored_utc(params["since"])}
         if "after_at" in params:
             pg_params["after_at"] = stored_utc(params["after_at"])
-        rows = driver_execute(self.session, sql, pg_params).fetchall()
-        return [_CandidateRow(*r[:8], r[8].replace(tzinfo=UTC), *r[9:]) for r in rows]
+        return [_candidate_row(r) for r in driver_execute(self.session, sql, pg_params).fetchall()]
+
+    def nearby_and_caller(
+        self, params: dict[str, Any], phone: str, caller_rows: int
+    ) -> tuple[list[Any], list[Any]]:
+        """The first page of orders nearby and the orders of the same caller (one round trip on PostgreSQL)."""
+        caller = {"since": params["since"], "me": params["me"], "phone": phone, "rows": caller_rows}
+        if not self.postgresql:
+            return self.run("nearby", params), self.run("caller", caller)
+        pg_params = {
+            **params,
+            "phone": phone,
+            "caller_rows": caller_rows,
+            "open": list(OPEN_STATUS_VALUES),
+            "since": stored_utc(params["since"]),
+        }
+        near: list[Any] = []
+        same_caller: list[Any] = []
+        for r in driver_execute(self.session, _PG_NEARBY_AND_CALLER, pg_params).fetchall():
+            (near if r[0] else same_caller).append(_candidate_row(r[1:]))
+        return sorted(near, key=_time_and_id, reverse=True), sorted(
+            same_caller, key=_time_and_id, reverse=True
+        )
+
+
+def _candidate_row(r: Sequence[Any]) -> _CandidateRow:
+    return _CandidateRow(*r[:8], r[8].replace(tzinfo=UTC), *r[9:])
+
+
+def _time_and_id(row: Any) -> tuple[datetime, int]:
+    return row.registered_at, row.id
 
 
 def _item(row: Any, segmenter: Segmenter | None) -> DedupeItem:
@@ -245,6 +281,7 @@ def find_candidates(
         "me": new_item.id if new_item.id is not None else -1,
     }
     found: dict[int, Any] = {}
+    same_caller: list[Any] = []
 
     if new_item.lat is not None and new_item.lon is not None:
         lat, lon = new_item.lat, new_item.lon
@@ -258,7 +295,10 @@ def find_candidates(
             "rows": batch,
         }
         near = 0
-        rows = queries.run("nearby", params)
+        if _is_caller(new_item.phone):
+            rows, same_caller = queries.nearby_and_caller(params, str(new_item.phone), limit)
+        else:
+            rows = queries.run("nearby", params)
         while True:
             for row in rows:
                 if row.latitude is None or row.longitude is None:
@@ -271,12 +311,12 @@ def find_candidates(
             last = rows[-1]
             rows = queries.run("older", {**params, "after_at": last.registered_at, "after_id": last.id})
 
-    if _is_caller(new_item.phone):
+    elif _is_caller(new_item.phone):
         same_caller = queries.run("caller", {**base, "phone": new_item.phone, "rows": limit})
-        for row in same_caller:
-            found.setdefault(row.id, row)
+    for row in same_caller:
+        found.setdefault(row.id, row)
 
-    rows = sorted(found.values(), key=lambda r: (r.registered_at, r.id), reverse=True)[:limit]
+    rows = sorted(found.values(), key=_time_and_id, reverse=True)[:limit]
     return [_item(row, segmenter) for row in rows]
 
 
