@@ -679,7 +679,7 @@ def merge_target(session: Session, master_key: str | int, order_id: int) -> Merg
     stmt = select(WorkOrderRow.id, WorkOrderRow.status, WorkOrderRow.chain, duplicates).where(
         _key_clause(master_key)
     )
-    found = session.execute(stmt).first()
+    found = session.connection().execute(stmt).first()  # Core: no ORM entities to load
     if found is None:
         return None
     return MergeTarget(int(found[0]), found[1], [int(u) for u in found[2] or []], bool(found[3]))
