@@ -68,6 +68,7 @@ def test_the_doc_says_how_to_post_repeat_fail_and_manage_keys() -> None:
         "**401 `invalid_channel_key`**",
         "**404 `not_found`**",
         "**422 `validation_failed`**",
+        "**413 `payload_too_large`**",
         "zhiyun channel key 12345",
         "zhiyun channel revoke 12345",
         "docs/open311.md",
@@ -75,5 +76,10 @@ def test_the_doc_says_how_to_post_repeat_fail_and_manage_keys() -> None:
     ):
         assert needle in text, needle
     errors = [json.loads(block) for block in re.findall(r"```json\n(\{\n  \"error\".*?)\n```", text, re.S)]
-    assert {e["error"] for e in errors} == {"invalid_channel_key", "not_found", "validation_failed"}
+    assert {e["error"] for e in errors} == {
+        "invalid_channel_key",
+        "not_found",
+        "validation_failed",
+        "payload_too_large",
+    }
     assert all(e["message"] for e in errors)
