@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.e2e.harness import API, Api
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.intake.dedupe import DedupeItem
+from zhiyun.store import dedupe_repo
 from zhiyun.store.dedupe_repo import item_of_order
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, WorkOrderRow
 
@@ -204,6 +205,36 @@ def test_the_same_place_and_words_from_two_channels_is_merged_into_the_first(api
     assert second["status"] == "merged"
     master = api.as_("admin").get(f"{API}/orders/{first['order_id']}").json()
     assert [d["number"] for d in master["duplicates"]] == [second["order_number"]]
+
+
+def test_a_master_that_ended_since_it_was_read_is_flagged_for_a_dispatcher_instead_of_merged(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatcher cancels the master between intake's candidate query and its merge: the new
+    order is still accepted, flagged with the master as its possible duplicate."""
+    hotline = channel_client(api, "12345")
+    city = channel_client(api, "city_mgmt_hotline")
+    first = post(hotline, "12345", example("12345")).json()
+    found_open = dedupe_repo.find_candidates
+
+    def candidates_then_cancelled(session: Any, *args: Any, **kwargs: Any) -> Any:
+        found = found_open(session, *args, **kwargs)
+        session.execute(
+            update(WorkOrderRow).where(WorkOrderRow.id == first["order_id"]).values(status="cancelled")
+        )
+        return found
+
+    monkeypatch.setattr(dedupe_repo, "find_candidates", candidates_then_cancelled)
+    second = post(
+        city, "city_mgmt_hotline", example("12345", call_id="CG-RACE-1", caller_number="13900002222")
+    )
+    assert second.status_code == 201, second.text
+    receipt = second.json()
+    assert receipt["duplicate_of"] is None
+    assert receipt["possible_duplicates"] == [first["order_number"]]
+    assert receipt["status"] == "pending_dispatch"
+    trail = api.as_("admin").get(f"{API}/orders/{receipt['order_id']}/transitions").json()
+    assert [t["action"] for t in trail] == ["register", "flag_duplicate"]
 
 
 def test_the_same_words_far_apart_are_not_duplicates(api: Api) -> None:

@@ -345,18 +345,28 @@ class IntakeService:
     ) -> tuple[str | None, list[str], OrderState | None]:
         """Merge the new order into its best candidate or flag it: (master's number, flagged numbers, new state).
 
-        Candidates are open orders, never duplicates themselves: the best one is the master.
+        Candidates are open orders, never duplicates themselves: the best one is the master. If
+        it ended or was merged into another order since it was read (a dispatcher at the same
+        moment), the merge is refused and the new order is flagged with its candidates instead:
+        a dispatcher decides, and the channel's message is accepted all the same.
         """
         if not scores:
             return None, [], None
         best = scores[0]
         if best.decision == "merge" and best.candidate_id is not None:
-            dedupe_repo.record_candidates(session, row.id, [best], decision="merged", at=now, new_order=True)
             note = f"{MERGE_NOTE}（相似度 {best.score:.2f}）"
-            state = self.orders.act_in(
-                session, actor, row, Merge(master_id=best.candidate_id, note=note), now, snap=snap
-            )
-            return numbers.get(best.candidate_id), [], state
+            try:
+                # act_in checks the master before it writes anything: a refusal leaves nothing to undo
+                state = self.orders.act_in(
+                    session, actor, row, Merge(master_id=best.candidate_id, note=note), now, snap=snap
+                )
+            except ValidationFailed:
+                pass
+            else:
+                dedupe_repo.record_candidates(
+                    session, row.id, [best], decision="merged", at=now, new_order=True
+                )
+                return numbers.get(best.candidate_id), [], state
         dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now, new_order=True)
         session.connection().execute(_FLAG_POSSIBLE_DUPLICATE, {"b_id": row.id})
         row.possible_duplicate = True  # the row is a transient picture of what was stored
