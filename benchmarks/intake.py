@@ -39,7 +39,11 @@ not measured) precedes the run.
 Progress goes to stderr; the last line on stdout is one JSON object: orders_per_s (answered
 requests per second of wall time), p50_ms and p99_ms (latency of one request as the client
 sees it), requests, errors (transport errors, answers other than 200/201, and exact repeats
-that did not come back as the first post's order), and the setup.
+that did not come back as the first post's order), the setup, and cpu_ms_per_order: the CPU
+time of the server's processes, of PostgreSQL's and of the client during the run, per
+answered request (from /proc; null elsewhere): which part a change made cheaper. On a shared
+machine whose speed changes from one run to the next both move with it; compare runs made
+back to back.
 """
 
 from __future__ import annotations
@@ -793,8 +797,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, port: int, pool_size: int | None, threads: int | None) -> Iterator[str]:
-    """The API on 127.0.0.1:`port` with `workers` uvicorn worker processes; stopped afterwards."""
+def server(
+    url: str, workers: int, port: int, pool_size: int | None, threads: int | None
+) -> Iterator[tuple[str, int]]:
+    """The API on 127.0.0.1:`port` with `workers` uvicorn worker processes, and the pid of the
+    session they run in; stopped afterwards."""
     import httpx
 
     env = {**os.environ, "ZHIYUN_DATABASE_URL": url}
@@ -836,7 +843,7 @@ def server(url: str, workers: int, port: int, pool_size: int | None, threads: in
                 raise RuntimeError("the server did not answer /healthz within 120 s")
             time.sleep(0.3)
         log(f"server up at {base} (pid {process.pid}, {workers} workers)")
-        yield base
+        yield base, process.pid
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -997,6 +1004,36 @@ async def drive(
     )
 
 
+def cpu_seconds(server_session: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes (its session), PostgreSQL's processes
+    on this machine, and this client; {} where /proc cannot tell (not Linux).
+
+    A process that exits between two readings takes its time with it: the database's
+    backends and the server's workers live through the run, so little is lost.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    server = database = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return {}
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, session, …, utime, stime
+        used = int(fields[11]) + int(fields[12])
+        if int(fields[3]) == server_session:
+            server += used
+        elif comm == "postgres":
+            database += used
+    return {"server": server / tick, "database": database / tick, "client": time.process_time()}
+
+
 def run_loop(main: Coroutine[Any, Any, Outcome]) -> Outcome:
     """Run the clients on uvloop (the server's loop too): the load is generated on the same two
     cores as the server and its database, and asyncio's own loop costs more CPU per request."""
@@ -1038,13 +1075,16 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         f"{len(posts)} posts planned ({sum(p.repeat for p in posts)} exact repeats), "
         f"channels {dict(Counter(p.channel for p in posts).most_common())}"
     )
-    with server(url, args.workers, args.port or free_port(), args.pool_size, args.threads) as base:
+    with server(url, args.workers, args.port or free_port(), args.pool_size, args.threads) as (base, pid):
         if warmup:
             w = run_loop(drive(base, keys, warmup, args.concurrency, "warm-up", args.client))
             log(f"warm-up: {len(warmup)} posts in {w.seconds:.1f} s, {w.errors} errors")
+        before = cpu_seconds(pid)
         out = run_loop(drive(base, keys, posts, args.concurrency, "run", args.client))
+        after = cpu_seconds(pid)
     latencies = sorted(out.latencies)
     good = sum(n for s, n in out.statuses.items() if s in (200, 201))
+    cpu = {k: round((after[k] - before[k]) * 1000 / good, 3) for k in after} if good and after else None
     log(
         f"statuses {dict(out.statuses)}, merged at intake {out.merged}, flagged {out.flagged}, "
         f"exact repeats answered with the same order: {out.repeats_ok}/{sum(p.repeat for p in posts)}"
@@ -1067,6 +1107,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "merged": out.merged,
         "flagged": out.flagged,
         "warmup_requests": len(warmup),
+        "cpu_ms_per_order": cpu,
     }
 
 
