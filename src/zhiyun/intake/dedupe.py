@@ -325,9 +325,11 @@ _WEIGHTS: dict[str, float] = {}
 
 
 def _weight(text: str) -> float:
-    value = float(text)
-    if len(_WEIGHTS) < _WEIGHT_CACHE_SIZE:
-        _WEIGHTS[text] = value
+    value = _WEIGHTS.get(text)
+    if value is None:
+        value = float(text)
+        if len(_WEIGHTS) < _WEIGHT_CACHE_SIZE:
+            _WEIGHTS[text] = value
     return value
 
 
@@ -340,9 +342,9 @@ def _weights_of(terms: str, weights: str) -> dict[str, float]:
         return {}
     texts = weights.split(" ")
     try:
-        values = list(map(_WEIGHTS.__getitem__, texts))
+        values = list(map(_WEIGHTS.__getitem__, texts))  # the common case, at C speed
     except KeyError:
-        values = [_WEIGHTS.get(t) or _weight(t) for t in texts]
+        values = [_weight(t) for t in texts]
     return dict(zip(terms.split("\t"), values, strict=True))
 
 

@@ -155,10 +155,7 @@ class _Candidates:
             core = {"nearby": _NEARBY, "older": _NEARBY_OLDER, "caller": _SAME_CALLER}[statement]
             return list(self.session.connection().execute(core, params).all())
         sql = {"nearby": _PG_NEARBY, "older": _PG_NEARBY_OLDER, "caller": _PG_SAME_CALLER}[statement]
-        pg_params = {**params, "open": list(OPEN_STATUS_VALUES), "since": stored_utc(params["since"])}
-        if "after_at" in params:
-            pg_params["after_at"] = stored_utc(params["after_at"])
-        return [_candidate_row(r) for r in driver_execute(self.session, sql, pg_params).fetchall()]
+        return [_candidate_row(r) for r in driver_execute(self.session, sql, _pg_params(params)).fetchall()]
 
     def nearby_and_caller(
         self, params: dict[str, Any], phone: str, caller_rows: int
@@ -167,20 +164,22 @@ class _Candidates:
         caller = {"since": params["since"], "me": params["me"], "phone": phone, "rows": caller_rows}
         if not self.postgresql:
             return self.run("nearby", params), self.run("caller", caller)
-        pg_params = {
-            **params,
-            "phone": phone,
-            "caller_rows": caller_rows,
-            "open": list(OPEN_STATUS_VALUES),
-            "since": stored_utc(params["since"]),
-        }
+        pg_params = _pg_params({**params, "phone": phone, "caller_rows": caller_rows})
         near: list[Any] = []
         same_caller: list[Any] = []
         for r in driver_execute(self.session, _PG_NEARBY_AND_CALLER, pg_params).fetchall():
             (near if r[0] else same_caller).append(_candidate_row(r[1:]))
-        return sorted(near, key=_time_and_id, reverse=True), sorted(
-            same_caller, key=_time_and_id, reverse=True
-        )
+        near.sort(key=_time_and_id, reverse=True)
+        same_caller.sort(key=_time_and_id, reverse=True)
+        return near, same_caller
+
+
+def _pg_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters as the PostgreSQL text wants them: the open statuses, naive UTC times."""
+    pg_params = {**params, "open": list(OPEN_STATUS_VALUES), "since": stored_utc(params["since"])}
+    if "after_at" in params:
+        pg_params["after_at"] = stored_utc(params["after_at"])
+    return pg_params
 
 
 def _candidate_row(r: Sequence[Any]) -> _CandidateRow:

@@ -286,7 +286,8 @@ class CompanionRow:
     values: dict[str, Any]
 
     def __post_init__(self) -> None:
-        unknown = set(self.values) - set(self.table.c.keys()) | ({"order_id"} & set(self.values))
+        settable = set(self.table.c.keys()) - {"order_id"}  # the order's id is given by the insert
+        unknown = set(self.values) - settable
         if unknown:
             raise ValueError(f"not columns a companion of {self.table.name} may set: {sorted(unknown)}")
 
