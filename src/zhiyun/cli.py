@@ -717,6 +717,7 @@ def _demo_channel_example(services: Services, base: str) -> None:
         **CHANNEL_SPECS["12345"].example,
         "call_id": f"C-DEMO-{now:%Y%m%d%H%M%S}",
         "call_time": now.isoformat(timespec="seconds"),
+        "recording_id": f"REC-{now:%Y%m%d-%H%M}-0417",
     }
     console.print(
         f"\n以 12345 渠道推送一条来电记录（已签发演示密钥 {issued.prefix}…；再推一次返回同一工单）：",
