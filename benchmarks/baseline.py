@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from benchmarks.support import log, throwaway_postgres
+from benchmarks.support import log, run_threads, throwaway_postgres
 
 TABLE = """
 CREATE TABLE bare_order (
@@ -173,12 +173,7 @@ def measure_inserts(conninfo: str, rows: list[tuple[object, ...]], clients: int)
             threading.Thread(target=write, args=(conn, rows[i::clients]))
             for i, conn in enumerate(connections)
         ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - started
+        seconds = run_threads(threads)
         if failures:
             raise failures[0]
         stored = connections[0].execute("SELECT count(*) FROM bare_order").fetchone()

@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from benchmarks.support import admin_url, log, throwaway_postgres
+from benchmarks.support import admin_url, log, run_threads, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
@@ -228,12 +228,7 @@ def run(url: str, n_orders: int, concurrency: int) -> dict[str, Any]:
             threading.Thread(target=drive, args=(services, cast, chunk, run_id, res, progress), daemon=True)
             for chunk, res in zip(chunks, results, strict=True)
         ]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        seconds = time.perf_counter() - started
+        seconds = run_threads(threads)
         for res in results:
             if res.error is not None:
                 raise res.error
