@@ -14,7 +14,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -287,11 +287,11 @@ def user_token(
 
 @channel_app.command("list")
 def channel_list(db: DbOption = None) -> None:
-    """列出全部接入渠道及其状态。"""
+    """列出全部接入渠道及其状态、最近来件时间和 24 小时来件数。"""
     with _services(db) as services:
-        channels = services.channels.list()
+        channels = services.channels.list(with_activity=True)
     table = Table(title="接入渠道")
-    for column in ("编码", "名称", "状态", "默认类型", "默认紧急程度", "有效密钥"):
+    for column in ("编码", "名称", "状态", "默认类型", "默认紧急程度", "有效密钥", "最近来件", "24 小时来件"):
         table.add_column(column)
     for c in channels:
         table.add_row(
@@ -301,8 +301,18 @@ def channel_list(db: DbOption = None) -> None:
             c.default_type.label,
             c.default_urgency.label,
             str(c.active_keys),
+            _last_received(c.last_received_at, c.by_hand),
+            "—" if c.by_hand else str(c.received_in_window),
         )
     console.print(table)
+
+
+def _last_received(at: datetime | None, by_hand: bool) -> str:
+    from zhiyun.domain.calendar import LOCAL_TZ
+
+    if by_hand:
+        return "人工登记，不经接口"
+    return f"{at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if at else "从未来件"
 
 
 @channel_app.command("key")
@@ -706,7 +716,6 @@ def _demo_traffic_lines(simulator: TrafficSimulator | None) -> None:
 def _demo_channel_example(services: Services, base: str) -> None:
     """Issue a demo key for 12345 and show how a channel posts with it (a second post: same order)."""
     import json
-    from datetime import datetime
 
     from zhiyun.domain.calendar import LOCAL_TZ
     from zhiyun.intake.channels import CHANNEL_SPECS

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from tests.e2e.console_harness import console_fixture, page_login, post_form  # noqa: F401
 from tests.e2e.harness import Api
+from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.intake.channels import CHANNEL_SPECS
 
 
 def _messages(html: str) -> list[str]:
@@ -39,7 +42,7 @@ def test_admin_adds_a_user_who_can_then_sign_in(console: Api) -> None:
     assert "平南社区" in page.text
 
 
-def test_a_new_channel_key_is_shown_once_and_works(console: Api) -> None:
+def test_a_new_channel_key_is_shown_once_and_works_and_the_list_shows_the_delivery(console: Api) -> None:
     admin = page_login(console, "admin")
     admin.get("/admin/channels")
     page = post_form(admin, "/admin/channels", {"op": "key", "code": "12345"})
@@ -47,6 +50,18 @@ def test_a_new_channel_key_is_shown_once_and_works(console: Api) -> None:
     assert key.startswith("zyk_")
     assert key not in admin.get("/admin/channels").text  # never shown again
     assert console.services.channels.get("12345").active_keys == 1
+    channel = console.anonymous()
+    channel.headers["X-Channel-Key"] = key
+    posted = channel.post("/api/v1/intake/12345", json=CHANNEL_SPECS["12345"].example)
+    assert posted.status_code == 201, posted.text
+    listing = admin.get("/admin/channels").text
+    hotline = listing.split('data-channel="12345"', 1)[1].split("</tr>", 1)[0]
+    now = datetime.now(LOCAL_TZ)
+    shown = re.search(r'data-testid="last-received">([^<]+)<', hotline)
+    assert shown is not None and shown.group(1).startswith(f"{now:%Y-%m-%d}")  # local time
+    assert re.search(r'data-testid="received-in-window">1<', hotline)
+    police = listing.split('data-channel="police_110"', 1)[1].split("</tr>", 1)[0]
+    assert "从未来件" in police
 
 
 def test_time_limit_and_calendar_changes_are_saved(console: Api) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ from typer.testing import CliRunner, Result
 
 from zhiyun.bootstrap import build_services
 from zhiyun.cli import app
+from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.intake.channel_service import ChannelKeyRejected
+from zhiyun.intake.channels import CHANNEL_SPECS
 
 runner = CliRunner()
 
@@ -279,6 +283,49 @@ def test_user_token_for_an_unknown_user_fails(district_db: Path) -> None:
     result = zhiyun(district_db, "user", "token", "ghost", "--name", "x")
     assert result.exit_code == 1
     assert "用户 ghost 不存在" in result.stderr
+
+
+# --------------------------------------------------------------------------- channels
+
+
+def test_channel_key_prints_a_working_key_last_and_the_list_shows_its_delivery(district_db: Path) -> None:
+    result = zhiyun(district_db, "channel", "key", "police_110")
+    assert result.exit_code == 0, result.output
+    key = last_line(result)
+    assert key.startswith("zyk_")
+    services = build_services(str(district_db))
+    try:
+        payload = CHANNEL_SPECS["police_110"].example
+        services.intake.receive("police_110", payload, key=key)
+        assert services.channels.get("police_110").received_in_window == 1
+    finally:
+        services.close()
+    listed = runner.invoke(app, ["channel", "list", "--db", str(district_db)], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.startswith("│")}
+    assert f"{datetime.now(LOCAL_TZ):%Y-%m-%d}" in rows["police_110"]
+    assert "从未来件" in rows["grid"]
+    assert "人工登记，不经接口" in rows["manual"]
+
+
+def test_channel_key_for_an_unknown_or_the_manual_channel_fails_with_a_message(db: Path) -> None:
+    unknown = zhiyun(db, "channel", "key", "wechat")
+    assert unknown.exit_code == 1 and "渠道 wechat 不存在" in unknown.stderr
+    manual = zhiyun(db, "channel", "key", "manual")
+    assert manual.exit_code == 1 and "不能签发密钥" in manual.stderr
+    no_traceback(manual)
+
+
+def test_channel_revoke_refuses_the_key_afterwards(db: Path) -> None:
+    key = last_line(zhiyun(db, "channel", "key", "iot"))
+    revoked = zhiyun(db, "channel", "revoke", "iot")
+    assert revoked.exit_code == 0 and "已吊销 1 个密钥" in revoked.stdout
+    services = build_services(str(db))
+    try:
+        with pytest.raises(ChannelKeyRejected):
+            services.intake.receive("iot", CHANNEL_SPECS["iot"].example, key=key)
+    finally:
+        services.close()
 
 
 # --------------------------------------------------------------------------- calendar

@@ -1,5 +1,5 @@
 """The indexes serve the queries written against them (PostgreSQL): the partial indexes on
-sparse columns, and the two halves of intake's candidate query.
+sparse columns, the two halves of intake's candidate query and the channel activity.
 
 Migration 0008 made the warning-time, master and full-text indexes partial (IS NOT NULL).
 PostgreSQL uses a partial index only where the query implies its condition, so each test
@@ -21,6 +21,7 @@ from tests.support import ONLY_POSTGRESQL, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
+from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.intake.normalize import neighbour_cells
 from zhiyun.intake.text import search_text
 from zhiyun.store import dedupe_repo
@@ -148,3 +149,17 @@ def test_candidates_by_place_and_caller_use_the_cell_and_phone_indexes_in_one_st
     }
     plan = plan_of(services, dedupe_repo._PG_NEARBY_AND_CALLER, params)
     assert "ix_work_order_geo_cell_registered_at" in plan and "ix_work_order_citizen_phone" in plan, plan
+
+
+def test_channel_activity_reads_each_channels_latest_and_recent_records_by_channel_and_time(
+    services: Services,
+) -> None:
+    plan = uses_index(
+        services,
+        "intake_record",
+        lambda: services.channels.list(with_activity=True),
+        "ix_intake_record_channel_received_at",
+        without=("ix_intake_record_channel_external_id",),  # equal to it on an empty table
+    )
+    assert plan.count("ix_intake_record_channel_received_at") == 2 * len(CHANNEL_SPECS), plan
+    assert "Seq Scan on intake_record" not in plan

@@ -17,21 +17,23 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.workorder import OrderType, Urgency
-from zhiyun.intake.channels import CHANNEL_SPECS, ChannelSpec
+from zhiyun.intake.channels import CHANNEL_SPECS, MANUAL, ChannelSpec
 from zhiyun.store.db import Database
-from zhiyun.store.tables import ChannelKeyRow, ChannelRow
+from zhiyun.store.tables import ChannelKeyRow, ChannelRow, IntakeRecordRow
 from zhiyun.workflow.reference import Clock, system_clock
 
 KEY_PREFIX = "zyk_"
 KEY_CACHE_SECONDS = 5.0  # how long a process trusts a key it checked (revocation takes effect within this)
 KEY_CACHE_SIZE = 1024
+ACTIVITY_WINDOW = timedelta(hours=24)  # the channel list counts what each channel delivered in it
+UNREAD: tuple[datetime | None, int | None] = (None, None)  # activity not asked for
 
 
 class ChannelKeyRejected(PermissionDenied):
@@ -57,6 +59,16 @@ class ChannelView:
     description: str
     active_keys: int
     json_intake: bool
+    # What the channel delivered (first payloads and changed repeats, as intake records):
+    # the latest one's time (None: never), and how many in the ACTIVITY_WINDOW before it was
+    # read (None: not read, see `ChannelService.list`).
+    last_received_at: datetime | None
+    received_in_window: int | None
+
+    @property
+    def by_hand(self) -> bool:
+        """Orders of this channel are registered by hand: it delivers nothing through intake."""
+        return self.code == MANUAL
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,9 @@ class ChannelService:
         with self._passed_lock:
             self._passed.clear()
 
-    def _view(self, session: Session, row: ChannelRow) -> ChannelView:
+    def _view(
+        self, session: Session, row: ChannelRow, activity: tuple[datetime | None, int | None]
+    ) -> ChannelView:
         spec = _spec(row.code)
         keys = session.scalars(
             select(ChannelKeyRow.id).where(
@@ -146,17 +160,44 @@ class ChannelService:
             description=spec.description,
             active_keys=len(keys),
             json_intake=spec.payload is not None,
+            last_received_at=activity[0],
+            received_in_window=activity[1],
         )
 
-    def list(self) -> list[ChannelView]:
+    def list(self, *, with_activity: bool = False) -> list[ChannelView]:
+        """Every channel; with what each delivered lately when `with_activity` (the admins' list)."""
         with self.db.transaction() as session:
             rows = ensure_channel_rows(session)
-            return [self._view(session, rows[code]) for code in CHANNEL_SPECS]
+            activity = self._activity(session, list(CHANNEL_SPECS)) if with_activity else {}
+            return [self._view(session, rows[code], activity.get(code, UNREAD)) for code in CHANNEL_SPECS]
 
     def get(self, code: str) -> ChannelView:
         _spec(code)
         with self.db.transaction() as session:
-            return self._view(session, ensure_channel_rows(session)[code])
+            row = ensure_channel_rows(session)[code]
+            return self._view(session, row, self._activity(session, [code])[code])
+
+    def _activity(self, session: Session, codes: list[str]) -> dict[str, tuple[datetime | None, int | None]]:
+        """Per channel: its latest intake record's time and its count in ACTIVITY_WINDOW.
+
+        One statement of two scalar subqueries per channel, each an index step on
+        (channel, received_at), so that it stays cheap however many records there are.
+        """
+        since = self.clock() - ACTIVITY_WINDOW
+        record = IntakeRecordRow
+        columns = []
+        for code in codes:
+            columns.append(
+                select(func.max(record.received_at)).where(record.channel == code).scalar_subquery()
+            )
+            columns.append(
+                select(func.count())
+                .select_from(record)
+                .where(record.channel == code, record.received_at >= since)
+                .scalar_subquery()
+            )
+        values = session.execute(select(*columns)).one()
+        return {code: (values[2 * i], int(values[2 * i + 1])) for i, code in enumerate(codes)}
 
     def configure(
         self,
@@ -185,13 +226,15 @@ class ChannelService:
                 if not name.strip():
                     raise ValidationFailed("渠道名称不能为空", field="name")
                 row.name = name.strip()
-            view = self._view(session, row)
+            view = self._view(session, row, self._activity(session, [code])[code])
         self.forget_keys()
         return view
 
     def issue_key(self, code: str) -> IssuedKey:
         """A new API key for the channel, shown once."""
         _spec(code)
+        if code == MANUAL:
+            raise ValidationFailed("人工登记渠道不经接口来件，不能签发密钥", channel=code)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         now = self.clock()
         with self.db.transaction() as session:

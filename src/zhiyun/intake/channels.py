@@ -428,6 +428,8 @@ _HOTLINE_EXAMPLE = {
     "coord_system": "gcj02",
 }
 
+MANUAL = "manual"  # orders registered by hand (console, API): no payloads and no keys
+
 CHANNEL_SPECS: dict[str, ChannelSpec] = {
     spec.code: spec
     for spec in (
@@ -630,7 +632,7 @@ CHANNEL_SPECS: dict[str, ChannelSpec] = {
             {},
         ),
         ChannelSpec(
-            "manual",
+            MANUAL,
             "人工登记",
             None,
             None,

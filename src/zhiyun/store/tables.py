@@ -395,7 +395,10 @@ class IntakeRecordRow(Base):
     """One payload received from a channel for an order: the first, and every changed repeat."""
 
     __tablename__ = "intake_record"
-    __table_args__ = (Index("ix_intake_record_channel_external_id", "channel", "external_id"),)
+    __table_args__ = (
+        Index("ix_intake_record_channel_external_id", "channel", "external_id"),
+        Index("ix_intake_record_channel_received_at", "channel", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))

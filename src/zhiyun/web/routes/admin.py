@@ -84,7 +84,7 @@ def _section_context(section: str, services: ServicesDep) -> dict[str, Any]:
             "names": {u.code: u.name for u in org.units.values()},
         }
     if section == "channels":
-        return {"channels": services.channels.list()}
+        return {"channels": services.channels.list(with_activity=True)}
     if section == "time-limits":
         return {
             "limits": services.policy.time_limits(),
