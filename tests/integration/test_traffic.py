@@ -27,9 +27,17 @@ from zhiyun.config import Settings
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, ensure_district
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
-from zhiyun.demo.traffic import EVENTS, TRAFFIC_CHANNELS, Request, TrafficGenerator
+from zhiyun.demo.traffic import (
+    EVENTS,
+    OPEN311_CHANNEL,
+    OPEN311_TOPICS,
+    TRAFFIC_CHANNELS,
+    Request,
+    TrafficGenerator,
+)
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.intake.normalize import SHANGHAI, gcj02_to_wgs84, haversine_m
+from zhiyun.intake.open311 import draft_from_form
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, OrgUnitRow, WorkOrderRow
@@ -221,6 +229,65 @@ def test_every_generated_payload_is_accepted_by_the_intake_and_located_in_its_vi
     assert located >= len(requests) // 2
     for channel in ("grid", "iot", "remote_sensing"):
         assert any(r.channel == channel for r in rows.values())
+
+
+def test_every_open311_app_report_is_a_valid_georeport_form_of_a_listed_service() -> None:
+    gen = TrafficGenerator(random.Random(5))
+    reports = [gen.open311(NOW) for _ in range(300)]
+    assert {r.channel for r in reports} == {OPEN311_CHANNEL}
+    assert {r.payload["service_code"] for r in reports} == {code for code, _ in OPEN311_TOPICS.values()}
+    for report in reports:
+        draft = draft_from_form(report.payload)  # raises on anything the spec or the service refuses
+        assert draft.category_code == report.payload["service_code"]
+        assert draft.latitude is not None and draft.coord_system == "wgs84"
+        assert draft.citizen_name and draft.citizen_phone
+        assert report.external_id.startswith("SSP")
+    assert len({r.external_id for r in reports}) == len(reports)
+    with pytest.raises(ValueError, match="no client-side id"):
+        gen.repeat(reports[0])
+
+
+def test_open311_app_reports_go_through_the_georeport_endpoint_and_are_located(demo: Demo) -> None:
+    simulator = demo.simulator(seed=11)
+    reports = [simulator.generator.open311(NOW) for _ in range(12)]
+    outcomes = [simulator.post(r) for r in reports]
+    assert simulator.counts["rejected"] == 0 and simulator.counts["post_errors"] == 0, outcomes
+    assert simulator.by_channel[OPEN311_CHANNEL] == len(reports)
+    assert all(o.startswith(("created", "merged", "flagged")) for o in outcomes), outcomes
+    codes = demo.codes()
+    for report, outcome in zip(reports, outcomes, strict=True):
+        number = outcome.split()[2]
+        # read back as any GeoReport v2 client would
+        answer = demo.client.get(f"/open311/v2/requests/{number}.json")
+        assert answer.status_code == 200, answer.text
+        (item,) = answer.json()
+        assert item["service_code"] == report.payload["service_code"]
+        assert item["status"] in ("open", "closed")
+        with demo.services.db.reading() as session:
+            row = session.execute(
+                select(WorkOrderRow.channel, WorkOrderRow.town_unit_id, WorkOrderRow.village_unit_id).where(
+                    WorkOrderRow.number == number
+                )
+            ).one()
+        assert row.channel == OPEN311_CHANNEL
+        assert codes.get(row.town_unit_id) == report.town
+        assert codes.get(row.village_unit_id) == report.village
+
+
+def test_a_share_of_the_simulators_arrivals_comes_from_the_open311_app(demo: Demo) -> None:
+    simulator = demo.simulator(
+        seed=3, open311_share=0.5, event_share=0, repeat_share=0, typhoon_every_minutes=0
+    )
+    assert simulator.channels[-1] == OPEN311_CHANNEL
+    assert any("Open311 GeoReport v2" in line for line in simulator.describe())
+    for _ in range(30):
+        simulator.arrive()
+    assert 5 <= simulator.by_channel[OPEN311_CHANNEL] <= 25, simulator.by_channel
+    assert simulator.counts["rejected"] == 0 and simulator.counts["post_errors"] == 0
+    quiet = demo.simulator(open311_share=0)
+    assert OPEN311_CHANNEL not in quiet.channels
+    with pytest.raises(ValueError):
+        demo.simulator(event_share=0.5, repeat_share=0.3, open311_share=0.3)
 
 
 def test_the_same_event_from_several_channels_is_merged_or_flagged(demo: Demo) -> None:

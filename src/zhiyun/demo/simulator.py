@@ -8,7 +8,10 @@ validation, normalization, location, idempotency and duplicate detection as any
 integration. Among them: the same matter reported from several channels within minutes (so
 that duplicates are merged or flagged), exact repeats of a payload (idempotency: the same
 order again) and, every `typhoon_every_minutes`, a typhoon-day burst across the towns. The
-topics follow the season of the (simulated) date.
+topics follow the season of the (simulated) date. A share of citizens (`open311_share`)
+report from a phone app that speaks Open311 GeoReport v2: their reports go through the
+REAL `POST /open311/v2/requests.json`, as a form with the `open311` channel's key as
+`api_key`, and are merged, flagged or registered like any other.
 
 Moving orders along goes through the services as the demo user who would act: the district
 dispatcher dispatches an order on (along the route its topic implies) or decides a flagged
@@ -38,7 +41,7 @@ import httpx
 from zhiyun.bootstrap import Services
 from zhiyun.demo import topics as tp
 from zhiyun.demo.district import TOWN_OFFICES, DemoDirectory
-from zhiyun.demo.traffic import Request, TrafficGenerator
+from zhiyun.demo.traffic import OPEN311_APP, OPEN311_CHANNEL, Request, TrafficGenerator
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
@@ -79,6 +82,7 @@ _RATINGS = (
 )
 _RATING_WEIGHTS = (70, 18, 8, 4)
 INTAKE_PATH = "/api/v1/intake/{channel}"
+OPEN311_PATH = "/open311/v2/requests.json"
 MAX_ROUTES = 20_000
 
 
@@ -103,6 +107,8 @@ class ChannelPoster:
         return cls(httpx.Client(base_url=base_url, timeout=timeout, trust_env=False), close_client=True)
 
     def __call__(self, channel: str, payload: Mapping[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+        if channel == OPEN311_CHANNEL:
+            return self._post_open311(payload, key)
         response = self.client.post(
             INTAKE_PATH.format(channel=channel), json=dict(payload), headers={"X-Channel-Key": key}
         )
@@ -111,6 +117,22 @@ class ChannelPoster:
         except ValueError:
             body = {"message": response.text[:200]}
         return response.status_code, body if isinstance(body, dict) else {"body": body}
+
+    def _post_open311(self, form: Mapping[str, Any], key: str) -> tuple[int, dict[str, Any]]:
+        """A GeoReport v2 POST Service Request, as a phone app sends it (a form, the key in it).
+
+        The answer is the spec's list with one item; it becomes {"order_number": …} (the
+        service_request_id is the order number), or {"message": …} from the spec's error list.
+        """
+        response = self.client.post(OPEN311_PATH, data={**form, "api_key": key})
+        try:
+            body = response.json()
+        except ValueError:
+            return response.status_code, {"message": response.text[:200]}
+        first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+        if response.status_code in (200, 201) and first.get("service_request_id"):
+            return response.status_code, {"order_number": first["service_request_id"], "open311": True}
+        return response.status_code, {"message": first.get("description") or str(body)[:200]}
 
     def wait_healthy(self, stop: threading.Event, timeout: float = 120.0) -> bool:
         """Wait until GET /healthz answers 200 (True), `stop` is set or `timeout` passes (False)."""
@@ -154,6 +176,7 @@ class TrafficSimulator:
         typhoon_size: int = 24,
         event_share: float = 0.10,
         repeat_share: float = 0.04,
+        open311_share: float = 0.05,
         channel_weights: Mapping[str, float] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -161,8 +184,13 @@ class TrafficSimulator:
             raise ValueError("rate_per_minute must be positive")
         if typhoon_every_minutes < 0 or typhoon_size < 0:
             raise ValueError("typhoon_every_minutes and typhoon_size must not be negative")
-        if not 0 <= event_share + repeat_share <= 1:
-            raise ValueError("event_share + repeat_share must lie between 0 and 1")
+        if (
+            min(event_share, repeat_share, open311_share) < 0
+            or event_share + repeat_share + open311_share > 1
+        ):
+            raise ValueError(
+                "event_share, repeat_share and open311_share must not be negative nor add up to more than 1"
+            )
         if poster is None:
             if base_url is None:
                 raise ValueError("the simulator needs a poster or the base URL of the demo server")
@@ -183,6 +211,7 @@ class TrafficSimulator:
         self.typhoon_size = typhoon_size
         self.event_share = event_share
         self.repeat_share = repeat_share
+        self.open311_share = open311_share
         self._clock = clock or (lambda: datetime.now(UTC))
         self.counts: Counter[str] = Counter()
         self.by_channel: Counter[str] = Counter()
@@ -200,7 +229,8 @@ class TrafficSimulator:
 
     @property
     def channels(self) -> list[str]:
-        return list(self.generator.channel_weights)
+        """The channels the traffic posts through (the Open311 app's last)."""
+        return list(self.generator.channel_weights) + ([OPEN311_CHANNEL] if self.open311_share > 0 else [])
 
     @property
     def interval(self) -> float:
@@ -223,11 +253,16 @@ class TrafficSimulator:
 
     def describe(self) -> list[str]:
         """What the traffic looks like, in Chinese, one line per fact (for the demo banner)."""
-        names = "、".join(CHANNEL_SPECS[c].name for c in self.channels)
+        names = "、".join(CHANNEL_SPECS[c].name for c in self.generator.channel_weights)
         local = self.now().astimezone(LOCAL_TZ)
         season = tp.SEASON_LABELS.get(local.month)
-        lines = [
-            f"来件渠道：{names}（经 POST /api/v1/intake/{{渠道}}，各用渠道密钥）",
+        lines = [f"来件渠道：{names}（经 POST /api/v1/intake/{{渠道}}，各用渠道密钥）"]
+        if self.open311_share > 0:
+            lines.append(
+                f"市民 App「{OPEN311_APP}」：约 {self.open311_share:.0%} 的来件按 Open311 GeoReport v2 "
+                f"经 POST {OPEN311_PATH} 上报（open311 渠道密钥作 api_key）"
+            )
+        lines += [
             f"来件速度：每分钟约 {self.rate_per_minute:g} 件；其中约 {self.event_share:.0%} 为同一事件多渠道上报"
             f"（合并或标记疑似重复），约 {self.repeat_share:.0%} 为接口重复推送（幂等）",
             f"模拟日期：{local:%Y-%m-%d}" + (f"（{season}）" if season else ""),
@@ -333,6 +368,12 @@ class TrafficSimulator:
         if roll < self.event_share + self.repeat_share and self._recent:
             original = self.rng.choice(list(self._recent))
             return self.post(self.generator.repeat(original, changed=self.rng.random() < 0.3))
+        if (
+            self.event_share + self.repeat_share
+            <= roll
+            < self.event_share + self.repeat_share + self.open311_share
+        ):
+            return self.post(self.generator.open311(now))
         return self.post(self.generator.single(now))
 
     # -- posting through the channel endpoint ----------------------------------------------------
@@ -385,8 +426,10 @@ class TrafficSimulator:
             return f"rejected {channel} {status}: {body.get('message', '')}"
         self.counts["posted"] += 1
         self.by_channel[channel] += 1
-        if request.kind in ("single", "event", "typhoon"):
-            self._recent.append(request)
+        if body.get("open311"):
+            body = self._open311_outcome(str(body["order_number"]))
+        elif request.kind in ("single", "event", "typhoon"):
+            self._recent.append(request)  # a GeoReport v2 app has no id to post again with
         number = body.get("order_number", "")
         order_id = body.get("order_id")
         if not body.get("created"):
@@ -415,6 +458,21 @@ class TrafficSimulator:
             return f"flagged {channel} {number} like {','.join(body['possible_duplicates'])}"
         log.info("traffic simulator: %s %s registered", channel, number)
         return f"created {channel} {number}"
+
+    def _open311_outcome(self, number: str) -> dict[str, Any]:
+        """What intake made of an Open311 post, in the intake endpoint's terms (the GeoReport
+        answer carries only the order number): read as the district's leader."""
+        reader = self.directory.leader
+        detail = self.services.orders.get(reader, number)
+        candidates = [] if detail.master else self.services.intake.candidates(reader, detail.summary.id)
+        possible = [c["number"] for c in candidates if c["decision"] == "open"]
+        return {
+            "order_number": number,
+            "order_id": detail.summary.id,
+            "created": True,
+            "duplicate_of": detail.master.number if detail.master else None,
+            "possible_duplicates": possible,
+        }
 
     def _route_of(self, request: Request) -> _Route | None:
         """The units a request should pass through, from the district center (intake registers there)."""

@@ -21,6 +21,10 @@ What a `TrafficGenerator` makes:
   power cuts and loose signboards across all towns within minutes.
 - `repeat(request)`: the same payload again (an integration posting twice), or the same
   external id with supplemented content (an update).
+- `open311(at)`: a citizen's report from a phone app that speaks Open311 GeoReport v2 (a
+  FixMyStreet-style client): the form of POST /open311/v2/requests.json with a service
+  code, WGS-84 lat/long, the address, a description in the citizen's words, the service's
+  attributes, a name, a phone number and sometimes an e-mail and a photo URL.
 
 Every payload validates against its channel's pydantic model (tests check them all).
 """
@@ -46,6 +50,8 @@ from zhiyun.intake.normalize import SHANGHAI, wgs84_to_gcj02
 __all__ = [
     "CHANNEL_WEIGHTS",
     "EXTERNAL_ID_FIELDS",
+    "OPEN311_CHANNEL",
+    "OPEN311_TOPICS",
     "TRAFFIC_CHANNELS",
     "Request",
     "TrafficGenerator",
@@ -228,7 +234,9 @@ class Request:
 
     @property
     def external_id(self) -> str:
-        return str(self.payload[EXTERNAL_ID_FIELDS[self.channel]])
+        """The sender's own id of the request (an Open311 app's is one of its attributes)."""
+        field = OPEN311_REPORT_ID if self.channel == OPEN311_CHANNEL else EXTERNAL_ID_FIELDS[self.channel]
+        return str(self.payload[field])
 
 
 @dataclass
@@ -882,8 +890,43 @@ class TrafficGenerator:
 
     # -- repeats ----------------------------------------------------------------------------
 
+    def open311(self, at: datetime) -> Request:
+        """A citizen's report from a GeoReport v2 phone app: the POST Service Request form.
+
+        The app sends WGS-84 coordinates (the phone's GPS), the address it looked up, the
+        citizen's own words, the service's attributes and its own report id; a photo URL
+        now and then. `api_key` is the poster's business.
+        """
+        rng = self.rng
+        topic = _TOPICS_BY_KEY[rng.choice(list(OPEN311_TOPICS))]
+        service_code, answers = OPEN311_TOPICS[topic.key]
+        matter = self._matter(topic, at, urgent=False)
+        point = matter.point or point_in_village(matter.village_code, rng)
+        name = person_name(rng)
+        report_id = f"SSP{_stamp(at, '%Y%m%d')}{self._next():06d}"
+        form: Open311Form = {
+            "service_code": service_code,
+            "lat": f"{point[0]:.6f}",
+            "long": f"{point[1]:.6f}",
+            "address_string": matter.address or f"佛山市南海区{matter.town.name}{matter.village.name}",
+            "description": matter.words,
+            "last_name": name[0],
+            "first_name": name[1:],
+            "phone": tp.phone(rng),
+            "device_id": f"ssp-{_b62(rng, 12)}",
+            OPEN311_REPORT_ID: report_id,
+            **answers(rng, at),
+        }
+        if rng.random() < 0.3:
+            form["email"] = f"{_b62(rng, 8).lower()}@example.com"
+        if rng.random() < 0.6:
+            form["media_url"] = f"https://ssp.example.gov.cn/photo/{report_id}.jpg"
+        return self._request(OPEN311_CHANNEL, matter, dict(form))
+
     def repeat(self, request: Request, *, changed: bool = False) -> Request:
         """The same payload again (an integration posting twice); `changed`: supplemented content."""
+        if request.channel == OPEN311_CHANNEL:
+            raise ValueError("GeoReport v2 has no client-side id: every POST is a new request")
         payload = dict(request.payload)
         if not changed:
             return replace(request, payload=payload, kind="repeat")
@@ -897,6 +940,101 @@ class TrafficGenerator:
             text_field = TEXT_FIELDS[request.channel]
             payload[text_field] = f"{payload.get(text_field) or ''}{self.rng.choice(SUPPLEMENTS)}"
         return replace(request, payload=payload, kind="update")
+
+
+# --------------------------------------------------------------------------- Open311 app reports
+
+OPEN311_CHANNEL = "open311"
+# The citizen app's own report id: sent as an attribute the service does not define, as
+# FixMyStreet sends attribute[fixmystreet_id]; intake keeps it with the order's payload.
+OPEN311_REPORT_ID = "attribute[app_report_id]"
+OPEN311_APP = "南海随手拍"
+
+Open311Form = dict[str, str | list[str]]
+
+
+def _street_light(rng: random.Random, at: datetime) -> Open311Form:
+    fault = rng.choices(("not_lit", "flickering", "on_in_daytime", "pole_damaged"), weights=(70, 15, 10, 5))[
+        0
+    ]
+    form: Open311Form = {"attribute[fault]": fault}
+    if rng.random() < 0.3:
+        form["attribute[pole_number]"] = f"LD-{rng.randrange(1000, 9999)}"
+    return form
+
+
+def _road_damage(rng: random.Random, at: datetime) -> Open311Form:
+    return {
+        "attribute[damage_type]": rng.choice(("pothole", "subsidence", "sidewalk", "curb")),
+        "attribute[blocks_traffic]": rng.choices(("yes", "no"), weights=(25, 75))[0],
+    }
+
+
+def _street_vending(rng: random.Random, at: datetime) -> Open311Form:
+    return {
+        "attribute[kind]": rng.choice(("mobile_vendor", "shop_overflow", "night_market")),
+        "attribute[time_of_day][]": sorted(
+            rng.sample(["morning", "noon", "evening", "late_night"], rng.randint(1, 2))
+        ),
+    }
+
+
+def _garbage(rng: random.Random, at: datetime) -> Open311Form:
+    kinds = ["household", "construction", "bulky", "kitchen"]
+    return {"attribute[waste_type][]": sorted(rng.sample(kinds, rng.randint(1, 2)))}
+
+
+def _illegal_parking(rng: random.Random, at: datetime) -> Open311Form:
+    form: Open311Form = {
+        "attribute[vehicle_type]": rng.choices(("car", "truck", "ebike"), weights=(70, 10, 20))[0]
+    }
+    if form["attribute[vehicle_type]"] != "ebike" and rng.random() < 0.5:
+        letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+        form["attribute[plate_number]"] = (
+            f"粤{rng.choice('ABEXY')}{rng.choice(letters)}{rng.randrange(10000):04d}"
+        )
+    return form
+
+
+def _noise(source: str) -> Callable[[random.Random, datetime], Open311Form]:
+    def answers(rng: random.Random, at: datetime) -> Open311Form:
+        form: Open311Form = {"attribute[source]": source}
+        if rng.random() < 0.5:
+            form["attribute[heard_at]"] = _iso(at - timedelta(hours=rng.randint(1, 12)))
+        return form
+
+    return answers
+
+
+def _drainage(rng: random.Random, at: datetime) -> Open311Form:
+    return {"attribute[water_depth]": str(rng.choice((5, 10, 15, 20, 30, 40))), "attribute[sewage]": "no"}
+
+
+def _greenery(rng: random.Random, at: datetime) -> Open311Form:
+    return {"attribute[issue]": rng.choices(("fallen_tree", "dead_branch"), weights=(70, 30))[0]}
+
+
+def _no_attributes(rng: random.Random, at: datetime) -> Open311Form:
+    return {}
+
+
+# The topics a citizen reports from the app: its GeoReport v2 service and the answers to
+# the service's attributes (intake/open311.py SERVICES).
+OPEN311_TOPICS: dict[str, tuple[str, Callable[[random.Random, datetime], Open311Form]]] = {
+    "streetlight": ("street_light", _street_light),
+    "road_damage": ("road_damage", _road_damage),
+    "street_vendor": ("street_vending", _street_vending),
+    "garbage": ("garbage", _garbage),
+    "illegal_parking": ("illegal_parking", _illegal_parking),
+    "nightlife_noise": ("noise", _noise("entertainment")),
+    "square_dance": ("noise", _noise("other")),
+    "construction_noise": ("noise", _noise("construction")),
+    "flooding": ("drainage", _drainage),
+    "fallen_tree": ("greenery", _greenery),
+    "water_supply": ("water_supply", _no_attributes),
+    "illegal_building": ("illegal_construction", _no_attributes),
+    "loose_signboard": ("public_facility", _no_attributes),
+}
 
 
 # The field of each payload that carries the citizen's words (for updates of a repeat).
