@@ -126,7 +126,9 @@ def _generated(seed: int = 1) -> list[Request]:
     for kind in EVENTS:
         requests += gen.event(NOW, kind=kind)
     requests += gen.typhoon(NOW, 30)
-    requests += [gen.repeat(r, changed=True) for r in requests[:: len(requests) // 20]]
+    requests += [
+        gen.repeat(r, changed=True) for r in requests[:: len(requests) // 20] if r.channel != OPEN311_CHANNEL
+    ]
     return requests
 
 
@@ -135,9 +137,12 @@ def _generated(seed: int = 1) -> list[Request]:
 
 def test_every_generated_payload_of_every_channel_fits_its_channel_model() -> None:
     requests = _generated()
-    assert {r.channel for r in requests} == set(TRAFFIC_CHANNELS)
+    assert {r.channel for r in requests} == {*TRAFFIC_CHANNELS, OPEN311_CHANNEL}  # the app reports events
     assert set(TRAFFIC_CHANNELS) == {c for c, s in CHANNEL_SPECS.items() if s.payload is not None}
     for request in requests:
+        if request.channel == OPEN311_CHANNEL:
+            assert draft_from_form(request.payload).title  # a GeoReport v2 form, not a JSON payload
+            continue
         spec = CHANNEL_SPECS[request.channel]
         assert spec.payload is not None
         spec.payload.model_validate(request.payload)  # raises on any mismatch
@@ -318,10 +323,25 @@ def test_the_same_event_from_several_channels_is_merged_or_flagged(demo: Demo) -
     assert len(simulator.flagged) == before - 1
 
 
+def test_an_app_report_of_an_event_other_channels_reported_is_merged_or_flagged(demo: Demo) -> None:
+    simulator = demo.simulator(seed=5)
+    outcomes: list[str] = []
+    for kind in ("manhole", "garbage_overflow", "street_vendors"):
+        reports: list[Request] = []
+        while not any(r.channel == OPEN311_CHANNEL for r in reports):
+            reports = simulator.generator.event(NOW, kind=kind)
+        assert reports[-1].channel == OPEN311_CHANNEL  # the optional reporter comes last
+        for report in reports:
+            outcome = simulator.post(report)
+        outcomes.append(outcome)
+    assert all(o.startswith(("merged open311", "flagged open311")) for o in outcomes), outcomes
+    assert simulator.counts["rejected"] == 0
+
+
 def _wgs84(payload: Mapping[str, Any]) -> tuple[float, float] | None:
     if payload.get("lat") is None:
         return None
-    lat, lon = float(payload["lat"]), float(payload["lon"])
+    lat, lon = float(payload["lat"]), float(payload.get("lon") or payload["long"])  # Open311: long
     if payload.get("coord_system") == "gcj02":
         return gcj02_to_wgs84(lat, lon)
     return lat, lon

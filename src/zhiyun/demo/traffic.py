@@ -844,6 +844,9 @@ class TrafficGenerator:
             return {k: v for k, v in payload.items() if v is not None}
         if channel == "remote_sensing":
             return self.remote_sensing_detection(m, at, spec.remote_sensing)
+        if channel == OPEN311_CHANNEL and spec.open311 is not None:
+            service_code, answers = spec.open311
+            return self.open311_form(m, at, service_code, dict(answers))
         raise ValueError(f"no event payload for {channel}")
 
     # -- a typhoon day ----------------------------------------------------------------------
@@ -901,27 +904,35 @@ class TrafficGenerator:
         topic = _TOPICS_BY_KEY[rng.choice(list(OPEN311_TOPICS))]
         service_code, answers = OPEN311_TOPICS[topic.key]
         matter = self._matter(topic, at, urgent=False)
-        point = matter.point or point_in_village(matter.village_code, rng)
+        form = self.open311_form(matter, at, service_code, answers(rng, at))
+        return self._request(OPEN311_CHANNEL, matter, form)
+
+    def open311_form(
+        self, m: _Matter, at: datetime, service_code: str, answers: Open311Form
+    ) -> dict[str, Any]:
+        """The app's POST Service Request form for a matter, with the service's attribute answers."""
+        rng = self.rng
+        point = m.point or point_in_village(m.village_code, rng)
         name = person_name(rng)
         report_id = f"SSP{_stamp(at, '%Y%m%d')}{self._next():06d}"
         form: Open311Form = {
             "service_code": service_code,
             "lat": f"{point[0]:.6f}",
             "long": f"{point[1]:.6f}",
-            "address_string": matter.address or f"佛山市南海区{matter.town.name}{matter.village.name}",
-            "description": matter.words,
+            "address_string": m.address or f"佛山市南海区{m.town.name}{m.village.name}",
+            "description": m.words,
             "last_name": name[0],
             "first_name": name[1:],
             "phone": tp.phone(rng),
             "device_id": f"ssp-{_b62(rng, 12)}",
             OPEN311_REPORT_ID: report_id,
-            **answers(rng, at),
+            **answers,
         }
         if rng.random() < 0.3:
             form["email"] = f"{_b62(rng, 8).lower()}@example.com"
         if rng.random() < 0.6:
             form["media_url"] = f"https://ssp.example.gov.cn/photo/{report_id}.jpg"
-        return self._request(OPEN311_CHANNEL, matter, dict(form))
+        return dict(form)
 
     def repeat(self, request: Request, *, changed: bool = False) -> Request:
         """The same payload again (an integration posting twice); `changed`: supplemented content."""
@@ -1269,6 +1280,8 @@ class _EventSpec:
     environment: tuple[str, str | None] = ("其他", None)
     environment_words: str = ""
     remote_sensing: str = "疑似违法建设"
+    # The Open311 app's report: its service code and attribute answers (when it is a reporter).
+    open311: tuple[str, dict[str, str | list[str]]] | None = None
 
 
 EVENTS: dict[str, _EventSpec] = {
@@ -1309,7 +1322,9 @@ EVENTS: dict[str, _EventSpec] = {
         police_words="{village}{road}垃圾收集点垃圾满溢堆到路边，气味很大。",
         iot=("垃圾桶满溢传感器", "BIN", "垃圾收集点垃圾满溢", (92.0, 100.0, 85.0), 3),
         reporters=("iot", "12345", "grid"),
+        optional=(OPEN311_CHANNEL,),
         order_type=OrderType.COMPLAINT,
+        open311=("garbage", {"attribute[waste_type][]": ["household"]}),
     ),
     "street_vendors": _EventSpec(
         title="{road}{no}号附近流动摊贩占道经营",
@@ -1321,7 +1336,12 @@ EVENTS: dict[str, _EventSpec] = {
         police_words="{village}{road}{no}号附近流动摊贩占道经营，堵塞交通。",
         iot=("视频监控", "CAM", "流动摊贩占道经营，占用人行道和车道", None, 3),
         reporters=("city_mgmt_hotline", "iot", "grid"),
+        optional=(OPEN311_CHANNEL,),
         order_type=OrderType.REPORT,
+        open311=(
+            "street_vending",
+            {"attribute[kind]": "mobile_vendor", "attribute[time_of_day][]": ["evening"]},
+        ),
     ),
     "manhole": _EventSpec(
         title="{road}{no}号人行道井盖缺失",
@@ -1333,7 +1353,9 @@ EVENTS: dict[str, _EventSpec] = {
         police_words="{village}{road}{no}号人行道井盖缺失，很危险。",
         iot=("智能井盖", "MH", "人行道井盖缺失，井盖位移", (20.0, 90.0, 5.0), 1),
         reporters=("iot", "12345", "grid"),
+        optional=(OPEN311_CHANNEL,),
         urgent=True,
+        open311=("manhole_cover", {}),
     ),
     "night_construction": _EventSpec(
         title="{road}工地夜间施工噪音扰民",
