@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from zhiyun import cli_support
 from zhiyun.bootstrap import build_services
 from zhiyun.cli import app
 from zhiyun.domain.calendar import LOCAL_TZ
@@ -288,7 +289,9 @@ def test_user_token_for_an_unknown_user_fails(district_db: Path) -> None:
 # --------------------------------------------------------------------------- channels
 
 
-def test_channel_key_prints_a_working_key_last_and_the_list_shows_its_delivery(district_db: Path) -> None:
+def test_channel_key_prints_a_working_key_last_and_the_list_shows_its_delivery(
+    district_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = zhiyun(district_db, "channel", "key", "police_110")
     assert result.exit_code == 0, result.output
     key = last_line(result)
@@ -300,7 +303,8 @@ def test_channel_key_prints_a_working_key_last_and_the_list_shows_its_delivery(d
         assert services.channels.get("police_110").received_in_window == 1
     finally:
         services.close()
-    listed = runner.invoke(app, ["channel", "list", "--db", str(district_db)], env={"COLUMNS": "200"})
+    monkeypatch.setattr(cli_support.console, "width", 200)  # one table row per line, in any terminal
+    listed = zhiyun(district_db, "channel", "list")
     assert listed.exit_code == 0, listed.output
     rows = {line.split("│")[1].strip(): line for line in listed.stdout.splitlines() if line.startswith("│")}
     assert f"{datetime.now(LOCAL_TZ):%Y-%m-%d}" in rows["police_110"]
