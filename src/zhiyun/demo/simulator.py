@@ -408,7 +408,9 @@ class TrafficSimulator:
         channel = request.channel
         try:
             status, body = self.poster(channel, request.payload, self.key(channel))
-            if status == 401:  # someone revoked the key (zhiyun channel revoke): a new one, once
+            # someone revoked the key (zhiyun channel revoke): a new one, once; GeoReport v2
+            # refuses an api_key with 403 where the intake endpoint answers 401
+            if status == 401 or (status == 403 and channel == OPEN311_CHANNEL):
                 status, body = self.poster(channel, request.payload, self.key(channel, renew=True))
         except Exception as exc:  # the server is down, restarting, …: log and go on
             self.counts["post_errors"] += 1
