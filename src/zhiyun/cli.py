@@ -301,18 +301,18 @@ def channel_list(db: DbOption = None) -> None:
             c.default_type.label,
             c.default_urgency.label,
             str(c.active_keys),
-            _last_received(c.last_received_at, c.by_hand),
-            "—" if c.by_hand else str(c.received_in_window),
+            *_activity_cells(c.by_hand, c.last_received_at, c.received_in_window),
         )
     console.print(table)
 
 
-def _last_received(at: datetime | None, by_hand: bool) -> str:
+def _activity_cells(by_hand: bool, last: datetime | None, count: int | None) -> tuple[str, str]:
+    """The 最近来件 and 24 小时来件 cells of a channel."""
     from zhiyun.domain.calendar import LOCAL_TZ
 
     if by_hand:
-        return "人工登记，不经接口"
-    return f"{at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if at else "从未来件"
+        return "人工登记，不经接口", "—"
+    return (f"{last.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if last else "从未来件"), str(count)
 
 
 @channel_app.command("key")

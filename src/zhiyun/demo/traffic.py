@@ -891,7 +891,7 @@ class TrafficGenerator:
             result.append(self._request(channel, m, payload, kind="typhoon", event=event_id))
         return result
 
-    # -- repeats ----------------------------------------------------------------------------
+    # -- an Open311 app's report ------------------------------------------------------------
 
     def open311(self, at: datetime) -> Request:
         """A citizen's report from a GeoReport v2 phone app: the POST Service Request form.
@@ -905,11 +905,9 @@ class TrafficGenerator:
         service_code, answers = OPEN311_TOPICS[topic.key]
         matter = self._matter(topic, at, urgent=False)
         form = self.open311_form(matter, at, service_code, answers(rng, at))
-        return self._request(OPEN311_CHANNEL, matter, form)
+        return self._request(OPEN311_CHANNEL, matter, dict(form))
 
-    def open311_form(
-        self, m: _Matter, at: datetime, service_code: str, answers: Open311Form
-    ) -> dict[str, Any]:
+    def open311_form(self, m: _Matter, at: datetime, service_code: str, answers: Open311Form) -> Open311Form:
         """The app's POST Service Request form for a matter, with the service's attribute answers."""
         rng = self.rng
         point = m.point or point_in_village(m.village_code, rng)
@@ -932,7 +930,9 @@ class TrafficGenerator:
             form["email"] = f"{_b62(rng, 8).lower()}@example.com"
         if rng.random() < 0.6:
             form["media_url"] = f"https://ssp.example.gov.cn/photo/{report_id}.jpg"
-        return dict(form)
+        return form
+
+    # -- repeats ----------------------------------------------------------------------------
 
     def repeat(self, request: Request, *, changed: bool = False) -> Request:
         """The same payload again (an integration posting twice); `changed`: supplemented content."""
@@ -1281,7 +1281,7 @@ class _EventSpec:
     environment_words: str = ""
     remote_sensing: str = "疑似违法建设"
     # The Open311 app's report: its service code and attribute answers (when it is a reporter).
-    open311: tuple[str, dict[str, str | list[str]]] | None = None
+    open311: tuple[str, Open311Form] | None = None
 
 
 EVENTS: dict[str, _EventSpec] = {
