@@ -13,6 +13,7 @@ from zhiyun.dispatch.responsibility_service import ListCache, ResponsibilityServ
 from zhiyun.dispatch.service import DispatchService
 from zhiyun.dispatch.taxonomy_service import TaxonomyService
 from zhiyun.intake.channel_service import ChannelService
+from zhiyun.intake.channels import channel_book
 from zhiyun.intake.geo_service import GeoService
 from zhiyun.intake.service import IntakeService
 from zhiyun.org.service import OrgService
@@ -63,7 +64,7 @@ def build_services(
     if not isinstance(db, Database):
         db = Database(database_url(db or settings.database_url))
     cache = ReferenceCache()
-    orders = WorkOrderService(db, settings, clock=clock, reference=cache)
+    orders = WorkOrderService(db, settings, clock=clock, reference=cache, channels=channel_book())
     channels = ChannelService(db, clock=clock)
     geo = GeoService(db)
     lists = ListCache()

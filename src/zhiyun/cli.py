@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -36,6 +37,7 @@ from zhiyun.domain.access import Role
 from zhiyun.domain.deadlines import LimitUnit
 from zhiyun.domain.errors import NotFound
 from zhiyun.domain.workorder import OrderType, Urgency
+from zhiyun.kernel.logs import scrub_handlers, uvicorn_log_config
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import current_revision, head_revision, upgrade
 
@@ -266,7 +268,10 @@ def user_list(db: DbOption = None) -> None:
 def user_token(
     username: Annotated[str, typer.Argument(help="令牌代表的用户")],
     name: Annotated[str, typer.Option("--name", help="令牌用途，如 12345-gateway")],
-    days: Annotated[int | None, typer.Option("--days", min=1, help="有效天数；默认长期有效")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, help="有效天数；默认 90 天（ZHIYUN_TOKEN_DAYS_DEFAULT），最长 365 天"),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """为用户签发 API 令牌（最后一行即令牌，只显示这一次）。"""
@@ -280,6 +285,69 @@ def user_token(
         f"已为 {user.username}（{user.role_label}）签发令牌「{name}」，有效期：{expiry}。请妥善保存："
     )
     typer.echo(issued.secret)
+
+
+def _local_time(value: datetime | None, empty: str = "—") -> str:
+    from zhiyun.domain.calendar import LOCAL_TZ
+
+    return f"{value.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if value else empty
+
+
+@user_app.command("tokens")
+def user_tokens(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    all_tokens: Annotated[bool, typer.Option("--all", help="也列出已吊销和已过期的令牌")] = False,
+    db: DbOption = None,
+) -> None:
+    """列出用户的 API 令牌（只显示前缀，不显示令牌本身）。"""
+    with _services(db) as services:
+        user = services.accounts.user_by_name(username)
+        tokens = services.accounts.list_tokens(user.id, include_inactive=all_tokens)
+        now = services.accounts.clock()
+    title = f"{user.username} 的{'全部' if all_tokens else '有效'} API 令牌（{len(tokens)}）"
+    table = Table(title=title)
+    for column in ("编号", "名称", "前缀", "签发时间", "到期时间", "最近使用", "状态"):
+        table.add_column(column)
+    for t in tokens:
+        if t.revoked_at is not None:
+            state = f"[red]已吊销 {_local_time(t.revoked_at)}[/red]"
+        elif not t.live(now):
+            state = "[yellow]已过期[/yellow]"
+        else:
+            state = "有效"
+        table.add_row(
+            str(t.id),
+            escape(t.name),
+            t.prefix,
+            _local_time(t.created_at),
+            _local_time(t.expires_at, "长期有效"),
+            _local_time(t.last_used_at, "从未使用"),
+            state,
+        )
+    console.print(table)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    token_id: Annotated[
+        int | None, typer.Argument(help="令牌编号（见 `zhiyun user tokens`）", min=1, max=2**31 - 1)
+    ] = None,
+    all_tokens: Annotated[bool, typer.Option("--all", help="吊销该用户的全部有效令牌")] = False,
+    db: DbOption = None,
+) -> None:
+    """吊销用户的一个 API 令牌（或用 --all 吊销全部），立即生效。"""
+    if (token_id is None) == (not all_tokens):
+        fail("请给出一个令牌编号，或使用 --all 吊销全部令牌（二者只选其一）", code=2)
+    with _services(db) as services:
+        user = services.accounts.user_by_name(username)
+        if all_tokens:
+            count = services.accounts.revoke_all_tokens(user.id)
+            console.print(f"已吊销 {user.username} 的 {count} 个有效令牌")
+            return
+        assert token_id is not None
+        token = services.accounts.revoke_token(user.id, token_id)
+    console.print(f"已吊销 {user.username} 的令牌 {token.id}「{escape(token.name)}」（前缀 {token.prefix}）")
 
 
 # --------------------------------------------------------------------------- channels
@@ -559,6 +627,7 @@ def _configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
+    scrub_handlers()  # no citizens' numbers in the logs (zhiyun.kernel.logs)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -597,7 +666,14 @@ def serve(
         console.print(
             f"智运：http://{_display_host(host)}:{port}/  （控制台；接口 /api/v1，文档 /docs，数据库 {_safe_url(services.db.url)}）"
         )
-        uvicorn.run(create_server_app(services), host=host, port=port, log_level="info", proxy_headers=True)
+        uvicorn.run(
+            create_server_app(services),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=uvicorn_log_config(),
+            proxy_headers=True,
+        )
 
 
 def _display_host(host: str) -> str:
@@ -816,7 +892,13 @@ def demo(
             )
             simulator.start()
         demo_banner(services, host, port, simulator)
-        uvicorn.run(create_server_app(services), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_server_app(services),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=uvicorn_log_config(),
+        )
     finally:
         if simulator is not None:
             simulator.stop()

@@ -3,6 +3,9 @@
     zhiyun import orders FILE --mapping MAPPING.json [--db URL] [--channel C] [--batch N]
                                 [--rejects PATH] [--locate]
 
+Without --rejects the rejected rows go next to FILE, or to the working directory when FILE's
+folder is not writable (a read-only data folder); the summary says where.
+
 Same conventions as zhiyun.cli: `--db` is a SQLite path or a database URL (default
 ZHIYUN_DATABASE_URL, else var/zhiyun.db); a refused operation (a DomainError, such as a bad
 mapping file) prints its message in red on stderr and exits with 1. The progress bar goes
@@ -101,6 +104,12 @@ def print_report(report: ImportReport) -> None:
         )
     if report.rejected > 10:
         console.print(f"  …… 共 {report.rejected} 行")
+    if report.rejects_moved_from is not None:
+        console.print(
+            f"输入文件所在的目录不可写（{escape(str(report.rejects_moved_from.parent))}），"
+            "拒绝文件改为写入当前目录",
+            soft_wrap=True,
+        )
     if report.rejects_path is not None:
         console.print(
             f"被拒绝的行（含原因与原始内容）已写入：{escape(str(report.rejects_path))}", soft_wrap=True
@@ -118,7 +127,10 @@ def import_orders(
     batch: Annotated[int, typer.Option("--batch", min=1, help="每批（每个事务）的行数")] = DEFAULT_BATCH,
     rejects: Annotated[
         Path | None,
-        typer.Option("--rejects", help="被拒绝行的 CSV 文件；默认与输入文件同目录的 <文件名>.rejects.csv"),
+        typer.Option(
+            "--rejects",
+            help="被拒绝行的 CSV 文件；默认与输入文件同目录的 <文件名>.rejects.csv，该目录不可写时写入当前目录",
+        ),
     ] = None,
     locate: Annotated[
         bool, typer.Option("--locate", help="按边界或地址为每单定位镇街、村居（较慢）")

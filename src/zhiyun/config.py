@@ -59,6 +59,26 @@ class Settings(BaseSettings):
     map_tile_url: str | None = None
     # The classifier (docs/classifier.md): how often a process checks which model version is active.
     classifier_reload_seconds: float = Field(default=10.0, ge=0.0)
+    # Login throttling (docs/operations.md, "Logins and API tokens"): failed password checks
+    # per account name and per client address; see domain/throttle.py for the rules.
+    login_account_free_failures: int = Field(default=5, ge=0)
+    login_account_window_minutes: float = Field(default=15.0, gt=0)
+    login_account_lock_minutes: float = Field(default=1.0, gt=0)
+    login_account_max_lock_minutes: float = Field(default=30.0, gt=0)
+    login_address_free_failures: int = Field(default=30, ge=0)
+    login_address_window_minutes: float = Field(default=15.0, gt=0)
+    login_address_lock_minutes: float = Field(default=15.0, gt=0)
+    login_address_max_lock_minutes: float = Field(default=15.0, gt=0)
+    # Password checks (argon2, ~0.5 s of CPU each) running at once in one process, and how
+    # long an attempt waits for its turn before it is answered 429.
+    login_concurrency: int = Field(default=2, ge=1)
+    login_wait_seconds: float = Field(default=10.0, ge=0)
+    # Load balancers in front of the API (addresses or networks, JSON: ["10.0.0.5"]): only
+    # behind them is X-Forwarded-For believed (accounts/client_address.py).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # API tokens: lifetime when none is asked for, and the longest that may be asked for.
+    token_days_default: int = Field(default=90, ge=1)
+    token_days_max: int = Field(default=365, ge=1)
 
     def dedupe_policy(self) -> DedupePolicy:
         return DedupePolicy(

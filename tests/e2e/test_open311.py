@@ -487,7 +487,7 @@ def test_date_filters_default_to_the_last_90_days(api: Api, client: TestClient, 
 
 def test_service_code_filter_and_orders_of_other_channels(api: Api, client: TestClient, api_key: str) -> None:
     light = jsn(post(client, "json", {**STREET_LIGHT_FORM, "api_key": api_key}))[0]["service_request_id"]
-    hotline = register(api, channel="12345", external_id="C20261126093015001")
+    hotline = register(api, channel="12345")  # an agent registering a 12345 call by hand
 
     def codes(**params: str) -> dict[str, str]:
         found = jsn(client.get(f"{V2}/requests.json", params=params))

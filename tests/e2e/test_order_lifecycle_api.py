@@ -78,7 +78,7 @@ def test_town_dispatcher_takes_an_order_through_the_whole_life_cycle(api: Api) -
 
 def test_registering_the_same_channel_and_external_id_twice_returns_the_same_order(api: Api) -> None:
     district = api.as_("district")
-    body = {"title": "噪音扰民", "content": "夜间施工噪音", "channel": "12345", "external_id": "GD-0001"}
+    body = {"title": "噪音扰民", "content": "夜间施工噪音", "channel": "manual", "external_id": "GD-0001"}
     first = district.post(f"{API}/orders", json=body)
     again = district.post(f"{API}/orders", json=body)
     assert (first.status_code, again.status_code) == (201, 200)

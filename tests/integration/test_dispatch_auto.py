@@ -50,7 +50,7 @@ def _setup(services: Services, classifier: TextClassifier, threshold: float = 0.
     admin = district.actors["admin"]
     services.taxonomy.import_csv(admin, TAXONOMY)
     services.responsibility.import_csv(admin, RULES)
-    services.auto_dispatch.model_source = lambda: classifier
+    services.auto_dispatch.model_source = lambda _session: classifier
     services.auto_dispatch.thresholds = Thresholds(threshold)
     return district
 
@@ -144,7 +144,7 @@ def test_without_an_active_model_nothing_is_dispatched_automatically(
     services: Services, classifier: TextClassifier
 ) -> None:
     district = _setup(services, classifier)
-    services.auto_dispatch.model_source = lambda: None
+    services.auto_dispatch.model_source = lambda _session: None
     order = services.orders.register(
         district.actors["district"],
         NewOrder(

@@ -53,9 +53,16 @@ class Lookups:
     order_id_for_key: Callable[[str], int]
 
 
+# Dates and instants a client may give: anything outside is a typo or a probe, and years near
+# 1 or 9999 cannot even be moved to another time zone.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
 def to_instant(value: date | datetime, *, end_of_day: bool = False) -> datetime:
     """An aware instant: a date means 00:00 (or 23:59:59 with `end_of_day`) Asia/Shanghai that day;
-    a datetime without an offset is Asia/Shanghai time."""
+    a datetime without an offset is Asia/Shanghai time. ValidationFailed outside 1900–2199."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationFailed(f"日期须在 {MIN_YEAR}–{MAX_YEAR} 年之间", field="date")
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
     return datetime.combine(value, time(23, 59, 59) if end_of_day else time(0), tzinfo=LOCAL_TZ)

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -38,7 +37,9 @@ from zhiyun.api.routes import (
 )
 from zhiyun.api.schemas import HealthOut
 from zhiyun.bootstrap import Services
+from zhiyun.config import Settings
 from zhiyun.gil import short_gil_slices
+from zhiyun.kernel import http_guard
 
 API_PREFIX = "/api/v1"
 # Front-end files are vendored (government intranets have no internet): no CDN at run time.
@@ -54,6 +55,31 @@ DESCRIPTION = """
 * 每个工单操作是 `POST /api/v1/orders/{key}/{action}`；请求体可带 `version`
   （工单详情中的版本号），工单已被他人更新时返回 409 `concurrent_update`。
 """
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<link rel="icon" href="/static/vendor/swagger-ui/favicon-32x32.png">
+<title>智运 zhiyun API</title>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/js/swagger-init.js" data-openapi-url="/openapi.json"></script>
+</body>
+</html>
+"""
+
+
+def edge_policy(settings: Settings) -> http_guard.EdgePolicy:
+    """The request limits and security headers of this site (zhiyun.kernel.http_guard)."""
+    return http_guard.default_policy(
+        attachment_max_bytes=settings.attachment_max_bytes, tile_url=settings.map_tile_url
+    )
 
 
 @asynccontextmanager
@@ -84,19 +110,13 @@ def create_app(
     app.state.services = services
     app.intake_lane = intake_lane
     install_error_handlers(app)
+    http_guard.install(app, edge_policy(services.settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        """Swagger UI from the vendored swagger-ui-dist files."""
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="智运 zhiyun API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-            swagger_ui_parameters={"validatorUrl": None},
-        )
+        """Swagger UI from the vendored swagger-ui-dist files, started by a script file (no inline script)."""
+        return HTMLResponse(DOCS_PAGE)
 
     if root_redirect is not None:
         home = root_redirect

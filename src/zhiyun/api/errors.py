@@ -45,6 +45,8 @@ def domain_error_response(exc: DomainError) -> tuple[int, dict[str, Any], dict[s
     if isinstance(exc, ValidationFailed) and "fields" not in details and "field" in details:
         details["fields"] = {str(details["field"]): exc.message}
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    if exc.http_status == 429 and isinstance(details.get("retry_after"), int):
+        headers = {"Retry-After": str(details["retry_after"])}
     return exc.http_status, jsonable_encoder(error_body(exc.code, exc.message, **details)), headers
 
 
@@ -93,5 +95,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "没有权限"},
     404: {"model": ErrorOut, "description": "不存在（或无权查看）"},
     409: {"model": ErrorOut, "description": "状态不允许该操作，或已被他人更新"},
+    413: {"model": ErrorOut, "description": "请求内容过大"},
     422: {"model": ErrorOut, "description": "输入有误"},
+    429: {"model": ErrorOut, "description": "尝试过于频繁，暂时锁定（见 Retry-After）"},
 }

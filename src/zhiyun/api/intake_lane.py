@@ -32,6 +32,7 @@ from zhiyun.api.errors import domain_error_response, error_body
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import DomainError, ValidationFailed
 from zhiyun.intake.service import IntakeResult
+from zhiyun.kernel.json_limits import JsonRefused, loads_checked
 
 log = logging.getLogger("zhiyun.api")
 
@@ -45,15 +46,24 @@ INTAKE_PREFIX = "/api/v1/intake/"
 # and stops a runaway client before it fills the worker's memory.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _KEY_HEADER = b"x-channel-key"
-_JSON_HEADERS = [(b"content-type", b"application/json")]
+_JSON_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+]
 
 
 def parse_payload(body: bytes) -> Any:
-    """The request body as JSON (422 with the parser's reason when it is not)."""
+    """The request body as JSON (422 with the parser's reason when it is not, or when it nests
+    too deep, carries NUL, NaN, Infinity or a number beyond a double)."""
     try:
-        return json.loads(body)
+        return loads_checked(body)
+    except JsonRefused as exc:
+        raise ValidationFailed(str(exc), field="body") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationFailed(f"请求体不是合法的 JSON：{exc}", field="body") from None
+    except RecursionError:
+        raise ValidationFailed("JSON 嵌套层数过多", field="body") from None
 
 
 def receipt(result: IntakeResult) -> dict[str, Any]:
@@ -127,6 +137,9 @@ async def serve_intake(services: Services, channel: str, scope: Scope, receive: 
     """Answer one `POST /api/v1/intake/{channel}` on the raw ASGI connection."""
     key = next((v.decode("latin-1") for k, v in scope["headers"] if k == _KEY_HEADER), None)
     try:
+        # the key before the body: an unknown caller gets 401 before anything is read or parsed
+        if not services.intake.admitted(channel, key):
+            await anyio.to_thread.run_sync(lambda: services.intake.admit(channel, key))
         body = await read_body(receive)
         if body is None:
             return

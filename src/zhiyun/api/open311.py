@@ -257,7 +257,7 @@ def _w3c_param(value: str | None, name: str) -> datetime | None:
         text += "-01"
     try:
         return to_utc(text, field=name)
-    except ValidationFailed:
+    except (ValidationFailed, OverflowError, ValueError):  # 0001-01-01, 9999-12-31T23:59:59-23:59
         raise Open311Error(
             400, (400, f"{name} 须为 W3C 日期时间格式，如 2010-01-01T00:00:00Z 或 2026-11-26T09:00:00+08:00")
         ) from None

@@ -87,7 +87,12 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, description="令牌名称，如对接系统的名字")
-    days: int | None = Field(default=None, ge=1, le=3650, description="有效天数；缺省为长期有效")
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="有效天数；缺省 90 天（ZHIYUN_TOKEN_DAYS_DEFAULT），最长 365 天",
+    )
 
 
 class TokenOut(Schema):
@@ -99,6 +104,18 @@ class TokenOut(Schema):
     name: str
     expires_at: Instant | None
     user: UserOut
+
+
+class TokenInfoOut(Schema):
+    """An API token as its owner and admins see it (never the token itself or its digest)."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="令牌的前 10 个字符，便于辨认")
+    created_at: Instant
+    expires_at: Instant | None
+    last_used_at: Instant | None = Field(description="最近使用时间（至多每分钟记录一次）")
+    revoked_at: Instant | None
 
 
 class NewUserIn(BaseModel):
@@ -266,6 +283,9 @@ class OrderDetailOut(OrderSummaryOut):
     replied_at: Instant | None
     closed_at: Instant | None
     allowed_actions: list[Action] = Field(description="当前用户现在可以执行的操作")
+    may_attach: bool = Field(description="当前用户现在可以上传附件")
+    may_change_category: bool = Field(description="当前用户现在可以修改分类")
+    may_decide_duplicate: bool = Field(description="当前用户现在可以处理疑似重复（合并或排除）")
     duplicates: list[OrderSummaryOut]
     master: OrderSummaryOut | None
     attachments: list[AttachmentOut]

@@ -20,7 +20,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from zhiyun.bootstrap import Services, build_services
@@ -28,6 +28,7 @@ from zhiyun.demo import topics as tp
 from zhiyun.demo.district import TOWN_OFFICES, TOWNS, DemoDirectory, DemoTown, DemoVillage, person_name
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.domain.channels import MANUAL
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import Unit, UnitKind
 from zhiyun.domain.workorder import (
@@ -56,6 +57,7 @@ from zhiyun.domain.workorder import (
     Urge,
     Urgency,
 )
+from zhiyun.intake.service import channel_actor
 from zhiyun.workflow.service import NewOrder
 from zhiyun.workflow.views import OrderDetail
 
@@ -178,6 +180,16 @@ class _Plan:
     @property
     def registrar(self) -> Actor:
         return self.draft.registrar
+
+
+def _registration(plan: _Plan) -> tuple[Actor, NewOrder]:
+    """Who registers a demo order: a channel's order comes in through the channel's interface
+    (only the channel may use its own ids), at the center of the dispatcher who takes it over;
+    a manual one is registered by that dispatcher."""
+    new = plan.new
+    if new.channel == MANUAL or not new.external_id:
+        return plan.registrar, new
+    return channel_actor(new.channel), replace(new, center_unit_id=plan.registrar.unit_id)
 
 
 def _const(command: Command) -> Maker:
@@ -746,7 +758,7 @@ class Seeder:
             label = "register" if k == 0 else plan.steps[k - 1].label
             try:
                 if k == 0:
-                    registered = svc.orders.register(plan.registrar, plan.new)
+                    registered = svc.orders.register(*_registration(plan))
                     self._ids[index] = registered.order.summary.id
                     self._numbers[index] = registered.order.summary.number
                     details[index] = registered.order

@@ -74,7 +74,8 @@ class Classifier(Protocol):
     def predict(self, title: str, content: str) -> Prediction: ...
 
 
-ModelSource = Callable[[], "Classifier | None"]
+# The active classifier; called with the registration's session (read through its connection).
+ModelSource = Callable[[Session], "Classifier | None"]
 
 
 class Decision:
@@ -159,7 +160,7 @@ class AutoDispatcher:
     def before_register(
         self, session: Session, actor: Actor, new: NewOrder, now: datetime
     ) -> tuple[NewOrder, Mapping[str, Any]]:
-        model = self.model_source() if self.enabled else None
+        model = self.model_source(session) if self.enabled else None
         if model is None:
             return new, {}
         prediction = model.predict(new.title, new.content)

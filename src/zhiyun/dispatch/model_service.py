@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from zhiyun.config import Settings
 from zhiyun.dispatch.classifier import TextClassifier, TrainingData, train_classifier
@@ -337,14 +338,17 @@ class ModelService:
             raise NotFound(f"模型版本 {version} 不存在")
         return _view(row)
 
-    def load(self, version: int) -> TextClassifier:
-        """The classifier of a stored version (checked against its checksum)."""
-        with self.db.reading() as session:
-            row = session.execute(
-                select(ClassifierModelRow.data, ClassifierModelRow.sha256).where(
-                    ClassifierModelRow.version == version
-                )
-            ).first()
+    def load(self, version: int, session: Session | None = None) -> TextClassifier:
+        """The classifier of a stored version (checked against its checksum); read in `session`
+        when the caller is inside a transaction already."""
+        query = select(ClassifierModelRow.data, ClassifierModelRow.sha256).where(
+            ClassifierModelRow.version == version
+        )
+        if session is not None:
+            row = session.execute(query).first()
+        else:
+            with self.db.reading() as own:
+                row = own.execute(query).first()
         if row is None:
             raise NotFound(f"模型版本 {version} 不存在")
         classifier = load(bytes(row.data), row.sha256)
@@ -405,26 +409,33 @@ class ModelService:
             row = session.execute(select(*_VIEW_COLUMNS).where(ClassifierModelRow.active.is_(True))).first()
         return _view(row) if row is not None else None
 
-    def active(self) -> TextClassifier | None:
-        """The active classifier, or None; reloaded when another version becomes active."""
+    def active(self, session: Session | None = None) -> TextClassifier | None:
+        """The active classifier, or None; reloaded when another version becomes active.
+
+        A caller inside a transaction passes its `session`: the check then reads through the
+        caller's connection. Taking a second connection from the pool while holding one would
+        deadlock a full pool (every request holding one connection and waiting for this lock,
+        the lock's holder waiting for a connection), as concurrent intake of one message did."""
         now = time.monotonic()
         cached = self._cached
         if now - self._checked_at < self.settings.classifier_reload_seconds:
             # also "no active model": every intake asks, and most districts start without one
             return cached[2] if cached is not None else None
+        query = select(ClassifierModelRow.version, ClassifierModelRow.sha256).where(
+            ClassifierModelRow.active.is_(True)
+        )
         with self._lock:
-            with self.db.reading() as session:
-                head = session.execute(
-                    select(ClassifierModelRow.version, ClassifierModelRow.sha256).where(
-                        ClassifierModelRow.active.is_(True)
-                    )
-                ).first()
+            if session is not None:
+                head = session.execute(query).first()
+            else:
+                with self.db.reading() as own:
+                    head = own.execute(query).first()
             if head is None:
                 self._cached = None
                 self._checked_at = now
                 return None
             cached = self._cached
             if cached is None or (cached[0], cached[1]) != (head.version, head.sha256):
-                self._cached = (head.version, head.sha256, self.load(head.version))
+                self._cached = (head.version, head.sha256, self.load(head.version, session))
             self._checked_at = now
             return self._cached[2] if self._cached else None

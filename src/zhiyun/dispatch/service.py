@@ -9,8 +9,9 @@ from typing import Any
 from zhiyun.dispatch.auto_dispatch import Decision
 from zhiyun.dispatch.feedback import Feedback, add_feedback, feedback_of
 from zhiyun.dispatch.responsibility_service import ListCache
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.order_access import CATEGORY_EDITORS, may_change_category
 from zhiyun.domain.workorder import OrderStatus, TransitionRecord
 from zhiyun.store import orders as repo
 from zhiyun.store.db import Database
@@ -87,11 +88,16 @@ class DispatchService:
 
     def change_category(self, actor: Actor, key: str | int, category_code: str, note: str = "") -> str | None:
         """Set an order's category (an audited transition); the old category. A change is feedback."""
-        if actor.role not in (Role.ADMIN, Role.DISPATCHER):
+        if actor.role not in CATEGORY_EDITORS:
             raise PermissionDenied("只有派单员可以修改工单分类")
         now = self.clock()
         with self.db.transaction() as session:
             row = self.orders.visible_row_in(session, actor, key)
+            ctx = self.orders.reference.get(session).rule_context(now)
+            if OrderStatus(row.status).is_terminal:
+                raise ValidationFailed("已办结或撤销的工单不能修改分类", field="category_code")
+            if not may_change_category(actor, repo.state_of(row), ctx):
+                raise PermissionDenied("只有当前负责该工单的派单员可以修改其分类")
             taxonomy = self.lists.get(session).taxonomy
             if category_code not in taxonomy:
                 raise ValidationFailed(f"分类编码 {category_code} 不存在", field="category_code")

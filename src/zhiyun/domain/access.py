@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -99,3 +100,25 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return name
     return name[0] + "*" * max(len(name) - 1, 1)
+
+
+# Numbers a citizen or an agent may type into free text: mainland mobiles and the 18-digit
+# resident ID (15-digit old IDs too). Masked in text for readers who see the phone field masked.
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_ID_CARD_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
+_OLD_ID_CARD_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{6}(\d{3})(?![\dA-Za-z])")
+
+
+def mask_personal_numbers(text: str) -> str:
+    """`text` with mobile numbers (138****5678) and ID card numbers (440602********1234) masked."""
+    text = _ID_CARD_IN_TEXT.sub(r"\1********\2", text)
+    text = _OLD_ID_CARD_IN_TEXT.sub(r"\1******\2", text)
+    return _MOBILE_IN_TEXT.sub(r"\1****\2", text)
+
+
+def text_for(actor: Actor, confidential: bool, text: str | None) -> str | None:
+    """Free text of an order (title, content, address, notes) as `actor` may read it: personal
+    numbers typed into it are masked for whoever sees the citizen's phone masked."""
+    if not text or can_see_contact(actor, confidential):
+        return text
+    return mask_personal_numbers(text)

@@ -70,3 +70,17 @@ class Conflict(DomainError):
 
     code = "conflict"
     http_status = 409
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins from this account name or address: wait until the lock ends.
+
+    `retry_after` (seconds) goes into the answer and its Retry-After header.
+    """
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

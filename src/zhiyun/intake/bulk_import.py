@@ -16,12 +16,15 @@ id is a hash of the row's content ("h:" + 32 hex digits).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
 import hashlib
 import json
+import os
 import queue
 import re
+import stat
 import threading
 import time
 import unicodedata
@@ -40,13 +43,13 @@ from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OrderStatus, OrderType, Satisfaction, Urgency
 from zhiyun.gil import short_gil_slices
 from zhiyun.intake.draft import CoordSystem
+from zhiyun.intake.import_times import parse_time
 from zhiyun.intake.normalize import (
     gcj02_to_wgs84,
     geo_cell,
     normalize_phone,
     normalize_text,
     to_halfwidth,
-    to_utc,
     validate_coordinates,
 )
 from zhiyun.store.bulk import (
@@ -89,6 +92,7 @@ FIELD_LABELS: dict[str, str] = {
     "confidential": "保密",
 }
 FIELDS = tuple(FIELD_LABELS)
+TIME_FIELDS = frozenset({"registered_at", "replied_at", "closed_at"})
 # What a rejection may name besides a field: the point as a whole, or the whole row.
 REJECTION_LABELS = {**FIELD_LABELS, "location": "经纬度", "row": "整行"}
 REQUIRED_COLUMNS = ("title", "registered_at")
@@ -523,6 +527,7 @@ class CsvSource(Source):
 class XlsxSource(Source):
     def __init__(self, path: Path, mapping: ImportMapping, fields: tuple[str, ...]) -> None:
         from openpyxl import load_workbook
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
         self.path = path
         self.size = path.stat().st_size
@@ -545,6 +550,9 @@ class XlsxSource(Source):
                 raise ValidationFailed(f"工作表为空：{path.name}")
             self.header = [_cell_text(v).strip() for v in first]
             self._get = _getter(_locate_columns(self.header, mapping, fields, path.name))
+            # a number in a time column is an Excel serial day (a cell not formatted as a date)
+            self._time_slots = tuple(i for i, f in enumerate(fields) if f in TIME_FIELDS)
+            self._date_1904 = getattr(self._book, "epoch", None) == CALENDAR_MAC_1904
             self.size = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 1 else None
         except BaseException:
             self._book.close()
@@ -560,7 +568,13 @@ class XlsxSource(Source):
             values = get(row)
             if not any(v is not None and v != "" for v in row):
                 continue
-            yield self._rownum, tuple(_cell(v) for v in values), row
+            cells = [_cell(v) for v in values]
+            for i in self._time_slots:
+                if values[i].__class__ in (int, float):
+                    # a number that is no time stays text: the validator refuses it with its reason
+                    with contextlib.suppress(ValueError):
+                        cells[i] = parse_time(values[i], date_1904=self._date_1904)
+            yield self._rownum, tuple(cells), row
 
     def position(self) -> int:
         return self._rownum
@@ -835,15 +849,16 @@ class RowValidator:
                 else:
                     parsed = value if isinstance(value, datetime) else None
                 if parsed is None:
-                    instant = to_utc(value, tz, field=name)
-                elif parsed.tzinfo is None:
-                    naive = parsed
-                    instant = parsed.replace(tzinfo=tz).astimezone(utc)
+                    try:
+                        parsed = parse_time(value)  # 2019/11/28 9:08:38, 2019年11月28日 9时8分, …
+                    except ValueError as exc:
+                        errors.append((name, f"{FIELD_LABELS[name]}：{exc}"))
+                        return None, None
+                if parsed.tzinfo is None or parsed.utcoffset() is None:
+                    naive = parsed.replace(tzinfo=None)
+                    instant = naive.replace(tzinfo=tz).astimezone(utc)
                 else:
                     instant = parsed.astimezone(utc)
-            except ValidationFailed as exc:
-                errors.append((name, f"{FIELD_LABELS[name]}：{exc.message}"))
-                return None, None
             except (OverflowError, ValueError):
                 errors.append((name, f"{FIELD_LABELS[name]}超出合理范围"))
                 return None, None
@@ -1081,6 +1096,9 @@ class ImportReport:
     already_imported: int = 0
     rejected: int = 0
     rejects_path: Path | None = None
+    # the default place of the rejects file (next to the input) when it could not be written
+    # there and the file went to the working directory instead
+    rejects_moved_from: Path | None = None
     seconds: float = 0.0
     rejected_by_field: Counter[str] = field(default_factory=Counter)
     examples: list[Rejection] = field(default_factory=list)
@@ -1095,22 +1113,47 @@ class RejectsFile:
 
     MAX_EXAMPLES = 20
 
-    def __init__(self, path: Path, header: list[str], report: ImportReport) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: list[str],
+        report: ImportReport,
+        *,
+        fallback: Path | None = None,
+        moved_from: Path | None = None,
+    ) -> None:
+        """`fallback`: where to write when `path` cannot be opened (the default place next to
+        the input only); `moved_from`: the default place, when `path` is already the fallback."""
         self.path = path
         self.header = header
         self.report = report
+        self.fallback = fallback
+        self.moved_from = moved_from
         self.lock = threading.Lock()
         self._file: IO[str] | None = None
         self._writer: Any = None
 
+    def _open(self) -> IO[str]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return self.path.open("w", encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            if self.fallback is None or self.fallback == self.path:
+                raise ValidationFailed(
+                    f"无法写入拒绝文件 {self.path}（{exc.strerror or exc}）：请用 --rejects 指定一个可写的位置",
+                    field="rejects",
+                ) from None
+            self.moved_from, self.path, self.fallback = self.path, self.fallback, None
+            return self._open()
+
     def add(self, rownum: int, errors: Sequence[tuple[str, str]], cells: list[str]) -> None:
         with self.lock:
             if self._writer is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self.path.open("w", encoding="utf-8-sig", newline="")
+                self._file = self._open()
                 self._writer = csv.writer(self._file)
                 self._writer.writerow(["行号", "字段", "原因", *self.header])
                 self.report.rejects_path = self.path
+                self.report.rejects_moved_from = self.moved_from
             fields = "；".join(dict.fromkeys(f for f, _ in errors))
             self._writer.writerow([rownum, fields, "；".join(m for _, m in errors), *cells])
             report = self.report
@@ -1124,7 +1167,8 @@ class RejectsFile:
         if self._file is not None:
             self._file.close()
         elif self._stale():
-            self.path.unlink()  # the rejects of an earlier run, all of them fixed or imported since
+            # the rejects of an earlier run, all of them fixed or imported since
+            self.path.unlink(missing_ok=True)
 
     def _stale(self) -> bool:
         """Whether the path holds a rejects file this importer wrote (its header says so)."""
@@ -1138,6 +1182,32 @@ class RejectsFile:
 def default_rejects_path(path: Path) -> Path:
     """Next to the input: orders.csv → orders.rejects.csv."""
     return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def writable_folder(folder: Path) -> bool:
+    """Whether files may be written in `folder`: this process may write there, the folder is not
+    read-only for everyone (no write bit at all, as shared data folders are: root honours that
+    too, although the system would let it write) and its file system is not mounted read-only."""
+    try:
+        mode = folder.stat().st_mode
+        if not stat.S_ISDIR(mode) or not mode & 0o222 or not os.access(folder, os.W_OK):
+            return False
+        return not os.statvfs(folder).f_flag & os.ST_RDONLY
+    except OSError:
+        return False
+
+
+def rejects_location(path: Path, *, cwd: Path | None = None) -> tuple[Path, Path | None]:
+    """Where the rejects of `path` go without --rejects: (the file, the default place passed over).
+
+    Next to the input when its folder is writable; else in the working directory (a data folder
+    may be read-only), and the second item names the default place so that the caller can say so.
+    """
+    default = default_rejects_path(path)
+    elsewhere = (cwd or Path.cwd()) / default.name
+    if writable_folder(default.parent) or elsewhere.resolve() == default.resolve():
+        return default, None
+    return elsewhere, default
 
 
 # --------------------------------------------------------------------------- the import
@@ -1205,9 +1275,17 @@ class BulkImporter:
         validator = RowValidator(mapping, fields, org, now=self.clock(), locate=self.locate)
         source = open_source(path, mapping, fields)
         report = ImportReport(file=path.name)
-        rejects = RejectsFile(
-            Path(rejects_path) if rejects_path else default_rejects_path(path), source.header, report
-        )
+        if rejects_path:
+            rejects = RejectsFile(Path(rejects_path), source.header, report)
+        else:
+            target, passed_over = rejects_location(path)
+            rejects = RejectsFile(
+                target,
+                source.header,
+                report,
+                fallback=None if passed_over else Path.cwd() / target.name,
+                moved_from=passed_over,
+            )
         writers: list[BulkOrderWriter] = []
         try:
             for _ in range(self.writers):

@@ -261,6 +261,21 @@ class ChannelService:
         self.forget_keys()
         return len(rows)
 
+    def key_passed(self, code: str, key: str | None) -> bool:
+        """Whether `key` passed for channel `code` a moment ago (no query: the cache only)."""
+        if not key:
+            return False
+        passed = self._passed.get((code, key_digest(key)))
+        return passed is not None and passed.until > time.monotonic()
+
+    def check_key(self, code: str, key: str | None) -> None:
+        """Authenticate a channel's key before its message is read (ChannelKeyRejected, 401):
+        nobody without a key gets a body parsed, a schema described or a server's work."""
+        if self.key_passed(code, key):
+            return
+        with self.db.reading() as session:
+            self.authenticate(session, code, key)
+
     def authenticate(self, session: Session, code: str, key: str | None) -> ChannelRow:
         """The enabled channel `code` if `key` is one of its live keys (inside the caller's transaction).
 

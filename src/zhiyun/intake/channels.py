@@ -16,11 +16,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from zhiyun.domain import channels as domain_channels
+from zhiyun.domain.channels import ChannelBook
 from zhiyun.domain.workorder import OrderType, Urgency
 from zhiyun.intake.draft import CoordSystem, IntakeDraft
 
 MAX_TEXT = 20_000
-_SCRIPT = re.compile(r"<\s*/?\s*(script|iframe|object|embed)\b|javascript\s*:|\bon[a-z]+\s*=\s*[\"']", re.I)
+# Markup in a channel's text: script-bearing tags, an event handler inside any tag (quoted or
+# not, `<svg/onload=…>` too) and `javascript:` URLs. A second wall only: what protects the
+# console is that every page and script shows text as text (docs/security.md).
+_SCRIPT = re.compile(
+    r"<\s*/?\s*(script|iframe|frame|object|embed|svg|math|style|link|meta|base|form)\b"
+    r"|<[^>]*[\s/\"'`]on[a-z]+\s*="
+    r"|javascript\s*:",
+    re.I,
+)
 
 
 def _no_markup(value: str) -> str:
@@ -428,7 +438,7 @@ _HOTLINE_EXAMPLE = {
     "coord_system": "gcj02",
 }
 
-MANUAL = "manual"  # orders registered by hand (console, API): no payloads and no keys
+MANUAL = domain_channels.MANUAL  # orders registered by hand (console, API): no payloads and no keys
 
 CHANNEL_SPECS: dict[str, ChannelSpec] = {
     spec.code: spec
@@ -643,6 +653,13 @@ CHANNEL_SPECS: dict[str, ChannelSpec] = {
         ),
     )
 }
+
+
+def channel_book() -> ChannelBook:
+    """The site's channels as the registration rules see them: Open311 and every channel with a
+    JSON payload push their own ids; manual registration has none."""
+    pushed = {code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None} | {"open311"}
+    return ChannelBook(known=frozenset(CHANNEL_SPECS), pushed=frozenset(pushed))
 
 
 def channel_spec(code: str) -> ChannelSpec:

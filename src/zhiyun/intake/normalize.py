@@ -381,7 +381,10 @@ def to_utc(value: object, default_tz: tzinfo | str = SHANGHAI, *, field: str = "
         parsed = datetime.combine(parsed, time())
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(default_tz) if isinstance(default_tz, str) else default_tz)
-    result = parsed.astimezone(UTC)
+    try:
+        result = parsed.astimezone(UTC)  # years 1 and 9999 cannot move to another zone
+    except OverflowError:
+        raise ValidationFailed("时间超出合理范围（1970—2099 年）", field=field) from None
     if not _MIN_TIME <= result < _MAX_TIME:
         raise ValidationFailed("时间超出合理范围（1970—2099 年）", field=field)
     return result

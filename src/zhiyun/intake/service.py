@@ -27,8 +27,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from zhiyun.domain.access import Actor
-from zhiyun.domain.errors import NotFound, ValidationFailed
+from zhiyun.domain.access import Actor, text_for
+from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.order_access import may_decide_duplicate
 from zhiyun.domain.workorder import (
     Merge,
     OrderState,
@@ -119,6 +120,18 @@ class IntakeService:
 
     # -- entry points -------------------------------------------------------------
 
+    def admit(self, channel: str, key: str | None) -> None:
+        """Check the channel and its key before the message is read: NotFound (404) for a channel
+        that takes no JSON, ChannelKeyRejected (401) for a missing, wrong or foreign key."""
+        spec = CHANNEL_SPECS.get(channel)
+        if spec is None or spec.payload is None:
+            raise NotFound(f"渠道 {channel} 不存在或不接收 JSON 推送", channel=channel)
+        self.channels.check_key(channel, key)
+
+    def admitted(self, channel: str, key: str | None) -> bool:
+        """Whether `admit` would pass from the key cache alone (no query, no thread needed)."""
+        return channel in CHANNEL_SPECS and self.channels.key_passed(channel, key)
+
     def receive(self, channel: str, raw: Mapping[str, Any], *, key: str | None) -> IntakeResult:
         """A JSON payload in the channel's own terms (POST /api/v1/intake/{channel})."""
         spec = CHANNEL_SPECS.get(channel)
@@ -203,7 +216,7 @@ class IntakeService:
         duplicate_of, flagged, state = self._dedupe(session, row, scores, numbers, actor, now, snap)
         if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)
-        summary = summary_of(row, state or repo.state_of(row), snap.org, snap.calendar, now)
+        summary = summary_of(row, state or repo.state_of(row), snap.org, snap.calendar, now, viewer=actor)
         return IntakeResult(summary, created=True, duplicate_of=duplicate_of, possible_duplicates=flagged)
 
     @staticmethod
@@ -270,11 +283,23 @@ class IntakeService:
         actor: Actor,
         now: datetime,
     ) -> IntakeResult:
-        """The same (channel, external id) again: the same order; changed content is an update."""
+        """The same (channel, external id) again: the same order. A payload not stored for it yet
+        (changed content, or the first one the channel sends for an order that came in another
+        way, such as a bulk import) is kept and recorded on the order as an update: a channel's
+        message is never dropped. A payload stored already adds nothing, also when concurrent
+        posts race (the database keeps one row per distinct payload)."""
         known = set(
             session.scalars(select(IntakeRecordRow.payload_hash).where(IntakeRecordRow.order_id == row.id))
         )
-        updated = bool(known) and digest not in known
+        updated = digest not in known and intake_repo.record_repeat_payload(
+            session,
+            order_id=row.id,
+            channel=row.channel,
+            external_id=draft.external_id,
+            payload=json.loads(json.dumps(raw, default=str)),
+            payload_hash=digest,
+            received_at=now,
+        )
         if updated:
             changes = {
                 name: value
@@ -285,24 +310,19 @@ class IntakeService:
                 )
                 if value and value != getattr(row, name)
             }
-            session.add(
-                IntakeRecordRow(
-                    channel=row.channel,
-                    external_id=draft.external_id,
-                    order_id=row.id,
-                    payload=json.loads(json.dumps(raw, default=str)),
-                    payload_hash=digest,
-                    received_at=now,
-                )
-            )
             status = OrderStatus(row.status)
+            note = (
+                "渠道重复推送且内容有变化，已记录为诉求更新"
+                if known
+                else "渠道推送了该编号的报文（工单由其他途径先行登记），已记录为诉求更新"
+            )
             record = TransitionRecord(
                 action="update",
                 from_status=status,
                 to_status=status,
                 from_unit_id=row.current_unit_id,
                 to_unit_id=row.current_unit_id,
-                note="渠道重复推送且内容有变化，已记录为诉求更新",
+                note=note,
                 details={"changes": changes},
             )
             repo.insert_transition(session, row.id, record, actor, now)
@@ -381,7 +401,7 @@ class IntakeService:
                 to_status=status,
                 from_unit_id=row.current_unit_id,
                 to_unit_id=row.current_unit_id,
-                note=f"疑似重复：{'、'.join(flagged)}",
+                note=f"疑似重复：{len(flagged)} 件候选工单，待派单员确认",
                 details={"candidates": [_score_json(s, numbers) for s in scores]},
             ),
             actor,
@@ -404,11 +424,19 @@ class IntakeService:
     # -- the dispatcher's decision on a flagged order ------------------------------------
 
     def candidates(self, actor: Actor, key: str | int) -> list[dict[str, Any]]:
-        """The possible duplicates recorded for an order the actor may read."""
+        """The possible duplicates recorded for an order the actor may read — only those of
+        them the actor may read too (a candidate elsewhere in the district shows nothing)."""
         detail = self.orders.get(actor, key)
         with self.db.reading() as session:
             rows = session.execute(
-                select(DuplicateCandidateRow, WorkOrderRow.number, WorkOrderRow.title, WorkOrderRow.status)
+                select(
+                    DuplicateCandidateRow,
+                    WorkOrderRow.number,
+                    WorkOrderRow.title,
+                    WorkOrderRow.status,
+                    WorkOrderRow.chain,
+                    WorkOrderRow.confidential,
+                )
                 .join(WorkOrderRow, WorkOrderRow.id == DuplicateCandidateRow.candidate_id)
                 .where(DuplicateCandidateRow.order_id == detail.summary.id)
                 .order_by(DuplicateCandidateRow.score.desc())
@@ -417,7 +445,7 @@ class IntakeService:
                 {
                     "candidate_id": c.candidate_id,
                     "number": number,
-                    "title": title,
+                    "title": text_for(actor, confidential, title) or "",
                     "status": status,
                     "score": round(c.score, 3),
                     "text_similarity": round(c.text_similarity, 3),
@@ -425,7 +453,8 @@ class IntakeService:
                     "same_caller": c.same_caller,
                     "decision": c.decision,
                 }
-                for c, number, title, status in rows
+                for c, number, title, status, chain, confidential in rows
+                if self.orders.can_read_in(session, actor, c.candidate_id, chain)
             ]
 
     def decide(
@@ -435,6 +464,9 @@ class IntakeService:
         now = self.clock()
         with self.db.transaction() as session:
             row = self.orders.visible_row_in(session, actor, key)
+            ctx = self.orders.reference.get(session).rule_context(now)
+            if not may_decide_duplicate(actor, repo.state_of(row), ctx):
+                raise PermissionDenied("只有负责该工单的派单员、质检员或管理员可以处理疑似重复")
             if not row.possible_duplicate:
                 raise ValidationFailed("该工单没有待确认的疑似重复", field="possible_duplicate")
             if merge_into is not None:

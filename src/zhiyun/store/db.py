@@ -51,7 +51,9 @@ def driver_execute(session: Session, statement: str, params: Any) -> Any:
     try:
         return driver.execute(statement, params)
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+        raise DBAPIError.instance(
+            statement, params, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from exc
 
 
 # A pooled PostgreSQL connection idle longer than this is pinged before it is handed out.
@@ -111,7 +113,8 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        # Bound parameters stay out of errors and logs: they are citizens' names, phones and texts.
+        kwargs: dict[str, Any] = {"echo": echo, "future": True, "hide_parameters": True}
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +150,7 @@ class Database:
                 url,
                 future=True,
                 isolation_level="AUTOCOMMIT",
+                hide_parameters=True,
                 pool_size=2,
                 max_overflow=6,
                 pool_recycle=3600,
@@ -178,7 +182,7 @@ class Database:
                     connection.invalidate(exc)
                 if attempt == 2 or not lost:
                     raise DBAPIError.instance(
-                        statement, params, exc, dbapi.Error, connection_invalidated=lost
+                        statement, params, exc, dbapi.Error, hide_parameters=True, connection_invalidated=lost
                     ) from exc
             finally:
                 connection.close()

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
 from zhiyun.store.orders import CompanionRow
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow
 
@@ -33,3 +37,34 @@ def intake_companions(
     }
     weights = {"registered_at": received_at, "features": signature}
     return [CompanionRow(_RECORD, record), CompanionRow(_SIGNATURE, weights)]
+
+
+def record_repeat_payload(
+    session: Session,
+    *,
+    order_id: int,
+    channel: str,
+    external_id: str,
+    payload: dict[str, Any],
+    payload_hash: str,
+    received_at: datetime,
+) -> bool:
+    """Keep a later payload of an order's (channel, external id); False when that very payload
+    is stored for the order already (also when a concurrent request stored it a moment ago:
+    the unique index on (order_id, payload_hash) settles the race, and the loser inserts
+    nothing)."""
+    values = {
+        "order_id": order_id,
+        "channel": channel,
+        "external_id": external_id,
+        "payload": payload,
+        "payload_hash": payload_hash,
+        "received_at": received_at,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(_RECORD).values(**values).on_conflict_do_nothing(index_elements=["order_id", "payload_hash"])
+    )
+    result = session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    false,
     func,
     insert,
     inspect,
@@ -441,9 +442,16 @@ def scope_clause(actor: Actor, org: OrgTree) -> Any:
     return involved
 
 
+MAX_ORDER_ID = 2**63 - 1  # ids are BIGINT: a larger number names no order
+
+
 def _key_clause(key: str | int) -> Any:
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        return WorkOrderRow.id == int(key)
+    """An order by id (digits) or by number; a key no order can have matches nothing."""
+    if isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit()):
+        order_id = int(key)
+        if not 1 <= order_id <= MAX_ORDER_ID:
+            return false()
+        return WorkOrderRow.id == order_id
     return WorkOrderRow.number == key
 
 
@@ -488,6 +496,14 @@ def revision_and_external_order(
     return dict(revision or {}), order_id
 
 
+def routes_by_number(session: Session, numbers: Iterable[str]) -> list[tuple[str, int, list[int]]]:
+    """(number, id, chain) of the orders with these numbers."""
+    stmt = select(WorkOrderRow.number, WorkOrderRow.id, WorkOrderRow.chain).where(
+        WorkOrderRow.number.in_(sorted(set(numbers)))
+    )
+    return [(n, i, list(c or ())) for n, i, c in session.execute(stmt)]
+
+
 def find_order(session: Session, key: str | int, *, for_update: bool = False) -> WorkOrderRow | None:
     """An order by id or by number."""
     stmt = select(WorkOrderRow).where(_key_clause(key))
@@ -519,7 +535,9 @@ _LOAD_BY_NUMBER = _LOAD_ORDER.where(WorkOrderRow.number == bindparam("key"))
 
 def load_order(session: Session, key: str | int) -> LoadedOrder | None:
     """An order by id or number, with the revision stamp and whether it has duplicates or files."""
-    if isinstance(key, int) or key.isdigit():
+    if isinstance(key, int) or (key.isascii() and key.isdigit()):
+        if not 1 <= int(key) <= MAX_ORDER_ID:
+            return None  # an id no order can have
         found = session.execute(_LOAD_BY_ID, {"key": int(key)}).one_or_none()
     else:
         found = session.execute(_LOAD_BY_NUMBER, {"key": key}).one_or_none()
@@ -616,13 +634,14 @@ def filtered_query(flt: OrderFilter, scope: Any) -> Select[tuple[WorkOrderRow]]:
     if flt.master_id is not None:
         stmt = stmt.where(WorkOrderRow.master_id == flt.master_id)
     if flt.text:
-        like = f"%{flt.text.strip()}%"
+        text = flt.text.strip()
+        # a substring, with LIKE's wildcards (% _) and the escape character taken literally
         stmt = stmt.where(
             or_(
-                WorkOrderRow.title.like(like),
-                WorkOrderRow.content.like(like),
-                WorkOrderRow.number == flt.text.strip(),
-                WorkOrderRow.address.like(like),
+                WorkOrderRow.title.contains(text, autoescape=True),
+                WorkOrderRow.content.contains(text, autoescape=True),
+                WorkOrderRow.number == text,
+                WorkOrderRow.address.contains(text, autoescape=True),
             )
         )
     return stmt

@@ -398,12 +398,14 @@ class IntakeRecordRow(Base):
     __table_args__ = (
         Index("ix_intake_record_channel_external_id", "channel", "external_id"),
         Index("ix_intake_record_channel_received_at", "channel", "received_at"),
+        # one row per distinct payload of an order: a concurrent repeat of a known payload adds nothing
+        Index("uq_intake_record_order_payload", "order_id", "payload_hash", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(128))
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -469,6 +471,7 @@ __all__ = [
     "DuplicateCandidateRow",
     "IntakeRecordRow",
     "LoginSessionRow",
+    "LoginThrottleRow",
     "NoticeRow",
     "OrderNumberCounterRow",
     "OrgUnitRow",
@@ -486,3 +489,21 @@ __all__ = [
 # Tables of other capabilities live in their own modules on the same Base; import them so that
 # Base.metadata (migrations, the drift test) always sees every table.
 from zhiyun.store import analytics_tables, console_tables, model_tables, taxonomy_tables  # noqa: E402, F401
+
+
+class LoginThrottleRow(Base):
+    """A run of failed logins under one key: an account name (`account:<name>`, whether or not
+    such a user exists) or a client address (`address:<ip>`), and the lock it has earned.
+
+    The rules live in domain/throttle.py; the accounts service reads a key before checking a
+    password and updates it after a failure. A success deletes the account's row; rows whose
+    streak is long forgotten are pruned.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from zhiyun.bootstrap import Services
+from zhiyun.kernel import http_guard
 from zhiyun.web.deps import CsrfFailed, LoginRequired, PageForbidden
 from zhiyun.web.routes import admin, auth, dashboard, export, map, orders, workbench
 from zhiyun.web.templating import build_templates, render
@@ -77,4 +78,11 @@ def install_console(app: FastAPI, services: Services) -> FastAPI:
 def create_console_app(services: Services) -> FastAPI:
     """An application with the console alone (no API): for tests and console-only processes."""
     app = FastAPI(title="智运 zhiyun 控制台", docs_url=None, redoc_url=None, openapi_url=None)
+    settings = services.settings
+    http_guard.install(
+        app,
+        http_guard.default_policy(
+            attachment_max_bytes=settings.attachment_max_bytes, tile_url=settings.map_tile_url
+        ),
+    )
     return install_console(app, services)

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from zhiyun.workflow.worklists import QUEUE_BY_KEY, SORTS, ListQuery
 
 FIELD_LABELS = {"unit": "经办单位", "from": "开始日期", "to": "结束日期"}
+MAX_ID = 2**31 - 1  # unit ids are INTEGER columns
+MIN_YEAR, MAX_YEAR = 1900, 2199
 LIST_FIELDS = ("queue", "channel", "category", "type", "urgency", "status", "unit", "from", "to", "q", "sort")
 
 
@@ -17,20 +19,28 @@ def _int(value: str | None, field: str, errors: dict[str, str]) -> int | None:
     if value is None or not value.strip():
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         errors[field] = f"{FIELD_LABELS.get(field, field)}须为数字"
         return None
+    if not 1 <= number <= MAX_ID:
+        errors[field] = f"{FIELD_LABELS.get(field, field)}不存在"
+        return None
+    return number
 
 
 def _day(value: str | None, field: str, errors: dict[str, str]) -> date | None:
     if value is None or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         errors[field] = f"{FIELD_LABELS.get(field, field)}格式须为 YYYY-MM-DD"
         return None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        errors[field] = f"{FIELD_LABELS.get(field, field)}须在 {MIN_YEAR}–{MAX_YEAR} 年之间"
+        return None
+    return day
 
 
 def list_query(params: Mapping[str, Any], default_queue: str = "all") -> tuple[ListQuery, dict[str, str]]:

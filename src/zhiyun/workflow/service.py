@@ -17,7 +17,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, Role, can_view
-from zhiyun.domain.errors import ConcurrentUpdate, NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.channels import MANUAL, ChannelBook
+from zhiyun.domain.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.order_access import may_attach, may_change_category, may_decide_duplicate
 from zhiyun.domain.workorder import (
     Action,
     Command,
@@ -129,10 +131,15 @@ def encode_cursor(at: datetime, order_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (registered_at, id) a page cursor holds; ValidationFailed for anything this service
+    did not write (a cursor is opaque to clients, and a crafted one must not reach the database)."""
     try:
         at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), int(order_id)
-    except (ValueError, TypeError) as exc:
+        instant, key = datetime.fromisoformat(at), int(order_id)
+        if instant.tzinfo is None or not 1900 <= instant.year <= 2199 or not 0 <= key <= repo.MAX_ORDER_ID:
+            raise ValueError("out of range")
+        return instant, key
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValidationFailed("分页游标无效", field="cursor") from exc
 
 
@@ -182,11 +189,14 @@ class WorkOrderService:
         *,
         clock: Clock = system_clock,
         reference: ReferenceCache | None = None,
+        channels: ChannelBook | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or Settings()
         self.clock = clock
         self.reference = reference or ReferenceCache()
+        # Without a channel book only hand registration's own channel is known.
+        self.channels = channels or ChannelBook(known=frozenset({MANUAL}), pushed=frozenset())
         self.hooks: list[OrderHook] = []
 
     # -- helpers ----------------------------------------------------------------
@@ -252,19 +262,29 @@ class WorkOrderService:
             row, state, actor, snap.org, snap.calendar, now, allowed_actions(state, actor, ctx)
         )
         duplicates = [
-            summary_of(d, repo.state_of(d), snap.org, snap.calendar, now)
+            summary_of(d, repo.state_of(d), snap.org, snap.calendar, now, viewer=actor)
             for d in (repo.duplicates_of(session, row.id) if has_duplicates else ())
         ]
         master = None
         if row.master_id is not None:
             master_row = session.get(WorkOrderRow, row.master_id)
             if master_row is not None and self._may_view(session, actor, master_row, snap):
-                master = summary_of(master_row, repo.state_of(master_row), snap.org, snap.calendar, now)
+                master = summary_of(
+                    master_row, repo.state_of(master_row), snap.org, snap.calendar, now, viewer=actor
+                )
         attachments = [
             attachment_view(a) for a in (repo.attachments_of(session, row.id) if has_attachments else ())
         ]
         return OrderDetail(
-            **{**detail.__dict__, "duplicates": duplicates, "master": master, "attachments": attachments}
+            **{
+                **detail.__dict__,
+                "may_attach": may_attach(actor, state, ctx),
+                "may_change_category": may_change_category(actor, state, ctx),
+                "may_decide_duplicate": may_decide_duplicate(actor, state, ctx),
+                "duplicates": duplicates,
+                "master": master,
+                "attachments": attachments,
+            }
         )
 
     def _register_center(self, actor: Actor, requested: int | None, snap: ReferenceSnapshot) -> int:
@@ -285,8 +305,18 @@ class WorkOrderService:
     # -- use cases ----------------------------------------------------------------
 
     def register(self, actor: Actor, new: NewOrder) -> Registered:
-        """Register (受理) an order; a repeat of the same channel and external id returns the first."""
+        """Register (受理) an order; a repeat of the same channel and external id returns the first.
+
+        The role is checked before anything is looked up, and a repeat is answered only to
+        someone who may read the order it names (409 otherwise, with nothing of the order): an
+        external id is not a key to other units' orders. A person registering by hand names a
+        known channel and may not take an id from a channel that pushes its own (ChannelBook).
+        """
         new = new.validated()
+        if actor.role not in REGISTERING_ROLES:
+            raise PermissionDenied("您的角色不能登记工单")
+        if not actor.is_system:
+            self.channels.check_hand_registration(new.channel, new.external_id)
         now = self.clock()
         try:
             with self.db.transaction() as session:
@@ -297,16 +327,7 @@ class WorkOrderService:
                     snap = self.reference.get(session, revision)
                     existing = repo.load_order(session, existing_id) if existing_id is not None else None
                     if existing is not None:
-                        detail = self._detail(
-                            session,
-                            existing.row,
-                            actor,
-                            snap,
-                            now,
-                            has_duplicates=existing.has_duplicates,
-                            has_attachments=existing.has_attachments,
-                        )
-                        return Registered(detail, created=False)
+                        return self._repeat_registration(session, actor, existing, snap, now)
                 else:
                     snap = self.reference.get(session)
                 row = self.register_in(session, actor, new, now, snap=snap)
@@ -320,11 +341,37 @@ class WorkOrderService:
                 raise
             # Someone registered the same (channel, external id) at the same moment: theirs stands.
             with self.db.reading() as session:
-                snap = self.reference.get(session)
-                existing = repo.find_by_external_id(session, new.channel, new.external_id)
-                if existing is None:  # the conflict was about something else
+                existing_row = repo.find_by_external_id(session, new.channel, new.external_id)
+                if existing_row is None:  # the conflict was about something else
                     raise
-                return Registered(self._detail(session, existing, actor, snap, now), created=False)
+                existing = repo.load_order(session, existing_row.id)
+                if existing is None:
+                    raise
+                snap = self.reference.get(session, existing.revision)
+                return self._repeat_registration(session, actor, existing, snap, now)
+
+    def _repeat_registration(
+        self,
+        session: Session,
+        actor: Actor,
+        existing: repo.LoadedOrder,
+        snap: ReferenceSnapshot,
+        now: datetime,
+    ) -> Registered:
+        """The order an earlier registration with the same (channel, external id) made, if the
+        actor may read it; Conflict (409, nothing of the order) if not."""
+        if not self._may_view(session, actor, existing.row, snap):
+            raise Conflict("该渠道的外部编号已被其他工单使用", field="external_id")
+        detail = self._detail(
+            session,
+            existing.row,
+            actor,
+            snap,
+            now,
+            has_duplicates=existing.has_duplicates,
+            has_attachments=existing.has_attachments,
+        )
+        return Registered(detail, created=False)
 
     def act(
         self,
@@ -484,6 +531,11 @@ class WorkOrderService:
         """The detail of an order as `actor` sees it, inside the caller's transaction."""
         return self._detail(session, row, actor, self.reference.get(session), now)
 
+    def can_read_in(self, session: Session, actor: Actor, order_id: int, chain: Sequence[int]) -> bool:
+        """Whether `actor` may read the order `order_id` whose route is `chain` (inside the caller's
+        transaction): the policy every use case that shows another order asks."""
+        return self._may_view_route(session, actor, order_id, chain, self.reference.get(session))
+
     def visible_row_in(self, session: Session, actor: Actor, key: str | int) -> WorkOrderRow:
         """The order `key` if `actor` may read it (NotFound otherwise), inside the caller's transaction."""
         loaded, _ = self._load_visible(session, actor, key)
@@ -523,9 +575,51 @@ class WorkOrderService:
             return allowed_actions(repo.state_of(loaded.row), actor, snap.rule_context(now))
 
     def transitions(self, actor: Actor, key: str | int) -> list[TransitionView]:
+        """The order's audit trail as `actor` may read it: personal numbers masked as in the
+        order, and the numbers of other orders the actor may not read (possible-duplicate
+        candidates) left out."""
         with self.db.reading() as session:
             loaded, snap = self._load_visible(session, actor, key)
-            return [transition_view(t, snap.org) for t in repo.transitions_of(session, loaded.row.id)]
+            row = loaded.row
+            views = [
+                transition_view(t, snap.org, viewer=actor, confidential=row.confidential)
+                for t in repo.transitions_of(session, row.id)
+            ]
+            return self._without_unreadable_numbers(session, actor, views, snap)
+
+    def _without_unreadable_numbers(
+        self, session: Session, actor: Actor, views: list[TransitionView], snap: ReferenceSnapshot
+    ) -> list[TransitionView]:
+        named = {
+            str(c["number"])
+            for v in views
+            for c in v.details.get("candidates", ())
+            if isinstance(c, dict) and c.get("number")
+        }
+        if not named:
+            return views
+        hidden = {
+            number
+            for number, order_id, chain in repo.routes_by_number(session, named)
+            if not self._may_view_route(session, actor, order_id, chain, snap)
+        }
+        if not hidden:
+            return views
+        out = []
+        for v in views:
+            candidates = v.details.get("candidates")
+            if not candidates:
+                out.append(v)
+                continue
+            note = v.note
+            for number in hidden:
+                note = note.replace(number, "（无权查看的工单）")
+            kept = [
+                {**c, "number": None} if isinstance(c, dict) and c.get("number") in hidden else c
+                for c in candidates
+            ]
+            out.append(replace(v, note=note, details={**v.details, "candidates": kept}))
+        return out
 
     def list(
         self, actor: Actor, flt: repo.OrderFilter, *, limit: int = 50, cursor: str | None = None
@@ -540,7 +634,9 @@ class WorkOrderService:
             rows = repo.list_orders(session, flt, scope, limit=limit + 1, after=after)
             more = len(rows) > limit
             rows = rows[:limit]
-            items = [summary_of(r, repo.state_of(r), snap.org, snap.calendar, now) for r in rows]
+            items = [
+                summary_of(r, repo.state_of(r), snap.org, snap.calendar, now, viewer=actor) for r in rows
+            ]
             next_cursor = encode_cursor(rows[-1].registered_at, rows[-1].id) if more and rows else None
             return Page(items, next_cursor)
 

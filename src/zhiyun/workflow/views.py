@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from zhiyun.domain.access import Actor, can_see_contact, mask_name, mask_phone
+from zhiyun.domain.access import (
+    Actor,
+    can_see_contact,
+    mask_name,
+    mask_personal_numbers,
+    mask_phone,
+    text_for,
+)
 from zhiyun.domain.calendar import WorkCalendar, local_date
 from zhiyun.domain.deadlines import Deadline, DeadlineState
 from zhiyun.domain.org import OrgTree
@@ -138,6 +146,10 @@ class OrderDetail:
     replied_at: datetime | None
     closed_at: datetime | None
     allowed_actions: list[str]
+    # the other things the reader may do now, by the policies of domain.order_access
+    may_attach: bool = False
+    may_change_category: bool = False
+    may_decide_duplicate: bool = False
     duplicates: list[OrderSummary] = field(default_factory=list)
     master: OrderSummary | None = None
     attachments: list[AttachmentView] = field(default_factory=list)
@@ -180,14 +192,22 @@ def deadline_view(
 
 
 def summary_of(
-    row: WorkOrderRow, state: OrderState, org: OrgTree, calendar: WorkCalendar, now: datetime
+    row: WorkOrderRow,
+    state: OrderState,
+    org: OrgTree,
+    calendar: WorkCalendar,
+    now: datetime,
+    *,
+    viewer: Actor,
 ) -> OrderSummary:
+    """The order in a list, as `viewer` may read it (personal numbers in the title masked for
+    those who see the citizen's phone masked)."""
     return OrderSummary(
         id=row.id,
         number=row.number,
         version=row.version,
         channel=row.channel,
-        title=row.title,
+        title=text_for(viewer, row.confidential, row.title) or "",
         order_type=row.order_type,
         order_type_label=OrderType(row.order_type).label,
         urgency=row.urgency,
@@ -217,13 +237,13 @@ def detail_of(
     see_contact = can_see_contact(actor, row.confidential)
     pending = dict(row.pending) if row.pending else None
     return OrderDetail(
-        summary=summary_of(row, state, org, calendar, now),
+        summary=summary_of(row, state, org, calendar, now, viewer=actor),
         external_id=row.external_id,
         citizen_name=row.citizen_name if see_contact else mask_name(row.citizen_name),
         citizen_phone=row.citizen_phone if see_contact else mask_phone(row.citizen_phone),
         contact_masked=not see_contact,
-        content=row.content,
-        address=row.address,
+        content=text_for(actor, row.confidential, row.content) or "",
+        address=text_for(actor, row.confidential, row.address),
         latitude=row.latitude,
         longitude=row.longitude,
         confidential=row.confidential,
@@ -243,7 +263,7 @@ def detail_of(
         satisfaction_label=Satisfaction(row.satisfaction).label if row.satisfaction else None,
         cancel_reason=row.cancel_reason,
         cancel_reason_label=CancelReason(row.cancel_reason).label if row.cancel_reason else None,
-        result=row.result,
+        result=text_for(actor, row.confidential, row.result),
         first_dispatched_at=row.first_dispatched_at,
         signed_at=row.signed_at,
         replied_at=row.replied_at,
@@ -252,7 +272,26 @@ def detail_of(
     )
 
 
-def transition_view(row: TransitionRow, org: OrgTree) -> TransitionView:
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    """`value` (a transition's details) with `mask` applied to every string in it."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, mask) for v in value]
+    return value
+
+
+def transition_view(row: TransitionRow, org: OrgTree, *, viewer: Actor, confidential: bool) -> TransitionView:
+    """One audit entry of an order (`confidential`: the order's flag) as `viewer` may read it:
+    personal numbers typed into notes and changed texts masked for those who see the
+    citizen's phone masked."""
+    note = row.note
+    details = dict(row.details or {})
+    if not can_see_contact(viewer, confidential):
+        note = mask_personal_numbers(note or "")
+        details = _masked(details, mask_personal_numbers)
     return TransitionView(
         id=row.id,
         action=row.action,
@@ -263,8 +302,8 @@ def transition_view(row: TransitionRow, org: OrgTree) -> TransitionView:
         to_unit=unit_ref(org, row.to_unit_id),
         actor_name=row.actor_name,
         actor_role=row.actor_role,
-        note=row.note,
-        details=dict(row.details or {}),
+        note=note,
+        details=details,
         created_at=row.created_at,
     )
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.access import Actor, Role, text_for
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import OrgTree
@@ -180,8 +180,14 @@ def _decode(cursor: str, sort: str) -> tuple[datetime | None, int]:
         key, value, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if key != sort:
             raise ValueError(key)
-        return (datetime.fromisoformat(value) if value else None), int(order_id)
-    except (ValueError, TypeError) as exc:
+        instant = datetime.fromisoformat(value) if value else None
+        order = int(order_id)
+        if instant is not None and (instant.tzinfo is None or not 1900 <= instant.year <= 2199):
+            raise ValueError("out of range")
+        if not 0 <= order <= 2**63 - 1:
+            raise ValueError("out of range")
+        return instant, order
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValidationFailed("分页游标无效", field="cursor") from exc
 
 
@@ -221,22 +227,30 @@ class WorklistService:
         """
         text = text.strip()
         if session.get_bind().dialect.name == "postgresql":
-            words = self._words(text) or [text]
-            query = " & ".join("'" + w.replace("'", "''").replace("\\", "") + "'" for w in words)
-            return or_(
+            # each word a quoted lexeme; a word of nothing but backslashes would leave '' (a
+            # syntax error in tsquery), so such words are dropped, and with no word left the
+            # full-text part matches nothing
+            quoted = [w.replace("'", "''").replace("\\", "") for w in self._words(text) or [text]]
+            query = " & ".join(f"'{w}'" for w in quoted if w)
+            full_text = (
                 and_(
                     SEARCH_INDEXED,
                     SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
-                ),
-                WorkOrderRow.number == text,
-                and_(WorkOrderRow.search_text.is_(None), WorkOrderRow.title.like(f"%{text}%")),
+                )
+                if query
+                else false()
             )
-        like = f"%{text}%"
+            return or_(
+                full_text,
+                WorkOrderRow.number == text,
+                and_(WorkOrderRow.search_text.is_(None), WorkOrderRow.title.contains(text, autoescape=True)),
+            )
+        # substrings, with LIKE's wildcards (% _) and the escape character taken literally
         return or_(
-            WorkOrderRow.search_text.like(like),
-            WorkOrderRow.title.like(like),
-            WorkOrderRow.content.like(like),
-            WorkOrderRow.address.like(like),
+            WorkOrderRow.search_text.contains(text, autoescape=True),
+            WorkOrderRow.title.contains(text, autoescape=True),
+            WorkOrderRow.content.contains(text, autoescape=True),
+            WorkOrderRow.address.contains(text, autoescape=True),
             WorkOrderRow.number == text,
         )
 
@@ -348,7 +362,9 @@ class WorklistService:
             rows = list(session.scalars(stmt.limit(limit + 1)))
             more = len(rows) > limit
             rows = rows[:limit]
-            items = [summary_of(r, repo.state_of(r), snap.org, snap.calendar, now) for r in rows]
+            items = [
+                summary_of(r, repo.state_of(r), snap.org, snap.calendar, now, viewer=actor) for r in rows
+            ]
             next_cursor = None
             if more and rows:
                 column = SORTS[query.sort][1]
@@ -373,9 +389,11 @@ class WorklistService:
                     see = can_see_contact(actor, r.confidential)
                     out.append(
                         ExportRow(
-                            summary=summary_of(r, repo.state_of(r), snap.org, snap.calendar, now),
-                            content=r.content,
-                            address=r.address,
+                            summary=summary_of(
+                                r, repo.state_of(r), snap.org, snap.calendar, now, viewer=actor
+                            ),
+                            content=text_for(actor, r.confidential, r.content) or "",
+                            address=text_for(actor, r.confidential, r.address),
                             citizen_name=r.citizen_name if see else mask_name(r.citizen_name),
                             citizen_phone=r.citizen_phone if see else mask_phone(r.citizen_phone),
                             closed_at=r.closed_at,
@@ -401,6 +419,7 @@ class WorklistService:
                 WorkOrderRow.id,
                 WorkOrderRow.number,
                 WorkOrderRow.title,
+                WorkOrderRow.confidential,
                 WorkOrderRow.status,
                 WorkOrderRow.category_code,
                 WorkOrderRow.latitude,
@@ -413,7 +432,7 @@ class WorklistService:
                 MapPoint(
                     r.id,
                     r.number,
-                    r.title,
+                    text_for(actor, r.confidential, r.title) or "",
                     r.status,
                     OrderStatus(r.status).label,
                     r.category_code,

@@ -6,17 +6,21 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from zhiyun.accounts.client_address import client_address
 from zhiyun.accounts.service import IssuedSecret
 from zhiyun.api.deps import SESSION_COOKIE, CurrentUser, ServicesDep, session_scheme
 from zhiyun.api.errors import ERROR_RESPONSES
-from zhiyun.api.schemas import LoginIn, TokenIn, TokenLoginIn, TokenOut, UserOut
+from zhiyun.api.schemas import LoginIn, TokenIn, TokenInfoOut, TokenLoginIn, TokenOut, UserOut
 from zhiyun.domain.calendar import LOCAL_TZ
 
 router = APIRouter(prefix="/auth", tags=["auth 登录"], responses={401: ERROR_RESPONSES[401]})
+
+# A token id in a path: a database integer (a larger one is a 422, not a server error).
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="令牌编号（见 GET /auth/tokens）")]
 
 
 def _token_out(issued: IssuedSecret, name: str) -> TokenOut:
@@ -29,10 +33,20 @@ def _token_out(issued: IssuedSecret, name: str) -> TokenOut:
     )
 
 
-@router.post("/login", response_model=UserOut, summary="控制台登录（设置会话 Cookie）")
-def login(body: LoginIn, response: Response, services: ServicesDep) -> UserOut:
-    """Checks the password and opens a console session in the httponly cookie `zhiyun_session`."""
-    user = services.accounts.authenticate(body.username, body.password)
+@router.post(
+    "/login",
+    response_model=UserOut,
+    summary="控制台登录（设置会话 Cookie）",
+    responses={429: ERROR_RESPONSES[429]},
+)
+def login(body: LoginIn, request: Request, response: Response, services: ServicesDep) -> UserOut:
+    """Checks the password and opens a console session in the httponly cookie `zhiyun_session`.
+
+    Repeated failures for one account name or from one address lock it for a while: 429
+    with `Retry-After` and `retry_after` (seconds), without checking the password.
+    """
+    client = client_address(request, services.settings.trusted_proxies)
+    user = services.accounts.authenticate(body.username, body.password, client=client)
     issued = services.accounts.open_session(user)
     response.set_cookie(
         SESSION_COOKIE,
@@ -71,9 +85,36 @@ def me(user: CurrentUser) -> UserOut:
     summary="为当前用户签发 API 令牌",
 )
 def issue_token(body: TokenIn, user: CurrentUser, services: ServicesDep) -> TokenOut:
-    """A bearer token acting as the current user; the token is shown only in this answer."""
+    """A bearer token acting as the current user; the token is shown only in this answer.
+
+    It expires after `days`: by default 90 (ZHIYUN_TOKEN_DAYS_DEFAULT), at most 365
+    (ZHIYUN_TOKEN_DAYS_MAX; more is a 422). A password reset or disabling the user revokes it.
+    """
     issued = services.accounts.issue_token(user.id, body.name, body.days)
     return _token_out(issued, body.name.strip())
+
+
+@router.get("/tokens", response_model=list[TokenInfoOut], summary="当前用户的 API 令牌")
+def list_tokens(
+    user: CurrentUser,
+    services: ServicesDep,
+    include_all: Annotated[bool, Query(alias="all", description="也列出已吊销和已过期的令牌")] = False,
+) -> list[TokenInfoOut]:
+    """The current user's tokens, newest first (never the token itself): by default the live ones."""
+    tokens = services.accounts.list_tokens(user.id, include_inactive=include_all)
+    return [TokenInfoOut.model_validate(t) for t in tokens]
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="吊销当前用户的一个 API 令牌",
+    responses={404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]},
+)
+def revoke_token(token_id: TokenId, user: CurrentUser, services: ServicesDep) -> Response:
+    """Revokes one of the current user's tokens at once (again: no change); 404 for any other."""
+    services.accounts.revoke_token(user.id, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 async def _token_login_body(request: Request) -> TokenLoginIn:
@@ -121,6 +162,7 @@ _TOKEN_FORM_SCHEMA = {
     "/token",
     response_model=TokenOut,
     summary="用户名密码直接换取 API 令牌（OAuth2 password 表单或 JSON）",
+    responses={429: ERROR_RESPONSES[429]},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -131,14 +173,18 @@ _TOKEN_FORM_SCHEMA = {
         }
     },
 )
-def token_login(body: Annotated[TokenLoginIn, Depends(_token_login_body)], services: ServicesDep) -> TokenOut:
+def token_login(
+    body: Annotated[TokenLoginIn, Depends(_token_login_body)], request: Request, services: ServicesDep
+) -> TokenOut:
     """Logs in and returns a bearer token in one call, for integrations and `curl`:
 
     `curl -d username=town -d password=… https://host/api/v1/auth/token`
 
-    The token expires after `days` (default: the session lifetime).
+    The token expires after `days` (default: the session lifetime; at most 365). Repeated
+    failures lock the account name or the address for a while (429, as for /auth/login).
     """
-    user = services.accounts.authenticate(body.username, body.password)
+    client = client_address(request, services.settings.trusted_proxies)
+    user = services.accounts.authenticate(body.username, body.password, client=client)
     name = (body.name or "").strip() or f"login {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M}"
     issued = services.accounts.issue_token(user.id, name, body.days or services.settings.session_days)
     return _token_out(issued, name)

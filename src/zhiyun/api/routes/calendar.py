@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
+from zhiyun.api.params import Day
 from zhiyun.api.schemas import (
     AddWorkdaysOut,
     CalendarYearsOut,
@@ -43,7 +43,7 @@ def list_overrides(actor: ActorDep, services: ServicesDep) -> list[OverrideOut]:
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
 def set_override(
-    day: Annotated[date, Path(description="YYYY-MM-DD")],
+    day: Annotated[Day, Path(description="YYYY-MM-DD，2000-01-01 至 2100-12-31")],
     body: OverrideIn,
     admin: AdminUser,
     services: ServicesDep,
@@ -65,7 +65,11 @@ def known_years(actor: ActorDep, services: ServicesDep) -> CalendarYearsOut:
     summary="确认某年的节假日安排已录入（管理员）",
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
-def confirm_year(year: int, admin: AdminUser, services: ServicesDep) -> CalendarYearsOut:
+def confirm_year(
+    year: Annotated[int, Path(ge=2000, le=2100, description="年份，2000 至 2100")],
+    admin: AdminUser,
+    services: ServicesDep,
+) -> CalendarYearsOut:
     services.policy.confirm_year(year, by=admin.username)
     return CalendarYearsOut(**services.policy.known_years())
 
@@ -79,7 +83,7 @@ def confirm_year(year: int, admin: AdminUser, services: ServicesDep) -> Calendar
 def add_workdays(
     actor: ActorDep,
     services: ServicesDep,
-    start: Annotated[date, Query(alias="date", description="起始日期 YYYY-MM-DD")],
+    start: Annotated[Day, Query(alias="date", description="起始日期 YYYY-MM-DD，2000-01-01 至 2100-12-31")],
     n: Annotated[int, Query(ge=-3660, le=3660, description="工作日数（可为负）")],
 ) -> AddWorkdaysOut:
     """For checking the calendar. A date in a year whose schedule the calendar does not know

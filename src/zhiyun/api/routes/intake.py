@@ -82,11 +82,12 @@ async def receive(
     channel: Annotated[str, Path(description="渠道编码：" + "、".join(_EXAMPLES))],
     key: Annotated[str | None, Depends(channel_key_scheme)],
 ) -> Response:
+    services: Services = request.app.state.services
+    await run_in_threadpool(services.intake.admit, channel, key)  # the key before the body
     body = await read_body(request.receive)
     if body is None:  # the client went away
         return Response(status_code=400)
     payload = parse_payload(body)
-    services: Services = request.app.state.services
     result = await run_in_threadpool(services.intake.receive, channel, payload, key=key)
     return JSONResponse(receipt(result), status_code=201 if result.created else 200)
 

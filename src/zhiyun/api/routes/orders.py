@@ -34,6 +34,7 @@ router = APIRouter(
     responses={k: ERROR_RESPONSES[k] for k in (401, 404)},
 )
 
+MAX_UNIT_ID = 2**31 - 1  # unit ids are INTEGER columns
 OrderKey = Annotated[str, Path(description="工单 id 或编号（如 NH202611260001）", max_length=64)]
 
 
@@ -47,8 +48,10 @@ def _instant_param(value: str | None, field: str, *, end_of_day: bool) -> dateti
             day = date.fromisoformat(text)
             return to_instant(day + timedelta(days=1) if end_of_day else day)
         return to_instant(datetime.fromisoformat(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValidationFailed(f"{field} 须为日期（YYYY-MM-DD）或 ISO 8601 时间", field=field) from None
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"{field}：{exc.message}", field=field) from None
 
 
 @router.post(
@@ -76,17 +79,21 @@ def list_orders(
     actor: ActorDep,
     services: ServicesDep,
     status_: Annotated[list[OrderStatus] | None, Query(alias="status", description="可重复")] = None,
-    channel: str | None = None,
+    channel: Annotated[str | None, Query(max_length=32)] = None,
     order_type: OrderType | None = None,
     urgency: Urgency | None = None,
-    category: Annotated[str | None, Query(description="分类编码（含下级分类）")] = None,
-    unit_id: Annotated[int | None, Query(description="经过该单位的工单")] = None,
-    current_unit_id: Annotated[int | None, Query(description="当前在该单位的工单")] = None,
+    category: Annotated[str | None, Query(max_length=64, description="分类编码（含下级分类）")] = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=MAX_UNIT_ID, description="经过该单位的工单")] = None,
+    current_unit_id: Annotated[
+        int | None, Query(ge=1, le=MAX_UNIT_ID, description="当前在该单位的工单")
+    ] = None,
     supervised: bool | None = None,
     has_instruction: bool | None = None,
     deadline: Annotated[Literal["warning", "overdue"] | None, Query(description="即将超时或已超时")] = None,
-    registered_from: Annotated[str | None, Query(description="受理时间起（含），日期或 ISO 8601")] = None,
-    registered_to: Annotated[str | None, Query(description="受理时间止（日期含当天）")] = None,
+    registered_from: Annotated[
+        str | None, Query(max_length=64, description="受理时间起（含），日期或 ISO 8601")
+    ] = None,
+    registered_to: Annotated[str | None, Query(max_length=64, description="受理时间止（日期含当天）")] = None,
     q: Annotated[str | None, Query(max_length=200, description="标题、内容、地址或编号")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

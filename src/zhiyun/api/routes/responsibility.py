@@ -7,9 +7,9 @@ confidences, the rule that fired and whether the order was dispatched automatica
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -26,7 +26,9 @@ router = APIRouter(
 )
 orders_router = APIRouter(prefix="/orders", tags=["orders 工单"], responses={401: ERROR_RESPONSES[401]})
 
-RuleId = Path(description="规则编号", ge=1)
+MAX_RULE_ID = 2**31 - 1  # rule ids are INTEGER columns: a larger number names no rule
+HISTORY_MAX = 500
+RuleId = Path(description="规则编号", ge=1, le=MAX_RULE_ID)
 
 
 class RuleIn(BaseModel):
@@ -168,11 +170,19 @@ def import_rules(
     return ImportOut(created=created, updated=updated, unchanged=unchanged, removed=removed)
 
 
-@router.get("/history", response_model=list[ChangeOut], summary="权责清单修改记录（谁、何时、改前改后）")
+@router.get(
+    "/history",
+    response_model=list[ChangeOut],
+    summary="权责清单修改记录（谁、何时、改前改后）",
+    responses={422: ERROR_RESPONSES[422]},
+)
 def rules_history(
-    actor: ActorDep, services: ServicesDep, rule_id: int | None = None, limit: int = 100
+    actor: ActorDep,
+    services: ServicesDep,
+    rule_id: Annotated[int | None, Query(ge=1, le=MAX_RULE_ID, description="只看这条规则")] = None,
+    limit: Annotated[int, Query(ge=1, le=HISTORY_MAX, description=f"条数，1 至 {HISTORY_MAX}")] = 100,
 ) -> list[ChangeOut]:
-    return [ChangeOut.of(c) for c in services.responsibility.history(rule_id, max(1, min(limit, 1000)))]
+    return [ChangeOut.of(c) for c in services.responsibility.history(rule_id, limit)]
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
@@ -85,7 +85,11 @@ def export_units(
     summary="可派往的单位",
     responses={404: ERROR_RESPONSES[404]},
 )
-def dispatch_targets(unit_id: int, actor: ActorDep, services: ServicesDep) -> list[UnitOut]:
+def dispatch_targets(
+    unit_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="单位 id")],
+    actor: ActorDep,
+    services: ServicesDep,
+) -> list[UnitOut]:
     """The units below `unit_id` that it may dispatch to, depth first."""
     org = reference_snapshot(services.orders).org
     org.get(unit_id)  # 404 for an unknown unit

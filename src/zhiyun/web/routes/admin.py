@@ -69,6 +69,7 @@ def _section_context(section: str, services: ServicesDep) -> dict[str, Any]:
         org = org_tree(services)
         return {
             "users": services.accounts.list_users(),
+            "tokens": services.accounts.live_tokens_by_user(),
             "roles": [(r.value, r.label) for r in Role],
             "units": sorted(((u.code, u.name) for u in org.units.values()), key=lambda x: x[0]),
         }
@@ -160,10 +161,19 @@ def _users(services: ServicesDep, user: UserView, form: FormData) -> str:
         if username == user.username and op == "disable":
             raise ValidationFailed("不能停用自己的账号", field="username")
         services.accounts.set_active(username, op == "enable")
-        return f"已{'启用' if op == 'enable' else '停用'}用户 {username}"
+        if op == "disable":
+            return f"已停用用户 {username}，其登录会话和 API 令牌已失效"
+        return f"已启用用户 {username}"
     if op == "password":
         services.accounts.set_password(_text(form, "username"), _text(form, "password"))
-        return f"已重置 {_text(form, 'username')} 的密码，其登录会话已失效"
+        return f"已重置 {_text(form, 'username')} 的密码，其登录会话和 API 令牌已失效"
+    if op == "revoke_token":
+        owner = services.accounts.user_by_name(_text(form, "username"))
+        token_id = _text(form, "token_id")
+        if not token_id.isdigit() or not 0 < int(token_id) < 2**31:
+            raise ValidationFailed("令牌编号不正确", field="token_id")
+        token = services.accounts.revoke_token(owner.id, int(token_id))
+        return f"已吊销 {owner.username} 的令牌「{token.name}」（{token.prefix}…）"
     raise ValidationFailed("未知的操作")
 
 

@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from zhiyun.accounts.client_address import client_address
 from zhiyun.accounts.service import AuthenticationFailed
+from zhiyun.domain.errors import TooManyAttempts
 from zhiyun.web.deps import SESSION_COOKIE, CsrfChecked, ServicesDep
 from zhiyun.web.templating import render
 
@@ -49,13 +51,22 @@ def login(
     try:
         if not username.strip() or not password:
             raise AuthenticationFailed("请输入用户名和密码")
-        user = services.accounts.authenticate(username.strip(), password)
+        client = client_address(request, services.settings.trusted_proxies)
+        user = services.accounts.authenticate(username.strip(), password, client=client)
     except AuthenticationFailed as exc:
         return render(
             request,
             "login.html",
             {"next": safe_next(next), "error": exc.message, "username": username},
             status_code=401,
+        )
+    except TooManyAttempts as exc:  # locked for a while: the message says until when
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": exc.message, "username": username},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     issued = services.accounts.open_session(user)
     response = RedirectResponse(safe_next(next), status_code=303)

@@ -3,13 +3,16 @@
 The rows come from WorklistService.export_rows in keyset batches, so memory stays flat
 whatever the list's length. CSV goes out row by row as it is read (UTF-8 with a BOM so
 that Excel opens it in Chinese). XLSX is written by openpyxl in write-only mode into a
-temporary file (constant memory) and streamed from there in chunks.
+temporary file (constant memory) and streamed from there in chunks. A CSV export that
+fails after its first row ends with a row saying the file is incomplete.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +24,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import Satisfaction
 from zhiyun.web.deps import PageActor, PageUser, ServicesDep
 from zhiyun.web.forms import list_query
@@ -29,6 +33,7 @@ from zhiyun.web.views import channel_names
 from zhiyun.workflow.worklists import ExportRow, ListQuery
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("zhiyun.web")
 
 HEADER = (
     "工单编号",
@@ -96,18 +101,29 @@ def _checked(request: Request) -> tuple[ListQuery, str | None]:
     return query, "；".join(errors.values()) if errors else None
 
 
-def _csv_stream(services: ServicesDep, actor: Actor, query: ListQuery) -> Iterator[bytes]:
-    channels = channel_names(services)
+INCOMPLETE = "（导出未完成：读取第 {n} 条之后服务器出错，此文件不完整，请重新导出）"
+
+
+def _csv_stream(channels: dict[str, str], rows: Iterator[ExportRow]) -> Iterator[bytes]:
+    """The CSV file, written as the rows are read. The response has begun when a later batch
+    fails, so its status cannot change any more: the file then ends with a row saying that it
+    is incomplete, instead of being cut off where a reader could take it for the whole list."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(HEADER)
-    for row in services.worklists.export_rows(actor, query):
-        writer.writerow(_cells(row, channels))
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
+    written = 0
+    try:
+        for row in rows:
+            writer.writerow(_cells(row, channels))
+            written += 1
+            if buffer.tell() >= CHUNK:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+    except Exception:
+        log.exception("CSV export failed after %d rows", written)
+        writer.writerow([INCOMPLETE.format(n=written)])
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -116,8 +132,14 @@ def export_csv(request: Request, user: PageUser, actor: PageActor, services: Ser
     query, error = _checked(request)
     if error:
         return render(request, "error.html", {"title": "导出失败", "message": error}, status_code=422)
+    rows = services.worklists.export_rows(actor, query)
+    try:
+        # the first batch is read before the answer begins: a failure here is still an error page
+        first = list(itertools.islice(rows, 1))
+    except DomainError as exc:
+        return render(request, "error.html", {"title": "导出失败", "message": exc.message}, status_code=422)
     return StreamingResponse(
-        _csv_stream(services, actor, query),
+        _csv_stream(channel_names(services), itertools.chain(first, rows)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": _filename("csv")},
     )

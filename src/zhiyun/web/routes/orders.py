@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
-from zhiyun.domain.workorder import Action, OrderStatus
+from zhiyun.domain.workorder import Action
 from zhiyun.web.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
-from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
+from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
 from zhiyun.web.templating import render
 from zhiyun.web.views import channel_names, org_tree, unit_label
 from zhiyun.workflow.views import OrderDetail
@@ -103,7 +104,6 @@ def _page(
         candidates = [c for c in services.intake.candidates(actor, key) if c["decision"] == "open"]
     except DomainError:
         candidates = []
-    status = OrderStatus(detail.summary.status)
     context = {
         "title": f"工单 {detail.summary.number}",
         "o": detail,
@@ -117,8 +117,8 @@ def _page(
         "channels": channel_names(services),
         "role_labels": ROLE_LABELS,
         "candidates": candidates,
-        "can_decide_duplicates": actor.role in (Role.DISPATCHER, Role.ADMIN, Role.INSPECTOR),
-        "can_upload": actor.role is not Role.LEADER and not status.is_terminal,
+        "can_decide_duplicates": detail.may_decide_duplicate,
+        "can_upload": detail.may_attach,
         "suggestions": _suggestions(services, actor, detail),
         "error": error,
         "error_action": error_action,
@@ -177,20 +177,23 @@ def take_action(
     return _done(detail.summary.number, chosen.value)
 
 
-@router.post("/orders/{key}/attachments", dependencies=[CsrfChecked])
-def upload(
+# The session is checked before the CSRF check reads the multipart body: nobody's file is
+# read, let alone spooled to disk, before we know who sends it.
+@router.post("/orders/{key}/attachments", dependencies=[Depends(page_user), CsrfChecked])
+async def upload(
     key: str,
     request: Request,
     user: PageUser,
     actor: PageActor,
     services: ServicesDep,
-    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    if file is None or not file.filename:
+    form = await request.form()
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
         return _page(request, services, actor, key, error="请选择要上传的文件", status_code=422)
     try:
-        services.attachments.add(actor, key, file.filename, file.file)
-        number = services.orders.get(actor, key).summary.number
+        await run_in_threadpool(services.attachments.add, actor, key, file.filename, file.file)
+        number = (await run_in_threadpool(services.orders.get, actor, key)).summary.number
     except NotFound:
         return _page(request, services, actor, key, status_code=404)
     except DomainError as exc:

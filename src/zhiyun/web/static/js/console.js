@@ -10,6 +10,12 @@
       b.checked = box.checked;
     });
   });
+  // a select that submits its form when changed: <select data-autosubmit> (no inline handlers:
+  // the Content-Security-Policy runs no inline script)
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("[data-autosubmit]") && field.form) field.form.submit();
+  });
   // an action's form opens from its button: <button data-toggle="id">
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-toggle]") : null;

@@ -24,6 +24,9 @@
     return charts[id];
   }
 
+  // ECharts renders a tooltip formatter's string as HTML: every server text in it is encoded.
+  function esc(text) { return echarts.format.encodeHTML(text === null || text === undefined ? "" : String(text)); }
+
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
 
   function base(extra) {
@@ -47,7 +50,7 @@
   function drawVolume() {
     var channels = data.volume.by_channel.filter(function (c) { return c.week > 0; });
     chart("chart-channel").setOption(base({
-      tooltip: { trigger: "item", formatter: "{b}：{c} 件（{d}%）" },
+      tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + "：" + esc(p.value) + " 件（" + esc(p.percent) + "%）"; } },
       legend: { type: "scroll", bottom: 0, textStyle: { color: TEXT } },
       series: [{ type: "pie", radius: ["38%", "66%"], center: ["50%", "44%"], label: { color: TEXT, formatter: "{b}\n{c}" },
         data: channels.map(function (c) { return { name: c.name, value: c.week }; }) }]
@@ -92,9 +95,9 @@
       title: empty,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (ps) {
         var u = units[ps[0].dataIndex];
-        return u.name + "（" + (KIND_LABELS[u.kind] || u.kind) + "）<br>" + Object.keys(RATES).map(function (k) {
+        return esc(u.name) + "（" + esc(KIND_LABELS[u.kind] || u.kind) + "）<br>" + Object.keys(RATES).map(function (k) {
           return RATES[k] + "：" + pct(u[k]);
-        }).join("<br>") + "<br>积压 " + u.open + " 件，超时 " + u.overdue + " 件";
+        }).join("<br>") + "<br>积压 " + esc(u.open) + " 件，超时 " + esc(u.overdue) + " 件";
       } },
       grid: { left: 8, right: 48, top: 16, bottom: 8, containLabel: true },
       xAxis: axis("value", { min: 0, max: 100, axisLabel: { color: TEXT, formatter: "{value}%" } }),
@@ -108,7 +111,7 @@
     }), true);
 
     var body = document.getElementById("rank-body");
-    body.innerHTML = "";
+    body.textContent = "";
     ranked(currentRate).forEach(function (u, i) {
       var tr = document.createElement("tr");
       var cells = [String(i + 1), u.name].concat(Object.keys(RATES).map(function (k) { return pct(u[k]); }), [String(u.open), String(u.overdue)]);
@@ -147,9 +150,13 @@
     });
     document.getElementById("generated-at").textContent = data.generated_at.slice(0, 19).replace("T", " ");
     var rising = document.getElementById("rising-body");
-    rising.innerHTML = "";
+    rising.textContent = "";
     if (!data.rising.length) {
-      rising.innerHTML = '<tr><td colspan="4">本周暂无上升的类别</td></tr>';
+      var emptyRow = document.createElement("tr"), emptyCell = document.createElement("td");
+      emptyCell.colSpan = 4;
+      emptyCell.textContent = "本周暂无上升的类别";
+      emptyRow.appendChild(emptyCell);
+      rising.appendChild(emptyRow);
     }
     data.rising.forEach(function (r) {
       var tr = document.createElement("tr");

@@ -10,6 +10,14 @@
   var PALETTE = ["#1c7ed6", "#e8590c", "#2b8a3e", "#7048e8", "#c2255c", "#0ca678", "#f08c00", "#495057",
     "#5c940d", "#1098ad", "#ae3ec9", "#d6336c"];
 
+  // Every text that comes from the server reaches the page as a text node, never as HTML:
+  // Leaflet inserts a string tooltip with innerHTML, so tooltips get an element instead.
+  function textElement(text) {
+    var span = document.createElement("span");
+    span.textContent = text === null || text === undefined ? "" : String(text);
+    return span;
+  }
+
   function baseMap(el) {
     var map = L.map(el, { attributionControl: false, maxZoom: 19 });
     var tiles = el.getAttribute("data-tiles");
@@ -28,7 +36,7 @@
             return { color: town ? "#14365f" : "#7a8ca3", weight: town ? 2 : 1, fill: true,
               fillOpacity: town ? 0.03 : 0.02, dashArray: town ? null : "3" };
           },
-          onEachFeature: function (f, l) { if (f.properties && f.properties.name) l.bindTooltip(f.properties.name); }
+          onEachFeature: function (f, l) { if (f.properties && f.properties.name) l.bindTooltip(textElement(f.properties.name)); }
         }).addTo(map);
         layer.bringToBack();
         if (fit) map.fitBounds(layer.getBounds());
@@ -82,7 +90,7 @@
         group.forEach(function (p) {
           var marker = L.circleMarker([p.lat, p.lon], { radius: 7, weight: 1, color: "#fff", className: "order-point",
             fillColor: colourOf(p), fillOpacity: 0.95 });
-          marker.bindTooltip(p.number + " " + p.title + "（" + p.status_label + "）");
+          marker.bindTooltip(textElement(p.number + " " + p.title + "（" + p.status_label + "）"));
           marker.on("click", function () { window.location.href = "/orders/" + encodeURIComponent(p.number); });
           marker.addTo(layer);
         });
@@ -104,9 +112,16 @@
         return [document.querySelector('[data-status-label="' + k + '"]') ?
           document.querySelector('[data-status-label="' + k + '"]').textContent : k, STATUS_COLOURS[k]];
       }) : Object.keys(categoryColours).map(function (k) { return [k, categoryColours[k]]; });
-      legend.innerHTML = entries.map(function (e) {
-        return '<span class="legend-item"><i style="background:' + e[1] + '"></i>' + e[0] + "</span>";
-      }).join("");
+      legend.textContent = "";
+      entries.forEach(function (e) {
+        var item = document.createElement("span");
+        item.className = "legend-item";
+        var swatch = document.createElement("i");
+        swatch.style.background = e[1];
+        item.appendChild(swatch);
+        item.appendChild(document.createTextNode(e[0]));
+        legend.appendChild(item);
+      });
     }
   }
 

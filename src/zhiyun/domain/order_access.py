@@ -1,0 +1,57 @@
+"""Who may do what to an order beyond its life-cycle actions: the named policies the use cases
+check (and the faces ask, to decide what to show).
+
+Reading is `access.can_view`; the life-cycle actions are `workorder.allowed_actions`. The
+other things people do to an order follow from those two, so that one rule answers "may
+this user touch this order now":
+
+- `may_attach`: files go onto an open order by whoever takes part in its handling now —
+  the unit holding it, or anyone with an action on it (never a leader, who only reads);
+- `may_change_category`: dispatchers and admins with an action on the open order (a
+  category change feeds the classifier's training, so only those responsible for it);
+- `may_decide_duplicate`: dispatchers, inspectors and admins, on an open order that sits
+  in a dispatcher's own subtree.
+"""
+
+from __future__ import annotations
+
+from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.workorder import OrderState, RuleContext, allowed_actions
+
+CATEGORY_EDITORS = frozenset({Role.ADMIN, Role.DISPATCHER})
+DUPLICATE_DECIDERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR})
+
+
+def takes_part(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """Whether `actor` takes part in handling the open order now: its unit holds it, or the
+    life-cycle rules give it an action on it."""
+    if state.status.is_terminal:
+        return False
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.unit_id is not None and actor.unit_id == state.current_unit_id:
+        return True
+    return bool(allowed_actions(state, actor, ctx))
+
+
+def may_attach(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """Whether `actor` may add a file (photo, recording, document) to the order now."""
+    return actor.role is not Role.LEADER and takes_part(actor, state, ctx)
+
+
+def may_change_category(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """Whether `actor` may correct the order's category now."""
+    if actor.role not in CATEGORY_EDITORS or state.status.is_terminal:
+        return False
+    return actor.role is Role.ADMIN or bool(allowed_actions(state, actor, ctx))
+
+
+def may_decide_duplicate(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """Whether `actor` may settle a possible-duplicate flag (merge it or dismiss it)."""
+    if actor.role not in DUPLICATE_DECIDERS or state.status.is_terminal:
+        return False
+    if actor.role is not Role.DISPATCHER:
+        return True
+    if actor.unit_id is None:
+        return False
+    return ctx.org.is_within(state.current_unit_id, actor.unit_id)

@@ -1,0 +1,1 @@
+"""Shared helpers that know no capability (HTTP edge rules, …)."""
