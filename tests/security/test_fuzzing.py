@@ -16,9 +16,12 @@ answers are mostly refusals). `ZHIYUN_FUZZ_EXAMPLES=200 make test` fuzzes harder
 
 from __future__ import annotations
 
+import json
 import os
 import random
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +38,7 @@ from zhiyun.accounts.service import AuthenticationFailed
 from zhiyun.store.tables import UserRow
 
 EXAMPLES = int(os.environ.get("ZHIYUN_FUZZ_EXAMPLES", "12"))
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
 pytestmark = [ONLY_POSTGRESQL, pytest.mark.slow]
 
@@ -78,10 +82,14 @@ def test_no_request_of_a_village_handler_gets_a_server_error_or_an_answer_off_it
 
 
 def _fuzz(fuzzed: tuple[Api, list[str]], username: str) -> list[str]:
-    """Every operation fuzzed in turn (valid and invalid data); the failures, one line each."""
+    """Every operation fuzzed in turn (valid and invalid data); the failures, one line each.
+
+    The run's figures (operations, requests, answers by status) are written to
+    test-output/fuzzing-<username>.json."""
     api, keys = fuzzed
     schema = schemathesis.openapi.from_asgi("/openapi.json", api.app)
     failures: list[str] = []
+    statuses: Counter[int] = Counter()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 60, "the whole API is fuzzed"
     for operation in operations:
@@ -92,17 +100,28 @@ def _fuzz(fuzzed: tuple[Api, list[str]], username: str) -> list[str]:
         @given(case=strategy)
         @FUZZ_SETTINGS
         def fuzz_one(case: Any) -> None:
-            _call_and_check(case, api, keys, username)
+            _call_and_check(case, api, keys, username, statuses)
 
         try:
             fuzz_one()
         except Exception as exc:  # every operation's failure is reported together
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             failures.append(f"{operation.label}: {first_line}")
+    figures = {
+        "user": username,
+        "examples_per_operation": EXAMPLES,
+        "operations": len(operations),
+        "requests": sum(statuses.values()),
+        "server_errors": sum(n for status, n in statuses.items() if status >= 500),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "failures": failures,
+    }
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / f"fuzzing-{username}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1))
     return failures
 
 
-def _call_and_check(case: Any, api: Api, keys: list[str], username: str) -> None:
+def _call_and_check(case: Any, api: Api, keys: list[str], username: str, statuses: Counter[int]) -> None:
     token = _token(api, username)
     if case.path_parameters and "key" in case.path_parameters:
         pick = random.Random(repr(case.path_parameters) + repr(case.body)[:200])
@@ -110,6 +129,7 @@ def _call_and_check(case: Any, api: Api, keys: list[str], username: str) -> None
             case.path_parameters["key"] = pick.choice(keys)
     headers = {"Authorization": f"Bearer {token}"}
     response = case.call(headers=headers)
+    statuses[response.status_code] += 1
     case.validate_response(
         response, checks=[not_a_server_error, response_schema_conformance], headers=headers
     )
