@@ -40,6 +40,10 @@ SMALL_USERS: list[tuple[str, Role, str | None]] = [
 ]
 
 
+# For tests whose subject does not reach the database (the HTTP edge, file checks, parsing):
+# the SQLite case alone, which is faster; what depends on the database runs on both.
+ONLY_SQLITE = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
 # For tests of PostgreSQL's behaviour only: the `database` fixture's PostgreSQL case alone
 # (rather than a SQLite run that would have to skip).
 ONLY_POSTGRESQL = pytest.mark.parametrize(

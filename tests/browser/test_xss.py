@@ -50,7 +50,7 @@ def payload_orders(live: LiveServer) -> list[str]:
             live.register(
                 "town",
                 title=f"{MARK}{i} {payload}",
-                content=f"{payload} 内容 {payload}",
+                content=f"{payload} 内容 " + " ".join(PAYLOADS),
                 address=f"夏北路{i}号 {payload}",
                 latitude=23.03 + i * 0.002,
                 longitude=113.14 + i * 0.002,
@@ -109,7 +109,7 @@ def test_payloads_in_orders_are_inert_on_every_page(
         "/workbench",
         "/workbench?queue=all",
         f"/workbench?q={MARK}",
-        *[f"/orders/{n}" for n in payload_orders],
+        *[f"/orders/{n}" for n in payload_orders[:2]],  # every payload is in each one's content
         "/dashboard",
     ]
     for url in visits:

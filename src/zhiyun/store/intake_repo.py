@@ -64,7 +64,9 @@ def record_repeat_payload(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
-        insert(_RECORD).values(**values).on_conflict_do_nothing(index_elements=["order_id", "payload_hash"])
+        insert(_RECORD)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["order_id", "payload_hash"])
+        .returning(_RECORD.c.id)
     )
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    return session.execute(stmt).first() is not None  # a row back only when one was inserted
