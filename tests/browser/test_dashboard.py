@@ -56,10 +56,8 @@ def test_the_dashboard_renders_with_data_and_refreshes_without_reloading(
     page.evaluate("document.body.dataset.marker = 'same page'")
     live.register("town", channel="grid")
     page.evaluate("window.zhiyunDashboard.refresh()")
-    page.wait_for_function(
-        "n => document.querySelector('[data-kpi=today]').textContent === String(n)",
-        arg=expected.totals["today"] + 1,
-    )
+    # locator waits, not wait_for_function: the Content-Security-Policy forbids its eval
+    page.locator(f"[data-kpi=today]:text-is('{expected.totals['today'] + 1}')").wait_for()
     assert page.evaluate("document.body.dataset.marker") == "same page"  # no reload
 
 

@@ -20,7 +20,7 @@ def test_search_then_bulk_dispatch_the_ticked_orders(
     page.keyboard.press("Enter")
     page.wait_for_url("**q=**")
     rows = page.locator("tbody tr[data-order]")
-    page.wait_for_function("document.querySelectorAll('tbody tr[data-order]').length >= 2")
+    rows.nth(1).wait_for()  # at least two rows (no wait_for_function: the CSP forbids its eval)
     page.wait_for_load_state("networkidle")  # the queue counts load after the list: let them land first
     shown = set(rows.evaluate_all("els => els.map(e => e.dataset.order)"))
     assert {first, second} <= shown and other not in shown

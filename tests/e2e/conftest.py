@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from tests.e2e.harness import ATTACHMENT_LIMIT, Api
+from tests.e2e.harness import ATTACHMENT_LIMIT, Api, app_for
 from tests.support import build_small_district
 from zhiyun.accounts import service as accounts_service
 from zhiyun.api.app import create_app
@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def api(services: Services) -> Iterator[Api]:
-    harness = Api(services, build_small_district(services), create_app(services))
+    harness = Api(services, build_small_district(services), app_for(services, create_app))
     try:
         yield harness
     finally:

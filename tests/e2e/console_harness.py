@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Api
+from tests.e2e.harness import Api, app_for
 from tests.support import PASSWORD, build_small_district
 from zhiyun.bootstrap import Services
 from zhiyun.server import create_server_app
@@ -19,7 +19,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture(name="console")
 def console_fixture(services: Services) -> Iterator[Api]:
     """The served app (API and console) over the small district."""
-    harness = Api(services, build_small_district(services), create_server_app(services))
+    harness = Api(services, build_small_district(services), app_for(services, create_server_app))
     try:
         yield harness
     finally:

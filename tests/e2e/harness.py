@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,25 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+
+
+_APPS: dict[tuple[Any, ...], FastAPI] = {}
+
+
+def app_for(services: Services, factory: Callable[[Services], FastAPI]) -> FastAPI:
+    """`factory(services)`, built once per test process and handed to each test with its own
+    services: building the app's routes takes about half a second, and everything in it reads
+    its services from `app.state.services` (what the app is built from besides them — the
+    edge's limits — keys the cache). The intake lane is turned back on for each test."""
+    settings = services.settings
+    key = (factory.__module__, factory.__qualname__, settings.attachment_max_bytes, settings.map_tile_url)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = factory(services)
+    app.state.services = services
+    if hasattr(app, "intake_lane"):
+        app.intake_lane = True
+    return app
 
 
 @dataclass

@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.e2e.harness import Api
-from zhiyun.api import open311 as open311_api
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import Cancel, CancelReason, Dispatch, Merge
 from zhiyun.intake import public_requests
@@ -53,9 +52,7 @@ REQUEST_FIELDS = [
 
 @pytest.fixture
 def client(api: Api) -> TestClient:
-    """A client without credentials (Open311 reads are public); the router is wired if the app lacks it."""
-    if not any(getattr(r, "path", "").startswith(V2) for r in api.app.routes):
-        api.app.include_router(open311_api.router)
+    """A client without credentials (Open311 reads are public)."""
     return api.anonymous()
 
 
