@@ -378,3 +378,15 @@ def test_a_leaders_export_masks_numbers_typed_into_the_text(console: Api) -> Non
     assert "139****6666" in text
     points = client.get("/map/points.json").text
     assert "139****6666" in points and "13955556666" not in points
+
+
+@ONLY_SQLITE
+def test_malformed_csv_imports_are_422_not_500(api: Api) -> None:
+    """Found by fuzzing: a lone carriage return or a field past the csv module's limit."""
+    admin, wrong = api.as_("admin"), []
+    for path in ("/taxonomy/import", "/responsibility-rules/import"):
+        for body in ("\x7f\xf3\r\x92½\r)×rZ;", "code,name\nA," + "x" * 200_000, 'code,name\n"open quote'):
+            response = admin.post(f"{API}{path}", content=body.encode(), headers={"content-type": "text/csv"})
+            if response.status_code != 422:
+                wrong.append(f"{path} {body[:12]!r}: {response.status_code} {response.text[:100]}")
+    assert not wrong, "\n".join(wrong)

@@ -29,6 +29,7 @@ from zhiyun.domain.org import OrgTree
 from zhiyun.domain.responsibility import Case, Resolution, Rule, check_rules, describe, resolve
 from zhiyun.domain.taxonomy import Taxonomy
 from zhiyun.domain.workorder import OrderType
+from zhiyun.kernel.csv_text import read_csv
 from zhiyun.store import reference as ref
 from zhiyun.store.db import Database
 from zhiyun.store.taxonomy_tables import ResponsibilityRuleRow
@@ -164,13 +165,13 @@ def parse_rules_csv(text: str) -> list[tuple[int | None, RuleInput]]:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ValidationFailed("权责清单文件为空")
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    fieldnames, rows = read_csv(text)
+    header = [h.strip() for h in fieldnames]
     if "unit_code" not in header:
         raise ValidationFailed(f"权责清单文件缺少列：unit_code（需要 {', '.join(CSV_COLUMNS)}）")
     problems: list[str] = []
     result: list[tuple[int | None, RuleInput]] = []
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(rows, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if isinstance(v, str | None)}
         where = f"第{line}行"
         try:

@@ -25,6 +25,7 @@ from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.taxonomy import Category, Taxonomy
 from zhiyun.domain.workorder import OrderType
+from zhiyun.kernel.csv_text import read_csv
 from zhiyun.store.db import Database
 from zhiyun.store.taxonomy_tables import CategoryRow, ResponsibilityRuleRow
 from zhiyun.workflow.reference import Clock, system_clock
@@ -57,14 +58,14 @@ def parse_taxonomy_csv(text: str) -> list[Category]:
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ValidationFailed("分类文件为空")
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    fieldnames, rows = read_csv(text)
+    header = [h.strip() for h in fieldnames]
     missing = [c for c in ("code", "name") if c not in header]
     if missing:
         raise ValidationFailed(f"分类文件缺少列：{'、'.join(missing)}（需要 {', '.join(CSV_COLUMNS)}）")
     problems: list[str] = []
     categories: list[Category] = []
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(rows, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if isinstance(v, str | None)}
         where = f"第{line}行"
         try:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import Unit, UnitKind, validate_tree
+from zhiyun.kernel.csv_text import read_csv
 from zhiyun.store import reference as ref
 from zhiyun.store.db import Database
 from zhiyun.store.tables import OrgUnitRow
@@ -64,11 +65,11 @@ def parse_units(text: str, fmt: str) -> list[UnitRecord]:
             raise ValidationFailed("JSON 须为单位列表，或含 units 列表的对象")
         rows: Iterable[dict[str, Any]] = data
     elif fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        missing = {"code", "name", "kind"} - set(reader.fieldnames or [])
+        fieldnames, csv_rows = read_csv(text)
+        missing = {"code", "name", "kind"} - set(fieldnames)
         if missing:
             raise ValidationFailed(f"CSV 缺少列：{', '.join(sorted(missing))}")
-        rows = list(reader)
+        rows = csv_rows
     else:
         raise ValidationFailed(f"不支持的格式 {fmt}（csv 或 json）")
     for number, raw in enumerate(rows, start=1):
