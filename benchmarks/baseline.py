@@ -8,7 +8,7 @@ targets were set on), so run this just before or after `benchmarks/intake.py` or
 `benchmarks/import.py` and report both.
 
     python benchmarks/baseline.py                      # 1,000,000 rows COPY, 3,000 inserts
-    python benchmarks/baseline.py --rows 200000 --inserts 1000
+    python benchmarks/baseline.py --rows 200000 --inserts 1000 --transitions 1000
 
 It measures, on a throwaway database next to ZHIYUN_BENCH_PG_URL (default
 postgresql://postgres@127.0.0.1:5432/test):
@@ -20,6 +20,9 @@ postgresql://postgres@127.0.0.1:5432/test):
 - `single_inserts_per_s`: one connection, one INSERT per transaction (each commit waits for
   the WAL flush), as an unbatched integration would write;
 - `concurrent_inserts_per_s`: the same from 16 connections at once (commits share flushes);
+- `update_audit_tx_per_s`: one connection, one transaction per step of an order's life cycle:
+  a version-checked UPDATE of one indexed order row and one INSERT of its audit row (JSON
+  details), then COMMIT: the bare floor under `benchmarks/workflow.py`'s transitions/s;
 - `python_loop_s`: seconds for ten million additions in a plain Python loop, a CPU-speed proxy
   (lower is faster).
 
@@ -75,6 +78,31 @@ ORDER_INDEXES = (
     "CREATE INDEX ON bare_order (closed_at)",
 )
 CONCURRENT_CLIENTS = 16
+# An audit table like the orders' trail, for the bare "UPDATE + audit INSERT" transaction.
+AUDIT_TABLE = """
+CREATE TABLE bare_audit (
+    id bigserial PRIMARY KEY,
+    order_id bigint NOT NULL REFERENCES bare_order (id),
+    action varchar(32) NOT NULL,
+    from_status varchar(20),
+    to_status varchar(20) NOT NULL,
+    actor_name varchar(100) NOT NULL,
+    note text NOT NULL,
+    details json NOT NULL,
+    created_at timestamp NOT NULL
+)
+"""
+UPDATE_ORDERS = 2_000  # the orders the transactions step through, one step each in turn
+AUDIT_INDEX = "CREATE INDEX ON bare_audit (order_id, id)"
+BARE_UPDATE = (
+    "UPDATE bare_order SET status = %s, version = version + 1, closed_at = %s "
+    "WHERE id = %s AND version = %s RETURNING version"
+)
+BARE_AUDIT = (
+    "INSERT INTO bare_audit (order_id, action, from_status, to_status, actor_name, note, details, "
+    "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+STEP_STATUSES = ("dispatched", "in_progress", "replied", "awaiting_callback", "closed", "pending_dispatch")
 
 
 def python_loop_seconds(n: int = 10_000_000) -> float:
@@ -186,10 +214,57 @@ def measure_inserts(conninfo: str, rows: list[tuple[object, ...]], clients: int)
     return len(rows) / seconds
 
 
-def run(rows: int, inserts: int) -> dict[str, object]:
+def measure_update_audit(conninfo: str, rows: list[tuple[object, ...]], transitions: int) -> float:
+    """One connection: `transitions` transactions of one version-checked UPDATE of an order
+    (indexed as in `copy_indexed`) and one audit INSERT each, over the orders `rows`."""
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("DROP TABLE IF EXISTS bare_audit")
+        conn.execute("DROP TABLE IF EXISTS bare_order")
+        conn.execute(TABLE)
+        conn.execute("ALTER TABLE bare_order ADD COLUMN version integer NOT NULL DEFAULT 1")
+        for statement in ORDER_INDEXES:
+            conn.execute(statement)
+        conn.execute(AUDIT_TABLE)
+        conn.execute(AUDIT_INDEX)
+        with conn.cursor().copy(f"COPY bare_order ({COLUMNS}) FROM STDIN") as copy:
+            for chunk in copy_text(rows):
+                copy.write(chunk)
+        conn.execute("ANALYZE bare_order")
+        conn.commit()
+        versions = dict.fromkeys(range(1, len(rows) + 1), 1)
+        at = datetime(2026, 12, 1, tzinfo=UTC)
+        started = time.perf_counter()
+        for step in range(transitions):
+            order_id = step % len(rows) + 1
+            version = versions[order_id]
+            status = STEP_STATUSES[step % len(STEP_STATUSES)]
+            updated = conn.execute(BARE_UPDATE, (status, at, order_id, version), prepare=True).fetchone()
+            if updated is None:
+                raise RuntimeError(f"order {order_id} was not at version {version}")
+            versions[order_id] = updated[0]
+            conn.execute(
+                BARE_AUDIT,
+                (order_id, "step", "in_progress", status, "基准", "", '{"on_time": true}', at),
+                prepare=True,
+            )
+            conn.commit()
+        seconds = time.perf_counter() - started
+        stored = conn.execute("SELECT count(*) FROM bare_audit").fetchone()
+        if stored is None or stored[0] != transitions:
+            raise RuntimeError(f"the transactions stored {stored} audit rows of {transitions}")
+        conn.execute("DROP TABLE bare_audit")
+        conn.execute("TRUNCATE bare_order")
+        conn.execute("ALTER TABLE bare_order DROP COLUMN version")
+        conn.commit()
+    return transitions / seconds
+
+
+def run(rows: int, inserts: int, transitions: int = 3_000) -> dict[str, object]:
     loop_s = python_loop_seconds()
     log(f"python loop: {loop_s:.3f} s for 10M additions")
-    generated = order_rows(max(rows, inserts))
+    generated = order_rows(max(rows, inserts, UPDATE_ORDERS))
     chunks = copy_text(generated[:rows])
     with throwaway_postgres() as url:
         conninfo = url.replace("postgresql+psycopg://", "postgresql://")
@@ -201,6 +276,8 @@ def run(rows: int, inserts: int) -> dict[str, object]:
         log(f"single-row inserts, 1 connection: {single:,.0f}/s")
         concurrent = measure_inserts(conninfo, generated[:inserts], CONCURRENT_CLIENTS)
         log(f"single-row inserts, {CONCURRENT_CLIENTS} connections: {concurrent:,.0f}/s")
+        update_audit = measure_update_audit(conninfo, generated[:UPDATE_ORDERS], transitions)
+        log(f"UPDATE + audit INSERT per transaction, 1 connection: {update_audit:,.0f}/s")
     return {
         "benchmark": "baseline",
         "copy_rows_per_s": round(copy_rate),
@@ -208,9 +285,11 @@ def run(rows: int, inserts: int) -> dict[str, object]:
         "single_inserts_per_s": round(single),
         "concurrent_inserts_per_s": round(concurrent),
         "concurrent_clients": CONCURRENT_CLIENTS,
+        "update_audit_tx_per_s": round(update_audit),
         "python_loop_s": round(loop_s, 3),
         "rows": rows,
         "inserts": inserts,
+        "transitions": transitions,
         "database": "postgresql",
     }
 
@@ -219,10 +298,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows to COPY (default 1,000,000)")
     parser.add_argument("--inserts", type=int, default=3_000, help="single-row inserts (default 3,000)")
+    parser.add_argument(
+        "--transitions",
+        type=int,
+        default=3_000,
+        help="UPDATE + audit INSERT transactions (default 3,000)",
+    )
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.inserts < CONCURRENT_CLIENTS:
-        parser.error(f"--rows must be positive and --inserts at least {CONCURRENT_CLIENTS}")
-    print(json.dumps(run(args.rows, args.inserts), ensure_ascii=False))
+    if args.rows < 1 or args.inserts < CONCURRENT_CLIENTS or args.transitions < 1:
+        parser.error(
+            f"--rows and --transitions must be positive and --inserts at least {CONCURRENT_CLIENTS}"
+        )
+    print(json.dumps(run(args.rows, args.inserts, args.transitions), ensure_ascii=False))
     return 0
 
 

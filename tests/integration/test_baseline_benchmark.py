@@ -14,14 +14,16 @@ def test_the_baseline_copies_and_inserts_every_row_and_reports_each_rate(
 ) -> None:
     monkeypatch.setenv("ZHIYUN_BENCH_PG_URL", PG_ADMIN_URL)
     monkeypatch.setattr(baseline, "python_loop_seconds", lambda: 0.25)  # the real loop takes 0.2–0.8 s
-    assert baseline.main(["--rows", "5000", "--inserts", "64"]) == 0
+    assert baseline.main(["--rows", "5000", "--inserts", "64", "--transitions", "50"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["benchmark"] == "baseline" and report["rows"] == 5000 and report["inserts"] == 64
+    assert report["transitions"] == 50
     for key in (
         "copy_rows_per_s",
         "copy_indexed_rows_per_s",
         "single_inserts_per_s",
         "concurrent_inserts_per_s",
+        "update_audit_tx_per_s",
     ):
         assert report[key] > 0, key
 
