@@ -13,7 +13,8 @@ their own orders, one service call (one transaction) per step.
 Without --db or ZHIYUN_DATABASE_URL it creates a fresh PostgreSQL database next to
 ZHIYUN_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/test) and drops it at
 the end, so it never touches real data. On a database you name, it adds its orders
-(channel "benchmark") and, if the database has no org structure yet, a small demo one.
+(hand registrations in the "manual" channel, external ids "bench-<run id>-<n>") and, if the
+database has no org structure yet, a small demo one.
 
 Progress goes to stderr; the last line on stdout is one JSON object with
 `transitions_per_s`, the count of orders and transitions, the wall time, the database
@@ -44,6 +45,7 @@ from benchmarks.support import admin_url, log, run_threads, throwaway_postgres
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.channels import MANUAL
 from zhiyun.domain.workorder import Callback, Dispatch, OrderType, Reply, Review, Satisfaction, Sign
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.db import Database
@@ -51,7 +53,7 @@ from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, UserRow, WorkOrderRow
 from zhiyun.workflow.service import NewOrder
 
-BENCH_CHANNEL = "benchmark"
+BENCH_CHANNEL = MANUAL  # a dispatcher registers by hand: only the manual channel takes its ids
 STEPS_PER_ORDER = 6  # register, dispatch, sign, reply, review, callback (closes)
 
 # A small district, built here rather than imported from the tests.
