@@ -24,6 +24,7 @@ from typing import Any
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.deadlines import Deadline, DeadlinePlanner, DeadlineState, TimeLimit
 from zhiyun.domain.errors import ActionNotAllowed, PermissionDenied, ValidationFailed
+from zhiyun.domain.lifecycle import TransitionTable
 from zhiyun.domain.org import OrgTree
 
 # --------------------------------------------------------------------------- choice sets
@@ -198,16 +199,40 @@ ACTION_LABELS: dict[Action, str] = {
     Action.INSTRUCT: "批示",
 }
 
+
+class SystemEvent(StrEnum):
+    """Changes to an order that no life-cycle command makes; each is one audited change too.
+
+    Updates from a channel, duplicate flags and the dispatcher's dismissal, category
+    changes, files, imports and the deadline sweep's alerts: `record_event` builds their
+    audit records as `apply` does for commands, and the order use cases store them the same
+    way (the version goes up, one audit row).
+    """
+
+    UPDATE = "update"
+    ATTACH = "attach"
+    IMPORT = "import"
+    FLAG_DUPLICATE = "flag_duplicate"
+    DISMISS_DUPLICATE = "dismiss_duplicate"
+    RECATEGORIZE = "recategorize"
+    DEADLINE_WARNING = "deadline_warning"
+    DEADLINE_OVERDUE = "deadline_overdue"
+
+    @property
+    def label(self) -> str:
+        return SYSTEM_EVENT_LABELS[self.value]
+
+
 # Events recorded in the audit trail that no user command causes.
 SYSTEM_EVENT_LABELS: dict[str, str] = {
-    "deadline_warning": "即将超时预警",
-    "deadline_overdue": "超时",
-    "update": "诉求更新",
-    "attach": "上传附件",
-    "import": "历史导入",
-    "flag_duplicate": "疑似重复",
-    "dismiss_duplicate": "排除重复",
-    "recategorize": "修改分类",
+    SystemEvent.DEADLINE_WARNING.value: "即将超时预警",
+    SystemEvent.DEADLINE_OVERDUE.value: "超时",
+    SystemEvent.UPDATE.value: "诉求更新",
+    SystemEvent.ATTACH.value: "上传附件",
+    SystemEvent.IMPORT.value: "历史导入",
+    SystemEvent.FLAG_DUPLICATE.value: "疑似重复",
+    SystemEvent.DISMISS_DUPLICATE.value: "排除重复",
+    SystemEvent.RECATEGORIZE.value: "修改分类",
 }
 
 
@@ -219,86 +244,94 @@ def event_label(action: str) -> str:
         return SYSTEM_EVENT_LABELS.get(action, action)
 
 
+_S = OrderStatus
+_OPEN = (
+    _S.PENDING_DISPATCH,
+    _S.DISPATCHED,
+    _S.IN_PROGRESS,
+    _S.SUSPENDED,
+    _S.REPLIED,
+    _S.AWAITING_CALLBACK,
+)
+_BEFORE_REPLY = (_S.PENDING_DISPATCH, _S.DISPATCHED, _S.IN_PROGRESS)
 _OVERSIGHT = frozenset({Action.SUPERVISE, Action.URGE, Action.INSTRUCT})
 
-# signals-style table: which actions each status allows at all (before who may take them).
+# The life cycle as one signals-style table: (status, action) → the statuses the action may
+# lead to. Who may take an action is `_may`; which of its statuses it reaches, its handler's
+# rule (`apply` refuses a handler that leaves the table).
+ORDER_TRANSITIONS: TransitionTable[OrderStatus, Action] = TransitionTable(
+    {
+        (_S.PENDING_DISPATCH, Action.RESOLVE_ON_INTAKE): {_S.AWAITING_CALLBACK},
+        (_S.PENDING_DISPATCH, Action.DISPATCH): {_S.DISPATCHED},
+        (_S.IN_PROGRESS, Action.DISPATCH): {_S.DISPATCHED},  # a center passes it further down
+        (_S.DISPATCHED, Action.REDISPATCH): {_S.DISPATCHED},
+        (_S.IN_PROGRESS, Action.REDISPATCH): {_S.DISPATCHED},
+        (_S.DISPATCHED, Action.SIGN): {_S.IN_PROGRESS},
+        (_S.PENDING_DISPATCH, Action.RETURN): {_S.PENDING_DISPATCH},  # from a center to the one above
+        (_S.DISPATCHED, Action.RETURN): {_S.PENDING_DISPATCH},
+        (_S.IN_PROGRESS, Action.RETURN): {_S.PENDING_DISPATCH},
+        (_S.IN_PROGRESS, Action.REQUEST_EXTENSION): {_S.IN_PROGRESS},
+        (_S.IN_PROGRESS, Action.DECIDE_EXTENSION): {_S.IN_PROGRESS},
+        (_S.IN_PROGRESS, Action.REQUEST_SUSPENSION): {_S.IN_PROGRESS},
+        (_S.IN_PROGRESS, Action.DECIDE_SUSPENSION): {_S.IN_PROGRESS, _S.SUSPENDED},
+        (_S.SUSPENDED, Action.RESUME): {_S.IN_PROGRESS},
+        (_S.IN_PROGRESS, Action.REPLY): {_S.REPLIED},
+        (_S.REPLIED, Action.REVIEW): {_S.AWAITING_CALLBACK, _S.IN_PROGRESS},  # approved / rework
+        # closed; unreachable (one more attempt); unsatisfied (reopened, back down its chain)
+        (_S.AWAITING_CALLBACK, Action.CALLBACK): {
+            _S.CLOSED,
+            _S.AWAITING_CALLBACK,
+            _S.DISPATCHED,
+            _S.PENDING_DISPATCH,
+        },
+        (_S.AWAITING_CALLBACK, Action.CLOSE): {_S.CLOSED},
+        **{(s, Action.CANCEL): {_S.CANCELLED} for s in _BEFORE_REPLY},
+        **{(s, Action.MERGE): {_S.MERGED} for s in _BEFORE_REPLY},
+        **TransitionTable.staying(_OPEN, _OVERSIGHT),
+    }
+)
+
+# The same table per status, as the rules and the docs read it: which actions each status
+# allows at all (before who may take them), and the statuses each status can lead to.
 ALLOWED_ACTIONS: dict[OrderStatus, frozenset[Action]] = {
-    OrderStatus.PENDING_DISPATCH: frozenset(
-        {Action.DISPATCH, Action.RESOLVE_ON_INTAKE, Action.RETURN, Action.CANCEL, Action.MERGE} | _OVERSIGHT
-    ),
-    OrderStatus.DISPATCHED: frozenset(
-        {Action.SIGN, Action.RETURN, Action.REDISPATCH, Action.CANCEL, Action.MERGE} | _OVERSIGHT
-    ),
-    OrderStatus.IN_PROGRESS: frozenset(
-        {
-            Action.DISPATCH,
-            Action.REDISPATCH,
-            Action.RETURN,
-            Action.REQUEST_EXTENSION,
-            Action.DECIDE_EXTENSION,
-            Action.REQUEST_SUSPENSION,
-            Action.DECIDE_SUSPENSION,
-            Action.REPLY,
-            Action.CANCEL,
-            Action.MERGE,
-        }
-        | _OVERSIGHT
-    ),
-    OrderStatus.SUSPENDED: frozenset({Action.RESUME} | _OVERSIGHT),
-    OrderStatus.REPLIED: frozenset({Action.REVIEW} | _OVERSIGHT),
-    OrderStatus.AWAITING_CALLBACK: frozenset({Action.CALLBACK, Action.CLOSE} | _OVERSIGHT),
-    OrderStatus.CLOSED: frozenset(),
-    OrderStatus.CANCELLED: frozenset(),
-    OrderStatus.MERGED: frozenset(),
+    s: ORDER_TRANSITIONS.actions_from(s) for s in OrderStatus
+}
+ALLOWED_STATUS_CHANGES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    s: ORDER_TRANSITIONS.successors(s) for s in OrderStatus
 }
 
-# The statuses each action can lead to (for documentation and the property tests).
-ALLOWED_STATUS_CHANGES: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING_DISPATCH: frozenset(
-        {
-            OrderStatus.PENDING_DISPATCH,
-            OrderStatus.DISPATCHED,
-            OrderStatus.AWAITING_CALLBACK,
-            OrderStatus.CANCELLED,
-            OrderStatus.MERGED,
-        }
-    ),
-    OrderStatus.DISPATCHED: frozenset(
-        {
-            OrderStatus.DISPATCHED,
-            OrderStatus.IN_PROGRESS,
-            OrderStatus.PENDING_DISPATCH,
-            OrderStatus.CANCELLED,
-            OrderStatus.MERGED,
-        }
-    ),
-    OrderStatus.IN_PROGRESS: frozenset(
-        {
-            OrderStatus.IN_PROGRESS,
-            OrderStatus.DISPATCHED,
-            OrderStatus.PENDING_DISPATCH,
-            OrderStatus.SUSPENDED,
-            OrderStatus.REPLIED,
-            OrderStatus.CANCELLED,
-            OrderStatus.MERGED,
-        }
-    ),
-    OrderStatus.SUSPENDED: frozenset({OrderStatus.SUSPENDED, OrderStatus.IN_PROGRESS}),
-    OrderStatus.REPLIED: frozenset(
-        {OrderStatus.REPLIED, OrderStatus.IN_PROGRESS, OrderStatus.AWAITING_CALLBACK}
-    ),
-    OrderStatus.AWAITING_CALLBACK: frozenset(
-        {
-            OrderStatus.AWAITING_CALLBACK,
-            OrderStatus.CLOSED,
-            OrderStatus.DISPATCHED,
-            OrderStatus.PENDING_DISPATCH,
-        }
-    ),
-    OrderStatus.CLOSED: frozenset(),
-    OrderStatus.CANCELLED: frozenset(),
-    OrderStatus.MERGED: frozenset(),
-}
+# Where each system event may be recorded; none changes the status. An update from a channel
+# is recorded whatever the status (a channel's message is never dropped); the sweep's alerts
+# only while a deadline runs (`_do_deadline_alert` checks which one).
+ORDER_EVENTS: TransitionTable[OrderStatus, SystemEvent] = TransitionTable(
+    {
+        **TransitionTable.staying(OrderStatus, (SystemEvent.UPDATE,)),
+        **TransitionTable.staying(
+            _OPEN,
+            (
+                SystemEvent.ATTACH,
+                SystemEvent.FLAG_DUPLICATE,
+                SystemEvent.DISMISS_DUPLICATE,
+                SystemEvent.RECATEGORIZE,
+            ),
+        ),
+        **TransitionTable.staying(
+            _BEFORE_REPLY, (SystemEvent.DEADLINE_WARNING, SystemEvent.DEADLINE_OVERDUE)
+        ),
+    }
+)
+
+# Events only the system records (a channel's interface, duplicate detection, the deadline
+# sweep, an import); the others are people's, under the order use cases' named policies.
+SYSTEM_ONLY_EVENTS = frozenset(
+    {
+        SystemEvent.UPDATE,
+        SystemEvent.IMPORT,
+        SystemEvent.FLAG_DUPLICATE,
+        SystemEvent.DEADLINE_WARNING,
+        SystemEvent.DEADLINE_OVERDUE,
+    }
+)
 
 
 # --------------------------------------------------------------------------- state
@@ -320,6 +353,14 @@ class PendingRequest:
     requested_at: datetime
     requested_by_unit_id: int
     new_due_at: datetime | None = None
+
+
+class AlertLevel(StrEnum):
+    """What the deadline sweep has announced of a deadline: nothing yet, near (预警) or past (超时)."""
+
+    NONE = ""
+    WARNING = "warning"
+    OVERDUE = "overdue"
 
 
 @dataclass(frozen=True)
@@ -360,6 +401,12 @@ class OrderState:
     supervised: bool = False
     has_instruction: bool = False
     result: str | None = None
+    # what system events change: the category (taxonomy code), the flag of a possible
+    # duplicate awaiting a dispatcher, and what the sweep announced of each deadline
+    category_code: str | None = None
+    possible_duplicate: bool = False
+    sign_alert: AlertLevel = AlertLevel.NONE
+    reply_alert: AlertLevel = AlertLevel.NONE
 
     @property
     def current_unit_id(self) -> int:
@@ -671,6 +718,7 @@ def register(
     urgency: Urgency,
     now: datetime,
     note: str = "",
+    category_code: str | None = None,
 ) -> Outcome:
     """A new order, registered (受理) at `center_unit_id` and waiting to be dispatched."""
     state = OrderState(
@@ -679,6 +727,7 @@ def register(
         order_type=order_type,
         urgency=urgency,
         registered_at=now,
+        category_code=category_code,
     )
     record = TransitionRecord(
         action=Action.REGISTER.value,
@@ -702,7 +751,7 @@ def _require_note(command: Command, what: str) -> str:
 def apply(state: OrderState, command: Command, actor: Actor, ctx: RuleContext) -> Outcome:
     """Apply `command` by `actor` to an order in `state`."""
     action = command.action
-    if action not in ALLOWED_ACTIONS[state.status]:
+    if not ORDER_TRANSITIONS.allows(state.status, action):
         raise ActionNotAllowed(
             f"工单当前状态为「{state.status.label}」，不能{action.label}",
             status=state.status.value,
@@ -716,8 +765,9 @@ def apply(state: OrderState, command: Command, actor: Actor, ctx: RuleContext) -
         )
     handler = _HANDLERS[type(command)]
     new_state, details, to_unit = handler(state, command, actor, ctx)
-    if new_state.status not in ALLOWED_STATUS_CHANGES[state.status]:  # pragma: no cover - table guard
-        raise AssertionError(f"{action} led from {state.status} to {new_state.status}")
+    ORDER_TRANSITIONS.check_target(state.status, action, new_state.status)
+    if state.sign_alert or state.reply_alert:
+        new_state = _announced_afresh(state, new_state)
     record = TransitionRecord(
         action=action.value,
         from_status=state.status,
@@ -731,6 +781,23 @@ def apply(state: OrderState, command: Command, actor: Actor, ctx: RuleContext) -
 
 
 _Result = tuple[OrderState, dict[str, Any], int | None]
+
+
+def _due(deadline: Deadline | None) -> datetime | None:
+    return deadline.due_at if deadline is not None else None
+
+
+def _announced_afresh(before: OrderState, after: OrderState) -> OrderState:
+    """A deadline that moved (a new dispatch, an extension, a resume) is announced afresh by
+    the sweep: what it announced of the old one is forgotten."""
+    sign_alert, reply_alert = after.sign_alert, after.reply_alert
+    if sign_alert and _due(after.sign_deadline) != _due(before.sign_deadline):
+        sign_alert = AlertLevel.NONE
+    if reply_alert and _due(after.reply_deadline) != _due(before.reply_deadline):
+        reply_alert = AlertLevel.NONE
+    if (sign_alert, reply_alert) == (after.sign_alert, after.reply_alert):
+        return after
+    return replace(after, sign_alert=sign_alert, reply_alert=reply_alert)
 
 
 def _dispatch_to(state: OrderState, chain: tuple[int, ...], ctx: RuleContext, *, first: bool) -> OrderState:
@@ -929,7 +996,14 @@ def _do_merge(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -
     assert isinstance(cmd, Merge)
     if cmd.master_id <= 0:
         raise ValidationFailed("请指定主工单", field="master_id")
-    new = replace(state, status=OrderStatus.MERGED, master_id=cmd.master_id, closed_at=ctx.now, pending=None)
+    new = replace(
+        state,
+        status=OrderStatus.MERGED,
+        master_id=cmd.master_id,
+        closed_at=ctx.now,
+        pending=None,
+        possible_duplicate=False,  # settled: it is a duplicate
+    )
     return new, {"master_id": cmd.master_id}, None
 
 
@@ -968,3 +1042,282 @@ _HANDLERS: dict[type[Command], Callable[[OrderState, Command, Actor, RuleContext
     Urge: _do_urge,
     Instruct: _do_instruct,
 }
+
+
+# --------------------------------------------------------------------------- system events
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of the system events: changes to an order that no life-cycle command makes."""
+
+    @property
+    def kind(self) -> SystemEvent:  # pragma: no cover - every event names its kind
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ChannelUpdate(Event):
+    """A channel sent a message about an order it already has (诉求更新): recorded, never dropped.
+
+    `changes`: the fields whose new text differs (title, content, address), as sent;
+    `first_message`: the channel's first message for an order registered another way
+    (by hand, by an import) rather than a repeat with changed content.
+    """
+
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    first_message: bool = False
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.UPDATE
+
+
+@dataclass(frozen=True)
+class Attach(Event):
+    """A file (photo, recording, document) added to the order."""
+
+    filename: str
+    sha256: str
+    size: int
+    content_type: str
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.ATTACH
+
+
+@dataclass(frozen=True)
+class FlagDuplicate(Event):
+    """Duplicate detection found candidates between its thresholds: a dispatcher decides.
+
+    `candidates`: one description per candidate, best first (number, score, …; a number is
+    None where the candidate has none to show).
+    """
+
+    candidates: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.FLAG_DUPLICATE
+
+
+@dataclass(frozen=True)
+class DismissDuplicate(Event):
+    """A dispatcher found the flagged order not to be a duplicate (排除重复)."""
+
+    note: str = ""
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.DISMISS_DUPLICATE
+
+
+@dataclass(frozen=True)
+class Recategorize(Event):
+    """The order's category corrected (修改分类); `path` is the new category's names, for the note."""
+
+    category_code: str
+    path: str = ""
+    note: str = ""
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.RECATEGORIZE
+
+
+class DeadlineKind(StrEnum):
+    """The two deadlines of an order: to sign for it (签收) and to reply (办理)."""
+
+    SIGN = "sign"
+    REPLY = "reply"
+
+    @property
+    def label(self) -> str:
+        return {"sign": "签收", "reply": "办理"}[self.value]
+
+
+@dataclass(frozen=True)
+class DeadlineAlert(Event):
+    """The deadline sweep announces that a deadline is near (warning) or past (overdue)."""
+
+    deadline: DeadlineKind
+    level: AlertLevel
+
+    @property
+    def kind(self) -> SystemEvent:
+        return (
+            SystemEvent.DEADLINE_OVERDUE if self.level is AlertLevel.OVERDUE else SystemEvent.DEADLINE_WARNING
+        )
+
+
+_EventResult = tuple[OrderState, str, dict[str, Any]]  # new state, note, details
+
+
+def record_event(state: OrderState, event: Event, actor: Actor, ctx: RuleContext) -> Outcome:
+    """Record a system event on an order in `state`: its new state and its one audit record.
+
+    The counterpart of `apply` for the changes no command makes. Raises ActionNotAllowed
+    (409) when the status does not take the event (a category change on a closed order, an
+    alert on a replied one), PermissionDenied (403) when a person records what only the
+    system may (`SYSTEM_ONLY_EVENTS`), ValidationFailed (422) when the event changes nothing
+    it should (a dismissal without a flag, an alert not due or already given). Who of the
+    people may record theirs is the order use cases' named policy (`domain.order_access`).
+    """
+    kind = event.kind
+    if not ORDER_EVENTS.allows(state.status, kind):
+        raise ActionNotAllowed(
+            f"工单当前状态为「{state.status.label}」，不能记录「{kind.label}」",
+            status=state.status.value,
+            allowed_actions=[a.value for a in allowed_actions(state, actor, ctx)],
+        )
+    if kind in SYSTEM_ONLY_EVENTS and not actor.is_system:
+        raise PermissionDenied(f"「{kind.label}」只能由系统记录", action=kind.value, allowed_actions=[])
+    new_state, note, details = _EVENT_HANDLERS[type(event)](state, event, ctx)
+    ORDER_EVENTS.check_target(state.status, kind, new_state.status)
+    record = TransitionRecord(
+        action=kind.value,
+        from_status=state.status,
+        to_status=new_state.status,
+        from_unit_id=state.current_unit_id,
+        to_unit_id=new_state.current_unit_id,
+        note=note,
+        details=details,
+    )
+    return Outcome(new_state, record)
+
+
+def _on_update(state: OrderState, event: Event, ctx: RuleContext) -> _EventResult:
+    assert isinstance(event, ChannelUpdate)
+    note = (
+        "渠道推送了该编号的报文（工单由其他途径先行登记），已记录为诉求更新"
+        if event.first_message
+        else "渠道重复推送且内容有变化，已记录为诉求更新"
+    )
+    return state, note, {"changes": dict(event.changes)}
+
+
+def _on_attach(state: OrderState, event: Event, ctx: RuleContext) -> _EventResult:
+    assert isinstance(event, Attach)
+    details = {"sha256": event.sha256, "size": event.size, "content_type": event.content_type}
+    return state, event.filename, details
+
+
+def _on_flag_duplicate(state: OrderState, event: Event, ctx: RuleContext) -> _EventResult:
+    assert isinstance(event, FlagDuplicate)
+    if not event.candidates:
+        raise ValidationFailed("疑似重复须列出候选工单", field="candidates")
+    shown = sum(1 for c in event.candidates if c.get("number"))
+    note = f"疑似重复：{shown} 件候选工单，待派单员确认"
+    details = {"candidates": [dict(c) for c in event.candidates]}
+    return replace(state, possible_duplicate=True), note, details
+
+
+def _on_dismiss_duplicate(state: OrderState, event: Event, ctx: RuleContext) -> _EventResult:
+    assert isinstance(event, DismissDuplicate)
+    if not state.possible_duplicate:
+        raise ValidationFailed("该工单没有待确认的疑似重复", field="possible_duplicate")
+    return replace(state, possible_duplicate=False), event.note or "经核实不是重复件", {}
+
+
+def _on_recategorize(state: OrderState, event: Event, ctx: RuleContext) -> _EventResult:
+    assert isinstance(event, Recategorize)
+    old = state.category_code
+    if event.category_code == old:
+        raise ValidationFailed("分类没有变化", field="category_code")
+    note = event.note.strip() or f"分类由 {old or '未分类'} 改为 {event.path or event.category_code}"
+    details = {"from": old, "to": event.category_code}
+    return replace(state, category_code=event.category_code), note, details
+
+
+def _on_deadline_alert(state: OrderState, event: Event, ctx: RuleContext) -> _EventResult:
+    assert isinstance(event, DeadlineAlert)
+    sign = event.deadline is DeadlineKind.SIGN
+    deadline = state.sign_deadline if sign else state.reply_deadline
+    live = state.status is OrderStatus.DISPATCHED if sign else state.status in _BEFORE_REPLY
+    if deadline is None or not live:
+        raise ValidationFailed(f"工单没有进行中的{event.deadline.label}期限", field="deadline")
+    announced = state.sign_alert if sign else state.reply_alert
+    overdue = event.level is AlertLevel.OVERDUE
+    if announced is AlertLevel.OVERDUE or announced is event.level or not event.level:
+        raise ValidationFailed(f"{event.deadline.label}期限的提醒已发出", field="deadline")
+    if ctx.now < (deadline.due_at if overdue else deadline.warn_at):
+        raise ValidationFailed(f"{event.deadline.label}期限尚未到提醒时间", field="deadline")
+    note = f"{event.deadline.label}期限{'已过' if overdue else '将至'}"
+    details = {"deadline": event.deadline.value, "due_at": deadline.due_at.isoformat()}
+    new = replace(state, sign_alert=event.level) if sign else replace(state, reply_alert=event.level)
+    return new, note, details
+
+
+_EVENT_HANDLERS: dict[type[Event], Callable[[OrderState, Event, RuleContext], _EventResult]] = {
+    ChannelUpdate: _on_update,
+    Attach: _on_attach,
+    FlagDuplicate: _on_flag_duplicate,
+    DismissDuplicate: _on_dismiss_duplicate,
+    Recategorize: _on_recategorize,
+    DeadlineAlert: _on_deadline_alert,
+}
+
+
+# --------------------------------------------------------------------------- import
+
+IMPORT_ACTOR_NAME = "历史数据导入"
+
+
+def import_actor() -> Actor:
+    """Who imported orders are recorded as: the system, named for the import."""
+    return Actor.system(IMPORT_ACTOR_NAME)
+
+
+def import_chain(registering_unit_id: int, responsible_unit_id: int | None) -> tuple[int, ...]:
+    """The route of an imported order: its registering center, then the unit that handled it."""
+    if responsible_unit_id is None or responsible_unit_id == registering_unit_id:
+        return (registering_unit_id,)
+    return (registering_unit_id, responsible_unit_id)
+
+
+def import_record(status: OrderStatus, chain: tuple[int, ...], *, file: str, row: int) -> TransitionRecord:
+    """The one audit record of an order taken over from a historical export (历史导入): it
+    arrived as it stood (no status before it) at the unit that last had it, from `row` of
+    `file`. The bulk writers store it as it says (`store.bulk`)."""
+    return TransitionRecord(
+        action=SystemEvent.IMPORT.value,
+        from_status=None,
+        to_status=status,
+        from_unit_id=None,
+        to_unit_id=chain[-1],
+        note="",
+        details={"file": file, "row": row},
+    )
+
+
+def imported(
+    *,
+    status: OrderStatus,
+    chain: tuple[int, ...],
+    order_type: OrderType,
+    urgency: Urgency,
+    registered_at: datetime,
+    file: str,
+    row: int,
+    replied_at: datetime | None = None,
+    closed_at: datetime | None = None,
+    satisfaction: Satisfaction | None = None,
+    result: str | None = None,
+    category_code: str | None = None,
+) -> Outcome:
+    """An order taken over from another system's history: its state as the export gives it
+    (no deadlines: they ran out in the old system) and its one audit record."""
+    state = OrderState(
+        status=status,
+        chain=chain,
+        order_type=order_type,
+        urgency=urgency,
+        registered_at=registered_at,
+        replied_at=replied_at,
+        closed_at=closed_at,
+        satisfaction=satisfaction,
+        result=result,
+        category_code=category_code,
+    )
+    return Outcome(state, import_record(status, chain, file=file, row=row))
