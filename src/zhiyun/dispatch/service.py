@@ -12,14 +12,14 @@ from zhiyun.dispatch.responsibility_service import ListCache
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import CATEGORY_EDITORS, may_change_category
-from zhiyun.domain.workorder import OrderStatus, TransitionRecord
+from zhiyun.domain.workorder import OrderStatus, Recategorize, SystemEvent
 from zhiyun.store import orders as repo
 from zhiyun.store.db import Database
 from zhiyun.store.taxonomy_tables import DispatchSuggestionRow
 from zhiyun.workflow.reference import Clock, system_clock
 from zhiyun.workflow.service import WorkOrderService
 
-RECATEGORIZE = "recategorize"
+RECATEGORIZE = SystemEvent.RECATEGORIZE.value
 
 
 @dataclass(frozen=True)
@@ -101,31 +101,11 @@ class DispatchService:
             taxonomy = self.lists.get(session).taxonomy
             if category_code not in taxonomy:
                 raise ValidationFailed(f"分类编码 {category_code} 不存在", field="category_code")
-            status = OrderStatus(row.status)
-            if status.is_terminal:
-                raise ValidationFailed("已办结或撤销的工单不能修改分类", field="category_code")
             old = row.category_code
             if old == category_code:
                 return old
-            row.category_code = category_code
-            row.updated_at = now
-            session.flush()
-            repo.insert_transition(
-                session,
-                row.id,
-                TransitionRecord(
-                    action=RECATEGORIZE,
-                    from_status=status,
-                    to_status=status,
-                    from_unit_id=row.current_unit_id,
-                    to_unit_id=row.current_unit_id,
-                    note=note.strip()
-                    or f"分类由 {old or '未分类'} 改为 {taxonomy.path_names(category_code)}",
-                    details={"from": old, "to": category_code},
-                ),
-                actor,
-                now,
-            )
+            event = Recategorize(category_code, path=taxonomy.path_names(category_code), note=note)
+            self.orders.record_in(session, actor, row, event, now)
             sugg = session.get(DispatchSuggestionRow, row.id)
             if sugg is not None and sugg.category_code != category_code:
                 add_feedback(

@@ -11,6 +11,10 @@ Every channel message takes this path, so it is kept short: the reference revisi
 and the (channel, external id) look-up come in one round trip and serve the locator, the
 registration and the receipt; rows are written past the ORM's unit of work; the receipt
 of a new order skips the look-ups a new order cannot need (its duplicates, its files).
+
+Intake changes orders only through the order use cases: the registration, a merge (a
+command), and the system events `record_in` stores (an update from a channel, a duplicate
+flag, a dispatcher's dismissal), each with its version bumped and one audit row.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,11 +35,12 @@ from zhiyun.domain.access import Actor, text_for
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_decide_duplicate
 from zhiyun.domain.workorder import (
+    ChannelUpdate,
+    DismissDuplicate,
+    FlagDuplicate,
     Merge,
     OrderState,
-    OrderStatus,
     OrderType,
-    TransitionRecord,
     Urgency,
 )
 from zhiyun.intake.channel_service import ChannelService
@@ -63,12 +68,8 @@ from zhiyun.workflow.service import NewOrder, WorkOrderService
 from zhiyun.workflow.views import OrderDetail, OrderSummary, summary_of
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
-
-_FLAG_POSSIBLE_DUPLICATE = (
-    update(WorkOrderRow.__table__)
-    .where(WorkOrderRow.__table__.c.id == bindparam("b_id"))
-    .values(possible_duplicate=True)
-)
+# A channel's update is recorded even when a person acts on the order at the same moment.
+UPDATE_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,8 @@ class IntakeService:
         if existing_id is not None:
             existing = repo.find_order(session, existing_id)
             if existing is not None:
-                return self._repeat(session, existing, draft, raw, digest, actor, now)
+                snap = self.orders.reference.get(session, revision)
+                return self._repeat(session, existing, draft, raw, digest, actor, now, snap)
 
         new = self._normalize(
             draft, channel, OrderType(row_channel.default_type), Urgency(row_channel.default_urgency)
@@ -282,6 +284,7 @@ class IntakeService:
         digest: str,
         actor: Actor,
         now: datetime,
+        snap: ReferenceSnapshot,
     ) -> IntakeResult:
         """The same (channel, external id) again: the same order. A payload not stored for it yet
         (changed content, or the first one the channel sends for an order that came in another
@@ -310,22 +313,8 @@ class IntakeService:
                 )
                 if value and value != getattr(row, name)
             }
-            status = OrderStatus(row.status)
-            note = (
-                "渠道重复推送且内容有变化，已记录为诉求更新"
-                if known
-                else "渠道推送了该编号的报文（工单由其他途径先行登记），已记录为诉求更新"
-            )
-            record = TransitionRecord(
-                action="update",
-                from_status=status,
-                to_status=status,
-                from_unit_id=row.current_unit_id,
-                to_unit_id=row.current_unit_id,
-                note=note,
-                details={"changes": changes},
-            )
-            repo.insert_transition(session, row.id, record, actor, now)
+            event = ChannelUpdate(changes=changes, first_message=not known)
+            self.orders.record_in(session, actor, row, event, now, snap=snap, retries=UPDATE_RETRIES)
         detail = self.orders.detail_in(session, actor, row, now)
         return IntakeResult(detail.summary, created=False, updated=updated)
 
@@ -388,25 +377,9 @@ class IntakeService:
                 )
                 return numbers.get(best.candidate_id), [], state
         dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now, new_order=True)
-        session.connection().execute(_FLAG_POSSIBLE_DUPLICATE, {"b_id": row.id})
-        row.possible_duplicate = True  # the row is a transient picture of what was stored
+        flag = FlagDuplicate(candidates=tuple(_score_json(s, numbers) for s in scores))
+        self.orders.record_in(session, actor, row, flag, now, snap=snap)
         flagged = [numbers[s.candidate_id] for s in scores if s.candidate_id in numbers]
-        status = OrderStatus(row.status)
-        repo.insert_transition(
-            session,
-            row.id,
-            TransitionRecord(
-                action="flag_duplicate",
-                from_status=status,
-                to_status=status,
-                from_unit_id=row.current_unit_id,
-                to_unit_id=row.current_unit_id,
-                note=f"疑似重复：{len(flagged)} 件候选工单，待派单员确认",
-                details={"candidates": [_score_json(s, numbers) for s in scores]},
-            ),
-            actor,
-            now,
-        )
         return None, flagged, None
 
     # -- housekeeping -------------------------------------------------------------------
@@ -476,35 +449,14 @@ class IntakeService:
                 self.orders.act_in(
                     session, actor, row, Merge(master_id=master.id, note=note or "确认为重复件，合并"), now
                 )
-                decision = "merged"
+                decision = "merged"  # the merge settles the flag in the same change
             else:
-                status = OrderStatus(row.status)
-                repo.insert_transition(
-                    session,
-                    row.id,
-                    TransitionRecord(
-                        action="dismiss_duplicate",
-                        from_status=status,
-                        to_status=status,
-                        from_unit_id=row.current_unit_id,
-                        to_unit_id=row.current_unit_id,
-                        note=note or "经核实不是重复件",
-                        details={},
-                    ),
-                    actor,
-                    now,
-                )
+                self.orders.record_in(session, actor, row, DismissDuplicate(note=note), now)
                 decision = "dismissed"
             session.execute(
                 update(DuplicateCandidateRow)
                 .where(DuplicateCandidateRow.order_id == row.id, DuplicateCandidateRow.decision == "open")
                 .values(decision=decision, decided_by=actor.name, decided_at=now)
-            )
-            session.execute(
-                update(WorkOrderRow)
-                .where(WorkOrderRow.id == row.id)
-                .values(possible_duplicate=False)
-                .execution_options(synchronize_session="fetch")
             )
             return self.orders.detail_in(session, actor, row, now)
 

@@ -1,4 +1,5 @@
-"""Work orders in the database: mapping rows to the domain state, numbering, scoping, listing."""
+"""Work orders in the database: mapping rows to the domain state, the one write path of every
+change, numbering, scoping, listing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Select,
@@ -21,18 +22,19 @@ from sqlalchemy import (
     inspect,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.deadlines import Deadline, LimitUnit
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import (
+    AlertLevel,
     CancelReason,
     OrderState,
     OrderStatus,
@@ -44,6 +46,7 @@ from zhiyun.domain.workorder import (
     Urgency,
 )
 from zhiyun.store.db import Database, driver_execute
+from zhiyun.store.lifecycle import AuditedTable
 from zhiyun.store.reference import REVISION_KEY
 from zhiyun.store.tables import (
     AttachmentRow,
@@ -51,6 +54,7 @@ from zhiyun.store.tables import (
     OrderNumberCounterRow,
     SettingRow,
     TransitionRow,
+    UTCDateTime,
     WorkOrderRow,
     WorkOrderUnitRow,
     stored_utc,
@@ -132,15 +136,15 @@ def state_of(row: WorkOrderRow) -> OrderState:
         supervised=row.supervised,
         has_instruction=row.has_instruction,
         result=row.result,
+        category_code=row.category_code,
+        possible_duplicate=bool(row.possible_duplicate),
+        sign_alert=AlertLevel(row.sign_alert or ""),
+        reply_alert=AlertLevel(row.reply_alert or ""),
     )
 
 
-def state_values(state: OrderState, row: WorkOrderRow | None = None) -> dict[str, Any]:
-    """The columns of a stored order that hold its life-cycle state.
-
-    Given the stored `row`, a deadline that moves also clears what the sweep announced of
-    it, so that the new deadline is announced afresh.
-    """
+def state_values(state: OrderState) -> dict[str, Any]:
+    """The columns of a stored order that hold its life-cycle state."""
     values: dict[str, Any] = {
         "status": state.status.value,
         "chain": list(state.chain),
@@ -152,14 +156,11 @@ def state_values(state: OrderState, row: WorkOrderRow | None = None) -> dict[str
         "registered_at": state.registered_at,
     }
     for prefix, deadline in (("sign", state.sign_deadline), ("reply", state.reply_deadline)):
-        due = deadline.due_at if deadline else None
-        values[f"{prefix}_due_at"] = due
+        values[f"{prefix}_due_at"] = deadline.due_at if deadline else None
         values[f"{prefix}_warn_at"] = deadline.warn_at if deadline else None
         values[f"{prefix}_limit_unit"] = deadline.unit.value if deadline else None
         values[f"{prefix}_budget_seconds"] = deadline.budget_seconds if deadline else None
         values[f"{prefix}_provisional"] = deadline.provisional if deadline else False
-        if row is not None and due != getattr(row, f"{prefix}_due_at"):
-            values[f"{prefix}_alert"] = ""
     values.update(
         pending=pending_to_json(state.pending),
         first_dispatched_at=state.first_dispatched_at,
@@ -179,45 +180,94 @@ def state_values(state: OrderState, row: WorkOrderRow | None = None) -> dict[str
         supervised=state.supervised,
         has_instruction=state.has_instruction,
         result=state.result,
+        category_code=state.category_code,
+        possible_duplicate=state.possible_duplicate,
+        sign_alert=state.sign_alert.value,
+        reply_alert=state.reply_alert.value,
     )
     return values
 
 
-def write_state(row: WorkOrderRow, state: OrderState) -> None:
-    """Copy a life-cycle state onto a stored order (only the columns that changed are written)."""
-    for key, value in state_values(state, row).items():
-        setattr(row, key, value)
+_ORDER_TABLE = cast(Table, WorkOrderRow.__table__)
+_ORDER_NAMES = tuple(c.name for c in _ORDER_TABLE.c)
+_UTC_COLUMNS = frozenset(c.name for c in _ORDER_TABLE.c if isinstance(c.type, UTCDateTime))
 
 
-_UPDATE_ORDER = update(WorkOrderRow.__table__).where(
-    WorkOrderRow.__table__.c.id == bindparam("b_id"),
-    WorkOrderRow.__table__.c.version == bindparam("b_version"),
+@functools.cache
+def _new_order_row() -> Any:
+    """The ORM's constructor of bare WorkOrderRow instances (mappers configured first)."""
+    configure_mappers()
+    return manager_of_class(WorkOrderRow).new_instance
+
+
+def order_row(values: dict[str, Any]) -> WorkOrderRow:
+    """A transient WorkOrderRow holding `values` as they stand (no ORM bookkeeping: a
+    read-only picture of a stored order, or of one about to be stored by `insert_order`).
+
+    The use cases read orders through rows; building one this way costs a microsecond where
+    the ORM's constructor or its loading costs tens (it records the history of each value).
+    """
+    row: WorkOrderRow = _new_order_row()()
+    row.__dict__.update(values)
+    return row
+
+
+# Every change of an order: the order's columns and version, one audit row, the units it joins.
+ORDER_STEPS = AuditedTable(
+    _ORDER_TABLE,
+    cast(Table, TransitionRow.__table__),
+    audit_key="order_id",
+    links=(cast(Table, WorkOrderUnitRow.__table__), "order_id", "unit_id"),
 )
 
 
-def update_state(session: Session, row: WorkOrderRow, state: OrderState, at: datetime) -> bool:
-    """Store the new life-cycle state of `row`, if nobody changed the order since it was read.
+def write_change(
+    session: Session,
+    row: WorkOrderRow,
+    state: OrderState,
+    record: TransitionRecord,
+    actor: Actor,
+    at: datetime,
+    *,
+    new_units: Iterable[int] = (),
+) -> int | None:
+    """Store one change of the order `row` (as it was read): its new life-cycle `state`, its
+    version + 1 and its one audit row `record`, and the units it joins (`new_units`), if
+    nobody changed the order since it was read (`row.version`). Every change of an order,
+    a command's or a system event's, is stored here.
 
-    One UPDATE of the changed columns guarded by the version that was read (the ORM's
-    version counter, done by hand to skip the unit of work on the hot path); `row` is
-    brought up to date. False, and nothing written, when another transaction won.
+    Only the columns that changed are written; on PostgreSQL in one statement (see
+    `store.lifecycle`). `row` is brought up to date. The audit row's id; None, and nothing
+    written, when another transaction changed the order first.
     """
-    changed = {k: v for k, v in state_values(state, row).items() if getattr(row, k) != v}
+    changed = {k: v for k, v in state_values(state).items() if getattr(row, k) != v}
     changed["updated_at"] = at
-    changed["version"] = row.version + 1
-    result = session.connection().execute(
-        _UPDATE_ORDER, {**changed, "b_id": row.id, "b_version": row.version}
+    audit_id = ORDER_STEPS.step(
+        session, row.id, row.version, changed, _audit_values(record, actor, at), new_units
     )
-    if result.rowcount != 1:
-        return False
+    if audit_id is None:
+        return None
+    changed["version"] = row.version + 1
     for key, value in changed.items():
         set_committed_value(row, key, value)
+    return audit_id
+
+
+def refresh_order(session: Session, row: WorkOrderRow) -> bool:
+    """Bring `row` up to the order as stored now (after another transaction changed it and
+    committed); False when the order is gone."""
+    loaded = load_order(session, row.id)
+    if loaded is None:
+        return False
+    fresh = loaded.row
+    if fresh is not row:
+        for name in _ORDER_NAMES:
+            set_committed_value(row, name, getattr(fresh, name))
     return True
 
 
-def _transition_values(order_id: int, record: TransitionRecord, actor: Actor, at: datetime) -> dict[str, Any]:
+def _audit_values(record: TransitionRecord, actor: Actor, at: datetime) -> dict[str, Any]:
     return {
-        "order_id": order_id,
         "action": record.action,
         "from_status": record.from_status.value if record.from_status else None,
         "to_status": record.to_status.value,
@@ -233,8 +283,13 @@ def _transition_values(order_id: int, record: TransitionRecord, actor: Actor, at
     }
 
 
-def transition_row(order_id: int, record: TransitionRecord, actor: Actor, at: datetime) -> TransitionRow:
-    return TransitionRow(**_transition_values(order_id, record, actor, at))
+def _transition_values(order_id: int, record: TransitionRecord, actor: Actor, at: datetime) -> dict[str, Any]:
+    return {"order_id": order_id, **_audit_values(record, actor, at)}
+
+
+def audit_row_values(order_id: int, record: TransitionRecord, actor: Actor, at: datetime) -> dict[str, Any]:
+    """The columns of the audit row `record` makes (for writers that store many at once)."""
+    return _transition_values(order_id, record, actor, at)
 
 
 # Statements on the path of every transition are built once: building a statement costs
@@ -351,7 +406,7 @@ def insert_registered(
     if session.get_bind().dialect.name != "postgresql":
         insert_order(session, row)
         record_involvement(session, row.id, unit_ids)
-        insert_transition(session, row.id, record, actor, at)
+        _insert_transition(session, row.id, record, actor, at)
         for companion in companions:
             session.connection().execute(insert(companion.table), {**companion.values, "order_id": row.id})
         return
@@ -371,10 +426,10 @@ def insert_registered(
     row.id = cursor.fetchone()[0]
 
 
-def insert_transition(
+def _insert_transition(
     session: Session, order_id: int, record: TransitionRecord, actor: Actor, at: datetime
 ) -> None:
-    """Append one audit row (no ORM object, no id back)."""
+    """The first audit row of a new order (SQLite; no ORM object, no id back)."""
     session.connection().execute(_INSERT_TRANSITION, _transition_values(order_id, record, actor, at))
 
 
@@ -533,11 +588,52 @@ _LOAD_BY_ID = _LOAD_ORDER.where(WorkOrderRow.id == bindparam("key"))
 _LOAD_BY_NUMBER = _LOAD_ORDER.where(WorkOrderRow.number == bindparam("key"))
 
 
+# The same on PostgreSQL through the driver: the order comes back as a transient row (`order_row`).
+_PG_LOAD_ORDER = (
+    f"SELECT {', '.join(f'w.{c}' for c in _ORDER_NAMES)}, "
+    "(SELECT value FROM setting WHERE key = %(revision)s), "
+    "EXISTS (SELECT 1 FROM work_order d WHERE d.master_id = w.id), "
+    "EXISTS (SELECT 1 FROM attachment a WHERE a.order_id = w.id) "
+    "FROM work_order w WHERE w.{key} = %(key)s"
+)
+_PG_LOAD_BY = {
+    "id": _PG_LOAD_ORDER.replace("{key}", "id"),
+    "number": _PG_LOAD_ORDER.replace("{key}", "number"),
+}
+_N_ORDER_COLUMNS = len(_ORDER_NAMES)
+
+
+def _pg_order_row(values: Sequence[Any]) -> WorkOrderRow:
+    """A transient row from the driver's values of `_ORDER_NAMES` (naive UTC times made aware)."""
+    stored = dict(zip(_ORDER_NAMES, values, strict=True))
+    for name in _UTC_COLUMNS:
+        at = stored[name]
+        if at is not None:
+            stored[name] = at.replace(tzinfo=UTC)
+    return order_row(stored)
+
+
 def load_order(session: Session, key: str | int) -> LoadedOrder | None:
-    """An order by id or number, with the revision stamp and whether it has duplicates or files."""
-    if isinstance(key, int) or (key.isascii() and key.isdigit()):
-        if not 1 <= int(key) <= MAX_ORDER_ID:
-            return None  # an id no order can have
+    """An order by id or number, with the revision stamp and whether it has duplicates or files.
+
+    On PostgreSQL the order is a transient row (`order_row`): every use case that changes an
+    order starts here, and the ORM's loading would cost more than the rest of the read.
+    """
+    by_id = isinstance(key, int) or (key.isascii() and key.isdigit())
+    if by_id and not 1 <= int(key) <= MAX_ORDER_ID:
+        return None  # an id no order can have
+    if session.get_bind().dialect.name == "postgresql":
+        sql = _PG_LOAD_BY["id" if by_id else "number"]
+        params = {"revision": REVISION_KEY, "key": int(key) if by_id else key}
+        found = driver_execute(session, sql, params).fetchone()
+        if found is None:
+            return None
+        n = _N_ORDER_COLUMNS
+        revision, has_duplicates, has_attachments = found[n : n + 3]
+        return LoadedOrder(
+            _pg_order_row(found[:n]), dict(revision or {}), bool(has_duplicates), bool(has_attachments)
+        )
+    if by_id:
         found = session.execute(_LOAD_BY_ID, {"key": int(key)}).one_or_none()
     else:
         found = session.execute(_LOAD_BY_NUMBER, {"key": key}).one_or_none()
@@ -718,15 +814,3 @@ def notices_for_units(session: Session, unit_ids: Iterable[int], limit: int = 50
         .limit(limit)
     )
     return list(session.scalars(stmt))
-
-
-def claim_alert(session: Session, order_id: int, version: int, column: str, value: str) -> bool:
-    """Set an order's sign_alert/reply_alert if nobody else did first; True when this call won."""
-    col = getattr(WorkOrderRow, column)
-    result = session.execute(
-        update(WorkOrderRow)
-        .where(WorkOrderRow.id == order_id, WorkOrderRow.version == version, col != value)
-        .values({column: value, "version": version + 1})
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)

@@ -57,15 +57,18 @@ from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, Role, can_view
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_attach
-from zhiyun.domain.workorder import OrderStatus, TransitionRecord
+from zhiyun.domain.workorder import Attach, OrderStatus
 from zhiyun.store import orders as repo
 from zhiyun.store.db import Database
 from zhiyun.store.tables import AttachmentRow, WorkOrderRow
 from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
+from zhiyun.workflow.service import WorkOrderService
 from zhiyun.workflow.views import AttachmentView, attachment_view
 
 CHUNK = 1024 * 1024
 HEAD_BYTES = 1024  # the first bytes kept for judging the type and looking for markup
+# An uploaded file is recorded even when someone acts on the order at the same moment.
+ATTACH_RETRIES = 3
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -419,11 +422,14 @@ class AttachmentService:
         *,
         clock: Clock = system_clock,
         reference: ReferenceCache | None = None,
+        orders: WorkOrderService | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or Settings()
         self.clock = clock
         self.reference = reference or ReferenceCache()
+        # a file is a change of the order: recorded through the order use cases
+        self.orders = orders or WorkOrderService(db, self.settings, clock=clock, reference=self.reference)
 
     @property
     def root(self) -> Path:
@@ -474,21 +480,11 @@ class AttachmentService:
                     tmp.unlink()
                 else:
                     tmp.replace(target)
-                record = TransitionRecord(
-                    action="attach",
-                    from_status=OrderStatus(row.status),
-                    to_status=OrderStatus(row.status),
-                    from_unit_id=row.current_unit_id,
-                    to_unit_id=row.current_unit_id,
-                    note=name,
-                    details={"sha256": sha, "size": size, "content_type": kind},
-                )
-                transition = repo.transition_row(row.id, record, actor, now)
-                session.add(transition)
-                session.flush()
+                event = Attach(filename=name, sha256=sha, size=size, content_type=kind)
+                recorded = self.orders.record_in(session, actor, row, event, now, retries=ATTACH_RETRIES)
                 attachment = AttachmentRow(
                     order_id=row.id,
-                    transition_id=transition.id,
+                    transition_id=recorded.audit_id,
                     filename=name,
                     content_type=kind,
                     size=size,

@@ -1,11 +1,19 @@
-"""Work-order use cases: register, act, read, list. One transaction each, one audit row per change."""
+"""Work-order use cases: register, act, record, read, list. One transaction each, one audit row per change.
+
+Every change of an order goes through here: a person's or a hook's command (`act`, `act_in`)
+and the changes no command makes (`record_in`: an update from a channel, a duplicate flag or
+its dismissal, a category change, a file, the deadline sweep's alerts). The domain builds
+the new state and the audit record (`apply`, `record_event`); `store.orders.write_change`
+stores both in one version-checked write, so that each change bumps the order's version
+and leaves exactly one audit row.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,14 +31,18 @@ from zhiyun.domain.order_access import may_attach, may_change_category, may_deci
 from zhiyun.domain.workorder import (
     Action,
     Command,
+    Event,
     Merge,
     OrderState,
     OrderStatus,
     OrderType,
+    RuleContext,
+    SystemEvent,
     TransitionRecord,
     Urgency,
     allowed_actions,
     apply,
+    record_event,
     register,
 )
 from zhiyun.store import orders as repo
@@ -144,6 +156,29 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 REGISTERING_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER})
+
+Policy = Callable[[Actor, OrderState, RuleContext], bool]
+
+# Who may record the events people cause: the named policies of domain.order_access, asked
+# by `record_in` whoever calls it. The events of the machine (a channel's update, a duplicate
+# flag, the sweep's alerts) are the system's alone (domain.workorder.SYSTEM_ONLY_EVENTS).
+EVENT_POLICIES: dict[SystemEvent, tuple[Policy, str]] = {
+    SystemEvent.DISMISS_DUPLICATE: (
+        may_decide_duplicate,
+        "只有负责该工单的派单员、质检员或管理员可以处理疑似重复",
+    ),
+    SystemEvent.RECATEGORIZE: (may_change_category, "只有当前负责该工单的派单员可以修改其分类"),
+    SystemEvent.ATTACH: (may_attach, "只有正在办理该工单的单位可以上传附件"),
+}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A system event stored on an order: the order's new state, the audit record, its row's id."""
+
+    state: OrderState
+    record: TransitionRecord
+    audit_id: int
 
 
 class OrderHook(Protocol):
@@ -441,6 +476,7 @@ class WorkOrderService:
             urgency=new.urgency,
             now=now,
             note=new.note,
+            category_code=new.category_code,
         )
         if details:
             outcome = replace(
@@ -461,14 +497,12 @@ class WorkOrderService:
             "confidential": new.confidential,
             "created_at": now,
             "updated_at": now,
-            "sign_alert": "",
-            "reply_alert": "",
             "location_source": "",
-            "possible_duplicate": False,
             "version": 1,
+            **(extra or {}),
+            **repo.state_values(outcome.state),
         }
-        row = WorkOrderRow(**{**columns, **dict(extra or {})})
-        repo.write_state(row, outcome.state)
+        row = repo.order_row(columns)
         repo.insert_registered(session, row, outcome.state.chain, outcome.record, actor, now, companions)
         return row
 
@@ -505,7 +539,6 @@ class WorkOrderService:
         snap = snap or self.reference.get(session)
         if isinstance(command, Merge):
             self._check_master(session, actor, row, command.master_id, snap)
-        before_chain = set(row.chain)
         before = repo.state_of(row)
         outcome = apply(before, command, actor, snap.rule_context(now))
         if attachment_ids:
@@ -518,14 +551,52 @@ class WorkOrderService:
                 details={**outcome.record.details, "attachment_ids": sorted(set(attachment_ids))},
             )
             outcome = replace(outcome, record=record)
-        if not repo.update_state(session, row, outcome.state, now):
-            raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试")
         # the units already on the chain were recorded when they joined it
-        repo.record_involvement(session, row.id, set(outcome.state.chain) - before_chain)
-        repo.insert_transition(session, row.id, outcome.record, actor, now)
+        joined = set(outcome.state.chain).difference(before.chain)
+        if (
+            repo.write_change(session, row, outcome.state, outcome.record, actor, now, new_units=joined)
+            is None
+        ):
+            raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试")
         for hook in self.hooks:
             hook.after_act(session, actor, row, before, outcome.record, now)
         return outcome.state
+
+    def record_in(
+        self,
+        session: Session,
+        actor: Actor,
+        row: WorkOrderRow,
+        event: Event,
+        now: datetime,
+        *,
+        snap: ReferenceSnapshot | None = None,
+        retries: int = 0,
+    ) -> Recorded:
+        """Record a system event on a loaded order inside the caller's transaction.
+
+        The domain builds the new state and the audit record (`record_event`), the event's
+        named policy is asked for the events people cause (`EVENT_POLICIES`), and the change
+        is stored like a command's: version + 1 and one audit row; `row` is brought up to date.
+        When someone changed the order since `row` was read: ConcurrentUpdate, or, up to
+        `retries` times, the order read again and the event judged and recorded afresh (a
+        channel's message or an uploaded file is kept, not refused, when a person acted on
+        the order at the same moment).
+        """
+        snap = snap or self.reference.get(session)
+        ctx = snap.rule_context(now)
+        policy = EVENT_POLICIES.get(event.kind)
+        for attempt in range(retries + 1):
+            before = repo.state_of(row)
+            if policy is not None and not policy[0](actor, before, ctx):
+                raise PermissionDenied(policy[1], action=event.kind.value)
+            outcome = record_event(before, event, actor, ctx)
+            audit_id = repo.write_change(session, row, outcome.state, outcome.record, actor, now)
+            if audit_id is not None:
+                return Recorded(outcome.state, outcome.record, audit_id)
+            if attempt == retries or not repo.refresh_order(session, row):
+                break
+        raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试")
 
     def detail_in(self, session: Session, actor: Actor, row: WorkOrderRow, now: datetime) -> OrderDetail:
         """The detail of an order as `actor` sees it, inside the caller's transaction."""
@@ -670,4 +741,13 @@ def reference_snapshot(service: WorkOrderService) -> ReferenceSnapshot:
         return service.reference.get(session)
 
 
-__all__ = ["NewOrder", "OrderHook", "Page", "Registered", "WorkOrderService", "reference_snapshot"]
+__all__ = [
+    "EVENT_POLICIES",
+    "NewOrder",
+    "OrderHook",
+    "Page",
+    "Recorded",
+    "Registered",
+    "WorkOrderService",
+    "reference_snapshot",
+]

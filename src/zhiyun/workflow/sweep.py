@@ -1,9 +1,10 @@
 """The deadline sweep: marks orders whose sign-for or reply deadline is near or past.
 
-Each newly overdue order gets an urge notice (催办通知) to the unit that holds it. Several
-workers may sweep at once: an order's alert is claimed with a version-checked UPDATE, so
-exactly one worker records each warning and each notice (the notice table's unique key
-is a second guard).
+Each newly overdue order gets an urge notice (催办通知) to the unit that holds it. An alert is
+a system event of the order (domain.workorder.DeadlineAlert), recorded through the order use
+cases like any change: version + 1, one audit row. Several workers may sweep at once: each
+records an alert only on the version of the order it found due, so exactly one worker
+records each warning and each notice (the notice table's unique key is a second guard).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from zhiyun.domain.access import Actor
-from zhiyun.domain.workorder import OrderStatus, TransitionRecord
+from zhiyun.domain.errors import DomainError
+from zhiyun.domain.workorder import AlertLevel, DeadlineAlert, DeadlineKind, OrderStatus
 from zhiyun.store import orders as repo
 from zhiyun.store.db import Database
 from zhiyun.store.tables import NoticeRow, WorkOrderRow
 from zhiyun.workflow.reference import Clock, system_clock
+from zhiyun.workflow.service import WorkOrderService
 
 SWEEP_ACTOR = Actor.system("时限监控")
 
@@ -55,10 +58,18 @@ def _due_clause(prefix: str, statuses: tuple[str, ...], now: datetime):  # type:
 class DeadlineSweep:
     """Finds orders entering warning or overdue and announces each once."""
 
-    def __init__(self, db: Database, *, clock: Clock = system_clock, batch: int = 500) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock = system_clock,
+        batch: int = 500,
+        orders: WorkOrderService | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.batch = batch
+        self.orders = orders or WorkOrderService(db, clock=clock)
 
     def run(self, now: datetime | None = None) -> SweepReport:
         now = now or self.clock()
@@ -104,20 +115,18 @@ class DeadlineSweep:
         report: SweepReport,
     ) -> None:
         what = "签收" if deadline == "sign" else "办理"
+        alert = DeadlineAlert(DeadlineKind(deadline), AlertLevel(level))
         with self.db.transaction() as session:
-            if not repo.claim_alert(session, order_id, version, f"{deadline}_alert", level):
+            loaded = repo.load_order(session, order_id)
+            if loaded is None or loaded.row.version != version:
+                report.skipped += 1  # changed since it was found due: another sweep, or a person
+                return
+            snap = self.orders.reference.get(session, loaded.revision)
+            try:
+                self.orders.record_in(session, SWEEP_ACTOR, loaded.row, alert, now, snap=snap)
+            except DomainError:  # another sweep recorded it first, or it is no longer due
                 report.skipped += 1
                 return
-            record = TransitionRecord(
-                action=f"deadline_{level}",
-                from_status=OrderStatus(status),
-                to_status=OrderStatus(status),
-                from_unit_id=unit_id,
-                to_unit_id=unit_id,
-                note=f"{what}期限{'已过' if level == 'overdue' else '将至'}",
-                details={"deadline": deadline, "due_at": due_at.isoformat()},
-            )
-            session.add(repo.transition_row(order_id, record, SWEEP_ACTOR, now))
             if level == "warning":
                 report.warnings += 1
                 return
