@@ -9,9 +9,11 @@ A writer takes batches of validated rows (lists in `STAGED_COLUMNS` order, built
 - rows without a number get NH + local registration date + a per-day sequence; the range
   of each day is reserved from `order_number_counter` with one upsert per day per batch
   (historical numbers of the same shape push the counter past them first);
-- every stored order gets one audit row (action "import", actor 历史数据导入, details
-  {file, row}) and a `work_order_unit` row for each unit on its chain (registering
-  center, responsible unit), so that scoped readers see it;
+- every stored order gets version 1 and one audit row, as the domain describes it
+  (`domain.workorder.import_record`: action "import", actor 历史数据导入, details {file,
+  row}; the writers store the record it returns for each row), and a `work_order_unit` row
+  for each unit on its chain (registering center, responsible unit), so that scoped
+  readers see it;
 - a row whose historical number belongs to another order is refused with a reason.
 
 PostgreSQL: binary COPY into a temporary staging table, then one statement that numbers the
@@ -22,6 +24,7 @@ executemany inserts under the write lock.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -34,12 +37,22 @@ from psycopg.errors import UniqueViolation
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from zhiyun.domain.workorder import (
+    OrderStatus,
+    SystemEvent,
+    TransitionRecord,
+    import_actor,
+    import_chain,
+    import_record,
+)
 from zhiyun.store.db import Database
+from zhiyun.store.orders import audit_row_values
 from zhiyun.store.tables import OrderNumberCounterRow, TransitionRow, WorkOrderRow, WorkOrderUnitRow
 
-IMPORT_ACTION = "import"
-IMPORT_ACTOR_NAME = "历史数据导入"
-IMPORT_ACTOR_ROLE = "admin"  # the role of the system actor (Actor.system)
+IMPORT_ACTOR = import_actor()
+IMPORT_ACTION = SystemEvent.IMPORT.value
+IMPORT_ACTOR_NAME = IMPORT_ACTOR.name
+IMPORT_ACTOR_ROLE = IMPORT_ACTOR.role.value
 
 # The values of one validated row, in this order (see zhiyun.intake.bulk_import). A row is a
 # list: the SQLite writer fills in `id` and, where the source had none, `number` (the PostgreSQL
@@ -123,10 +136,19 @@ def historical_sequence_pattern(prefix: str) -> re.Pattern[str]:
 
 
 def chain_of(registered: int, responsible: int | None) -> list[int]:
-    """The route of an imported order: its registering center, then the unit that handled it."""
-    if responsible is None or responsible == registered:
-        return [registered]
-    return [registered, responsible]
+    """The route of an imported order (`domain.workorder.import_chain`)."""
+    return list(import_chain(registered, responsible))
+
+
+_STATUS = {s.value: s for s in OrderStatus}
+_I_STATUS = COL["status"]
+_I_REGISTERED_UNIT, _I_RESPONSIBLE_UNIT = COL["registered_unit_id"], COL["responsible_unit_id"]
+
+
+def audit_record(row: list[Any], source: str) -> TransitionRecord:
+    """The audit record of a staged row, imported from `source` (`domain.workorder.import_record`)."""
+    chain = import_chain(row[_I_REGISTERED_UNIT], row[_I_RESPONSIBLE_UNIT])
+    return import_record(_STATUS[row[_I_STATUS]], chain, file=source, row=row[I_ROWNUM])
 
 
 def _counter_changes(
@@ -198,8 +220,20 @@ _STAGING_TYPES = {
     "satisfaction": "text",
     "result": "text",
 }
-_COPY_STAGING = f"COPY {STAGING} ({', '.join(STAGED_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-_STAGING_COPY_TYPES = [_STAGING_TYPES[c] for c in STAGED_COLUMNS]
+# Each staged row carries its audit record (`audit_record`) after the columns of the order.
+AUDIT_STAGED: tuple[tuple[str, str], ...] = (
+    ("audit_action", "text"),
+    ("audit_from_status", "text"),
+    ("audit_to_status", "text"),
+    ("audit_from_unit_id", "integer"),
+    ("audit_to_unit_id", "integer"),
+    ("audit_note", "text"),
+    ("audit_details", "text"),  # JSON text: the C encoder is quicker than psycopg's json dumper
+)
+_STAGING_COLUMNS = (*STAGED_COLUMNS, *(name for name, _ in AUDIT_STAGED))
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+_COPY_STAGING = f"COPY {STAGING} ({', '.join(_STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_STAGING_COPY_TYPES = [_STAGING_TYPES[c] for c in STAGED_COLUMNS] + [kind for _, kind in AUDIT_STAGED]
 
 _STORED_KEYS = """
 SELECT w.channel, w.external_id
@@ -267,10 +301,14 @@ _ORDER_VALUES = """
     0, 0, 0, 0, 0, 0,
     satisfaction, false, false, result, 1, %(now)s, %(now)s
 """
-_AUDIT_COLUMNS = "order_id, action, to_status, to_unit_id, actor_name, actor_role, note, details, created_at"
+_AUDIT_COLUMNS = (
+    "order_id, action, from_status, to_status, from_unit_id, to_unit_id, "
+    "actor_user_id, actor_name, actor_role, actor_unit_id, note, details, created_at"
+)
 _AUDIT_VALUES = """
-    {id}, %(action)s, status, COALESCE(responsible_unit_id, registered_unit_id), %(actor)s, %(role)s, '',
-    json_build_object('file', %(file)s::text, 'row', rownum), %(now)s
+    {id}, audit_action, audit_from_status, audit_to_status, audit_from_unit_id, audit_to_unit_id,
+    %(actor_user_id)s::integer, %(actor)s, %(role)s, %(actor_unit_id)s::integer, audit_note,
+    audit_details::json, %(now)s
 """
 _UNIT_VALUES = """
 SELECT {id}, registered_unit_id FROM {source}
@@ -374,7 +412,10 @@ class PostgresBulkWriter:
             with self.conn.cursor() as cur:
                 cur.execute("SELECT pg_get_serial_sequence('work_order', 'id')")
                 self.sequence = cur.fetchone()[0]
-                columns = ", ".join(f"{name} {_STAGING_TYPES[name]}" for name in STAGED_COLUMNS)
+                columns = ", ".join(
+                    [f"{name} {_STAGING_TYPES[name]}" for name in STAGED_COLUMNS]
+                    + [f"{name} {kind}" for name, kind in AUDIT_STAGED]
+                )
                 cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
                 cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DELETE ROWS")
             self.conn.commit()
@@ -473,8 +514,22 @@ class PostgresBulkWriter:
         with cur.copy(_COPY_STAGING) as copy:
             copy.set_types(_STAGING_COPY_TYPES)
             write_row = copy.write_row
+            to_json = _JSON
             for row in rows:
-                write_row(row)
+                record = audit_record(row, source)
+                from_status = record.from_status
+                write_row(
+                    [
+                        *row,
+                        record.action,
+                        None if from_status is None else from_status.value,
+                        record.to_status.value,
+                        record.from_unit_id,
+                        record.to_unit_id,
+                        record.note,
+                        to_json(record.details),
+                    ]
+                )
         days = list(first_seq)
         params = {
             "sequence": self.sequence,
@@ -482,10 +537,10 @@ class PostgresBulkWriter:
             "days": days,
             "firsts": [first_seq[d] for d in days],
             "now": now,
-            "file": source,
-            "action": IMPORT_ACTION,
+            "actor_user_id": IMPORT_ACTOR.user_id,
             "actor": IMPORT_ACTOR_NAME,
             "role": IMPORT_ACTOR_ROLE,
+            "actor_unit_id": IMPORT_ACTOR.unit_id,
         }
         cur.execute(_SAVEPOINT)
         try:
@@ -600,23 +655,7 @@ class SqliteBulkWriter:
                     r[I_ID] = order_id = first_id + offset
                     values = self._order_values(r, now)
                     orders.append(values)
-                    audit.append(
-                        {
-                            "order_id": order_id,
-                            "action": IMPORT_ACTION,
-                            "from_status": None,
-                            "to_status": values["status"],
-                            "from_unit_id": None,
-                            "to_unit_id": values["current_unit_id"],
-                            "actor_user_id": None,
-                            "actor_name": IMPORT_ACTOR_NAME,
-                            "actor_role": IMPORT_ACTOR_ROLE,
-                            "actor_unit_id": None,
-                            "note": "",
-                            "details": {"file": source, "row": r[I_ROWNUM]},
-                            "created_at": now,
-                        }
-                    )
+                    audit.append(audit_row_values(order_id, audit_record(r, source), IMPORT_ACTOR, now))
                     units.extend({"order_id": order_id, "unit_id": u} for u in values["chain"])
                 conn.execute(_SQLITE_INSERT_ORDERS, orders)
                 conn.execute(_SQLITE_INSERT_TRANSITIONS, audit)
