@@ -306,9 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.rows < 1 or args.inserts < CONCURRENT_CLIENTS or args.transitions < 1:
-        parser.error(
-            f"--rows and --transitions must be positive and --inserts at least {CONCURRENT_CLIENTS}"
-        )
+        parser.error(f"--rows and --transitions must be positive and --inserts at least {CONCURRENT_CLIENTS}")
     print(json.dumps(run(args.rows, args.inserts, args.transitions), ensure_ascii=False))
     return 0
 
