@@ -42,7 +42,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -179,12 +178,8 @@ class AuditedTable:
             subject.c.id == bindparam("b_id"), subject.c.version == bindparam("b_version")
         )
         self._insert_audit = insert(audit)
-        self._insert_links: dict[str, Any] = {}
-        if links is not None:
-            self._insert_links = {
-                "postgresql": pg_insert(links[0]).on_conflict_do_nothing(),
-                "sqlite": sqlite_insert(links[0]).on_conflict_do_nothing(),
-            }
+        # SQLite's link rows (PostgreSQL's go in the step's statement)
+        self._insert_links = None if links is None else sqlite_insert(links[0]).on_conflict_do_nothing()
 
     def _sql(self, columns: tuple[str, ...], linked: bool) -> str:
         """The step's statement for this set of changed columns (built once, then reused)."""
@@ -249,13 +244,12 @@ class AuditedTable:
         if result.rowcount != 1:
             return None
         inserted = conn.execute(self._insert_audit, {**audit, self.audit_key: subject_id})
-        if linked and self.links is not None:
+        if linked and self.links is not None and self._insert_links is not None:
             _, key_column, value_column = self.links
-            conn.execute(
-                self._insert_links["sqlite"],
-                [{key_column: subject_id, value_column: v} for v in linked],
-            )
-        return int(inserted.inserted_primary_key[0])
+            conn.execute(self._insert_links, [{key_column: subject_id, value_column: v} for v in linked])
+        key = inserted.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 __all__ = [
