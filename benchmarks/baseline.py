@@ -261,6 +261,23 @@ def measure_update_audit(conninfo: str, rows: list[tuple[object, ...]], transiti
     return transitions / seconds
 
 
+def yardstick(kind: str, *, rows: int = 1_000_000, transitions: int = 3_000) -> dict[str, float]:
+    """One bare figure on a throwaway database, for a benchmark to report beside its own (its
+    `--baseline` option): "update_audit" (the floor under workflow.py's transitions) or
+    "copy_indexed" (the floor under import.py's orders)."""
+    with throwaway_postgres() as url:
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+        if kind == "update_audit":
+            rate = measure_update_audit(conninfo, order_rows(UPDATE_ORDERS), transitions)
+            log(f"bare UPDATE + audit INSERT per transaction, 1 connection: {rate:,.0f}/s")
+            return {"update_audit_tx_per_s": round(rate)}
+        if kind == "copy_indexed":
+            rate = measure_copy(conninfo, copy_text(order_rows(rows)), rows, indexed=True)
+            log(f"bare COPY with {len(ORDER_INDEXES)} secondary indexes: {rate:,.0f} rows/s")
+            return {"copy_indexed_rows_per_s": round(rate)}
+    raise ValueError(kind)
+
+
 def run(rows: int, inserts: int, transitions: int = 3_000) -> dict[str, object]:
     loop_s = python_loop_seconds()
     log(f"python loop: {loop_s:.3f} s for 10M additions")

@@ -17,6 +17,9 @@ the end. On a database you name it adds its orders under channel "bench-<run id>
 
 Progress goes to stderr; the last line on stdout is one JSON object:
 {"benchmark": "import", "orders_per_s": …, "orders": …, "seconds": …, "database": …, …}.
+With `--baseline` it first measures the bare yardstick on a throwaway database
+(`benchmarks/baseline.py`: COPY of as many order-like rows into a table with six secondary
+indexes) and adds it and `ratio` (orders_per_s over it).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+from benchmarks.baseline import yardstick
 from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
@@ -343,15 +347,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--writers", type=int, help="writer connections (default 2 on PostgreSQL)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary to stderr")
+    parser.add_argument(
+        "--baseline", action="store_true", help="measure the bare indexed COPY first and report the ratio"
+    )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.batch < 1:
         parser.error("--orders and --batch must be positive")
+    bare = yardstick("copy_indexed", rows=args.orders) if args.baseline else None
     if args.db:
         report = run(database_url(args.db), args.orders, args.batch, args.writers, args.profile)
     else:
         admin = admin_url()
         with throwaway_postgres(admin) as url:
             report = run(url, args.orders, args.batch, args.writers, args.profile)
+    if bare is not None:
+        orders_per_s = report["orders_per_s"]
+        assert isinstance(orders_per_s, float)
+        report.update(bare, ratio=round(orders_per_s / bare["copy_indexed_rows_per_s"], 3))
     print(json.dumps(report), flush=True)
     return 0
 

@@ -19,6 +19,10 @@ database has no org structure yet, a small demo one.
 Progress goes to stderr; the last line on stdout is one JSON object with
 `transitions_per_s`, the count of orders and transitions, the wall time, the database
 kind, the concurrency and the 50th/99th percentile latency of one step in milliseconds.
+With `--baseline` it first measures the bare yardstick on a throwaway database
+(`benchmarks/baseline.py`: one connection, a version-checked UPDATE and an audit INSERT
+per transaction) and adds it and `ratio` (transitions_per_s over it): a shared machine's
+speed drifts, the ratio much less.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+from benchmarks.baseline import yardstick
 from benchmarks.support import admin_url, log, run_threads, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
@@ -268,9 +273,15 @@ def main(argv: list[str] | None = None) -> int:
         "--db",
         help="a database URL or SQLite path (default: ZHIYUN_DATABASE_URL, else a throwaway PostgreSQL database)",
     )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="measure the bare UPDATE + audit INSERT yardstick first and report the ratio",
+    )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.concurrency < 1:
         parser.error("--orders and --concurrency must be positive")
+    bare = yardstick("update_audit") if args.baseline else None
     target = args.db or os.environ.get("ZHIYUN_DATABASE_URL")
     if target:
         report = run(database_url(target), args.orders, args.concurrency)
@@ -278,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         admin = admin_url()
         with throwaway_postgres(admin) as url:
             report = run(url, args.orders, args.concurrency)
+    if bare is not None:
+        report.update(bare, ratio=round(report["transitions_per_s"] / bare["update_audit_tx_per_s"], 3))
     print(json.dumps(report), flush=True)
     return 0
 
