@@ -44,7 +44,7 @@ from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import database_url
-from zhiyun.intake.bulk_import import DEFAULT_BATCH, BulkImporter, ImportMapping, ImportProgress
+from zhiyun.importer.pipeline import DEFAULT_BATCH, BulkImporter, ImportMapping, ImportProgress
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, WorkOrderRow

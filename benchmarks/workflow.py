@@ -45,11 +45,11 @@ from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.workorder import Callback, Dispatch, OrderType, Reply, Review, Satisfaction, Sign
+from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, UserRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
 
 BENCH_CHANNEL = "benchmark"
 STEPS_PER_ORDER = 6  # register, dispatch, sign, reply, review, callback (closes)

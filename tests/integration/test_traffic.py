@@ -36,8 +36,9 @@ from zhiyun.demo.traffic import (
     TrafficGenerator,
 )
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.intake.normalize import SHANGHAI, gcj02_to_wgs84, haversine_m
-from zhiyun.intake.open311 import draft_from_form
+from zhiyun.kernel.geo import gcj02_to_wgs84, haversine_m
+from zhiyun.kernel.normalize import SHANGHAI
+from zhiyun.open311.catalog import draft_from_form
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, OrgUnitRow, WorkOrderRow

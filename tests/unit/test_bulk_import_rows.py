@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
-from zhiyun.intake.bulk_import import (
+from zhiyun.importer.pipeline import (
     FIELDS,
     ImportMapping,
     MappingError,
@@ -20,8 +20,9 @@ from zhiyun.intake.bulk_import import (
     clean_line,
     clean_phone,
 )
-from zhiyun.intake.normalize import gcj02_to_wgs84, normalize_phone, normalize_text
-from zhiyun.store.bulk import COL
+from zhiyun.importer.writers import COL
+from zhiyun.kernel.geo import gcj02_to_wgs84
+from zhiyun.kernel.normalize import normalize_phone, normalize_text
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ import sys
 import threading
 import time
 
-from zhiyun.intake import text
-from zhiyun.intake.text import Segmenter, load_word_list
+from zhiyun.kernel import text
+from zhiyun.kernel.text import Segmenter, load_word_list
 
 
 def test_the_domain_dictionary_keeps_zhandao_jingying_as_one_word() -> None:
@@ -69,8 +69,8 @@ def test_module_functions_use_one_default_segmenter() -> None:
 
 def test_importing_the_module_loads_nothing() -> None:
     code = (
-        "import sys, zhiyun.intake.text, zhiyun.intake.dedupe;"
-        "print('rjieba' in sys.modules, zhiyun.intake.text._default is None)"
+        "import sys, zhiyun.kernel.text, zhiyun.dedupe.scoring;"
+        "print('rjieba' in sys.modules, zhiyun.kernel.text._default is None)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from zhiyun.analytics import sql
 from zhiyun.analytics.periods import MAX_RATE_DAYS, local_midnight, utc_offset_hours
+from zhiyun.analytics.tables import DashboardDayRow, DashboardRollupRow
 from zhiyun.domain.calendar import LOCAL_TZ
-from zhiyun.store.analytics_tables import DashboardDayRow, DashboardRollupRow
 from zhiyun.store.db import Database
 
 ROLLUP_DAYS = MAX_RATE_DAYS  # every rate period the dashboard offers, and the 30-day trend

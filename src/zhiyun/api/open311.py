@@ -48,10 +48,10 @@ from starlette.routing import Match
 from zhiyun.api.deps import ServicesDep
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from zhiyun.intake import open311 as spec
 from zhiyun.intake.draft import IntakeDraft
-from zhiyun.intake.normalize import to_utc
-from zhiyun.intake.public_requests import DEFAULT_SPAN, PublicRequests, RequestQuery
+from zhiyun.kernel.normalize import to_utc
+from zhiyun.open311 import catalog as spec
+from zhiyun.open311.public import DEFAULT_SPAN, PublicRequests, RequestQuery
 
 log = logging.getLogger("zhiyun.api.open311")
 

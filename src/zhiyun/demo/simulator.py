@@ -45,6 +45,7 @@ from zhiyun.demo.traffic import OPEN311_APP, OPEN311_CHANNEL, Request, TrafficGe
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import (
     OPEN_STATUSES,
@@ -68,8 +69,7 @@ from zhiyun.domain.workorder import (
     Supervise,
 )
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.store.orders import OrderFilter
-from zhiyun.workflow.views import OrderDetail
+from zhiyun.orders.views import OrderDetail
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,8 @@ from zhiyun.demo import topics as tp
 from zhiyun.demo.boundaries import boundary, point_in_village
 from zhiyun.demo.district import TOWN_OFFICES, TOWNS, DemoTown, DemoVillage, person_name
 from zhiyun.domain.workorder import OrderType
-from zhiyun.intake.normalize import SHANGHAI, wgs84_to_gcj02
+from zhiyun.kernel.geo import wgs84_to_gcj02
+from zhiyun.kernel.normalize import SHANGHAI
 
 __all__ = [
     "CHANNEL_WEIGHTS",
@@ -1030,7 +1031,7 @@ def _no_attributes(rng: random.Random, at: datetime) -> Open311Form:
 
 
 # The topics a citizen reports from the app: its GeoReport v2 service and the answers to
-# the service's attributes (intake/open311.py SERVICES).
+# the service's attributes (open311/catalog.py SERVICES).
 OPEN311_TOPICS: dict[str, tuple[str, Callable[[random.Random, datetime], Open311Form]]] = {
     "streetlight": ("street_light", _street_light),
     "road_damage": ("road_damage", _road_damage),
