@@ -11,6 +11,7 @@ from zhiyun.catalog.taxonomy import TaxonomyService
 from zhiyun.classifier.service import ModelService
 from zhiyun.config import Settings, database_url
 from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.domain.routing import Thresholds
 from zhiyun.geo.service import GeoService
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import channel_book
@@ -23,7 +24,7 @@ from zhiyun.orders.worklists import WorklistService
 from zhiyun.org.service import OrgService
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.reference.service import PolicyService
-from zhiyun.routing.auto_dispatch import AutoDispatcher, Thresholds
+from zhiyun.routing.auto_dispatch import AutoDispatcher
 from zhiyun.routing.service import DispatchService
 from zhiyun.store.db import Database
 

@@ -12,10 +12,10 @@ from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifi
 from zhiyun.classifier.report import dispatch_report
 from zhiyun.dedupe.scoring import DedupePolicy
 from zhiyun.domain.access import Actor
+from zhiyun.domain.routing import Thresholds
 from zhiyun.domain.workorder import Return
 from zhiyun.orders.service import NewOrder
 from zhiyun.orders.views import TransitionView
-from zhiyun.routing.auto_dispatch import Thresholds
 
 TAXONOMY = (
     "code,name,parent_code,keywords\nCG,城市管理,,垃圾\nHB,环境保护,,河涌|污水\nCX,城乡建设,,违建|加建\n"

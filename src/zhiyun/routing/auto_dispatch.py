@@ -33,7 +33,8 @@ from zhiyun.catalog.tables import DispatchSuggestionRow
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import OrgTree
-from zhiyun.domain.responsibility import Case, Outcome, Resolution, resolve
+from zhiyun.domain.responsibility import Case, Resolution, resolve, settle_by_named_units
+from zhiyun.domain.routing import Decision, RoutingFacts, Thresholds, category_code_for, decide
 from zhiyun.domain.taxonomy import Taxonomy
 from zhiyun.domain.workorder import (
     Dispatch,
@@ -76,58 +77,6 @@ class Classifier(Protocol):
 
 # The active classifier; called with the registration's session (read through its connection).
 ModelSource = Callable[[Session], "Classifier | None"]
-
-
-class Decision:
-    """Why an order was or was not dispatched automatically (stored as `decision`)."""
-
-    AUTO = "auto_dispatched"
-    LOW_CONFIDENCE = "low_confidence"
-    POSSIBLE_DUPLICATE = "possible_duplicate"
-    NO_MODEL = "no_model"
-    NO_TARGET = "no_target"
-    OUT_OF_REACH = "out_of_reach"
-    DISABLED = "disabled"
-    REFUSED = "refused"
-
-    LABELS = {
-        AUTO: "已自动派单",
-        LOW_CONFIDENCE: "置信度不足，待人工派单",
-        POSSIBLE_DUPLICATE: "疑似重复件，待人工确认",
-        NO_MODEL: "未启用分类模型，仅供参考",
-        NO_TARGET: "无法确定责任单位，待人工派单",
-        OUT_OF_REACH: "责任单位不在受理中心下级，待人工派单",
-        DISABLED: "自动派单已关闭",
-        REFUSED: "自动派单被拒绝，待人工派单",
-    }
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The confidence an order needs, overall and per category code (a parent's applies below it)."""
-
-    default: float = 0.6
-    per_category: Mapping[str, float] | None = None
-
-    def for_category(self, code: str | None, taxonomy: Taxonomy) -> float:
-        table = self.per_category or {}
-        if code is not None and code in taxonomy:
-            for c in (code, *(a.code for a in taxonomy.ancestors(code))):
-                if c in table:
-                    return table[c]
-        elif code is not None and code in table:
-            return table[code]
-        return self.default
-
-
-def category_code_for(label: str, taxonomy: Taxonomy) -> str | None:
-    """The taxonomy code a classifier label stands for: a code, or a category's name."""
-    if label in taxonomy:
-        return label
-    for cat in taxonomy.categories.values():
-        if cat.name == label:
-            return cat.code
-    return None
 
 
 @dataclass
@@ -217,7 +166,7 @@ class AutoDispatcher:
         suggestions: list[dict[str, Any]] = []
         resolutions: list[Resolution] = []
         for code, probability in candidates:
-            res = _by_name(
+            res = settle_by_named_units(
                 resolve(lists.rules, replace(case, category_code=code), org, lists.taxonomy), named.units
             )
             resolutions.append(res)
@@ -225,25 +174,18 @@ class AutoDispatcher:
         best_code, best_p = candidates[0]
         best = resolutions[0]
         threshold = self.thresholds.for_category(best_code, lists.taxonomy)
-        center = int(row.chain[0]) if row.chain else row.current_unit_id
         target = best.unit_id
-        decision = Decision.AUTO
-        if not self.enabled:
-            decision = Decision.DISABLED
-        elif prediction is None:
-            decision = Decision.NO_MODEL
-        elif row.possible_duplicate:
-            decision = Decision.POSSIBLE_DUPLICATE
-        elif best_p is None or best_p < threshold:
-            decision = Decision.LOW_CONFIDENCE
-        elif target is None:
-            decision = Decision.NO_TARGET
-        elif (
-            target == center
-            or not org.is_within(target, center)
-            or row.status != OrderStatus.PENDING_DISPATCH
-        ):
-            decision = Decision.OUT_OF_REACH
+        facts = RoutingFacts(
+            enabled=self.enabled,
+            has_model=prediction is not None,
+            possible_duplicate=bool(row.possible_duplicate),
+            confidence=best_p,
+            threshold=threshold,
+            target_unit_id=target,
+            center_unit_id=int(row.chain[0]) if row.chain else row.current_unit_id,
+            pending_dispatch=row.status == OrderStatus.PENDING_DISPATCH,
+        )
+        decision = decide(facts, org)
         state: OrderState | None = None
         reason = best.reason
         if decision == Decision.AUTO and target is not None:
@@ -326,24 +268,6 @@ def _mapped(prediction: Prediction, taxonomy: Taxonomy) -> list[tuple[str, float
     return result
 
 
-def _by_name(res: Resolution, named_units: Sequence[int]) -> Resolution:
-    """A conflict that the text settles: exactly one of the conflicting units is named in it."""
-    if res.outcome is not Outcome.CONFLICT or not named_units:
-        return res
-    top_rank = [r for r in res.matched if r.priority == res.matched[0].priority]
-    hits = [r for r in top_rank if r.unit_id in named_units]
-    if len({r.unit_id for r in hits}) != 1:
-        return res
-    rule = hits[0]
-    return Resolution(
-        Outcome.RULE,
-        rule.unit_id,
-        rule,
-        res.matched,
-        f"{res.reason.split('，')[0]}；诉求中点名责任单位，采用规则#{rule.id}",
-    )
-
-
 def _suggestion_json(
     code: str | None, probability: float | None, res: Resolution, org: OrgTree, lists: Lists
 ) -> dict[str, Any]:
@@ -372,9 +296,6 @@ __all__ = [
     "SYSTEM_ACTOR",
     "AutoDispatcher",
     "Classifier",
-    "Decision",
     "ModelSource",
     "Prediction",
-    "Thresholds",
-    "category_code_for",
 ]

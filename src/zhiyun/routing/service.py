@@ -11,11 +11,11 @@ from zhiyun.catalog.tables import DispatchSuggestionRow
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import CATEGORY_EDITORS, may_change_category
+from zhiyun.domain.routing import decision_label
 from zhiyun.domain.workorder import OrderStatus, TransitionRecord
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders import repo
 from zhiyun.orders.service import WorkOrderService
-from zhiyun.routing.auto_dispatch import Decision
 from zhiyun.routing.feedback import Feedback, add_feedback, feedback_of
 from zhiyun.store.db import Database
 
@@ -79,7 +79,7 @@ class DispatchService:
                 target_unit_name=target.name if target else None,
                 applied=sugg.applied,
                 decision=sugg.decision,
-                decision_label=Decision.LABELS.get(sugg.decision, sugg.decision),
+                decision_label=decision_label(sugg.decision),
                 urgent_signals=list(sugg.urgent_signals or []),
                 model_version=sugg.model_version,
                 created_at=sugg.created_at,
