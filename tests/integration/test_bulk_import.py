@@ -22,7 +22,9 @@ from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import Dispatch
 from zhiyun.importer import writers as bulk
 from zhiyun.importer.cli import import_app
-from zhiyun.importer.pipeline import BulkImporter, ImportMapping, ImportReport
+from zhiyun.importer.mapping import ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.report import ImportReport
 from zhiyun.orders.repo import state_of
 from zhiyun.orders.search_backfill import SearchTextBackfill
 from zhiyun.orders.service import NewOrder

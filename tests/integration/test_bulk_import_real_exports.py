@@ -24,7 +24,9 @@ from typer.testing import CliRunner
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.importer.cli import import_app
-from zhiyun.importer.pipeline import BulkImporter, ImportMapping, ImportReport, writable_folder
+from zhiyun.importer.mapping import ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.report import ImportReport, writable_folder
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 

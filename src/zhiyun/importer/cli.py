@@ -24,15 +24,10 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from zhiyun.cli.support import DbOption, ZhiyunGroup, console, err_console, fail, open_database
 from zhiyun.config import Settings
-from zhiyun.importer.pipeline import (
-    DEFAULT_BATCH,
-    REJECTION_LABELS,
-    BulkImporter,
-    ImportMapping,
-    ImportProgress,
-    ImportReport,
-    Locate,
-)
+from zhiyun.importer.mapping import DEFAULT_BATCH, REJECTION_LABELS, ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.report import ImportProgress, ImportReport
+from zhiyun.importer.validate import Locate
 from zhiyun.store.db import Database
 
 import_app = typer.Typer(
