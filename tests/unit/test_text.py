@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 from zhiyun.kernel import text
 from zhiyun.kernel.text import Segmenter, load_word_list
@@ -96,16 +95,3 @@ def test_a_fresh_segmenter_can_be_used_by_many_threads_at_once() -> None:
     assert len(results) == 1600
     assert all(r == results[0] for r in results)
     assert "占道经营" in results[0]
-
-
-def test_segmentation_handles_tens_of_thousands_of_short_messages_per_second() -> None:
-    seg = Segmenter()
-    messages = [f"夏北路{i}号门口有人占道经营，晚上十点以后噪音扰民，希望城管处理" for i in range(5000)]
-    seg.tokens(messages[0])
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        for m in messages:
-            seg.tokens(m)
-        best = max(best, len(messages) / (time.perf_counter() - start))
-    assert best >= 10_000, f"{best:.0f} messages/s"  # ~70,000/s on the development machine
