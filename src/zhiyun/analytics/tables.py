@@ -16,14 +16,14 @@ from datetime import date, datetime
 from sqlalchemy import Date, Index, Integer, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zhiyun.store.base import Base
+from zhiyun.store.base import Base, table_of
 from zhiyun.store.tables import WorkOrderRow
 
 _CLOSED = text("status = 'closed'")
 
 CLOSED_AT_INDEX = Index(
     "ix_work_order_closed_at_closed",
-    WorkOrderRow.__table__.c.closed_at,
+    table_of(WorkOrderRow).c.closed_at,
     postgresql_where=_CLOSED,
     sqlite_where=_CLOSED,
 )

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from zhiyun.dedupe.scoring import MAX_CONTENT_CHARS, DedupeItem, DedupePolicy, DedupeScore
 from zhiyun.kernel.geo import EARTH_RADIUS_M, haversine_m, neighbour_cells
 from zhiyun.kernel.text import Segmenter
-from zhiyun.store.base import stored_utc
+from zhiyun.store.base import stored_utc, table_of
 from zhiyun.store.db import driver_execute
 from zhiyun.store.tables import (
     OPEN_STATUS_VALUES,
@@ -49,9 +49,9 @@ CANDIDATE_LIMIT = 200
 MIN_CALLER_DIGITS = 7  # 12345 and other service numbers are not a caller
 _M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 
-_ORDER = WorkOrderRow.__table__.c
-_SIGNATURE = DedupeSignatureRow.__table__
-_WITH_SIGNATURE = WorkOrderRow.__table__.outerjoin(_SIGNATURE, _SIGNATURE.c.order_id == _ORDER.id)
+_ORDER = table_of(WorkOrderRow).c
+_SIGNATURE = table_of(DedupeSignatureRow)
+_WITH_SIGNATURE = table_of(WorkOrderRow).outerjoin(_SIGNATURE, _SIGNATURE.c.order_id == _ORDER.id)
 _COLUMNS = (
     _ORDER.id,
     _ORDER.number,
@@ -183,7 +183,7 @@ def _pg_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _candidate_row(r: Sequence[Any]) -> _CandidateRow:
-    return _CandidateRow(*r[:8], r[8].replace(tzinfo=UTC), *r[9:])
+    return _CandidateRow._make((*r[:8], r[8].replace(tzinfo=UTC), *r[9:]))
 
 
 def _time_and_id(row: Any) -> tuple[datetime, int]:
@@ -319,7 +319,7 @@ def find_candidates(
     return [_item(row, segmenter) for row in rows]
 
 
-_INSERT_CANDIDATE = insert(DuplicateCandidateRow.__table__)
+_INSERT_CANDIDATE = insert(table_of(DuplicateCandidateRow))
 
 
 def record_candidates(

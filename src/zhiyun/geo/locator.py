@@ -206,7 +206,7 @@ class Locator:
     @classmethod
     def from_geojson(cls, boundaries: Mapping[int, Mapping[str, Any]], org: OrgTree) -> Locator:
         """A locator from stored GeoJSON geometries (unit id → geometry)."""
-        return cls({uid: shape(geom) for uid, geom in boundaries.items()}, org)
+        return cls({uid: shape(dict(geom)) for uid, geom in boundaries.items()}, org)
 
     @property
     def boundary_count(self) -> int:
@@ -366,7 +366,7 @@ def parse_boundaries(data: Any, *, gcj02: bool = False) -> ParsedBoundaries:
             problems.append(f"{label}：几何类型须为 Polygon 或 MultiPolygon（实际为 {kind}）")
             continue
         try:
-            geom = shape(raw)
+            geom = shape(dict(raw))
         except Exception as exc:  # shapely raises several kinds for malformed coordinates
             problems.append(f"{label}：坐标无法解析（{exc}）")
             continue

@@ -154,6 +154,7 @@ class CsvSource(Source):
 class XlsxSource(Source):
     def __init__(self, path: Path, mapping: ImportMapping, fields: tuple[str, ...]) -> None:
         from openpyxl import load_workbook
+        from openpyxl.chartsheet import Chartsheet
         from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
         self.path = path
@@ -168,7 +169,10 @@ class XlsxSource(Source):
                     raise MappingError(
                         f"工作表「{mapping.sheet}」不存在（文件中有：{'、'.join(self._book.sheetnames)}）"
                     )
-                sheet = self._book[mapping.sheet]
+                chosen = self._book[mapping.sheet]
+                if isinstance(chosen, Chartsheet):  # a chart holds no rows
+                    raise MappingError(f"工作表「{mapping.sheet}」是图表，不是数据表")
+                sheet = chosen
             else:
                 sheet = self._book.worksheets[0]
             self._rows = sheet.iter_rows(values_only=True)

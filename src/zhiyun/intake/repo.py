@@ -10,10 +10,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from zhiyun.orders.repo import CompanionRow
+from zhiyun.store.base import table_of
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow
 
-_RECORD = IntakeRecordRow.__table__
-_SIGNATURE = DedupeSignatureRow.__table__
+_RECORD = table_of(IntakeRecordRow)
+_SIGNATURE = table_of(DedupeSignatureRow)
 
 
 def intake_companions(

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from sqlalchemy import Index, func, literal_column, text
 
+from zhiyun.store.base import table_of
 from zhiyun.store.tables import WorkOrderRow
 
-_c = WorkOrderRow.__table__.c
+_c = table_of(WorkOrderRow).c
 
 # The exact expression the search queries use, so that PostgreSQL matches it to the index.
 SEARCH_DOCUMENT = func.to_tsvector(
@@ -48,5 +49,5 @@ SEARCH_INDEX = Index(
     SEARCH_DOCUMENT,
     postgresql_using="gin",
     postgresql_where=text("search_text IS NOT NULL"),
-    _table=WorkOrderRow.__table__,
+    _table=table_of(WorkOrderRow),
 ).ddl_if(dialect="postgresql")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, update
 
 from zhiyun.kernel.text import Segmenter, default_segmenter
+from zhiyun.store.base import table_of
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 
@@ -26,7 +27,7 @@ __all__ = ["DEFAULT_BATCH", "SearchTextBackfill"]
 
 DEFAULT_BATCH = 2000
 
-_ORDER = WorkOrderRow.__table__.c
+_ORDER = table_of(WorkOrderRow).c
 _PENDING = (
     select(_ORDER.id, _ORDER.title, _ORDER.content)
     .where(_ORDER.search_text.is_(None))
@@ -34,7 +35,7 @@ _PENDING = (
     .limit(bindparam("rows"))
 )
 _FILL = (
-    update(WorkOrderRow.__table__)
+    update(table_of(WorkOrderRow))
     .where(_ORDER.id == bindparam("b_id"), _ORDER.search_text.is_(None))
     .values(search_text=bindparam("b_text"))
 )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from zhiyun.domain.deadlines import LimitUnit, TimeLimit
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
 from zhiyun.domain.workorder import OrderType, Urgency, WorkflowPolicy
+from zhiyun.store.base import table_of
 from zhiyun.store.tables import (
     CalendarOverrideRow,
     CalendarYearRow,
@@ -47,7 +48,7 @@ for _type, _days in (
     )
 
 
-_REVISION = select(SettingRow.__table__.c.value).where(SettingRow.__table__.c.key == REVISION_KEY)
+_REVISION = select(table_of(SettingRow).c.value).where(table_of(SettingRow).c.key == REVISION_KEY)
 
 
 def revision(session: Session) -> dict[str, int]:
