@@ -38,7 +38,7 @@ from zhiyun.demo.traffic import (
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.kernel.geo import gcj02_to_wgs84, haversine_m
 from zhiyun.kernel.normalize import SHANGHAI
-from zhiyun.open311.catalog import draft_from_form
+from zhiyun.open311.form import draft_from_form
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, OrgUnitRow, WorkOrderRow
