@@ -27,14 +27,10 @@ from zhiyun.config import Settings
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, ensure_district
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
-from zhiyun.demo.traffic import (
-    EVENTS,
-    OPEN311_CHANNEL,
-    OPEN311_TOPICS,
-    TRAFFIC_CHANNELS,
-    Request,
-    TrafficGenerator,
-)
+from zhiyun.demo.traffic.catalog import EVENTS, TRAFFIC_CHANNELS
+from zhiyun.demo.traffic.generator import TrafficGenerator
+from zhiyun.demo.traffic.open311_reports import OPEN311_CHANNEL, OPEN311_TOPICS
+from zhiyun.demo.traffic.payloads import Request
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.kernel.geo import gcj02_to_wgs84, haversine_m
 from zhiyun.kernel.normalize import SHANGHAI

@@ -41,7 +41,9 @@ import httpx
 from zhiyun.bootstrap import Services
 from zhiyun.demo import topics as tp
 from zhiyun.demo.district import TOWN_OFFICES, DemoDirectory
-from zhiyun.demo.traffic import OPEN311_APP, OPEN311_CHANNEL, Request, TrafficGenerator
+from zhiyun.demo.traffic.generator import TrafficGenerator
+from zhiyun.demo.traffic.open311_reports import OPEN311_APP, OPEN311_CHANNEL
+from zhiyun.demo.traffic.payloads import Request
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError

@@ -608,7 +608,7 @@ def compose(topic: Topic, variant: Variant, channel: str, values: dict[str, str]
     return title, content, channel
 
 
-# --------------------------------------------------------------------------- live traffic (demo/traffic.py)
+# --------------------------------------------------------------------------- live traffic (demo/traffic/)
 
 
 def citizen_words(content: str) -> str:
