@@ -42,7 +42,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microh
 fi
 
 echo "== ruff"
-"$BIN/ruff" check src tests benchmarks
+"$BIN/ruff" check src tests benchmarks scripts
 echo "== mypy (strict on domain/)"
 "$BIN/mypy"
 echo "== import contracts (.importlinter)"
