@@ -14,7 +14,7 @@ Both models are evaluated by stratified k-fold with the same seed, so on exactly
 folds:
 - baseline: scikit-learn TfidfVectorizer(analyzer="char", ngram_range=(1, 3)) + LinearSVC()
   with defaults, on title + " " + content;
-- zhiyun: `zhiyun.dispatch.classifier` with its default features (character n-grams of
+- zhiyun: `zhiyun.classifier.model` with its default features (character n-grams of
   the whole text, words and character n-grams of the title as blocks of their own, the
   taxonomy keywords), also reported without the keywords.
 
@@ -54,7 +54,7 @@ def baseline_macro_f1(
     from sklearn.metrics import f1_score
     from sklearn.svm import LinearSVC
 
-    from zhiyun.dispatch.evaluation import stratified_folds
+    from zhiyun.classifier.evaluation import stratified_folds
 
     texts = [f"{t} {c}" for t, c in zip(titles, contents, strict=True)]
     y = np.asarray(labels)
@@ -111,9 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
-    from zhiyun.dispatch.classifier import train_classifier
-    from zhiyun.dispatch.evaluation import cross_validate
-    from zhiyun.dispatch.training_file import read_keywords, read_labelled
+    from zhiyun.classifier.evaluation import cross_validate
+    from zhiyun.classifier.model import train_classifier
+    from zhiyun.classifier.training_file import read_keywords, read_labelled
 
     data = read_labelled(args.data, ["留言主题", "留言详情"], "一级分类")
     keywords = None

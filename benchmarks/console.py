@@ -28,9 +28,9 @@ from sqlalchemy import text
 from zhiyun.bootstrap import build_services
 from zhiyun.demo.district import ensure_district
 from zhiyun.domain.org import UnitKind
+from zhiyun.orders.worklists import ListQuery
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
-from zhiyun.workflow.worklists import ListQuery
 
 TITLES = [
     "路灯不亮",
@@ -140,7 +140,7 @@ def main() -> None:
         upgrade(db)
         services = build_services(db)
         ensure_district(services)
-        from zhiyun.workflow.service import reference_snapshot
+        from zhiyun.orders.service import reference_snapshot
 
         tree = reference_snapshot(services.orders).org
         pairs = [

@@ -51,8 +51,8 @@ from zhiyun.config import database_url
 from zhiyun.demo import district as demo
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.org import OrgTree, UnitKind
+from zhiyun.orders.service import reference_snapshot
 from zhiyun.store.migrate import upgrade
-from zhiyun.workflow.service import reference_snapshot
 
 CHANNELS = {
     "12345": 45,

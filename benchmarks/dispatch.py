@@ -38,13 +38,13 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from zhiyun.api.app import create_app  # noqa: E402
 from zhiyun.bootstrap import Services, build_services  # noqa: E402
-from zhiyun.cli import prepare_demo  # noqa: E402
+from zhiyun.catalog.tables import DispatchFeedbackRow, DispatchSuggestionRow  # noqa: E402
+from zhiyun.classifier.report import dispatch_report  # noqa: E402
+from zhiyun.cli.main import prepare_demo  # noqa: E402
 from zhiyun.config import Settings  # noqa: E402
 from zhiyun.demo.dispatch_setup import ensure_dispatch  # noqa: E402
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator  # noqa: E402
-from zhiyun.dispatch.report import dispatch_report  # noqa: E402
 from zhiyun.store.db import Database  # noqa: E402
-from zhiyun.store.taxonomy_tables import DispatchFeedbackRow, DispatchSuggestionRow  # noqa: E402
 
 
 def log(message: str) -> None:

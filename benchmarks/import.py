@@ -48,7 +48,9 @@ from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import database_url
-from zhiyun.intake.bulk_import import DEFAULT_BATCH, BulkImporter, ImportMapping, ImportProgress
+from zhiyun.importer.mapping import DEFAULT_BATCH, ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.report import ImportProgress
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, WorkOrderRow

@@ -78,17 +78,17 @@ from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
+from zhiyun.dedupe.scoring import MAX_CONTENT_CHARS, DedupeItem
 from zhiyun.demo import topics as tp
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, DemoTown, DemoVillage, ensure_district, person_name
 from zhiyun.demo.orders import template_values
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import OrderType
-from zhiyun.intake.dedupe import MAX_CONTENT_CHARS, DedupeItem
-from zhiyun.intake.normalize import geo_cell, wgs84_to_gcj02
+from zhiyun.kernel.geo import geo_cell, wgs84_to_gcj02
+from zhiyun.orders.service import reference_snapshot
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
-from zhiyun.workflow.service import reference_snapshot
 
 HERE = Path(__file__).resolve().parent
 API = "/api/v1"

@@ -28,9 +28,9 @@ from fastapi import FastAPI
 from zhiyun.api.app import create_app as build_app
 from zhiyun.bootstrap import build_services
 from zhiyun.config import Settings, database_url
-from zhiyun.intake.text import default_segmenter
+from zhiyun.kernel.text import default_segmenter
+from zhiyun.orders.service import reference_snapshot
 from zhiyun.store.db import Database
-from zhiyun.workflow.service import reference_snapshot
 
 
 def create_app() -> FastAPI:

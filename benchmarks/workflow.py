@@ -52,11 +52,11 @@ from zhiyun.config import Settings, database_url
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.channels import MANUAL
 from zhiyun.domain.workorder import Callback, Dispatch, OrderType, Reply, Review, Satisfaction, Sign
+from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, UserRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
 
 BENCH_CHANNEL = MANUAL  # a dispatcher registers by hand: only the manual channel takes its ids
 STEPS_PER_ORDER = 6  # register, dispatch, sign, reply, review, callback (closes)

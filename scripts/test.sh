@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, types, then pytest (unit, integration, e2e) on SQLite and PostgreSQL.
+# The whole test suite: lint, types, import contracts, then pytest (unit, integration, e2e) on SQLite and PostgreSQL.
 # With CI=true the PostgreSQL tests must run: a missing server fails the run instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,9 +42,11 @@ if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microh
 fi
 
 echo "== ruff"
-"$BIN/ruff" check src tests benchmarks
+"$BIN/ruff" check src tests benchmarks scripts
 echo "== mypy (strict on domain/)"
 "$BIN/mypy"
+echo "== import contracts (.importlinter)"
+"$BIN/lint-imports" --no-cache
 echo "== pytest"
 mkdir -p test-output
 "$BIN/python" -m pytest -q -p no:cacheprovider -n "${ZHIYUN_TEST_WORKERS:-2}" "$@"

@@ -6,24 +6,27 @@ from dataclasses import dataclass
 
 from zhiyun.accounts.service import AccountService
 from zhiyun.analytics.dashboard import DashboardService
+from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
+from zhiyun.catalog.taxonomy import TaxonomyService
+from zhiyun.classifier.service import ModelService
 from zhiyun.config import Settings, database_url
-from zhiyun.dispatch.auto_dispatch import AutoDispatcher, Thresholds
-from zhiyun.dispatch.model_service import ModelService
-from zhiyun.dispatch.responsibility_service import ListCache, ResponsibilityService
-from zhiyun.dispatch.service import DispatchService
-from zhiyun.dispatch.taxonomy_service import TaxonomyService
+from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.domain.routing import Thresholds
+from zhiyun.geo.service import GeoService
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import channel_book
-from zhiyun.intake.geo_service import GeoService
 from zhiyun.intake.service import IntakeService
+from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.orders.attachments import AttachmentService
+from zhiyun.orders.service import WorkOrderService
+from zhiyun.orders.sweep import DeadlineSweep
+from zhiyun.orders.worklists import WorklistService
 from zhiyun.org.service import OrgService
+from zhiyun.reference.cache import ReferenceCache
+from zhiyun.reference.service import PolicyService
+from zhiyun.routing.auto_dispatch import AutoDispatcher
+from zhiyun.routing.service import DispatchService
 from zhiyun.store.db import Database
-from zhiyun.workflow.attachments import AttachmentService
-from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
-from zhiyun.workflow.service import WorkOrderService
-from zhiyun.workflow.settings_service import PolicyService
-from zhiyun.workflow.sweep import DeadlineSweep
-from zhiyun.workflow.worklists import WorklistService
 
 
 @dataclass
@@ -87,7 +90,9 @@ def build_services(
         sweep=DeadlineSweep(db, clock=clock),
         geo=geo,
         channels=channels,
-        intake=IntakeService(db, orders, channels, geo, clock=clock, policy=settings.dedupe_policy()),
+        intake=IntakeService(
+            db, orders, channels, geo, clock=clock, policy=DedupePolicy.from_settings(settings)
+        ),
         worklists=WorklistService(db, reference=cache, clock=clock),
         dashboard=DashboardService(db, clock=clock, reference=cache),
         taxonomy=TaxonomyService(db, clock=clock),

@@ -7,8 +7,6 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from zhiyun.intake.dedupe import DedupePolicy
-
 DEFAULT_SQLITE_PATH = Path("var/zhiyun.db")
 
 
@@ -79,14 +77,6 @@ class Settings(BaseSettings):
     # API tokens: lifetime when none is asked for, and the longest that may be asked for.
     token_days_default: int = Field(default=90, ge=1)
     token_days_max: int = Field(default=365, ge=1)
-
-    def dedupe_policy(self) -> DedupePolicy:
-        return DedupePolicy(
-            radius_m=self.dedupe_radius_m,
-            window_days=self.dedupe_window_days,
-            high=self.dedupe_merge_threshold,
-            low=self.dedupe_flag_threshold,
-        )
 
 
 def database_url(value: str | None = None) -> str:

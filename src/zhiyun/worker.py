@@ -31,8 +31,8 @@ from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-unt
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 
 from zhiyun.bootstrap import Services
-from zhiyun.intake.search_backfill import SearchTextBackfill
-from zhiyun.workflow.sweep import SweepReport
+from zhiyun.orders.search_backfill import SearchTextBackfill
+from zhiyun.orders.sweep import SweepReport
 
 log = logging.getLogger("zhiyun.worker")
 

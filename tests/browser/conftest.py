@@ -33,9 +33,9 @@ from tests.support import PASSWORD, District, build_small_district
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.domain.workorder import OrderType, Urgency
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
-from zhiyun.workflow.service import NewOrder
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

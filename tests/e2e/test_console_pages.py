@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from tests.e2e.console_harness import console_fixture, page_login, post_form  # noqa: F401
 from tests.e2e.harness import PNG, Api
 from zhiyun.domain.workorder import Dispatch
-from zhiyun.workflow.service import NewOrder
+from zhiyun.orders.service import NewOrder
 
 
 def _register(console: Api, title: str = "路灯不亮", username: str = "town", **kw: object) -> str:
@@ -167,7 +167,7 @@ def test_xlsx_export_opens_as_a_workbook(console: Api) -> None:
 
 
 def test_order_page_shows_the_dispatch_suggestion_and_the_rule_that_fired(console: Api) -> None:
-    from zhiyun.dispatch.responsibility_service import RuleInput
+    from zhiyun.catalog.responsibility import RuleInput
 
     admin = console.district.actors["admin"]
     console.services.taxonomy.ensure_default(admin)

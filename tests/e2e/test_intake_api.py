@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from tests.e2e.harness import API, Api
+from zhiyun.dedupe import repo as dedupe_repo
+from zhiyun.dedupe.repo import item_of_order
+from zhiyun.dedupe.scoring import DedupeItem
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.intake.dedupe import DedupeItem
-from zhiyun.store import dedupe_repo
-from zhiyun.store.dedupe_repo import item_of_order
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, WorkOrderRow
 
 JSON_CHANNELS = [code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None]

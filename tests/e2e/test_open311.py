@@ -22,10 +22,10 @@ from sqlalchemy import func, select
 from tests.e2e.harness import Api
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import Cancel, CancelReason, Dispatch, Merge
-from zhiyun.intake import public_requests
-from zhiyun.intake.open311 import SERVICES
+from zhiyun.open311 import public as public_requests
+from zhiyun.open311.catalog import SERVICES
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.tables import WorkOrderRow
-from zhiyun.workflow.service import NewOrder
 
 V2 = "/open311/v2"
 W3C_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")

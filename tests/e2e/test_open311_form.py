@@ -8,8 +8,9 @@ import pytest
 
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.workorder import OrderType, Urgency
-from zhiyun.intake.draft import CoordSystem
-from zhiyun.intake.open311 import SERVICES, ServiceType, draft_from_form, service_for_category
+from zhiyun.kernel.geo import CoordSystem
+from zhiyun.open311.catalog import SERVICES, ServiceType, service_for_category
+from zhiyun.open311.form import draft_from_form
 
 
 def test_a_street_light_report_becomes_a_draft_in_the_platforms_terms() -> None:

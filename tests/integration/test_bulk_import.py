@@ -16,15 +16,19 @@ from tests.support import ONLY_POSTGRESQL, SMALL_DISTRICT, District, build_small
 from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
-from zhiyun.cli_import import import_app
 from zhiyun.domain.access import Role
 from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import Dispatch
-from zhiyun.intake.bulk_import import BulkImporter, ImportMapping, ImportReport
-from zhiyun.intake.search_backfill import SearchTextBackfill
-from zhiyun.store import bulk
+from zhiyun.importer import writers as bulk
+from zhiyun.importer.cli import import_app
+from zhiyun.importer.mapping import ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.report import ImportReport
+from zhiyun.orders.repo import state_of
+from zhiyun.orders.search_backfill import SearchTextBackfill
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.db import Database
-from zhiyun.store.orders import OrderFilter, state_of
 from zhiyun.store.tables import (
     OrderNumberCounterRow,
     OrgUnitRow,
@@ -32,7 +36,6 @@ from zhiyun.store.tables import (
     WorkOrderRow,
     WorkOrderUnitRow,
 )
-from zhiyun.workflow.service import NewOrder
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

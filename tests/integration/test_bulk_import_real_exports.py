@@ -22,9 +22,11 @@ from tests.support import SMALL_DISTRICT
 from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services, build_services
-from zhiyun.cli_import import import_app
 from zhiyun.config import Settings
-from zhiyun.intake.bulk_import import BulkImporter, ImportMapping, ImportReport, writable_folder
+from zhiyun.importer.cli import import_app
+from zhiyun.importer.mapping import ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.report import ImportReport, writable_folder
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 

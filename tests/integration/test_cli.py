@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from zhiyun import cli_support
 from zhiyun.bootstrap import build_services
-from zhiyun.cli import app
+from zhiyun.cli import support as cli_support
+from zhiyun.cli.main import app
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.intake.channel_service import ChannelKeyRejected
 from zhiyun.intake.channels import CHANNEL_SPECS
@@ -444,7 +444,7 @@ def test_serve_answers_healthz_on_a_migrated_database(db: Path, tmp_path: Path) 
     pytest.importorskip("zhiyun.api.app")
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zhiyun.cli", "serve", "--port", str(port), "--db", str(db)],
+        [sys.executable, "-m", "zhiyun.cli.main", "serve", "--port", str(port), "--db", str(db)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

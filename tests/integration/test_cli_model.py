@@ -10,7 +10,7 @@ import pytest
 from tests.support import SYNTHETIC_KEYWORDS, synthetic_messages
 from typer.testing import CliRunner, Result
 
-from zhiyun.cli_model import model_app
+from zhiyun.cli.main import app
 from zhiyun.store.db import Database
 
 runner = CliRunner()
@@ -44,7 +44,7 @@ def evaluate(path: Path, *extra: str, folds: str = "3") -> Result:
         "--label-col",
         "分类",
     ]
-    return runner.invoke(model_app, [*args, "--folds", folds, *extra])
+    return runner.invoke(app, ["model", *args, "--folds", folds, *extra])
 
 
 def last_json(result: Result) -> dict[str, object]:
@@ -121,8 +121,19 @@ def test_an_unknown_column_is_named_with_the_columns_that_exist(tmp_path: Path) 
     path = write_csv(tmp_path / "m.csv", messages())
 
     result = runner.invoke(
-        model_app,
-        ["evaluate", "--data", str(path), "--text-col", "标题", "--label-col", "分类", "--folds", "3"],
+        app,
+        [
+            "model",
+            "evaluate",
+            "--data",
+            str(path),
+            "--text-col",
+            "标题",
+            "--label-col",
+            "分类",
+            "--folds",
+            "3",
+        ],
     )
 
     assert result.exit_code == 1
@@ -166,40 +177,40 @@ def test_train_list_activate_and_rollback_from_the_command_line(tmp_path: Path, 
     path = write_csv(tmp_path / "m.csv", messages())
     train = ["train", "--data", str(path), "--text-col", "主题", "--text-col", "详情", "--label-col", "分类"]
 
-    first = runner.invoke(model_app, [*train, "--type-col", "类型", "--folds", "3", "--db", db_path])
-    second = runner.invoke(model_app, [*train, "--folds", "3", "--db", db_path])
+    first = runner.invoke(app, ["model", *train, "--type-col", "类型", "--folds", "3", "--db", db_path])
+    second = runner.invoke(app, ["model", *train, "--folds", "3", "--db", db_path])
 
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
     assert last_json(first)["version"] == 1 and last_json(first)["active"] is True
     assert last_json(second)["version"] == 2 and last_json(second)["active"] is False
 
-    listed = runner.invoke(model_app, ["list", "--db", db_path])
+    listed = runner.invoke(app, ["model", "list", "--db", db_path])
     assert listed.exit_code == 0, listed.output
     assert "启用中" in listed.stdout and "file:m" in listed.stdout
 
-    activated = runner.invoke(model_app, ["activate", "2", "--db", db_path])
+    activated = runner.invoke(app, ["model", "activate", "2", "--db", db_path])
     assert activated.exit_code == 0, activated.output
     assert "已启用模型版本 2" in activated.stdout
 
-    rolled = runner.invoke(model_app, ["rollback", "--db", db_path])
+    rolled = runner.invoke(app, ["model", "rollback", "--db", db_path])
     assert rolled.exit_code == 0, rolled.output
     assert "2 → 1" in rolled.stdout
 
-    again = runner.invoke(model_app, ["rollback", "--db", db_path])
+    again = runner.invoke(app, ["model", "rollback", "--db", db_path])
     assert again.exit_code == 1
     assert "无法回退" in again.stderr
 
 
 def test_activating_a_version_that_does_not_exist_fails(db_path: str) -> None:
-    result = runner.invoke(model_app, ["activate", "7", "--db", db_path])
+    result = runner.invoke(app, ["model", "activate", "7", "--db", db_path])
 
     assert result.exit_code == 1
     assert "模型版本 7 不存在" in result.stderr
 
 
 def test_training_from_a_database_without_closed_orders_fails(db_path: str) -> None:
-    result = runner.invoke(model_app, ["train", "--db", db_path])
+    result = runner.invoke(app, ["model", "train", "--db", db_path])
 
     assert result.exit_code == 1
     assert "没有已归档" in result.stderr

@@ -21,10 +21,10 @@ from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import ActionNotAllowed, ConcurrentUpdate
 from zhiyun.domain.workorder import Command, Dispatch, Redispatch, Reply, Return, Review, Sign, Urge
+from zhiyun.orders.service import NewOrder, Registered
+from zhiyun.orders.views import OrderDetail
 from zhiyun.store.db import Database
 from zhiyun.store.tables import TransitionRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder, Registered
-from zhiyun.workflow.views import OrderDetail
 
 ROUNDS = 15
 LOSING = (ConcurrentUpdate, ActionNotAllowed)

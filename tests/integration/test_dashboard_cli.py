@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from zhiyun.analytics import rollup
-from zhiyun.cli import app
+from zhiyun.cli.main import app
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 

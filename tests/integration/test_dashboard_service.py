@@ -36,10 +36,10 @@ from zhiyun.domain.workorder import (
     Satisfaction,
     Sign,
 )
+from zhiyun.orders.service import NewOrder
+from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
-from zhiyun.workflow.reference import ReferenceCache
-from zhiyun.workflow.service import NewOrder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)  # a Thursday

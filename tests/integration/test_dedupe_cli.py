@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from zhiyun.cli_dedupe import dedupe_app
+from zhiyun.dedupe.cli import dedupe_app
 
 runner = CliRunner()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from zhiyun.cli_dedupe import dedupe_app
+from zhiyun.dedupe.cli import dedupe_app
 
 REPO = Path(__file__).resolve().parents[2]
 BUILDER = REPO / "benchmarks" / "dedupe_pairs.py"

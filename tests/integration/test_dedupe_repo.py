@@ -18,18 +18,18 @@ from tests.support import District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
-from zhiyun.domain.workorder import OrderStatus
-from zhiyun.intake.dedupe import DedupeItem, DedupePolicy, DedupeScore, best_candidates
-from zhiyun.intake.normalize import geo_cell
-from zhiyun.store.dedupe_repo import (
+from zhiyun.dedupe.repo import (
     find_candidates,
     item_of_order,
     prune_signatures,
     record_candidates,
     store_signature,
 )
+from zhiyun.dedupe.scoring import DedupeItem, DedupePolicy, DedupeScore, best_candidates
+from zhiyun.domain.workorder import OrderStatus
+from zhiyun.kernel.geo import geo_cell
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.tables import DedupeSignatureRow, DuplicateCandidateRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 SPOT = (23.04000, 113.15000)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
-from zhiyun.cli import prepare_demo
+from zhiyun.cli.main import prepare_demo
 from zhiyun.config import Settings
 from zhiyun.demo.boundaries import ensure_boundaries
 from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, DemoDirectory, ensure_district, units, users
@@ -34,11 +34,11 @@ from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
 from zhiyun.domain.access import Role
 from zhiyun.domain.errors import ConcurrentUpdate
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import Action, OrderStatus, Satisfaction
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
-from zhiyun.store.orders import OrderFilter
 from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, TransitionRow, UserRow, WorkOrderRow
 
 
@@ -368,7 +368,7 @@ def _run_demo(db: Path, port: int, tmp_path: Path, *options: str) -> tuple[subpr
     log = tmp_path / f"demo-{port}.log"
     handle = log.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zhiyun.cli", "demo", "--db", str(db), "--port", str(port), *options],
+        [sys.executable, "-m", "zhiyun.cli.main", "demo", "--db", str(db), "--port", str(port), *options],
         stdout=handle,
         stderr=subprocess.STDOUT,
         text=True,

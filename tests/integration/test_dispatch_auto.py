@@ -8,14 +8,14 @@ import pytest
 from tests.support import District, build_small_district
 
 from zhiyun.bootstrap import Services
-from zhiyun.dispatch.auto_dispatch import Thresholds
-from zhiyun.dispatch.classifier import TextClassifier, TrainingData, train_classifier
-from zhiyun.dispatch.report import dispatch_report
+from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
+from zhiyun.classifier.report import dispatch_report
+from zhiyun.dedupe.scoring import DedupePolicy
 from zhiyun.domain.access import Actor
+from zhiyun.domain.routing import Thresholds
 from zhiyun.domain.workorder import Return
-from zhiyun.intake.dedupe import DedupePolicy
-from zhiyun.workflow.service import NewOrder
-from zhiyun.workflow.views import TransitionView
+from zhiyun.orders.service import NewOrder
+from zhiyun.orders.views import TransitionView
 
 TAXONOMY = (
     "code,name,parent_code,keywords\nCG,城市管理,,垃圾\nHB,环境保护,,河涌|污水\nCX,城乡建设,,违建|加建\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from zhiyun.cli import app
+from zhiyun.cli.main import app
 
 runner = CliRunner()
 

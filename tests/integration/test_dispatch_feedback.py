@@ -7,12 +7,12 @@ from sqlalchemy import select
 from tests.support import build_small_district
 
 from zhiyun.bootstrap import Services
-from zhiyun.dispatch.report import dispatch_report
+from zhiyun.classifier.report import dispatch_report
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.workorder import Dispatch
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.tables import TransitionRow
-from zhiyun.workflow.service import NewOrder
 
 TAXONOMY = "code,name,parent_code\nCG,城市管理,\nCG01,市容环境,CG\nHB,环境保护,\n"
 

@@ -71,7 +71,7 @@ def test_rule_edits_are_versioned_who_what_when(services: Services) -> None:
     assert created == (1, 0, 0, 0)
     rule = services.responsibility.rules()[0]
     assert rule.unit_name == "桂城街道城管办" and rule.area_name == "桂城街道"
-    from zhiyun.dispatch.responsibility_service import RuleInput
+    from zhiyun.catalog.responsibility import RuleInput
 
     services.responsibility.update(
         admin, rule.rule.id, RuleInput("ZJJ", "CG01", "GC", priority=5), note="移交"

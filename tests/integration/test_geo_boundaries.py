@@ -14,11 +14,10 @@ from zhiyun.bootstrap import Services
 from zhiyun.demo import boundaries as demo
 from zhiyun.demo.district import units
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.intake.draft import CoordSystem
-from zhiyun.intake.geo import Location
-from zhiyun.intake.geo_service import GeoService
-from zhiyun.intake.normalize import wgs84_to_gcj02
-from zhiyun.store import reference as ref
+from zhiyun.geo.locator import Location
+from zhiyun.geo.service import GeoService
+from zhiyun.kernel.geo import CoordSystem, wgs84_to_gcj02
+from zhiyun.reference import repo as ref
 from zhiyun.store.db import Database
 from zhiyun.store.tables import UnitBoundaryRow
 
@@ -303,7 +302,7 @@ runner = CliRunner()
 
 
 def geo_cli(db: Database, *args: str) -> Result:
-    from zhiyun.cli_geo import geo_app
+    from zhiyun.geo.cli import geo_app
 
     return runner.invoke(geo_app, [*args, "--db", db.url])
 
@@ -354,7 +353,7 @@ def test_cli_says_when_nothing_matches(district: Services) -> None:
 
 
 def test_cli_refuses_impossible_points_and_missing_arguments(district: Services) -> None:
-    from zhiyun.cli_geo import geo_app
+    from zhiyun.geo.cli import geo_app
 
     outside = runner.invoke(geo_app, ["locate", "--db", district.db.url, "--", "-33.86", "151.2"])
     assert outside.exit_code == 1 and "不在中国境内" in outside.output
@@ -363,7 +362,7 @@ def test_cli_refuses_impossible_points_and_missing_arguments(district: Services)
 
 
 def test_cli_refuses_a_missing_database_file(tmp_path: Path) -> None:
-    from zhiyun.cli_geo import geo_app
+    from zhiyun.geo.cli import geo_app
 
     result = runner.invoke(geo_app, ["locate", "--address", "桂城", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1

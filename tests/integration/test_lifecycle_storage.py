@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.lifecycle import AuditRecord
+from zhiyun.store.base import UTCDateTime
 from zhiyun.store.db import Database
 from zhiyun.store.lifecycle import (
     AUDIT_FIELDS,
@@ -37,7 +38,6 @@ from zhiyun.store.lifecycle import (
     audit_table,
     audit_values,
 )
-from zhiyun.store.tables import UTCDateTime
 
 META = MetaData()
 TASK = Table(

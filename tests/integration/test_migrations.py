@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import alembic_config, current_revision, head_revision, upgrade
-from zhiyun.store.tables import Base, SettingRow
+from zhiyun.store.schema import metadata
+from zhiyun.store.tables import SettingRow
 
 
 def schema_of(db: Database) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def test_upgrading_twice_changes_nothing(database: Database) -> None:
 
 def test_the_migrated_schema_matches_the_models(database: Database) -> None:
     with database.engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from tests.support import SYNTHETIC_KEYWORDS, synthetic_messages
 
-from zhiyun.dispatch.classifier import TextClassifier, TrainingData, train_classifier
-from zhiyun.dispatch.model_files import ModelFileError, dump, read_file, sha256, write_file
+from zhiyun.classifier.files import ModelFileError, dump, read_file, sha256, write_file
+from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
 
 
 def _data(per_class: int = 20, seed: int = 7) -> TrainingData:

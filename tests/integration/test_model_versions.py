@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import update
 from tests.support import SYNTHETIC_KEYWORDS, synthetic_messages
 
+from zhiyun.classifier.files import ModelFileError
+from zhiyun.classifier.model import TrainingData
+from zhiyun.classifier.service import ModelService, NoModelToRollBack
+from zhiyun.classifier.tables import ClassifierModelRow
 from zhiyun.config import Settings
-from zhiyun.dispatch.classifier import TrainingData
-from zhiyun.dispatch.model_files import ModelFileError
-from zhiyun.dispatch.model_service import ModelService, NoModelToRollBack
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.store.db import Database
-from zhiyun.store.model_tables import ClassifierModelRow
 from zhiyun.store.tables import OrgUnitRow, WorkOrderRow
 
 

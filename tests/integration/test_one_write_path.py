@@ -30,6 +30,7 @@ from tests.support import ONLY_POSTGRESQL, District, build_small_district
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
+from zhiyun.dedupe.scoring import DedupePolicy
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import ConcurrentUpdate, PermissionDenied
 from zhiyun.domain.workorder import (
@@ -57,14 +58,14 @@ from zhiyun.domain.workorder import (
     SystemEvent,
     Urge,
 )
-from zhiyun.intake.bulk_import import BulkImporter, ImportMapping
+from zhiyun.importer.mapping import ImportMapping
+from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.intake import repo as intake_repo
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.intake.dedupe import DedupePolicy
-from zhiyun.store import intake_repo
+from zhiyun.orders.repo import load_order
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.db import Database
-from zhiyun.store.orders import load_order
 from zhiyun.store.tables import TransitionRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TAXONOMY = "code,name,parent_code\nCG,城市管理,\nCG01,市容环境,CG\nHB,环境保护,\n"

@@ -6,7 +6,7 @@ from tests.support import build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.workorder import Callback, Dispatch, Reply, Review, Satisfaction, Sign
-from zhiyun.workflow.service import NewOrder
+from zhiyun.orders.service import NewOrder
 
 
 def test_an_order_goes_from_registration_to_archive_with_one_audit_row_per_step(services: Services) -> None:

@@ -21,14 +21,15 @@ from tests.support import ONLY_POSTGRESQL, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
+from zhiyun.dedupe import repo as dedupe_repo
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.intake.normalize import neighbour_cells
-from zhiyun.intake.text import search_text
-from zhiyun.store import dedupe_repo
-from zhiyun.store import orders as repo
+from zhiyun.kernel.geo import neighbour_cells
+from zhiyun.kernel.text import search_text
+from zhiyun.orders import repo
+from zhiyun.orders.service import NewOrder
+from zhiyun.orders.worklists import ListQuery
 from zhiyun.store.tables import OPEN_STATUS_VALUES
-from zhiyun.workflow.service import NewOrder
-from zhiyun.workflow.worklists import ListQuery
 
 pytestmark = ONLY_POSTGRESQL
 
@@ -107,7 +108,7 @@ def test_chinese_search_uses_the_full_text_index_of_segmented_orders(services: S
 
 def test_listing_orders_in_warning_uses_the_warning_time_indexes(services: Services) -> None:
     build_small_district(services)
-    flt = repo.OrderFilter(deadline_alert="warning", now=datetime.now(UTC) + timedelta(days=30))
+    flt = OrderFilter(deadline_alert="warning", now=datetime.now(UTC) + timedelta(days=30))
 
     def listing() -> None:
         with services.db.reading() as session:

@@ -29,13 +29,14 @@ from zhiyun.config import Settings
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import local_midnight
 from zhiyun.domain.errors import NotFound, ValidationFailed
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import Dispatch, OrderType, Return, Sign, Urgency
+from zhiyun.intake.repo import intake_companions
+from zhiyun.orders.repo import CompanionRow
+from zhiyun.orders.service import NewOrder
+from zhiyun.reference import cache as reference_module
 from zhiyun.store.db import Database
-from zhiyun.store.intake_repo import intake_companions
-from zhiyun.store.orders import CompanionRow, OrderFilter
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, TransitionRow, WorkOrderRow
-from zhiyun.workflow import reference as reference_module
-from zhiyun.workflow.service import NewOrder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NUMBER_RE = re.compile(r"^NH(\d{8})(\d{4,})$")

@@ -33,10 +33,10 @@ from zhiyun.domain.workorder import (
     RequestSuspension,
     Sign,
 )
+from zhiyun.orders.service import NewOrder
+from zhiyun.orders.sweep import DeadlineSweep, SweepReport
 from zhiyun.store.db import Database
 from zhiyun.store.tables import NoticeRow, TransitionRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
-from zhiyun.workflow.sweep import DeadlineSweep, SweepReport
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECOND = timedelta(seconds=1)
@@ -266,7 +266,7 @@ SWEEP_IN_A_PROCESS = """
 import json, sys
 from datetime import datetime
 from zhiyun.store.db import Database
-from zhiyun.workflow.sweep import DeadlineSweep
+from zhiyun.orders.sweep import DeadlineSweep
 db = Database(sys.argv[1])
 now = datetime.fromisoformat(sys.argv[2])
 db.ping()

@@ -27,17 +27,14 @@ from zhiyun.config import Settings
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, ensure_district
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
-from zhiyun.demo.traffic import (
-    EVENTS,
-    OPEN311_CHANNEL,
-    OPEN311_TOPICS,
-    TRAFFIC_CHANNELS,
-    Request,
-    TrafficGenerator,
-)
+from zhiyun.demo.traffic.catalog import EVENTS, TRAFFIC_CHANNELS
+from zhiyun.demo.traffic.generator import TrafficGenerator
+from zhiyun.demo.traffic.open311_reports import OPEN311_CHANNEL, OPEN311_TOPICS
+from zhiyun.demo.traffic.payloads import Request
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.intake.normalize import SHANGHAI, gcj02_to_wgs84, haversine_m
-from zhiyun.intake.open311 import draft_from_form
+from zhiyun.kernel.geo import gcj02_to_wgs84, haversine_m
+from zhiyun.kernel.normalize import SHANGHAI
+from zhiyun.open311.form import draft_from_form
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, OrgUnitRow, WorkOrderRow

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from zhiyun.demo.traffic import EXTERNAL_ID_FIELDS
+from zhiyun.demo.traffic.catalog import EXTERNAL_ID_FIELDS
 from zhiyun.intake.channels import CHANNEL_SPECS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "channels.md"

@@ -26,6 +26,8 @@ from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign
+from zhiyun.orders.service import NewOrder
+from zhiyun.orders.sweep import DeadlineSweep, SweepReport
 from zhiyun.store.db import Database
 from zhiyun.store.tables import NoticeRow, WorkOrderRow
 from zhiyun.worker import (
@@ -40,8 +42,6 @@ from zhiyun.worker import (
     start_background_sweep,
     sweep_once,
 )
-from zhiyun.workflow.service import NewOrder
-from zhiyun.workflow.sweep import DeadlineSweep, SweepReport
 
 REGISTERED = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Nanhai
 SWEPT = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)  # 15 working days are long gone
@@ -219,7 +219,7 @@ def _start_worker(db_value: str, cwd: Path) -> tuple[subprocess.Popen[str], queu
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("ZHIYUN_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zhiyun.cli", "worker", "--interval", "1", "--db", db_value],
+        [sys.executable, "-m", "zhiyun.cli.main", "worker", "--interval", "1", "--db", db_value],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -11,9 +11,9 @@ from tests.support import District, build_small_district
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign, Supervise, Urgency
-from zhiyun.intake.text import search_text
-from zhiyun.workflow.service import NewOrder
-from zhiyun.workflow.worklists import ListQuery
+from zhiyun.kernel.text import search_text
+from zhiyun.orders.service import NewOrder
+from zhiyun.orders.worklists import ListQuery
 
 
 @pytest.fixture(autouse=True)

@@ -23,8 +23,8 @@ from sqlalchemy import update
 from tests.e2e.harness import API, PNG, Api, order_at_village
 from tests.support import ONLY_SQLITE
 from zhiyun.config import Settings
+from zhiyun.orders import attachments
 from zhiyun.store.tables import AttachmentRow
-from zhiyun.workflow import attachments
 
 # What a file is does not depend on the database: the storage of files runs on both in tests/e2e.
 pytestmark = ONLY_SQLITE

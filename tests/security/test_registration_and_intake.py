@@ -21,8 +21,8 @@ from tests.support import ONLY_SQLITE
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor
 from zhiyun.intake.channels import CHANNEL_SPECS
+from zhiyun.orders.service import NewOrder
 from zhiyun.store.tables import IntakeRecordRow, TransitionRow, WorkOrderRow
-from zhiyun.workflow.service import NewOrder
 
 HOTLINE = dict(CHANNEL_SPECS["12345"].example)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from zhiyun import cli_support
 from zhiyun.accounts.service import AuthenticationFailed
 from zhiyun.bootstrap import build_services
-from zhiyun.cli import app
+from zhiyun.cli import support as cli_support
+from zhiyun.cli.main import app
 
 runner = CliRunner()
 

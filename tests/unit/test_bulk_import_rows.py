@@ -10,18 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
-from zhiyun.intake.bulk_import import (
-    FIELDS,
-    ImportMapping,
-    MappingError,
-    RowErrors,
-    RowValidator,
-    clean_block,
-    clean_line,
-    clean_phone,
-)
-from zhiyun.intake.normalize import gcj02_to_wgs84, normalize_phone, normalize_text
-from zhiyun.store.bulk import COL
+from zhiyun.importer.mapping import FIELDS, ImportMapping, MappingError
+from zhiyun.importer.validate import RowErrors, RowValidator, clean_block, clean_line, clean_phone
+from zhiyun.importer.writers import COL
+from zhiyun.kernel.geo import gcj02_to_wgs84
+from zhiyun.kernel.normalize import normalize_phone, normalize_text
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from tests.support import SYNTHETIC_KEYWORDS, synthetic_messages
-from zhiyun.dispatch.classifier import TextClassifier, TrainingData, train_classifier
-from zhiyun.dispatch.evaluation import check_trainable, cross_validate, score
-from zhiyun.dispatch.model_files import ModelFileError, dump, load, sha256
-from zhiyun.dispatch.text_features import FeatureConfig, KeywordBlock, char_keys
+from zhiyun.classifier.evaluation import check_trainable, cross_validate, score
+from zhiyun.classifier.features import FeatureConfig, KeywordBlock, char_keys
+from zhiyun.classifier.files import ModelFileError, dump, load, sha256
+from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
 from zhiyun.domain.errors import ValidationFailed
 
 
@@ -111,7 +111,7 @@ def test_keywords_alone_point_to_their_label() -> None:
 
 def test_character_windows_do_not_cross_messages() -> None:
     config = FeatureConfig(text_words=0, title_words=0, title_chars=0, keywords=0, char_min=2, char_max=2)
-    from zhiyun.dispatch.text_features import CharBlock
+    from zhiyun.classifier.features import CharBlock
 
     block = CharBlock.fit("text_chars", 1.0, ["ab", "cd"], config)
 

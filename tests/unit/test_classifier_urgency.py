@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zhiyun.dispatch.urgency import UrgencyLexicon
+from zhiyun.classifier.urgency import UrgencyLexicon
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from zhiyun.domain.deadlines import (
     TimeLimit,
 )
 from zhiyun.domain.errors import CalendarUnknown, ValidationFailed
-from zhiyun.workflow.calendar_source import build_calendar, package_known_years
+from zhiyun.reference.calendar_source import build_calendar, package_known_years
 
 CAL = build_calendar({}, [])
 DAY = 86_400

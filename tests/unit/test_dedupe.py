@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from zhiyun.domain.errors import ValidationFailed
-from zhiyun.intake.dedupe import (
+from zhiyun.dedupe.scoring import (
     Confusion,
     DedupeItem,
     DedupePolicy,
@@ -21,6 +20,7 @@ from zhiyun.intake.dedupe import (
     score,
     text_similarity,
 )
+from zhiyun.domain.errors import ValidationFailed
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 SPOT = (23.04000, 113.15000)
@@ -250,7 +250,7 @@ def test_evaluation_counts_merge_and_merge_or_flag_against_the_labels(policy: De
 
 
 def test_segmented_texts_are_cached_and_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zhiyun.intake import dedupe
+    from zhiyun.dedupe import scoring as dedupe
 
     cache = dedupe._TextCache(2)
     monkeypatch.setattr(dedupe, "_TEXT_CACHE", cache)

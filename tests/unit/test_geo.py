@@ -11,8 +11,8 @@ from zhiyun.demo import boundaries as demo
 from zhiyun.demo.district import TOWNS, units
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
-from zhiyun.intake.geo import NOWHERE, Gazetteer, Location, Locator, parse_boundaries
-from zhiyun.intake.normalize import wgs84_to_gcj02
+from zhiyun.geo.locator import NOWHERE, Gazetteer, Location, Locator, parse_boundaries
+from zhiyun.kernel.geo import wgs84_to_gcj02
 
 
 def _demo_org() -> OrgTree:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from zhiyun.gil import SHORT_SWITCH_INTERVAL, short_gil_slices
+from zhiyun.kernel.gil import SHORT_SWITCH_INTERVAL, short_gil_slices
 
 
 def test_short_slices_hold_while_any_user_is_inside_and_restore_the_old_interval() -> None:

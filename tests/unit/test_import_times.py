@@ -1,4 +1,4 @@
-"""Times as real exports write them (zhiyun.intake.import_times), without I/O.
+"""Times as real exports write them (zhiyun.importer.times), without I/O.
 
 The strings marked "TipDM" are copied literally from the 2020 TipDM challenge files
 (../shared/data/teddy2020_sample/附件2.xlsx, 附件4.xlsx and teddy2020_hotspot/*.xlsx, columns
@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from zhiyun.intake.import_times import from_excel_serial, parse_time, parse_time_text
+from zhiyun.importer.times import from_excel_serial, parse_time, parse_time_text
 
 CST = timezone(timedelta(hours=8))
 

@@ -11,22 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.intake.normalize import (
+from zhiyun.kernel.geo import (
     CELL_DEG,
     cell_bounds,
     gcj02_to_wgs84,
     geo_cell,
     haversine_m,
     neighbour_cells,
-    normalize_phone,
-    normalize_text,
     out_of_china,
-    to_halfwidth,
-    to_local,
-    to_utc,
     validate_coordinates,
     wgs84_to_gcj02,
 )
+from zhiyun.kernel.normalize import normalize_phone, normalize_text, to_halfwidth, to_local, to_utc
 
 # --------------------------------------------------------------------------- text
 

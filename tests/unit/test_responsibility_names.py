@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from zhiyun.dispatch.names import NameFinder
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
+from zhiyun.routing.names import NameFinder
 
 ORG = OrgTree.of(
     [

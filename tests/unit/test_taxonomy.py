@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiyun.dispatch.taxonomy_service import default_categories, parse_taxonomy_csv, taxonomy_csv
+from zhiyun.catalog.taxonomy import default_categories, parse_taxonomy_csv, taxonomy_csv
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.taxonomy import Category, Taxonomy, validate_categories
 from zhiyun.domain.workorder import OrderType

@@ -5,10 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
-from zhiyun.intake import text
-from zhiyun.intake.text import Segmenter, load_word_list
+from zhiyun.kernel import text
+from zhiyun.kernel.text import Segmenter, load_word_list
 
 
 def test_the_domain_dictionary_keeps_zhandao_jingying_as_one_word() -> None:
@@ -69,8 +68,8 @@ def test_module_functions_use_one_default_segmenter() -> None:
 
 def test_importing_the_module_loads_nothing() -> None:
     code = (
-        "import sys, zhiyun.intake.text, zhiyun.intake.dedupe;"
-        "print('rjieba' in sys.modules, zhiyun.intake.text._default is None)"
+        "import sys, zhiyun.kernel.text, zhiyun.dedupe.scoring;"
+        "print('rjieba' in sys.modules, zhiyun.kernel.text._default is None)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
@@ -96,16 +95,3 @@ def test_a_fresh_segmenter_can_be_used_by_many_threads_at_once() -> None:
     assert len(results) == 1600
     assert all(r == results[0] for r in results)
     assert "占道经营" in results[0]
-
-
-def test_segmentation_handles_tens_of_thousands_of_short_messages_per_second() -> None:
-    seg = Segmenter()
-    messages = [f"夏北路{i}号门口有人占道经营，晚上十点以后噪音扰民，希望城管处理" for i in range(5000)]
-    seg.tokens(messages[0])
-    best = 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        for m in messages:
-            seg.tokens(m)
-        best = max(best, len(messages) / (time.perf_counter() - start))
-    assert best >= 10_000, f"{best:.0f} messages/s"  # ~70,000/s on the development machine

@@ -32,7 +32,7 @@ from zhiyun.domain.workorder import (
     apply,
     register,
 )
-from zhiyun.workflow.calendar_source import build_calendar
+from zhiyun.reference.calendar_source import build_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 

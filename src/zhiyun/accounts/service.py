@@ -29,9 +29,9 @@ from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, TooManyAttempts, ValidationFailed
 from zhiyun.domain.throttle import Failures, ThrottleRule
+from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.store.db import Database
 from zhiyun.store.tables import ApiTokenRow, LoginSessionRow, LoginThrottleRow, OrgUnitRow, UserRow
-from zhiyun.workflow.reference import Clock, system_clock
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD = 8

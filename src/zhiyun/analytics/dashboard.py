@@ -29,15 +29,16 @@ from sqlalchemy.orm import Session
 
 from zhiyun.analytics import rates, rollup, sql
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
+from zhiyun.catalog.tables import CategoryRow
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus, OrderType
+from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
 from zhiyun.store.tables import ChannelRow, WorkOrderRow
-from zhiyun.store.taxonomy_tables import CategoryRow
-from zhiyun.workflow.reference import Clock, ReferenceCache, system_clock
 
 W = WorkOrderRow
 log = logging.getLogger(__name__)

@@ -21,20 +21,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, literal, select, text
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from zhiyun.analytics import sql
 from zhiyun.analytics.periods import MAX_RATE_DAYS, local_midnight, utc_offset_hours
+from zhiyun.analytics.tables import DashboardDayRow, DashboardRollupRow
 from zhiyun.domain.calendar import LOCAL_TZ
-from zhiyun.store.analytics_tables import DashboardDayRow, DashboardRollupRow
+from zhiyun.store.base import table_of
 from zhiyun.store.db import Database
 
 ROLLUP_DAYS = MAX_RATE_DAYS  # every rate period the dashboard offers, and the 30-day trend
 STATE_ID = 1
 _LOCK_KEY = 0x7A6864  # "zhd"
 W = sql.W
-_DAY: Table = DashboardDayRow.__table__  # type: ignore[assignment]
+_DAY = table_of(DashboardDayRow)
 _COUNT_COLUMNS = ("new", "closed", *sql.RATE_FIELDS)
 
 

@@ -10,39 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
 
+from zhiyun.domain.actions import ACTION_SPECS, NOTE_MAX, ActionField, ActionInput, ActionSpec, command_for
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.domain.workorder import (
-    Action,
-    Callback,
-    Cancel,
-    CancelReason,
-    Close,
-    Command,
-    DecideExtension,
-    DecideSuspension,
-    Dispatch,
-    Instruct,
-    Merge,
-    Redispatch,
-    Reply,
-    RequestExtension,
-    RequestSuspension,
-    ResolveOnIntake,
-    Resume,
-    Return,
-    Review,
-    Satisfaction,
-    Sign,
-    Supervise,
-    Urge,
-)
-
-NOTE_MAX = 5000
+from zhiyun.domain.workorder import Action, CancelReason, Command, Satisfaction
 
 
 @dataclass(frozen=True)
@@ -92,9 +67,11 @@ DayOrInstant = Annotated[
 
 
 class ActionBody(BaseModel):
-    """Fields every action takes."""
+    """Fields every action takes; each action's body adds what its spec asks for."""
 
     model_config = ConfigDict(extra="forbid")
+
+    action: ClassVar[Action]
 
     note: str = Field(default="", max_length=NOTE_MAX, description="意见或说明，记入流转记录")
     version: int | None = Field(
@@ -104,213 +81,79 @@ class ActionBody(BaseModel):
         default_factory=list, description="本步骤引用的附件（须先上传到该工单）"
     )
 
-    def command(self, lookups: Lookups) -> Command:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
-
-
-class ResolveOnIntakeIn(ActionBody):
-    """即时办结：咨询当场答复，直接进入回访。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="答复内容（必填）")
-
     def command(self, lookups: Lookups) -> Command:
-        return ResolveOnIntake(note=self.note)
+        """The command this body asks for (domain/actions.py checks the note and the fields)."""
+        asks = ACTION_SPECS[self.action].asks
+        values = self.__dict__
+        new_due = values.get("new_due_at")
+        master = values.get("master")
+        given = ActionInput(
+            note=self.note,
+            target_unit_id=self._target(lookups) if asks(ActionField.TARGET) else None,
+            approve=values.get("approve"),
+            new_due_at=to_instant(new_due, end_of_day=True) if new_due is not None else None,
+            satisfaction=values.get("satisfaction"),
+            reason=values.get("reason"),
+            master_id=lookups.order_id_for_key(str(master)) if master is not None else None,
+        )
+        return command_for(self.action, given)
 
-
-class _TargetBody(ActionBody):
-    target_unit_id: int | None = Field(default=None, description="目标单位 id")
-    target_unit_code: str | None = Field(default=None, description="目标单位编码（与 id 二选一）")
-
-    def target(self, lookups: Lookups) -> int:
-        if self.target_unit_id is None and not self.target_unit_code:
+    def _target(self, lookups: Lookups) -> int:
+        unit_id: int | None = self.__dict__.get("target_unit_id")
+        code: str | None = self.__dict__.get("target_unit_code")
+        if unit_id is None and not code:
             raise ValidationFailed(
                 "请指定派单目标单位（target_unit_id 或 target_unit_code）", field="target_unit_id"
             )
-        by_code = lookups.unit_id_for_code(self.target_unit_code) if self.target_unit_code else None
-        if by_code is not None and self.target_unit_id is not None and by_code != self.target_unit_id:
+        by_code = lookups.unit_id_for_code(code) if code else None
+        if by_code is not None and unit_id is not None and by_code != unit_id:
             raise ValidationFailed(
                 "target_unit_id 与 target_unit_code 指向不同单位", field="target_unit_code"
             )
-        target = by_code if by_code is not None else self.target_unit_id
+        target = by_code if by_code is not None else unit_id
         assert target is not None
         return target
 
 
-class DispatchIn(_TargetBody):
-    """派单：派往本中心的下级单位或部门。"""
-
-    def command(self, lookups: Lookups) -> Command:
-        return Dispatch(note=self.note, target_unit_id=self.target(lookups))
-
-
-class RedispatchIn(_TargetBody):
-    """改派：上级中心把工单改派给另一下级单位。"""
-
-    def command(self, lookups: Lookups) -> Command:
-        return Redispatch(note=self.note, target_unit_id=self.target(lookups))
-
-
-class SignIn(ActionBody):
-    """签收。"""
-
-    def command(self, lookups: Lookups) -> Command:
-        return Sign(note=self.note)
-
-
-class ReturnIn(ActionBody):
-    """退单：退回派单的中心，须说明理由。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="退单理由（必填）")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Return(note=self.note)
+def _fields_of(spec: ActionSpec) -> dict[str, Any]:
+    """The pydantic fields an action's spec asks for, beyond ActionBody's."""
+    fields: dict[str, Any] = {}
+    if spec.note_required:
+        fields["note"] = (str, Field(max_length=NOTE_MAX, description=f"{spec.note_label}（必填）"))
+    if spec.asks(ActionField.TARGET):
+        fields["target_unit_id"] = (int | None, Field(default=None, description="目标单位 id"))
+        fields["target_unit_code"] = (
+            str | None,
+            Field(default=None, description="目标单位编码（与 id 二选一）"),
+        )
+    if spec.asks(ActionField.NEW_DUE):
+        fields["new_due_at"] = (
+            DayOrInstant,
+            Field(description="延至的期限：日期（YYYY-MM-DD，即当天 23:59:59 北京时间）或带时区的时间"),
+        )
+    if spec.approve_labels is not None:
+        yes, no = spec.approve_labels
+        fields["approve"] = (bool, Field(description=f"true {yes}，false {no}"))
+    if spec.asks(ActionField.SATISFACTION):
+        fields["satisfaction"] = (Satisfaction, Field(description=" | ".join(s.value for s in Satisfaction)))
+    if spec.asks(ActionField.CANCEL_REASON):
+        fields["reason"] = (CancelReason, Field(description=" | ".join(r.value for r in CancelReason)))
+    if spec.asks(ActionField.MASTER):
+        fields["master"] = (int | str, Field(description="主工单 id 或编号"))
+    return fields
 
 
-class RequestExtensionIn(ActionBody):
-    """申请延期：说明理由和延至的期限，由派单中心审批。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="延期理由（必填）")
-    new_due_at: DayOrInstant = Field(
-        description="延至的期限：日期（YYYY-MM-DD，即当天 23:59:59 北京时间）或带时区的时间"
+def _body_type(spec: ActionSpec) -> type[ActionBody]:
+    name = "".join(word.capitalize() for word in spec.action.value.split("_")) + "In"
+    body: type[ActionBody] = create_model(
+        name, __base__=ActionBody, __doc__=spec.summary, __module__=__name__, **_fields_of(spec)
     )
-
-    def command(self, lookups: Lookups) -> Command:
-        return RequestExtension(note=self.note, new_due_at=to_instant(self.new_due_at, end_of_day=True))
-
-
-class DecideExtensionIn(ActionBody):
-    """审批延期：同意或不同意（不同意须说明理由）。"""
-
-    approve: bool = Field(description="true 同意，false 不同意")
-
-    def command(self, lookups: Lookups) -> Command:
-        return DecideExtension(note=self.note, approve=self.approve)
-
-
-class RequestSuspensionIn(ActionBody):
-    """申请挂起：暂停计时，由派单中心审批。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="挂起理由（必填）")
-
-    def command(self, lookups: Lookups) -> Command:
-        return RequestSuspension(note=self.note)
-
-
-class DecideSuspensionIn(ActionBody):
-    """审批挂起。"""
-
-    approve: bool = Field(description="true 同意，false 不同意")
-
-    def command(self, lookups: Lookups) -> Command:
-        return DecideSuspension(note=self.note, approve=self.approve)
-
-
-class ResumeIn(ActionBody):
-    """恢复办理：挂起结束，期限顺延。"""
-
-    def command(self, lookups: Lookups) -> Command:
-        return Resume(note=self.note)
-
-
-class ReplyIn(ActionBody):
-    """办结反馈：填写办理结果，可附现场照片等附件。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="办理结果（必填）")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Reply(note=self.note)
-
-
-class ReviewIn(ActionBody):
-    """审核：通过进入回访，不通过退回返工（须说明意见）。"""
-
-    approve: bool = Field(description="true 通过，false 退回返工")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Review(note=self.note, approve=self.approve)
-
-
-class CallbackIn(ActionBody):
-    """回访：记录市民满意度。"""
-
-    satisfaction: Satisfaction = Field(
-        description="satisfied | basically_satisfied | unsatisfied | unreachable"
-    )
-
-    def command(self, lookups: Lookups) -> Command:
-        return Callback(note=self.note, satisfaction=self.satisfaction)
-
-
-class CloseIn(ActionBody):
-    """归档。"""
-
-    def command(self, lookups: Lookups) -> Command:
-        return Close(note=self.note)
-
-
-class CancelIn(ActionBody):
-    """撤销：无效诉求、骚扰来电或非受理范围，须说明。"""
-
-    reason: CancelReason = Field(description="invalid | harassment | out_of_scope")
-    note: str = Field(max_length=NOTE_MAX, description="撤销说明（必填）")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Cancel(note=self.note, reason=self.reason)
-
-
-class MergeIn(ActionBody):
-    """合并：作为另一工单（主工单）的重复件，随主工单办结。"""
-
-    master: int | str = Field(description="主工单 id 或编号")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Merge(note=self.note, master_id=lookups.order_id_for_key(str(self.master)))
-
-
-class SuperviseIn(ActionBody):
-    """督办。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="督办意见（必填）")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Supervise(note=self.note)
-
-
-class UrgeIn(ActionBody):
-    """催办。"""
-
-    def command(self, lookups: Lookups) -> Command:
-        return Urge(note=self.note)
-
-
-class InstructIn(ActionBody):
-    """批示：领导对工单的批示内容。"""
-
-    note: str = Field(max_length=NOTE_MAX, description="批示内容（必填）")
-
-    def command(self, lookups: Lookups) -> Command:
-        return Instruct(note=self.note)
+    body.action = spec.action
+    return body
 
 
 ACTION_BODIES: dict[Action, type[ActionBody]] = {
-    Action.RESOLVE_ON_INTAKE: ResolveOnIntakeIn,
-    Action.DISPATCH: DispatchIn,
-    Action.REDISPATCH: RedispatchIn,
-    Action.SIGN: SignIn,
-    Action.RETURN: ReturnIn,
-    Action.REQUEST_EXTENSION: RequestExtensionIn,
-    Action.DECIDE_EXTENSION: DecideExtensionIn,
-    Action.REQUEST_SUSPENSION: RequestSuspensionIn,
-    Action.DECIDE_SUSPENSION: DecideSuspensionIn,
-    Action.RESUME: ResumeIn,
-    Action.REPLY: ReplyIn,
-    Action.REVIEW: ReviewIn,
-    Action.CALLBACK: CallbackIn,
-    Action.CLOSE: CloseIn,
-    Action.CANCEL: CancelIn,
-    Action.MERGE: MergeIn,
-    Action.SUPERVISE: SuperviseIn,
-    Action.URGE: UrgeIn,
-    Action.INSTRUCT: InstructIn,
+    action: _body_type(ACTION_SPECS[action]) for action in Action if action in ACTION_SPECS
 }
-"""Every action a user takes on an existing order (registration has its own route)."""
+"""Every action a user takes on an existing order (registration has its own route), each
+body derived from the action's spec in domain/actions.py."""

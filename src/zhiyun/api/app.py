@@ -38,8 +38,8 @@ from zhiyun.api.routes import (
 from zhiyun.api.schemas import HealthOut
 from zhiyun.bootstrap import Services
 from zhiyun.config import Settings
-from zhiyun.gil import short_gil_slices
 from zhiyun.kernel import http_guard
+from zhiyun.kernel.gil import short_gil_slices
 
 API_PREFIX = "/api/v1"
 # Front-end files are vendored (government intranets have no internet): no CDN at run time.
@@ -85,7 +85,7 @@ def edge_policy(settings: Settings) -> http_guard.EdgePolicy:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """While serving: short GIL slices, so that a request thread whose database round trip has
-    returned is not kept waiting by another request's Python (zhiyun.gil)."""
+    returned is not kept waiting by another request's Python (zhiyun.kernel.gil)."""
     with short_gil_slices():
         yield
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhiyun.api.schemas import ErrorOut
 from zhiyun.domain.errors import DomainError, ValidationFailed
-from zhiyun.pydantic_errors import validation_fields
+from zhiyun.kernel.pydantic_errors import validation_fields
 
 log = logging.getLogger("zhiyun.api")
 

@@ -48,10 +48,11 @@ from starlette.routing import Match
 from zhiyun.api.deps import ServicesDep
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from zhiyun.intake import open311 as spec
 from zhiyun.intake.draft import IntakeDraft
-from zhiyun.intake.normalize import to_utc
-from zhiyun.intake.public_requests import DEFAULT_SPAN, PublicRequests, RequestQuery
+from zhiyun.kernel.normalize import to_utc
+from zhiyun.open311 import catalog as spec
+from zhiyun.open311.form import draft_from_form
+from zhiyun.open311.public import DEFAULT_SPAN, PublicRequests, RequestQuery
 
 log = logging.getLogger("zhiyun.api.open311")
 
@@ -418,7 +419,7 @@ def post_request(services: Services, form: Mapping[str, str | list[str]]) -> lis
     if key is None:
         raise Open311Error(403, (403, "缺少 api_key：请向平台管理员申请 open311 渠道密钥"))
     _authenticate(services, key)
-    draft = spec.draft_from_form(form)
+    draft = draft_from_form(form)
     svc = spec.service(draft.category_code or "")
     raw = {k: v for k, v in form.items() if k not in ("api_key",)}
     accepted = _accept(services, draft, raw, key)

@@ -17,7 +17,7 @@ from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.deadlines import LimitUnit
 from zhiyun.domain.org import Unit, UnitKind
 from zhiyun.domain.workorder import Action, OrderStatus, OrderType, RequestKind, Urgency
-from zhiyun.workflow.views import (
+from zhiyun.orders.views import (
     AttachmentView,
     NoticeView,
     OrderDetail,

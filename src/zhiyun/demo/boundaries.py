@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from zhiyun.bootstrap import Services
 from zhiyun.demo.district import DISTRICT_CODE, TOWNS, DemoDirectory, DemoTown
-from zhiyun.intake.geo_service import BoundaryImportReport, GeoService
+from zhiyun.geo.service import BoundaryImportReport, GeoService
 
 DISTRICT_MARGIN_DEG = 0.06
 VILLAGE_RING_DEG = 0.012  # as in demo/orders.py: a village's orders lie around this ring

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from zhiyun.bootstrap import Services
+from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.demo.district import TOWNS
-from zhiyun.dispatch.responsibility_service import RuleInput
 from zhiyun.domain.access import Actor, Role
 
 log = logging.getLogger("zhiyun.demo")

@@ -18,8 +18,8 @@ from argon2 import PasswordHasher
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
+from zhiyun.orders.service import reference_snapshot
 from zhiyun.org.service import UnitRecord
-from zhiyun.workflow.service import reference_snapshot
 
 DEMO_PASSWORD = "zhiyun-demo"
 DISTRICT_CODE = "NH"

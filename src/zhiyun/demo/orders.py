@@ -58,8 +58,8 @@ from zhiyun.domain.workorder import (
     Urgency,
 )
 from zhiyun.intake.service import channel_actor
-from zhiyun.workflow.service import NewOrder
-from zhiyun.workflow.views import OrderDetail
+from zhiyun.orders.service import NewOrder
+from zhiyun.orders.views import OrderDetail
 
 log = logging.getLogger(__name__)
 

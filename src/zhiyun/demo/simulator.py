@@ -41,10 +41,13 @@ import httpx
 from zhiyun.bootstrap import Services
 from zhiyun.demo import topics as tp
 from zhiyun.demo.district import TOWN_OFFICES, DemoDirectory
-from zhiyun.demo.traffic import OPEN311_APP, OPEN311_CHANNEL, Request, TrafficGenerator
+from zhiyun.demo.traffic.generator import TrafficGenerator
+from zhiyun.demo.traffic.open311_reports import OPEN311_APP, OPEN311_CHANNEL
+from zhiyun.demo.traffic.payloads import Request
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import (
     OPEN_STATUSES,
@@ -68,8 +71,7 @@ from zhiyun.domain.workorder import (
     Supervise,
 )
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.store.orders import OrderFilter
-from zhiyun.workflow.views import OrderDetail
+from zhiyun.orders.views import OrderDetail
 
 log = logging.getLogger(__name__)
 

@@ -608,7 +608,7 @@ def compose(topic: Topic, variant: Variant, channel: str, values: dict[str, str]
     return title, content, channel
 
 
-# --------------------------------------------------------------------------- live traffic (demo/traffic.py)
+# --------------------------------------------------------------------------- live traffic (demo/traffic/)
 
 
 def citizen_words(content: str) -> str:
@@ -724,7 +724,7 @@ def season_factor(topic_key: str, month: int) -> float:
     return SEASONS.get(topic_key, {}).get(month, 1.0)
 
 
-# The category (dispatch/data/taxonomy.csv) of each topic: the label of the seeded history
+# The category (catalog/data/taxonomy.csv) of each topic: the label of the seeded history
 # that the first classifier is trained on (demo/dispatch_setup.py).
 TOPIC_CATEGORIES: dict[str, str] = {
     "streetlight": "CX0101",

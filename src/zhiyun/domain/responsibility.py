@@ -77,6 +77,7 @@ class Resolution:
     rule: Rule | None
     matched: tuple[Rule, ...]  # every matching rule, best rank first
     reason: str
+    conflicting: tuple[Rule, ...] = ()  # CONFLICT: the rules of the top rank that disagree
 
     @property
     def decided(self) -> bool:
@@ -191,15 +192,38 @@ def resolve(rules: Iterable[Rule], case: Case, org: OrgTree, taxonomy: Taxonomy)
     top = [r for r in ranked if rank(r, org, taxonomy) == rank(best, org, taxonomy)]
     units = sorted({r.unit_id for r in top})
     if len(units) > 1:
-        names = "、".join(f"规则#{r.id}" for r in top)
         return Resolution(
             Outcome.CONFLICT,
             fallback,
             None,
             tuple(ranked),
-            f"{names} 同级冲突（指向不同单位），{fallback_text}",
+            f"{_conflict_text(top)}，{fallback_text}",
+            conflicting=tuple(top),
         )
     return Resolution(Outcome.RULE, best.unit_id, best, tuple(ranked), f"命中{describe(best, org, taxonomy)}")
+
+
+def _conflict_text(top: Sequence[Rule]) -> str:
+    return f"{'、'.join(f'规则#{r.id}' for r in top)} 同级冲突（指向不同单位）"
+
+
+def settle_by_named_units(res: Resolution, named_units: Sequence[int]) -> Resolution:
+    """A conflict that the citizen's text settles: of the rules that conflict at the top rank,
+    exactly one unit is named in the text (区教育局, 夏北社区 …). Anything else stays as it was."""
+    if res.outcome is not Outcome.CONFLICT or not named_units:
+        return res
+    top = [r for r in res.matched if r.priority == res.matched[0].priority]
+    hits = [r for r in top if r.unit_id in named_units]
+    if len({r.unit_id for r in hits}) != 1:
+        return res
+    rule = hits[0]
+    return Resolution(
+        Outcome.RULE,
+        rule.unit_id,
+        rule,
+        res.matched,
+        f"{_conflict_text(res.conflicting)}；诉求中点名责任单位，采用规则#{rule.id}",
+    )
 
 
 def check_rules(rules: Sequence[Rule], org: OrgTree, taxonomy: Taxonomy) -> list[str]:
@@ -223,4 +247,5 @@ __all__ = [
     "rank",
     "resolve",
     "rule_problems",
+    "settle_by_named_units",
 ]

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.workorder import OrderType, Urgency
 from zhiyun.intake.channels import CHANNEL_SPECS, MANUAL, ChannelSpec
+from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.store.db import Database
 from zhiyun.store.tables import ChannelKeyRow, ChannelRow, IntakeRecordRow
-from zhiyun.workflow.reference import Clock, system_clock
 
 KEY_PREFIX = "zyk_"
 KEY_CACHE_SECONDS = 5.0  # how long a process trusts a key it checked (revocation takes effect within this)

@@ -19,7 +19,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from zhiyun.domain import channels as domain_channels
 from zhiyun.domain.channels import ChannelBook
 from zhiyun.domain.workorder import OrderType, Urgency
-from zhiyun.intake.draft import CoordSystem, IntakeDraft
+from zhiyun.intake.draft import IntakeDraft
+from zhiyun.kernel.geo import CoordSystem
 
 MAX_TEXT = 20_000
 # Markup in a channel's text: script-bearing tags, an event handler inside any tag (quoted or

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from zhiyun.domain.workorder import OrderType, Urgency
-
-
-class CoordSystem(StrEnum):
-    """The datum of incoming coordinates. Chinese web maps (AMap, Tencent) use GCJ-02."""
-
-    WGS84 = "wgs84"
-    GCJ02 = "gcj02"
+from zhiyun.kernel.geo import CoordSystem
 
 
 @dataclass(frozen=True)

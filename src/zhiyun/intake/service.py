@@ -31,6 +31,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from zhiyun.dedupe import repo as dedupe_repo
+from zhiyun.dedupe.scoring import DedupeItem, DedupePolicy, DedupeScore, best_candidates
 from zhiyun.domain.access import Actor, text_for
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_decide_duplicate
@@ -43,29 +45,23 @@ from zhiyun.domain.workorder import (
     OrderType,
     Urgency,
 )
+from zhiyun.geo.locator import Location
+from zhiyun.geo.service import GeoService
+from zhiyun.intake import repo as intake_repo
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import CHANNEL_SPECS
-from zhiyun.intake.dedupe import DedupeItem, DedupePolicy, DedupeScore, best_candidates
-from zhiyun.intake.draft import CoordSystem, IntakeDraft
-from zhiyun.intake.geo import Location
-from zhiyun.intake.geo_service import GeoService
-from zhiyun.intake.normalize import (
-    gcj02_to_wgs84,
-    geo_cell,
-    normalize_phone,
-    normalize_text,
-    to_utc,
-    validate_coordinates,
-)
-from zhiyun.intake.text import default_segmenter
-from zhiyun.pydantic_errors import validation_fields
-from zhiyun.store import dedupe_repo, intake_repo
-from zhiyun.store import orders as repo
+from zhiyun.intake.draft import IntakeDraft
+from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.kernel.geo import CoordSystem, gcj02_to_wgs84, geo_cell, validate_coordinates
+from zhiyun.kernel.normalize import normalize_phone, normalize_text, to_utc
+from zhiyun.kernel.pydantic_errors import validation_fields
+from zhiyun.kernel.text import default_segmenter
+from zhiyun.orders import repo
+from zhiyun.orders.service import NewOrder, WorkOrderService
+from zhiyun.orders.views import OrderDetail, OrderSummary, summary_of
+from zhiyun.reference.cache import ReferenceSnapshot
 from zhiyun.store.db import Database
 from zhiyun.store.tables import DuplicateCandidateRow, IntakeRecordRow, WorkOrderRow
-from zhiyun.workflow.reference import Clock, ReferenceSnapshot, system_clock
-from zhiyun.workflow.service import NewOrder, WorkOrderService
-from zhiyun.workflow.views import OrderDetail, OrderSummary, summary_of
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
 # A channel's update is recorded even when a person acts on the order at the same moment.

@@ -26,7 +26,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -388,7 +388,7 @@ def install(app: Any, policy: EdgePolicy) -> None:
     app.add_middleware(RequestGuard, policy=policy)
 
 
-__all__: Iterable[str] = (
+__all__ = (
     "BodyLimit",
     "EdgePolicy",
     "RequestGuard",

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import Unit, UnitKind, validate_tree
 from zhiyun.kernel.csv_text import read_csv
-from zhiyun.store import reference as ref
+from zhiyun.reference import repo as ref
 from zhiyun.store.db import Database
 from zhiyun.store.tables import OrgUnitRow
 

@@ -48,6 +48,7 @@ def driver_execute(session: Session, statement: str, params: Any) -> Any:
     """
     conn = session.connection()
     driver = conn.connection.driver_connection
+    assert driver is not None  # a live pooled connection always has its driver connection
     try:
         return driver.execute(statement, params)
     except conn.dialect.loaded_dbapi.Error as exc:

@@ -47,8 +47,8 @@ from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor
 from zhiyun.domain.lifecycle import AuditRecord
+from zhiyun.store.base import BigId, UTCDateTime, stored_utc
 from zhiyun.store.db import driver_execute
-from zhiyun.store.tables import BigId, UTCDateTime, stored_utc
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 

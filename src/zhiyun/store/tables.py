@@ -5,7 +5,7 @@ Timestamps are stored in UTC (naive in the database, aware in Python).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,44 +24,10 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiyun.domain.workorder import OPEN_STATUSES
-
-
-def stored_utc(value: datetime) -> datetime:
-    """An aware datetime as UTC columns store it: naive UTC (see UTCDateTime)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in Python, naive UTC in the database (portable across SQLite and PG)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else stored_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+from zhiyun.store.base import Base, BigId, utcnow
 
 
 class OrgUnitRow(Base):
@@ -484,11 +449,6 @@ __all__ = [
     "WorkOrderUnitRow",
     "func",
 ]
-
-
-# Tables of other capabilities live in their own modules on the same Base; import them so that
-# Base.metadata (migrations, the drift test) always sees every table.
-from zhiyun.store import analytics_tables, console_tables, model_tables, taxonomy_tables  # noqa: E402, F401
 
 
 class LoginThrottleRow(Base):

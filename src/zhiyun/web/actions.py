@@ -7,85 +7,80 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from zhiyun.domain.actions import (
+    ACTION_SPECS,
+    NOTE_MAX,
+    ActionField,
+    ActionInput,
+    ActionSpec,
+    check_note,
+    command_for,
+)
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.domain.workorder import (
-    Action,
-    Callback,
-    Cancel,
-    CancelReason,
-    Close,
-    Command,
-    DecideExtension,
-    DecideSuspension,
-    Dispatch,
-    Instruct,
-    Merge,
-    Redispatch,
-    Reply,
-    RequestExtension,
-    RequestSuspension,
-    ResolveOnIntake,
-    Resume,
-    Return,
-    Review,
-    Satisfaction,
-    Sign,
-    Supervise,
-    Urge,
-)
-
-NOTE_MAX = 5000
+from zhiyun.domain.workorder import Action, CancelReason, Command, Satisfaction
 
 
 @dataclass(frozen=True)
 class ActionForm:
-    """How the order page asks for one action: which fields, what the note is called."""
+    """How the order page asks for one action: its spec (domain/actions.py) seen as form fields."""
 
-    action: Action
-    note_label: str = "意见"
-    note_required: bool = False
-    target: bool = False  # a unit to dispatch to
-    approve_labels: tuple[str, str] | None = None  # (yes, no)
-    new_due: bool = False
-    satisfaction: bool = False
-    cancel_reason: bool = False
-    master: bool = False
-    attachments: bool = False
-    primary: bool = False
+    spec: ActionSpec
+
+    @property
+    def action(self) -> Action:
+        return self.spec.action
 
     @property
     def label(self) -> str:
-        return self.action.label
+        return self.spec.label
+
+    @property
+    def note_label(self) -> str:
+        return self.spec.note_label
+
+    @property
+    def note_required(self) -> bool:
+        return self.spec.note_required
+
+    @property
+    def note_max(self) -> int:
+        return NOTE_MAX
+
+    @property
+    def primary(self) -> bool:
+        return self.spec.primary
+
+    @property
+    def approve_labels(self) -> tuple[str, str] | None:
+        return self.spec.approve_labels
+
+    @property
+    def target(self) -> bool:
+        return self.spec.asks(ActionField.TARGET)
+
+    @property
+    def new_due(self) -> bool:
+        return self.spec.asks(ActionField.NEW_DUE)
+
+    @property
+    def satisfaction(self) -> bool:
+        return self.spec.asks(ActionField.SATISFACTION)
+
+    @property
+    def cancel_reason(self) -> bool:
+        return self.spec.asks(ActionField.CANCEL_REASON)
+
+    @property
+    def master(self) -> bool:
+        return self.spec.asks(ActionField.MASTER)
+
+    @property
+    def attachments(self) -> bool:
+        return self.spec.asks(ActionField.ATTACHMENTS)
 
 
-FORMS: dict[Action, ActionForm] = {
-    Action.DISPATCH: ActionForm(Action.DISPATCH, target=True, primary=True),
-    Action.SIGN: ActionForm(Action.SIGN, primary=True),
-    Action.REPLY: ActionForm(
-        Action.REPLY, note_label="办理结果", note_required=True, attachments=True, primary=True
-    ),
-    Action.REVIEW: ActionForm(Action.REVIEW, approve_labels=("通过", "退回返工"), primary=True),
-    Action.CALLBACK: ActionForm(Action.CALLBACK, note_label="回访记录", satisfaction=True, primary=True),
-    Action.RESOLVE_ON_INTAKE: ActionForm(Action.RESOLVE_ON_INTAKE, note_label="答复内容", note_required=True),
-    Action.REDISPATCH: ActionForm(Action.REDISPATCH, target=True),
-    Action.RETURN: ActionForm(Action.RETURN, note_label="退单理由", note_required=True),
-    Action.REQUEST_EXTENSION: ActionForm(
-        Action.REQUEST_EXTENSION, note_label="延期理由", note_required=True, new_due=True
-    ),
-    Action.DECIDE_EXTENSION: ActionForm(Action.DECIDE_EXTENSION, approve_labels=("同意", "不同意")),
-    Action.REQUEST_SUSPENSION: ActionForm(
-        Action.REQUEST_SUSPENSION, note_label="挂起理由", note_required=True
-    ),
-    Action.DECIDE_SUSPENSION: ActionForm(Action.DECIDE_SUSPENSION, approve_labels=("同意", "不同意")),
-    Action.RESUME: ActionForm(Action.RESUME),
-    Action.CLOSE: ActionForm(Action.CLOSE),
-    Action.CANCEL: ActionForm(Action.CANCEL, note_label="撤销说明", note_required=True, cancel_reason=True),
-    Action.MERGE: ActionForm(Action.MERGE, master=True),
-    Action.SUPERVISE: ActionForm(Action.SUPERVISE, note_label="督办意见", note_required=True),
-    Action.URGE: ActionForm(Action.URGE, note_label="催办意见"),
-    Action.INSTRUCT: ActionForm(Action.INSTRUCT, note_label="批示内容", note_required=True),
-}
+FORMS: dict[Action, ActionForm] = {action: ActionForm(spec) for action, spec in ACTION_SPECS.items()}
 SATISFACTIONS = [(s.value, s.label) for s in Satisfaction]
 CANCEL_REASONS = [(r.value, r.label) for r in CancelReason]
 
@@ -125,37 +120,26 @@ def _new_due(form: Mapping[str, Any]) -> datetime:
 
 
 def command_of(action: Action, form: Mapping[str, Any], order_id_for_key: Callable[[str], int]) -> Command:
-    """The command a posted action form asks for; ValidationFailed (Chinese) when a field is wrong."""
-    spec = FORMS.get(action)
+    """The command a posted action form asks for; ValidationFailed (Chinese) when a field is wrong.
+
+    Only the fields the action's spec asks for are read (a stray field is ignored, as a
+    browser may send one); the spec's own checks (`command_for`) then apply."""
+    spec = ACTION_SPECS.get(action)
     if spec is None:
         raise ValidationFailed("不支持的操作", field="action")
     note = _text(form, "note")
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(f"{spec.note_label}不能超过{NOTE_MAX}字", field="note")
-    if spec.note_required and not note:
-        raise ValidationFailed(f"请填写{spec.note_label}", field="note")
-    builders: dict[Action, Callable[[], Command]] = {
-        Action.RESOLVE_ON_INTAKE: lambda: ResolveOnIntake(note=note),
-        Action.DISPATCH: lambda: Dispatch(note=note, target_unit_id=_target(form)),
-        Action.REDISPATCH: lambda: Redispatch(note=note, target_unit_id=_target(form)),
-        Action.SIGN: lambda: Sign(note=note),
-        Action.RETURN: lambda: Return(note=note),
-        Action.REQUEST_EXTENSION: lambda: RequestExtension(note=note, new_due_at=_new_due(form)),
-        Action.DECIDE_EXTENSION: lambda: DecideExtension(note=note, approve=_approve(form)),
-        Action.REQUEST_SUSPENSION: lambda: RequestSuspension(note=note),
-        Action.DECIDE_SUSPENSION: lambda: DecideSuspension(note=note, approve=_approve(form)),
-        Action.RESUME: lambda: Resume(note=note),
-        Action.REPLY: lambda: Reply(note=note),
-        Action.REVIEW: lambda: Review(note=note, approve=_approve(form)),
-        Action.CALLBACK: lambda: Callback(note=note, satisfaction=_satisfaction(form)),
-        Action.CLOSE: lambda: Close(note=note),
-        Action.CANCEL: lambda: Cancel(note=note, reason=_cancel_reason(form)),
-        Action.MERGE: lambda: Merge(note=note, master_id=_master(form, order_id_for_key)),
-        Action.SUPERVISE: lambda: Supervise(note=note),
-        Action.URGE: lambda: Urge(note=note),
-        Action.INSTRUCT: lambda: Instruct(note=note),
-    }
-    return builders[action]()
+    check_note(spec, note)  # before the other fields: say first what is wrong with the note
+    asks = spec.asks
+    given = ActionInput(
+        note=note,
+        target_unit_id=_target(form) if asks(ActionField.TARGET) else None,
+        approve=_approve(form) if asks(ActionField.APPROVE) else None,
+        new_due_at=_new_due(form) if asks(ActionField.NEW_DUE) else None,
+        satisfaction=_satisfaction(form) if asks(ActionField.SATISFACTION) else None,
+        reason=_cancel_reason(form) if asks(ActionField.CANCEL_REASON) else None,
+        master_id=_master(form, order_id_for_key) if asks(ActionField.MASTER) else None,
+    )
+    return command_for(action, given)
 
 
 def _satisfaction(form: Mapping[str, Any]) -> Satisfaction:

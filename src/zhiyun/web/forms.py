@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from zhiyun.workflow.worklists import QUEUE_BY_KEY, SORTS, ListQuery
+from zhiyun.orders.worklists import QUEUE_BY_KEY, SORTS, ListQuery
 
 FIELD_LABELS = {"unit": "经办单位", "from": "开始日期", "to": "结束日期"}
 MAX_ID = 2**31 - 1  # unit ids are INTEGER columns

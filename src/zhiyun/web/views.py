@@ -6,7 +6,7 @@ from zhiyun.bootstrap import Services
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import OrgTree
-from zhiyun.workflow.service import reference_snapshot
+from zhiyun.orders.service import reference_snapshot
 
 MANUAL_CHANNEL = ("manual", "人工登记")
 

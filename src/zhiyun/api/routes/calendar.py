@@ -16,7 +16,7 @@ from zhiyun.api.schemas import (
     OverrideOut,
     OverrideResultOut,
 )
-from zhiyun.workflow.settings_service import OverrideView
+from zhiyun.reference.service import OverrideView
 
 router = APIRouter(prefix="/calendar", tags=["calendar 工作日历"], responses={401: ERROR_RESPONSES[401]})
 

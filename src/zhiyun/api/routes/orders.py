@@ -24,9 +24,9 @@ from zhiyun.api.schemas import (
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, ValidationFailed
+from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import Action, OrderStatus, OrderType, Urgency
-from zhiyun.store.orders import OrderFilter
-from zhiyun.workflow.service import NewOrder, reference_snapshot
+from zhiyun.orders.service import NewOrder, reference_snapshot
 
 router = APIRouter(
     prefix="/orders",

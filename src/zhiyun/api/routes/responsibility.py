@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.routes.taxonomy import ChangeOut, ImportOut
-from zhiyun.dispatch.responsibility_service import RuleInput, RuleView
+from zhiyun.catalog.responsibility import RuleInput, RuleView
 from zhiyun.domain.workorder import OrderType
 
 router = APIRouter(

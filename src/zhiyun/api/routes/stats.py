@@ -11,7 +11,7 @@ from zhiyun.api.deps import ActorDep, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.params import Day
 from zhiyun.api.schemas import UnitRefOut, UnitReturnsOut
-from zhiyun.workflow.service import reference_snapshot
+from zhiyun.orders.service import reference_snapshot
 
 router = APIRouter(prefix="/stats", tags=["stats 统计"], responses={401: ERROR_RESPONSES[401]})
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
-from zhiyun.dispatch.changes import Change
+from zhiyun.catalog.changes import Change
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import OrderType
 

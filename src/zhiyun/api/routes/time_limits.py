@@ -9,7 +9,7 @@ from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import LimitOut, TimeLimitIn, TimeLimitOut
 from zhiyun.domain.deadlines import TimeLimit
 from zhiyun.domain.workorder import OrderType, Urgency
-from zhiyun.workflow.settings_service import TimeLimitView
+from zhiyun.reference.service import TimeLimitView
 
 router = APIRouter(prefix="/time-limits", tags=["time limits 时限"], responses={401: ERROR_RESPONSES[401]})
 

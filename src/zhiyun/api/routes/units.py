@@ -11,8 +11,8 @@ from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import ImportReportOut, UnitIn, UnitOut
 from zhiyun.domain.org import OrgTree
+from zhiyun.orders.service import reference_snapshot
 from zhiyun.org.service import UnitRecord
-from zhiyun.workflow.service import reference_snapshot
 
 router = APIRouter(prefix="/units", tags=["org 组织架构"], responses={401: ERROR_RESPONSES[401]})
 

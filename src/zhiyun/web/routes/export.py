@@ -26,11 +26,11 @@ from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import Satisfaction
+from zhiyun.orders.worklists import ExportRow, ListQuery
 from zhiyun.web.deps import PageActor, PageUser, ServicesDep
 from zhiyun.web.forms import list_query
 from zhiyun.web.templating import local_time, render
 from zhiyun.web.views import channel_names
-from zhiyun.workflow.worklists import ExportRow, ListQuery
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("zhiyun.web")

@@ -18,11 +18,11 @@ from starlette.datastructures import FormData, UploadFile
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
 from zhiyun.domain.workorder import Action
+from zhiyun.orders.views import OrderDetail
 from zhiyun.web.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
 from zhiyun.web.templating import render
 from zhiyun.web.views import channel_names, org_tree, unit_label
-from zhiyun.workflow.views import OrderDetail
 
 router = APIRouter(include_in_schema=False)
 

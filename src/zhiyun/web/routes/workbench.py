@@ -17,11 +17,11 @@ from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import Dispatch, OrderStatus, OrderType, Urgency
 from zhiyun.domain.workorder import Urge as UrgeCommand
+from zhiyun.orders.worklists import SORTS
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
 from zhiyun.web.forms import list_query, query_string
 from zhiyun.web.templating import render
 from zhiyun.web.views import category_choices, channel_names, dispatch_targets, filter_units
-from zhiyun.workflow.worklists import SORTS
 
 router = APIRouter(include_in_schema=False)
 

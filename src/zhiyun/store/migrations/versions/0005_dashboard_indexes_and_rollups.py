@@ -1,4 +1,4 @@
-"""Indexes and the day rollup of the leader dashboard (see zhiyun.store.analytics_tables).
+"""Indexes and the day rollup of the leader dashboard (see zhiyun.analytics.tables).
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Console: indexes behind the workbench queues, sorts and Chinese search (zhiyun.store.console_tables).
+"""Console: indexes behind the workbench queues, sorts and Chinese search (zhiyun.orders.list_indexes).
 
 Revision ID: 0007
 Revises: 0006

@@ -1,0 +1,338 @@
+"""`zhiyun model …`: evaluate, train, list, activate and roll back the text classifier.
+
+    zhiyun model evaluate --data FILE --text-col COL [--text-col COL …] --label-col COL
+                          [--folds K] [--seed S] [--keywords FILE]
+    zhiyun model train [--data FILE --text-col … --label-col … [--type-col COL]]
+                       [--folds K] [--seed S] [--keywords FILE] [--activate/--no-activate]
+    zhiyun model list | activate N | rollback
+
+`evaluate` runs stratified k-fold cross-validation with a fixed seed and prints per-class
+precision/recall/F1, the confusion matrix and, as the last line, one JSON object with
+`macro_f1` and `accuracy`. `train` without --data learns from the database's closed orders
+(with the taxonomy's names and keywords as prior knowledge) and stores a new version with
+its evaluation. Bad input prints a Chinese message and exits with 1. Nothing runs at
+import time. See docs/classifier.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from zhiyun.cli.support import DbOption, ZhiyunGroup, console, err_console, fail, open_services, operator
+
+if TYPE_CHECKING:
+    from zhiyun.catalog.taxonomy import TaxonomyService
+    from zhiyun.classifier.evaluation import Evaluation
+    from zhiyun.classifier.service import ModelVersion
+
+model_app = typer.Typer(
+    cls=ZhiyunGroup,
+    help="文本分类模型：评估、训练、版本列表、启用与回退。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+DataOption = Annotated[Path | None, typer.Option("--data", help="CSV（UTF-8 或 GB18030）或 XLSX 文件")]
+TextCols = Annotated[
+    list[str] | None,
+    typer.Option("--text-col", help="文本列（可重复；第一个作为标题，其余合并为内容）"),
+]
+LabelCol = Annotated[str | None, typer.Option("--label-col", help="标签列（类别）")]
+FoldsOption = Annotated[int, typer.Option("--folds", help="交叉验证折数（分层抽样）")]
+SeedOption = Annotated[int, typer.Option("--seed", help="随机种子（同一种子同样的折）")]
+KeywordsOption = Annotated[
+    Path | None,
+    typer.Option("--keywords", help="关键词表（CSV/XLSX）：第一列为类别，其余各列为该类的名称或关键词"),
+]
+
+CONFUSION_MAX_CLASSES = 30
+
+
+@model_app.callback()
+def _model() -> None:
+    """文本分类模型：评估、训练、版本列表、启用与回退。"""
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} 折"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        yield bar
+
+
+def _keywords(path: Path | None) -> dict[str, list[str]] | None:
+    if path is None:
+        return None
+    from zhiyun.classifier.training_file import read_keywords
+
+    return read_keywords(path)
+
+
+def _require_file_options(data: Path, text_cols: Sequence[str] | None, label_col: str | None) -> list[str]:
+    if not text_cols:
+        fail("请用 --text-col 指定至少一个文本列（第一个作为标题）", 2)
+    if not label_col:
+        fail("请用 --label-col 指定标签列", 2)
+    if not data.exists():
+        fail(f"文件不存在：{data}")
+    return list(text_cols or [])
+
+
+def _print_evaluation(evaluation: Evaluation, title: str) -> None:
+    table = Table(title=title)
+    for column in ("类别", "精确率", "召回率", "F1", "样本数"):
+        table.add_column(column, justify="left" if column == "类别" else "right")
+    for c in evaluation.classes:
+        table.add_row(c.label, f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}", str(c.support))
+    table.add_section()
+    table.add_row("宏平均 F1", "", "", f"{evaluation.macro_f1:.3f}", str(evaluation.messages))
+    table.add_row("准确率", "", "", f"{evaluation.accuracy:.3f}", "")
+    console.print(table)
+    labels = evaluation.labels
+    if len(labels) > CONFUSION_MAX_CLASSES:
+        console.print(f"（类别超过 {CONFUSION_MAX_CLASSES} 个，混淆矩阵从略）")
+        return
+    matrix = Table(title="混淆矩阵（行：真实类别，列：预测类别，列号对应行号）")
+    matrix.add_column("#", justify="right")
+    matrix.add_column("真实类别")
+    for i in range(len(labels)):
+        matrix.add_column(str(i + 1), justify="right")
+    for i, (label, row) in enumerate(zip(labels, evaluation.confusion, strict=True)):
+        cells = [f"[bold]{v}[/bold]" if j == i else (str(v) if v else "·") for j, v in enumerate(row)]
+        matrix.add_row(str(i + 1), label, *cells)
+    console.print(matrix)
+
+
+@model_app.command("evaluate")
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="CSV（UTF-8 或 GB18030）或 XLSX 文件")],
+    text_cols: TextCols = None,
+    label_col: LabelCol = None,
+    folds: FoldsOption = 5,
+    seed: SeedOption = 0,
+    keywords: KeywordsOption = None,
+) -> None:
+    """分层 k 折交叉验证：各类精确率、召回率、F1，混淆矩阵；最后一行为 JSON（macro_f1、accuracy）。"""
+    from zhiyun.classifier.evaluation import check_trainable, cross_validate
+    from zhiyun.classifier.training_file import read_labelled
+
+    columns = _require_file_options(data, text_cols, label_col)
+    if folds < 2:
+        fail(f"--folds 至少为 2（当前 {folds}）", 2)
+    messages = read_labelled(data, columns, str(label_col))
+    prior = _keywords(keywords)
+    check_trainable([str(v) for v in messages.labels], folds)
+    with _progress("交叉验证") as bar:
+        task = bar.add_task("交叉验证", total=folds)
+        result = cross_validate(
+            messages,
+            folds=folds,
+            seed=seed,
+            keywords=prior,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    _print_evaluation(result, f"{data.name}：{result.messages} 条，{folds} 折交叉验证（种子 {seed}）")
+    summary = {**result.to_dict(), "data": data.name, "keywords": bool(prior)}
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _taxonomy_keywords(taxonomy: TaxonomyService) -> dict[str, list[str]]:
+    """Category code → its name and keywords, from the site's taxonomy."""
+    out: dict[str, list[str]] = {}
+    for category in taxonomy.categories():
+        out[category.code] = [category.name, *category.keywords]
+    return out
+
+
+@model_app.command("train")
+def train(
+    data: DataOption = None,
+    text_cols: TextCols = None,
+    label_col: LabelCol = None,
+    type_col: Annotated[str | None, typer.Option("--type-col", help="诉求类型列（可选）")] = None,
+    folds: FoldsOption = 5,
+    seed: SeedOption = 0,
+    keywords: KeywordsOption = None,
+    min_per_class: Annotated[
+        int | None, typer.Option("--min-per-class", min=2, help="样本少于此数的类别不参与训练")
+    ] = None,
+    activate: Annotated[
+        bool | None,
+        typer.Option("--activate/--no-activate", help="训练后启用；默认仅在尚无启用模型时启用"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """训练新版本（默认用数据库中已归档的工单，或 --data 文件），评估后保存。"""
+    prior = _keywords(keywords)
+    with open_services(db) as services, _progress("训练（交叉验证）") as bar:
+        task = bar.add_task("训练（交叉验证）", total=folds)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if data is not None:
+            columns = _require_file_options(data, text_cols, label_col)
+            version = services.models.train_from_file(
+                data,
+                columns,
+                str(label_col),
+                actor_name=operator(),
+                type_col=type_col,
+                folds=folds,
+                seed=seed,
+                keywords=prior,
+                activate=activate,
+                min_per_class=min_per_class or 2,
+                progress=progress,
+            )
+        else:
+            if text_cols or label_col:
+                fail("--text-col/--label-col 只能与 --data 一起使用", 2)
+            version = services.models.train_from_db(
+                actor_name=operator(),
+                folds=folds,
+                seed=seed,
+                keywords=prior if prior is not None else _taxonomy_keywords(services.taxonomy),
+                activate=activate,
+                min_per_class=min_per_class or 5,
+                progress=progress,
+            )
+    _print_version_summary(version)
+
+
+def _print_version_summary(v: ModelVersion) -> None:
+    dropped: Mapping[str, int] = v.meta.get("dropped_classes") or {}
+    state = "[green]已启用[/green]" if v.active else f"未启用（用 `zhiyun model activate {v.version}` 启用）"
+    console.print(
+        f"已保存模型版本 {v.version}：{len(v.labels)} 类，{v.meta.get('messages', '?')} 条，"
+        f"{v.meta.get('folds', '?')} 折宏平均 F1 {v.macro_f1 or 0:.3f}，准确率 {v.accuracy or 0:.3f}；{state}",
+        soft_wrap=True,
+    )
+    if dropped:
+        shown = "、".join(f"{k}（{n}）" for k, n in list(dropped.items())[:10])
+        console.print(f"[yellow]样本太少未参与训练的类别：{shown}[/yellow]", soft_wrap=True)
+    typer.echo(
+        json.dumps(
+            {
+                "version": v.version,
+                "active": v.active,
+                "macro_f1": v.macro_f1,
+                "accuracy": v.accuracy,
+                "classes": len(v.labels),
+                "sha256": v.sha256,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+@model_app.command("list")
+def list_versions(db: DbOption = None) -> None:
+    """列出模型版本（最新在前）及其评估结果。"""
+    with open_services(db) as services:
+        versions = services.models.versions()
+    if not versions:
+        console.print("还没有模型版本：用 `zhiyun model train` 训练")
+        return
+    table = Table(title=f"模型版本（{len(versions)}）")
+    for column in ("版本", "状态", "创建", "来源", "类别", "宏F1", "准确率", "SHA-256"):
+        table.add_column(column, overflow="fold")
+    for v in versions:
+        table.add_row(
+            str(v.version),
+            "[green]启用中[/green]" if v.active else "",
+            f"{v.created_at.astimezone():%Y-%m-%d %H:%M} {v.created_by}",
+            v.source,
+            str(len(v.labels)),
+            f"{v.macro_f1:.3f}" if v.macro_f1 is not None else "",
+            f"{v.accuracy:.3f}" if v.accuracy is not None else "",
+            v.sha256[:8],
+        )
+    console.print(table)
+
+
+@model_app.command("activate")
+def activate_version(
+    version: Annotated[int, typer.Argument(help="版本号（见 zhiyun model list）")],
+    db: DbOption = None,
+) -> None:
+    """启用指定版本（先校验模型文件）；原启用版本可用 rollback 恢复。"""
+    with open_services(db) as services:
+        services.models.activate(version)
+        active = services.models.active_version()
+    previous = f"（上一个启用版本：{active.previous_version}）" if active and active.previous_version else ""
+    console.print(f"已启用模型版本 {version}{previous}")
+
+
+@model_app.command("rollback")
+def rollback(db: DbOption = None) -> None:
+    """回退到上一个启用的版本。"""
+    with open_services(db) as services:
+        before = services.models.active_version()
+        target = services.models.rollback()
+    console.print(f"已回退：模型版本 {before.version if before else '?'} → {target.version}")
+
+
+@model_app.command("report")
+def model_report(
+    weeks: Annotated[int, typer.Option("--weeks", min=1, max=520, help="统计最近几周")] = 12,
+    level: Annotated[int, typer.Option("--level", min=1, max=3, help="按第几级分类汇总")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """智能分拨报告：自动派单率和自动派单准确率（以后续退单、改派、改分类判定），按分类和按周。"""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from zhiyun.classifier.report import dispatch_report
+
+    since = datetime.now(UTC) - timedelta(weeks=weeks)
+    with open_services(db) as services:
+        report = dispatch_report(services.db, since=since, level=level)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "total": report.total.json(),
+                    "by_category": [r.json() for r in report.by_category],
+                    "by_week": [r.json() for r in report.by_week],
+                    "feedback": report.feedback,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not report.total.orders:
+        console.print(f"最近 {weeks} 周没有经过分类模型的工单")
+        return
+    for title, rows in (("按分类", report.by_category), ("按周", report.by_week)):
+        table = Table(
+            "分类" if title == "按分类" else "周", "工单数", "自动派单", "自动派单率", "被纠正", "准确率"
+        )
+        for r in [*rows, report.total]:
+            table.add_row(
+                r.label,
+                str(r.orders),
+                str(r.auto),
+                f"{r.auto_rate:.1%}",
+                str(r.overturned),
+                "—" if r.accuracy is None else f"{r.accuracy:.1%}",
+            )
+        console.print(f"[bold]{title}[/bold]")
+        console.print(table)
+    console.print(f"训练反馈（人工纠正）{report.feedback} 条")

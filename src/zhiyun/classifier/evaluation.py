@@ -1,0 +1,165 @@
+"""Stratified k-fold evaluation of the classifier: per-class figures, confusion, macro-F1.
+
+The folds are scikit-learn's `StratifiedKFold(shuffle=True, random_state=seed)`, so the
+same data, folds and seed give the same split on every machine (and the benchmark compares
+models on exactly the same folds). Data that cannot be evaluated — fewer than two classes,
+a class with fewer members than folds — is refused with a `ValidationFailed` in Chinese.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from zhiyun.classifier.features import FeatureConfig
+from zhiyun.classifier.model import TrainingData, train_classifier
+from zhiyun.domain.errors import ValidationFailed
+
+__all__ = [
+    "ClassFigures",
+    "Evaluation",
+    "check_trainable",
+    "cross_validate",
+    "score",
+    "stratified_folds",
+]
+
+MIN_FOLDS = 2
+
+
+@dataclass(frozen=True)
+class ClassFigures:
+    """Precision, recall and F1 of one class, and how many messages it has (support)."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The result of a cross-validation (or of scoring predictions against the truth)."""
+
+    labels: tuple[str, ...]
+    classes: tuple[ClassFigures, ...]
+    confusion: tuple[tuple[int, ...], ...]  # rows: truth, columns: predicted, in `labels` order
+    macro_f1: float
+    accuracy: float
+    messages: int
+    folds: int
+    seed: int
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "macro_f1": round(self.macro_f1, 4),
+            "accuracy": round(self.accuracy, 4),
+            "messages": self.messages,
+            "classes": len(self.labels),
+            "folds": self.folds,
+            "seed": self.seed,
+            "seconds": round(self.seconds, 2),
+            "per_class": {
+                c.label: {
+                    "precision": round(c.precision, 4),
+                    "recall": round(c.recall, 4),
+                    "f1": round(c.f1, 4),
+                    "support": c.support,
+                }
+                for c in self.classes
+            },
+            "labels": list(self.labels),
+            "confusion": [list(row) for row in self.confusion],
+        }
+
+
+def check_trainable(labels: Sequence[str], folds: int) -> None:
+    """Refuse data that k-fold evaluation cannot use, with a message that says why."""
+    if folds < MIN_FOLDS:
+        raise ValidationFailed(f"折数至少为 {MIN_FOLDS}（当前 {folds}）", field="folds")
+    if not labels:
+        raise ValidationFailed("没有可用的数据行（文件为空，或标签列全为空）")
+    counts = Counter(labels)
+    if len(counts) < 2:
+        only = next(iter(counts))
+        raise ValidationFailed(f"标签只有一类「{only}」：至少需要两类才能训练和评估分类器", field="label")
+    small = sorted((c, label) for label, c in counts.items() if c < folds)
+    if small:
+        shown = "、".join(f"「{label}」{c} 条" for c, label in small[:10])
+        more = f" 等 {len(small)} 类" if len(small) > 10 else ""
+        raise ValidationFailed(
+            f"有的类别样本数少于折数 {folds}：{shown}{more}。请减少 --folds，或补充样本、合并小类",
+            field="label",
+        )
+
+
+def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, test) index arrays of stratified k-fold with shuffling and a fixed seed."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(labels)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [(train, test) for train, test in splitter.split(np.zeros(len(y)), y)]
+
+
+def score(truth: Sequence[str], predicted: Sequence[str], *, folds: int = 0, seed: int = 0) -> Evaluation:
+    """Per-class precision/recall/F1, confusion matrix, macro-F1 and accuracy."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    labels = tuple(sorted(set(truth)))
+    extra = sorted(set(predicted) - set(labels))
+    all_labels = list(labels) + extra
+    p, r, f, s = precision_recall_fscore_support(truth, predicted, labels=list(labels), zero_division=0.0)
+    matrix = confusion_matrix(truth, predicted, labels=all_labels)[: len(labels), : len(labels)]
+    classes = tuple(
+        ClassFigures(label, float(p[i]), float(r[i]), float(f[i]), int(s[i]))
+        for i, label in enumerate(labels)
+    )
+    correct = sum(1 for a, b in zip(truth, predicted, strict=True) if a == b)
+    return Evaluation(
+        labels=labels,
+        classes=classes,
+        confusion=tuple(tuple(int(v) for v in row) for row in matrix),
+        macro_f1=float(np.mean(f)) if len(f) else 0.0,
+        accuracy=correct / len(truth) if truth else 0.0,
+        messages=len(truth),
+        folds=folds,
+        seed=seed,
+    )
+
+
+def cross_validate(
+    data: TrainingData,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    keywords: Mapping[str, Iterable[str]] | None = None,
+    config: FeatureConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
+    """Train on k-1 folds, predict the held-out one, k times; score all out-of-fold predictions."""
+    labels = [str(v) for v in data.labels]
+    check_trainable(labels, folds)
+    started = time.perf_counter()
+    predicted: list[str] = [""] * len(labels)
+    titles, contents = list(data.titles), list(data.contents)
+    splits = stratified_folds(labels, folds, seed)
+    for done, (train, test) in enumerate(splits):
+        part = TrainingData(
+            [titles[i] for i in train], [contents[i] for i in train], [labels[i] for i in train]
+        )
+        model = train_classifier(part, keywords=keywords, config=config, seed=seed, calibrate=False)
+        guesses = model.predict_labels([(titles[i], contents[i]) for i in test])
+        for i, guess in zip(test, guesses, strict=True):
+            predicted[int(i)] = guess
+        if progress is not None:
+            progress(done + 1, folds)
+    result = score(labels, predicted, folds=folds, seed=seed)
+    return Evaluation(**{**result.__dict__, "seconds": time.perf_counter() - started})

@@ -1,0 +1,132 @@
+"""Automatic dispatch's decision (智能分拨): given what is known of a new order, dispatch it or not.
+
+The ladder, first match wins:
+
+1. automatic dispatch is switched off → `disabled`;
+2. no active classifier (the category came from the registrant) → `no_model`;
+3. the order may duplicate an open one → `possible_duplicate` (a dispatcher settles it first);
+4. the best category's confidence is below its threshold → `low_confidence`;
+5. the responsibility list names no unit → `no_target`;
+6. the unit is the registering center itself, not below it, or the order is no longer waiting
+   for dispatch → `out_of_reach`;
+7. otherwise → `auto_dispatched`: the system dispatches the order to that unit.
+
+Pure: the service gathers the facts, this decides, the service acts and records the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from zhiyun.domain.org import OrgTree
+from zhiyun.domain.taxonomy import Taxonomy
+
+
+class Decision(StrEnum):
+    """Why an order was or was not dispatched automatically (stored as the suggestion's `decision`)."""
+
+    AUTO = "auto_dispatched"
+    LOW_CONFIDENCE = "low_confidence"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    NO_MODEL = "no_model"
+    NO_TARGET = "no_target"
+    OUT_OF_REACH = "out_of_reach"
+    DISABLED = "disabled"
+    REFUSED = "refused"  # the ladder said AUTO but the life cycle refused the dispatch
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS[self]
+
+
+DECISION_LABELS: Mapping[Decision, str] = {
+    Decision.AUTO: "已自动派单",
+    Decision.LOW_CONFIDENCE: "置信度不足，待人工派单",
+    Decision.POSSIBLE_DUPLICATE: "疑似重复件，待人工确认",
+    Decision.NO_MODEL: "未启用分类模型，仅供参考",
+    Decision.NO_TARGET: "无法确定责任单位，待人工派单",
+    Decision.OUT_OF_REACH: "责任单位不在受理中心下级，待人工派单",
+    Decision.DISABLED: "自动派单已关闭",
+    Decision.REFUSED: "自动派单被拒绝，待人工派单",
+}
+
+
+def decision_label(value: str) -> str:
+    """The Chinese label of a stored decision; an unknown value (an older release's) as it is."""
+    try:
+        return Decision(value).label
+    except ValueError:
+        return value
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The confidence an order needs, overall and per category code (a parent's applies below it)."""
+
+    default: float = 0.6
+    per_category: Mapping[str, float] | None = None
+
+    def for_category(self, code: str | None, taxonomy: Taxonomy) -> float:
+        table = self.per_category or {}
+        if code is not None and code in taxonomy:
+            for c in (code, *(a.code for a in taxonomy.ancestors(code))):
+                if c in table:
+                    return table[c]
+        elif code is not None and code in table:
+            return table[code]
+        return self.default
+
+
+def category_code_for(label: str, taxonomy: Taxonomy) -> str | None:
+    """The taxonomy code a classifier label stands for: a code, or a category's name."""
+    if label in taxonomy:
+        return label
+    for cat in taxonomy.categories.values():
+        if cat.name == label:
+            return cat.code
+    return None
+
+
+@dataclass(frozen=True)
+class RoutingFacts:
+    """What automatic dispatch knows of a newly registered order when it decides."""
+
+    enabled: bool
+    has_model: bool
+    possible_duplicate: bool
+    confidence: float | None  # the best category's; None when no classifier scored it
+    threshold: float
+    target_unit_id: int | None  # the responsibility list's unit for the best category
+    center_unit_id: int | None  # the center that registered the order
+    pending_dispatch: bool
+
+
+def decide(facts: RoutingFacts, org: OrgTree) -> Decision:
+    """The ladder of the module docstring."""
+    if not facts.enabled:
+        return Decision.DISABLED
+    if not facts.has_model:
+        return Decision.NO_MODEL
+    if facts.possible_duplicate:
+        return Decision.POSSIBLE_DUPLICATE
+    if facts.confidence is None or facts.confidence < facts.threshold:
+        return Decision.LOW_CONFIDENCE
+    target, center = facts.target_unit_id, facts.center_unit_id
+    if target is None:
+        return Decision.NO_TARGET
+    if center is None or target == center or not org.is_within(target, center) or not facts.pending_dispatch:
+        return Decision.OUT_OF_REACH
+    return Decision.AUTO
+
+
+__all__ = [
+    "DECISION_LABELS",
+    "Decision",
+    "RoutingFacts",
+    "Thresholds",
+    "category_code_for",
+    "decide",
+    "decision_label",
+]

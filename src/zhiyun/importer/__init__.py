@@ -1,0 +1,1 @@
+"""Bulk import of historical orders: mapping, sources, validation, report and fast writers."""

@@ -1,0 +1,1 @@
+"""Reference data: the org snapshot cache, the working calendar, time limits and settings."""

@@ -1,1 +1,0 @@
-"""Workflow: the use cases that apply the life-cycle rules inside one transaction each."""
