@@ -44,6 +44,7 @@ from zhiyun.domain.workorder import (
     FlagDuplicate,
     Instruct,
     Merge,
+    OrderStatus,
     Redispatch,
     Reply,
     RequestExtension,
@@ -57,7 +58,9 @@ from zhiyun.domain.workorder import (
     Supervise,
     SystemEvent,
     Urge,
+    import_record,
 )
+from zhiyun.importer import writers
 from zhiyun.importer.mapping import ImportMapping
 from zhiyun.importer.pipeline import BulkImporter
 from zhiyun.intake import repo as intake_repo
@@ -450,3 +453,86 @@ def test_the_intake_receipt_of_a_flagged_order_carries_the_version_the_flag_gave
     detail = services.orders.get(district.actors["district"], flagged.order.id)
     assert flagged.order.version == detail.summary.version == 2
     assert json.loads(json.dumps(flagged.possible_duplicates))  # a list of numbers, as before
+
+
+def test_every_imported_orders_audit_row_is_the_record_the_domain_gives_for_its_row(
+    timed: Services, district: District, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The PostgreSQL writer builds the audit rows in SQL from an AuditPlan, SQLite's one by one:
+    both store, for every row, exactly `domain.workorder.import_record`."""
+    services, units = timed, district.units
+    path = tmp_path / "mixed.csv"
+    statuses = ["已归档", "待分拨", "已归档", "已撤销", "已归档"]
+    handlers = ["GC-XB", "", "GC", "DL-YB", "GC-XB"]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["工单编号", "标题", "诉求内容", "类型", "状态", "登记时间", "承办单位"])
+        for i, (status, unit) in enumerate(zip(statuses, handlers, strict=True)):
+            writer.writerow(
+                [f"M-{i}", f"事项{i}", f"内容{i}", "求助", status, f"2024-03-0{i + 1} 09:00", unit]
+            )
+    mapping = {
+        "columns": {
+            "external_id": "工单编号",
+            "title": "标题",
+            "content": "诉求内容",
+            "order_type": "类型",
+            "status": "状态",
+            "registered_at": "登记时间",
+            "responsible_unit": "承办单位",
+        },
+        "constants": {"channel": "12345"},
+    }
+    report = BulkImporter(services.db, clock=clock).run(path, ImportMapping.from_dict(mapping), batch_size=3)
+    assert report.imported == len(statuses)
+    with services.db.reading() as session:
+        stored = session.execute(
+            select(
+                WorkOrderRow.external_id,
+                WorkOrderRow.status,
+                WorkOrderRow.chain,
+                WorkOrderRow.version,
+                TransitionRow,
+            )
+            .join(TransitionRow, TransitionRow.order_id == WorkOrderRow.id)
+            .where(WorkOrderRow.external_id.like("M-%"))
+        ).all()
+        session.expunge_all()
+    assert len(stored) == len(statuses)
+    for external_id, status, chain, version, audit in stored:
+        row = int(external_id.removeprefix("M-")) + 2  # the header is line 1
+        expected = import_record(OrderStatus(status), tuple(chain), file="mixed.csv", row=row)
+        assert version == 1
+        assert (audit.action, audit.from_status, audit.to_status) == (
+            expected.action,
+            None,
+            expected.to_status.value,
+        )
+        assert (audit.from_unit_id, audit.to_unit_id, audit.note, audit.details) == (
+            expected.from_unit_id,
+            expected.to_unit_id,
+            expected.note,
+            dict(expected.details),
+        )
+        assert (audit.actor_name, audit.actor_role, audit.actor_user_id) == ("历史数据导入", "admin", None)
+    assert {tuple(c) for _, _, c, _, _ in stored} >= {(units["NH"], units["GC-XB"]), (units["NH"],)}
+
+
+def test_an_audit_plan_refuses_a_record_that_depends_on_the_row_beyond_its_details(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [[None] * len(writers.STAGED_COLUMNS) for _ in range(2)]
+    for i, row in enumerate(rows):
+        row[writers.COL["rownum"]] = i + 2
+        row[writers.COL["status"]] = "closed"
+        row[writers.COL["registered_unit_id"]] = 1
+    plan = writers.audit_plan(rows, "x.csv")
+    assert plan.groups == [1, 1] and plan.params["g_action"] == ["import"]
+    assert "s.rownum" in plan.details_sql
+
+    def numbered_from_zero(status: OrderStatus, chain: tuple[int, ...], *, file: str, row: int) -> Any:
+        return import_record(status, chain, file=file, row=row - 2)
+
+    monkeypatch.setattr(writers, "import_record", numbered_from_zero)
+    with pytest.raises(AssertionError):
+        writers.audit_plan(rows, "x.csv")

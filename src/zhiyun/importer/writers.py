@@ -11,29 +11,31 @@ A writer takes batches of validated rows (lists in `STAGED_COLUMNS` order, built
   (historical numbers of the same shape push the counter past them first);
 - every stored order gets version 1 and one audit row, as the domain describes it
   (`domain.workorder.import_record`: action "import", actor 历史数据导入, details {file,
-  row}; the writers store the record it returns for each row), and a `work_order_unit` row
-  for each unit on its chain (registering center, responsible unit), so that scoped
-  readers see it;
+  row}; SQLite's writer stores the record it returns for each row, PostgreSQL's builds the
+  same rows in SQL from the records it returns for the batch, see `AuditPlan`), and a
+  `work_order_unit` row for each unit on its chain (registering center, responsible unit),
+  so that scoped readers see it;
 - a row whose historical number belongs to another order is refused with a reason.
 
 PostgreSQL: binary COPY into a temporary staging table, then one statement that numbers the
-staged rows and inserts the orders, their audit rows and unit rows (`_INSERT_BATCH`); on a
+staged rows and inserts the orders, their audit rows and unit rows (`_insert_batch`); on a
 unique conflict, from a savepoint, the careful path with ON CONFLICT DO NOTHING. SQLite:
 executemany inserts under the write lock.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Protocol, cast
 
 from psycopg.errors import UniqueViolation
+from psycopg.types.json import Json
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -151,6 +153,75 @@ def audit_record(row: list[Any], source: str) -> TransitionRecord:
     return import_record(_STATUS[row[_I_STATUS]], chain, file=source, row=row[I_ROWNUM])
 
 
+# Where a record's row number goes, in the records an audit plan asks the domain for: no file
+# has such a row (rows are counted from 1).
+ROW_PLACEHOLDER = -1
+_AUDIT_GROUP_FIELDS = ("action", "from_status", "to_status", "from_unit_id", "to_unit_id", "note")
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """How the PostgreSQL writer builds a batch's audit rows in SQL, from the domain's records.
+
+    An imported order's record depends on its status and chain and on its row (`audit_record`).
+    The plan asks the domain once for each (status, registering unit, responsible unit) in the
+    batch, with the row number left as ROW_PLACEHOLDER; each staged row carries its group's
+    number (`groups`), and SQL puts the row's own number where the placeholder stood (in the
+    details, `details_sql`). `audit_plan` checks, on the batch's first row, that this is the
+    record the domain gives for it, so that every audit row is the domain's record — at the
+    cost of one dictionary look-up per row instead of a record per row.
+    """
+
+    groups: list[int]  # per staged row: its group, counted from 1
+    params: dict[str, Any]  # the groups' fields as arrays, and the details' keys and constant values
+    details_sql: str  # the details of staged row `s`, as SQL
+
+
+def _details_sql(details: Mapping[str, Any], params: dict[str, Any]) -> str:
+    parts = []
+    for i, (key, value) in enumerate(details.items()):
+        params[f"dk{i}"] = key
+        if value == ROW_PLACEHOLDER and not isinstance(value, bool):
+            parts.append(f"%(dk{i})s::text, s.rownum")
+        elif isinstance(value, str):
+            params[f"dv{i}"] = value
+            parts.append(f"%(dk{i})s::text, %(dv{i})s::text")
+        else:
+            params[f"dv{i}"] = Json(value)
+            parts.append(f"%(dk{i})s::text, %(dv{i})s::json")
+    return f"json_build_object({', '.join(parts)})"
+
+
+def audit_plan(rows: Sequence[list[Any]], source: str) -> AuditPlan:
+    """The audit plan of a batch (see AuditPlan); AssertionError if the domain's record of its
+    first row is not the one the plan would store (the record then depends on the row in a way
+    the writer cannot put in SQL: the writer must be changed with the domain)."""
+    keys: dict[tuple[str, int, int | None], int] = {}
+    records: list[TransitionRecord] = []
+    groups: list[int] = []
+    for row in rows:
+        key = (row[_I_STATUS], row[_I_REGISTERED_UNIT], row[_I_RESPONSIBLE_UNIT])
+        group = keys.get(key)
+        if group is None:
+            group = keys[key] = len(records) + 1
+            chain = import_chain(key[1], key[2])
+            records.append(import_record(_STATUS[key[0]], chain, file=source, row=ROW_PLACEHOLDER))
+        groups.append(group)
+    details = records[0].details
+    if any(r.details != details for r in records):
+        raise AssertionError("an import record's details depend on more than its row: store them per row")
+    first = rows[0]
+    template = records[groups[0] - 1]
+    filled = {k: first[I_ROWNUM] if v == ROW_PLACEHOLDER else v for k, v in template.details.items()}
+    if audit_record(first, source) != replace(template, details=filled):
+        raise AssertionError("the domain's import record is not its template with the row filled in")
+    params: dict[str, Any] = {
+        f"g_{name}": [getattr(getattr(r, name), "value", getattr(r, name)) for r in records]
+        for name in _AUDIT_GROUP_FIELDS
+    }
+    return AuditPlan(groups, params, _details_sql(details, params))
+
+
 def _counter_changes(
     rows: Sequence[list[Any]], pattern: re.Pattern[str]
 ) -> tuple[dict[str, int], Counter[str]]:
@@ -220,20 +291,10 @@ _STAGING_TYPES = {
     "satisfaction": "text",
     "result": "text",
 }
-# Each staged row carries its audit record (`audit_record`) after the columns of the order.
-AUDIT_STAGED: tuple[tuple[str, str], ...] = (
-    ("audit_action", "text"),
-    ("audit_from_status", "text"),
-    ("audit_to_status", "text"),
-    ("audit_from_unit_id", "integer"),
-    ("audit_to_unit_id", "integer"),
-    ("audit_note", "text"),
-    ("audit_details", "text"),  # JSON text: the C encoder is quicker than psycopg's json dumper
-)
-_STAGING_COLUMNS = (*STAGED_COLUMNS, *(name for name, _ in AUDIT_STAGED))
-_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+# Each staged row carries, after the columns of the order, the group of its audit record (AuditPlan).
+_STAGING_COLUMNS = (*STAGED_COLUMNS, "audit_group")
 _COPY_STAGING = f"COPY {STAGING} ({', '.join(_STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-_STAGING_COPY_TYPES = [_STAGING_TYPES[c] for c in STAGED_COLUMNS] + [kind for _, kind in AUDIT_STAGED]
+_STAGING_COPY_TYPES = [*(_STAGING_TYPES[c] for c in STAGED_COLUMNS), "integer"]
 
 _STORED_KEYS = """
 SELECT w.channel, w.external_id
@@ -305,36 +366,51 @@ _AUDIT_COLUMNS = (
     "order_id, action, from_status, to_status, from_unit_id, to_unit_id, "
     "actor_user_id, actor_name, actor_role, actor_unit_id, note, details, created_at"
 )
-_AUDIT_VALUES = """
-    {id}, audit_action, audit_from_status, audit_to_status, audit_from_unit_id, audit_to_unit_id,
-    %(actor_user_id)s::integer, %(actor)s, %(role)s, %(actor_unit_id)s::integer, audit_note,
-    audit_details::json, %(now)s
+_AUDIT_GROUPS = """
+unnest(%(g_action)s::text[], %(g_from_status)s::text[], %(g_to_status)s::text[],
+       %(g_from_unit_id)s::integer[], %(g_to_unit_id)s::integer[], %(g_note)s::text[])
+  WITH ORDINALITY AS g(action, from_status, to_status, from_unit_id, to_unit_id, note, n)
 """
+
+
+def _insert_audit(source: str, id_column: str, details_sql: str) -> str:
+    """The audit rows of the staged rows in `source` (alias s), from their AuditPlan groups."""
+    return (
+        f"INSERT INTO transition ({_AUDIT_COLUMNS}) "
+        f"SELECT s.{id_column}, g.action, g.from_status, g.to_status, g.from_unit_id, g.to_unit_id, "
+        "%(actor_user_id)s::integer, %(actor)s, %(role)s, %(actor_unit_id)s::integer, g.note, "
+        f"{details_sql}, %(now)s FROM {source} s JOIN {_AUDIT_GROUPS} ON g.n = s.audit_group"
+    )
+
+
 _UNIT_VALUES = """
 SELECT {id}, registered_unit_id FROM {source}
 UNION ALL
 SELECT {id}, responsible_unit_id FROM {source} WHERE responsible_unit_id IS NOT NULL
 """
 
+
 # The usual batch: orders, their audit rows and unit rows in one statement, without ON
 # CONFLICT, whose check of the three unique indexes before every row is a tenth of the
 # database's work. A conflict is rare (stored keys and numbers were set aside already): if one
 # comes up (another importer of the same rows, a generated number that a historical one
 # took), the batch goes back to a savepoint and takes the careful path below.
-_INSERT_BATCH = f"""
+@functools.cache
+def _insert_batch(details_sql: str) -> str:
+    return f"""
 WITH staged AS MATERIALIZED ({_NUMBERED}),
 orders AS (
     INSERT INTO work_order ({_ORDER_COLUMNS})
     SELECT {_ORDER_VALUES.format(id="order_id", number="order_number")} FROM staged
 ),
-audit AS (
-    INSERT INTO transition ({_AUDIT_COLUMNS}) SELECT {_AUDIT_VALUES.format(id="order_id")} FROM staged
-),
+audit AS ({_insert_audit("staged", "order_id", details_sql)}),
 units AS (
     INSERT INTO work_order_unit (order_id, unit_id) {_UNIT_VALUES.format(id="order_id", source="staged")}
 )
 SELECT count(*) FROM staged
 """
+
+
 _SAVEPOINT = "SAVEPOINT zhiyun_import_orders"
 _BACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT zhiyun_import_orders"
 
@@ -361,9 +437,6 @@ FROM {STAGING} s
 WHERE NOT EXISTS (SELECT 1 FROM work_order w WHERE w.id = s.id)
 """
 _UNSTAGE = f"DELETE FROM {STAGING} WHERE id = ANY(%(ids)s::bigint[])"
-_INSERT_AUDIT = (
-    f"INSERT INTO transition ({_AUDIT_COLUMNS}) SELECT {_AUDIT_VALUES.format(id='id')} FROM {STAGING}"
-)
 _INSERT_UNITS = (
     f"INSERT INTO work_order_unit (order_id, unit_id) {_UNIT_VALUES.format(id='id', source=STAGING)}"
 )
@@ -413,8 +486,7 @@ class PostgresBulkWriter:
                 cur.execute("SELECT pg_get_serial_sequence('work_order', 'id')")
                 self.sequence = cur.fetchone()[0]
                 columns = ", ".join(
-                    [f"{name} {_STAGING_TYPES[name]}" for name in STAGED_COLUMNS]
-                    + [f"{name} {kind}" for name, kind in AUDIT_STAGED]
+                    [f"{name} {_STAGING_TYPES[name]}" for name in STAGED_COLUMNS] + ["audit_group integer"]
                 )
                 cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
                 cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DELETE ROWS")
@@ -511,25 +583,12 @@ class PostgresBulkWriter:
             cur.execute(_LOCK_UNITS, {"ids": units})
             if cur.fetchone()[0] == len(units):
                 cur.execute(_SKIP_FK_TRIGGERS)
+        plan = audit_plan(rows, source)
         with cur.copy(_COPY_STAGING) as copy:
             copy.set_types(_STAGING_COPY_TYPES)
             write_row = copy.write_row
-            to_json = _JSON
-            for row in rows:
-                record = audit_record(row, source)
-                from_status = record.from_status
-                write_row(
-                    [
-                        *row,
-                        record.action,
-                        None if from_status is None else from_status.value,
-                        record.to_status.value,
-                        record.from_unit_id,
-                        record.to_unit_id,
-                        record.note,
-                        to_json(record.details),
-                    ]
-                )
+            for row, group in zip(rows, plan.groups, strict=True):
+                write_row([*row, group])
         days = list(first_seq)
         params = {
             "sequence": self.sequence,
@@ -541,10 +600,11 @@ class PostgresBulkWriter:
             "actor": IMPORT_ACTOR_NAME,
             "role": IMPORT_ACTOR_ROLE,
             "actor_unit_id": IMPORT_ACTOR.unit_id,
+            **plan.params,
         }
         cur.execute(_SAVEPOINT)
         try:
-            cur.execute(_INSERT_BATCH, params)
+            cur.execute(_insert_batch(plan.details_sql), params)
             result.imported = cur.fetchone()[0]
             return
         except UniqueViolation:
@@ -563,7 +623,7 @@ class PostgresBulkWriter:
                     message = GENERATED_NUMBER_TAKEN if rownum in generated else NUMBER_TAKEN
                     result.rejected.append((rownum, "number", message))
             cur.execute(_UNSTAGE, {"ids": [order_id for order_id, _, _ in skipped]})
-        cur.execute(_INSERT_AUDIT, params)
+        cur.execute(_insert_audit(STAGING, "id", plan.details_sql), params)
         cur.execute(_INSERT_UNITS)
 
     def close(self) -> None:
