@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from zhiyun.config import Settings
-from zhiyun.domain.access import Actor, Role, can_view
+from zhiyun.domain.access import Actor, Role, can_view, may_register, may_register_at
 from zhiyun.domain.channels import MANUAL, ChannelBook
 from zhiyun.domain.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_attach, may_change_category, may_decide_duplicate
@@ -143,9 +143,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return instant, key
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise ValidationFailed("分页游标无效", field="cursor") from exc
-
-
-REGISTERING_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER})
 
 
 class OrderHook(Protocol):
@@ -291,18 +288,18 @@ class WorkOrderService:
 
     def _register_center(self, actor: Actor, requested: int | None, snap: ReferenceSnapshot) -> int:
         org = snap.org
-        if actor.role not in REGISTERING_ROLES:
+        if not may_register(actor):
             raise PermissionDenied("您的角色不能登记工单")
-        if actor.role is Role.ADMIN or actor.unit_id is None:
-            center = requested if requested is not None else org.root().id
-            org.get(center)
-            return center
-        own = org.center_of(actor.unit_id).id
-        if requested is not None and requested != own:
-            if actor.role is not Role.DISPATCHER or not org.is_within(requested, actor.unit_id):
-                raise ValidationFailed("只能在本中心或其下级中心登记工单", field="center_unit_id")
-            return requested
-        return own
+        if requested is not None:
+            center = requested
+        elif actor.unit_id is None or actor.role is Role.ADMIN:
+            center = org.root().id
+        else:
+            center = org.center_of(actor.unit_id).id
+        if not may_register_at(actor, center, org):
+            raise ValidationFailed("只能在本中心或其下级中心登记工单", field="center_unit_id")
+        org.get(center)
+        return center
 
     # -- use cases ----------------------------------------------------------------
 
@@ -315,7 +312,7 @@ class WorkOrderService:
         known channel and may not take an id from a channel that pushes its own (ChannelBook).
         """
         new = new.validated()
-        if actor.role not in REGISTERING_ROLES:
+        if not may_register(actor):
             raise PermissionDenied("您的角色不能登记工单")
         if not actor.is_system:
             self.channels.check_hand_registration(new.channel, new.external_id)
