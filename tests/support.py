@@ -14,6 +14,11 @@ from zhiyun.store.tables import OrgUnitRow
 
 PASSWORD = "test-password-1"
 
+# Who makes the administrative changes of a test's setup (as `zhiyun` commands do: an
+# administrator without an account), and who runs the worker's jobs (the system principal).
+TEST_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="测试管理员")
+TEST_SYSTEM = Actor.system("测试任务")
+
 SMALL_DISTRICT: list[UnitRecord] = [
     UnitRecord("NH", "南海区", "district"),
     UnitRecord("GC", "桂城街道", "town", "NH"),
@@ -60,11 +65,11 @@ class District:
 
 
 def build_small_district(services: Services) -> District:
-    services.org.import_records(SMALL_DISTRICT)
+    services.org.import_records(TEST_ADMIN, SMALL_DISTRICT)
     actors: dict[str, Actor] = {}
     for username, role, unit in SMALL_USERS:
         user = services.accounts.add_user(
-            username=username, password=PASSWORD, role=role, unit_code=unit, display_name=username
+            TEST_ADMIN, username=username, password=PASSWORD, role=role, unit_code=unit, display_name=username
         )
         actors[username] = user.actor()
     units = {r.code: r for r in services.org.records()}

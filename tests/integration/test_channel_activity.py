@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from tests.support import build_small_district
+from tests.support import TEST_ADMIN, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
@@ -33,7 +33,7 @@ def hotline_call(call_id: str, **changes: Any) -> dict[str, Any]:
 
 def test_the_channel_list_shows_the_latest_delivery_and_the_count_of_the_last_day(services: Services) -> None:
     build_small_district(services)
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(TEST_ADMIN, "12345").key
     now = services.intake.clock()
     services.intake.clock = lambda: now - timedelta(hours=30)  # outside the window
     services.intake.receive(

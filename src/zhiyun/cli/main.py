@@ -27,17 +27,17 @@ from zhiyun.classifier.cli import model_app
 from zhiyun.cli.support import (
     DbOption,
     ZhiyunGroup,
+    cli_actor,
     console,
     err_console,
     fail,
     open_services,
-    operator,
     require_current_schema,
     safe_url,
 )
 from zhiyun.config import Settings, database_url
 from zhiyun.dedupe.cli import dedupe_app
-from zhiyun.domain.access import Role
+from zhiyun.domain.access import STAFF_ROLES
 from zhiyun.domain.deadlines import LimitUnit
 from zhiyun.domain.errors import NotFound
 from zhiyun.domain.workorder import OrderType, Urgency
@@ -166,7 +166,7 @@ def org_import(
 ) -> None:
     """导入组织架构（按编码新增或更新；文件有任何错误则整个文件不导入）。"""
     with open_services(db) as services:
-        report = services.org.import_file(file, fmt.value if fmt else None)
+        report = services.org.import_file(cli_actor(), file, fmt.value if fmt else None)
     console.print(
         f"导入完成：新增(created) {report.created}，更新(updated) {report.updated}，"
         f"未变(unchanged) {report.unchanged}"
@@ -193,10 +193,14 @@ def org_export(
 # --------------------------------------------------------------------------- users
 
 
+# The roles an account may have (never the system's or a citizen's), as the command's choices.
+StaffRole = StrEnum("StaffRole", [(r.name, r.value) for r in STAFF_ROLES])  # type: ignore[misc]
+
+
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="登录名：字母、数字、下划线、点或连字符")],
-    role: Annotated[Role, typer.Option("--role", help="角色", case_sensitive=False)],
+    role: Annotated[StaffRole, typer.Option("--role", help="角色", case_sensitive=False)],
     unit: Annotated[
         str | None, typer.Option("--unit", help="所属单位编码（管理员、领导、质检员可不填）")
     ] = None,
@@ -211,7 +215,12 @@ def user_add(
         password = typer.prompt("密码", hide_input=True, confirmation_prompt=True)
     with open_services(db) as services:
         user = services.accounts.add_user(
-            username=username, password=password, role=role, unit_code=unit, display_name=name
+            cli_actor(),
+            username=username,
+            password=password,
+            role=role.value,
+            unit_code=unit,
+            display_name=name,
         )
     where = f"，{user.unit_name}" if user.unit_name else ""
     console.print(f"已创建用户 {user.username}（{user.display_name}，{user.role_label}{where}）")
@@ -251,7 +260,7 @@ def user_token(
         user = next((u for u in services.accounts.list_users() if u.username == username), None)
         if user is None:
             raise NotFound(f"用户 {username} 不存在")
-        issued = services.accounts.issue_token(user.id, name, days)
+        issued = services.accounts.issue_token(cli_actor(), user.id, name, days)
     expiry = issued.expires_at.date().isoformat() if issued.expires_at else "长期有效"
     err_console.print(
         f"已为 {user.username}（{user.role_label}）签发令牌「{name}」，有效期：{expiry}。请妥善保存："
@@ -314,11 +323,11 @@ def user_revoke(
     with open_services(db) as services:
         user = services.accounts.user_by_name(username)
         if all_tokens:
-            count = services.accounts.revoke_all_tokens(user.id)
+            count = services.accounts.revoke_all_tokens(cli_actor(), user.id)
             console.print(f"已吊销 {user.username} 的 {count} 个有效令牌")
             return
         assert token_id is not None
-        token = services.accounts.revoke_token(user.id, token_id)
+        token = services.accounts.revoke_token(cli_actor(), user.id, token_id)
     console.print(f"已吊销 {user.username} 的令牌 {token.id}「{escape(token.name)}」（前缀 {token.prefix}）")
 
 
@@ -362,7 +371,7 @@ def channel_key(
 ) -> None:
     """为渠道签发新的 API 密钥（最后一行即密钥，只显示这一次；旧密钥仍有效，需要时用 revoke 吊销）。"""
     with open_services(db) as services:
-        issued = services.channels.issue_key(channel)
+        issued = services.channels.issue_key(cli_actor(), channel)
     err_console.print(f"已为渠道 {issued.channel} 签发密钥（前缀 {issued.prefix}）。请妥善保存：")
     typer.echo(issued.key)
 
@@ -375,7 +384,7 @@ def channel_revoke(
 ) -> None:
     """吊销渠道的密钥。"""
     with open_services(db) as services:
-        count = services.channels.revoke_keys(channel, prefix)
+        count = services.channels.revoke_keys(cli_actor(), channel, prefix)
     console.print(f"已吊销 {count} 个密钥")
 
 
@@ -390,6 +399,7 @@ def channel_set(
     """修改渠道的启停状态与默认值。"""
     with open_services(db) as services:
         view = services.channels.configure(
+            cli_actor(),
             channel,
             enabled=enabled,
             default_type=order_type.value if order_type else None,
@@ -417,7 +427,7 @@ def calendar_set(
     """录入一天的调整（覆盖节假日数据）。"""
     when = _parse_date(day)
     with open_services(db) as services:
-        services.policy.set_day(when, kind.value, note, by=operator())
+        services.policy.set_day(cli_actor(), when, kind.value, note)
         confirmed = when.year in services.policy.known_years()["confirmed"]
         known = services.policy.calendar().knows(when)
     if kind is DayKind.default:
@@ -439,7 +449,7 @@ def calendar_confirm(
 ) -> None:
     """确认某年的节假日安排已录入完整（此后按该年计算工作日）。"""
     with open_services(db) as services:
-        services.policy.confirm_year(year, by=operator())
+        services.policy.confirm_year(cli_actor(), year)
         overrides = [o for o in services.policy.overrides() if o.day.year == year]
     console.print(f"已确认 {year} 年的节假日安排（该年人工调整 {len(overrides)} 天）")
 
@@ -574,7 +584,7 @@ def limits_set(
             _parse_limit(reply, "--reply") if reply else (current.reply.amount, current.reply.unit.value)
         )
         saved = services.policy.set_time_limit(
-            order_type.value, urgency.value, new_sign, new_reply, by=operator()
+            cli_actor(), order_type.value, urgency.value, new_sign, new_reply
         )
     console.print(
         f"{saved.order_type_label}·{saved.urgency_label}：签收 {saved.sign.label()}，办理 {saved.reply.label()}"
@@ -588,7 +598,7 @@ def limits_set(
 def sweep(db: DbOption = None) -> None:
     """立即执行一次时限扫描：标记即将超时与超时工单，为新超时工单发催办通知。"""
     with open_services(db) as services:
-        report = services.sweep.run()
+        report = services.sweep.run(cli_actor())
     console.print(
         f"时限扫描完成：预警 {report.warnings}，超时 {report.overdue}，催办通知 {report.notices}，"
         f"已由其他进程处理 {report.skipped}"
@@ -765,10 +775,11 @@ def _demo_channel_example(services: Services, base: str) -> None:
     """Issue a demo key for 12345 and show how a channel posts with it (a second post: same order)."""
     import json
 
+    from zhiyun.demo.district import DEMO_ADMIN
     from zhiyun.domain.calendar import LOCAL_TZ
     from zhiyun.intake.channels import CHANNEL_SPECS
 
-    issued = services.channels.issue_key("12345")
+    issued = services.channels.issue_key(DEMO_ADMIN, "12345")
     now = datetime.now(LOCAL_TZ)
     payload = {
         **CHANNEL_SPECS["12345"].example,

@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from zhiyun.domain.access import Actor
+from zhiyun.domain.access import Actor, may_run_sweep, require
 from zhiyun.domain.workorder import OrderStatus, TransitionRecord
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders import repo
@@ -60,7 +60,8 @@ class DeadlineSweep:
         self.clock = clock
         self.batch = batch
 
-    def run(self, now: datetime | None = None) -> SweepReport:
+    def run(self, actor: Actor, now: datetime | None = None) -> SweepReport:
+        require(may_run_sweep, actor)  # the worker (the system) or an admin; records name SWEEP_ACTOR
         now = now or self.clock()
         report = SweepReport()
         for prefix, statuses in (("sign", _SIGN_STATUSES), ("reply", _REPLY_STATUSES)):

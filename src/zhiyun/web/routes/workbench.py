@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.access import Actor, Role, may_urge_in_bulk
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import Dispatch, OrderStatus, OrderType, Urgency
 from zhiyun.domain.workorder import Urge as UrgeCommand
@@ -110,7 +110,7 @@ def _bulk_options(services: ServicesDep, actor: Actor) -> BulkOptions:
     targets = dispatch_targets(services, actor)
     return BulkOptions(
         can_dispatch=bool(targets),
-        can_urge=actor.role in (Role.DISPATCHER, Role.LEADER, Role.ADMIN),
+        can_urge=may_urge_in_bulk(actor),
         targets=targets,
     )
 
