@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.org.service import UnitRecord
+from zhiyun.store.base import Base
 from zhiyun.store.tables import OrgUnitRow
 
 PASSWORD = "test-password-1"
@@ -77,6 +79,18 @@ def build_small_district(services: Services) -> District:
         ids = {code: uid for code, uid in session.execute(select(OrgUnitRow.code, OrgUnitRow.id))}
     assert set(units) == set(ids)
     return District(units=ids, actors=actors)
+
+
+def footprint(services: Services) -> dict[str, list[str]]:
+    """Every row of every table and every file of the attachment store: what a refused request
+    must leave exactly as it was."""
+    rows: dict[str, list[str]] = {}
+    with services.db.reading() as session:
+        for table in Base.metadata.sorted_tables:
+            rows[table.name] = sorted(repr(tuple(r)) for r in session.execute(select(table)))
+    root = Path(services.settings.attachment_dir)
+    rows["files"] = sorted(str(p) for p in root.rglob("*")) if root.exists() else []
+    return rows
 
 
 # --------------------------------------------------------------------------- classifier fixture

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from tests.e2e.harness import PNG
 from tests.support import (
@@ -36,6 +35,7 @@ from tests.support import (
     TEST_ADMIN,
     District,
     build_small_district,
+    footprint,
     synthetic_messages,
 )
 from zhiyun.bootstrap import Services
@@ -47,7 +47,6 @@ from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
-from zhiyun.store.base import Base
 from zhiyun.store.tables import WorkOrderRow
 
 # --------------------------------------------------------------------------- the classification
@@ -550,17 +549,6 @@ def test_every_use_case_that_changes_something_takes_the_acting_principal_first(
     assert params[0].default is inspect.Parameter.empty, "the actor is never optional"
 
 
-def _footprint(services: Services) -> dict[str, list[str]]:
-    """Every row of every table, and the files of the attachment store."""
-    rows: dict[str, list[str]] = {}
-    with services.db.reading() as session:
-        for table in Base.metadata.sorted_tables:
-            rows[table.name] = sorted(repr(tuple(r)) for r in session.execute(select(table)))
-    root = Path(services.settings.attachment_dir)
-    rows["files"] = sorted(str(p) for p in root.rglob("*")) if root.exists() else []
-    return rows
-
-
 @ONLY_SQLITE
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_a_use_case_refuses_whom_its_policy_refuses_and_writes_nothing(
@@ -570,11 +558,11 @@ def test_a_use_case_refuses_whom_its_policy_refuses_and_writes_nothing(
     context = case.prepare(world)
     for name in case.refused:
         who = world.actor(name)
-        before = _footprint(services)
+        before = footprint(services)
         with pytest.raises((PermissionDenied, NotFound)) as refused:
             case.call(services, context, who)
         assert type(refused.value) in (PermissionDenied, NotFound), f"{name}: {refused.value!r}"
-        assert _footprint(services) == before, f"{case.id}: {name} was refused but something was written"
+        assert footprint(services) == before, f"{case.id}: {name} was refused but something was written"
     # whom the policy lets through gets through (the refusals above were the policy's)
     who = world.actor(case.allowed)
     if case.allowed_raises is None:

@@ -297,7 +297,7 @@ class WorkOrderService:
         else:
             center = org.center_of(actor.unit_id).id
         if not may_register_at(actor, center, org):
-            raise ValidationFailed("只能在本中心或其下级中心登记工单", field="center_unit_id")
+            raise PermissionDenied("只能在本中心或其下级中心登记工单", field="center_unit_id")
         org.get(center)
         return center
 
