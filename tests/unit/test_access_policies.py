@@ -163,7 +163,7 @@ def test_every_named_policy_of_the_domain_is_a_row_of_the_table() -> None:
     for policy in POLICIES:
         assert policy.check.__name__ == policy.name
         assert policy.what and policy.who and policy.roles
-        assert policy.section in ("orders", "administration", "system", "citizens")
+        assert policy.section in ("orders", "console", "administration", "system", "citizens")
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)

@@ -159,7 +159,8 @@ class Policy:
     """One row of the policy table: what is done, who may, and the predicate that decides.
 
     `roles` are the roles that can pass `check` at all (for some unit or order); the unit
-    tests prove that no other role ever does.
+    tests prove that no other role ever does. `section`: orders, console, administration,
+    system or citizens (how docs/workflow.md groups the rows).
     """
 
     name: str
@@ -208,6 +209,7 @@ POLICIES: tuple[Policy, ...] = (
         "dispatchers and admins (each order then asks the life cycle)",
         BULK_DISPATCHERS,
         may_dispatch_in_bulk,
+        "console",
     ),
     Policy(
         "may_urge_in_bulk",
@@ -215,6 +217,7 @@ POLICIES: tuple[Policy, ...] = (
         "leaders, dispatchers and admins (each order then asks the life cycle)",
         BULK_URGERS,
         may_urge_in_bulk,
+        "console",
     ),
     Policy(
         "may_view_dashboard",
@@ -222,6 +225,7 @@ POLICIES: tuple[Policy, ...] = (
         "leaders, inspectors, dispatchers (their subtree), admins",
         DASHBOARD_READERS,
         may_view_dashboard,
+        "console",
     ),
     # -- administration 系统管理
     Policy(
