@@ -175,6 +175,4 @@ def test_training_from_the_database_uses_closed_orders_with_a_category(database:
 
 def test_training_from_an_empty_database_is_refused(database: Database) -> None:
     with pytest.raises(ValidationFailed, match="没有已归档"):
-        _service(database).train_from_db(
-            TEST_ADMIN,
-        )
+        _service(database).train_from_db(TEST_ADMIN)
