@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
-from zhiyun.cli.main import prepare_demo
+from zhiyun.demo.cli import prepare_demo
 from zhiyun.config import Settings
 from zhiyun.demo.boundaries import ensure_boundaries
 from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, DemoDirectory, ensure_district, units, users
