@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
-from zhiyun.demo.cli import prepare_demo
 from zhiyun.config import Settings
 from zhiyun.demo.boundaries import ensure_boundaries
+from zhiyun.demo.cli import prepare_demo
 from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, DemoDirectory, ensure_district, units, users
 from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
