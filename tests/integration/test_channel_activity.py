@@ -46,8 +46,8 @@ def test_the_channel_list_shows_the_latest_delivery_and_the_count_of_the_last_da
     services.intake.receive("12345", changed, key=key)  # a changed repeat: a record
     services.channels.clock = lambda: now
 
-    assert {c.received_in_window for c in services.channels.list()} == {None}  # not asked for
-    channels = {c.code: c for c in services.channels.list(with_activity=True)}
+    assert {c.received_in_window for c in services.channels.channels()} == {None}  # not asked for
+    channels = {c.code: c for c in services.channels.channels(with_activity=True)}
     hotline = channels["12345"]
     assert hotline.received_in_window == 2
     assert hotline.last_received_at is not None

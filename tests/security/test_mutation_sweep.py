@@ -180,7 +180,7 @@ def stage(api: Api) -> dict[str, Any]:
     assert xiabei is not None
     services.accounts.issue_token(TEST_ADMIN, xiabei, "夏北的脚本")
     token = services.accounts.list_tokens(xiabei)[0].id
-    services.channels.list()  # the channel registry's rows, created on first read
+    services.channels.channels()  # the channel registry's rows, created on first read
     return {
         "orders": {"gc": _facts(api, gc["id"]), "dl": _facts(api, dl["id"])},
         "rule": rule.rule.id,

@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -166,7 +167,7 @@ class ChannelService:
             received_in_window=activity[1],
         )
 
-    def list(self, *, with_activity: bool = False) -> list[ChannelView]:
+    def channels(self, *, with_activity: bool = False) -> list[ChannelView]:
         """Every channel; with what each delivered lately when `with_activity` (the admins' list)."""
         with self.db.transaction() as session:
             rows = ensure_channel_rows(session)
@@ -187,7 +188,7 @@ class ChannelService:
         """
         since = self.clock() - ACTIVITY_WINDOW
         record = IntakeRecordRow
-        columns = []
+        columns: list[Any] = []
         for code in codes:
             columns.append(
                 select(func.max(record.received_at)).where(record.channel == code).scalar_subquery()
@@ -198,7 +199,7 @@ class ChannelService:
                 .where(record.channel == code, record.received_at >= since)
                 .scalar_subquery()
             )
-        values = session.execute(select(*columns)).one()
+        values: tuple[Any, ...] = tuple(session.execute(select(*columns)).one())
         return {code: (values[2 * i], int(values[2 * i + 1])) for i, code in enumerate(codes)}
 
     def configure(

@@ -25,7 +25,7 @@ channel_app = typer.Typer(cls=ZhiyunGroup, help="接入渠道：启停、默认�
 def channel_list(db: DbOption = None) -> None:
     """列出全部接入渠道及其状态、最近来件时间和 24 小时来件数。"""
     with open_services(db) as services:
-        channels = services.channels.list(with_activity=True)
+        channels = services.channels.channels(with_activity=True)
     table = Table(title="接入渠道")
     for column in ("编码", "名称", "状态", "默认类型", "默认紧急程度", "有效密钥", "最近来件", "24 小时来件"):
         table.add_column(column)

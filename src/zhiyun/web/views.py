@@ -17,7 +17,7 @@ def org_tree(services: Services) -> OrgTree:
 
 def channel_names(services: Services) -> dict[str, str]:
     """Channel code → name, for labels and the channel filter."""
-    names = {c.code: c.name for c in services.channels.list()}
+    names = {c.code: c.name for c in services.channels.channels()}
     names.setdefault(*MANUAL_CHANNEL)
     return names
 

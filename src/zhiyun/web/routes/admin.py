@@ -102,7 +102,7 @@ def _section_context(section: str, services: ServicesDep) -> dict[str, Any]:
             "names": {u.code: u.name for u in org.units.values()},
         }
     if section == "channels":
-        return {"channels": services.channels.list(with_activity=True)}
+        return {"channels": services.channels.channels(with_activity=True)}
     if section == "time-limits":
         return {
             "limits": services.policy.time_limits(),

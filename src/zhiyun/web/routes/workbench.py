@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from zhiyun.domain.access import Actor, Role, may_urge_in_bulk
 from zhiyun.domain.errors import DomainError
-from zhiyun.domain.workorder import Dispatch, OrderStatus, OrderType, Urgency
+from zhiyun.domain.workorder import Command, Dispatch, OrderStatus, OrderType, Urgency
 from zhiyun.domain.workorder import Urge as UrgeCommand
 from zhiyun.orders.worklists import SORTS
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
@@ -137,7 +137,7 @@ def bulk_action(
     keys = [k for k in (ids or []) if k.strip()]
     error = None
     results: list[BulkResult] = []
-    command = None
+    command: Command | None = None
     if not keys:
         error = "请先勾选工单"
     elif action == "dispatch":
