@@ -63,6 +63,9 @@ def _v(suffix: str, name: str, *aliases: str) -> DemoVillage:
     return DemoVillage(suffix, name, aliases)
 
 
+# How the district's requests spread over its towns (per 100): seeded history and live traffic alike.
+TOWN_WEIGHTS = {"GC": 22, "SS": 20, "DL": 18, "LS": 12, "XQ": 10, "JJ": 9, "DZ": 9}
+
 TOWNS: tuple[DemoTown, ...] = (
     DemoTown(
         "GC",
