@@ -40,8 +40,8 @@ from zhiyun.api.app import create_app  # noqa: E402
 from zhiyun.bootstrap import Services, build_services  # noqa: E402
 from zhiyun.catalog.tables import DispatchFeedbackRow, DispatchSuggestionRow  # noqa: E402
 from zhiyun.classifier.report import dispatch_report  # noqa: E402
-from zhiyun.cli.main import prepare_demo  # noqa: E402
 from zhiyun.config import Settings  # noqa: E402
+from zhiyun.demo.cli import prepare_demo  # noqa: E402
 from zhiyun.demo.dispatch_setup import ensure_dispatch  # noqa: E402
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator  # noqa: E402
 from zhiyun.store.db import Database  # noqa: E402

@@ -48,12 +48,15 @@ from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import database_url
+from zhiyun.domain.access import Actor, Role
 from zhiyun.importer.mapping import DEFAULT_BATCH, ImportMapping
 from zhiyun.importer.pipeline import BulkImporter
 from zhiyun.importer.report import ImportProgress
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, WorkOrderRow
+
+BENCH_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="基准测试")  # sets the stage up
 
 TOWNS = [
     ("GC", "桂城街道", ["夏北社区", "平南社区", "叠滘社区", "东二社区"]),
@@ -250,7 +253,7 @@ def prepare(services: Services) -> None:
     with services.db.reading() as session:
         has_org = session.scalar(select(func.count()).select_from(OrgUnitRow)) or 0
     if not has_org:
-        services.org.import_records(org_records())
+        services.org.import_records(BENCH_ADMIN, org_records())
         log(f"created the org structure ({len(org_records())} units)")
 
 

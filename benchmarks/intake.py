@@ -83,12 +83,15 @@ from zhiyun.demo import topics as tp
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, DemoTown, DemoVillage, ensure_district, person_name
 from zhiyun.demo.orders import template_values
+from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import OrderType
 from zhiyun.kernel.geo import geo_cell, wgs84_to_gcj02
 from zhiyun.orders.service import reference_snapshot
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
+
+BENCH_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="基准测试")  # sets the stage up
 
 HERE = Path(__file__).resolve().parent
 API = "/api/v1"
@@ -1061,7 +1064,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         report = ensure_district(services)
         ensure_boundaries(services)
         log(f"demo district ready ({report.units_created} units created), boundaries imported")
-        keys = {code: services.channels.issue_key(code).key for code in CHANNEL_MIX}
+        keys = {code: services.channels.issue_key(BENCH_ADMIN, code).key for code in CHANNEL_MIX}
         world = World(rng, places(services))
         now = datetime.now(UTC)
         sample = preload(url, world, args.open_orders, now, args.backlog_days) if args.open_orders else []

@@ -58,6 +58,8 @@ from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import OrgUnitRow, TransitionRow, UserRow, WorkOrderRow
 
+BENCH_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="基准测试")  # sets the stage up
+
 BENCH_CHANNEL = MANUAL  # a dispatcher registers by hand: only the manual channel takes its ids
 STEPS_PER_ORDER = 6  # register, dispatch, sign, reply, review, callback (closes)
 
@@ -99,6 +101,7 @@ def _ensure_user(services: Services, username: str, unit_code: str) -> Actor:
         if row is not None:
             return Actor(row.id, Role(row.role), row.unit_id, row.display_name)
     user = services.accounts.add_user(
+        BENCH_ADMIN,
         username=username,
         password=uuid.uuid4().hex,
         role=Role.DISPATCHER,
@@ -113,7 +116,7 @@ def prepare(services: Services) -> Cast:
     with services.db.reading() as session:
         has_org = session.scalar(select(func.count()).select_from(OrgUnitRow)) or 0
     if not has_org:
-        services.org.import_records(DEMO_ORG)
+        services.org.import_records(BENCH_ADMIN, DEMO_ORG)
         log(f"created the demo org structure ({len(DEMO_ORG)} units)")
     with services.db.reading() as session:
         root = session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -10,9 +11,15 @@ from sqlalchemy import select
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.org.service import UnitRecord
+from zhiyun.store.base import Base
 from zhiyun.store.tables import OrgUnitRow
 
 PASSWORD = "test-password-1"
+
+# Who makes the administrative changes of a test's setup (as `zhiyun` commands do: an
+# administrator without an account), and who runs the worker's jobs (the system principal).
+TEST_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="测试管理员")
+TEST_SYSTEM = Actor.system("测试任务")
 
 SMALL_DISTRICT: list[UnitRecord] = [
     UnitRecord("NH", "南海区", "district"),
@@ -60,11 +67,11 @@ class District:
 
 
 def build_small_district(services: Services) -> District:
-    services.org.import_records(SMALL_DISTRICT)
+    services.org.import_records(TEST_ADMIN, SMALL_DISTRICT)
     actors: dict[str, Actor] = {}
     for username, role, unit in SMALL_USERS:
         user = services.accounts.add_user(
-            username=username, password=PASSWORD, role=role, unit_code=unit, display_name=username
+            TEST_ADMIN, username=username, password=PASSWORD, role=role, unit_code=unit, display_name=username
         )
         actors[username] = user.actor()
     units = {r.code: r for r in services.org.records()}
@@ -72,6 +79,18 @@ def build_small_district(services: Services) -> District:
         ids = {code: uid for code, uid in session.execute(select(OrgUnitRow.code, OrgUnitRow.id))}
     assert set(units) == set(ids)
     return District(units=ids, actors=actors)
+
+
+def footprint(services: Services) -> dict[str, list[str]]:
+    """Every row of every table and every file of the attachment store: what a refused request
+    must leave exactly as it was."""
+    rows: dict[str, list[str]] = {}
+    with services.db.reading() as session:
+        for table in Base.metadata.sorted_tables:
+            rows[table.name] = sorted(repr(tuple(r)) for r in session.execute(select(table)))
+    root = Path(services.settings.attachment_dir)
+    rows["files"] = sorted(str(p) for p in root.rglob("*")) if root.exists() else []
+    return rows
 
 
 # --------------------------------------------------------------------------- classifier fixture

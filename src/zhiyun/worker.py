@@ -31,6 +31,7 @@ from apscheduler.schedulers.base import BaseScheduler  # type: ignore[import-unt
 from apscheduler.schedulers.blocking import BlockingScheduler  # type: ignore[import-untyped]
 
 from zhiyun.bootstrap import Services
+from zhiyun.domain.access import Actor
 from zhiyun.orders.search_backfill import SearchTextBackfill
 from zhiyun.orders.sweep import SweepReport
 
@@ -42,13 +43,16 @@ BACKFILL_JOB_ID = "search-text-backfill"
 ROLLUP_JOB_ID = "dashboard-rollup"
 ROLLUP_MINUTES = 5  # the dashboard answers from a rollup up to this old and rebuilds it after
 BACKFILL_PER_RUN = 20_000  # a minute's share: ~10 s of segmenting
+# Who the scheduled jobs act as: the system principal, with the rights of its jobs only
+# (domain.access: may_run_sweep, may_run_housekeeping), never an administrator's.
+WORKER = Actor.system("定时任务")
 
 
 def sweep_once(services: Services) -> SweepReport | None:
     """One deadline sweep, logged; an error is logged and the next run tries again."""
     started = time.perf_counter()
     try:
-        report = services.sweep.run()
+        report = services.sweep.run(WORKER)
     except Exception:
         log.exception("deadline sweep failed; the next run will try again")
         return None
@@ -111,7 +115,7 @@ def add_sweep_job(scheduler: BaseScheduler, services: Services, interval: float)
 def prune_once(services: Services) -> int | None:
     """Delete duplicate-detection weights older than the duplicate window; logged."""
     try:
-        pruned = services.intake.prune_signatures()
+        pruned = services.intake.prune_signatures(WORKER)
     except Exception:
         log.exception("pruning duplicate-detection weights failed; the next run will try again")
         return None
@@ -135,7 +139,7 @@ def rollup_once(services: Services) -> bool:
     """Rebuild the leader dashboard's day rollup (the days before today); logged."""
     started = time.perf_counter()
     try:
-        services.dashboard.refresh_rollup()
+        services.dashboard.refresh_rollup(WORKER)
     except Exception:
         log.exception("rebuilding the dashboard rollup failed; the next run will try again")
         return False

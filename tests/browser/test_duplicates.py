@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import LiveServer
+from tests.support import TEST_ADMIN
 from zhiyun.intake.channels import CHANNEL_SPECS
 
 REWORDED = "夏北社区夏北路3号附近的路灯坏了一周，晚上走路不安全，请尽快修理。"
@@ -46,7 +47,7 @@ def test_a_dispatcher_merges_a_flagged_report_from_the_possible_duplicates_queue
     shot: Callable[[Any, str], Path],
     flagging: None,
 ) -> None:
-    key = live.services.channels.issue_key("12345").key
+    key = live.services.channels.issue_key(TEST_ADMIN, "12345").key
     first = _post_hotline(live, key, call_id="BROWSER-DUP-1")
     second = _post_hotline(live, key, call_id="BROWSER-DUP-2", caller_number="13900007777", content=REWORDED)
     assert second["possible_duplicates"] == [first["order_number"]]

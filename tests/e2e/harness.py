@@ -15,7 +15,7 @@ warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testcl
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from tests.support import PASSWORD, District  # noqa: E402
+from tests.support import PASSWORD, TEST_ADMIN, District  # noqa: E402
 from zhiyun.bootstrap import Services  # noqa: E402
 from zhiyun.store.tables import AttachmentRow, TransitionRow, WorkOrderRow  # noqa: E402
 
@@ -65,7 +65,7 @@ class Api:
         """A client acting as `username` with an API token (no password hashing)."""
         user_id = self.district.actors[username].user_id
         assert user_id is not None
-        token = self.services.accounts.issue_token(user_id, f"e2e {username}").secret
+        token = self.services.accounts.issue_token(TEST_ADMIN, user_id, f"e2e {username}").secret
         client = self.anonymous(**kwargs)
         client.headers["Authorization"] = f"Bearer {token}"
         return client

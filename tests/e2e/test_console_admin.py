@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tests.e2e.console_harness import console_fixture, page_login, post_form  # noqa: F401
 from tests.e2e.harness import Api
+from tests.support import PASSWORD
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.intake.channels import CHANNEL_SPECS
 
@@ -22,6 +23,38 @@ def test_admin_pages_are_for_admins_only(console: Api) -> None:
     admin = page_login(console, "admin")
     for section in ("users", "units", "channels", "time-limits", "calendar", "taxonomy", "responsibility"):
         assert admin.get(f"/admin/{section}").status_code == 200, section
+
+
+def test_admin_forms_refuse_whoever_the_policies_refuse_and_change_nothing(console: Api) -> None:
+    before = console.stored(), len(console.services.accounts.list_users())
+    for username in ("town", "xiabei", "leader", "inspector"):
+        client = page_login(console, username)
+        client.get("/workbench")  # the CSRF cookie
+        for section, form in (
+            ("users", {"op": "add", "username": "lc", "password": "lc-password-1", "role": "admin"}),
+            ("users", {"op": "password", "username": "admin", "password": "taken-over-1"}),
+            (
+                "units",
+                {"op": "save", "code": "GC-NEW", "name": "新社区", "kind": "village", "parent_code": "GC"},
+            ),
+            ("channels", {"op": "key", "code": "12345"}),
+            ("time-limits", {"order_type": "help", "urgency": "normal", "sign_amount": "1"}),
+            ("calendar", {"op": "confirm", "year": "2027"}),
+        ):
+            refused = post_form(client, f"/admin/{section}", form)
+            assert refused.status_code == 403, (username, section)
+            assert "仅系统管理员可以访问管理页面" in refused.text  # the policy's refusal, not CSRF's
+    assert (console.stored(), len(console.services.accounts.list_users())) == before
+    assert console.services.accounts.authenticate("admin", PASSWORD).username == "admin"
+
+
+def test_an_admin_may_not_disable_themself(console: Api) -> None:
+    admin = page_login(console, "admin")
+    admin.get("/admin/users")
+    refused = post_form(admin, "/admin/users", {"op": "disable", "username": "admin"})
+    assert refused.status_code == 422
+    assert "不能停用自己的账号" in _messages(refused.text)
+    assert console.services.accounts.user_by_name("admin").active
 
 
 def test_admin_adds_a_user_who_can_then_sign_in(console: Api) -> None:

@@ -21,7 +21,7 @@ def test_root_goes_to_login_when_signed_out_and_to_workbench_when_signed_in(cons
     assert response.headers["location"] == "/workbench"
 
 
-def test_login_shows_user_unit_and_role_in_header(console: Api) -> None:
+def test_login_shows_user_unit_role_and_the_menu_the_policies_allow(console: Api) -> None:
     client = page_login(console, "xiabei")
     page = client.get("/workbench")
     assert page.status_code == 200
@@ -29,7 +29,13 @@ def test_login_shows_user_unit_and_role_in_header(console: Api) -> None:
     assert "xiabei" in header
     assert "夏北社区" in header
     assert "承办人" in header
-    assert 'href="/dashboard"' in page.text
+    assert 'href="/workbench"' in page.text
+    # the menu offers what the policies let the user open: no dashboard, no admin pages
+    assert 'href="/dashboard"' not in page.text and 'href="/admin"' not in page.text
+    town = page_login(console, "town").get("/workbench").text
+    assert 'href="/dashboard"' in town and 'href="/admin"' not in town
+    admin = page_login(console, "admin").get("/workbench").text
+    assert 'href="/dashboard"' in admin and 'href="/admin"' in admin
 
 
 def test_wrong_password_is_refused_in_chinese_and_opens_no_session(console: Api) -> None:

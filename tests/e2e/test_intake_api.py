@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from tests.e2e.harness import API, Api
+from tests.support import TEST_ADMIN
 from zhiyun.dedupe import repo as dedupe_repo
 from zhiyun.dedupe.repo import item_of_order
 from zhiyun.dedupe.scoring import DedupeItem
@@ -22,7 +23,7 @@ JSON_CHANNELS = [code for code, spec in CHANNEL_SPECS.items() if spec.payload is
 
 def channel_client(api: Api, channel: str) -> TestClient:
     client = api.anonymous()
-    client.headers["X-Channel-Key"] = api.services.channels.issue_key(channel).key
+    client.headers["X-Channel-Key"] = api.services.channels.issue_key(TEST_ADMIN, channel).key
     return client
 
 
@@ -117,7 +118,7 @@ def test_a_wrong_missing_or_other_channels_key_is_refused_with_401(api: Api) -> 
 
 def test_a_disabled_channel_accepts_nothing(api: Api) -> None:
     client = channel_client(api, "12345")
-    api.services.channels.configure("12345", enabled=False)
+    api.services.channels.configure(TEST_ADMIN, "12345", enabled=False)
     assert post(client, "12345", example("12345")).status_code == 401
 
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.e2e.harness import API, Api
+from tests.support import TEST_ADMIN
 from zhiyun.api import intake_lane
 from zhiyun.api.app import create_app
 from zhiyun.intake.channels import CHANNEL_SPECS
@@ -23,7 +24,7 @@ from zhiyun.intake.channels import CHANNEL_SPECS
 def client(api: Api, request: pytest.FixtureRequest) -> Iterator[TestClient]:
     app = create_app(api.services, intake_lane=request.param)
     with TestClient(app, raise_server_exceptions=False) as client:
-        client.headers["X-Channel-Key"] = api.services.channels.issue_key("12345").key
+        client.headers["X-Channel-Key"] = api.services.channels.issue_key(TEST_ADMIN, "12345").key
         yield client
 
 

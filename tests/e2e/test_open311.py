@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.e2e.harness import Api
+from tests.support import TEST_ADMIN
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.workorder import Cancel, CancelReason, Dispatch, Merge
 from zhiyun.open311 import public as public_requests
@@ -58,7 +59,7 @@ def client(api: Api) -> TestClient:
 
 @pytest.fixture
 def api_key(api: Api) -> str:
-    return api.services.channels.issue_key("open311").key
+    return api.services.channels.issue_key(TEST_ADMIN, "open311").key
 
 
 def xml(response: httpx.Response) -> ET.Element:
@@ -367,9 +368,9 @@ def test_missing_or_invalid_api_key_is_403_and_stores_nothing(
     errors = spec_errors(post(client, "xml", {**STREET_LIGHT_FORM, "api_key": "zyk_forged"}), 403)
     assert errors
     # a key of another channel is not a key of open311
-    other = api.services.channels.issue_key("12345").key
+    other = api.services.channels.issue_key(TEST_ADMIN, "12345").key
     spec_errors(post(client, "json", {**STREET_LIGHT_FORM, "api_key": other}), 403)
-    api.services.channels.revoke_keys("open311")
+    api.services.channels.revoke_keys(TEST_ADMIN, "open311")
     spec_errors(post(client, "json", {**STREET_LIGHT_FORM, "api_key": api_key}), 403)
     assert orders_stored(api) == before
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from tests.e2e.harness import API, PNG, Api, act, order_at_village, register
+from tests.support import TEST_SYSTEM
 from zhiyun.domain.calendar import local_date
 
 
@@ -134,7 +135,7 @@ def test_an_overdue_order_leaves_an_urge_notice_for_the_unit_that_holds_it(api: 
     district = api.as_("district")
     order = register(district)
     act(district, order["id"], "dispatch", target_unit_code="GC")
-    api.services.sweep.run(api.services.orders.clock() + timedelta(days=60))
+    api.services.sweep.run(TEST_SYSTEM, api.services.orders.clock() + timedelta(days=60))
 
     notices = api.as_("town").get(f"{API}/notices").json()
     # both the sign-for and the reply deadline went by

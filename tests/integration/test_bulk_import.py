@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from tests.support import ONLY_POSTGRESQL, SMALL_DISTRICT, District, build_small_district
+from tests.support import ONLY_POSTGRESQL, SMALL_DISTRICT, TEST_ADMIN, District, build_small_district
 from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
@@ -215,7 +215,7 @@ def district(services: Services) -> District:
 @pytest.fixture
 def units(services: Services) -> dict[str, int]:
     """The small district's units only (no users: much quicker), by code."""
-    services.org.import_records(SMALL_DISTRICT)
+    services.org.import_records(TEST_ADMIN, SMALL_DISTRICT)
     with services.db.reading() as session:
         return {code: uid for code, uid in session.execute(select(OrgUnitRow.code, OrgUnitRow.id))}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.support import SMALL_DISTRICT
+from tests.support import SMALL_DISTRICT, TEST_ADMIN
 from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services, build_services
@@ -72,7 +72,7 @@ FORMS: list[tuple[str, datetime]] = [
 
 @pytest.fixture
 def units(services: Services) -> None:
-    services.org.import_records(SMALL_DISTRICT)
+    services.org.import_records(TEST_ADMIN, SMALL_DISTRICT)
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> Path:
@@ -263,7 +263,7 @@ def test_the_tipdm_message_exports_lose_no_row_to_time_parsing(
     sqlite_database: Database, tmp_path: Path
 ) -> None:
     build_services(sqlite_database, Settings(attachment_dir=tmp_path / "a")).org.import_records(
-        SMALL_DISTRICT
+        TEST_ADMIN, SMALL_DISTRICT
     )
     counts: dict[str, tuple[int, int, int, int]] = {}
     lost_to_times: Counter[str] = Counter()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from tests.support import build_small_district
+from tests.support import TEST_ADMIN, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
@@ -33,7 +33,7 @@ def hotline_call(call_id: str, **changes: Any) -> dict[str, Any]:
 
 def test_the_channel_list_shows_the_latest_delivery_and_the_count_of_the_last_day(services: Services) -> None:
     build_small_district(services)
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(TEST_ADMIN, "12345").key
     now = services.intake.clock()
     services.intake.clock = lambda: now - timedelta(hours=30)  # outside the window
     services.intake.receive(
@@ -46,8 +46,8 @@ def test_the_channel_list_shows_the_latest_delivery_and_the_count_of_the_last_da
     services.intake.receive("12345", changed, key=key)  # a changed repeat: a record
     services.channels.clock = lambda: now
 
-    assert {c.received_in_window for c in services.channels.list()} == {None}  # not asked for
-    channels = {c.code: c for c in services.channels.list(with_activity=True)}
+    assert {c.received_in_window for c in services.channels.channels()} == {None}  # not asked for
+    channels = {c.code: c for c in services.channels.channels(with_activity=True)}
     hotline = channels["12345"]
     assert hotline.received_in_window == 2
     assert hotline.last_received_at is not None

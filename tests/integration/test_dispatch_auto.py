@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from tests.support import District, build_small_district
+from tests.support import TEST_ADMIN, District, build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
@@ -127,7 +127,12 @@ def test_a_return_after_an_automatic_dispatch_is_feedback_and_lowers_the_reporte
     assert first.summary.current_unit is not None and second.summary.current_unit is not None
     assert first.summary.current_unit.id == second.summary.current_unit.id == district.units["ZJJ-ZF"]
     handler = services.accounts.add_user(
-        username="zjjzf", password="test-password-1", role="handler", unit_code="ZJJ-ZF", display_name="执法"
+        TEST_ADMIN,
+        username="zjjzf",
+        password="test-password-1",
+        role="handler",
+        unit_code="ZJJ-ZF",
+        display_name="执法",
     ).actor()
     services.orders.act(handler, first.summary.id, Return(note="不属于本单位职责"))
     feedback = services.dispatch.feedback(first.summary.id)
@@ -162,7 +167,7 @@ def test_an_intake_order_flagged_as_a_possible_duplicate_waits_for_a_person(
     district = _setup(services, classifier)
     # merge nothing automatically: a second report of the same matter is only flagged
     services.intake.policy = DedupePolicy(high=0.99, low=0.05)
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(TEST_ADMIN, "12345").key
     call = {
         "caller_number": "13812345678",
         "agent_id": "A0417",

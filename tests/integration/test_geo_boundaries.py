@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.support import TEST_ADMIN
 from typer.testing import CliRunner, Result
 
 from zhiyun.bootstrap import Services
@@ -26,7 +27,7 @@ ALL_DEMO_UNITS = 1 + 7 + 40  # the district, its towns and villages
 
 @pytest.fixture
 def district(services: Services) -> Services:
-    services.org.import_records(units())
+    services.org.import_records(TEST_ADMIN, units())
     return services
 
 
@@ -70,7 +71,7 @@ def square(lat: float, lon: float, size: float = 0.001) -> dict[str, Any]:
 def test_import_stores_every_boundary_and_the_locator_finds_villages(
     geo: GeoService, district: Services, tmp_path: Path
 ) -> None:
-    report = geo.import_geojson(write(tmp_path / "nanhai.geojson", demo.demo_boundaries()))
+    report = geo.import_geojson(TEST_ADMIN, write(tmp_path / "nanhai.geojson", demo.demo_boundaries()))
     assert (report.created, report.updated, report.unchanged) == (ALL_DEMO_UNITS, 0, 0)
     assert report.warnings == []
     assert stored(district.db) == ALL_DEMO_UNITS
@@ -85,16 +86,16 @@ def test_reimporting_the_same_file_changes_nothing(
     geo: GeoService, district: Services, tmp_path: Path
 ) -> None:
     path = write(tmp_path / "nanhai.geojson", demo.demo_boundaries())
-    geo.import_geojson(path)
+    geo.import_geojson(TEST_ADMIN, path)
     locator = geo.locator()
-    report = geo.import_geojson(path)
+    report = geo.import_geojson(TEST_ADMIN, path)
     assert (report.created, report.updated, report.unchanged) == (0, 0, ALL_DEMO_UNITS)
     assert boundaries_revision(district.db) == 1
     assert geo.locator() is locator  # the cache survives an import that changed nothing
 
 
 def test_a_changed_boundary_is_updated_and_the_locator_rebuilt(geo: GeoService, district: Services) -> None:
-    geo.import_geojson(demo.demo_boundaries())
+    geo.import_geojson(TEST_ADMIN, demo.demo_boundaries())
     before = geo.locator()
     lat, lon = demo.village_centre("GC-PD")
     unit = ids(district)
@@ -110,7 +111,7 @@ def test_a_changed_boundary_is_updated_and_the_locator_rebuilt(geo: GeoService, 
             }
         ],
     }
-    report = geo.import_geojson(moved)
+    report = geo.import_geojson(TEST_ADMIN, moved)
     assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
     assert boundaries_revision(district.db) == 2
     after = geo.locator()
@@ -119,8 +120,8 @@ def test_a_changed_boundary_is_updated_and_the_locator_rebuilt(geo: GeoService, 
 
 
 def test_replace_removes_boundaries_missing_from_the_file(geo: GeoService, district: Services) -> None:
-    geo.import_geojson(demo.demo_boundaries())
-    report = geo.import_geojson(demo.demo_boundaries(["NH", "GC", "GC-XB"]), replace=True)
+    geo.import_geojson(TEST_ADMIN, demo.demo_boundaries())
+    report = geo.import_geojson(TEST_ADMIN, demo.demo_boundaries(["NH", "GC", "GC-XB"]), replace=True)
     assert (report.unchanged, report.removed) == (3, ALL_DEMO_UNITS - 3)
     assert stored(district.db) == 3
 
@@ -133,7 +134,7 @@ def test_gcj02_coordinates_are_converted_on_import_and_on_locate(geo: GeoService
             for point in ring:
                 lat, lon = wgs84_to_gcj02(point[1], point[0])
                 point[0], point[1] = lon, lat
-    geo.import_geojson(shifted, gcj02=True)
+    geo.import_geojson(TEST_ADMIN, shifted, gcj02=True)
     unit = ids(district)
     lat, lon = demo.village_centre("GC-XB")
     g_lat, g_lon = wgs84_to_gcj02(lat, lon)
@@ -156,10 +157,11 @@ def test_an_invalid_polygon_is_repaired_and_stored_with_a_warning(
         "coordinates": [[[113.0, 23.0], [113.1, 23.1], [113.1, 23.0], [113.0, 23.1], [113.0, 23.0]]],
     }
     report = geo.import_geojson(
+        TEST_ADMIN,
         {
             "type": "FeatureCollection",
             "features": [{"type": "Feature", "properties": {"code": "GC"}, "geometry": bowtie}],
-        }
+        },
     )
     assert report.created == 1
     assert any("已自动修复" in w for w in report.warnings)
@@ -169,14 +171,14 @@ def test_an_invalid_polygon_is_repaired_and_stored_with_a_warning(
 
 
 def test_a_village_outside_its_town_is_imported_with_a_warning(geo: GeoService, district: Services) -> None:
-    geo.import_geojson(demo.demo_boundaries(["GC"]))
+    geo.import_geojson(TEST_ADMIN, demo.demo_boundaries(["GC"]))
     far = {
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "properties": {"code": "GC-XB"}, "geometry": square(23.2, 113.14, 0.01)}
         ],
     }
-    report = geo.import_geojson(far)
+    report = geo.import_geojson(TEST_ADMIN, far)
     assert report.created == 1
     assert any("GC-XB" in w and "桂城街道" in w for w in report.warnings)
 
@@ -198,7 +200,7 @@ def test_unknown_codes_are_listed_and_nothing_is_stored(geo: GeoService, distric
         {"type": "Feature", "properties": {"code": "XX-2"}, "geometry": square(23.0, 113.0)}
     )
     with pytest.raises(ValidationFailed) as exc:
-        geo.import_geojson(data)
+        geo.import_geojson(TEST_ADMIN, data)
     assert exc.value.details["codes"] == ["XX-1", "XX-2"]
     assert "XX-1" in exc.value.message and "XX-2" in exc.value.message
     _assert_nothing_stored(geo, district)
@@ -210,7 +212,7 @@ def test_a_department_has_no_boundary(geo: GeoService, district: Services) -> No
         "features": [{"type": "Feature", "properties": {"code": "ZJJ"}, "geometry": square(23.0, 113.0)}],
     }
     with pytest.raises(ValidationFailed, match="区、镇街、村居"):
-        geo.import_geojson(data)
+        geo.import_geojson(TEST_ADMIN, data)
     _assert_nothing_stored(geo, district)
 
 
@@ -234,18 +236,18 @@ def test_a_bad_file_is_refused_and_nothing_is_stored(
     path = tmp_path / "bad.geojson"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValidationFailed) as exc:
-        geo.import_geojson(path)
+        geo.import_geojson(TEST_ADMIN, path)
     assert words in exc.value.message
     _assert_nothing_stored(geo, district)
 
 
 def test_a_missing_or_non_utf8_file_is_refused(geo: GeoService, district: Services, tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed, match="文件不存在"):
-        geo.import_geojson(tmp_path / "missing.geojson")
+        geo.import_geojson(TEST_ADMIN, tmp_path / "missing.geojson")
     gbk = tmp_path / "gbk.geojson"
     gbk.write_bytes('{"name": "桂城"}'.encode("gbk"))
     with pytest.raises(ValidationFailed, match="UTF-8"):
-        geo.import_geojson(gbk)
+        geo.import_geojson(TEST_ADMIN, gbk)
     _assert_nothing_stored(geo, district)
 
 
@@ -259,7 +261,7 @@ def test_the_locator_is_rebuilt_when_the_org_changes(geo: GeoService, district: 
         r if r.code != "GC-XB" else type(r)(r.code, r.name, r.kind, r.parent_code, ("夏北", "夏北花园"))
         for r in units()
     ]
-    district.org.import_records(records)
+    district.org.import_records(TEST_ADMIN, records)
     second = geo.locator()
     assert second is not first
     assert second.locate(None, None, "夏北花园门口").village_unit_id == ids(district)["GC-XB"]
@@ -273,19 +275,19 @@ def test_demo_boundaries_are_stored_once(district: Services) -> None:
 
 
 def test_demo_boundaries_cover_only_units_that_exist(services: Services) -> None:
-    services.org.import_records([r for r in units() if r.code in ("NH", "GC", "GC-XB", "ZJJ")])
+    services.org.import_records(TEST_ADMIN, [r for r in units() if r.code in ("NH", "GC", "GC-XB", "ZJJ")])
     report = demo.ensure_boundaries(services)
     assert report.created == 3
 
 
 def test_export_gives_back_a_feature_collection_that_imports_unchanged(geo: GeoService) -> None:
-    geo.import_geojson(demo.demo_boundaries())
+    geo.import_geojson(TEST_ADMIN, demo.demo_boundaries())
     exported = geo.export_geojson()
     assert exported["type"] == "FeatureCollection"
     assert len(exported["features"]) == ALL_DEMO_UNITS
     names = {f["properties"]["code"]: f["properties"]["name"] for f in exported["features"]}
     assert names["GC-XB"] == "夏北社区"
-    assert geo.import_geojson(exported).unchanged == ALL_DEMO_UNITS
+    assert geo.import_geojson(TEST_ADMIN, exported).unchanged == ALL_DEMO_UNITS
 
 
 def test_locate_refuses_impossible_coordinates(geo: GeoService) -> None:

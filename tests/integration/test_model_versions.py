@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from tests.support import SYNTHETIC_KEYWORDS, synthetic_messages
+from tests.support import SYNTHETIC_KEYWORDS, TEST_ADMIN, synthetic_messages
 
 from zhiyun.classifier.files import ModelFileError
 from zhiyun.classifier.model import TrainingData
@@ -31,8 +31,8 @@ def _service(db: Database, reload_seconds: float = 0.0) -> ModelService:
 
 def _train(service: ModelService, activate: bool | None = None, seed: int = 3) -> int:
     version = service.train(
+        TEST_ADMIN,
         _data(seed=seed),
-        actor_name="tester",
         source="test",
         folds=3,
         keywords=SYNTHETIC_KEYWORDS,
@@ -44,11 +44,11 @@ def _train(service: ModelService, activate: bool | None = None, seed: int = 3) -
 def test_training_stores_a_version_with_its_evaluation_and_activates_the_first(database: Database) -> None:
     service = _service(database)
 
-    version = service.train(_data(), actor_name="tester", source="test", folds=3, keywords=SYNTHETIC_KEYWORDS)
+    version = service.train(TEST_ADMIN, _data(), source="test", folds=3, keywords=SYNTHETIC_KEYWORDS)
 
     assert version.version == 1
     assert version.active
-    assert version.created_by == "tester"
+    assert version.created_by == TEST_ADMIN.name
     assert set(version.labels) == set(SYNTHETIC_KEYWORDS)
     assert version.macro_f1 is not None and version.macro_f1 > 0.8
     assert version.evaluation["folds"] == 3
@@ -64,7 +64,7 @@ def test_a_later_version_waits_until_it_is_activated(database: Database) -> None
     service = _service(database)
     _train(service)
 
-    second = service.train(_data(seed=4), actor_name="tester", source="test", folds=3)
+    second = service.train(TEST_ADMIN, _data(seed=4), source="test", folds=3)
 
     assert second.version == 2 and not second.active
     assert service.active_version() is not None
@@ -77,28 +77,28 @@ def test_activate_switches_and_rollback_returns_to_the_previous_version(database
     _train(service, activate=False, seed=4)
     _train(service, activate=False, seed=5)
 
-    service.activate(3)
+    service.activate(TEST_ADMIN, 3)
     assert [v.version for v in service.versions() if v.active] == [3]
-    service.activate(2)
+    service.activate(TEST_ADMIN, 2)
     assert service.active_version().previous_version == 3  # type: ignore[union-attr]
 
-    back = service.rollback()
+    back = service.rollback(TEST_ADMIN)
     assert back.version == 3
-    again = service.rollback()
+    again = service.rollback(TEST_ADMIN)
     assert again.version == 1
     assert [v.version for v in service.versions() if v.active] == [1]
     with pytest.raises(NoModelToRollBack):
-        service.rollback()
+        service.rollback(TEST_ADMIN)
 
 
 def test_activating_an_unknown_version_is_refused(database: Database) -> None:
     with pytest.raises(NotFound):
-        _service(database).activate(42)
+        _service(database).activate(TEST_ADMIN, 42)
 
 
 def test_rollback_without_any_active_model_is_refused(database: Database) -> None:
     with pytest.raises(NoModelToRollBack, match="没有启用"):
-        _service(database).rollback()
+        _service(database).rollback(TEST_ADMIN)
 
 
 def test_a_tampered_version_is_refused_and_the_active_one_stays(database: Database) -> None:
@@ -114,7 +114,7 @@ def test_a_tampered_version_is_refused_and_the_active_one_stays(database: Databa
         )
 
     with pytest.raises(ModelFileError, match="校验失败"):
-        service.activate(2)
+        service.activate(TEST_ADMIN, 2)
     with pytest.raises(ModelFileError):
         service.load(2)
     assert service.active_version().version == 1  # type: ignore[union-attr]
@@ -165,7 +165,7 @@ def test_training_from_the_database_uses_closed_orders_with_a_category(database:
     service = _service(database)
 
     data = service.closed_orders()
-    version = service.train_from_db(actor_name="tester", folds=3, min_per_class=3)
+    version = service.train_from_db(TEST_ADMIN, folds=3, min_per_class=3)
 
     assert len(data) == 36  # 40 orders, every tenth still open
     assert version.source == "database:closed_orders(36)"
@@ -175,4 +175,4 @@ def test_training_from_the_database_uses_closed_orders_with_a_category(database:
 
 def test_training_from_an_empty_database_is_refused(database: Database) -> None:
     with pytest.raises(ValidationFailed, match="没有已归档"):
-        _service(database).train_from_db(actor_name="tester")
+        _service(database).train_from_db(TEST_ADMIN)

@@ -270,7 +270,7 @@ def test_every_kind_of_order_change_bumps_the_version_and_leaves_exactly_one_aud
         services.attachments.add(nh, master, "现场照片.png", io.BytesIO(PNG))
 
     # an update from a channel
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(district.actors["admin"], "12345").key
     first = services.intake.receive("12345", hotline("C-1"), key=key)
     assert first.created and first.order.version == 1
     changed = hotline("C-1", content="夏北路3号附近路灯还是不亮，已经两周了。")
@@ -314,10 +314,10 @@ def test_every_kind_of_order_change_bumps_the_version_and_leaves_exactly_one_aud
         warn_at, due_at = row.sign_warn_at, row.sign_due_at
     clock.now = warn_at
     with ledger.change(late, SystemEvent.DEADLINE_WARNING):
-        services.sweep.run()
+        services.sweep.run(Actor.system("时限监控"))
     clock.now = due_at
     with ledger.change(late, SystemEvent.DEADLINE_OVERDUE):
-        services.sweep.run()
+        services.sweep.run(Actor.system("时限监控"))
     with ledger.change(late, Action.SIGN):  # a late sign-for: the order moves on, version and trail with it
         orders.act(town, late, Sign())
 
@@ -335,7 +335,7 @@ def test_system_events_leave_the_records_the_trail_always_had(
     timed: Services, district: District, clock: FakeClock
 ) -> None:
     services, a = timed, district.actors
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(district.actors["admin"], "12345").key
     first = services.intake.receive("12345", hotline("C-1"), key=key)
     services.intake.receive("12345", hotline("C-1", content="路灯还是不亮"), key=key)
     flag_duplicates(services)
@@ -356,7 +356,7 @@ def test_system_events_leave_the_records_the_trail_always_had(
         "changes": {"title": "路灯还是不亮", "content": "路灯还是不亮"}
     }  # the hotline titles by content
     channel_actor = f"{CHANNEL_SPECS['12345'].name}接口"
-    assert (update.actor_name, update.actor_role, update.actor_user_id) == (channel_actor, "admin", None)
+    assert (update.actor_name, update.actor_role, update.actor_user_id) == (channel_actor, "system", None)
 
     _, trail = version_and_trail(services.db, flagged.order.id)
     _, flag, dismiss = trail
@@ -423,7 +423,7 @@ def test_a_channel_update_racing_a_dispatcher_is_recorded_on_the_order_as_the_di
     """The dispatcher's change commits between intake's read of the order and its write: the
     update is judged again on the new version and recorded, not refused."""
     services, units, nh = timed, district.units, district.actors["district"]
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(district.actors["admin"], "12345").key
     first = services.intake.receive("12345", hotline("C-1"), key=key)
     stored = intake_repo.record_repeat_payload
 
@@ -444,7 +444,7 @@ def test_the_intake_receipt_of_a_flagged_order_carries_the_version_the_flag_gave
     timed: Services, district: District
 ) -> None:
     services = timed
-    key = services.channels.issue_key("12345").key
+    key = services.channels.issue_key(district.actors["admin"], "12345").key
     services.intake.receive("12345", hotline("C-1"), key=key)
     flag_duplicates(services)
     flagged = services.intake.receive(
@@ -514,7 +514,7 @@ def test_every_imported_orders_audit_row_is_the_record_the_domain_gives_for_its_
             expected.note,
             dict(expected.details),
         )
-        assert (audit.actor_name, audit.actor_role, audit.actor_user_id) == ("历史数据导入", "admin", None)
+        assert (audit.actor_name, audit.actor_role, audit.actor_user_id) == ("历史数据导入", "system", None)
     assert {tuple(c) for _, _, c, _, _ in stored} >= {(units["NH"], units["GC-XB"]), (units["NH"],)}
 
 

@@ -158,7 +158,7 @@ def test_channel_activity_reads_each_channels_latest_and_recent_records_by_chann
     plan = uses_index(
         services,
         "intake_record",
-        lambda: services.channels.list(with_activity=True),
+        lambda: services.channels.channels(with_activity=True),
         "ix_intake_record_channel_received_at",
         without=("ix_intake_record_channel_external_id",),  # equal to it on an empty table
     )

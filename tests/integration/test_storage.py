@@ -21,7 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
-from tests.support import District, build_small_district
+from tests.support import TEST_ADMIN, District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services, build_services
@@ -363,7 +363,7 @@ def test_a_new_time_limit_applies_to_the_next_dispatch(timed: Services, clock: F
     before_due = timed.orders.act(a["district"], before, Dispatch(target_unit_id=gc)).summary.reply_deadline
     assert before_due is not None
 
-    timed.policy.set_time_limit("help", "normal", (1, "workdays"), (3, "workdays"), by="admin")
+    timed.policy.set_time_limit(TEST_ADMIN, "help", "normal", (1, "workdays"), (3, "workdays"))
 
     after = timed.orders.register(a["district"], new_order(2, order_type=OrderType.HELP)).order.summary.id
     after_due = timed.orders.act(a["district"], after, Dispatch(target_unit_id=gc)).summary.reply_deadline
@@ -389,7 +389,7 @@ def test_a_calendar_override_made_elsewhere_applies_to_the_next_dispatch(
 
     # another process (its own services and cache) declares Monday a day off
     admin_process = build_services(database, settings, clock=clock)
-    admin_process.policy.set_day(date(2026, 11, 30), "holiday", note="测试", by="admin")
+    admin_process.policy.set_day(TEST_ADMIN, date(2026, 11, 30), "holiday", note="测试")
 
     second = timed.orders.register(a["district"], new_order(2)).order.summary.id
     moved = timed.orders.act(a["district"], second, Dispatch(target_unit_id=gc)).summary.sign_deadline
@@ -397,7 +397,7 @@ def test_a_calendar_override_made_elsewhere_applies_to_the_next_dispatch(
     assert moved.due_at == local_midnight(date(2026, 12, 2)) - timedelta(seconds=1)  # Tuesday
     assert timed.policy.calendar().is_workday(date(2026, 11, 30)) is False
 
-    admin_process.policy.set_day(date(2026, 11, 30), "default", by="admin")
+    admin_process.policy.set_day(TEST_ADMIN, date(2026, 11, 30), "default")
     third = timed.orders.register(a["district"], new_order(3)).order.summary.id
     back = timed.orders.act(a["district"], third, Dispatch(target_unit_id=gc)).summary.sign_deadline
     assert back is not None and back.due_at == sign_due.due_at
@@ -434,7 +434,7 @@ def test_the_reference_cache_is_rebuilt_only_when_reference_data_changes(
         busy_day(i)
     assert builds == []  # every use case found the cached snapshot current
 
-    timed.policy.set_time_limit("help", "normal", (1, "workdays"), (3, "workdays"), by="admin")
+    timed.policy.set_time_limit(TEST_ADMIN, "help", "normal", (1, "workdays"), (3, "workdays"))
     busy_day(10)
     busy_day(11)
     assert builds == [1]  # rebuilt once, for the new revision

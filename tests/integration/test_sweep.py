@@ -19,7 +19,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from tests.support import District, build_small_district
+from tests.support import TEST_SYSTEM, District, build_small_district
 
 from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services, build_services
@@ -125,21 +125,21 @@ def test_the_sweep_warns_then_marks_overdue_with_one_urge_notice(
     assert isinstance(warn_at, datetime) and isinstance(due_at, datetime) and warn_at < due_at
 
     clock.now = warn_at - SECOND
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
 
     clock.now = warn_at + SECOND
-    assert counts(timed.sweep.run()) == (1, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (1, 0, 0)
     assert deadlines(timed.db, oid)["sign_alert"] == "warning"
     assert notices(timed.db) == []
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
 
     clock.now = due_at + SECOND
-    assert counts(timed.sweep.run()) == (0, 1, 1)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 1, 1)
     assert deadlines(timed.db, oid)["sign_alert"] == "overdue"
     assert notices(timed.db) == [(oid, "urge", "sign", due_at, district.units["GC"])]
 
     for _ in range(2):  # sweeping again adds nothing
-        assert counts(timed.sweep.run()) == (0, 0, 0)
+        assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
     assert len(notices(timed.db)) == 1
     assert trail(timed.db, oid) == [
         ("register", None),
@@ -160,10 +160,10 @@ def test_an_order_found_late_goes_straight_to_overdue_on_each_deadline(
     assert isinstance(d["reply_due_at"], datetime)
     clock.now = d["reply_due_at"] + timedelta(days=1)  # past both the sign-for and the reply deadline
 
-    assert counts(timed.sweep.run()) == (0, 2, 2)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 2, 2)
     assert sorted(n[2] for n in notices(timed.db)) == ["reply", "sign"]
     assert trail(timed.db, oid)[2:] == [("deadline_overdue", "sign"), ("deadline_overdue", "reply")]
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
 
 
 def test_signing_in_time_stops_the_sign_for_deadline_from_being_swept(
@@ -174,7 +174,7 @@ def test_signing_in_time_stops_the_sign_for_deadline_from_being_swept(
     timed.orders.act(district.actors["town"], oid, Sign())
     assert isinstance(d["sign_due_at"], datetime)
     clock.now = d["sign_due_at"] + timedelta(hours=1)
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
 
 
 def test_an_approved_extension_is_announced_again_for_the_new_deadline(
@@ -187,7 +187,7 @@ def test_an_approved_extension_is_announced_again_for_the_new_deadline(
     assert isinstance(first_due, datetime)
 
     clock.now = first_due + timedelta(hours=1)
-    assert counts(timed.sweep.run()) == (0, 1, 1)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 1, 1)
 
     timed.orders.act(
         a["town"], oid, RequestExtension(note="需协调多部门", new_due_at=first_due + timedelta(days=5))
@@ -200,10 +200,10 @@ def test_an_approved_extension_is_announced_again_for_the_new_deadline(
     assert d["reply_alert"] == ""  # the new deadline has not been announced
 
     clock.now = max(clock.now, new_warn) + SECOND
-    assert counts(timed.sweep.run()) == (1, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (1, 0, 0)
     clock.now = new_due + SECOND
-    assert counts(timed.sweep.run()) == (0, 1, 1)
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 1, 1)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
 
     reply_notices = [(n[2], n[3]) for n in notices(timed.db)]
     assert reply_notices == [("reply", first_due), ("reply", new_due)]
@@ -223,7 +223,7 @@ def test_suspended_and_replied_orders_are_not_swept(
     before = trail(timed.db)
 
     clock.now += timedelta(days=90)
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
     assert trail(timed.db) == before
     assert notices(timed.db) == []
 
@@ -244,7 +244,7 @@ def test_sweeps_in_parallel_threads_announce_each_order_once(
     def sweep(s: DeadlineSweep) -> None:
         barrier.wait()
         try:
-            reports.append(s.run())
+            reports.append(s.run(TEST_SYSTEM))
         except BaseException as exc:
             errors.append(exc)
 
@@ -267,12 +267,13 @@ import json, sys
 from datetime import datetime
 from zhiyun.store.db import Database
 from zhiyun.orders.sweep import DeadlineSweep
+from zhiyun.domain.access import Actor
 db = Database(sys.argv[1])
 now = datetime.fromisoformat(sys.argv[2])
 db.ping()
 print("ready", flush=True)
 sys.stdin.readline()  # go
-report = DeadlineSweep(db, clock=lambda: now, batch=10).run()
+report = DeadlineSweep(db, clock=lambda: now, batch=10).run(Actor.system("时限监控"))
 db.dispose()
 print(json.dumps(report.__dict__), flush=True)
 """
@@ -321,7 +322,7 @@ def test_sweeps_in_two_processes_announce_each_order_once(
     assert sorted(n[0] for n in notices(timed.db)) == sorted(orders)
     assert len([x for x in trail(timed.db) if x[0] == "deadline_overdue"]) == 40
     clock.now = now
-    assert counts(timed.sweep.run()) == (0, 0, 0)
+    assert counts(timed.sweep.run(TEST_SYSTEM)) == (0, 0, 0)
 
 
 def test_the_notice_table_refuses_a_second_notice_for_the_same_deadline(
@@ -331,7 +332,7 @@ def test_the_notice_table_refuses_a_second_notice_for_the_same_deadline(
     due = deadlines(timed.db, oid)["sign_due_at"]
     assert isinstance(due, datetime)
     clock.now = due + SECOND
-    timed.sweep.run()
+    timed.sweep.run(TEST_SYSTEM)
     with timed.db.reading() as session:
         total = session.scalar(select(func.count()).select_from(NoticeRow))
     assert total == 1

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.support import TEST_ADMIN
 
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
@@ -430,11 +431,11 @@ def test_the_simulator_survives_failed_refused_and_revoked_posts(demo: Demo) -> 
     assert simulator.post(gen.single(NOW, channel="12345")).startswith("rejected")
     assert simulator.post(gen.single(NOW, channel="12345")).startswith("created")
     # an admin revokes the simulator's key: it gets a new one and goes on
-    demo.services.channels.revoke_keys("12345")
+    demo.services.channels.revoke_keys(TEST_ADMIN, "12345")
     assert simulator.post(gen.single(NOW, channel="12345")).startswith(("created", "merged", "flagged"))
     # the same for the Open311 app, whose endpoint refuses a revoked api_key with 403
     assert simulator.post(gen.open311(NOW)).startswith(("created", "merged", "flagged"))
-    demo.services.channels.revoke_keys(OPEN311_CHANNEL)
+    demo.services.channels.revoke_keys(TEST_ADMIN, OPEN311_CHANNEL)
     assert simulator.post(gen.open311(NOW)).startswith(("created", "merged", "flagged"))
     assert (simulator.counts["post_errors"], simulator.counts["rejected"]) == (1, 1)
 

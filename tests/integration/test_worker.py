@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
-from tests.support import SMALL_DISTRICT
+from tests.support import SMALL_DISTRICT, TEST_ADMIN, TEST_SYSTEM
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
@@ -54,7 +54,7 @@ def _clock(at: datetime) -> Callable[[], datetime]:
 
 
 def _district(services: Services) -> dict[str, Actor]:
-    services.org.import_records(SMALL_DISTRICT)
+    services.org.import_records(TEST_ADMIN, SMALL_DISTRICT)
     shared = PasswordHasher().hash("test-password-1")
     actors = {}
     for username, role, unit in (
@@ -63,7 +63,7 @@ def _district(services: Services) -> dict[str, Actor]:
         ("xiabei", Role.HANDLER, "GC-XB"),
     ):
         user = services.accounts.add_user(
-            username=username, password="", password_hash=shared, role=role, unit_code=unit
+            TEST_ADMIN, username=username, password="", password_hash=shared, role=role, unit_code=unit
         )
         actors[username] = user.actor()
     return actors
@@ -128,7 +128,7 @@ def test_concurrent_sweeps_record_exactly_one_urge_notice_per_overdue_order(
     def sweep(i: int) -> None:
         try:
             barrier.wait(timeout=30)
-            reports[i] = DeadlineSweep(engines[i], batch=5).run(SWEPT)
+            reports[i] = DeadlineSweep(engines[i], batch=5).run(TEST_SYSTEM, SWEPT)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -148,7 +148,7 @@ def test_concurrent_sweeps_record_exactly_one_urge_notice_per_overdue_order(
     assert sum(r.overdue for r in done) == OVERDUE_ORDERS
     assert not set(fresh) & set(_notices_per_order(database))
 
-    again = DeadlineSweep(database).run(SWEPT)
+    again = DeadlineSweep(database).run(TEST_SYSTEM, SWEPT)
     assert (again.overdue, again.notices) == (0, 0)
     assert _notices_per_order(database) == dict.fromkeys(overdue, 1)
 

@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.harness import API, PNG, Api, act
+from tests.support import TEST_ADMIN
 from zhiyun.domain.access import Role
 from zhiyun.store.tables import AttachmentRow, TransitionRow, WorkOrderRow
 
@@ -42,7 +43,7 @@ OUTSIDERS = ("town", "xiabei", "pingnan", "zjj", "gc_grid")
 def secret(api: Api) -> dict[str, Any]:
     """The DL order, with a file, as its own handler sees it."""
     api.services.accounts.add_user(
-        username="gc_grid", password="grid-password-1", role=Role.GRID_WORKER, unit_code="GC-XB"
+        TEST_ADMIN, username="gc_grid", password="grid-password-1", role=Role.GRID_WORKER, unit_code="GC-XB"
     )
     api.district.actors["gc_grid"] = api.services.accounts.get_user(
         next(u.id for u in api.services.accounts.list_users() if u.username == "gc_grid")

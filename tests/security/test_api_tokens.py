@@ -10,7 +10,7 @@ from typing import Any
 from tests.e2e.console_harness import page_login, post_form
 from tests.e2e.harness import API, Api
 from tests.security.conftest import FakeClock
-from tests.support import PASSWORD
+from tests.support import PASSWORD, TEST_ADMIN
 from zhiyun.bootstrap import Services
 
 SECRET_FIELDS = {"token", "access_token", "token_hash", "digest", "secret"}
@@ -67,7 +67,7 @@ def test_a_password_reset_revokes_every_token_and_session(api: Api, services: Se
     from_login = api.anonymous().post(f"{API}/auth/token", json={"username": "town", "password": PASSWORD})
     tokens.append(from_login.json()["token"])
 
-    services.accounts.set_password("town", "a-new-password-2")
+    services.accounts.set_password(TEST_ADMIN, "town", "a-new-password-2")
 
     assert session.get(f"{API}/auth/me").status_code == 401
     for token in tokens:
@@ -79,8 +79,8 @@ def test_disabling_a_user_revokes_every_token_and_session_for_good(api: Api, ser
     session = api.login("town")
     token = issue(session)["token"]
 
-    services.accounts.set_active("town", False)
-    services.accounts.set_active("town", True)
+    services.accounts.set_active(TEST_ADMIN, "town", False)
+    services.accounts.set_active(TEST_ADMIN, "town", True)
 
     assert session.get(f"{API}/auth/me").status_code == 401
     assert me_status(api, token) == 401

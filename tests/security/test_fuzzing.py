@@ -33,7 +33,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.e2e.harness import Api, act, register
-from tests.support import ONLY_POSTGRESQL
+from tests.support import ONLY_POSTGRESQL, TEST_ADMIN
 from zhiyun.accounts.service import AuthenticationFailed
 from zhiyun.store.tables import UserRow
 
@@ -152,6 +152,6 @@ def _token(api: Api, username: str) -> str:
         user = session.get(UserRow, user_id)
         assert user is not None
         user.active = True
-    token = api.services.accounts.issue_token(user_id, f"fuzz {username}").secret
+    token = api.services.accounts.issue_token(TEST_ADMIN, user_id, f"fuzz {username}").secret
     cache[username] = token
     return token

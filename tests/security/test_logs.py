@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from tests.e2e.harness import API, Api
+from tests.support import TEST_ADMIN
 from zhiyun.kernel.logs import PersonalDataFilter, uvicorn_log_config
 from zhiyun.store.db import Database
 
@@ -71,7 +72,7 @@ def test_uvicorns_access_log_still_formats_its_arguments_through_the_filter() ->
 
 def test_a_server_error_on_intake_logs_no_personal_data(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     """An unexpected failure deep in intake: the traceback names the error, not the citizen."""
-    key = api.services.channels.issue_key("12345").key
+    key = api.services.channels.issue_key(TEST_ADMIN, "12345").key
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError(f"cannot store order for {PHONE}")

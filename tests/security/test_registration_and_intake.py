@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.harness import API, Api, register
-from tests.support import ONLY_SQLITE
+from tests.support import ONLY_SQLITE, TEST_ADMIN
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor
 from zhiyun.intake.channels import CHANNEL_SPECS
@@ -28,7 +28,7 @@ HOTLINE = dict(CHANNEL_SPECS["12345"].example)
 
 
 def _key(api: Api, channel: str = "12345") -> str:
-    return api.services.channels.issue_key(channel).key
+    return api.services.channels.issue_key(TEST_ADMIN, channel).key
 
 
 def _intake_records(api: Api, order_id: int) -> int:

@@ -290,8 +290,9 @@ def test_a_user_without_a_unit_sees_nothing_unless_district_wide() -> None:
     assert not can_view(Actor(9, Role.HANDLER, None), INVOLVED, ORG)
 
 
-def test_the_system_actor_is_an_admin_without_a_user() -> None:
+def test_the_system_principal_has_its_own_role_no_user_and_no_unit() -> None:
     system = Actor.system()
-    assert system.is_system and system.role is Role.ADMIN and system.unit_id is None
+    assert system.is_system and system.role is Role.SYSTEM and system.unit_id is None
+    assert system.user_id is None and not system.is_staff
     assert not ADMIN.is_system
     assert Role.GRID_WORKER.label == "网格员"

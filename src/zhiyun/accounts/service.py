@@ -4,6 +4,10 @@ Password checks are throttled per account name and per client address (the rules
 domain/throttle.py, the counts in the table login_throttle, shared by every API process);
 API tokens always expire, are listed and revoked by their owner and by admins, and die with
 a password reset or a disabled account, as console sessions do.
+
+Every change takes the acting principal and asks the policies of `domain/access.py` first:
+`may_administer_users` (add, enable, disable), `may_manage_credentials_of` (a password and
+API tokens: the user themself, or an admin).
 """
 
 from __future__ import annotations
@@ -25,7 +29,14 @@ from sqlalchemy.orm import Session
 
 from zhiyun.config import Settings
 from zhiyun.domain import throttle
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.access import (
+    STAFF_ROLES,
+    Actor,
+    Role,
+    may_administer_users,
+    may_manage_credentials_of,
+    require,
+)
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, TooManyAttempts, ValidationFailed
 from zhiyun.domain.throttle import Failures, ThrottleRule
@@ -178,6 +189,7 @@ class AccountService:
 
     def add_user(
         self,
+        actor: Actor,
         *,
         username: str,
         password: str,
@@ -191,8 +203,9 @@ class AccountService:
 
         `password_hash`, when given, is an argon2 hash computed elsewhere (accounts moved from
         another system, the demo's shared password) and is stored as is instead of hashing
-        `password`.
+        `password`. Only staff roles can be given (never the system's or a citizen's).
         """
+        require(may_administer_users, actor)
         errors: dict[str, str] = {}
         if not USERNAME_RE.match(username or ""):
             errors["username"] = "用户名须为 2–64 位字母、数字、下划线、点或连字符"
@@ -203,8 +216,10 @@ class AccountService:
             errors["password"] = f"密码至少 {MIN_PASSWORD} 位"
         try:
             role = Role(role)
+            if not role.is_staff:
+                raise ValueError(role)
         except ValueError:
-            errors["role"] = f"未知角色 {role}，可选：{', '.join(r.value for r in Role)}"
+            errors["role"] = f"未知角色 {role}，可选：{', '.join(r.value for r in STAFF_ROLES)}"
         if errors:
             raise ValidationFailed("; ".join(errors.values()), fields=errors)
         assert isinstance(role, Role)
@@ -231,13 +246,22 @@ class AccountService:
             session.flush()
             return _view(row, unit)
 
-    def set_password(self, username: str, password: str) -> None:
-        if len(password or "") < MIN_PASSWORD:
-            raise ValidationFailed(f"密码至少 {MIN_PASSWORD} 位", field="password")
+    def _credentials_row(self, session: Session, actor: Actor, username: str) -> UserRow:
+        """The user `username` if `actor` may change their password and tokens: PermissionDenied
+        otherwise (also for a name nobody has, so that non-admins learn nothing of who exists)."""
+        row = session.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
+        if row is None:
+            require(may_administer_users, actor)
+            raise NotFound(f"用户 {username} 不存在")
+        require(may_manage_credentials_of, actor, row.id)
+        return row
+
+    def set_password(self, actor: Actor, username: str, password: str) -> None:
+        """Set a new password (the user themself, or an admin): every session and token dies."""
         with self.db.transaction() as session:
-            row = session.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
-            if row is None:
-                raise NotFound(f"用户 {username} 不存在")
+            row = self._credentials_row(session, actor, username)
+            if len(password or "") < MIN_PASSWORD:
+                raise ValidationFailed(f"密码至少 {MIN_PASSWORD} 位", field="password")
             row.password_hash = _hasher.hash(password)
             self._revoke_credentials(session, row.id)
 
@@ -264,11 +288,15 @@ class AccountService:
                 raise NotFound("用户不存在")
             return self._user_view(session, row)
 
-    def set_active(self, username: str, active: bool) -> UserView:
+    def set_active(self, actor: Actor, username: str, active: bool) -> UserView:
+        """Enable or disable a user (admins; never themselves): disabling ends their sessions and tokens."""
+        require(may_administer_users, actor)
         with self.db.transaction() as session:
             row = session.scalars(select(UserRow).where(UserRow.username == username)).one_or_none()
             if row is None:
                 raise NotFound(f"用户 {username} 不存在")
+            if not active and row.id == actor.user_id:
+                raise ValidationFailed("不能停用自己的账号", field="username")
             row.active = active
             if not active:
                 self._revoke_credentials(session, row.id)
@@ -446,12 +474,13 @@ class AccountService:
 
     # -- API tokens ---------------------------------------------------------------
 
-    def issue_token(self, user_id: int, name: str, days: int | None = None) -> IssuedSecret:
+    def issue_token(self, actor: Actor, user_id: int, name: str, days: int | None = None) -> IssuedSecret:
         """A bearer token for an integration acting as `user_id`; shown once.
 
         It expires after `days` (default ZHIYUN_TOKEN_DAYS_DEFAULT, at most
-        ZHIYUN_TOKEN_DAYS_MAX): no token lives forever.
+        ZHIYUN_TOKEN_DAYS_MAX): no token lives forever. Issued by the user themself or an admin.
         """
+        require(may_manage_credentials_of, actor, user_id)
         if not name.strip():
             raise ValidationFailed("令牌名称不能为空", field="name")
         longest = self.settings.token_days_max
@@ -551,8 +580,10 @@ class AccountService:
                 tokens.setdefault(row.user_id, []).append(_token_view(row))
             return tokens
 
-    def revoke_token(self, user_id: int, token_id: int) -> TokenView:
-        """Revoke one of the user's tokens (again: no change); NotFound for anyone else's."""
+    def revoke_token(self, actor: Actor, user_id: int, token_id: int) -> TokenView:
+        """Revoke one of the user's tokens (again: no change); NotFound for anyone else's.
+        By the user themself or an admin."""
+        require(may_manage_credentials_of, actor, user_id)
         with self.db.transaction() as session:
             row = session.get(ApiTokenRow, token_id)
             if row is None or row.user_id != user_id:
@@ -561,8 +592,9 @@ class AccountService:
             session.flush()
             return _token_view(row)
 
-    def revoke_all_tokens(self, user_id: int) -> int:
-        """Revoke every live token of the user; how many that was."""
+    def revoke_all_tokens(self, actor: Actor, user_id: int) -> int:
+        """Revoke every live token of the user; how many that was (the user themself or an admin)."""
+        require(may_manage_credentials_of, actor, user_id)
         now = self.clock()
         with self.db.transaction() as session:
             if session.get(UserRow, user_id) is None:

@@ -12,7 +12,7 @@ import time
 import typer
 
 from zhiyun.analytics.dashboard import DashboardService
-from zhiyun.cli.support import DbOption, ZhiyunGroup, console, open_database
+from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, open_database
 
 dashboard_app = typer.Typer(
     cls=ZhiyunGroup,
@@ -28,7 +28,7 @@ def refresh(db: DbOption = None) -> None:
     """重建驾驶舱的按日汇总（今日之前 92 天），供定时任务调用。"""
     with open_database(db) as database:
         started = time.perf_counter()
-        state = DashboardService(database).refresh_rollup()
+        state = DashboardService(database).refresh_rollup(cli_actor())
     console.print(
         f"已重建驾驶舱汇总：{state.first_day} 至 {state.last_day}，用时 {time.perf_counter() - started:.1f} 秒"
     )

@@ -30,7 +30,14 @@ from sqlalchemy.orm import Session
 from zhiyun.analytics import rates, rollup, sql
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
 from zhiyun.catalog.tables import CategoryRow
-from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
+from zhiyun.domain.access import (
+    DISTRICT_WIDE_READERS,
+    Actor,
+    Role,
+    may_run_housekeeping,
+    may_view_dashboard,
+    require,
+)
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.org import OrgTree
@@ -42,7 +49,6 @@ from zhiyun.store.tables import ChannelRow, WorkOrderRow
 
 W = WorkOrderRow
 log = logging.getLogger(__name__)
-DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.DISPATCHER})
 UNCATEGORIZED = "未分类"
 
 DEFINITIONS: dict[str, str] = {
@@ -89,7 +95,7 @@ class Scope:
 
 def scope_for(actor: Actor, org: OrgTree) -> Scope:
     """The unit whose dashboard `actor` sees; PermissionDenied for roles without a dashboard."""
-    if actor.role not in DASHBOARD_ROLES:
+    if not may_view_dashboard(actor):
         raise PermissionDenied("您的角色不能查看统计大屏", role=actor.role.value)
     root = org.root()
     if actor.role in DISTRICT_WIDE_READERS or actor.unit_id is None or actor.unit_id == root.id:
@@ -354,8 +360,10 @@ class DashboardService:
         with self.db.reading() as session:
             return scope_for(actor, self.reference.get(session).org)
 
-    def refresh_rollup(self) -> rollup.RollupState:
-        """Rebuild the day rollup now (what `zhiyun dashboard refresh` runs)."""
+    def refresh_rollup(self, actor: Actor) -> rollup.RollupState:
+        """Rebuild the day rollup now (what `zhiyun dashboard refresh` and the worker run):
+        housekeeping, for `domain.access.may_run_housekeeping`."""
+        require(may_run_housekeeping, actor)
         return rollup.refresh(self.db, self.clock())
 
     def _rolled(self, session: Session, windows: Windows) -> bool:

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from zhiyun.catalog.changes import Change, changes, record_change
 from zhiyun.catalog.tables import ResponsibilityRuleRow
-from zhiyun.catalog.taxonomy import load_taxonomy, parse_order_type, require_admin, split_keywords
-from zhiyun.domain.access import Actor
+from zhiyun.catalog.taxonomy import load_taxonomy, parse_order_type, split_keywords
+from zhiyun.domain.access import Actor, may_administer_catalog, require
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.responsibility import Case, Resolution, Rule, check_rules, describe, resolve
@@ -274,7 +274,7 @@ class ResponsibilityService:
     # -- writing ------------------------------------------------------------------
 
     def create(self, actor: Actor, data: RuleInput, *, note: str = "") -> RuleView:
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             org, taxonomy = ref.load_org(session), load_taxonomy(session)
@@ -298,7 +298,7 @@ class ResponsibilityService:
             return self._view(saved, org, taxonomy)
 
     def update(self, actor: Actor, rule_id: int, data: RuleInput, *, note: str = "") -> RuleView:
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             row = session.get(ResponsibilityRuleRow, rule_id)
@@ -324,7 +324,7 @@ class ResponsibilityService:
             return self._view(rule, org, taxonomy)
 
     def delete(self, actor: Actor, rule_id: int, *, note: str = "") -> None:
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             row = session.get(ResponsibilityRuleRow, rule_id)
@@ -351,7 +351,7 @@ class ResponsibilityService:
 
         (created, updated, unchanged, removed). Any bad row: nothing changes.
         """
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             org, taxonomy = ref.load_org(session), load_taxonomy(session)
@@ -426,6 +426,7 @@ class ResponsibilityService:
             return created, updated, unchanged, removed
 
     def import_csv(self, actor: Actor, text: str, *, replace: bool = False) -> tuple[int, int, int, int]:
+        require(may_administer_catalog, actor)  # before the file is read
         return self.import_rules(actor, parse_rules_csv(text), replace=replace)
 
     # -- helpers --------------------------------------------------------------------

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from zhiyun.catalog.changes import Change, changes, record_change
 from zhiyun.catalog.tables import CategoryRow, ResponsibilityRuleRow
-from zhiyun.domain.access import Actor, Role
-from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.access import Actor, may_administer_catalog, require
+from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.taxonomy import Category, Taxonomy
 from zhiyun.domain.workorder import OrderType
 from zhiyun.kernel.clock import Clock, system_clock
@@ -144,11 +144,6 @@ def load_taxonomy(session: Session) -> Taxonomy:
     return Taxonomy.of(category_of(r) for r in session.scalars(select(CategoryRow)))
 
 
-def require_admin(actor: Actor) -> None:
-    if actor.role is not Role.ADMIN:
-        raise PermissionDenied("仅系统管理员可以修改分类和权责清单", required_role=Role.ADMIN.value)
-
-
 @dataclass(frozen=True)
 class ImportReport:
     created: int
@@ -182,7 +177,7 @@ class TaxonomyService:
         self, actor: Actor, categories: Sequence[Category], *, replace: bool = False, note: str = ""
     ) -> ImportReport:
         """Add or update categories by code; `replace` also removes the ones not given."""
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             rows = {r.code: r for r in session.scalars(select(CategoryRow))}
@@ -245,10 +240,12 @@ class TaxonomyService:
             return ImportReport(created, updated, unchanged, removed)
 
     def import_csv(self, actor: Actor, text: str, *, replace: bool = False) -> ImportReport:
+        require(may_administer_catalog, actor)  # before the file is read
         return self.import_categories(actor, parse_taxonomy_csv(text), replace=replace, note="CSV 导入")
 
     def ensure_default(self, actor: Actor) -> ImportReport:
         """Load the shipped default taxonomy when the database has none yet."""
+        require(may_administer_catalog, actor)
         with self.db.reading() as session:
             if session.scalar(select(CategoryRow.code).limit(1)) is not None:
                 return ImportReport(0, 0, 0, 0)
@@ -256,7 +253,7 @@ class TaxonomyService:
 
     def save(self, actor: Actor, category: Category, *, create: bool) -> Category:
         """Create a category (`create`) or update an existing one."""
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             row = session.get(CategoryRow, category.code)
@@ -290,7 +287,7 @@ class TaxonomyService:
             return category
 
     def delete(self, actor: Actor, code: str) -> None:
-        require_admin(actor)
+        require(may_administer_catalog, actor)
         now = self.clock()
         with self.db.transaction() as session:
             row = session.get(CategoryRow, code)

@@ -26,7 +26,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zhiyun.cli.support import DbOption, ZhiyunGroup, console, err_console, fail, open_services, operator
+from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, fail, open_services
 
 if TYPE_CHECKING:
     from zhiyun.catalog.taxonomy import TaxonomyService
@@ -188,10 +188,10 @@ def train(
         if data is not None:
             columns = _require_file_options(data, text_cols, label_col)
             version = services.models.train_from_file(
+                cli_actor(),
                 data,
                 columns,
                 str(label_col),
-                actor_name=operator(),
                 type_col=type_col,
                 folds=folds,
                 seed=seed,
@@ -204,7 +204,7 @@ def train(
             if text_cols or label_col:
                 fail("--text-col/--label-col 只能与 --data 一起使用", 2)
             version = services.models.train_from_db(
-                actor_name=operator(),
+                cli_actor(),
                 folds=folds,
                 seed=seed,
                 keywords=prior if prior is not None else _taxonomy_keywords(services.taxonomy),
@@ -273,7 +273,7 @@ def activate_version(
 ) -> None:
     """启用指定版本（先校验模型文件）；原启用版本可用 rollback 恢复。"""
     with open_services(db) as services:
-        services.models.activate(version)
+        services.models.activate(cli_actor(), version)
         active = services.models.active_version()
     previous = f"（上一个启用版本：{active.previous_version}）" if active and active.previous_version else ""
     console.print(f"已启用模型版本 {version}{previous}")
@@ -284,7 +284,7 @@ def rollback(db: DbOption = None) -> None:
     """回退到上一个启用的版本。"""
     with open_services(db) as services:
         before = services.models.active_version()
-        target = services.models.rollback()
+        target = services.models.rollback(cli_actor())
     console.print(f"已回退：模型版本 {before.version if before else '?'} → {target.version}")
 
 

@@ -33,6 +33,7 @@ from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifi
 from zhiyun.classifier.tables import ClassifierModelRow
 from zhiyun.classifier.training_file import read_labelled
 from zhiyun.config import Settings
+from zhiyun.domain.access import Actor, may_manage_models, may_train_models, require
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.workorder import OrderStatus
 from zhiyun.store.base import utcnow
@@ -150,9 +151,9 @@ class ModelService:
 
     def train(
         self,
+        actor: Actor,
         data: TrainingData,
         *,
-        actor_name: str,
         source: str,
         folds: int = DEFAULT_FOLDS,
         seed: int = 0,
@@ -167,7 +168,14 @@ class ModelService:
         Classes with fewer than `min_per_class` messages are left out (and named in the
         version's metadata); the folds shrink to the smallest class when it is smaller.
         `activate=None` activates the new version when no version is active yet.
+
+        Who may train: `domain.access.may_train_models` (an admin, the system's scheduled
+        runs); asking for `activate=True` needs `may_manage_models` as well.
         """
+        require(may_train_models, actor)
+        if activate:
+            require(may_manage_models, actor)
+        actor_name = actor.name or actor.role.label
         kept, dropped = drop_small_classes(data, max(min_per_class, 2))
         labels = [str(v) for v in kept.labels]
         if not labels:
@@ -205,8 +213,8 @@ class ModelService:
 
     def train_from_db(
         self,
+        actor: Actor,
         *,
-        actor_name: str,
         min_per_class: int = DB_MIN_PER_CLASS,
         folds: int = DEFAULT_FOLDS,
         seed: int = 0,
@@ -216,12 +224,13 @@ class ModelService:
         progress: Callable[[int, int], None] | None = None,
     ) -> ModelVersion:
         """Train on closed orders with a category: title, content, category_code, order_type."""
+        require(may_train_models, actor)
         data = self.closed_orders(limit)
         if not data.labels:
             raise ValidationFailed("数据库中没有已归档且有类别的工单，无法训练", field="data")
         return self.train(
+            actor,
             data,
-            actor_name=actor_name,
             source=f"database:closed_orders({len(data)})",
             folds=folds,
             seed=seed,
@@ -233,11 +242,11 @@ class ModelService:
 
     def train_from_file(
         self,
+        actor: Actor,
         path: Path,
         text_cols: Sequence[str],
         label_col: str,
         *,
-        actor_name: str,
         type_col: str | None = None,
         min_per_class: int = FILE_MIN_PER_CLASS,
         folds: int = DEFAULT_FOLDS,
@@ -247,10 +256,11 @@ class ModelService:
         progress: Callable[[int, int], None] | None = None,
     ) -> ModelVersion:
         """Train on a labelled CSV/XLSX file (see `training_file.read_labelled`)."""
+        require(may_train_models, actor)
         data = read_labelled(Path(path), text_cols, label_col, type_col=type_col)
         return self.train(
+            actor,
             data,
-            actor_name=actor_name,
             source=f"file:{Path(path).name}",
             folds=folds,
             seed=seed,
@@ -356,8 +366,9 @@ class ModelService:
         classifier.version = version
         return classifier
 
-    def activate(self, version: int) -> None:
+    def activate(self, actor: Actor, version: int) -> None:
         """Make `version` the active model (its file is checked first); the old one is remembered."""
+        require(may_manage_models, actor)
         with self.db.transaction() as session:
             target = session.scalars(
                 select(ClassifierModelRow).where(ClassifierModelRow.version == version).with_for_update()
@@ -377,8 +388,9 @@ class ModelService:
             target.activated_at = self.clock()
         self._checked_at = float("-inf")
 
-    def rollback(self) -> ModelVersion:
+    def rollback(self, actor: Actor) -> ModelVersion:
         """Go back to the version that was active before the current one; returns it."""
+        require(may_manage_models, actor)
         with self.db.transaction() as session:
             current = session.scalars(
                 select(ClassifierModelRow).where(ClassifierModelRow.active.is_(True)).with_for_update()

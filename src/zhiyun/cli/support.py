@@ -8,9 +8,13 @@ traceback for bad input.
 from __future__ import annotations
 
 import getpass
+import logging
+import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from zhiyun.config import database_url
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError
+from zhiyun.kernel.logs import scrub_handlers
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import current_revision, head_revision
 
@@ -142,18 +147,46 @@ def open_services(db: str | None, *, create: bool = False) -> Iterator[Services]
         yield factory(database)
 
 
-def operator() -> str:
-    """Who runs the command, as the audit trail names a command-line operator."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
-
-
 def cli_actor() -> Actor:
-    """The actor of a command-line change: the operating-system user, with an administrator's rights."""
+    """The actor of a command-line change: an administrator named after the operating-system
+    user (whoever may run `zhiyun` against the database holds its credentials anyway). The
+    audit trail and the `updated_by` columns record the name, 命令行:<user>."""
     try:
         who = getpass.getuser()
     except Exception:
         who = "?"
     return Actor(user_id=None, role=Role.ADMIN, unit_id=None, name=f"命令行:{who}")
+
+
+def display_host(host: str) -> str:
+    """The host to print in a URL a person can open (a wildcard bind is reached at 127.0.0.1)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether `port` on `host` can be bound now (to say so before starting a server)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Logs of a long-running command (server, worker, demo) on stderr, with personal numbers scrubbed."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
+    )
+    scrub_handlers()  # no citizens' numbers in the logs (zhiyun.kernel.logs)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def parse_date(value: str) -> date:
+    """A YYYY-MM-DD option value, or a usage error naming it."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD：{value!r}") from None

@@ -20,7 +20,7 @@ from shapely.geometry import MultiPoint, Point, mapping
 from shapely.geometry.base import BaseGeometry
 
 from zhiyun.bootstrap import Services
-from zhiyun.demo.district import DISTRICT_CODE, TOWNS, DemoDirectory, DemoTown
+from zhiyun.demo.district import DEMO_ADMIN, DISTRICT_CODE, TOWNS, DemoDirectory, DemoTown
 from zhiyun.geo.service import BoundaryImportReport, GeoService
 
 DISTRICT_MARGIN_DEG = 0.06
@@ -99,7 +99,7 @@ def demo_boundaries(units: DemoDirectory | Iterable[str] | None = None) -> dict[
 def ensure_boundaries(services: Services, geo: GeoService | None = None) -> BoundaryImportReport:
     """Store the demo boundaries of the units that exist (idempotent: unchanged ones are left alone)."""
     codes = {r.code for r in services.org.records()}
-    return (geo or GeoService(services.db)).import_geojson(demo_boundaries(codes))
+    return (geo or GeoService(services.db)).import_geojson(DEMO_ADMIN, demo_boundaries(codes))
 
 
 def boundary(code: str) -> BaseGeometry:

@@ -17,12 +17,10 @@ from typing import Any
 
 from zhiyun.bootstrap import Services
 from zhiyun.catalog.responsibility import RuleInput
-from zhiyun.demo.district import TOWNS
-from zhiyun.domain.access import Actor, Role
+from zhiyun.demo.district import DEMO_ADMIN, TOWNS
 
 log = logging.getLogger("zhiyun.demo")
 
-DEMO_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="演示数据")
 
 # category → the unit that handles it anywhere in the district (department or its brigade)
 DEPARTMENT_RULES: tuple[tuple[str, str, str], ...] = (
@@ -114,9 +112,7 @@ def ensure_first_model(services: Services) -> str:
     try:
         keywords = {c.code: [c.name, *c.keywords] for c in services.taxonomy.categories()}
         # the demo's history is small: keep classes with two closed orders, three folds
-        result = models.train_from_db(
-            actor_name=DEMO_ADMIN.name, activate=True, keywords=keywords, min_per_class=2, folds=3
-        )
+        result = models.train_from_db(DEMO_ADMIN, activate=True, keywords=keywords, min_per_class=2, folds=3)
     except Exception as exc:  # the demo goes on without automatic dispatch
         log.warning("first model not trained: %s", exc)
         return f"未能训练分类模型：{exc}"

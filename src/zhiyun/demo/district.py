@@ -63,6 +63,9 @@ def _v(suffix: str, name: str, *aliases: str) -> DemoVillage:
     return DemoVillage(suffix, name, aliases)
 
 
+# How the district's requests spread over its towns (per 100): seeded history and live traffic alike.
+TOWN_WEIGHTS = {"GC": 22, "SS": 20, "DL": 18, "LS": 12, "XQ": 10, "JJ": 9, "DZ": 9}
+
 TOWNS: tuple[DemoTown, ...] = (
     DemoTown(
         "GC",
@@ -361,6 +364,11 @@ LOGIN_EXAMPLES = (
 )
 
 
+# The demo's own administrator: who seeds the district, its lists, boundaries and first model,
+# and issues the simulator's channel keys (as an operator would with the `zhiyun` commands).
+DEMO_ADMIN = Actor(user_id=None, role=Role.ADMIN, unit_id=None, name="演示数据")
+
+
 @dataclass
 class DistrictReport:
     units_created: int = 0
@@ -374,7 +382,7 @@ def ensure_district(services: Services) -> DistrictReport:
     existing_codes = {r.code for r in services.org.records()}
     wanted = units()
     if not {r.code for r in wanted} <= existing_codes:
-        imported = services.org.import_records(wanted)
+        imported = services.org.import_records(DEMO_ADMIN, wanted)
         report.units_created, report.units_updated = imported.created, imported.updated
     existing_users = {u.username for u in services.accounts.list_users()}
     missing = [u for u in users() if u.username not in existing_users]
@@ -384,6 +392,7 @@ def ensure_district(services: Services) -> DistrictReport:
         shared_hash = PasswordHasher().hash(DEMO_PASSWORD)
         for u in missing:
             services.accounts.add_user(
+                DEMO_ADMIN,
                 username=u.username,
                 password=DEMO_PASSWORD,
                 password_hash=shared_hash,

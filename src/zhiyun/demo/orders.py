@@ -25,7 +25,15 @@ from datetime import UTC, datetime, timedelta
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.demo import topics as tp
-from zhiyun.demo.district import TOWN_OFFICES, TOWNS, DemoDirectory, DemoTown, DemoVillage, person_name
+from zhiyun.demo.district import (
+    TOWN_OFFICES,
+    TOWN_WEIGHTS,
+    TOWNS,
+    DemoDirectory,
+    DemoTown,
+    DemoVillage,
+    person_name,
+)
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.channels import MANUAL
@@ -68,7 +76,6 @@ DEFAULT_SEED = 2026
 EXTERNAL_PREFIX = "DEMO-"
 HISTORY_DAYS = 30
 
-TOWN_WEIGHTS = {"GC": 22, "SS": 20, "DL": 18, "LS": 12, "XQ": 10, "JJ": 9, "DZ": 9}
 CHANNEL_WEIGHTS = {
     "12345": 45,
     "district_hotline": 20,

@@ -40,7 +40,7 @@ import httpx
 
 from zhiyun.bootstrap import Services
 from zhiyun.demo import topics as tp
-from zhiyun.demo.district import TOWN_OFFICES, DemoDirectory
+from zhiyun.demo.district import DEMO_ADMIN, TOWN_OFFICES, DemoDirectory
 from zhiyun.demo.traffic.generator import TrafficGenerator
 from zhiyun.demo.traffic.open311_reports import OPEN311_APP, OPEN311_CHANNEL
 from zhiyun.demo.traffic.payloads import Request
@@ -391,7 +391,7 @@ class TrafficSimulator:
     def key(self, channel: str, *, renew: bool = False) -> str:
         """The simulator's key for `channel`, issued on first use (as `zhiyun channel key` would)."""
         if renew or channel not in self.keys:
-            self.keys[channel] = self.services.channels.issue_key(channel).key
+            self.keys[channel] = self.services.channels.issue_key(DEMO_ADMIN, channel).key
         return self.keys[channel]
 
     def revoke_keys(self) -> int:
@@ -399,7 +399,7 @@ class TrafficSimulator:
         revoked = 0
         for channel, key in list(self.keys.items()):
             try:
-                revoked += self.services.channels.revoke_keys(channel, key[:10])
+                revoked += self.services.channels.revoke_keys(DEMO_ADMIN, channel, key[:10])
             except Exception:  # the database may be gone at shutdown
                 log.debug("traffic simulator: revoking the %s key failed", channel, exc_info=True)
         self.keys.clear()

@@ -1,60 +1,385 @@
-"""Roles, the acting user, and who may see what."""
+"""Who may do what: the named policies, who may read an order, and how personal data is masked.
+
+The policies are plain predicates over the acting principal (`Actor`, from
+`domain/principals.py`) and, where it matters, the unit or the order. `POLICIES` lists them as
+the table docs/workflow.md shows ("Who may do what besides the actions"); the use cases check
+them before they change anything (`require`, which raises PermissionDenied, HTTP 403), and
+the console and the API ask the same functions what to offer. The life-cycle actions
+themselves are `workorder.allowed_actions`; the order policies beside them live in
+`domain/order_access.py` and are part of the table.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from zhiyun.domain.errors import PermissionDenied
+from zhiyun.domain.order_access import (
+    CATEGORY_EDITORS,
+    DUPLICATE_DECIDERS,
+    UPLOADERS,
+    may_attach,
+    may_change_category,
+    may_decide_duplicate,
+    may_upload,
+)
 from zhiyun.domain.org import OrgTree
+from zhiyun.domain.principals import STAFF_ROLES, Actor, Role
+
+# Roles that read every order in the district (the system: intake, dispatch and the sweep
+# work on every order, and answer a channel about its own).
+DISTRICT_WIDE_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.SYSTEM})
+# Roles that see a citizen's phone number unmasked (confidential orders: only the first three,
+# and the system, which stores what the channels deliver).
+CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.SYSTEM})
+CONFIDENTIAL_CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.SYSTEM})
 
 
-class Role(StrEnum):
-    """What a user does in the center."""
+# --------------------------------------------------------------------------- the policies
 
-    ADMIN = "admin"
-    DISPATCHER = "dispatcher"
-    HANDLER = "handler"
-    INSPECTOR = "inspector"
-    LEADER = "leader"
-    GRID_WORKER = "grid_worker"
-
-    @property
-    def label(self) -> str:
-        return {
-            "admin": "系统管理员",
-            "dispatcher": "派单员",
-            "handler": "承办人",
-            "inspector": "质检员",
-            "leader": "领导",
-            "grid_worker": "网格员",
-        }[self.value]
+ADMINS = frozenset({Role.ADMIN})
+REGISTRARS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.SYSTEM})
+ANYWHERE_REGISTRARS = frozenset({Role.ADMIN, Role.SYSTEM})  # at any center
+BULK_DISPATCHERS = frozenset({Role.ADMIN, Role.DISPATCHER})
+BULK_URGERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.LEADER})
+DASHBOARD_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.DISPATCHER})
+MODEL_TRAINERS = frozenset({Role.ADMIN, Role.SYSTEM})
+SWEEPERS = frozenset({Role.ADMIN, Role.SYSTEM})  # the worker, and `zhiyun sweep`
+HOUSEKEEPERS = frozenset({Role.ADMIN, Role.SYSTEM})
+SYSTEM_ONLY = frozenset({Role.SYSTEM})
+CITIZENS = frozenset({Role.CITIZEN})
+STAFF = frozenset(STAFF_ROLES)
 
 
-# Roles that read every order in the district.
-DISTRICT_WIDE_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR})
-# Roles that see a citizen's phone number unmasked (confidential orders: only the first three).
-CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER})
-CONFIDENTIAL_CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR})
+def may_register(actor: Actor) -> bool:
+    """Whether `actor` registers (受理) orders at all (checked before anything is looked up)."""
+    return actor.role in REGISTRARS
+
+
+def may_register_at(actor: Actor, center_unit_id: int, org: OrgTree) -> bool:
+    """Whether `actor` may register an order at the center `center_unit_id`: a dispatcher at
+    their own center or a center below their unit, a grid worker at their own center, an
+    admin and the system anywhere."""
+    if actor.role in ANYWHERE_REGISTRARS:
+        return True
+    if actor.role not in REGISTRARS or actor.unit_id is None:
+        return False
+    if center_unit_id == org.center_of(actor.unit_id).id:
+        return True
+    return actor.role is Role.DISPATCHER and org.is_within(center_unit_id, actor.unit_id)
+
+
+def may_dispatch_in_bulk(actor: Actor) -> bool:
+    """Whether the workbench offers `actor` to dispatch orders (each order then asks the life cycle)."""
+    return actor.role in BULK_DISPATCHERS
+
+
+def may_urge_in_bulk(actor: Actor) -> bool:
+    """Whether the workbench offers `actor` to urge orders (each order then asks the life cycle)."""
+    return actor.role in BULK_URGERS
+
+
+def may_view_dashboard(actor: Actor) -> bool:
+    """Whether `actor` opens the leader dashboard (scoped to their unit's subtree)."""
+    return actor.role in DASHBOARD_READERS
+
+
+def may_administer_users(actor: Actor) -> bool:
+    """Add users, enable or disable them, reset passwords, list and revoke anyone's tokens."""
+    return actor.role in ADMINS
+
+
+def may_manage_credentials_of(actor: Actor, user_id: int) -> bool:
+    """Change the password and the API tokens of the user `user_id`: themself, or an admin."""
+    if may_administer_users(actor):
+        return True
+    return actor.is_staff and actor.user_id is not None and actor.user_id == user_id
+
+
+def may_administer_org(actor: Actor) -> bool:
+    """Create, change and import the org tree's units."""
+    return actor.role in ADMINS
+
+
+def may_administer_calendar(actor: Actor) -> bool:
+    """Calendar overrides, confirmed years, time limits and the workflow's numbers."""
+    return actor.role in ADMINS
+
+
+def may_administer_channels(actor: Actor) -> bool:
+    """Enable, disable and configure channels; issue and revoke their keys."""
+    return actor.role in ADMINS
+
+
+def may_administer_catalog(actor: Actor) -> bool:
+    """The taxonomy and the responsibility list."""
+    return actor.role in ADMINS
+
+
+def may_administer_boundaries(actor: Actor) -> bool:
+    """Import the units' boundaries (GeoJSON)."""
+    return actor.role in ADMINS
+
+
+def may_manage_models(actor: Actor) -> bool:
+    """Activate a classifier model, or roll back to the one before."""
+    return actor.role in ADMINS
+
+
+def may_train_models(actor: Actor) -> bool:
+    """Train a classifier model (the training rules decide whether it becomes active)."""
+    return actor.role in MODEL_TRAINERS
+
+
+def may_record_system_event(actor: Actor) -> bool:
+    """Record a system event on an order: a channel's update, a duplicate flag, a deadline alert."""
+    return actor.role in SYSTEM_ONLY
+
+
+def may_run_sweep(actor: Actor) -> bool:
+    """Run the deadline sweep: warnings, overdue marks and urge notices."""
+    return actor.role in SWEEPERS
+
+
+def may_run_housekeeping(actor: Actor) -> bool:
+    """Rebuild the dashboard's rollup, prune old duplicate-detection weights."""
+    return actor.role in HOUSEKEEPERS
+
+
+def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
+    """Whether a citizen may read and rate the request filed from `requester_account_id`
+    (the citizens' portal, later): their own only, and nothing else anywhere."""
+    return actor.role is Role.CITIZEN and actor.user_id is not None and actor.user_id == requester_account_id
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who is acting: a user with a role at a unit, or the system itself (user_id None)."""
+class Policy:
+    """One row of the policy table: what is done, who may, and the predicate that decides.
 
-    user_id: int | None
-    role: Role
-    unit_id: int | None
-    name: str = ""
+    `roles` are the roles that can pass `check` at all (for some unit or order); the unit
+    tests prove that no other role ever does. `section`: orders, console, administration,
+    system or citizens (how docs/workflow.md groups the rows).
+    """
 
-    @classmethod
-    def system(cls, name: str = "系统") -> Actor:
-        return cls(user_id=None, role=Role.ADMIN, unit_id=None, name=name)
+    name: str
+    what: str
+    who: str
+    roles: frozenset[Role]
+    check: Callable[..., bool]
+    section: str = "orders"
 
-    @property
-    def is_system(self) -> bool:
-        return self.user_id is None
+
+POLICIES: tuple[Policy, ...] = (
+    # -- orders, besides the life-cycle actions
+    Policy(
+        "may_register_at",
+        "register an order 受理登记",
+        "a dispatcher at their own center or one below it; a grid worker at their own center; "
+        "an admin, and the system (a channel's interface), at any center",
+        REGISTRARS,
+        may_register_at,
+    ),
+    Policy(
+        "may_attach",
+        "add a file 上传附件",
+        "the unit holding the open order, or anyone with an action on it now "
+        "(never a leader, the system or a citizen)",
+        UPLOADERS,
+        may_attach,
+    ),
+    Policy(
+        "may_change_category",
+        "change the category 修改分类",
+        "a dispatcher with an action on the open order now, an admin",
+        CATEGORY_EDITORS,
+        may_change_category,
+    ),
+    Policy(
+        "may_decide_duplicate",
+        "settle a possible-duplicate flag 合并/排除疑似重复",
+        "an admin, an inspector, a dispatcher whose subtree holds the open order",
+        DUPLICATE_DECIDERS,
+        may_decide_duplicate,
+    ),
+    Policy(
+        "may_dispatch_in_bulk",
+        "be offered dispatching on the workbench 批量派单",
+        "dispatchers and admins (each order then asks the life cycle)",
+        BULK_DISPATCHERS,
+        may_dispatch_in_bulk,
+        "console",
+    ),
+    Policy(
+        "may_urge_in_bulk",
+        "be offered urging on the workbench 批量催办",
+        "leaders, dispatchers and admins (each order then asks the life cycle)",
+        BULK_URGERS,
+        may_urge_in_bulk,
+        "console",
+    ),
+    Policy(
+        "may_view_dashboard",
+        "open the leader dashboard 领导驾驶舱",
+        "leaders, inspectors, dispatchers (their subtree), admins",
+        DASHBOARD_READERS,
+        may_view_dashboard,
+        "console",
+    ),
+    # -- administration 系统管理
+    Policy(
+        "may_administer_users",
+        "users 用户: add, enable or disable, reset a password, list and revoke anyone's API tokens",
+        "an admin",
+        ADMINS,
+        may_administer_users,
+        "administration",
+    ),
+    Policy(
+        "may_manage_credentials_of",
+        "one's own password and API tokens",
+        "the user themself, an admin",
+        STAFF,
+        may_manage_credentials_of,
+        "administration",
+    ),
+    Policy(
+        "may_administer_org",
+        "the org tree 组织架构",
+        "an admin",
+        ADMINS,
+        may_administer_org,
+        "administration",
+    ),
+    Policy(
+        "may_administer_calendar",
+        "the working calendar 工作日历, time limits 办理时限 and the workflow's numbers",
+        "an admin",
+        ADMINS,
+        may_administer_calendar,
+        "administration",
+    ),
+    Policy(
+        "may_administer_channels",
+        "channels and their keys 渠道与密钥",
+        "an admin",
+        ADMINS,
+        may_administer_channels,
+        "administration",
+    ),
+    Policy(
+        "may_administer_catalog",
+        "the taxonomy 事项分类 and the responsibility list 权责清单",
+        "an admin",
+        ADMINS,
+        may_administer_catalog,
+        "administration",
+    ),
+    Policy(
+        "may_administer_boundaries",
+        "unit boundaries 辖区边界",
+        "an admin",
+        ADMINS,
+        may_administer_boundaries,
+        "administration",
+    ),
+    Policy(
+        "may_manage_models",
+        "activate or roll back a classifier model 分类模型",
+        "an admin",
+        ADMINS,
+        may_manage_models,
+        "administration",
+    ),
+    Policy(
+        "may_train_models",
+        "train a classifier model",
+        "an admin, the system (scheduled retraining)",
+        MODEL_TRAINERS,
+        may_train_models,
+        "administration",
+    ),
+    # -- the system's own work
+    Policy(
+        "may_record_system_event",
+        "record a system event on an order (a channel's update, a duplicate flag, a deadline alert)",
+        "the system",
+        SYSTEM_ONLY,
+        may_record_system_event,
+        "system",
+    ),
+    Policy(
+        "may_run_sweep",
+        "run the deadline sweep 时限监控 (warnings, overdue marks, urge notices)",
+        "the system (the worker), an admin (`zhiyun sweep`)",
+        SWEEPERS,
+        may_run_sweep,
+        "system",
+    ),
+    Policy(
+        "may_run_housekeeping",
+        "housekeeping: rebuild the dashboard's rollup, prune old duplicate-detection weights",
+        "the system (the worker), an admin",
+        HOUSEKEEPERS,
+        may_run_housekeeping,
+        "system",
+    ),
+    # -- citizens (the portal comes later)
+    Policy(
+        "may_follow_request",
+        "read and rate one's own request (the citizens' portal, later)",
+        "the citizen who filed it; a citizen passes no other policy",
+        CITIZENS,
+        may_follow_request,
+        "citizens",
+    ),
+)
+
+POLICY_BY_NAME: dict[str, Policy] = {p.name: p for p in POLICIES}
+# What the admin pages (系统管理) manage: whoever passes one of these sees the menu.
+ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
+    may_administer_users,
+    may_administer_org,
+    may_administer_calendar,
+    may_administer_channels,
+    may_administer_catalog,
+    may_administer_boundaries,
+    may_manage_models,
+)
+# Chinese refusals, by policy (PermissionDenied's message).
+_REFUSALS: dict[str, str] = {
+    "may_register_at": "您不能在该中心登记工单",
+    "may_attach": "只有正在办理该工单的单位可以上传附件",
+    "may_change_category": "只有负责该工单的派单员或管理员可以修改分类",
+    "may_decide_duplicate": "只有派单员、质检员或管理员可以处理疑似重复",
+    "may_view_dashboard": "领导驾驶舱仅供领导、质检员、派单员和管理员查看",
+    "may_administer_users": "仅系统管理员可以管理用户和令牌",
+    "may_manage_credentials_of": "只能管理自己的密码和令牌",
+    "may_administer_org": "仅系统管理员可以修改组织架构",
+    "may_administer_calendar": "仅系统管理员可以修改工作日历和办理时限",
+    "may_administer_channels": "仅系统管理员可以管理渠道和密钥",
+    "may_administer_catalog": "仅系统管理员可以修改分类和权责清单",
+    "may_administer_boundaries": "仅系统管理员可以导入辖区边界",
+    "may_manage_models": "仅系统管理员可以启用或回退分类模型",
+    "may_train_models": "仅系统管理员可以训练分类模型",
+    "may_record_system_event": "系统事件只能由系统记录",
+    "may_run_sweep": "仅系统或系统管理员可以执行时限监控",
+    "may_run_housekeeping": "仅系统或系统管理员可以执行系统维护",
+}
+
+
+def may_administer_something(actor: Actor) -> bool:
+    """Whether `actor` manages anything on the admin pages (the console's 系统管理 menu)."""
+    return any(policy(actor) for policy in ADMINISTRATION)
+
+
+def require(policy: Callable[..., bool], actor: Actor, *context: object) -> None:
+    """Go on only if `policy(actor, *context)` holds; PermissionDenied (403) saying why not."""
+    if policy(actor, *context):
+        return
+    name = getattr(policy, "__name__", "")
+    raise PermissionDenied(_REFUSALS.get(name, "您没有权限执行此操作"), policy=name, role=actor.role.value)
 
 
 def can_view(actor: Actor, involved_unit_ids: Iterable[int], org: OrgTree) -> bool:
@@ -122,3 +447,47 @@ def text_for(actor: Actor, confidential: bool, text: str | None) -> str | None:
     if not text or can_see_contact(actor, confidential):
         return text
     return mask_personal_numbers(text)
+
+
+__all__ = [
+    "ADMINISTRATION",
+    "CONFIDENTIAL_CONTACT_READERS",
+    "CONTACT_READERS",
+    "DISTRICT_WIDE_READERS",
+    "POLICIES",
+    "POLICY_BY_NAME",
+    "STAFF_ROLES",
+    "Actor",
+    "Policy",
+    "Role",
+    "can_see_contact",
+    "can_view",
+    "mask_name",
+    "mask_personal_numbers",
+    "mask_phone",
+    "may_administer_boundaries",
+    "may_administer_calendar",
+    "may_administer_catalog",
+    "may_administer_channels",
+    "may_administer_org",
+    "may_administer_something",
+    "may_administer_users",
+    "may_attach",
+    "may_change_category",
+    "may_decide_duplicate",
+    "may_dispatch_in_bulk",
+    "may_follow_request",
+    "may_manage_credentials_of",
+    "may_manage_models",
+    "may_record_system_event",
+    "may_register",
+    "may_register_at",
+    "may_run_housekeeping",
+    "may_run_sweep",
+    "may_train_models",
+    "may_upload",
+    "may_urge_in_bulk",
+    "may_view_dashboard",
+    "require",
+    "text_for",
+]

@@ -27,8 +27,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import ActionNotAllowed, PermissionDenied
+from zhiyun.domain.principals import Actor
 
 S = TypeVar("S", bound=Hashable)  # a state (a StrEnum member, say)
 A = TypeVar("A", bound=Hashable)  # an action or event

@@ -1,12 +1,14 @@
-"""Who may do what to an order beyond its life-cycle actions: the named policies the use cases
-check (and the faces ask, to decide what to show).
+"""Who may do what to an order beyond its life-cycle actions: the order policies of the
+policy table in `domain/access.py`, which the use cases check (and the faces ask, to decide
+what to show).
 
 Reading is `access.can_view`; the life-cycle actions are `workorder.allowed_actions`. The
 other things people do to an order follow from those two, so that one rule answers "may
 this user touch this order now":
 
 - `may_attach`: files go onto an open order by whoever takes part in its handling now —
-  the unit holding it, or anyone with an action on it (never a leader, who only reads);
+  the unit holding it, or anyone with an action on it (never a leader, who only reads, nor
+  the system or a citizen: `may_upload`);
 - `may_change_category`: dispatchers and admins with an action on the open order (a
   category change feeds the classifier's training, so only those responsible for it);
 - `may_decide_duplicate`: dispatchers, inspectors and admins, on an open order that sits
@@ -15,9 +17,10 @@ this user touch this order now":
 
 from __future__ import annotations
 
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.principals import Actor, Role
 from zhiyun.domain.workorder import OrderState, RuleContext, allowed_actions
 
+UPLOADERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.HANDLER, Role.INSPECTOR, Role.GRID_WORKER})
 CATEGORY_EDITORS = frozenset({Role.ADMIN, Role.DISPATCHER})
 DUPLICATE_DECIDERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR})
 
@@ -34,9 +37,14 @@ def takes_part(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
     return bool(allowed_actions(state, actor, ctx))
 
 
+def may_upload(actor: Actor) -> bool:
+    """Whether `actor`'s role ever adds files to orders (checked before a byte is read)."""
+    return actor.role in UPLOADERS
+
+
 def may_attach(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
     """Whether `actor` may add a file (photo, recording, document) to the order now."""
-    return actor.role is not Role.LEADER and takes_part(actor, state, ctx)
+    return may_upload(actor) and takes_part(actor, state, ctx)
 
 
 def may_change_category(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:

@@ -21,11 +21,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.deadlines import Deadline, DeadlinePlanner, DeadlineState, TimeLimit
 from zhiyun.domain.errors import ActionNotAllowed, PermissionDenied, ValidationFailed
 from zhiyun.domain.lifecycle import TransitionTable
 from zhiyun.domain.org import OrgTree
+from zhiyun.domain.principals import Actor, Role
 
 # --------------------------------------------------------------------------- choice sets
 
@@ -607,10 +607,15 @@ def _acts_for(actor: Actor, unit_id: int | None, roles: frozenset[Role]) -> bool
         return False
     if actor.role is Role.ADMIN:
         return True
+    if actor.role is Role.SYSTEM:  # automatic steps act for the center holding the order
+        return Role.DISPATCHER in roles
     return actor.role in roles and actor.unit_id == unit_id
 
 
 _DISPATCHERS = frozenset({Role.DISPATCHER})
+# What the system principal does to orders by itself: automatic dispatch, and a channel's
+# duplicate merged into its master at intake. Every other action needs a person.
+SYSTEM_ACTIONS = frozenset({Action.DISPATCH, Action.MERGE})
 _HOLDERS = frozenset({Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER})
 
 
@@ -637,6 +642,8 @@ def _callback_actor(actor: Actor, state: OrderState, org: OrgTree) -> bool:
 
 def _may(action: Action, state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
     """Whether the actor's role and unit let them take `action` on this order now."""
+    if actor.role is Role.SYSTEM and action not in SYSTEM_ACTIONS:
+        return False
     org = ctx.org
     holder = state.current_unit_id
     dispatching = state.dispatching_unit_id

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from zhiyun.cli.support import DbOption, ZhiyunGroup, console, err_console, open_database
+from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, open_database
 from zhiyun.geo.service import GeoService
 from zhiyun.kernel.geo import CoordSystem, gcj02_to_wgs84, validate_coordinates
 from zhiyun.reference.repo import load_org
@@ -40,7 +40,7 @@ def import_boundaries(
 ) -> None:
     """导入镇街、村居边界（按单位编码新增或更新；文件有任何错误则整个文件不导入）。"""
     with open_database(db) as database:
-        report = GeoService(database).import_geojson(file, gcj02=gcj02, replace=replace)
+        report = GeoService(database).import_geojson(cli_actor(), file, gcj02=gcj02, replace=replace)
     for warning in report.warnings:
         err_console.print(f"[yellow]警告：{warning}[/yellow]", soft_wrap=True)
     removed = f"，删除(removed) {report.removed}" if replace else ""

@@ -17,6 +17,7 @@ from typing import Any
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
+from zhiyun.domain.access import Actor, may_administer_boundaries, require
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import Unit, UnitKind
 from zhiyun.geo import repo as store
@@ -76,7 +77,12 @@ class GeoService:
     # ------------------------------------------------------------------ import
 
     def import_geojson(
-        self, source: str | Path | Mapping[str, Any], *, gcj02: bool = False, replace: bool = False
+        self,
+        actor: Actor,
+        source: str | Path | Mapping[str, Any],
+        *,
+        gcj02: bool = False,
+        replace: bool = False,
     ) -> BoundaryImportReport:
         """Store the boundaries of a GeoJSON FeatureCollection, keyed by the units' codes.
 
@@ -85,8 +91,9 @@ class GeoService:
         (not a FeatureCollection, malformed JSON, unknown codes, a department's code, a bad
         geometry) raises ValidationFailed and nothing is written. Idempotent: importing the
         same file again changes nothing. `replace`: boundaries of units absent from the file
-        are deleted.
+        are deleted. Only who may administer boundaries (`domain.access.may_administer_boundaries`).
         """
+        require(may_administer_boundaries, actor)
         data = read_geojson(source) if isinstance(source, str | Path) else source
         parsed = parse_boundaries(data, gcj02=gcj02)
         report = BoundaryImportReport(warnings=list(parsed.warnings))

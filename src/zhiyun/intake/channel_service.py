@@ -2,7 +2,8 @@
 
 Every channel of CHANNEL_SPECS has one row (created on first use, so a new release's
 channels appear by themselves); admins enable or disable it and set its default type and
-urgency. API keys are shown once and stored as SHA-256 digests; a channel may hold several
+urgency (every change takes the acting principal and asks
+`domain.access.may_administer_channels`). API keys are shown once and stored as SHA-256 digests; a channel may hold several
 keys at once so that an integration can rotate without downtime.
 
 A key that passed is remembered by its process for at most KEY_CACHE_SECONDS (5 s), so that
@@ -18,10 +19,12 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhiyun.domain.access import Actor, may_administer_channels, require
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.workorder import OrderType, Urgency
 from zhiyun.intake.channels import CHANNEL_SPECS, MANUAL, ChannelSpec
@@ -164,7 +167,7 @@ class ChannelService:
             received_in_window=activity[1],
         )
 
-    def list(self, *, with_activity: bool = False) -> list[ChannelView]:
+    def channels(self, *, with_activity: bool = False) -> list[ChannelView]:
         """Every channel; with what each delivered lately when `with_activity` (the admins' list)."""
         with self.db.transaction() as session:
             rows = ensure_channel_rows(session)
@@ -185,7 +188,7 @@ class ChannelService:
         """
         since = self.clock() - ACTIVITY_WINDOW
         record = IntakeRecordRow
-        columns = []
+        columns: list[Any] = []
         for code in codes:
             columns.append(
                 select(func.max(record.received_at)).where(record.channel == code).scalar_subquery()
@@ -196,11 +199,12 @@ class ChannelService:
                 .where(record.channel == code, record.received_at >= since)
                 .scalar_subquery()
             )
-        values = session.execute(select(*columns)).one()
+        values: tuple[Any, ...] = tuple(session.execute(select(*columns)).one())
         return {code: (values[2 * i], int(values[2 * i + 1])) for i, code in enumerate(codes)}
 
     def configure(
         self,
+        actor: Actor,
         code: str,
         *,
         enabled: bool | None = None,
@@ -208,6 +212,7 @@ class ChannelService:
         default_urgency: str | None = None,
         name: str | None = None,
     ) -> ChannelView:
+        require(may_administer_channels, actor)
         _spec(code)
         try:
             kind = OrderType(default_type) if default_type is not None else None
@@ -230,8 +235,9 @@ class ChannelService:
         self.forget_keys()
         return view
 
-    def issue_key(self, code: str) -> IssuedKey:
+    def issue_key(self, actor: Actor, code: str) -> IssuedKey:
         """A new API key for the channel, shown once."""
+        require(may_administer_channels, actor)
         _spec(code)
         if code == MANUAL:
             raise ValidationFailed("人工登记渠道不经接口来件，不能签发密钥", channel=code)
@@ -245,8 +251,9 @@ class ChannelService:
         self.forget_keys()
         return IssuedKey(code, key, key[:10], now)
 
-    def revoke_keys(self, code: str, prefix: str | None = None) -> int:
+    def revoke_keys(self, actor: Actor, code: str, prefix: str | None = None) -> int:
         """Revoke the channel's keys (only the one starting with `prefix` when given); how many."""
+        require(may_administer_channels, actor)
         _spec(code)
         now = self.clock()
         with self.db.transaction() as session:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from zhiyun.dedupe import repo as dedupe_repo
 from zhiyun.dedupe.scoring import DedupeItem, DedupePolicy, DedupeScore, best_candidates
-from zhiyun.domain.access import Actor, text_for
+from zhiyun.domain.access import Actor, may_run_housekeeping, require, text_for
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_decide_duplicate
 from zhiyun.domain.workorder import (
@@ -380,12 +380,13 @@ class IntakeService:
 
     # -- housekeeping -------------------------------------------------------------------
 
-    def prune_signatures(self) -> int:
+    def prune_signatures(self, actor: Actor) -> int:
         """Delete the stored text weights of orders too old to be anyone's duplicate candidate.
 
         Orders registered more than the duplicate window (plus a day of slack) ago are never
-        read as candidates again; returns how many rows went.
+        read as candidates again; returns how many rows went. Housekeeping (the worker).
         """
+        require(may_run_housekeeping, actor)
         before = self.clock() - timedelta(days=self.policy.window_days + 1)
         with self.db.transaction() as session:
             return dedupe_repo.prune_signatures(session, before)

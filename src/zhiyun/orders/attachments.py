@@ -54,9 +54,9 @@ from typing import IO, BinaryIO
 from sqlalchemy.orm import Session
 
 from zhiyun.config import Settings
-from zhiyun.domain.access import Actor, Role, can_view
+from zhiyun.domain.access import Actor, can_view
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from zhiyun.domain.order_access import may_attach
+from zhiyun.domain.order_access import may_attach, may_upload
 from zhiyun.domain.workorder import Attach, OrderStatus
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders import repo
@@ -462,8 +462,8 @@ class AttachmentService:
 
     def add(self, actor: Actor, order_key: str | int, filename: str, stream: BinaryIO) -> AttachmentView:
         """Store a file on an order; its bytes and its name are checked as the module says."""
-        if actor.role is Role.LEADER:
-            raise PermissionDenied("领导账号不能上传附件")
+        if not may_upload(actor):
+            raise PermissionDenied("您的角色不能上传附件")
         with self.db.reading() as session:  # refused before a byte of the file is stored
             self._attachable(session, actor, order_key, self.clock())
         tmp, sha, size, head = self._write_temp(stream)

@@ -24,12 +24,21 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from zhiyun.config import Settings
-from zhiyun.domain.access import Actor, Role, can_view
+from zhiyun.domain.access import (
+    Actor,
+    Role,
+    can_view,
+    may_record_system_event,
+    may_register,
+    may_register_at,
+    require,
+)
 from zhiyun.domain.channels import MANUAL, ChannelBook
 from zhiyun.domain.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_attach, may_change_category, may_decide_duplicate
 from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import (
+    SYSTEM_ONLY_EVENTS,
     Action,
     Command,
     Event,
@@ -157,20 +166,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValidationFailed("分页游标无效", field="cursor") from exc
 
 
-REGISTERING_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER})
-
-Policy = Callable[[Actor, OrderState, RuleContext], bool]
-
-# Who may record the events people cause: the named policies of domain.order_access, asked
-# by `record_in` whoever calls it. The events of the machine (a channel's update, a duplicate
-# flag, the sweep's alerts) are the system's alone (domain.workorder.SYSTEM_ONLY_EVENTS).
-EVENT_POLICIES: dict[SystemEvent, tuple[Policy, str]] = {
-    SystemEvent.DISMISS_DUPLICATE: (
-        may_decide_duplicate,
-        "只有负责该工单的派单员、质检员或管理员可以处理疑似重复",
-    ),
-    SystemEvent.RECATEGORIZE: (may_change_category, "只有当前负责该工单的派单员可以修改其分类"),
-    SystemEvent.ATTACH: (may_attach, "只有正在办理该工单的单位可以上传附件"),
+# Who may record the events people cause: the order policies of the policy table
+# (domain/access.py), asked by `record_in` whoever calls it. The events of the machine (a
+# channel's update, a duplicate flag, the sweep's alerts: domain.workorder.SYSTEM_ONLY_EVENTS)
+# are the system principal's alone (`may_record_system_event`).
+EVENT_POLICIES: dict[SystemEvent, Callable[[Actor, OrderState, RuleContext], bool]] = {
+    SystemEvent.DISMISS_DUPLICATE: may_decide_duplicate,
+    SystemEvent.RECATEGORIZE: may_change_category,
+    SystemEvent.ATTACH: may_attach,
 }
 
 
@@ -326,18 +329,18 @@ class WorkOrderService:
 
     def _register_center(self, actor: Actor, requested: int | None, snap: ReferenceSnapshot) -> int:
         org = snap.org
-        if actor.role not in REGISTERING_ROLES:
+        if not may_register(actor):
             raise PermissionDenied("您的角色不能登记工单")
-        if actor.role is Role.ADMIN or actor.unit_id is None:
-            center = requested if requested is not None else org.root().id
-            org.get(center)
-            return center
-        own = org.center_of(actor.unit_id).id
-        if requested is not None and requested != own:
-            if actor.role is not Role.DISPATCHER or not org.is_within(requested, actor.unit_id):
-                raise ValidationFailed("只能在本中心或其下级中心登记工单", field="center_unit_id")
-            return requested
-        return own
+        if requested is not None:
+            center = requested
+        elif actor.unit_id is None or actor.role is Role.ADMIN:
+            center = org.root().id
+        else:
+            center = org.center_of(actor.unit_id).id
+        if not may_register_at(actor, center, org):
+            raise PermissionDenied("只能在本中心或其下级中心登记工单", field="center_unit_id")
+        org.get(center)
+        return center
 
     # -- use cases ----------------------------------------------------------------
 
@@ -350,7 +353,7 @@ class WorkOrderService:
         known channel and may not take an id from a channel that pushes its own (ChannelBook).
         """
         new = new.validated()
-        if actor.role not in REGISTERING_ROLES:
+        if not may_register(actor):
             raise PermissionDenied("您的角色不能登记工单")
         if not actor.is_system:
             self.channels.check_hand_registration(new.channel, new.external_id)
@@ -588,10 +591,12 @@ class WorkOrderService:
         snap = snap or self.reference.get(session)
         ctx = snap.rule_context(now)
         policy = EVENT_POLICIES.get(event.kind)
+        if event.kind in SYSTEM_ONLY_EVENTS:
+            require(may_record_system_event, actor)
         for attempt in range(retries + 1):
             before = repo.state_of(row)
-            if policy is not None and not policy[0](actor, before, ctx):
-                raise PermissionDenied(policy[1], action=event.kind.value)
+            if policy is not None:
+                require(policy, actor, before, ctx)
             outcome = record_event(before, event, actor, ctx)
             audit_id = repo.write_change(session, row, outcome.state, outcome.record, actor, now)
             if audit_id is not None:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from zhiyun.domain.access import Actor
+from zhiyun.domain.access import Actor, may_run_sweep, require
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import AlertLevel, DeadlineAlert, DeadlineKind, OrderStatus
 from zhiyun.kernel.clock import Clock, system_clock
@@ -71,7 +71,8 @@ class DeadlineSweep:
         self.batch = batch
         self.orders = orders or WorkOrderService(db, clock=clock)
 
-    def run(self, now: datetime | None = None) -> SweepReport:
+    def run(self, actor: Actor, now: datetime | None = None) -> SweepReport:
+        require(may_run_sweep, actor)  # the worker (the system) or an admin; records name SWEEP_ACTOR
         now = now or self.clock()
         report = SweepReport()
         for prefix, statuses in (("sign", _SIGN_STATUSES), ("reply", _REPLY_STATUSES)):

@@ -1,5 +1,7 @@
 """Org-structure use cases: import and export units (CSV or JSON), list and edit them.
 
+Changing the tree is for who may administer it (`domain.access.may_administer_org`).
+
 Files use unit codes, never database ids: `code,name,kind,parent_code,aliases` where
 aliases are separated by "|" in CSV and a list in JSON. Importing upserts by code, so
 running the same file twice changes nothing; a file with any bad row changes nothing.
@@ -17,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from zhiyun.domain.access import Actor, may_administer_org, require
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import Unit, UnitKind, validate_tree
 from zhiyun.kernel.csv_text import read_csv
@@ -144,8 +147,11 @@ class OrgService:
             writer.writerow([r.code, r.name, r.kind, r.parent_code or "", "|".join(r.aliases)])
         return out.getvalue()
 
-    def import_records(self, records: list[UnitRecord]) -> ImportReport:
-        """Upsert units by code; the resulting tree must be sound or nothing is written."""
+    def import_records(self, actor: Actor, records: list[UnitRecord]) -> ImportReport:
+        """Upsert units by code; the resulting tree must be sound or nothing is written.
+
+        Only who may administer the org tree (domain.access.may_administer_org)."""
+        require(may_administer_org, actor)
         report = ImportReport()
         seen: set[str] = set()
         for r in records:
@@ -201,11 +207,12 @@ class OrgService:
             ref.bump_revision(session, "org")
         return report
 
-    def import_file(self, path: Path, fmt: str | None = None) -> ImportReport:
+    def import_file(self, actor: Actor, path: Path, fmt: str | None = None) -> ImportReport:
+        require(may_administer_org, actor)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError as exc:
             raise ValidationFailed(f"文件不存在：{path}") from exc
         except UnicodeDecodeError as exc:
             raise ValidationFailed(f"文件不是 UTF-8 编码：{path}") from exc
-        return self.import_records(parse_units(text, format_of(path, fmt)))
+        return self.import_records(actor, parse_units(text, format_of(path, fmt)))

@@ -1,10 +1,15 @@
-"""Admin use cases on the policy data the workflow runs on: calendar overrides and time limits."""
+"""Admin use cases on the policy data the workflow runs on: calendar overrides and time limits.
+
+Every change takes the acting principal, who must pass `domain.access.may_administer_calendar`;
+the audit columns (`updated_by`) record their name.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from zhiyun.domain.access import Actor, may_administer_calendar, require
 from zhiyun.domain.calendar import WorkCalendar
 from zhiyun.domain.deadlines import LimitUnit, TimeLimit
 from zhiyun.domain.errors import ValidationFailed
@@ -45,6 +50,11 @@ def parse_day_kind(kind: str) -> bool | None:
     raise ValidationFailed(f"未知的日期类型 {kind!r}：workday、holiday 或 default", field="kind")
 
 
+def _name(actor: Actor) -> str:
+    """Who changed the policy data, as its `updated_by` column records them."""
+    return (actor.name or actor.role.label)[:100]
+
+
 class PolicyService:
     """Calendar overrides, confirmed years, time limits and the workflow policy."""
 
@@ -56,17 +66,20 @@ class PolicyService:
         with self.db.reading() as session:
             return self.reference.get(session).calendar
 
-    def set_day(self, day: date, kind: str, note: str = "", by: str = "admin") -> OverrideView | None:
+    def set_day(self, actor: Actor, day: date, kind: str, note: str = "") -> OverrideView | None:
+        require(may_administer_calendar, actor)
         is_workday = parse_day_kind(kind)
+        by = _name(actor)
         with self.db.transaction() as session:
             ref.set_override(session, day, is_workday, note, by)
         return None if is_workday is None else OverrideView(day, is_workday, note, by)
 
-    def confirm_year(self, year: int, by: str = "admin") -> None:
+    def confirm_year(self, actor: Actor, year: int) -> None:
+        require(may_administer_calendar, actor)
         if not 2000 <= year <= 2100:
             raise ValidationFailed("年份须在 2000–2100 之间", field="year")
         with self.db.transaction() as session:
-            ref.confirm_year(session, year, by)
+            ref.confirm_year(session, year, _name(actor))
 
     def overrides(self) -> list[OverrideView]:
         with self.db.reading() as session:
@@ -95,12 +108,13 @@ class PolicyService:
 
     def set_time_limit(
         self,
+        actor: Actor,
         order_type: str,
         urgency: str,
         sign: tuple[int, str],
         reply: tuple[int, str],
-        by: str = "admin",
     ) -> TimeLimitView:
+        require(may_administer_calendar, actor)
         try:
             kind, level = OrderType(order_type), Urgency(urgency)
             sign_limit = TimeLimit(int(sign[0]), LimitUnit(sign[1]))
@@ -108,14 +122,15 @@ class PolicyService:
         except ValueError as exc:
             raise ValidationFailed(f"时限参数无效：{exc}") from exc
         with self.db.transaction() as session:
-            ref.save_time_limit(session, kind, level, sign_limit, reply_limit, by)
+            ref.save_time_limit(session, kind, level, sign_limit, reply_limit, _name(actor))
         return TimeLimitView(kind.value, kind.label, level.value, level.label, sign_limit, reply_limit)
 
     def workflow_policy(self) -> WorkflowPolicy:
         with self.db.reading() as session:
             return ref.load_workflow_policy(session)
 
-    def set_workflow_policy(self, policy: WorkflowPolicy) -> None:
+    def set_workflow_policy(self, actor: Actor, policy: WorkflowPolicy) -> None:
+        require(may_administer_calendar, actor)
         if policy.max_extensions < 0 or policy.max_reopens < 0 or policy.max_callback_attempts < 1:
             raise ValidationFailed("流程参数无效")
         with self.db.transaction() as session:

@@ -45,8 +45,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from zhiyun.domain.access import Actor
 from zhiyun.domain.lifecycle import AuditRecord
+from zhiyun.domain.principals import Actor
 from zhiyun.store.base import BigId, UTCDateTime, stored_utc
 from zhiyun.store.db import driver_execute
 

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 
 from zhiyun.accounts.service import AuthenticationFailed, UserView
 from zhiyun.bootstrap import Services
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.access import Actor, may_administer_something
 
 SESSION_COOKIE = "zhiyun_session"  # the same cookie the API's /auth/login sets
 CSRF_COOKIE = "zhiyun_csrf"
@@ -84,25 +84,15 @@ def page_actor(user: PageUser) -> Actor:
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 
-def require_roles(*roles: Role) -> object:
-    """A dependency admitting only `roles` (PageForbidden otherwise); returns the user."""
-    allowed = {r.value for r in roles}
-
-    def check(user: PageUser) -> UserView:
-        if user.role not in allowed:
-            raise PageForbidden()
-        return user
-
-    return Depends(check)
-
-
-def admin_user(user: PageUser) -> UserView:
-    if user.role != Role.ADMIN.value:
+def admin_actor(actor: PageActor) -> Actor:
+    """The signed-in user, if they manage anything on the admin pages
+    (domain.access.may_administer_something); the console's 403 page otherwise."""
+    if not may_administer_something(actor):
         raise PageForbidden("仅系统管理员可以访问管理页面")
-    return user
+    return actor
 
 
-AdminPageUser = Annotated[UserView, Depends(admin_user)]
+AdminPageActor = Annotated[Actor, Depends(admin_actor)]
 
 
 # -- CSRF ---------------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 
 The environment is built by `install_console` (nothing at import time) and kept on
 `app.state.console_templates`. Every page gets `user` (the signed-in user or None),
-`csrf_token`, `nav` (the menu for the user's role) and `path` in its context.
+`csrf_token`, `nav` (the menu: the pages the user's policies let them open) and `path` in its context.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,17 +17,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from zhiyun.accounts.service import UserView
+from zhiyun.domain.access import Actor, may_administer_something, may_view_dashboard
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.web.deps import CSRF_COOKIE, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
-# (path, label, roles that see it; None = everyone)
-NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+# (path, label, the policy that shows it — the one its page asks; None = everyone signed in)
+NAV: tuple[tuple[str, str, Callable[[Actor], bool] | None], ...] = (
     ("/workbench", "工作台", None),
     ("/map", "地图", None),
-    ("/dashboard", "领导驾驶舱", None),
-    ("/admin", "系统管理", frozenset({"admin"})),
+    ("/dashboard", "领导驾驶舱", may_view_dashboard),
+    ("/admin", "系统管理", may_administer_something),
 )
 
 
@@ -62,9 +63,11 @@ def build_templates() -> Jinja2Templates:
 
 
 def nav_for(user: UserView | None) -> list[tuple[str, str]]:
+    """The menu of the signed-in user: the pages their policies let them open."""
     if user is None:
         return []
-    return [(path, label) for path, label, roles in NAV if roles is None or user.role in roles]
+    actor = user.actor()
+    return [(path, label) for path, label, shown in NAV if shown is None or shown(actor)]
 
 
 def render(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zhiyun.bootstrap import Services
-from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
+from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, may_dispatch_in_bulk
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import OrgTree
 from zhiyun.orders.service import reference_snapshot
@@ -17,7 +17,7 @@ def org_tree(services: Services) -> OrgTree:
 
 def channel_names(services: Services) -> dict[str, str]:
     """Channel code → name, for labels and the channel filter."""
-    names = {c.code: c.name for c in services.channels.list()}
+    names = {c.code: c.name for c in services.channels.channels()}
     names.setdefault(*MANUAL_CHANNEL)
     return names
 
@@ -52,7 +52,7 @@ def _tree_order(org: OrgTree, top: int) -> list[int]:
 
 def dispatch_targets(services: Services, actor: Actor) -> list[tuple[int, str]]:
     """Units the actor's center may dispatch to (none for roles that do not dispatch)."""
-    if actor.role not in (Role.DISPATCHER, Role.ADMIN):
+    if not may_dispatch_in_bulk(actor):
         return []
     org = org_tree(services)
     top = actor.unit_id if actor.unit_id is not None else org.root().id

@@ -90,7 +90,7 @@ def issue_token(body: TokenIn, user: CurrentUser, services: ServicesDep) -> Toke
     It expires after `days`: by default 90 (ZHIYUN_TOKEN_DAYS_DEFAULT), at most 365
     (ZHIYUN_TOKEN_DAYS_MAX; more is a 422). A password reset or disabling the user revokes it.
     """
-    issued = services.accounts.issue_token(user.id, body.name, body.days)
+    issued = services.accounts.issue_token(user.actor(), user.id, body.name, body.days)
     return _token_out(issued, body.name.strip())
 
 
@@ -113,7 +113,7 @@ def list_tokens(
 )
 def revoke_token(token_id: TokenId, user: CurrentUser, services: ServicesDep) -> Response:
     """Revokes one of the current user's tokens at once (again: no change); 404 for any other."""
-    services.accounts.revoke_token(user.id, token_id)
+    services.accounts.revoke_token(user.actor(), user.id, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -186,5 +186,7 @@ def token_login(
     client = client_address(request, services.settings.trusted_proxies)
     user = services.accounts.authenticate(body.username, body.password, client=client)
     name = (body.name or "").strip() or f"login {datetime.now(LOCAL_TZ):%Y-%m-%d %H:%M}"
-    issued = services.accounts.issue_token(user.id, name, body.days or services.settings.session_days)
+    issued = services.accounts.issue_token(
+        user.actor(), user.id, name, body.days or services.settings.session_days
+    )
     return _token_out(issued, name)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
+from zhiyun.api.deps import ActorDep, CalendarAdmin, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.params import Day
 from zhiyun.api.schemas import (
@@ -45,12 +45,12 @@ def list_overrides(actor: ActorDep, services: ServicesDep) -> list[OverrideOut]:
 def set_override(
     day: Annotated[Day, Path(description="YYYY-MM-DD，2000-01-01 至 2100-12-31")],
     body: OverrideIn,
-    admin: AdminUser,
+    admin: CalendarAdmin,
     services: ServicesDep,
 ) -> OverrideResultOut:
     """`workday` or `holiday` overrides the statutory schedule for that day; `default` removes
     the override. Deadlines computed from now on use the new calendar."""
-    view = services.policy.set_day(day, body.kind, body.note, by=admin.username)
+    view = services.policy.set_day(admin, day, body.kind, body.note)
     return OverrideResultOut(date=day, kind=body.kind, override=_override_out(view) if view else None)
 
 
@@ -67,10 +67,10 @@ def known_years(actor: ActorDep, services: ServicesDep) -> CalendarYearsOut:
 )
 def confirm_year(
     year: Annotated[int, Path(ge=2000, le=2100, description="年份，2000 至 2100")],
-    admin: AdminUser,
+    admin: CalendarAdmin,
     services: ServicesDep,
 ) -> CalendarYearsOut:
-    services.policy.confirm_year(year, by=admin.username)
+    services.policy.confirm_year(admin, year)
     return CalendarYearsOut(**services.policy.known_years())
 
 

@@ -156,14 +156,14 @@ def _lookups(services: Services, actor: Actor) -> Lookups:
 
 
 def _action_endpoint(action: Action, body_type: type[ActionBody]) -> Callable[..., OrderDetailOut]:
-    def endpoint(key: OrderKey, body: body_type, actor: ActorDep, services: ServicesDep) -> OrderDetailOut:  # type: ignore[valid-type]
-        assert isinstance(body, ActionBody)
+    def endpoint(key: OrderKey, body: ActionBody, actor: ActorDep, services: ServicesDep) -> OrderDetailOut:
         command = body.command(_lookups(services, actor))
         detail = services.orders.act(
             actor, key, command, expected_version=body.version, attachment_ids=body.attachment_ids
         )
         return OrderDetailOut.of_detail(detail)
 
+    endpoint.__annotations__["body"] = body_type  # FastAPI reads the action's own body model
     endpoint.__name__ = f"order_{action.value}"
     endpoint.__doc__ = (body_type.__doc__ or "") + "\n\n成功时返回工单的新详情。"
     return endpoint

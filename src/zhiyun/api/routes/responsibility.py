@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Path, Query, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
+from zhiyun.api.deps import ActorDep, CatalogAdmin, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.routes.taxonomy import ChangeOut, ImportOut
 from zhiyun.catalog.responsibility import RuleInput, RuleView
@@ -159,14 +159,12 @@ def export_rules(actor: ActorDep, services: ServicesDep) -> PlainTextResponse:
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
 def import_rules(
-    admin: AdminUser,
+    admin: CatalogAdmin,
     services: ServicesDep,
     body: str = Body(media_type="text/csv", description="CSV 文本：id,category_code,area_code,unit_code,…"),
     replace: bool = False,
 ) -> ImportOut:
-    created, updated, unchanged, removed = services.responsibility.import_csv(
-        admin.actor(), body, replace=replace
-    )
+    created, updated, unchanged, removed = services.responsibility.import_csv(admin, body, replace=replace)
     return ImportOut(created=created, updated=updated, unchanged=unchanged, removed=removed)
 
 
@@ -192,8 +190,8 @@ def rules_history(
     summary="新增规则（管理员）",
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
-def create_rule(body: RuleIn, admin: AdminUser, services: ServicesDep) -> RuleOut:
-    return RuleOut.of(services.responsibility.create(admin.actor(), body.input(), note=body.change_note))
+def create_rule(body: RuleIn, admin: CatalogAdmin, services: ServicesDep) -> RuleOut:
+    return RuleOut.of(services.responsibility.create(admin, body.input(), note=body.change_note))
 
 
 @router.get("/{rule_id}", response_model=RuleOut, summary="一条规则", responses={404: ERROR_RESPONSES[404]})
@@ -207,10 +205,8 @@ def get_rule(actor: ActorDep, services: ServicesDep, rule_id: int = RuleId) -> R
     summary="修改规则（管理员）",
     responses={403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]},
 )
-def update_rule(body: RuleIn, admin: AdminUser, services: ServicesDep, rule_id: int = RuleId) -> RuleOut:
-    return RuleOut.of(
-        services.responsibility.update(admin.actor(), rule_id, body.input(), note=body.change_note)
-    )
+def update_rule(body: RuleIn, admin: CatalogAdmin, services: ServicesDep, rule_id: int = RuleId) -> RuleOut:
+    return RuleOut.of(services.responsibility.update(admin, rule_id, body.input(), note=body.change_note))
 
 
 @router.delete(
@@ -219,8 +215,8 @@ def update_rule(body: RuleIn, admin: AdminUser, services: ServicesDep, rule_id: 
     summary="删除规则（管理员）",
     responses={403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404]},
 )
-def delete_rule(admin: AdminUser, services: ServicesDep, rule_id: int = RuleId) -> Response:
-    services.responsibility.delete(admin.actor(), rule_id)
+def delete_rule(admin: CatalogAdmin, services: ServicesDep, rule_id: int = RuleId) -> Response:
+    services.responsibility.delete(admin, rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path, Response, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
+from zhiyun.api.deps import ActorDep, CatalogAdmin, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.catalog.changes import Change
 from zhiyun.domain.taxonomy import Category
@@ -129,12 +129,12 @@ def export_categories(actor: ActorDep, services: ServicesDep) -> PlainTextRespon
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
 def import_categories(
-    admin: AdminUser,
+    admin: CatalogAdmin,
     services: ServicesDep,
     body: str = Body(media_type="text/csv", description="CSV 文本：code,name,parent_code,keywords,…"),
     replace: bool = False,
 ) -> ImportOut:
-    report = services.taxonomy.import_csv(admin.actor(), body, replace=replace)
+    report = services.taxonomy.import_csv(admin, body, replace=replace)
     return ImportOut(**report.__dict__)
 
 
@@ -155,10 +155,10 @@ def get_category(actor: ActorDep, services: ServicesDep, code: str = CodePath) -
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
 def put_category(
-    body: CategoryIn, response: Response, admin: AdminUser, services: ServicesDep, code: str = CodePath
+    body: CategoryIn, response: Response, admin: CatalogAdmin, services: ServicesDep, code: str = CodePath
 ) -> CategoryOut:
     exists = code in services.taxonomy.taxonomy()
-    services.taxonomy.save(admin.actor(), _category(code, body), create=not exists)
+    services.taxonomy.save(admin, _category(code, body), create=not exists)
     if not exists:
         response.status_code = status.HTTP_201_CREATED
     return _out(services, code)
@@ -170,6 +170,6 @@ def put_category(
     summary="删除分类（管理员；有下级或被权责清单使用时不能删除）",
     responses={403: ERROR_RESPONSES[403], 404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]},
 )
-def delete_category(admin: AdminUser, services: ServicesDep, code: str = CodePath) -> Response:
-    services.taxonomy.delete(admin.actor(), code)
+def delete_category(admin: CatalogAdmin, services: ServicesDep, code: str = CodePath) -> Response:
+    services.taxonomy.delete(admin, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

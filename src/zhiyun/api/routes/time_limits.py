@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
+from zhiyun.api.deps import ActorDep, CalendarAdmin, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import LimitOut, TimeLimitIn, TimeLimitOut
 from zhiyun.domain.deadlines import TimeLimit
@@ -41,14 +41,14 @@ def list_time_limits(actor: ActorDep, services: ServicesDep) -> list[TimeLimitOu
     responses={403: ERROR_RESPONSES[403], 422: ERROR_RESPONSES[422]},
 )
 def set_time_limit(
-    order_type: OrderType, urgency: Urgency, body: TimeLimitIn, admin: AdminUser, services: ServicesDep
+    order_type: OrderType, urgency: Urgency, body: TimeLimitIn, admin: CalendarAdmin, services: ServicesDep
 ) -> TimeLimitOut:
     """Applies to orders dispatched from now on; existing deadlines stay."""
     view = services.policy.set_time_limit(
+        admin,
         order_type.value,
         urgency.value,
         (body.sign.amount, body.sign.unit.value),
         (body.reply.amount, body.reply.unit.value),
-        by=admin.username,
     )
     return _out(view)

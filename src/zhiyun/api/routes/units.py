@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from zhiyun.api.deps import ActorDep, AdminUser, ServicesDep
+from zhiyun.api.deps import ActorDep, OrgAdmin, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import ImportReportOut, UnitIn, UnitOut
 from zhiyun.domain.org import OrgTree
@@ -40,7 +40,7 @@ def list_units(actor: ActorDep, services: ServicesDep) -> list[UnitOut]:
     summary="导入组织单位（管理员）",
     responses={k: ERROR_RESPONSES[k] for k in (403, 422)},
 )
-def import_units(body: list[UnitIn], admin: AdminUser, services: ServicesDep) -> ImportReportOut:
+def import_units(body: list[UnitIn], admin: OrgAdmin, services: ServicesDep) -> ImportReportOut:
     """Upserts units by code; a list with any bad unit changes nothing."""
     records = [
         UnitRecord(
@@ -52,7 +52,7 @@ def import_units(body: list[UnitIn], admin: AdminUser, services: ServicesDep) ->
         )
         for u in body
     ]
-    report = services.org.import_records(records)
+    report = services.org.import_records(admin, records)
     return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged)
 
 
@@ -66,7 +66,7 @@ def import_units(body: list[UnitIn], admin: AdminUser, services: ServicesDep) ->
     },
 )
 def export_units(
-    admin: AdminUser,
+    admin: OrgAdmin,
     services: ServicesDep,
     format: Annotated[Literal["csv", "json"], Query(description="csv 或 json")] = "csv",
 ) -> Response:

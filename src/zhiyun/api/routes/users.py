@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from zhiyun.api.deps import AdminUser, ServicesDep
+from zhiyun.api.deps import ServicesDep, UsersAdmin
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import NewUserIn, TokenInfoOut, UserOut
 
@@ -20,7 +20,7 @@ TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="令牌编号")]
 
 
 @router.get("", response_model=list[UserOut], summary="用户列表（管理员）")
-def list_users(admin: AdminUser, services: ServicesDep) -> list[UserOut]:
+def list_users(admin: UsersAdmin, services: ServicesDep) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in services.accounts.list_users()]
 
 
@@ -31,8 +31,9 @@ def list_users(admin: AdminUser, services: ServicesDep) -> list[UserOut]:
     summary="新建用户（管理员）",
     responses={409: ERROR_RESPONSES[409], 422: ERROR_RESPONSES[422]},
 )
-def add_user(body: NewUserIn, admin: AdminUser, services: ServicesDep) -> UserOut:
+def add_user(body: NewUserIn, admin: UsersAdmin, services: ServicesDep) -> UserOut:
     user = services.accounts.add_user(
+        admin,
         username=body.username,
         password=body.password,
         role=body.role,
@@ -51,7 +52,7 @@ def add_user(body: NewUserIn, admin: AdminUser, services: ServicesDep) -> UserOu
 )
 def list_user_tokens(
     user_id: UserId,
-    admin: AdminUser,
+    admin: UsersAdmin,
     services: ServicesDep,
     include_all: Annotated[bool, Query(alias="all", description="也列出已吊销和已过期的令牌")] = False,
 ) -> list[TokenInfoOut]:
@@ -67,8 +68,8 @@ def list_user_tokens(
     responses={404: ERROR_RESPONSES[404], 422: ERROR_RESPONSES[422]},
 )
 def revoke_user_token(
-    user_id: UserId, token_id: TokenId, admin: AdminUser, services: ServicesDep
+    user_id: UserId, token_id: TokenId, admin: UsersAdmin, services: ServicesDep
 ) -> Response:
     """Revokes the token at once; 404 when the token is not this user's."""
-    services.accounts.revoke_token(user_id, token_id)
+    services.accounts.revoke_token(admin, user_id, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

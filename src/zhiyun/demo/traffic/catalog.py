@@ -40,7 +40,6 @@ EXTERNAL_ID_FIELDS: dict[str, str] = {
     "iot": "alarm_id",
 }
 
-TOWN_WEIGHTS = {"GC": 22, "SS": 20, "DL": 18, "LS": 12, "XQ": 10, "JJ": 9, "DZ": 9}
 DISTRICT_AREA_CODE = "440605"  # 南海区's administrative division code, as in 110 incident numbers
 
 ALL_TOPICS: tuple[tp.Topic, ...] = tp.TOPICS + tp.SEASONAL_TOPICS

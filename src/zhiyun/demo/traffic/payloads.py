@@ -10,7 +10,7 @@ from typing import Any
 
 from zhiyun.demo import topics as tp
 from zhiyun.demo.boundaries import point_in_village
-from zhiyun.demo.district import TOWN_OFFICES, TOWNS, DemoTown, DemoVillage, person_name
+from zhiyun.demo.district import TOWN_OFFICES, TOWN_WEIGHTS, TOWNS, DemoTown, DemoVillage, person_name
 from zhiyun.demo.traffic.catalog import (
     ALL_TOPICS,
     CHANNEL_WEIGHTS,
@@ -27,7 +27,6 @@ from zhiyun.demo.traffic.catalog import (
     REMOTE_SENSING,
     REQUEST_TYPES,
     TOPIC_CHANNELS,
-    TOWN_WEIGHTS,
     TRAFFIC_CHANNELS,
 )
 from zhiyun.demo.traffic.open311_reports import (

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from zhiyun.analytics.dashboard import DASHBOARD_ROLES, DEFINITIONS
+from zhiyun.analytics.dashboard import DEFINITIONS
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS
-from zhiyun.domain.access import Actor
+from zhiyun.domain.access import Actor, may_view_dashboard
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.web.deps import PageActor, PageForbidden, ServicesDep
 from zhiyun.web.templating import render
@@ -28,7 +28,7 @@ Days = Annotated[int, Query(ge=1, le=MAX_RATE_DAYS)]
 
 
 def _figures(services: ServicesDep, actor: Actor, days: int) -> dict[str, Any]:
-    if actor.role not in DASHBOARD_ROLES:
+    if not may_view_dashboard(actor):
         raise PageForbidden("领导驾驶舱仅供领导、质检员、派单员和管理员查看")
     try:
         return services.dashboard.dashboard(actor, rate_days=days).as_dict()

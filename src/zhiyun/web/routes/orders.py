@@ -117,8 +117,6 @@ def _page(
         "channels": channel_names(services),
         "role_labels": ROLE_LABELS,
         "candidates": candidates,
-        "can_decide_duplicates": detail.may_decide_duplicate,
-        "can_upload": detail.may_attach,
         "suggestions": _suggestions(services, actor, detail),
         "error": error,
         "error_action": error_action,

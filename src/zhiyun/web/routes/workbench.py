@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.access import Actor, Role, may_urge_in_bulk
 from zhiyun.domain.errors import DomainError
-from zhiyun.domain.workorder import Dispatch, OrderStatus, OrderType, Urgency
+from zhiyun.domain.workorder import Command, Dispatch, OrderStatus, OrderType, Urgency
 from zhiyun.domain.workorder import Urge as UrgeCommand
 from zhiyun.orders.worklists import SORTS
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
@@ -110,7 +110,7 @@ def _bulk_options(services: ServicesDep, actor: Actor) -> BulkOptions:
     targets = dispatch_targets(services, actor)
     return BulkOptions(
         can_dispatch=bool(targets),
-        can_urge=actor.role in (Role.DISPATCHER, Role.LEADER, Role.ADMIN),
+        can_urge=may_urge_in_bulk(actor),
         targets=targets,
     )
 
@@ -137,7 +137,7 @@ def bulk_action(
     keys = [k for k in (ids or []) if k.strip()]
     error = None
     results: list[BulkResult] = []
-    command = None
+    command: Command | None = None
     if not keys:
         error = "请先勾选工单"
     elif action == "dispatch":

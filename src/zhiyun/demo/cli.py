@@ -1,0 +1,246 @@
+"""`zhiyun demo`: the one-command demo — migrate, seed the district, start the sweep, live traffic and the server."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from zhiyun.bootstrap import Services, build_services
+from zhiyun.cli.support import (
+    configure_logging,
+    console,
+    display_host,
+    err_console,
+    fail,
+    parse_date,
+    port_free,
+    safe_url,
+)
+from zhiyun.config import Settings, database_url
+from zhiyun.kernel.logs import uvicorn_log_config
+from zhiyun.store.db import Database
+from zhiyun.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from zhiyun.demo.orders import SeedReport
+    from zhiyun.demo.simulator import TrafficSimulator
+
+
+DEMO_DB = "var/demo.db"
+
+
+def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
+    """Migrate, load the demo district and orders where absent (idempotent)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from zhiyun.demo.boundaries import ensure_boundaries
+    from zhiyun.demo.district import ensure_district
+    from zhiyun.demo.district import units as demo_units
+    from zhiyun.demo.orders import seed_orders
+
+    upgrade(services.db)
+    existing = {r.code for r in services.org.records()}
+    foreign = sorted(existing - {r.code for r in demo_units()})
+    if foreign:
+        fail(
+            f"该数据库已有非演示的组织单位（{', '.join(foreign[:5])}…）：zhiyun demo 只用于演示数据库，"
+            f"请用 --db 指定新的文件（默认 {DEMO_DB}）"
+        )
+    district = ensure_district(services)
+    ensure_boundaries(services, services.geo)
+    if district.units_created or district.users_created:
+        console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
+    if not progress:
+        return seed_orders(services)
+    with Progress(
+        TextColumn("生成演示工单"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("seed", total=None)
+        report = seed_orders(
+            services, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    return report
+
+
+def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimulator | None = None) -> None:
+    """The URL, the API docs, a login for every role, where traffic comes from and two curl examples."""
+    from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, TOWNS
+    from zhiyun.domain.order_query import OrderFilter
+    from zhiyun.domain.workorder import OrderStatus
+
+    base = f"http://{display_host(host)}:{port}"
+    accounts = {u.username: u for u in services.accounts.list_users()}
+    leader = accounts.get("leader")
+    counts: dict[str, int] = {}
+    if leader is not None:
+        for status in OrderStatus:
+            counts[status.label] = services.orders.count(leader.actor(), OrderFilter(statuses=[status.value]))
+    table = Table(title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
+    for column in ("用户名", "密码", "角色", "单位"):
+        table.add_column(column)
+    for username in LOGIN_EXAMPLES:
+        u = accounts.get(username)
+        if u is not None:
+            table.add_row(u.username, DEMO_PASSWORD, f"{u.role_label} {u.role}", u.unit_name or "")
+    console.rule("[bold]智运 zhiyun 演示[/bold]")
+    console.print(f"控制台：[bold cyan]{base}/[/bold cyan]（浏览器打开，用下表任一账号登录）")
+    console.print(f"API 地址：[bold cyan]{base}/api/v1[/bold cyan]")
+    console.print(f"接口文档：[bold cyan]{base}/docs[/bold cyan]   健康检查：{base}/healthz")
+    if counts:
+        console.print("工单：" + "，".join(f"{label} {n}" for label, n in counts.items()), soft_wrap=True)
+    console.print(table)
+    towns = [f"{t.code.lower()}_dispatcher" for t in TOWNS]
+    console.print(
+        "其他账号同样规律：镇街派单员 " + "、".join(towns) + "；村居承办人 如 ss_lc_handler；"
+        "部门 如 gaj_handler、stj_dispatcher、stj_zf_handler（完整列表：zhiyun user list --db 数据库）",
+        soft_wrap=True,
+    )
+    console.print("\n以桂城街道派单员登录并查看待签收工单（复制即可运行）：")
+    console.print(
+        f"TOKEN=$(curl -s -X POST {base}/api/v1/auth/token -d username=gc_dispatcher -d password={DEMO_PASSWORD} \\\n"
+        f"  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
+        f'curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/orders?status=dispatched&limit=5"',
+        soft_wrap=True,
+        markup=False,
+    )
+    _demo_traffic_lines(simulator)
+    _demo_channel_example(services, base)
+    console.rule()
+
+
+def _demo_traffic_lines(simulator: TrafficSimulator | None) -> None:
+    """Where the live traffic comes from: channels, rate, events, typhoon bursts, season."""
+    console.print("\n[bold]实时来件[/bold]", end="")
+    if simulator is None:
+        console.print("：已关闭（--no-traffic）。可按下面的示例自行推送。")
+        return
+    console.print("（模拟器经真实渠道接口推送；重复件自动合并或标记为疑似重复）：")
+    for line in simulator.describe():
+        console.print(f"  {line}", soft_wrap=True, markup=False)
+
+
+def _demo_channel_example(services: Services, base: str) -> None:
+    """Issue a demo key for 12345 and show how a channel posts with it (a second post: same order)."""
+    import json
+
+    from zhiyun.demo.district import DEMO_ADMIN
+    from zhiyun.domain.calendar import LOCAL_TZ
+    from zhiyun.intake.channels import CHANNEL_SPECS
+
+    issued = services.channels.issue_key(DEMO_ADMIN, "12345")
+    now = datetime.now(LOCAL_TZ)
+    payload = {
+        **CHANNEL_SPECS["12345"].example,
+        "call_id": f"C-DEMO-{now:%Y%m%d%H%M%S}",
+        "call_time": now.isoformat(timespec="seconds"),
+        "recording_id": f"REC-{now:%Y%m%d-%H%M}-0417",
+    }
+    console.print(
+        f"\n以 12345 渠道推送一条来电记录（已签发演示密钥 {issued.prefix}…；再推一次返回同一工单）：",
+        soft_wrap=True,
+    )
+    console.print(
+        "cat > payload.json <<'EOF'\n"
+        f"{json.dumps(payload, ensure_ascii=False)}\n"
+        "EOF\n"
+        f"curl -X POST {base}/api/v1/intake/12345 -H 'X-Channel-Key: {issued.key}' \\\n"
+        "  -H 'content-type: application/json' -d @payload.json",
+        soft_wrap=True,
+        markup=False,
+    )
+    console.print("其他渠道的报文格式见 docs/channels.md；密钥用 zhiyun channel key|revoke 管理。")
+
+
+def demo(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="端口")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help=f"演示数据库（SQLite 路径或 URL），默认 {DEMO_DB}；不读 ZHIYUN_DATABASE_URL"
+        ),
+    ] = None,
+    no_traffic: Annotated[bool, typer.Option("--no-traffic", help="不模拟实时来件与办理")] = False,
+    traffic_rate: Annotated[
+        float, typer.Option("--traffic-rate", min=0.1, help="每分钟经渠道接口推送的来件数")
+    ] = 3.0,
+    traffic_seed: Annotated[
+        int | None, typer.Option("--traffic-seed", help="随机种子（同一种子、同一数据库：同样的来件序列）")
+    ] = None,
+    traffic_date: Annotated[
+        str | None,
+        typer.Option(
+            "--traffic-date",
+            help="模拟日期 YYYY-MM-DD，决定季节性诉求（4月入学报名、7月毕业生报到、11月居民医保）；默认今天",
+        ),
+    ] = None,
+    typhoon_every: Annotated[
+        float, typer.Option("--typhoon-every", min=0, help="台风突发的间隔（分钟），0 为不模拟")
+    ] = 20.0,
+    typhoon_size: Annotated[int, typer.Option("--typhoon-size", min=0, help="每次台风突发的来件数")] = 24,
+) -> None:
+    """一键演示：迁移数据库、载入演示区（已存在则保留）、启动时限扫描、经渠道接口的实时来件与 API 服务。"""
+    import uvicorn
+
+    from zhiyun.demo.simulator import TrafficSimulator
+    from zhiyun.server import create_server_app
+    from zhiyun.worker import start_background_sweep
+
+    season_date = parse_date(traffic_date) if traffic_date else None
+    if not port_free(host, port):
+        fail(f"端口 {port} 已被占用：请用 --port 指定其他端口（make demo PORT=8123）")
+    settings = Settings()
+    services = build_services(Database(database_url(db or DEMO_DB)), settings)
+    scheduler = None
+    simulator = None
+    try:
+        console.print(f"演示数据库：{safe_url(services.db.url)}")
+        report = prepare_demo(services)
+        if report.created:
+            console.print(f"已生成演示工单 {report.created} 件（{report.seconds:.1f} 秒）")
+        elif report.existing:
+            console.print(f"沿用已有演示数据（演示工单 {report.existing} 件）")
+        for failure in report.failures[:5]:
+            err_console.print(f"[yellow]演示工单未完全生成：{failure}[/yellow]")
+        from zhiyun.demo.dispatch_setup import ensure_dispatch
+
+        console.print(ensure_dispatch(services).summary())
+        configure_logging()
+        logging.getLogger("zhiyun.demo").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # uvicorn's access log shows every post
+        scheduler = start_background_sweep(services, settings.sweep_interval_seconds)
+        if not no_traffic:
+            # Posts over HTTP to the server started below, once /healthz answers.
+            simulator = TrafficSimulator(
+                services,
+                base_url=f"http://{display_host(host)}:{port}",
+                rate_per_minute=traffic_rate,
+                seed=traffic_seed,
+                season_date=season_date,
+                typhoon_every_minutes=typhoon_every,
+                typhoon_size=typhoon_size,
+            )
+            simulator.start()
+        demo_banner(services, host, port, simulator)
+        uvicorn.run(
+            create_server_app(services),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=uvicorn_log_config(),
+        )
+    finally:
+        if simulator is not None:
+            simulator.stop()
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        services.close()

@@ -1,0 +1,321 @@
+"""The named policies of domain/access.py: the table, who passes each, and the principals.
+
+Every policy is tried by every principal — each staff role at each unit, an admin with and
+without a unit, the system, a citizen — over every center (registration) and over the
+orders reachable in a few steps from a registration at each center (the order policies).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tests.unit import world
+from tests.unit.world import (
+    ADMIN,
+    CENTERS,
+    DISTRICT,
+    DISTRICT_ADMIN,
+    INSPECTOR,
+    LEADER,
+    ORG,
+    TOWN_A,
+    TOWN_B,
+    UNIT_IDS,
+    VILLAGE_A1,
+    VILLAGE_B1,
+    context,
+    dispatcher,
+    grid_worker,
+    handler,
+    local,
+)
+from zhiyun.domain import access, order_access
+from zhiyun.domain import workorder as wo
+from zhiyun.domain.access import (
+    ADMINISTRATION,
+    POLICIES,
+    POLICY_BY_NAME,
+    Actor,
+    Role,
+    can_view,
+    may_administer_something,
+    may_follow_request,
+    may_manage_credentials_of,
+    may_register,
+    may_register_at,
+    require,
+)
+from zhiyun.domain.errors import DomainError, PermissionDenied
+from zhiyun.domain.principals import STAFF_ROLES
+from zhiyun.domain.workorder import Action, OrderState, allowed_actions
+
+SYSTEM = Actor.system("12345 市长直通车接口")
+CITIZEN = Actor.citizen(42, "张三")
+PRINCIPALS: list[Actor] = [*world.ACTORS, SYSTEM, CITIZEN, Actor.citizen(None)]
+NOW = local(2026, 3, 2, 10)
+CTX = context(NOW)
+
+
+def _command(action: Action, state: OrderState, actor: Actor) -> wo.Command:
+    """A well-formed command for `action` (dispatch: to the first unit below the center that sends)."""
+    if action in (Action.DISPATCH, Action.REDISPATCH):
+        center = state.current_unit_id if action is Action.DISPATCH else actor.unit_id or state.chain[0]
+        targets = [u.id for u in ORG.dispatch_targets(center)]
+        target = targets[0] if targets else VILLAGE_A1
+        cls = wo.Dispatch if action is Action.DISPATCH else wo.Redispatch
+        return cls(note="请办理", target_unit_id=target)
+    due = state.reply_deadline.due_at if state.reply_deadline else state.registered_at
+    probes: dict[Action, wo.Command] = {
+        Action.RESOLVE_ON_INTAKE: wo.ResolveOnIntake(note="已当场答复"),
+        Action.SIGN: wo.Sign(),
+        Action.RETURN: wo.Return(note="非本单位职责"),
+        Action.REQUEST_EXTENSION: wo.RequestExtension(note="需协调", new_due_at=due + timedelta(days=5)),
+        Action.DECIDE_EXTENSION: wo.DecideExtension(note="同意", approve=True),
+        Action.REQUEST_SUSPENSION: wo.RequestSuspension(note="等待裁定"),
+        Action.DECIDE_SUSPENSION: wo.DecideSuspension(note="同意", approve=True),
+        Action.RESUME: wo.Resume(),
+        Action.REPLY: wo.Reply(note="已处理完毕"),
+        Action.REVIEW: wo.Review(note="通过", approve=True),
+        Action.CALLBACK: wo.Callback(satisfaction=wo.Satisfaction.SATISFIED),
+        Action.CLOSE: wo.Close(),
+        Action.CANCEL: wo.Cancel(note="骚扰电话", reason=wo.CancelReason.HARASSMENT),
+        Action.MERGE: wo.Merge(note="重复件", master_id=7),
+        Action.SUPERVISE: wo.Supervise(note="请加快办理"),
+        Action.URGE: wo.Urge(),
+        Action.INSTRUCT: wo.Instruct(note="务必妥善处理"),
+    }
+    return probes[action]
+
+
+def _reachable(depth: int = 8, limit: int = 400) -> list[OrderState]:
+    """Orders registered at every center and moved on by whoever may, up to `depth` steps."""
+    seen: dict[OrderState, None] = {}
+    frontier = [world.new_order(center, at=NOW - timedelta(hours=1)) for center in CENTERS]
+    for _ in range(depth):
+        following: list[OrderState] = []
+        for state in frontier:
+            if state in seen:
+                continue
+            seen[state] = None
+            for actor in world.ACTORS:
+                for action in allowed_actions(state, actor, CTX):
+                    if action in (Action.SUPERVISE, Action.URGE, Action.INSTRUCT):
+                        continue  # they leave the state as it was, but for counters
+                    try:
+                        following.append(wo.apply(state, _command(action, state, actor), actor, CTX).state)
+                    except DomainError:  # an illegal target, say: not a state to probe
+                        continue
+        frontier = following[: limit * 4]
+        if len(seen) >= limit:
+            break
+    return list(seen)[:limit]
+
+
+STATES = _reachable()
+ORDER_POLICIES = [p for p in POLICIES if len(inspect.signature(p.check).parameters) == 3]
+ACTOR_POLICIES = [p for p in POLICIES if len(inspect.signature(p.check).parameters) == 1]
+
+
+def _contexts(policy: access.Policy) -> Iterator[tuple[object, ...]]:
+    """Every context a policy is tried in, beside the actor."""
+    params = len(inspect.signature(policy.check).parameters)
+    if params == 1:
+        yield ()
+    elif policy.name == "may_register_at":
+        for center in UNIT_IDS:
+            yield (center, ORG)
+    elif policy.name in ("may_manage_credentials_of", "may_follow_request"):
+        for actor in PRINCIPALS:
+            yield (actor.user_id,)
+    else:
+        for state in STATES:
+            yield (state, CTX)
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def test_the_sample_reaches_every_status_but_a_terminal_one_is_enough() -> None:
+    statuses = {s.status for s in STATES}
+    assert len(STATES) > 100
+    assert {
+        wo.OrderStatus.PENDING_DISPATCH,
+        wo.OrderStatus.DISPATCHED,
+        wo.OrderStatus.IN_PROGRESS,
+    } <= statuses
+    assert wo.OrderStatus.REPLIED in statuses and any(s.is_terminal for s in statuses)
+
+
+def test_every_named_policy_of_the_domain_is_a_row_of_the_table() -> None:
+    named = {
+        name
+        for module in (access, order_access)
+        for name, value in vars(module).items()
+        if name.startswith("may_") and inspect.isfunction(value)
+    }
+    # role-level prechecks of a row (asked before anything is looked up) and the menu's union
+    prechecks = {"may_register", "may_upload", "may_administer_something"}
+    assert named - prechecks == set(POLICY_BY_NAME)
+    for policy in POLICIES:
+        assert policy.check.__name__ == policy.name
+        assert policy.what and policy.who and policy.roles
+        assert policy.section in ("orders", "console", "administration", "system", "citizens")
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
+def test_no_role_outside_a_policys_roles_ever_passes_it(policy: access.Policy) -> None:
+    passed: set[Role] = set()
+    for actor in PRINCIPALS:
+        for ctx in _contexts(policy):
+            if policy.check(actor, *ctx):
+                passed.add(actor.role)
+    assert passed == set(policy.roles), f"{policy.name}: passed by {sorted(passed)}"
+
+
+@pytest.mark.parametrize("policy", ACTOR_POLICIES, ids=lambda p: p.name)
+def test_a_policy_of_the_role_alone_passes_exactly_its_roles_wherever_they_sit(policy: access.Policy) -> None:
+    for actor in PRINCIPALS:
+        assert policy.check(actor) is (actor.role in policy.roles), (policy.name, actor)
+
+
+# --------------------------------------------------------------------------- the principals
+
+
+def test_only_an_admin_administers_anything() -> None:
+    for actor in PRINCIPALS:
+        assert may_administer_something(actor) is (actor.role is Role.ADMIN), actor
+        for policy in ADMINISTRATION:
+            assert policy(actor) is (actor.role is Role.ADMIN), (policy.__name__, actor)
+
+
+def test_the_system_principal_does_its_jobs_and_nothing_an_admin_does() -> None:
+    for name in ("may_record_system_event", "may_run_sweep", "may_run_housekeeping", "may_train_models"):
+        assert POLICY_BY_NAME[name].check(SYSTEM), name
+    assert all(may_register_at(SYSTEM, center, ORG) for center in UNIT_IDS)
+    assert not may_administer_something(SYSTEM)
+    for name in ("may_manage_models", "may_view_dashboard", "may_dispatch_in_bulk", "may_urge_in_bulk"):
+        assert not POLICY_BY_NAME[name].check(SYSTEM), name
+    assert not any(may_manage_credentials_of(SYSTEM, user_id) for user_id in (None, 0, 1, 4))
+    for state in STATES:
+        assert not order_access.may_attach(SYSTEM, state, CTX)
+        assert not order_access.may_change_category(SYSTEM, state, CTX)
+        assert not order_access.may_decide_duplicate(SYSTEM, state, CTX)
+
+
+def test_the_system_only_dispatches_and_merges_automatically_and_reads_every_order() -> None:
+    dispatched = merged = 0
+    for state in STATES:
+        allowed = set(allowed_actions(state, SYSTEM, CTX))
+        assert allowed <= {Action.DISPATCH, Action.MERGE}, allowed
+        dispatched += Action.DISPATCH in allowed
+        merged += Action.MERGE in allowed
+        assert can_view(SYSTEM, state.chain, ORG)
+    assert dispatched and merged
+    # a new order waiting at any center: the system may dispatch it below and merge it
+    for center in CENTERS:
+        fresh = world.new_order(center, at=NOW - timedelta(hours=1))
+        assert set(allowed_actions(fresh, SYSTEM, CTX)) == {Action.DISPATCH, Action.MERGE}
+
+
+def test_the_system_is_refused_what_needs_a_person() -> None:
+    state = world.new_order(DISTRICT, at=NOW - timedelta(hours=1))
+    with pytest.raises(PermissionDenied):
+        wo.apply(state, wo.Cancel(note="无效", reason=wo.CancelReason.INVALID), SYSTEM, CTX)
+    dispatched = wo.apply(state, wo.Dispatch(note="自动派单", target_unit_id=TOWN_A), SYSTEM, CTX).state
+    assert dispatched.current_unit_id == TOWN_A
+    with pytest.raises(PermissionDenied):
+        wo.apply(dispatched, wo.Sign(), SYSTEM, CTX)
+
+
+def test_a_citizen_passes_no_staff_policy_and_follows_only_their_own_request() -> None:
+    for policy in POLICIES:
+        if policy.name == "may_follow_request":
+            continue
+        for ctx in _contexts(policy):
+            assert not policy.check(CITIZEN, *ctx), policy.name
+    for state in STATES:
+        assert allowed_actions(state, CITIZEN, CTX) == []
+        assert not can_view(CITIZEN, state.chain, ORG)
+    assert not access.can_see_contact(CITIZEN, confidential=False)
+    assert may_follow_request(CITIZEN, 42)
+    assert not may_follow_request(CITIZEN, 43)
+    assert not may_follow_request(Actor.citizen(None), None)
+    assert not may_follow_request(Actor(42, Role.ADMIN, None), 42)  # staff read orders by can_view
+
+
+def test_only_staff_roles_can_be_given_to_accounts() -> None:
+    assert set(STAFF_ROLES) == set(Role) - {Role.SYSTEM, Role.CITIZEN}
+    assert not Role.SYSTEM.is_staff and not Role.CITIZEN.is_staff
+    assert all(role.label for role in Role)
+
+
+# --------------------------------------------------------------------------- single policies
+
+
+def test_registration_is_at_ones_own_center_or_below_for_a_dispatcher() -> None:
+    assert may_register_at(dispatcher(TOWN_A), TOWN_A, ORG)
+    assert may_register_at(dispatcher(DISTRICT), TOWN_B, ORG)
+    assert not may_register_at(dispatcher(TOWN_A), TOWN_B, ORG)
+    assert not may_register_at(dispatcher(TOWN_A), DISTRICT, ORG)
+    # a village dispatcher registers at their village's center
+    assert may_register_at(dispatcher(VILLAGE_A1), ORG.center_of(VILLAGE_A1).id, ORG)
+
+
+def test_a_grid_worker_registers_at_their_own_center_only() -> None:
+    own = ORG.center_of(VILLAGE_B1).id
+    assert may_register_at(grid_worker(VILLAGE_B1), own, ORG)
+    assert [c for c in UNIT_IDS if may_register_at(grid_worker(VILLAGE_B1), c, ORG)] == [own]
+
+
+def test_admins_and_the_system_register_anywhere_others_nowhere() -> None:
+    for actor in (ADMIN, DISTRICT_ADMIN, SYSTEM):
+        assert may_register(actor) and all(may_register_at(actor, c, ORG) for c in UNIT_IDS)
+    for actor in (LEADER, INSPECTOR, handler(VILLAGE_A1), CITIZEN, Actor(9, Role.DISPATCHER, None)):
+        assert not any(may_register_at(actor, c, ORG) for c in UNIT_IDS), actor
+    assert not may_register(LEADER) and not may_register(CITIZEN)
+
+
+def test_users_manage_their_own_credentials_and_admins_everyones() -> None:
+    me = handler(VILLAGE_A1)
+    assert me.user_id is not None
+    assert may_manage_credentials_of(me, me.user_id)
+    assert not may_manage_credentials_of(me, me.user_id + 1)
+    assert may_manage_credentials_of(ADMIN, me.user_id)
+    assert not may_manage_credentials_of(Actor(None, Role.DISPATCHER, TOWN_A), 0)
+
+
+@pytest.mark.parametrize("actor", PRINCIPALS, ids=str)
+def test_the_workbench_offers_bulk_steps_only_to_roles_the_life_cycle_could_let_take_them(
+    actor: Actor,
+) -> None:
+    actions = {a for state in STATES for a in allowed_actions(state, actor, CTX)}
+    if not access.may_urge_in_bulk(actor):
+        assert Action.URGE not in actions
+    if not access.may_dispatch_in_bulk(actor) and actor.role is not Role.SYSTEM:
+        assert not actions & {Action.DISPATCH, Action.REDISPATCH}
+
+
+def test_no_leader_uploads_and_every_uploader_role_may_somewhere() -> None:
+    assert not order_access.may_upload(LEADER)
+    for role in order_access.UPLOADERS:
+        assert any(
+            order_access.may_attach(actor, state, CTX)
+            for actor in world.ACTORS
+            if actor.role is role
+            for state in STATES
+        ), role
+
+
+def test_require_passes_quietly_or_refuses_with_403_naming_the_policy() -> None:
+    require(access.may_administer_org, ADMIN)
+    with pytest.raises(PermissionDenied) as refused:
+        require(access.may_administer_org, SYSTEM)
+    assert refused.value.http_status == 403
+    assert refused.value.details["policy"] == "may_administer_org"
+    assert "组织架构" in refused.value.message
+    with pytest.raises(PermissionDenied):
+        require(may_register_at, handler(VILLAGE_A1), TOWN_A, ORG)
