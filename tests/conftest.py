@@ -21,6 +21,15 @@ from zhiyun.config import Settings
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Cheap argon2 for every test and every process a test starts (a hash still verifies the
+    same way): the real costs spend half a second per password on purpose."""
+    os.environ.setdefault("ZHIYUN_PASSWORD_TIME_COST", "1")
+    os.environ.setdefault("ZHIYUN_PASSWORD_MEMORY_KIB", "8")
+    os.environ.setdefault("ZHIYUN_PASSWORD_PARALLELISM", "1")
+
+
 PG_ADMIN_URL = os.environ.get("ZHIYUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

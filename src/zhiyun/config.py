@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # Load balancers in front of the API (addresses or networks, JSON: ["10.0.0.5"]): only
     # behind them is X-Forwarded-For believed (accounts/client_address.py).
     trusted_proxies: list[str] = Field(default_factory=list)
+    # argon2id costs of password hashes (argon2-cffi's defaults): lower them only on a weak machine
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
     # API tokens: lifetime when none is asked for, and the longest that may be asked for.
     token_days_default: int = Field(default=90, ge=1)
     token_days_max: int = Field(default=365, ge=1)

@@ -12,21 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from tests.e2e.harness import ATTACHMENT_LIMIT, Api, app_for
 from tests.support import build_small_district
-from zhiyun.accounts import service as accounts_service
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services
 from zhiyun.config import Settings
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -7,22 +7,11 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from tests.support import TEST_ADMIN, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.intake.channel_service import ACTIVITY_WINDOW
 from zhiyun.intake.channels import CHANNEL_SPECS
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests create users but never log in: hash their passwords cheaply."""
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def hotline_call(call_id: str, **changes: Any) -> dict[str, Any]:

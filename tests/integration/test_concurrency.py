@@ -12,12 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from tests.support import ONLY_POSTGRESQL, District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import ActionNotAllowed, ConcurrentUpdate
 from zhiyun.domain.workorder import Command, Dispatch, Redispatch, Reply, Return, Review, Sign, Urge
@@ -28,14 +26,6 @@ from zhiyun.store.tables import TransitionRow, WorkOrderRow
 
 ROUNDS = 15
 LOSING = (ConcurrentUpdate, ActionNotAllowed)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests create users but never log in: hash their passwords cheaply."""
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def at_once(calls: list[Callable[[], Any]]) -> list[Any]:

@@ -12,11 +12,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from tests.support import District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.analytics import rates, rollup
 from zhiyun.analytics.dashboard import Dashboard, DashboardService
 from zhiyun.analytics.periods import Windows
@@ -55,13 +53,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 class Story:

@@ -12,11 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from tests.support import District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.dedupe.repo import (
     find_candidates,
@@ -35,14 +33,6 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 SPOT = (23.04000, 113.15000)
 M_PER_DEG_LAT = 111_195.0
 POLICY = DedupePolicy(radius_m=300, window_days=7)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests create users but never log in: hash their passwords cheaply."""
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

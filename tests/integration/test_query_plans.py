@@ -14,12 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import event
 from tests.support import ONLY_POSTGRESQL, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.dedupe import repo as dedupe_repo
 from zhiyun.domain.order_query import OrderFilter
@@ -32,13 +29,6 @@ from zhiyun.orders.worklists import ListQuery
 from zhiyun.store.tables import OPEN_STATUS_VALUES
 
 pytestmark = ONLY_POSTGRESQL
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @contextmanager

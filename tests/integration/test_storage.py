@@ -18,12 +18,10 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from tests.support import TEST_ADMIN, District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.domain.access import Actor
@@ -59,14 +57,6 @@ class FakeClock:
 def local(*args: int) -> datetime:
     """An aware instant from a local (Asia/Shanghai) wall-clock time."""
     return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests create users but never log in: hash their passwords cheaply."""
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

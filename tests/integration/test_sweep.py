@@ -16,12 +16,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from tests.support import TEST_SYSTEM, District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.domain.workorder import (
@@ -50,14 +48,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests create users but never log in: hash their passwords cheaply."""
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from argon2 import PasswordHasher
 from tests.support import District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign, Supervise, Urgency
 from zhiyun.kernel.text import search_text
 from zhiyun.orders.service import NewOrder
 from zhiyun.orders.worklists import ListQuery
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 def _register(

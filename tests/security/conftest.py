@@ -20,7 +20,6 @@ from argon2 import PasswordHasher
 from tests.e2e.console_harness import console_fixture  # noqa: F401
 from tests.e2e.harness import ATTACHMENT_LIMIT, Api, app_for
 from tests.support import build_small_district
-from zhiyun.accounts import service as accounts_service
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
@@ -52,13 +51,9 @@ class CountingHasher(PasswordHasher):
         return super().verify(hash, password)
 
 
-@pytest.fixture(autouse=True)
-def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
-    counting = CountingHasher()
-    monkeypatch.setattr(accounts_service, "_hasher", counting)
-    # the unknown-user path checks against this hash: cheap too, so that spraying names is fast
-    monkeypatch.setattr(accounts_service, "_DUMMY_HASH", counting.hash("zhiyun-dummy-password"))
-    return counting
+@pytest.fixture
+def hasher() -> CountingHasher:
+    return CountingHasher()
 
 
 @pytest.fixture
@@ -72,8 +67,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def services(database: Database, settings: Settings, clock: FakeClock) -> Services:
-    return build_services(database, settings, clock=clock)
+def services(database: Database, settings: Settings, clock: FakeClock, hasher: CountingHasher) -> Services:
+    services = build_services(database, settings, clock=clock)
+    services.accounts.hasher = hasher  # counts password checks (the unknown-user path's too)
+    return services
 
 
 @pytest.fixture

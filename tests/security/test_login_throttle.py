@@ -217,7 +217,7 @@ def test_password_checks_run_at_most_login_concurrency_at_once(
     services: Services, hasher: CountingHasher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(login_concurrency=2, login_account_free_failures=100, login_address_free_failures=100)
-    accounts = AccountService(services.db, settings)
+    accounts = AccountService(services.db, settings, hasher=hasher)
     running, peak, lock = 0, 0, threading.Lock()
     verify = hasher.verify
 

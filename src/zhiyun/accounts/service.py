@@ -48,9 +48,6 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "zy_"
 
-_hasher = PasswordHasher()
-# A hash to verify against when the user does not exist, so that timing does not tell.
-_DUMMY_HASH = _hasher.hash("zhiyun-dummy-password")
 # A token's last use is written at most this often, so that using it costs no write per request.
 LAST_USED_STEP = timedelta(minutes=1)
 # Forgotten throttle rows deleted by one failed login, at most.
@@ -161,11 +158,24 @@ class AccountService:
     """Users, passwords, sessions and tokens."""
 
     def __init__(
-        self, db: Database, settings: Settings | None = None, *, clock: Clock = system_clock
+        self,
+        db: Database,
+        settings: Settings | None = None,
+        *,
+        clock: Clock = system_clock,
+        hasher: PasswordHasher | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or Settings()
         self.clock = clock
+        # argon2id with the site's costs (ZHIYUN_PASSWORD_*); a stored hash made with other
+        # costs is rehashed at the next successful login
+        self.hasher = hasher or PasswordHasher(
+            time_cost=self.settings.password_time_cost,
+            memory_cost=self.settings.password_memory_kib,
+            parallelism=self.settings.password_parallelism,
+        )
+        self._dummy_hash: str | None = None
         # argon2 costs ~0.5 s of CPU: at most this many checks run at once in this process, so
         # that parallel password guessing cannot starve every other request of CPU.
         self._password_checks = threading.BoundedSemaphore(self.settings.login_concurrency)
@@ -182,6 +192,12 @@ class AccountService:
             first_lock=timedelta(minutes=s.login_address_lock_minutes),
             max_lock=timedelta(minutes=max(s.login_address_max_lock_minutes, s.login_address_lock_minutes)),
         )
+
+    def _dummy(self) -> str:
+        """A hash to verify against when the user does not exist, so that timing does not tell."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash("zhiyun-dummy-password")
+        return self._dummy_hash
 
     def _user_view(self, session: Session, row: UserRow) -> UserView:
         unit = session.get(OrgUnitRow, row.unit_id) if row.unit_id is not None else None
@@ -236,7 +252,7 @@ class AccountService:
             row = UserRow(
                 username=username,
                 display_name=display_name or username,
-                password_hash=password_hash or _hasher.hash(password),
+                password_hash=password_hash or self.hasher.hash(password),
                 role=role.value,
                 unit_id=unit.id if unit else None,
                 phone=phone,
@@ -262,7 +278,7 @@ class AccountService:
             row = self._credentials_row(session, actor, username)
             if len(password or "") < MIN_PASSWORD:
                 raise ValidationFailed(f"密码至少 {MIN_PASSWORD} 位", field="password")
-            row.password_hash = _hasher.hash(password)
+            row.password_hash = self.hasher.hash(password)
             self._revoke_credentials(session, row.id)
 
     def _revoke_credentials(self, session: Session, user_id: int) -> None:
@@ -330,7 +346,7 @@ class AccountService:
             user_id, stored_hash, active = (
                 (row.id, row.password_hash, row.active) if row else (None, None, False)
             )
-        verified = self._check_password(stored_hash or _DUMMY_HASH, password)
+        verified = self._check_password(stored_hash or self._dummy(), password)
         if verified and user_id is not None and active:
             with self.db.transaction() as session:
                 session.execute(
@@ -338,8 +354,8 @@ class AccountService:
                 )
                 user = session.get(UserRow, user_id)
                 assert user is not None
-                if user.password_hash == stored_hash and _hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = _hasher.hash(password)
+                if user.password_hash == stored_hash and self.hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = self.hasher.hash(password)
                 return self._user_view(session, user)
         now = self.clock()
         until = self._record_failure(keys, now, username=username, client=client)
@@ -355,7 +371,7 @@ class AccountService:
             wait = max(1, math.ceil(self.settings.login_wait_seconds))
             raise TooManyAttempts(f"当前登录请求过多，请 {wait} 秒后再试", retry_after=wait)
         try:
-            return bool(_hasher.verify(stored_hash, password))
+            return bool(self.hasher.verify(stored_hash, password))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         finally:
