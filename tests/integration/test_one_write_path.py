@@ -23,11 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from tests.support import ONLY_POSTGRESQL, District, build_small_district
 
-from zhiyun.accounts import service as accounts_service
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.dedupe.scoring import DedupePolicy
@@ -85,13 +83,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture
