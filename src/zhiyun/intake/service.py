@@ -64,8 +64,9 @@ from zhiyun.store.db import Database
 from zhiyun.store.tables import DuplicateCandidateRow, IntakeRecordRow, WorkOrderRow
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
-# A channel's update is recorded even when a person acts on the order at the same moment.
-UPDATE_RETRIES = 3
+# A channel's update is recorded even when someone changes the order at the same moment: after a
+# lost race the order is read again under a lock, and the second attempt cannot lose.
+UPDATE_RETRIES = 1
 
 
 @dataclass(frozen=True)

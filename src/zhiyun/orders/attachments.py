@@ -68,8 +68,9 @@ from zhiyun.store.tables import AttachmentRow, WorkOrderRow
 
 CHUNK = 1024 * 1024
 HEAD_BYTES = 1024  # the first bytes kept for judging the type and looking for markup
-# An uploaded file is recorded even when someone acts on the order at the same moment.
-ATTACH_RETRIES = 3
+# An uploaded file is recorded even when someone changes the order at the same moment (see
+# WorkOrderService.record_in: a lost race is retried once, on the order locked).
+ATTACH_RETRIES = 1
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

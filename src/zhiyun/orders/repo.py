@@ -253,10 +253,10 @@ def write_change(
     return audit_id
 
 
-def refresh_order(session: Session, row: WorkOrderRow) -> bool:
+def refresh_order(session: Session, row: WorkOrderRow, *, lock: bool = False) -> bool:
     """Bring `row` up to the order as stored now (after another transaction changed it and
-    committed); False when the order is gone."""
-    loaded = load_order(session, row.id)
+    committed), holding it until the transaction ends if `lock`; False when the order is gone."""
+    loaded = load_order(session, row.id, lock=lock)
     if loaded is None:
         return False
     fresh = loaded.row
@@ -597,8 +597,9 @@ _PG_LOAD_ORDER = (
     "FROM work_order w WHERE w.{key} = %(key)s"
 )
 _PG_LOAD_BY = {
-    "id": _PG_LOAD_ORDER.replace("{key}", "id"),
-    "number": _PG_LOAD_ORDER.replace("{key}", "number"),
+    (by, lock): _PG_LOAD_ORDER.replace("{key}", by) + (" FOR NO KEY UPDATE OF w" if lock else "")
+    for by in ("id", "number")
+    for lock in (False, True)
 }
 _N_ORDER_COLUMNS = len(_ORDER_NAMES)
 
@@ -613,17 +614,20 @@ def _pg_order_row(values: Sequence[Any]) -> WorkOrderRow:
     return order_row(stored)
 
 
-def load_order(session: Session, key: str | int) -> LoadedOrder | None:
+def load_order(session: Session, key: str | int, *, lock: bool = False) -> LoadedOrder | None:
     """An order by id or number, with the revision stamp and whether it has duplicates or files.
 
     On PostgreSQL the order is a transient row (`order_row`): every use case that changes an
     order starts here, and the ORM's loading would cost more than the rest of the read.
+    `lock`: hold the order's row until the transaction ends (FOR NO KEY UPDATE: the lock an
+    UPDATE of the order takes, which rows naming the order by foreign key do not wait for);
+    SQLite's writer holds the whole database already.
     """
     by_id = isinstance(key, int) or (key.isascii() and key.isdigit())
     if by_id and not 1 <= int(key) <= MAX_ORDER_ID:
         return None  # an id no order can have
     if session.get_bind().dialect.name == "postgresql":
-        sql = _PG_LOAD_BY["id" if by_id else "number"]
+        sql = _PG_LOAD_BY[("id" if by_id else "number", lock)]
         params = {"revision": REVISION_KEY, "key": int(key) if by_id else key}
         found = driver_execute(session, sql, params).fetchone()
         if found is None:

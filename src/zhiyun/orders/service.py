@@ -583,10 +583,11 @@ class WorkOrderService:
         The domain builds the new state and the audit record (`record_event`), the event's
         named policy is asked for the events people cause (`EVENT_POLICIES`), and the change
         is stored like a command's: version + 1 and one audit row; `row` is brought up to date.
-        When someone changed the order since `row` was read: ConcurrentUpdate, or, up to
-        `retries` times, the order read again and the event judged and recorded afresh (a
-        channel's message or an uploaded file is kept, not refused, when a person acted on
-        the order at the same moment).
+        When someone changed the order since `row` was read: ConcurrentUpdate; or, given
+        `retries`, the order read again, locked this time, and the event judged and recorded
+        afresh on it (a channel's message or an uploaded file is kept, not refused, when
+        someone acted on the order at the same moment: optimistic first, and only the loser
+        of a race waits for the others).
         """
         snap = snap or self.reference.get(session)
         ctx = snap.rule_context(now)
@@ -601,7 +602,7 @@ class WorkOrderService:
             audit_id = repo.write_change(session, row, outcome.state, outcome.record, actor, now)
             if audit_id is not None:
                 return Recorded(outcome.state, outcome.record, audit_id)
-            if attempt == retries or not repo.refresh_order(session, row):
+            if attempt == retries or not repo.refresh_order(session, row, lock=True):
                 break
         raise ConcurrentUpdate("工单已被他人同时更新，请刷新后重试")
 
