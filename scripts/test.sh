@@ -43,7 +43,7 @@ fi
 
 echo "== ruff"
 "$BIN/ruff" check src tests benchmarks scripts
-echo "== mypy (strict on domain/)"
+echo "== mypy (strict on all of src)"
 "$BIN/mypy"
 echo "== import contracts (.importlinter)"
 "$BIN/lint-imports" --no-cache

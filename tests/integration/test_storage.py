@@ -215,7 +215,7 @@ def _all_pages(services: Services, actor: Actor, flt: OrderFilter, limit: int) -
     ids: list[int] = []
     cursor = None
     for _ in range(1000):
-        page = services.orders.list(actor, flt, limit=limit, cursor=cursor)
+        page = services.orders.page(actor, flt, limit=limit, cursor=cursor)
         assert len(page.items) <= limit
         ids.extend(item.id for item in page.items)
         cursor = page.next_cursor
@@ -265,7 +265,7 @@ def test_keyset_pages_return_every_order_once_newest_first(timed: Services, cloc
     assert len(_all_pages(timed, a["leader"], flt, 5)) == 11
 
     assert timed.orders.count(a["leader"], OrderFilter(urgency="urgent")) == 0
-    assert timed.orders.list(a["leader"], OrderFilter(urgency="urgent")).items == []
+    assert timed.orders.page(a["leader"], OrderFilter(urgency="urgent")).items == []
 
 
 def test_a_page_boundary_inside_a_tie_loses_nothing(timed: Services, clock: FakeClock) -> None:
@@ -280,10 +280,10 @@ def test_bad_cursors_and_page_sizes_are_refused(services: Services) -> None:
     district = build_small_district(services)
     actor = district.actors["leader"]
     with pytest.raises(ValidationFailed):
-        services.orders.list(actor, OrderFilter(), cursor="not-a-cursor")
+        services.orders.page(actor, OrderFilter(), cursor="not-a-cursor")
     for limit in (0, 501):
         with pytest.raises(ValidationFailed):
-            services.orders.list(actor, OrderFilter(), limit=limit)
+            services.orders.page(actor, OrderFilter(), limit=limit)
 
 
 # --------------------------------------------------------------------------- scoping
@@ -415,7 +415,7 @@ def test_the_reference_cache_is_rebuilt_only_when_reference_data_changes(
         timed.orders.get(a["town"], order_id)
         timed.orders.allowed(a["town"], order_id)
         timed.orders.transitions(a["town"], order_id)
-        timed.orders.list(a["town"], OrderFilter())
+        timed.orders.page(a["town"], OrderFilter())
         timed.orders.count(a["town"], OrderFilter())
 
     busy_day(0)

@@ -55,7 +55,7 @@ READ_ONLY: dict[str, str] = {
     "orders.allowed": "the actions the reader may take (reads, can_view)",
     "orders.count": "counts what the reader may see",
     "orders.get": "reads one order (can_view)",
-    "orders.list": "lists what the reader may see",
+    "orders.page": "lists what the reader may see",
     "orders.notices": "the reader's unit's notices",
     "orders.returns_by_unit": "counts returns per unit (statistics)",
     "orders.transitions": "an order's audit trail (can_view)",

@@ -506,7 +506,7 @@ class TrafficSimulator:
         if self.flagged and self.rng.random() < 0.25:
             return self.decide_flagged()
         reader = d.leader
-        page = self.services.orders.list(
+        page = self.services.orders.page(
             reader, OrderFilter(statuses=[s.value for s in OPEN_STATUSES]), limit=200
         )
         if not page.items:

@@ -188,7 +188,9 @@ class IntakeService:
             "town_unit_id": location.town_unit_id,
             "village_unit_id": location.village_unit_id,
             "location_source": location.source,
-            "geo_cell": geo_cell(new.latitude, new.longitude) if new.latitude is not None else None,
+            "geo_cell": geo_cell(new.latitude, new.longitude)
+            if new.latitude is not None and new.longitude is not None
+            else None,
             "search_text": segmenter.search_text(new.title, new.content),
         }
         # Everything that only reads comes before the registration: registering takes the day's
@@ -376,7 +378,11 @@ class IntakeService:
         dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now, new_order=True)
         flag = FlagDuplicate(candidates=tuple(_score_json(s, numbers) for s in scores))
         self.orders.record_in(session, actor, row, flag, now, snap=snap)
-        flagged = [numbers[s.candidate_id] for s in scores if s.candidate_id in numbers]
+        flagged = [
+            numbers[s.candidate_id]
+            for s in scores
+            if s.candidate_id is not None and s.candidate_id in numbers
+        ]
         return None, flagged, None
 
     # -- housekeeping -------------------------------------------------------------------

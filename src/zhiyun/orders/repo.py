@@ -294,9 +294,9 @@ def audit_row_values(order_id: int, record: TransitionRecord, actor: Actor, at: 
 
 # Statements on the path of every transition are built once: building a statement costs
 # more than running it. They run on the session's connection, past the ORM.
-_INSERT_TRANSITION = insert(TransitionRow.__table__)
+_INSERT_TRANSITION = insert(table_of(TransitionRow))
 _NEXT_NUMBER = {
-    dialect: upsert(OrderNumberCounterRow.__table__)
+    dialect: upsert(table_of(OrderNumberCounterRow))
     .values(day=bindparam("day"), last=1)
     .on_conflict_do_update(
         index_elements=[OrderNumberCounterRow.day], set_={"last": OrderNumberCounterRow.last + 1}
@@ -310,11 +310,11 @@ _PG_NEXT_NUMBER = (
     "ON CONFLICT (day) DO UPDATE SET last = c.last + 1 RETURNING c.last"
 )
 _RECORD_INVOLVEMENT = {
-    "postgresql": pg_insert(WorkOrderUnitRow.__table__).on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(WorkOrderUnitRow.__table__).on_conflict_do_nothing(),
+    "postgresql": pg_insert(table_of(WorkOrderUnitRow)).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(table_of(WorkOrderUnitRow)).on_conflict_do_nothing(),
 }
-_INSERT_ORDER = insert(WorkOrderRow.__table__).returning(WorkOrderRow.__table__.c.id)
-_ORDER_COLUMNS = frozenset(WorkOrderRow.__table__.c.keys())
+_INSERT_ORDER = insert(table_of(WorkOrderRow)).returning(table_of(WorkOrderRow).c.id)
+_ORDER_COLUMNS = frozenset(table_of(WorkOrderRow).c.keys())
 
 
 def insert_order(session: Session, row: WorkOrderRow) -> None:
@@ -327,7 +327,7 @@ def insert_order(session: Session, row: WorkOrderRow) -> None:
     row.id = session.connection().execute(_INSERT_ORDER, values).scalar_one()
 
 
-_TR = TransitionRow.__table__.c
+_TR = table_of(TransitionRow).c
 _TRANSITION_FIELDS = tuple(c.name for c in _TR if c.name not in ("id", "order_id"))
 
 
@@ -520,7 +520,7 @@ def find_by_external_id(session: Session, channel: str, external_id: str) -> Wor
     return session.scalars(_BY_EXTERNAL_ID, {"channel": channel, "external_id": external_id}).one_or_none()
 
 
-_SETTING, _ORDER = SettingRow.__table__.c, WorkOrderRow.__table__.c
+_SETTING, _ORDER = table_of(SettingRow).c, table_of(WorkOrderRow).c
 _INTAKE_LOOKUP = select(
     select(_SETTING.value).where(_SETTING.key == REVISION_KEY).scalar_subquery(),
     select(_ORDER.id)
@@ -678,7 +678,7 @@ def deadline_clause(level: str, now: datetime) -> Any:
     )
 
 
-def filtered_query(flt: OrderFilter, scope: Any) -> Select[tuple[WorkOrderRow]]:
+def filtered_query(flt: OrderFilter, scope: Any) -> Select[WorkOrderRow]:
     stmt = select(WorkOrderRow)
     if scope is not None:
         stmt = stmt.where(scope)

@@ -700,7 +700,8 @@ class WorkOrderService:
             out.append(replace(v, note=note, details={**v.details, "candidates": kept}))
         return out
 
-    def list(self, actor: Actor, flt: OrderFilter, *, limit: int = 50, cursor: str | None = None) -> Page:
+    def page(self, actor: Actor, flt: OrderFilter, *, limit: int = 50, cursor: str | None = None) -> Page:
+        """One page of the orders `actor` may see that `flt` selects, newest first; `cursor` continues a list."""
         if not 1 <= limit <= 500:
             raise ValidationFailed("每页条数须在 1–500 之间", field="limit")
         now = self.clock()

@@ -114,7 +114,7 @@ def list_orders(
         text=(q or "").strip() or None,
         now=services.orders.clock(),
     )
-    page = services.orders.list(actor, flt, limit=limit, cursor=cursor)
+    page = services.orders.page(actor, flt, limit=limit, cursor=cursor)
     return OrderPageOut(items=[OrderSummaryOut.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 
