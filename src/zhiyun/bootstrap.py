@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from zhiyun.accounts.service import AccountService
 from zhiyun.analytics.dashboard import DashboardService
+from zhiyun.catalog.page import CategoryNamePanel
 from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
 from zhiyun.catalog.taxonomy import TaxonomyService
 from zhiyun.classifier.service import ModelService
@@ -15,9 +16,11 @@ from zhiyun.domain.routing import Thresholds
 from zhiyun.geo.service import GeoService
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import channel_book
+from zhiyun.intake.page import ChannelNamesPanel, DuplicateCandidatesPanel
 from zhiyun.intake.service import IntakeService
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders.attachments import AttachmentService
+from zhiyun.orders.page import OrderPages
 from zhiyun.orders.service import WorkOrderService
 from zhiyun.orders.sweep import DeadlineSweep
 from zhiyun.orders.worklists import WorklistService
@@ -25,6 +28,7 @@ from zhiyun.org.service import OrgService
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.reference.service import PolicyService
 from zhiyun.routing.auto_dispatch import AutoDispatcher
+from zhiyun.routing.page import SuggestionPanel
 from zhiyun.routing.service import DispatchService
 from zhiyun.store.db import Database
 
@@ -51,6 +55,7 @@ class Services:
     dispatch: DispatchService
     auto_dispatch: AutoDispatcher
     models: ModelService
+    pages: OrderPages  # the order page's read model, with every capability's panel
 
     def close(self) -> None:
         self.db.dispose()
@@ -79,6 +84,21 @@ def build_services(
         thresholds=Thresholds(settings.dispatch_threshold, settings.dispatch_category_thresholds),
         enabled=settings.auto_dispatch,
     ).install()
+    intake = IntakeService(
+        db, orders, channels, geo, clock=clock, policy=DedupePolicy.from_settings(settings)
+    )
+    responsibility = ResponsibilityService(db, clock=clock, cache=lists)
+    dispatch = DispatchService(db, orders, lists, clock=clock)
+    pages = OrderPages(
+        db,
+        orders,
+        panels=(
+            DuplicateCandidatesPanel(intake),
+            SuggestionPanel(dispatch, responsibility),
+            CategoryNamePanel(lists),
+            ChannelNamesPanel(channels),
+        ),
+    )
     return Services(
         db=db,
         settings=settings,
@@ -90,14 +110,13 @@ def build_services(
         sweep=DeadlineSweep(db, clock=clock),
         geo=geo,
         channels=channels,
-        intake=IntakeService(
-            db, orders, channels, geo, clock=clock, policy=DedupePolicy.from_settings(settings)
-        ),
+        intake=intake,
         worklists=WorklistService(db, reference=cache, clock=clock),
         dashboard=DashboardService(db, clock=clock, reference=cache),
         taxonomy=TaxonomyService(db, clock=clock),
-        responsibility=ResponsibilityService(db, clock=clock, cache=lists),
-        dispatch=DispatchService(db, orders, lists, clock=clock),
+        responsibility=responsibility,
+        dispatch=dispatch,
         auto_dispatch=auto,
         models=models,
+        pages=pages,
     )

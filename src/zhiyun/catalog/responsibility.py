@@ -231,10 +231,17 @@ class ResponsibilityService:
 
     def get(self, rule_id: int) -> RuleView:
         with self.db.reading() as session:
-            row = session.get(ResponsibilityRuleRow, rule_id)
-            if row is None:
+            found = self.get_in(session, rule_id)
+            if found is None:
                 raise NotFound(f"规则 {rule_id} 不存在", rule_id=rule_id)
-            return self._view(rule_of(row), ref.load_org(session), load_taxonomy(session))
+            return found
+
+    def get_in(self, session: Session, rule_id: int, org: OrgTree | None = None) -> RuleView | None:
+        """A rule read in the caller's session; None when it no longer exists."""
+        row = session.get(ResponsibilityRuleRow, rule_id)
+        if row is None:
+            return None
+        return self._view(rule_of(row), org or ref.load_org(session), self.cache.get(session).taxonomy)
 
     def history(self, rule_id: int | None = None, limit: int = 100) -> list[Change]:
         with self.db.reading() as session:

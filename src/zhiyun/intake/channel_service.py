@@ -174,6 +174,12 @@ class ChannelService:
             activity = self._activity(session, list(CHANNEL_SPECS)) if with_activity else {}
             return [self._view(session, rows[code], activity.get(code, UNREAD)) for code in CHANNEL_SPECS]
 
+    def names_in(self, session: Session) -> dict[str, str]:
+        """Channel code → name as the site calls it (a read: registry names stand in for rows not made yet)."""
+        names = {code: spec.name for code, spec in CHANNEL_SPECS.items()}
+        names.update({code: name for code, name in session.execute(select(ChannelRow.code, ChannelRow.name))})
+        return names
+
     def get(self, code: str) -> ChannelView:
         _spec(code)
         with self.db.transaction() as session:

@@ -405,34 +405,38 @@ class IntakeService:
         them the actor may read too (a candidate elsewhere in the district shows nothing)."""
         detail = self.orders.get(actor, key)
         with self.db.reading() as session:
-            rows = session.execute(
-                select(
-                    DuplicateCandidateRow,
-                    WorkOrderRow.number,
-                    WorkOrderRow.title,
-                    WorkOrderRow.status,
-                    WorkOrderRow.chain,
-                    WorkOrderRow.confidential,
-                )
-                .join(WorkOrderRow, WorkOrderRow.id == DuplicateCandidateRow.candidate_id)
-                .where(DuplicateCandidateRow.order_id == detail.summary.id)
-                .order_by(DuplicateCandidateRow.score.desc())
-            ).all()
-            return [
-                {
-                    "candidate_id": c.candidate_id,
-                    "number": number,
-                    "title": text_for(actor, confidential, title) or "",
-                    "status": status,
-                    "score": round(c.score, 3),
-                    "text_similarity": round(c.text_similarity, 3),
-                    "distance_m": c.distance_m,
-                    "same_caller": c.same_caller,
-                    "decision": c.decision,
-                }
-                for c, number, title, status, chain, confidential in rows
-                if self.orders.can_read_in(session, actor, c.candidate_id, chain)
-            ]
+            return self.candidates_in(session, actor, detail.summary.id)
+
+    def candidates_in(self, session: Session, actor: Actor, order_id: int) -> list[dict[str, Any]]:
+        """`candidates` of an order the caller has already checked `actor` may read."""
+        rows = session.execute(
+            select(
+                DuplicateCandidateRow,
+                WorkOrderRow.number,
+                WorkOrderRow.title,
+                WorkOrderRow.status,
+                WorkOrderRow.chain,
+                WorkOrderRow.confidential,
+            )
+            .join(WorkOrderRow, WorkOrderRow.id == DuplicateCandidateRow.candidate_id)
+            .where(DuplicateCandidateRow.order_id == order_id)
+            .order_by(DuplicateCandidateRow.score.desc())
+        ).all()
+        return [
+            {
+                "candidate_id": c.candidate_id,
+                "number": number,
+                "title": text_for(actor, confidential, title) or "",
+                "status": status,
+                "score": round(c.score, 3),
+                "text_similarity": round(c.text_similarity, 3),
+                "distance_m": c.distance_m,
+                "same_caller": c.same_caller,
+                "decision": c.decision,
+            }
+            for c, number, title, status, chain, confidential in rows
+            if self.orders.can_read_in(session, actor, c.candidate_id, chain)
+        ]
 
     def decide(
         self, actor: Actor, key: str | int, *, merge_into: str | int | None, note: str = ""

@@ -659,12 +659,34 @@ class WorkOrderService:
         candidates) left out."""
         with self.db.reading() as session:
             loaded, snap = self._load_visible(session, actor, key)
-            row = loaded.row
-            views = [
-                transition_view(t, snap.org, viewer=actor, confidential=row.confidential)
-                for t in repo.transitions_of(session, row.id)
-            ]
-            return self._without_unreadable_numbers(session, actor, views, snap)
+            return self._trail_in(session, actor, loaded.row, snap)
+
+    def read_in(
+        self, session: Session, actor: Actor, key: str | int
+    ) -> tuple[OrderDetail, list[TransitionView], ReferenceSnapshot]:
+        """The order's detail and its audit trail, as `get` and `transitions` give them, read in
+        the caller's session with one visibility check (the order page's read model)."""
+        now = self.clock()
+        loaded, snap = self._load_visible(session, actor, key)
+        detail = self._detail(
+            session,
+            loaded.row,
+            actor,
+            snap,
+            now,
+            has_duplicates=loaded.has_duplicates,
+            has_attachments=loaded.has_attachments,
+        )
+        return detail, self._trail_in(session, actor, loaded.row, snap), snap
+
+    def _trail_in(
+        self, session: Session, actor: Actor, row: WorkOrderRow, snap: ReferenceSnapshot
+    ) -> list[TransitionView]:
+        views = [
+            transition_view(t, snap.org, viewer=actor, confidential=row.confidential)
+            for t in repo.transitions_of(session, row.id)
+        ]
+        return self._without_unreadable_numbers(session, actor, views, snap)
 
     def _without_unreadable_numbers(
         self, session: Session, actor: Actor, views: list[TransitionView], snap: ReferenceSnapshot

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from zhiyun.catalog.responsibility import ListCache
 from zhiyun.catalog.tables import DispatchSuggestionRow
 from zhiyun.domain.access import Actor
@@ -60,31 +62,38 @@ class DispatchService:
     def suggestion(self, actor: Actor, key: str | int) -> SuggestionView:
         with self.db.reading() as session:
             row = self.orders.visible_row_in(session, actor, key)
-            sugg = session.get(DispatchSuggestionRow, row.id)
-            if sugg is None:
+            found = self.suggestion_in(session, row.id, row.number)
+            if found is None:
                 raise NotFound("该工单没有智能分拨建议", order=str(key))
-            org = self.orders.reference.get(session).org
-            target = org.units.get(sugg.target_unit_id) if sugg.target_unit_id is not None else None
-            return SuggestionView(
-                order_id=row.id,
-                number=row.number,
-                category_code=sugg.category_code,
-                confidence=sugg.confidence,
-                threshold=sugg.threshold,
-                suggestions=list(sugg.suggestions or []),
-                outcome=sugg.outcome,
-                rule_id=sugg.rule_id,
-                reason=sugg.reason,
-                target_unit_id=sugg.target_unit_id,
-                target_unit_name=target.name if target else None,
-                applied=sugg.applied,
-                decision=sugg.decision,
-                decision_label=decision_label(sugg.decision),
-                urgent_signals=list(sugg.urgent_signals or []),
-                model_version=sugg.model_version,
-                created_at=sugg.created_at,
-                feedback=feedback_of(session, row.id),
-            )
+            return found
+
+    def suggestion_in(self, session: Session, order_id: int, number: str) -> SuggestionView | None:
+        """The suggestion of an order the caller has already checked the reader may see; None without one."""
+        sugg = session.get(DispatchSuggestionRow, order_id)
+        if sugg is None:
+            return None
+        org = self.orders.reference.get(session).org
+        target = org.units.get(sugg.target_unit_id) if sugg.target_unit_id is not None else None
+        return SuggestionView(
+            order_id=order_id,
+            number=number,
+            category_code=sugg.category_code,
+            confidence=sugg.confidence,
+            threshold=sugg.threshold,
+            suggestions=list(sugg.suggestions or []),
+            outcome=sugg.outcome,
+            rule_id=sugg.rule_id,
+            reason=sugg.reason,
+            target_unit_id=sugg.target_unit_id,
+            target_unit_name=target.name if target else None,
+            applied=sugg.applied,
+            decision=sugg.decision,
+            decision_label=decision_label(sugg.decision),
+            urgent_signals=list(sugg.urgent_signals or []),
+            model_version=sugg.model_version,
+            created_at=sugg.created_at,
+            feedback=feedback_of(session, order_id),
+        )
 
     def change_category(self, actor: Actor, key: str | int, category_code: str, note: str = "") -> str | None:
         """Set an order's category (an audited transition); the old category. A change is feedback."""

@@ -7,7 +7,7 @@ refused action (409 conflict, 403, 422) shows the page again with the Chinese me
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,12 +17,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
+from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import Action
-from zhiyun.orders.views import OrderDetail
 from zhiyun.web.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
 from zhiyun.web.templating import render
-from zhiyun.web.views import channel_names, org_tree, unit_label
+from zhiyun.web.views import MANUAL_CHANNEL, unit_label
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,38 +42,8 @@ async def posted_form(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(posted_form)]
 
 
-def _targets_below(services: ServicesDep, unit_id: int) -> list[tuple[int, str]]:
-    org = org_tree(services)
+def _targets_below(org: OrgTree, unit_id: int) -> list[tuple[int, str]]:
     return [(u.id, unit_label(org, u.id)) for u in org.dispatch_targets(unit_id)]
-
-
-def _suggestions(services: ServicesDep, actor: Actor, detail: OrderDetail) -> Any:
-    """The classifier's suggestions and the responsibility rule that fired (None when there are none)."""
-    dispatch = getattr(services, "dispatch", None)
-    if dispatch is None:
-        return None
-    try:
-        view = dispatch.suggestion(actor, detail.summary.number)
-    except DomainError:
-        return None
-    rule = None
-    responsibility = getattr(services, "responsibility", None)
-    if view.rule_id is not None and responsibility is not None:
-        try:
-            rule = responsibility.get(view.rule_id)
-        except DomainError:
-            rule = None
-    return {"view": view, "rule": rule}
-
-
-def _category_name(services: ServicesDep, code: str | None) -> str | None:
-    taxonomy = getattr(services, "taxonomy", None)
-    if code is None or taxonomy is None:
-        return None
-    try:
-        return str(taxonomy.get(code).name)
-    except DomainError:
-        return None
 
 
 def _page(
@@ -87,7 +57,7 @@ def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     try:
-        detail = services.orders.get(actor, key)
+        page = services.pages.page(actor, key)  # one session: the order, its trail and every panel
     except NotFound:
         return render(
             request,
@@ -95,34 +65,30 @@ def _page(
             {"title": "工单不存在", "message": "工单不存在或您无权查看"},
             status_code=404,
         )
-    transitions = services.orders.transitions(actor, key)
-    org = org_tree(services)
+    detail, org = page.detail, page.org
     current = detail.summary.current_unit
     redispatch_from = actor.unit_id if actor.unit_id is not None else org.root().id
-    candidates = []
-    try:
-        candidates = [c for c in services.intake.candidates(actor, key) if c["decision"] == "open"]
-    except DomainError:
-        candidates = []
+    channels = dict(page.panels.get("channel_names") or {})  # type: ignore[call-overload]
+    channels.setdefault(*MANUAL_CHANNEL)
     context = {
         "title": f"工单 {detail.summary.number}",
         "o": detail,
         "s": detail.summary,
-        "transitions": transitions,
+        "transitions": page.transitions,
         "forms": forms_for(detail.allowed_actions),
-        "dispatch_targets": _targets_below(services, current.id) if current else [],
-        "redispatch_targets": _targets_below(services, redispatch_from),
+        "dispatch_targets": _targets_below(org, current.id) if current else [],
+        "redispatch_targets": _targets_below(org, redispatch_from),
         "satisfactions": SATISFACTIONS,
         "cancel_reasons": CANCEL_REASONS,
-        "channels": channel_names(services),
+        "channels": channels,
         "role_labels": ROLE_LABELS,
-        "candidates": candidates,
-        "suggestions": _suggestions(services, actor, detail),
+        "candidates": page.panels.get("candidates") or [],
+        "suggestions": page.panels.get("suggestion"),
         "error": error,
         "error_action": error_action,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
         "unit_path": org.path_names(current.id) if current else "",
-        "category_name": _category_name(services, detail.summary.category_code),
+        "category_name": page.panels.get("category_name"),
     }
     return render(request, "order.html", context, status_code=status_code)
 
