@@ -11,12 +11,14 @@ from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
 from zhiyun.catalog.taxonomy import TaxonomyService
 from zhiyun.classifier.service import ModelService
 from zhiyun.config import Settings, database_url
+from zhiyun.dedupe.page import DuplicateCandidatesPanel
 from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.dedupe.service import DuplicateService
 from zhiyun.domain.routing import Thresholds
 from zhiyun.geo.service import GeoService
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import channel_book
-from zhiyun.intake.page import ChannelNamesPanel, DuplicateCandidatesPanel
+from zhiyun.intake.page import ChannelNamesPanel
 from zhiyun.intake.service import IntakeService
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders.attachments import AttachmentService
@@ -48,6 +50,7 @@ class Services:
     geo: GeoService
     channels: ChannelService
     intake: IntakeService
+    duplicates: DuplicateService
     worklists: WorklistService
     dashboard: DashboardService
     taxonomy: TaxonomyService
@@ -84,16 +87,16 @@ def build_services(
         thresholds=Thresholds(settings.dispatch_threshold, settings.dispatch_category_thresholds),
         enabled=settings.auto_dispatch,
     ).install()
-    intake = IntakeService(
-        db, orders, channels, geo, clock=clock, policy=DedupePolicy.from_settings(settings)
-    )
+    dedupe_policy = DedupePolicy.from_settings(settings)
+    intake = IntakeService(db, orders, channels, geo, clock=clock, policy=dedupe_policy)
+    duplicates = DuplicateService(db, orders, clock=clock, policy=dedupe_policy)
     responsibility = ResponsibilityService(db, clock=clock, cache=lists)
     dispatch = DispatchService(db, orders, lists, clock=clock)
     pages = OrderPages(
         db,
         orders,
         panels=(
-            DuplicateCandidatesPanel(intake),
+            DuplicateCandidatesPanel(duplicates),
             SuggestionPanel(dispatch, responsibility),
             CategoryNamePanel(lists),
             ChannelNamesPanel(channels),
@@ -111,6 +114,7 @@ def build_services(
         geo=geo,
         channels=channels,
         intake=intake,
+        duplicates=duplicates,
         worklists=WorklistService(db, reference=cache, clock=clock),
         dashboard=DashboardService(db, clock=clock, reference=cache),
         taxonomy=TaxonomyService(db, clock=clock),

@@ -115,7 +115,7 @@ def add_sweep_job(scheduler: BaseScheduler, services: Services, interval: float)
 def prune_once(services: Services) -> int | None:
     """Delete duplicate-detection weights older than the duplicate window; logged."""
     try:
-        pruned = services.intake.prune_signatures(WORKER)
+        pruned = services.duplicates.prune_signatures(WORKER)
     except Exception:
         log.exception("pruning duplicate-detection weights failed; the next run will try again")
         return None

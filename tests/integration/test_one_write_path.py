@@ -285,7 +285,7 @@ def test_every_kind_of_order_change_bumps_the_version_and_leaves_exactly_one_aud
     ] and version == 2 == flagged.order.version
     ledger.seen.add(SystemEvent.FLAG_DUPLICATE.value)
     with ledger.change(flagged.order.id, Action.MERGE):
-        services.intake.decide(nh, flagged.order.id, merge_into=first.order.number)
+        services.duplicates.decide(nh, flagged.order.id, merge_into=first.order.number)
     with services.db.reading() as session:
         settled = session.get(WorkOrderRow, flagged.order.id)
         assert settled is not None and settled.status == "merged" and not settled.possible_duplicate
@@ -294,7 +294,7 @@ def test_every_kind_of_order_change_bumps_the_version_and_leaves_exactly_one_aud
     )
     assert again.possible_duplicates and again.order.version == 2
     with ledger.change(again.order.id, SystemEvent.DISMISS_DUPLICATE):
-        services.intake.decide(nh, again.order.id, merge_into=None)
+        services.duplicates.decide(nh, again.order.id, merge_into=None)
 
     # the deadline sweep's warning, then its overdue mark
     late = register(services, nh, "违章搭建")
@@ -333,7 +333,7 @@ def test_system_events_leave_the_records_the_trail_always_had(
     flagged = services.intake.receive(
         "12345", hotline("C-2", caller_number="13900005555", content=REWORDED), key=key
     )
-    services.intake.decide(a["district"], flagged.order.id, merge_into=None, note="")
+    services.duplicates.decide(a["district"], flagged.order.id, merge_into=None, note="")
 
     _, trail = version_and_trail(services.db, first.order.id)
     update = trail[-1]
@@ -381,7 +381,7 @@ def test_a_client_holding_version_n_cannot_act_after_a_duplicate_flag_changed_th
     flagged = services.orders.get(nh, held.summary.id)
     assert flagged.summary.version == 2
     # …and one holding the flagged version cannot act once another dispatcher dismissed the flag
-    services.intake.decide(district.actors["admin"], held.summary.id, merge_into=None)
+    services.duplicates.decide(district.actors["admin"], held.summary.id, merge_into=None)
     with pytest.raises(ConcurrentUpdate):
         services.orders.act(nh, held.summary.id, Dispatch(target_unit_id=units["GC"]), expected_version=2)
     done = services.orders.act(nh, held.summary.id, Dispatch(target_unit_id=units["GC"]), expected_version=3)

@@ -468,7 +468,7 @@ class TrafficSimulator:
         answer carries only the order number): read as the district's leader."""
         reader = self.directory.leader
         detail = self.services.orders.get(reader, number)
-        candidates = [] if detail.master else self.services.intake.candidates(reader, detail.summary.id)
+        candidates = [] if detail.master else self.services.duplicates.candidates(reader, detail.summary.id)
         possible = [c["number"] for c in candidates if c["decision"] == "open"]
         return {
             "order_number": number,
@@ -556,7 +556,7 @@ class TrafficSimulator:
                 else "经核实不是同一问题，继续办理。"
             )
             try:
-                detail = self.services.intake.decide(actor, order_id, merge_into=master, note=note)
+                detail = self.services.duplicates.decide(actor, order_id, merge_into=master, note=note)
             except DomainError as exc:
                 log.info("traffic simulator: deciding flagged order %s refused: %s", order_id, exc.message)
                 last = exc.message

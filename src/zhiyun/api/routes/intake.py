@@ -117,7 +117,7 @@ class DuplicateDecisionIn(Schema):
     responses={401: ERROR_RESPONSES[401], 404: ERROR_RESPONSES[404]},
 )
 def duplicate_candidates(key: str, actor: ActorDep, services: ServicesDep) -> list[DuplicateCandidateOut]:
-    return [DuplicateCandidateOut.model_validate(c) for c in services.intake.candidates(actor, key)]
+    return [DuplicateCandidateOut.model_validate(c) for c in services.duplicates.candidates(actor, key)]
 
 
 @router.post(
@@ -131,7 +131,7 @@ def duplicate_decision(
 ) -> OrderDetailOut:
     if body.decision == "merge" and not body.master:
         raise ValidationFailed("合并时须指定主工单 master", field="master")
-    detail = services.intake.decide(
+    detail = services.duplicates.decide(
         actor, key, merge_into=body.master if body.decision == "merge" else None, note=body.note
     )
     return OrderDetailOut.of_detail(detail)

@@ -203,7 +203,7 @@ def duplicate_decision(
             raise ValidationFailed("请选择合并或排除", field="decision")
         if decision == "merge" and not master.strip():
             raise ValidationFailed("合并时须指定主工单", field="master")
-        detail = services.intake.decide(
+        detail = services.duplicates.decide(
             actor, key, merge_into=master.strip() if decision == "merge" else None, note=note.strip()
         )
     except NotFound:
