@@ -12,7 +12,7 @@ from tests.unit.world import TZ
 from zhiyun.api.actions import ACTION_BODIES, Lookups
 from zhiyun.domain.actions import ACTION_SPECS, NOTE_MAX, ActionField, ActionInput, command_for
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.domain.workorder import Action, CancelReason, Satisfaction
+from zhiyun.domain.workorder import WHO_MAY, Action, CancelReason, Satisfaction
 from zhiyun.web.actions import FORMS, command_of
 
 COMPLETE = ActionInput(
@@ -38,6 +38,11 @@ def test_every_action_on_an_existing_order_has_exactly_one_spec() -> None:
     assert set(ACTION_SPECS) == set(Action) - {Action.REGISTER}
     assert all(spec.action is action for action, spec in ACTION_SPECS.items())
     assert all(spec.summary and spec.note_label for spec in ACTION_SPECS.values())
+
+
+def test_every_action_has_its_rule_of_who_may_take_it() -> None:
+    assert set(WHO_MAY) == set(ACTION_SPECS)
+    assert all(spec.who for spec in ACTION_SPECS.values())
 
 
 def test_a_complete_input_becomes_the_command_of_that_action() -> None:

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.workorder import (
+    WHO_MAY,
     Action,
     Callback,
     Cancel,
@@ -118,6 +119,11 @@ class ActionSpec:
 
     def asks(self, field: ActionField) -> bool:
         return field in self.fields
+
+    @property
+    def who(self) -> str:
+        """Who may take the action (the life cycle's rule, `workorder.WHO_MAY`), as the docs say it."""
+        return WHO_MAY[self.action].who
 
 
 def _spec(
