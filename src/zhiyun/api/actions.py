@@ -83,24 +83,24 @@ class ActionBody(BaseModel):
 
     def command(self, lookups: Lookups) -> Command:
         """The command this body asks for (domain/actions.py checks the note and the fields)."""
+        # the fields an action's body has are its spec's (_fields_of); the others are absent
         asks = ACTION_SPECS[self.action].asks
-        values = self.__dict__
-        new_due = values.get("new_due_at")
-        master = values.get("master")
+        new_due = getattr(self, "new_due_at", None)
+        master = getattr(self, "master", None)
         given = ActionInput(
             note=self.note,
             target_unit_id=self._target(lookups) if asks(ActionField.TARGET) else None,
-            approve=values.get("approve"),
+            approve=getattr(self, "approve", None),
             new_due_at=to_instant(new_due, end_of_day=True) if new_due is not None else None,
-            satisfaction=values.get("satisfaction"),
-            reason=values.get("reason"),
+            satisfaction=getattr(self, "satisfaction", None),
+            reason=getattr(self, "reason", None),
             master_id=lookups.order_id_for_key(str(master)) if master is not None else None,
         )
         return command_for(self.action, given)
 
     def _target(self, lookups: Lookups) -> int:
-        unit_id: int | None = self.__dict__.get("target_unit_id")
-        code: str | None = self.__dict__.get("target_unit_code")
+        unit_id: int | None = getattr(self, "target_unit_id", None)
+        code: str | None = getattr(self, "target_unit_code", None)
         if unit_id is None and not code:
             raise ValidationFailed(
                 "请指定派单目标单位（target_unit_id 或 target_unit_code）", field="target_unit_id"

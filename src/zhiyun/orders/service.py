@@ -634,18 +634,24 @@ class WorkOrderService:
             raise ValidationFailed("该工单已有重复件，请把其他工单合并到它", field="master_id")
 
     def get(self, actor: Actor, key: str | int) -> OrderDetail:
-        now = self.clock()
         with self.db.reading() as session:
-            loaded, snap = self._load_visible(session, actor, key)
-            return self._detail(
-                session,
-                loaded.row,
-                actor,
-                snap,
-                now,
-                has_duplicates=loaded.has_duplicates,
-                has_attachments=loaded.has_attachments,
-            )
+            return self._visible_detail(session, actor, key)[0]
+
+    def _visible_detail(
+        self, session: Session, actor: Actor, key: str | int
+    ) -> tuple[OrderDetail, WorkOrderRow, ReferenceSnapshot]:
+        """The order's detail as `actor` may see it, after the one visibility check."""
+        loaded, snap = self._load_visible(session, actor, key)
+        detail = self._detail(
+            session,
+            loaded.row,
+            actor,
+            snap,
+            self.clock(),
+            has_duplicates=loaded.has_duplicates,
+            has_attachments=loaded.has_attachments,
+        )
+        return detail, loaded.row, snap
 
     def allowed(self, actor: Actor, key: str | int) -> list[Action]:
         now = self.clock()
@@ -666,18 +672,8 @@ class WorkOrderService:
     ) -> tuple[OrderDetail, list[TransitionView], ReferenceSnapshot]:
         """The order's detail and its audit trail, as `get` and `transitions` give them, read in
         the caller's session with one visibility check (the order page's read model)."""
-        now = self.clock()
-        loaded, snap = self._load_visible(session, actor, key)
-        detail = self._detail(
-            session,
-            loaded.row,
-            actor,
-            snap,
-            now,
-            has_duplicates=loaded.has_duplicates,
-            has_attachments=loaded.has_attachments,
-        )
-        return detail, self._trail_in(session, actor, loaded.row, snap), snap
+        detail, row, snap = self._visible_detail(session, actor, key)
+        return detail, self._trail_in(session, actor, row, snap), snap
 
     def _trail_in(
         self, session: Session, actor: Actor, row: WorkOrderRow, snap: ReferenceSnapshot

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, may_dispatch_in_bulk
 from zhiyun.domain.errors import DomainError
@@ -17,9 +19,14 @@ def org_tree(services: Services) -> OrgTree:
 
 def channel_names(services: Services) -> dict[str, str]:
     """Channel code → name, for labels and the channel filter."""
-    names = {c.code: c.name for c in services.channels.channels()}
-    names.setdefault(*MANUAL_CHANNEL)
-    return names
+    return with_manual({c.code: c.name for c in services.channels.channels()})
+
+
+def with_manual(names: Mapping[str, str]) -> dict[str, str]:
+    """Channel names with hand registration's own (it is no channel of the registry)."""
+    out = dict(names)
+    out.setdefault(*MANUAL_CHANNEL)
+    return out
 
 
 def unit_label(org: OrgTree, unit_id: int) -> str:

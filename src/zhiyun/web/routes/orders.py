@@ -22,7 +22,7 @@ from zhiyun.domain.workorder import Action
 from zhiyun.web.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
 from zhiyun.web.templating import render
-from zhiyun.web.views import MANUAL_CHANNEL, unit_label
+from zhiyun.web.views import unit_label, with_manual
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,8 +68,8 @@ def _page(
     detail, org = page.detail, page.org
     current = detail.summary.current_unit
     redispatch_from = actor.unit_id if actor.unit_id is not None else org.root().id
-    channels = dict(page.panels.get("channel_names") or {})  # type: ignore[call-overload]
-    channels.setdefault(*MANUAL_CHANNEL)
+    names = page.panels.get("channel_names")
+    channels = with_manual(names if isinstance(names, dict) else {})
     context = {
         "title": f"工单 {detail.summary.number}",
         "o": detail,
