@@ -1,28 +1,33 @@
-"""Wires the services of one process to one database: what the faces (API, web, CLI) use."""
+"""Wires the services of one process to one database: what the faces (API, web, CLI) use.
+
+The core services are fields of `Services`. A capability that comes later declares its own
+service factories (`Capability.services`): they are built here after the core, and the faces
+find them by type with `services.get(GridService)`. The order page's panels come from every
+installed capability's `panels` (zhiyun.capabilities)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from zhiyun.accounts.service import AccountService
 from zhiyun.analytics.dashboard import DashboardService
-from zhiyun.catalog.page import CategoryNamePanel
+from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
 from zhiyun.catalog.taxonomy import TaxonomyService
 from zhiyun.classifier.service import ModelService
 from zhiyun.config import Settings, database_url
-from zhiyun.dedupe.page import DuplicateCandidatesPanel
 from zhiyun.dedupe.scoring import DedupePolicy
 from zhiyun.dedupe.service import DuplicateService
 from zhiyun.domain.routing import Thresholds
 from zhiyun.geo.service import GeoService
 from zhiyun.intake.channel_service import ChannelService
 from zhiyun.intake.channels import channel_book
-from zhiyun.intake.page import ChannelNamesPanel
 from zhiyun.intake.service import IntakeService
+from zhiyun.kernel.capability import resolve
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders.attachments import AttachmentService
-from zhiyun.orders.page import OrderPages
+from zhiyun.orders.order_page import OrderPages
 from zhiyun.orders.service import WorkOrderService
 from zhiyun.orders.sweep import DeadlineSweep
 from zhiyun.orders.worklists import WorklistService
@@ -30,9 +35,10 @@ from zhiyun.org.service import OrgService
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.reference.service import PolicyService
 from zhiyun.routing.auto_dispatch import AutoDispatcher
-from zhiyun.routing.page import SuggestionPanel
 from zhiyun.routing.service import DispatchService
 from zhiyun.store.db import Database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Services:
 
     db: Database
     settings: Settings
+    reference: ReferenceCache  # the org tree, calendar and time limits, shared by every service
     orders: WorkOrderService
     accounts: AccountService
     org: OrgService
@@ -59,6 +66,15 @@ class Services:
     auto_dispatch: AutoDispatcher
     models: ModelService
     pages: OrderPages  # the order page's read model, with every capability's panel
+    clock: Clock = system_clock
+    added: list[object] = field(default_factory=list)  # services of `Capability.services`
+
+    def get(self, kind: type[T]) -> T:
+        """The service of type `kind`: a core field or one a capability added."""
+        for value in (*self.__dict__.values(), *self.added):
+            if isinstance(value, kind):
+                return value
+        raise LookupError(f"no {kind.__name__} is installed")
 
     def close(self) -> None:
         self.db.dispose()
@@ -92,19 +108,10 @@ def build_services(
     duplicates = DuplicateService(db, orders, clock=clock, policy=dedupe_policy)
     responsibility = ResponsibilityService(db, clock=clock, cache=lists)
     dispatch = DispatchService(db, orders, lists, clock=clock)
-    pages = OrderPages(
-        db,
-        orders,
-        panels=(
-            DuplicateCandidatesPanel(duplicates),
-            SuggestionPanel(dispatch, responsibility),
-            CategoryNamePanel(lists),
-            ChannelNamesPanel(channels),
-        ),
-    )
-    return Services(
+    services = Services(
         db=db,
         settings=settings,
+        reference=cache,
         orders=orders,
         accounts=AccountService(db, settings, clock=clock),
         org=OrgService(db),
@@ -122,5 +129,17 @@ def build_services(
         dispatch=dispatch,
         auto_dispatch=auto,
         models=models,
-        pages=pages,
+        pages=OrderPages(db, orders, panels=()),
+        clock=clock,
     )
+    capabilities = installed()
+    for capability in capabilities:
+        services.added.extend(_build(ref, services) for ref in capability.services)
+    panels = [_build(ref, services) for capability in capabilities for ref in capability.panels]
+    services.pages = OrderPages(db, orders, panels=tuple(panels))
+    return services
+
+
+def _build(factory_ref: str, services: Services) -> Any:
+    """What a capability's factory (`"module:function"`, called with the services) builds."""
+    return resolve(factory_ref)(services)

@@ -64,7 +64,7 @@ def test_upgrading_twice_changes_nothing(database: Database) -> None:
 
 def test_the_migrated_schema_matches_the_models(database: Database) -> None:
     with database.engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        differences = compare_metadata(MigrationContext.configure(conn), metadata())
     assert differences == []
 
 

@@ -22,26 +22,18 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from tests.support import SMALL_DISTRICT, TEST_ADMIN, TEST_SYSTEM
 
+from zhiyun.analytics.jobs import rollup_once
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
+from zhiyun.dedupe.jobs import prune_once
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign
+from zhiyun.orders.jobs import backfill_once, sweep_once
 from zhiyun.orders.service import NewOrder
 from zhiyun.orders.sweep import DeadlineSweep, SweepReport
 from zhiyun.store.db import Database
 from zhiyun.store.tables import NoticeRow, WorkOrderRow
-from zhiyun.worker import (
-    BACKFILL_JOB_ID,
-    PRUNE_JOB_ID,
-    ROLLUP_JOB_ID,
-    add_housekeeping_jobs,
-    add_sweep_job,
-    backfill_once,
-    prune_once,
-    rollup_once,
-    start_background_sweep,
-    sweep_once,
-)
+from zhiyun.worker import add_jobs, scheduled_jobs, start_background_jobs
 
 REGISTERED = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # a Monday, 10:00 in Nanhai
 SWEPT = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)  # 15 working days are long gone
@@ -186,7 +178,7 @@ def test_the_sweep_job_runs_one_instance_at_a_time_and_coalesces(
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone=UTC)
-    add_sweep_job(scheduler, build_services(sqlite_database, settings), 30)
+    add_jobs(scheduler, build_services(sqlite_database, settings), 30)
     job = scheduler.get_job("deadline-sweep")
     assert job is not None
     assert job.max_instances == 1
@@ -204,7 +196,7 @@ def test_background_sweep_runs_at_once_and_shuts_down(sqlite_database: Database,
         return original(now)
 
     services.sweep.run = run  # type: ignore[method-assign]
-    scheduler = start_background_sweep(services, 3600)
+    scheduler = start_background_jobs(services, 3600)
     try:
         assert calls.wait(10), "the first sweep should run as soon as the scheduler starts"
     finally:
@@ -288,14 +280,15 @@ def test_the_worker_also_rebuilds_the_rollup_prunes_old_dedupe_weights_and_fills
 
     services = build_services(sqlite_database, settings)
     scheduler = BackgroundScheduler(timezone=UTC)
-    add_housekeeping_jobs(scheduler, services)
-    prune, backfill = scheduler.get_job(PRUNE_JOB_ID), scheduler.get_job(BACKFILL_JOB_ID)
-    rollup = scheduler.get_job(ROLLUP_JOB_ID)
+    add_jobs(scheduler, services, 30)
+    prune, backfill = scheduler.get_job("dedupe-signature-prune"), scheduler.get_job("search-text-backfill")
+    rollup = scheduler.get_job("dashboard-rollup")
     assert prune is not None and backfill is not None and rollup is not None
     assert rollup.trigger.interval.total_seconds() == 300
     assert prune.trigger.interval.total_seconds() == 3600
     assert backfill.trigger.interval.total_seconds() == 60
     assert prune.max_instances == backfill.max_instances == 1
+    assert {job.id for job in scheduler.get_jobs()} == {job.id for job in scheduled_jobs()}
 
     actors = _district(services)
     services.orders.register(actors["district"], NewOrder(title="路灯不亮", content="夏北路路灯坏了"))

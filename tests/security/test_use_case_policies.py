@@ -122,6 +122,8 @@ PLUMBING: dict[str, str] = {
     "duplicates.candidates_in": "a panel's read, after the page checked visibility (each candidate checked too)",
     "dispatch.suggestion_in": "a panel's read, after the page checked visibility",
     "responsibility.get_in": "a panel's read of a rule (reference data)",
+    "reference.get": "the reference-data cache's read (org tree, calendar, limits) inside a session",
+    "reference.clear": "drops the cache after a change that a use case already checked",
     "channels.names_in": "a panel's read of the channels' names (reference data)",
     "pages.add": "composition: registers a panel at start-up",
     "accounts.authenticate": "logging in: the password is the principal",

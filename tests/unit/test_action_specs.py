@@ -9,11 +9,11 @@ import pytest
 from scripts import docs_tables
 
 from tests.unit.world import TZ
-from zhiyun.api.actions import ACTION_BODIES, Lookups
 from zhiyun.domain.actions import ACTION_SPECS, NOTE_MAX, ActionField, ActionInput, command_for
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.workorder import WHO_MAY, Action, CancelReason, Satisfaction
-from zhiyun.web.actions import FORMS, command_of
+from zhiyun.orders.api.bodies import ACTION_BODIES, Lookups
+from zhiyun.orders.pages.actions import FORMS, command_of
 
 COMPLETE = ActionInput(
     note="说明",

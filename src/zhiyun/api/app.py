@@ -17,28 +17,14 @@ from fastapi.staticfiles import StaticFiles
 
 import zhiyun
 from zhiyun import __version__
-from zhiyun.api import open311
 from zhiyun.api.errors import install_error_handlers
 from zhiyun.api.intake_lane import ZhiyunAPI
-from zhiyun.api.routes import (
-    attachments,
-    auth,
-    calendar,
-    dashboard,
-    intake,
-    notices,
-    orders,
-    responsibility,
-    stats,
-    taxonomy,
-    time_limits,
-    units,
-    users,
-)
 from zhiyun.api.schemas import HealthOut
 from zhiyun.bootstrap import Services
+from zhiyun.capabilities import installed
 from zhiyun.config import Settings
 from zhiyun.kernel import http_guard
+from zhiyun.kernel.capability import Mount, resolve
 from zhiyun.kernel.gil import short_gil_slices
 
 API_PREFIX = "/api/v1"
@@ -139,15 +125,15 @@ def create_app(
         return JSONResponse({"status": "degraded", "database": "unreachable"}, status_code=503)
 
     api = APIRouter(prefix=API_PREFIX)
-    # Intake first: every channel message is matched against the routes before it.
-    for module in (intake, auth, orders, attachments, units, users, calendar, time_limits, notices, stats):
-        api.include_router(module.router)
-    api.include_router(dashboard.router)
-    api.include_router(taxonomy.router)
-    api.include_router(responsibility.router)
-    api.include_router(responsibility.orders_router)
-    # Last: any other POST /orders/{key}/{name} is an unknown action (404).
-    api.include_router(orders.unknown_action_router)
+    for router in _routers([c.api for c in installed()]):
+        api.include_router(router)
     app.include_router(api)
-    app.include_router(open311.router)  # GeoReport v2 at /open311/v2, with the spec's own errors
+    for router in _routers([c.public for c in installed()]):  # Open311: its own prefix and errors
+        app.include_router(router)
     return app
+
+
+def _routers(mounts: list[tuple[Mount, ...]]) -> list[APIRouter]:
+    """The routers of every capability's mounts, sorted by their order, then the registry's."""
+    flat = [(mount.order, index, mount.ref) for index, mount in enumerate(m for ms in mounts for m in ms)]
+    return [resolve(ref) for _, _, ref in sorted(flat)]

@@ -5,7 +5,7 @@ use case (a few milliseconds of Python and database). The generic path through F
 the middleware stack, route matching over every route, dependency solving, the request
 and response objects — cost about a fifth of a message's CPU, as much as finding its
 duplicates. So `ZhiyunAPI` answers this endpoint before the framework sees it, with the
-same contract as the documented route in `zhiyun.api.routes.intake` (which stays the
+same contract as the documented route in `zhiyun.intake.api` (which stays the
 OpenAPI description and the answer when the lane is turned off):
 
 - the channel key from `X-Channel-Key`; the body a JSON object in the channel's terms;

@@ -1,7 +1,8 @@
 """The `zhiyun` command line: the root app, the database schema, serving and the worker.
 
-Each capability keeps its own command group (`org/cli.py`, `accounts/cli.py`, `geo/cli.py`, …);
-this module only mounts them. Every command takes `--db` (a SQLite file path or a database
+Each capability keeps its own command group (`org/cli.py`, `accounts/cli.py`, `geo/cli.py`, …)
+and declares it in its `capability.py`; this module mounts what the installed capabilities
+declare (zhiyun.capabilities) and adds the commands of the whole platform (db, serve, worker, demo). Every command takes `--db` (a SQLite file path or a database
 URL such as postgresql://user@host/zhiyun); without it ZHIYUN_DATABASE_URL applies, else
 var/zhiyun.db. A refused operation (a DomainError) prints its message in red on stderr and
 exits with 1; a malformed command line exits with 2. Nothing runs at import time.
@@ -14,11 +15,8 @@ from typing import Annotated
 
 import typer
 
-from zhiyun.accounts.cli import user_app
-from zhiyun.analytics.cli import dashboard_app
 from zhiyun.bootstrap import build_services
-from zhiyun.catalog.cli import rules_app, taxonomy_app
-from zhiyun.classifier.cli import model_app
+from zhiyun.capabilities import installed
 from zhiyun.cli.support import (
     DbOption,
     ZhiyunGroup,
@@ -29,15 +27,9 @@ from zhiyun.cli.support import (
     require_current_schema,
     safe_url,
 )
-from zhiyun.dedupe.cli import dedupe_app
 from zhiyun.demo.cli import demo
-from zhiyun.geo.cli import geo_app
-from zhiyun.importer.cli import import_app
-from zhiyun.intake.cli import channel_app
+from zhiyun.kernel.capability import resolve
 from zhiyun.kernel.logs import uvicorn_log_config
-from zhiyun.orders.cli import sweep
-from zhiyun.org.cli import org_app
-from zhiyun.reference.cli import calendar_app, limits_app
 from zhiyun.store.migrate import current_revision, head_revision, upgrade
 
 app = typer.Typer(
@@ -54,18 +46,12 @@ app = typer.Typer(
 
 db_app = typer.Typer(cls=ZhiyunGroup, help="数据库结构（Alembic 迁移）。", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(org_app, name="org")
-app.add_typer(user_app, name="user")
-app.add_typer(calendar_app, name="calendar")
-app.add_typer(limits_app, name="limits")
-app.add_typer(geo_app, name="geo")
-app.add_typer(channel_app, name="channel")
-app.add_typer(dedupe_app, name="dedupe")
-app.add_typer(import_app, name="import")
-app.add_typer(taxonomy_app, name="taxonomy")
-app.add_typer(rules_app, name="rules")
-app.add_typer(model_app, name="model")
-app.add_typer(dashboard_app, name="dashboard")
+for capability in installed():
+    for command in capability.commands:
+        if command.group:
+            app.add_typer(resolve(command.ref), name=command.name)
+        else:
+            app.command(command.name)(resolve(command.ref))
 
 
 @db_app.command("upgrade")
@@ -142,7 +128,6 @@ def serve(
         )
 
 
-app.command("sweep")(sweep)  # orders/cli.py
 app.command("demo")(demo)  # demo/cli.py
 
 

@@ -193,7 +193,7 @@ def demo(
 
     from zhiyun.demo.simulator import TrafficSimulator
     from zhiyun.server import create_server_app
-    from zhiyun.worker import start_background_sweep
+    from zhiyun.worker import start_background_jobs
 
     season_date = parse_date(traffic_date) if traffic_date else None
     if not port_free(host, port):
@@ -217,7 +217,7 @@ def demo(
         configure_logging()
         logging.getLogger("zhiyun.demo").setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # uvicorn's access log shows every post
-        scheduler = start_background_sweep(services, settings.sweep_interval_seconds)
+        scheduler = start_background_jobs(services, settings.sweep_interval_seconds)
         if not no_traffic:
             # Posts over HTTP to the server started below, once /healthz answers.
             simulator = TrafficSimulator(

@@ -1,6 +1,6 @@
 """Each action on an order, described once: what it asks for and the command it becomes.
 
-The REST API's bodies (`api/actions.py`), the console's forms (`web/actions.py`), the order
+The REST API's bodies (`orders/api/bodies.py`), the console's forms (`orders/pages/actions.py`), the order
 page's template and the action table of docs/workflow.md are all derived from
 `ACTION_SPECS`; a new action is one entry here (plus its rule in `workorder.py`).
 

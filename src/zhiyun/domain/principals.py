@@ -96,3 +96,8 @@ class Actor:
     @property
     def is_staff(self) -> bool:
         return self.role.is_staff
+
+
+# Who the worker's scheduled jobs act as: the system principal, with the rights of its jobs only
+# (domain.access: may_run_sweep, may_run_housekeeping), never an administrator's.
+SCHEDULED_JOBS = Actor.system("定时任务")

@@ -1,17 +1,24 @@
-"""The whole schema: every capability's tables on the one `Base`.
+"""The whole schema: the core tables and every installed capability's tables on the one `Base`.
 
-Migrations (`store/migrations/env.py`) and the drift test read `metadata` from here. Importing
-this module imports every table module, so nothing else needs to; a new capability with
-tables adds one line below.
+Migrations (`store/migrations/env.py`) and the drift test call `metadata()`. It imports the
+table modules the capabilities declare (`Capability.tables`), so nothing else needs to; a new
+capability with tables declares them in its `capability.py`.
 """
 
 from __future__ import annotations
 
-from zhiyun.analytics import tables as analytics_tables  # noqa: F401
-from zhiyun.catalog import tables as catalog_tables  # noqa: F401
-from zhiyun.classifier import tables as classifier_tables  # noqa: F401
-from zhiyun.orders import list_indexes  # noqa: F401
+import importlib
+
+from sqlalchemy import MetaData
+
+from zhiyun.capabilities import installed
 from zhiyun.store import tables as core_tables  # noqa: F401
 from zhiyun.store.base import Base
 
-metadata = Base.metadata
+
+def metadata() -> MetaData:
+    """Every table of the platform (imports the capabilities' table modules on first call)."""
+    for capability in installed():
+        for module in capability.tables:
+            importlib.import_module(module)
+    return Base.metadata

@@ -3,7 +3,8 @@
 Nothing happens at import time. The API face is composed with this one in
 zhiyun.server.create_server_app; the static files (/static) are mounted by the API app,
 and install_console mounts them itself when the app has none (a console-only app).
-To add a page area: write web/routes/<area>.py with a `router` and list it in PAGE_ROUTERS.
+The pages, menu entries, admin sections and template folders come from the installed
+capabilities (zhiyun.capabilities): a capability adds a page by declaring its router.
 """
 
 from __future__ import annotations
@@ -16,23 +17,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from zhiyun.bootstrap import Services
+from zhiyun.capabilities import installed
 from zhiyun.kernel import http_guard
+from zhiyun.kernel.capability import resolve
+from zhiyun.web import admin
 from zhiyun.web.deps import CsrfFailed, LoginRequired, PageForbidden
-from zhiyun.web.routes import admin, auth, dashboard, export, map, orders, workbench
-from zhiyun.web.templating import build_templates, render
+from zhiyun.web.templating import build_templates, menu, render, template_dirs
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-# Every page router, in order. Helper routers (dashboard, …) are appended here.
-PAGE_ROUTERS = (
-    auth.router,
-    workbench.router,
-    orders.router,
-    map.router,
-    export.router,
-    admin.router,
-    dashboard.router,
-)
 
 
 def _is_htmx(request: Request) -> bool:
@@ -64,14 +56,22 @@ async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
 def install_console(app: FastAPI, services: Services) -> FastAPI:
     """Add the console's pages to `app` (whose state.services must be `services`)."""
     app.state.services = services
-    app.state.console_templates = build_templates()
+    capabilities = installed()
+    app.state.console_templates = build_templates(template_dirs(capabilities))
+    app.state.console_menu = menu(capabilities)
+    app.state.admin_sections = admin.install_sections([s for c in capabilities for s in c.admin])
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in PAGE_ROUTERS:
-        app.include_router(router)
+    mounts = sorted(
+        (mount.order, index, mount.ref)
+        for index, mount in enumerate(m for c in capabilities for m in c.pages)
+    )
+    for _, _, ref in mounts:
+        app.include_router(resolve(ref))
+    app.include_router(admin.router)
     return app
 
 

@@ -2,12 +2,13 @@
 
 The environment is built by `install_console` (nothing at import time) and kept on
 `app.state.console_templates`. Every page gets `user` (the signed-in user or None),
-`csrf_token`, `nav` (the menu: the pages the user's policies let them open) and `path` in its context.
+`csrf_token`, `nav` (the menu: the pages the user's policies let them open, from
+the capabilities' declarations) and `path` in its context.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,19 +18,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from zhiyun.accounts.service import UserView
-from zhiyun.domain.access import Actor, may_administer_something, may_view_dashboard
+from zhiyun.domain.access import may_administer_something
 from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.kernel.capability import Capability, NavItem
 from zhiyun.web.deps import CSRF_COOKIE, csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
-# (path, label, the policy that shows it — the one its page asks; None = everyone signed in)
-NAV: tuple[tuple[str, str, Callable[[Actor], bool] | None], ...] = (
-    ("/workbench", "工作台", None),
-    ("/map", "地图", None),
-    ("/dashboard", "领导驾驶舱", may_view_dashboard),
-    ("/admin", "系统管理", may_administer_something),
-)
+# The admin area is the console's own; every other menu entry comes from a capability.
+ADMIN_NAV = NavItem("/admin", "系统管理", may_administer_something, 1000)
 
 
 def local_time(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -53,21 +50,37 @@ def file_size(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def build_templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+def template_dirs(capabilities: tuple[Capability, ...]) -> list[Path]:
+    """Where the console's templates are: its own (base, macros, errors), then each capability's."""
+    found = [TEMPLATE_DIR]
+    for capability in capabilities:
+        folder = capability.template_dir()
+        if folder is not None:
+            found.append(folder)
+    return found
+
+
+def build_templates(directories: list[Path]) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=[str(d) for d in directories])
     env = templates.env
     env.filters["local_time"] = local_time
     env.filters["file_size"] = file_size
-    env.globals["nav_items"] = NAV
     return templates
 
 
-def nav_for(user: UserView | None) -> list[tuple[str, str]]:
+def menu(capabilities: tuple[Capability, ...]) -> tuple[NavItem, ...]:
+    """The console's menu: every capability's entries and the admin area, in their order."""
+    items = [item for c in capabilities for item in c.nav] + [ADMIN_NAV]
+    return tuple(sorted(items, key=lambda item: item.order))
+
+
+def nav_for(request: Request, user: UserView | None) -> list[tuple[str, str]]:
     """The menu of the signed-in user: the pages their policies let them open."""
     if user is None:
         return []
     actor = user.actor()
-    return [(path, label) for path, label, shown in NAV if shown is None or shown(actor)]
+    items: tuple[NavItem, ...] = request.app.state.console_menu
+    return [(item.path, item.label) for item in items if item.shows is None or item.shows(actor)]
 
 
 def render(
@@ -85,7 +98,7 @@ def render(
     full: dict[str, Any] = {
         "user": user,
         "csrf_token": token,
-        "nav": nav_for(user),
+        "nav": nav_for(request, user),
         "path": request.url.path,
         "tile_url": getattr(request.app.state.services.settings, "map_tile_url", None),
         **(context or {}),

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 from zhiyun.store.schema import metadata
 
 config = context.config
-target_metadata = metadata
+target_metadata = metadata()
 
 
 def run_migrations_online() -> None:

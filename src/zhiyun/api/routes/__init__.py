@@ -1,1 +1,0 @@
-"""One router per resource, all mounted under /api/v1."""

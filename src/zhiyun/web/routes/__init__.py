@@ -1,1 +1,0 @@
-"""The console's page routers, one module per area."""
