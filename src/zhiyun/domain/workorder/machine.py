@@ -16,7 +16,7 @@ from zhiyun.domain.workorder.choices import Action, OrderStatus, OrderType, Urge
 from zhiyun.domain.workorder.commands import Command
 from zhiyun.domain.workorder.context import RuleContext
 from zhiyun.domain.workorder.events import Event
-from zhiyun.domain.workorder.handlers import _EVENT_HANDLERS, _HANDLERS
+from zhiyun.domain.workorder.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from zhiyun.domain.workorder.outcome import Outcome, TransitionRecord
 from zhiyun.domain.workorder.state import AlertLevel, OrderState
 from zhiyun.domain.workorder.transitions import ORDER_EVENTS, ORDER_TRANSITIONS, SYSTEM_ONLY_EVENTS
@@ -68,7 +68,7 @@ def apply(state: OrderState, command: Command, actor: Actor, ctx: RuleContext) -
             action=action.value,
             allowed_actions=sorted(a.value for a in allowed_actions(state, actor, ctx)),
         )
-    handler = _HANDLERS[type(command)]
+    handler = COMMAND_HANDLERS.handler_for(command)
     new_state, details, to_unit = handler(state, command, actor, ctx)
     ORDER_TRANSITIONS.check_target(state.status, action, new_state.status)
     if state.sign_alert or state.reply_alert:
@@ -121,7 +121,7 @@ def record_event(state: OrderState, event: Event, actor: Actor, ctx: RuleContext
         )
     if kind in SYSTEM_ONLY_EVENTS and not actor.is_system:
         raise PermissionDenied(f"「{kind.label}」只能由系统记录", action=kind.value, allowed_actions=[])
-    new_state, note, details = _EVENT_HANDLERS[type(event)](state, event, ctx)
+    new_state, note, details = EVENT_HANDLERS.handler_for(event)(state, event, ctx)
     ORDER_EVENTS.check_target(state.status, kind, new_state.status)
     record = TransitionRecord(
         action=kind.value,

@@ -8,26 +8,28 @@ from typing import Any
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.principals import Actor
 from zhiyun.domain.workorder.choices import OrderStatus, Satisfaction
-from zhiyun.domain.workorder.commands import Callback, Cancel, Command, Merge, Review
+from zhiyun.domain.workorder.commands import Callback, Cancel, Close, Merge, Reply, ResolveOnIntake, Review
 from zhiyun.domain.workorder.context import RuleContext
-from zhiyun.domain.workorder.handlers.common import CommandResult, dispatch_to, require_note
+from zhiyun.domain.workorder.handlers.common import dispatch_to, require_note
+from zhiyun.domain.workorder.registry import CommandResult
 from zhiyun.domain.workorder.state import OrderState
 
 
-def do_resolve_on_intake(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_resolve_on_intake(
+    state: OrderState, cmd: ResolveOnIntake, actor: Actor, ctx: RuleContext
+) -> CommandResult:
     result = require_note(cmd, "答复内容")
     return replace(state, status=OrderStatus.AWAITING_CALLBACK, replied_at=ctx.now, result=result), {}, None
 
 
-def do_reply(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_reply(state: OrderState, cmd: Reply, actor: Actor, ctx: RuleContext) -> CommandResult:
     result = require_note(cmd, "办理结果")
     on_time = state.reply_deadline is None or ctx.now <= state.reply_deadline.due_at
     new = replace(state, status=OrderStatus.REPLIED, replied_at=ctx.now, result=result, pending=None)
     return new, {"on_time": on_time}, None
 
 
-def do_review(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, Review)
+def do_review(state: OrderState, cmd: Review, actor: Actor, ctx: RuleContext) -> CommandResult:
     if cmd.approve:
         return replace(state, status=OrderStatus.AWAITING_CALLBACK), {"approved": True}, None
     require_note(cmd, "退回返工的意见")
@@ -35,8 +37,7 @@ def do_review(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -
     return new, {"approved": False, "rework": True}, None
 
 
-def do_callback(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, Callback)
+def do_callback(state: OrderState, cmd: Callback, actor: Actor, ctx: RuleContext) -> CommandResult:
     rating = cmd.satisfaction
     details: dict[str, Any] = {"satisfaction": rating.value}
     if rating is Satisfaction.UNREACHABLE:
@@ -68,12 +69,11 @@ def do_callback(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext)
     return closed, details, None
 
 
-def do_close(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_close(state: OrderState, cmd: Close, actor: Actor, ctx: RuleContext) -> CommandResult:
     return replace(state, status=OrderStatus.CLOSED, closed_at=ctx.now), {}, None
 
 
-def do_cancel(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, Cancel)
+def do_cancel(state: OrderState, cmd: Cancel, actor: Actor, ctx: RuleContext) -> CommandResult:
     require_note(cmd, "撤销说明")
     new = replace(
         state, status=OrderStatus.CANCELLED, cancel_reason=cmd.reason, closed_at=ctx.now, pending=None
@@ -81,8 +81,7 @@ def do_cancel(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -
     return new, {"reason": cmd.reason.value}, None
 
 
-def do_merge(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, Merge)
+def do_merge(state: OrderState, cmd: Merge, actor: Actor, ctx: RuleContext) -> CommandResult:
     if cmd.master_id <= 0:
         raise ValidationFailed("请指定主工单", field="master_id")
     new = replace(

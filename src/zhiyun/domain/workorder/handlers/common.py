@@ -1,19 +1,14 @@
-"""What several command handlers share: the result they give, a required note, a dispatch."""
+"""What several command handlers share: a required note, a dispatch down a chain."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.workorder.choices import OrderStatus
 from zhiyun.domain.workorder.commands import Command
 from zhiyun.domain.workorder.context import RuleContext
 from zhiyun.domain.workorder.state import OrderState
-
-# The new state, the audit record's details, and the unit the step went to when it is not
-# the new holder (None: the new state's holder).
-CommandResult = tuple[OrderState, dict[str, Any], int | None]
 
 
 def require_note(command: Command, what: str) -> str:

@@ -7,9 +7,10 @@ from dataclasses import replace
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.principals import Actor, Role
 from zhiyun.domain.workorder.choices import OrderStatus
-from zhiyun.domain.workorder.commands import Command, Dispatch, Redispatch
+from zhiyun.domain.workorder.commands import Dispatch, Redispatch, Return, Sign
 from zhiyun.domain.workorder.context import RuleContext
-from zhiyun.domain.workorder.handlers.common import CommandResult, dispatch_to, require_note
+from zhiyun.domain.workorder.handlers.common import dispatch_to, require_note
+from zhiyun.domain.workorder.registry import CommandResult
 from zhiyun.domain.workorder.state import OrderState
 
 
@@ -26,16 +27,14 @@ def _check_target(state: OrderState, from_unit: int, target: int, ctx: RuleConte
         raise ValidationFailed("工单已在该单位", field="target_unit_id", target_unit_id=target)
 
 
-def do_dispatch(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, Dispatch)
+def do_dispatch(state: OrderState, cmd: Dispatch, actor: Actor, ctx: RuleContext) -> CommandResult:
     _check_target(state, state.current_unit_id, cmd.target_unit_id, ctx)
     first = state.first_dispatched_at is None
     new = dispatch_to(state, (*state.chain, cmd.target_unit_id), ctx, first=first)
     return new, {"target_unit_id": cmd.target_unit_id}, None
 
 
-def do_redispatch(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, Redispatch)
+def do_redispatch(state: OrderState, cmd: Redispatch, actor: Actor, ctx: RuleContext) -> CommandResult:
     acting_here = actor.role is Role.DISPATCHER and actor.unit_id is not None
     center = actor.unit_id if acting_here and actor.unit_id is not None else state.chain[-2]
     _check_target(state, center, cmd.target_unit_id, ctx)
@@ -48,12 +47,12 @@ def do_redispatch(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContex
     return new, {"redispatched_by_unit_id": center, "previous_unit_id": state.current_unit_id}, None
 
 
-def do_sign(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_sign(state: OrderState, cmd: Sign, actor: Actor, ctx: RuleContext) -> CommandResult:
     on_time = state.sign_deadline is None or ctx.now <= state.sign_deadline.due_at
     return replace(state, status=OrderStatus.IN_PROGRESS, signed_at=ctx.now), {"on_time": on_time}, None
 
 
-def do_return(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_return(state: OrderState, cmd: Return, actor: Actor, ctx: RuleContext) -> CommandResult:
     require_note(cmd, "退单理由")
     new = replace(
         state,

@@ -8,14 +8,22 @@ from typing import Any
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.principals import Actor
 from zhiyun.domain.workorder.choices import OrderStatus
-from zhiyun.domain.workorder.commands import Command, DecideExtension, DecideSuspension, RequestExtension
+from zhiyun.domain.workorder.commands import (
+    DecideExtension,
+    DecideSuspension,
+    RequestExtension,
+    RequestSuspension,
+    Resume,
+)
 from zhiyun.domain.workorder.context import RuleContext
-from zhiyun.domain.workorder.handlers.common import CommandResult, require_note
+from zhiyun.domain.workorder.handlers.common import require_note
+from zhiyun.domain.workorder.registry import CommandResult
 from zhiyun.domain.workorder.state import OrderState, PendingRequest, RequestKind
 
 
-def do_request_extension(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, RequestExtension)
+def do_request_extension(
+    state: OrderState, cmd: RequestExtension, actor: Actor, ctx: RuleContext
+) -> CommandResult:
     require_note(cmd, "延期理由")
     if cmd.new_due_at is None:
         raise ValidationFailed("请填写申请延期至的日期", field="new_due_at")
@@ -28,8 +36,10 @@ def do_request_extension(state: OrderState, cmd: Command, actor: Actor, ctx: Rul
     return replace(state, pending=pending), {"new_due_at": cmd.new_due_at.isoformat()}, None
 
 
-def do_decide_extension(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, DecideExtension) and state.pending is not None
+def do_decide_extension(
+    state: OrderState, cmd: DecideExtension, actor: Actor, ctx: RuleContext
+) -> CommandResult:
+    assert state.pending is not None
     details: dict[str, Any] = {"approved": cmd.approve, "request_reason": state.pending.reason}
     if not cmd.approve:
         require_note(cmd, "不同意延期的理由")
@@ -41,14 +51,18 @@ def do_decide_extension(state: OrderState, cmd: Command, actor: Actor, ctx: Rule
     return new, details, None
 
 
-def do_request_suspension(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_request_suspension(
+    state: OrderState, cmd: RequestSuspension, actor: Actor, ctx: RuleContext
+) -> CommandResult:
     reason = require_note(cmd, "挂起理由")
     pending = PendingRequest(RequestKind.SUSPENSION, reason, ctx.now, state.current_unit_id)
     return replace(state, pending=pending), {}, None
 
 
-def do_decide_suspension(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
-    assert isinstance(cmd, DecideSuspension) and state.pending is not None
+def do_decide_suspension(
+    state: OrderState, cmd: DecideSuspension, actor: Actor, ctx: RuleContext
+) -> CommandResult:
+    assert state.pending is not None
     details: dict[str, Any] = {"approved": cmd.approve, "request_reason": state.pending.reason}
     if not cmd.approve:
         require_note(cmd, "不同意挂起的理由")
@@ -56,7 +70,7 @@ def do_decide_suspension(state: OrderState, cmd: Command, actor: Actor, ctx: Rul
     return replace(state, pending=None, status=OrderStatus.SUSPENDED, suspended_at=ctx.now), details, None
 
 
-def do_resume(state: OrderState, cmd: Command, actor: Actor, ctx: RuleContext) -> CommandResult:
+def do_resume(state: OrderState, cmd: Resume, actor: Actor, ctx: RuleContext) -> CommandResult:
     paused_at = state.suspended_at or ctx.now
     reply_deadline = state.reply_deadline
     if reply_deadline is not None:

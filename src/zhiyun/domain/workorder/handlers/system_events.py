@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.workorder.choices import OrderStatus
@@ -14,18 +13,15 @@ from zhiyun.domain.workorder.events import (
     DeadlineAlert,
     DeadlineKind,
     DismissDuplicate,
-    Event,
     FlagDuplicate,
     Recategorize,
 )
+from zhiyun.domain.workorder.registry import EventResult
 from zhiyun.domain.workorder.state import AlertLevel, OrderState
 from zhiyun.domain.workorder.transitions import BEFORE_REPLY
 
-EventResult = tuple[OrderState, str, dict[str, Any]]  # new state, note, details
 
-
-def on_update(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
-    assert isinstance(event, ChannelUpdate)
+def on_update(state: OrderState, event: ChannelUpdate, ctx: RuleContext) -> EventResult:
     note = (
         "渠道推送了该编号的报文（工单由其他途径先行登记），已记录为诉求更新"
         if event.first_message
@@ -34,14 +30,12 @@ def on_update(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
     return state, note, {"changes": dict(event.changes)}
 
 
-def on_attach(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
-    assert isinstance(event, Attach)
+def on_attach(state: OrderState, event: Attach, ctx: RuleContext) -> EventResult:
     details = {"sha256": event.sha256, "size": event.size, "content_type": event.content_type}
     return state, event.filename, details
 
 
-def on_flag_duplicate(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
-    assert isinstance(event, FlagDuplicate)
+def on_flag_duplicate(state: OrderState, event: FlagDuplicate, ctx: RuleContext) -> EventResult:
     if not event.candidates:
         raise ValidationFailed("疑似重复须列出候选工单", field="candidates")
     shown = sum(1 for c in event.candidates if c.get("number"))
@@ -50,15 +44,13 @@ def on_flag_duplicate(state: OrderState, event: Event, ctx: RuleContext) -> Even
     return replace(state, possible_duplicate=True), note, details
 
 
-def on_dismiss_duplicate(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
-    assert isinstance(event, DismissDuplicate)
+def on_dismiss_duplicate(state: OrderState, event: DismissDuplicate, ctx: RuleContext) -> EventResult:
     if not state.possible_duplicate:
         raise ValidationFailed("该工单没有待确认的疑似重复", field="possible_duplicate")
     return replace(state, possible_duplicate=False), event.note or "经核实不是重复件", {}
 
 
-def on_recategorize(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
-    assert isinstance(event, Recategorize)
+def on_recategorize(state: OrderState, event: Recategorize, ctx: RuleContext) -> EventResult:
     old = state.category_code
     if event.category_code == old:
         raise ValidationFailed("分类没有变化", field="category_code")
@@ -67,8 +59,7 @@ def on_recategorize(state: OrderState, event: Event, ctx: RuleContext) -> EventR
     return replace(state, category_code=event.category_code), note, details
 
 
-def on_deadline_alert(state: OrderState, event: Event, ctx: RuleContext) -> EventResult:
-    assert isinstance(event, DeadlineAlert)
+def on_deadline_alert(state: OrderState, event: DeadlineAlert, ctx: RuleContext) -> EventResult:
     sign = event.deadline is DeadlineKind.SIGN
     deadline = state.sign_deadline if sign else state.reply_deadline
     live = state.status is OrderStatus.DISPATCHED if sign else state.status in BEFORE_REPLY
