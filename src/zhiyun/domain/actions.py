@@ -2,7 +2,7 @@
 
 The REST API's bodies (`orders/api/bodies.py`), the console's forms (`orders/pages/actions.py`), the order
 page's template and the action table of docs/workflow.md are all derived from
-`ACTION_SPECS`; a new action is one entry here (plus its rule in `workorder.py`).
+`ACTION_SPECS`; a new action is one entry here (plus its command, rules and handler in `workorder/`).
 
 A face parses what a person or a program sent into an `ActionInput` (its own way: JSON, a
 posted form) and calls `command_for`, which checks what every face must check the same way —

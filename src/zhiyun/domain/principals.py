@@ -2,7 +2,7 @@
 
 A principal is a staff user (a role at a unit), the system itself, or — once the citizens'
 portal exists — a citizen. What each may do is decided by the named policies of
-`domain/access.py` and, for an order's life cycle, by `domain/workorder.py`; this module only
+`domain/access.py` and, for an order's life cycle, by `domain/workorder/`; this module only
 says who is who, so that both can import it.
 
 - Staff users have one of the STAFF_ROLES; only those roles can be given to an account.
