@@ -67,6 +67,10 @@ def grid_worker(unit_id: int) -> Actor:
     return Actor(300 + unit_id, Role.GRID_WORKER, unit_id, f"网格员{unit_id}")
 
 
+def agent(unit_id: int) -> Actor:
+    return Actor(400 + unit_id, Role.AGENT, unit_id, f"话务员{unit_id}")
+
+
 LEADER = Actor(1, Role.LEADER, DISTRICT, "区领导")
 TOWN_LEADER = Actor(2, Role.LEADER, TOWN_A, "街道领导")
 INSPECTOR = Actor(3, Role.INSPECTOR, DISTRICT, "质检员")
@@ -74,7 +78,7 @@ ADMIN = Actor(4, Role.ADMIN, None, "管理员")
 DISTRICT_ADMIN = Actor(5, Role.ADMIN, DISTRICT, "区管理员")
 
 ACTORS: list[Actor] = [
-    *(make(u) for u in UNIT_IDS for make in (dispatcher, handler, grid_worker)),
+    *(make(u) for u in UNIT_IDS for make in (dispatcher, handler, grid_worker, agent)),
     LEADER,
     TOWN_LEADER,
     INSPECTOR,

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from zhiyun.domain.errors import PermissionDenied
 from zhiyun.domain.order_access import (
+    CALL_TAKERS,
     CATEGORY_EDITORS,
     DUPLICATE_DECIDERS,
     UPLOADERS,
     may_attach,
     may_change_category,
     may_decide_duplicate,
+    may_record_repeat_call,
     may_upload,
 )
 from zhiyun.domain.org import OrgTree
@@ -33,16 +35,20 @@ from zhiyun.domain.principals import STAFF_ROLES, Actor, Role
 DISTRICT_WIDE_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.SYSTEM})
 # Roles that see a citizen's phone number unmasked (confidential orders: only the first three,
 # and the system, which stores what the channels deliver).
-CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.SYSTEM})
+CONTACT_READERS = frozenset(
+    {Role.ADMIN, Role.AGENT, Role.DISPATCHER, Role.INSPECTOR, Role.HANDLER, Role.SYSTEM}
+)
 CONFIDENTIAL_CONTACT_READERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR, Role.SYSTEM})
 
 
 # --------------------------------------------------------------------------- the policies
 
 ADMINS = frozenset({Role.ADMIN})
-REGISTRARS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.GRID_WORKER, Role.SYSTEM})
+REGISTRARS = frozenset({Role.ADMIN, Role.AGENT, Role.DISPATCHER, Role.GRID_WORKER, Role.SYSTEM})
+# Who reads orders of their center's whole subtree (the rest of the staff: their own unit's).
+SUBTREE_READERS = frozenset({Role.DISPATCHER, Role.AGENT})
 ANYWHERE_REGISTRARS = frozenset({Role.ADMIN, Role.SYSTEM})  # at any center
-BULK_DISPATCHERS = frozenset({Role.ADMIN, Role.DISPATCHER})
+BULK_DISPATCHERS = frozenset({Role.ADMIN, Role.AGENT, Role.DISPATCHER})
 BULK_URGERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.LEADER})
 DASHBOARD_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.DISPATCHER})
 MODEL_TRAINERS = frozenset({Role.ADMIN, Role.SYSTEM})
@@ -60,8 +66,8 @@ def may_register(actor: Actor) -> bool:
 
 def may_register_at(actor: Actor, center_unit_id: int, org: OrgTree) -> bool:
     """Whether `actor` may register an order at the center `center_unit_id`: a dispatcher at
-    their own center or a center below their unit, a grid worker at their own center, an
-    admin and the system anywhere."""
+    their own center or a center below their unit, an agent or a grid worker at their own
+    center, an admin and the system anywhere."""
     if actor.role in ANYWHERE_REGISTRARS:
         return True
     if actor.role not in REGISTRARS or actor.unit_id is None:
@@ -69,6 +75,12 @@ def may_register_at(actor: Actor, center_unit_id: int, org: OrgTree) -> bool:
     if center_unit_id == org.center_of(actor.unit_id).id:
         return True
     return actor.role is Role.DISPATCHER and org.is_within(center_unit_id, actor.unit_id)
+
+
+def may_take_calls(actor: Actor) -> bool:
+    """Whether `actor` works a call-taking seat: the registration page, caller history, live
+    suggestions (the orders shown are those they may read)."""
+    return actor.role in CALL_TAKERS and (actor.role is Role.ADMIN or actor.unit_id is not None)
 
 
 def may_dispatch_in_bulk(actor: Actor) -> bool:
@@ -182,6 +194,21 @@ POLICIES: tuple[Policy, ...] = (
         may_register_at,
     ),
     Policy(
+        "may_take_calls",
+        "take calls at the seat 受理坐席: the registration page, a caller's history, live suggestions, "
+        "a repeat call recorded on an open order",
+        "agents and dispatchers (the orders of their center's subtree), admins",
+        CALL_TAKERS,
+        may_take_calls,
+    ),
+    Policy(
+        "may_record_repeat_call",
+        "record a citizen's repeat call on an open order 重复来电催办",
+        "agents, dispatchers and admins who may read the order",
+        CALL_TAKERS,
+        may_record_repeat_call,
+    ),
+    Policy(
         "may_attach",
         "add a file 上传附件",
         "the unit holding the open order, or anyone with an action on it now "
@@ -206,7 +233,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy(
         "may_dispatch_in_bulk",
         "be offered dispatching on the workbench 批量派单",
-        "dispatchers and admins (each order then asks the life cycle)",
+        "dispatchers, agents (the calls they parked) and admins (each order then asks the life cycle)",
         BULK_DISPATCHERS,
         may_dispatch_in_bulk,
         "console",
@@ -350,6 +377,8 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
     "may_register_at": "您不能在该中心登记工单",
+    "may_take_calls": "只有话务员、派单员或管理员可以使用受理登记",
+    "may_record_repeat_call": "只有话务员、派单员或管理员可以记录重复来电，且工单须未办结",
     "may_attach": "只有正在办理该工单的单位可以上传附件",
     "may_change_category": "只有负责该工单的派单员或管理员可以修改分类",
     "may_decide_duplicate": "只有派单员、质检员或管理员可以处理疑似重复",
@@ -389,7 +418,7 @@ def can_view(actor: Actor, involved_unit_ids: Iterable[int], org: OrgTree) -> bo
     if actor.unit_id is None:
         return False
     involved = set(involved_unit_ids)
-    if actor.role is Role.DISPATCHER:
+    if actor.role in SUBTREE_READERS:
         return bool(involved & org.subtree_ids(actor.unit_id))
     return actor.unit_id in involved
 
@@ -451,12 +480,14 @@ def text_for(actor: Actor, confidential: bool, text: str | None) -> str | None:
 
 __all__ = [
     "ADMINISTRATION",
+    "CALL_TAKERS",
     "CONFIDENTIAL_CONTACT_READERS",
     "CONTACT_READERS",
     "DISTRICT_WIDE_READERS",
     "POLICIES",
     "POLICY_BY_NAME",
     "STAFF_ROLES",
+    "SUBTREE_READERS",
     "Actor",
     "Policy",
     "Role",
@@ -479,11 +510,13 @@ __all__ = [
     "may_follow_request",
     "may_manage_credentials_of",
     "may_manage_models",
+    "may_record_repeat_call",
     "may_record_system_event",
     "may_register",
     "may_register_at",
     "may_run_housekeeping",
     "may_run_sweep",
+    "may_take_calls",
     "may_train_models",
     "may_upload",
     "may_urge_in_bulk",

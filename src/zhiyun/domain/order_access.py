@@ -12,7 +12,9 @@ this user touch this order now":
 - `may_change_category`: dispatchers and admins with an action on the open order (a
   category change feeds the classifier's training, so only those responsible for it);
 - `may_decide_duplicate`: dispatchers, inspectors and admins, on an open order that sits
-  in a dispatcher's own subtree.
+  in a dispatcher's own subtree;
+- `may_record_repeat_call`: whoever takes calls (agents, dispatchers, admins), on an open
+  order they may read (the use case checks reading first).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from zhiyun.domain.workorder import OrderState, RuleContext, allowed_actions
 UPLOADERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.HANDLER, Role.INSPECTOR, Role.GRID_WORKER})
 CATEGORY_EDITORS = frozenset({Role.ADMIN, Role.DISPATCHER})
 DUPLICATE_DECIDERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.INSPECTOR})
+# Who takes citizens' calls at a center's seat (受理坐席).
+CALL_TAKERS = frozenset({Role.ADMIN, Role.AGENT, Role.DISPATCHER})
 
 
 def takes_part(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
@@ -63,3 +67,9 @@ def may_decide_duplicate(actor: Actor, state: OrderState, ctx: RuleContext) -> b
     if actor.unit_id is None:
         return False
     return ctx.org.is_within(state.current_unit_id, actor.unit_id)
+
+
+def may_record_repeat_call(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """Whether `actor` may record a citizen's repeat call on the order (an urge, 重复来电):
+    a call taker, while the order is open."""
+    return actor.role in CALL_TAKERS and not state.status.is_terminal

@@ -24,6 +24,7 @@ class Role(StrEnum):
     """What a principal is: a staff role in the center, the system, or a citizen."""
 
     ADMIN = "admin"
+    AGENT = "agent"
     DISPATCHER = "dispatcher"
     HANDLER = "handler"
     INSPECTOR = "inspector"
@@ -36,6 +37,7 @@ class Role(StrEnum):
     def label(self) -> str:
         return {
             "admin": "系统管理员",
+            "agent": "话务员",
             "dispatcher": "派单员",
             "handler": "承办人",
             "inspector": "质检员",
@@ -54,6 +56,7 @@ class Role(StrEnum):
 # The roles of user accounts, in the order the console lists them.
 STAFF_ROLES: tuple[Role, ...] = (
     Role.ADMIN,
+    Role.AGENT,
     Role.DISPATCHER,
     Role.HANDLER,
     Role.INSPECTOR,

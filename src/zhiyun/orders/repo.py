@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased, configure_mappers
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from zhiyun.domain.access import DISTRICT_WIDE_READERS, Actor, Role
+from zhiyun.domain.access import DISTRICT_WIDE_READERS, SUBTREE_READERS, Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.deadlines import Deadline, LimitUnit
 from zhiyun.domain.order_query import OrderFilter
@@ -490,7 +490,7 @@ def scope_clause(actor: Actor, org: OrgTree) -> Any:
         return None
     if actor.unit_id is None:
         return WorkOrderRow.id.is_(None)
-    units = org.subtree_ids(actor.unit_id) if actor.role is Role.DISPATCHER else {actor.unit_id}
+    units = org.subtree_ids(actor.unit_id) if actor.role in SUBTREE_READERS else {actor.unit_id}
     involved = exists().where(
         and_(WorkOrderUnitRow.order_id == WorkOrderRow.id, WorkOrderUnitRow.unit_id.in_(sorted(units)))
     )

@@ -35,7 +35,12 @@ from zhiyun.domain.access import (
 )
 from zhiyun.domain.channels import MANUAL, ChannelBook
 from zhiyun.domain.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, ValidationFailed
-from zhiyun.domain.order_access import may_attach, may_change_category, may_decide_duplicate
+from zhiyun.domain.order_access import (
+    may_attach,
+    may_change_category,
+    may_decide_duplicate,
+    may_record_repeat_call,
+)
 from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import (
     SYSTEM_ONLY_EVENTS,
@@ -174,6 +179,7 @@ EVENT_POLICIES: dict[SystemEvent, Callable[[Actor, OrderState, RuleContext], boo
     SystemEvent.DISMISS_DUPLICATE: may_decide_duplicate,
     SystemEvent.RECATEGORIZE: may_change_category,
     SystemEvent.ATTACH: may_attach,
+    SystemEvent.REPEAT_CALL: may_record_repeat_call,
 }
 
 

@@ -53,7 +53,7 @@ class QueueSpec:
     possible_duplicate: bool = False
 
 
-_CENTERS = frozenset({Role.DISPATCHER, Role.ADMIN})
+_CENTERS = frozenset({Role.DISPATCHER, Role.AGENT, Role.ADMIN})  # agents: the calls they parked (暂存)
 _HOLDERS = frozenset({Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER, Role.ADMIN})
 _OVERSEERS = frozenset({Role.DISPATCHER, Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.HANDLER})
 

@@ -80,6 +80,7 @@ from zhiyun.domain.workorder.events import (
     Event,
     FlagDuplicate,
     Recategorize,
+    RepeatCall,
 )
 from zhiyun.domain.workorder.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from zhiyun.domain.workorder.history_import import (
@@ -154,6 +155,7 @@ __all__ = [
     "PendingRequest",
     "Recategorize",
     "Redispatch",
+    "RepeatCall",
     "Reply",
     "RequestExtension",
     "RequestKind",

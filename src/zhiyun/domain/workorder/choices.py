@@ -195,6 +195,7 @@ class SystemEvent(StrEnum):
     FLAG_DUPLICATE = "flag_duplicate"
     DISMISS_DUPLICATE = "dismiss_duplicate"
     RECATEGORIZE = "recategorize"
+    REPEAT_CALL = "repeat_call"
     DEADLINE_WARNING = "deadline_warning"
     DEADLINE_OVERDUE = "deadline_overdue"
 
@@ -213,6 +214,7 @@ SYSTEM_EVENT_LABELS: dict[str, str] = {
     SystemEvent.FLAG_DUPLICATE.value: "疑似重复",
     SystemEvent.DISMISS_DUPLICATE.value: "排除重复",
     SystemEvent.RECATEGORIZE.value: "修改分类",
+    SystemEvent.REPEAT_CALL.value: "重复来电",
 }
 
 

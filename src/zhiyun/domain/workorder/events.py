@@ -78,6 +78,18 @@ class DismissDuplicate(Event):
 
 
 @dataclass(frozen=True)
+class RepeatCall(Event):
+    """The citizen called again about this open order (重复来电): recorded on it, as an urge,
+    instead of registering a new order. `note`: what the agent wrote down from the call."""
+
+    note: str = ""
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.REPEAT_CALL
+
+
+@dataclass(frozen=True)
 class Recategorize(Event):
     """The order's category corrected (修改分类); `path` is the new category's names, for the note."""
 

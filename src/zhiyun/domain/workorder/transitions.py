@@ -79,6 +79,7 @@ ORDER_EVENTS: TransitionTable[OrderStatus, SystemEvent] = TransitionTable(
                 SystemEvent.FLAG_DUPLICATE,
                 SystemEvent.DISMISS_DUPLICATE,
                 SystemEvent.RECATEGORIZE,
+                SystemEvent.REPEAT_CALL,
             ),
         ),
         **TransitionTable.staying(BEFORE_REPLY, (SystemEvent.DEADLINE_WARNING, SystemEvent.DEADLINE_OVERDUE)),

@@ -29,6 +29,9 @@ def _acts_for(actor: Actor, unit_id: int | None, roles: frozenset[Role]) -> bool
 
 
 _DISPATCHERS = frozenset({Role.DISPATCHER})
+# Who may close an order on the call or send it on while it is still at the center that
+# registered it and has never been dispatched: the center's dispatchers and its agents.
+_INTAKE = frozenset({Role.DISPATCHER, Role.AGENT})
 # What the system principal does to orders by itself: automatic dispatch, and a channel's
 # duplicate merged into its master at intake. Every other action needs a person.
 SYSTEM_ACTIONS = frozenset({Action.DISPATCH, Action.MERGE})
@@ -70,19 +73,21 @@ class WhoMay:
     rule: MayTake
 
 
+def _at_intake(state: OrderState) -> bool:
+    """Still at the center that registered it, never dispatched."""
+    return len(state.chain) == 1 and state.first_dispatched_at is None
+
+
 def _resolve_on_intake(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
-    return (
-        len(state.chain) == 1
-        and state.first_dispatched_at is None
-        and _acts_for(actor, state.current_unit_id, _DISPATCHERS)
-    )
+    return _at_intake(state) and _acts_for(actor, state.current_unit_id, _INTAKE)
 
 
 def _dispatch(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
     holder, org = state.current_unit_id, ctx.org
     if state.status is OrderStatus.IN_PROGRESS and (state.pending is not None or not org.is_center(holder)):
         return False
-    return _acts_for(actor, holder, _DISPATCHERS) and org.is_center(holder)
+    roles = _INTAKE if _at_intake(state) else _DISPATCHERS
+    return _acts_for(actor, holder, roles) and org.is_center(holder)
 
 
 def _redispatch(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
@@ -152,9 +157,12 @@ def _leader(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
 _HOLDING = "the holding unit (handler or dispatcher)"
 WHO_MAY: Mapping[Action, WhoMay] = {
     Action.RESOLVE_ON_INTAKE: WhoMay(
-        "the registering center's dispatcher, before any dispatch", _resolve_on_intake
+        "the registering center's dispatcher or agent, before any dispatch", _resolve_on_intake
     ),
-    Action.DISPATCH: WhoMay("the holding center's dispatcher, to any unit below it", _dispatch),
+    Action.DISPATCH: WhoMay(
+        "the holding center's dispatcher, to any unit below it (its agent too, before the first dispatch)",
+        _dispatch,
+    ),
     Action.REDISPATCH: WhoMay("a dispatcher of a center above the holder, on the order's route", _redispatch),
     Action.SIGN: WhoMay(_HOLDING, _holding_unit),
     Action.RETURN: WhoMay(f"{_HOLDING}, once the order has left its registering center", _return),

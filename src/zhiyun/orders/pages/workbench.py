@@ -27,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 DEFAULT_QUEUE = {
     Role.DISPATCHER: "to_dispatch",
+    Role.AGENT: "to_dispatch",
     Role.HANDLER: "to_sign",
     Role.GRID_WORKER: "to_sign",
     Role.LEADER: "overdue",

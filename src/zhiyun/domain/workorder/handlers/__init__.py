@@ -37,6 +37,7 @@ from zhiyun.domain.workorder.events import (
     DismissDuplicate,
     FlagDuplicate,
     Recategorize,
+    RepeatCall,
 )
 from zhiyun.domain.workorder.handlers import closing, dispatching, oversight, requests, system_events
 from zhiyun.domain.workorder.registry import CommandTable, EventTable, on_command, on_event
@@ -69,5 +70,6 @@ EVENT_HANDLERS = EventTable(
     on_event(FlagDuplicate, system_events.on_flag_duplicate),
     on_event(DismissDuplicate, system_events.on_dismiss_duplicate),
     on_event(Recategorize, system_events.on_recategorize),
+    on_event(RepeatCall, system_events.on_repeat_call),
     on_event(DeadlineAlert, system_events.on_deadline_alert),
 )

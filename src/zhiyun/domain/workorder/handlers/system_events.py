@@ -15,6 +15,7 @@ from zhiyun.domain.workorder.events import (
     DismissDuplicate,
     FlagDuplicate,
     Recategorize,
+    RepeatCall,
 )
 from zhiyun.domain.workorder.registry import EventResult
 from zhiyun.domain.workorder.state import AlertLevel, OrderState
@@ -75,3 +76,14 @@ def on_deadline_alert(state: OrderState, event: DeadlineAlert, ctx: RuleContext)
     details = {"deadline": event.deadline.value, "due_at": deadline.due_at.isoformat()}
     new = replace(state, sign_alert=event.level) if sign else replace(state, reply_alert=event.level)
     return new, note, details
+
+
+REPEAT_CALL_NOTE_MAX = 2000
+
+
+def on_repeat_call(state: OrderState, event: RepeatCall, ctx: RuleContext) -> EventResult:
+    text = event.note.strip()
+    if len(text) > REPEAT_CALL_NOTE_MAX:
+        raise ValidationFailed(f"来电记录不能超过{REPEAT_CALL_NOTE_MAX}字", field="note")
+    note = f"市民再次来电催办：{text}" if text else "市民再次来电催办"
+    return replace(state, urge_count=state.urge_count + 1), note, {"urge_count": state.urge_count + 1}
