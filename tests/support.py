@@ -44,6 +44,8 @@ SMALL_USERS: list[tuple[str, Role, str | None]] = [
     ("zjj", Role.DISPATCHER, "ZJJ"),
     ("inspector", Role.INSPECTOR, None),
     ("leader", Role.LEADER, None),
+    ("agent", Role.AGENT, "NH"),
+    ("town_agent", Role.AGENT, "GC"),
 ]
 
 

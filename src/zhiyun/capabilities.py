@@ -25,6 +25,7 @@ INSTALLED: tuple[str, ...] = (
     "routing",  # automatic dispatch and suggestions
     "classifier",  # the category model
     "importer",  # bulk import of history
+    "hotline",  # the call-taking seat
     "analytics",  # dashboard and statistics
 )
 

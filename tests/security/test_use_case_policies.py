@@ -39,6 +39,9 @@ from tests.support import (
     synthetic_messages,
 )
 from zhiyun.bootstrap import Services
+from zhiyun.capabilities import installed
+from zhiyun.hotline.service import Call, Outcome, SeatService
+from zhiyun.kernel.capability import resolve
 from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.classifier.model import TrainingData
 from zhiyun.domain.access import Actor
@@ -52,6 +55,9 @@ from zhiyun.store.tables import WorkOrderRow
 # --------------------------------------------------------------------------- the classification
 
 READ_ONLY: dict[str, str] = {
+    "hotline.caller_history": "the caller's orders the agent may read (may_take_calls, scope_clause)",
+    "hotline.suggest": "suggestions for an unsaved draft; duplicates shown only if readable (may_take_calls)",
+    "hotline.places": "place names of the gazetteer (may_take_calls)",
     "orders.allowed": "the actions the reader may take (reads, can_view)",
     "orders.count": "counts what the reader may see",
     "orders.get": "reads one order (can_view)",
@@ -122,6 +128,9 @@ PLUMBING: dict[str, str] = {
     "duplicates.candidates_in": "a panel's read, after the page checked visibility (each candidate checked too)",
     "dispatch.suggestion_in": "a panel's read, after the page checked visibility",
     "responsibility.get_in": "a panel's read of a rule (reference data)",
+    "intake.register_by_hand_in": "a building block inside the seat's transaction: register_in asks may_register_at",
+    "intake.duplicate_candidates": "a read inside the seat's suggestion, which filters by can_view",
+    "auto_dispatch.suggest": "a read inside the seat's suggestion (no order, no person's data)",
     "reference.get": "the reference-data cache's read (org tree, calendar, limits) inside a session",
     "reference.clear": "drops the cache after a change that a use case already checked",
     "channels.names_in": "a panel's read of the channels' names (reference data)",
@@ -148,9 +157,28 @@ PLUMBING: dict[str, str] = {
 }
 
 
+def _return_type(factory: Callable[..., Any]) -> type:
+    # factories name Services only for type checking: supply it
+    hints = typing.get_type_hints(factory, globalns={**factory.__globals__, "Services": Services})
+    returned: type = hints["return"]
+    return returned
+
+
 def _service_types() -> dict[str, type]:
+    """The core services (the fields of Services) and those the capabilities add (by the
+    return type of their factories), named by field or by capability."""
     hints = typing.get_type_hints(Services)
-    return {f.name: hints[f.name] for f in dataclasses.fields(Services) if f.name not in ("db", "settings")}
+    core = {
+        f.name: hints[f.name]
+        for f in dataclasses.fields(Services)
+        if f.name not in ("db", "settings", "clock", "added")
+    }
+    added = {
+        capability.name: _return_type(resolve(ref))
+        for capability in installed()
+        for ref in capability.services
+    }
+    return core | added
 
 
 def _public_methods() -> dict[str, Callable[..., Any]]:
@@ -310,6 +338,24 @@ CASES: tuple[Case, ...] = (
         lambda s, key, who: s.orders.act(who, key, Reply(note="已处理")),
         ("yanbu", "town", "leader", "inspector", "system", "citizen", "pingnan"),
         allowed="xiabei",
+        prepare=World.order,
+    ),
+    Case(
+        "hotline.register_call",
+        lambda s, ctx, who: s.get(SeatService).register_call(
+            who,
+            Call(
+                NewOrder(title="来电咨询", content="咨询办事地点", citizen_phone="13800001111"), Outcome.HOLD
+            ),
+        ),
+        ("xiabei", "yanbu", "leader", "inspector", "system", "citizen"),
+        allowed="agent",
+    ),
+    Case(
+        "hotline.repeat_call",
+        lambda s, key, who: s.get(SeatService).repeat_call(who, key, "又来电催问"),
+        ("xiabei", "leader", "inspector", "system", "citizen", "town2"),
+        allowed="town_agent",
         prepare=World.order,
     ),
     Case(

@@ -40,6 +40,12 @@ def intake_companions(
     return [CompanionRow(_RECORD, record), CompanionRow(_SIGNATURE, weights)]
 
 
+def signature_companion(*, registered_at: datetime, signature: str) -> CompanionRow:
+    """The text weights stored with an order registered by hand (no channel payload to keep),
+    so that later calls and messages find it as a duplicate candidate."""
+    return CompanionRow(_SIGNATURE, {"registered_at": registered_at, "features": signature})
+
+
 def record_repeat_payload(
     session: Session,
     *,

@@ -89,6 +89,20 @@ def pydantic_fields(exc: ValidationError) -> dict[str, str]:
     return validation_fields(exc.errors())
 
 
+# Who flags a possible duplicate of a person's registration: the platform's detection.
+DUPLICATE_DETECTION = Actor.system("查重")
+
+
+@dataclass(frozen=True)
+class HandRegistration:
+    """An order a person registered: its row (inside the transaction), where it was located,
+    and the numbers of the open orders it was flagged against."""
+
+    row: WorkOrderRow
+    location: Location
+    possible_duplicates: list[str]
+
+
 def channel_actor(channel: str) -> Actor:
     spec = CHANNEL_SPECS.get(channel)
     return Actor.system(f"{spec.name if spec else channel}接口")
@@ -217,6 +231,59 @@ class IntakeService:
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)
         summary = summary_of(row, state or repo.state_of(row), snap.org, snap.calendar, now, viewer=actor)
         return IntakeResult(summary, created=True, duplicate_of=duplicate_of, possible_duplicates=flagged)
+
+    def register_by_hand_in(
+        self,
+        session: Session,
+        actor: Actor,
+        new: NewOrder,
+        now: datetime,
+        *,
+        snap: ReferenceSnapshot,
+        details: Mapping[str, Any] | None = None,
+    ) -> HandRegistration:
+        """A person's registration (an agent on the phone: the `manual` channel) inside the
+        caller's transaction, with what intake does for a channel's message: the order is
+        located to town and village, its search words are stored at once, its text weights are
+        kept for later duplicate checks, and open orders it may repeat are flagged for a
+        dispatcher (as the system: detection is the platform's, never merged by itself — the
+        person registering has seen the candidates and decided). `register_in` asks the
+        person's policy (`may_register_at`); hooks after registration (automatic dispatch) do
+        not run: the person decides the outcome."""
+        location = self._locate(session, new, dict(snap.key))
+        extra = {
+            "town_unit_id": location.town_unit_id,
+            "village_unit_id": location.village_unit_id,
+            "location_source": location.source,
+            "geo_cell": geo_cell(new.latitude, new.longitude)
+            if new.latitude is not None and new.longitude is not None
+            else None,
+            "search_text": default_segmenter().search_text(new.title, new.content),
+        }
+        item, scores, numbers = self._duplicate_scores(session, new, now)
+        row = self.orders.register_in(
+            session,
+            actor,
+            new,
+            now,
+            snap=snap,
+            extra=extra,
+            details=details,
+            companions=[intake_repo.signature_companion(registered_at=now, signature=item.signature())],
+        )
+        flagged: list[str] = []
+        if scores:
+            dedupe_repo.record_candidates(session, row.id, scores, decision="open", at=now, new_order=True)
+            flag = FlagDuplicate(candidates=tuple(_score_json(s, numbers) for s in scores))
+            self.orders.record_in(session, DUPLICATE_DETECTION, row, flag, now, snap=snap)
+            flagged = [numbers[s.candidate_id] for s in scores if s.candidate_id in numbers]
+        return HandRegistration(row=row, location=location, possible_duplicates=flagged)
+
+    def duplicate_candidates(self, session: Session, new: NewOrder, now: datetime) -> list[dict[str, Any]]:
+        """The open orders duplicate detection would flag `new` against (best first, with their
+        numbers and scores), before anything is registered: what the seat shows while typing."""
+        _, scores, numbers = self._duplicate_scores(session, new, now)
+        return [_score_json(s, numbers) | {"order_id": s.candidate_id} for s in scores]
 
     @staticmethod
     def _details(draft: IntakeDraft) -> dict[str, Any]:
@@ -395,4 +462,12 @@ def _score_json(s: DedupeScore, numbers: Mapping[int, str]) -> dict[str, Any]:
     }
 
 
-__all__ = ["IntakeResult", "IntakeService", "channel_actor", "payload_digest", "pydantic_fields"]
+__all__ = [
+    "DUPLICATE_DETECTION",
+    "HandRegistration",
+    "IntakeResult",
+    "IntakeService",
+    "channel_actor",
+    "payload_digest",
+    "pydantic_fields",
+]

@@ -79,6 +79,16 @@ class Classifier(Protocol):
 ModelSource = Callable[[Session], "Classifier | None"]
 
 
+@dataclass(frozen=True)
+class TextSuggestion:
+    """Automatic dispatch's suggestion for a text: categories with units and reasons (best
+    first, as `DispatchSuggestion.suggestions` stores them) and the urgency signals heard."""
+
+    suggestions: tuple[dict[str, Any], ...]
+    urgent_signals: tuple[str, ...]
+    has_model: bool
+
+
 @dataclass
 class _Names:
     org: OrgTree
@@ -151,26 +161,17 @@ class AutoDispatcher:
             candidates = list(mapped[:TOP_K])
         if not candidates:
             return None
-        org = snap.org
-        finder = self._finder(org)
-        text = f"{row.title} {row.content}"
-        named = finder.find(text)
-        area = row.village_unit_id or row.town_unit_id or named.place.unit_id
-        case = Case(
-            category_code=None,
-            area_unit_id=area,
-            text=text,
+        suggestions, resolutions = self._resolve(
+            session,
+            snap.org,
+            candidates,
+            title=row.title,
+            content=row.content,
+            area_unit_id=row.village_unit_id or row.town_unit_id,
             order_type=OrderType(row.order_type),
             urgent=row.urgency == Urgency.URGENT.value,
         )
-        suggestions: list[dict[str, Any]] = []
-        resolutions: list[Resolution] = []
-        for code, probability in candidates:
-            res = settle_by_named_units(
-                resolve(lists.rules, replace(case, category_code=code), org, lists.taxonomy), named.units
-            )
-            resolutions.append(res)
-            suggestions.append(_suggestion_json(code, probability, res, org, lists))
+        org = snap.org
         best_code, best_p = candidates[0]
         best = resolutions[0]
         threshold = self.thresholds.for_category(best_code, lists.taxonomy)
@@ -239,6 +240,72 @@ class AutoDispatcher:
         command = Dispatch(target_unit_id=target, note=note)
         return self.orders.act_in(session, SYSTEM_ACTOR, row, command, now, snap=snap)
 
+    def suggest(
+        self,
+        session: Session,
+        org: OrgTree,
+        *,
+        title: str,
+        content: str,
+        area_unit_id: int | None,
+        order_type: OrderType,
+        urgent: bool,
+    ) -> TextSuggestion:
+        """What automatic dispatch would suggest for a text not yet registered (the seat shows
+        it while the agent types): the top three categories with their confidences, each with
+        the unit the responsibility list names and why, and the urgency signals it heard. The
+        active model is asked whether or not automatic dispatch is on; without one: nothing."""
+        model = self.model_source(session)
+        if model is None:
+            return TextSuggestion((), (), has_model=False)
+        prediction = model.predict(title, content)
+        candidates = _mapped(prediction, self.lists.get(session).taxonomy)[:TOP_K]
+        suggestions, _ = self._resolve(
+            session,
+            org,
+            list(candidates),
+            title=title,
+            content=content,
+            area_unit_id=area_unit_id,
+            order_type=order_type,
+            urgent=urgent,
+        )
+        return TextSuggestion(tuple(suggestions), tuple(prediction.urgent_signals), has_model=True)
+
+    def _resolve(
+        self,
+        session: Session,
+        org: OrgTree,
+        candidates: list[tuple[str, float | None]],
+        *,
+        title: str,
+        content: str,
+        area_unit_id: int | None,
+        order_type: OrderType,
+        urgent: bool,
+    ) -> tuple[list[dict[str, Any]], list[Resolution]]:
+        """Each candidate category through the responsibility list, in the order's area (or
+        the area its text names), with the units the text names settling ties."""
+        lists = self.lists.get(session)
+        text = f"{title} {content}"
+        named = self._finder(org).find(text)
+        case = Case(
+            category_code=None,
+            area_unit_id=area_unit_id or named.place.unit_id,
+            text=text,
+            order_type=order_type,
+            urgent=urgent,
+        )
+        suggestions: list[dict[str, Any]] = []
+        resolutions: list[Resolution] = []
+        for code, probability in candidates:
+            res = settle_by_named_units(
+                resolve(lists.rules, replace(case, category_code=code), org, lists.taxonomy), named.units
+            )
+            resolutions.append(res)
+            suggestions.append(_suggestion_json(code, probability, res, org, lists))
+        return suggestions, resolutions
+
     def install(self) -> AutoDispatcher:
         """Hang the hook on the order service (once)."""
         if self not in self.orders.hooks:
@@ -298,4 +365,5 @@ __all__ = [
     "Classifier",
     "ModelSource",
     "Prediction",
+    "TextSuggestion",
 ]

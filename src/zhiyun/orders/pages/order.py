@@ -30,6 +30,12 @@ DONE_MESSAGES = {a.value: f"已{a.label}" for a in Action} | {
     "attach": "附件已上传",
     "merge_duplicate": "已合并为重复件",
     "dismiss_duplicate": "已排除疑似重复",
+    # the seat (受理登记, hotline/pages.py)
+    "registered_resolve": "已受理并即时办结",
+    "registered_dispatch": "已受理并派单",
+    "registered_hold": "已受理登记，暂存待分拨",
+    "registered_files_failed": "已受理登记，但有附件未能上传：请在本页重新上传",
+    "repeat_call": "已记录重复来电，工单催办次数加一",
 }
 INLINE_TYPES = ("image/", "application/pdf", "text/plain", "audio/", "video/")
 ROLE_LABELS = {r.value: r.label for r in Role}
