@@ -40,14 +40,14 @@ from tests.support import (
 )
 from zhiyun.bootstrap import Services
 from zhiyun.capabilities import installed
-from zhiyun.hotline.service import Call, Outcome, SeatService
-from zhiyun.kernel.capability import resolve
 from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.classifier.model import TrainingData
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
+from zhiyun.hotline.service import Call, Outcome, SeatService
+from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.store.tables import WorkOrderRow
