@@ -181,21 +181,23 @@ class SeatService:
                 limit=limit,
             )
             org = snap.org
-        orders = [
-            CallerOrder(
-                id=row.id,
-                number=row.number,
-                title=row.title,
-                status=row.status,
-                status_label=OrderStatus(row.status).label,
-                registered_at=row.registered_at,
-                unit_name=org.units[row.current_unit_id].name if row.current_unit_id in org.units else None,
-                reply=row.result,
-                satisfaction_label=Satisfaction(row.satisfaction).label if row.satisfaction else None,
-                open=not OrderStatus(row.status).is_terminal and row.master_id is None,
-            )
-            for row in rows
-        ]
+            orders = [
+                CallerOrder(
+                    id=row.id,
+                    number=row.number,
+                    title=row.title,
+                    status=row.status,
+                    status_label=OrderStatus(row.status).label,
+                    registered_at=row.registered_at,
+                    unit_name=org.units[row.current_unit_id].name
+                    if row.current_unit_id in org.units
+                    else None,
+                    reply=row.result,
+                    satisfaction_label=Satisfaction(row.satisfaction).label if row.satisfaction else None,
+                    open=not OrderStatus(row.status).is_terminal and row.master_id is None,
+                )
+                for row in rows
+            ]
         return CallerHistory(phone=number, orders=orders, total=total, hidden_confidential=hidden)
 
     def suggest(self, actor: Actor, draft: Draft) -> Suggestions:
