@@ -53,6 +53,8 @@ USERS = (
     "gc_grid",
     "inspector",
     "leader",
+    "agent",
+    "town_agent",
 )
 
 # Operations that change nothing but the caller's own session or credentials: any signed-in
@@ -81,7 +83,10 @@ ADMIN_OPERATIONS: dict[tuple[str, str], Callable[[Actor], bool]] = {
 }
 # The doors of channels: opened by a channel's key, never by a user's token.
 CHANNEL_DOORS = {("POST", "/api/v1/intake/{channel}"), ("POST", "/open311/v2/requests.{fmt}")}
+# The call-taking seat: a user's own center's work, decided by may_take_calls.
+SEAT_OPERATIONS = {("POST", "/api/v1/hotline/calls"), ("POST", "/api/v1/hotline/suggestions")}
 ORDER_EXTRAS = {
+    ("POST", "/api/v1/orders/{key}/repeat-calls"),
     ("POST", "/api/v1/orders"),
     ("POST", "/api/v1/orders/{key}/attachments"),
     ("POST", "/api/v1/orders/{key}/category"),
@@ -267,6 +272,14 @@ def _order_probe(method: str, template: str, actor: Actor, order: OrderFacts, ot
             return Probe(method, template, url, 404, kwargs, "can_view")
         allowed = access.may_change_category(actor, state, order.ctx)
         return Probe(method, template, url, None if allowed else 403, kwargs, "may_change_category")
+    if template.endswith("/repeat-calls"):
+        kwargs = {"json": {"note": "又来电"}}
+        if not access.may_take_calls(actor):
+            return Probe(method, template, url, 403, kwargs, "may_take_calls")
+        if not visible:
+            return Probe(method, template, url, 404, kwargs, "can_view")
+        allowed = access.may_record_repeat_call(actor, state, order.ctx)
+        return Probe(method, template, url, None if allowed else 403, kwargs, "may_record_repeat_call")
     if template.endswith("/duplicate-decision"):
         kwargs = {"json": {"decision": "dismiss", "note": "不是重复件"}}
         if not visible:
@@ -318,6 +331,12 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
             probes.append(
                 Probe(method, template, url, 401 if "intake" in template else 403, kwargs, "a channel key")
             )
+        elif (method, template) in SEAT_OPERATIONS:
+            body = {"title": "探测来电", "content": "探测", "outcome": "hold"} if "calls" in template else {}
+            allowed = access.may_take_calls(actor)
+            probes.append(
+                Probe(method, template, template, None if allowed else 403, {"json": body}, "may_take_calls")
+            )
         elif template == "/api/v1/orders":
             if not access.may_register(actor):
                 probes.append(Probe(method, template, template, 403, {"json": _new_order()}, "may_register"))
@@ -360,6 +379,7 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | set(ADMIN_OPERATIONS)
         | CHANNEL_DOORS
         | ORDER_EXTRAS
+        | SEAT_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )
     unknown = [
