@@ -25,9 +25,10 @@ from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import Action
 from zhiyun.orders.pages.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
 from zhiyun.orders.pages.forms import LIST_FIELDS, list_query, query_string
+from zhiyun.orders.pages.stored import channel_facts, photo_groups
 from zhiyun.orders.worklists import QUEUE_BY_KEY, ListQuery
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
-from zhiyun.web.templating import render
+from zhiyun.web.templating import local_time, render
 from zhiyun.web.views import unit_label, with_manual
 
 router = APIRouter(include_in_schema=False)
@@ -113,6 +114,8 @@ def _page(
         "list_suffix": f"?{list_qs}" if list_qs else "",
         "queue_label": QUEUE_BY_KEY[from_list[0].queue].label if from_list else "",
         "end_of_queue": bool(from_list) and request.query_params.get("end") == "1",
+        "photos": photo_groups(detail.attachments, page.transitions, local_time),
+        "facts": channel_facts(page.transitions, services.settings.recording_url),
     }
     return render(request, "order.html", context, status_code=status_code)
 
