@@ -1,4 +1,4 @@
-"""The order page: photos as thumbnails in a viewer."""
+"""The order page: photos as thumbnails in a viewer, and the printed sheets of an order and a list."""
 
 from __future__ import annotations
 
@@ -113,3 +113,48 @@ def test_photos_show_as_thumbnails_that_open_in_a_viewer(
         assert outsider.goto(f"/orders/{number}").status == 404
     finally:
         other.close()
+
+
+def test_the_order_prints_as_a_sheet_and_the_list_with_its_filters(
+    page: Any, live: LiveServer, login: Callable[..., None], shot: Shot
+) -> None:
+    number = _at_xiabei(live, "打印测试：桥底积水")
+    live.services.attachments.add(
+        live.district.actors["xiabei"], number, "积水.png", io.BytesIO(_png(320, 200, (90, 90, 180)))
+    )
+    page.add_init_script("window.print = () => { document.documentElement.dataset.printed = 'yes'; };")
+    login(page, "leader")  # a leader sees the citizen's phone masked: so does the paper
+    page.goto(f"/orders/{number}")
+    page.get_by_role("button", name="打印工单").click()
+    assert page.locator("html").get_attribute("data-printed") == "yes"
+
+    page.emulate_media(media="print")
+    head = page.locator(".print-head")
+    assert head.is_visible() and "南海区智慧城市运行中心" in head.inner_text()
+    assert number in head.inner_text()
+    for hidden in (".topbar", "section[aria-labelledby=h-actions]", ".order-nav", "#order-map"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    sheet = page.locator("main").inner_text()
+    for words in ("诉求内容", "流转记录", "办理期限", "承办单位", "138****5678", "桥底积水"):
+        assert words in sheet, words
+    assert "13812345678" not in sheet
+    assert page.locator("ol.timeline li").count() >= 3  # registered, dispatched, signed, attached
+    shot(page, "order-print")
+
+    page.emulate_media(media="screen")
+    assert not head.is_visible()
+    page.goto("/workbench?queue=all&q=打印测试&sort=oldest")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="打印列表").click()
+    assert page.locator("html").get_attribute("data-printed") == "yes"
+    page.emulate_media(media="print")
+    filters = page.get_by_test_id("print-filters")
+    assert filters.is_visible()
+    text = filters.inner_text()
+    for words in ("全部工单", "打印测试", "最早受理", "本页", "1 件"):
+        assert words in text, words
+    for hidden in (".filters", ".queues", ".bulkbar", "#live"):
+        if page.locator(hidden).count():
+            assert not page.locator(hidden).first.is_visible(), hidden
+    assert page.locator(f'tr[data-order="{number}"]').is_visible()
+    shot(page, "workbench-print")

@@ -199,3 +199,15 @@ def test_next_keeps_the_list_through_an_action_and_ignores_a_queue_not_the_users
     other = _register(console, "平南的")
     console.services.orders.act(town, other, Dispatch(target_unit_id=console.unit("GC-PN")))
     assert client.get(f"/orders/{other}/next?queue=to_sign").status_code == 404
+
+
+def test_the_printed_list_names_its_filters(console: Api) -> None:
+    _register(console, "井盖缺失")
+    client = page_login(console, "town")
+    page = client.get("/workbench?queue=to_dispatch&q=井盖&sort=oldest").text
+    head = re.search(r'data-testid="print-filters">(.*?)</dl>', page, re.S)
+    assert head
+    text = re.sub(r"<[^>]+>", " ", head.group(1))
+    for words in ("队列", "待分拨", "搜索", "井盖", "排序", "最早受理", "本页", "1 件"):
+        assert words in text
+    assert "南海区智慧城市运行中心" in page

@@ -25,6 +25,7 @@ from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import Action
 from zhiyun.orders.pages.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
 from zhiyun.orders.pages.forms import LIST_FIELDS, list_query, query_string
+from zhiyun.orders.pages.printing import center_name
 from zhiyun.orders.pages.stored import channel_facts, photo_groups
 from zhiyun.orders.worklists import QUEUE_BY_KEY, ListQuery
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
@@ -116,6 +117,8 @@ def _page(
         "end_of_queue": bool(from_list) and request.query_params.get("end") == "1",
         "photos": photo_groups(detail.attachments, page.transitions, local_time),
         "facts": channel_facts(page.transitions, services.settings.recording_url),
+        "center_name": center_name(org),
+        "printed_at": services.clock(),
     }
     return render(request, "order.html", context, status_code=status_code)
 

@@ -20,10 +20,11 @@ from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import Command, Dispatch, OrderStatus, OrderType, Urgency
 from zhiyun.domain.workorder import Urge as UrgeCommand
 from zhiyun.orders.pages.forms import list_query, query_string
+from zhiyun.orders.pages.printing import center_name, list_filters
 from zhiyun.orders.worklists import SORTS
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
 from zhiyun.web.templating import render
-from zhiyun.web.views import category_choices, channel_names, dispatch_targets, filter_units
+from zhiyun.web.views import category_choices, channel_names, dispatch_targets, filter_units, org_tree
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,6 +64,9 @@ def workbench(request: Request, user: PageUser, actor: PageActor, services: Serv
         "qs": lambda **changes: query_string(params, **changes),
         "channels": channel_names(services),
         "bulk": _bulk_options(services, actor),
+        "list_filters": list_filters(services, query),
+        "center_name": center_name(org_tree(services)),
+        "printed_at": services.clock(),
     }
     if _is_htmx(request) and request.headers.get("hx-target") == "results":
         return render(request, "_order_list.html", context)
