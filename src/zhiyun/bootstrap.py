@@ -27,6 +27,7 @@ from zhiyun.intake.service import IntakeService
 from zhiyun.kernel.capability import resolve
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders.attachments import AttachmentService
+from zhiyun.orders.live import LiveQueueService
 from zhiyun.orders.order_page import OrderPages
 from zhiyun.orders.service import WorkOrderService
 from zhiyun.orders.sweep import DeadlineSweep
@@ -66,6 +67,7 @@ class Services:
     auto_dispatch: AutoDispatcher
     models: ModelService
     pages: OrderPages  # the order page's read model, with every capability's panel
+    live: LiveQueueService  # the workbench's poll (queue counts, arrivals) and 下一件
     clock: Clock = system_clock
     added: list[object] = field(default_factory=list)  # services of `Capability.services`
 
@@ -107,6 +109,7 @@ def build_services(
     intake = IntakeService(db, orders, channels, geo, clock=clock, policy=dedupe_policy)
     duplicates = DuplicateService(db, orders, clock=clock, policy=dedupe_policy)
     responsibility = ResponsibilityService(db, clock=clock, cache=lists)
+    worklists = WorklistService(db, reference=cache, clock=clock)
     dispatch = DispatchService(db, orders, lists, clock=clock)
     services = Services(
         db=db,
@@ -122,7 +125,7 @@ def build_services(
         channels=channels,
         intake=intake,
         duplicates=duplicates,
-        worklists=WorklistService(db, reference=cache, clock=clock),
+        worklists=worklists,
         dashboard=DashboardService(db, clock=clock, reference=cache),
         taxonomy=TaxonomyService(db, clock=clock),
         responsibility=responsibility,
@@ -130,6 +133,7 @@ def build_services(
         auto_dispatch=auto,
         models=models,
         pages=OrderPages(db, orders, panels=()),
+        live=LiveQueueService(db, worklists, orders, clock=clock),
         clock=clock,
     )
     capabilities = installed()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var/zhiyun.db")
@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # Console maps (docs/console.md): an optional tile layer on the intranet, e.g.
     # "http://tiles.example.gov/{z}/{x}/{y}.png"; without it the maps draw only vector layers.
     map_tile_url: str | None = None
+    # Call recordings (docs/console.md): the address of a recording in the call center's
+    # system, "{id}" standing for the recording id (URL-encoded), e.g.
+    # "http://rec.example.gov/play/{id}"; without it the order page shows the id as text.
+    recording_url: str | None = None
     # The classifier (docs/classifier.md): how often a process checks which model version is active.
     classifier_reload_seconds: float = Field(default=10.0, ge=0.0)
     # Login throttling (docs/operations.md, "Logins and API tokens"): failed password checks
@@ -81,6 +85,16 @@ class Settings(BaseSettings):
     # API tokens: lifetime when none is asked for, and the longest that may be asked for.
     token_days_default: int = Field(default=90, ge=1)
     token_days_max: int = Field(default=365, ge=1)
+
+    @field_validator("recording_url")
+    @classmethod
+    def _recording_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.lower().startswith(("http://", "https://")) or "{id}" not in value:
+            raise ValueError("ZHIYUN_RECORDING_URL must be an http(s) address containing {id}")
+        return value
 
 
 def database_url(value: str | None = None) -> str:

@@ -57,7 +57,7 @@ def test_a_dispatcher_merges_a_flagged_report_from_the_possible_duplicates_queue
     page.wait_for_url("**queue=duplicates**")
     row = page.locator(f"tbody tr[data-order='{second['order_number']}']")
     row.get_by_role("link", name=second["order_number"]).click()
-    page.wait_for_url(f"**/orders/{second['order_number']}")
+    page.wait_for_url(f"**/orders/{second['order_number']}?queue=duplicates**")
     related = page.locator("section[aria-labelledby=h-related]")
     assert "疑似重复" in related.inner_text() and first["order_number"] in related.inner_text()
     shot(page, "order-possible-duplicate")

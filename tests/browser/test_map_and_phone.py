@@ -50,7 +50,7 @@ def test_a_handler_works_on_a_phone_sized_screen(
         assert width <= 400, f"the workbench is {width}px wide on a 390px phone"
         shot(page, "workbench-phone")
         page.locator(f'tr[data-order="{number}"] a').first.tap()
-        page.wait_for_url(f"**/orders/{number}")
+        page.wait_for_url(f"**/orders/{number}?queue=to_sign**")
         page.locator('details[data-action="sign"] summary').tap()
         page.get_by_role("button", name="确认签收").tap()
         page.wait_for_url("**done=sign")

@@ -16,7 +16,7 @@ def _open_from_queue(page: Any, queue: str, number: str) -> None:
     page.locator(f'a[data-queue="{queue}"]').click()
     page.wait_for_url(f"**queue={queue}**")
     page.locator(f'tr[data-order="{number}"] a').first.click()
-    page.wait_for_url(f"**/orders/{number}")
+    page.wait_for_url(f"**/orders/{number}?queue={queue}**")  # the order carries the list it came from
 
 
 def _act(page: Any, action: str) -> Any:

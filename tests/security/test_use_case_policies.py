@@ -92,6 +92,8 @@ READ_ONLY: dict[str, str] = {
     "worklists.map_points": "what the reader may see, on the map",
     "worklists.page": "lists what the reader may see",
     "worklists.queues": "the reader's queues",
+    "live.pulse": "counts the reader's queues (the worklists' own statements) in one query",
+    "live.next_in_queue": "the next order of a list the reader may see (visible_row_in, worklists.page)",
     "dashboard.dashboard": "figures scoped to the reader (may_view_dashboard)",
     "dashboard.scope_of": "the reader's scope (may_view_dashboard)",
     "taxonomy.categories": "reads the taxonomy",

@@ -101,6 +101,7 @@ class AttachmentView:
     size: int
     sha256: str
     created_at: datetime
+    transition_id: int | None = None  # the audit entry that recorded the upload (who, when)
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,9 @@ def transition_view(row: TransitionRow, org: OrgTree, *, viewer: Actor, confiden
 
 
 def attachment_view(row: AttachmentRow) -> AttachmentView:
-    return AttachmentView(row.id, row.filename, row.content_type, row.size, row.sha256, row.created_at)
+    return AttachmentView(
+        row.id, row.filename, row.content_type, row.size, row.sha256, row.created_at, row.transition_id
+    )
 
 
 def notice_view(row: NoticeRow, org: OrgTree) -> NoticeView:

@@ -3,12 +3,16 @@
 Every action is a plain form (works without JavaScript and from the keyboard) posted to
 /orders/{key}/actions/{action}; it goes through WorkOrderService.act like the API's, and a
 refused action (409 conflict, 403, 422) shows the page again with the Chinese message.
+
+An order opened from a workbench list carries that list in its address (`?queue=to_sign&…`,
+the list's filters and sort): the page offers 下一件 (GET /orders/{key}/next, the next order
+of that list by its sort) and 返回, and every form keeps the list through its redirect.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,8 +24,12 @@ from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import Action
 from zhiyun.orders.pages.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
+from zhiyun.orders.pages.forms import LIST_FIELDS, list_query, query_string
+from zhiyun.orders.pages.printing import center_name
+from zhiyun.orders.pages.stored import channel_facts, photo_groups
+from zhiyun.orders.worklists import QUEUE_BY_KEY, ListQuery
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
-from zhiyun.web.templating import render
+from zhiyun.web.templating import local_time, render
 from zhiyun.web.views import unit_label, with_manual
 
 router = APIRouter(include_in_schema=False)
@@ -46,6 +54,18 @@ async def posted_form(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def _from_list(services: ServicesDep, actor: Actor, request: Request) -> tuple[ListQuery, str] | None:
+    """The workbench list the order was opened from (its queue, filters and sort, from the
+    address) and that list's query string; None when the address names no list of the user's."""
+    params = request.query_params
+    if not params.get("queue"):
+        return None
+    query, errors = list_query(params)
+    if errors or query.queue not in {q.key for q in services.worklists.queues(actor)}:
+        return None
+    return query, query_string(params)
 
 
 def _targets_below(org: OrgTree, unit_id: int) -> list[tuple[int, str]]:
@@ -76,6 +96,8 @@ def _page(
     redispatch_from = actor.unit_id if actor.unit_id is not None else org.root().id
     names = page.panels.get("channel_names")
     channels = with_manual(names if isinstance(names, dict) else {})
+    from_list = _from_list(services, actor, request)
+    list_qs = from_list[1] if from_list else ""
     context = {
         "title": f"工单 {detail.summary.number}",
         "o": detail,
@@ -95,6 +117,14 @@ def _page(
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
         "unit_path": org.path_names(current.id) if current else "",
         "category_name": page.panels.get("category_name"),
+        "list_qs": list_qs,
+        "list_suffix": f"?{list_qs}" if list_qs else "",
+        "queue_label": QUEUE_BY_KEY[from_list[0].queue].label if from_list else "",
+        "end_of_queue": bool(from_list) and request.query_params.get("end") == "1",
+        "photos": photo_groups(detail.attachments, page.transitions, local_time),
+        "facts": channel_facts(page.transitions, services.settings.recording_url),
+        "center_name": center_name(org),
+        "printed_at": services.clock(),
     }
     return render(request, "order.html", context, status_code=status_code)
 
@@ -106,8 +136,32 @@ def order_page(
     return _page(request, services, actor, key)
 
 
-def _done(number: str, what: str) -> RedirectResponse:
-    return RedirectResponse(f"/orders/{quote(number)}?done={what}", status_code=303)
+@router.get("/orders/{key}/next")
+def next_order(
+    key: str, request: Request, user: PageUser, actor: PageActor, services: ServicesDep
+) -> Response:
+    """下一件: the order after this one in the list it was opened from (by the list's sort,
+    from the top again after the last); this order again with a note when the list holds no
+    other."""
+    from_list = _from_list(services, actor, request)
+    if from_list is None:
+        return RedirectResponse(f"/orders/{quote(key)}", status_code=303)
+    query, list_qs = from_list
+    try:
+        number = services.live.next_in_queue(actor, key, query)
+    except NotFound:
+        return _page(request, services, actor, key, status_code=404)
+    except DomainError as exc:
+        return _page(request, services, actor, key, error=exc.message, status_code=exc.http_status)
+    if number is None:
+        return RedirectResponse(f"/orders/{quote(key)}?{list_qs}&end=1", status_code=303)
+    return RedirectResponse(f"/orders/{quote(number)}?{list_qs}", status_code=303)
+
+
+def _done(number: str, what: str, request: Request | None = None) -> RedirectResponse:
+    """Back to the order after a change, keeping the list it was opened from."""
+    kept = {k: v for k in LIST_FIELDS if (v := request.query_params.get(k))} if request else {}
+    return RedirectResponse(f"/orders/{quote(number)}?{urlencode({**kept, 'done': what})}", status_code=303)
 
 
 @router.post("/orders/{key}/actions/{action}", dependencies=[CsrfChecked])
@@ -144,7 +198,7 @@ def take_action(
         return _page(
             request, services, actor, key, error=exc.message, error_action=action, status_code=exc.http_status
         )
-    return _done(detail.summary.number, chosen.value)
+    return _done(detail.summary.number, chosen.value, request)
 
 
 # The session is checked before the CSRF check reads the multipart body: nobody's file is
@@ -168,7 +222,7 @@ async def upload(
         return _page(request, services, actor, key, status_code=404)
     except DomainError as exc:
         return _page(request, services, actor, key, error=exc.message, status_code=exc.http_status)
-    return _done(number, "attach")
+    return _done(number, "attach", request)
 
 
 @router.get("/attachments/{attachment_id}")
@@ -216,4 +270,4 @@ def duplicate_decision(
         return _page(request, services, actor, key, status_code=404)
     except DomainError as exc:
         return _page(request, services, actor, key, error=exc.message, status_code=exc.http_status)
-    return _done(detail.summary.number, f"{decision}_duplicate")
+    return _done(detail.summary.number, f"{decision}_duplicate", request)

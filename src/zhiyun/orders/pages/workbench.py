@@ -1,8 +1,10 @@
 """The workbench: the user's queues with their counts, filters, sorting and the order list.
 
 GET /workbench renders the page; an htmx request (filters, next page) gets only the
-results fragment. POST /workbench/bulk dispatches or urges the ticked orders, one audited
-action per order through WorkOrderService, and shows each order's result.
+results fragment. GET /workbench/live is what the open page polls (static/js/live.js):
+every queue's count and the arrival marks of 待分拨/待签收, in one query. POST
+/workbench/bulk dispatches or urges the ticked orders, one audited action per order through
+WorkOrderService, and shows each order's result.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from zhiyun.domain.access import Actor, Role, may_urge_in_bulk
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.workorder import Command, Dispatch, OrderStatus, OrderType, Urgency
 from zhiyun.domain.workorder import Urge as UrgeCommand
 from zhiyun.orders.pages.forms import list_query, query_string
+from zhiyun.orders.pages.printing import center_name, list_filters
 from zhiyun.orders.worklists import SORTS
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep
 from zhiyun.web.templating import render
-from zhiyun.web.views import category_choices, channel_names, dispatch_targets, filter_units
+from zhiyun.web.views import category_choices, channel_names, dispatch_targets, filter_units, org_tree
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +38,7 @@ DEFAULT_QUEUE = {
     Role.ADMIN: "all",
 }
 PAGE_SIZE = 50
+LIVE_SECONDS = 30  # how often an open workbench refreshes its counts and list (data-live-interval)
 
 
 def _is_htmx(request: Request) -> bool:
@@ -61,6 +65,9 @@ def workbench(request: Request, user: PageUser, actor: PageActor, services: Serv
         "qs": lambda **changes: query_string(params, **changes),
         "channels": channel_names(services),
         "bulk": _bulk_options(services, actor),
+        "list_filters": list_filters(services, query),
+        "center_name": center_name(org_tree(services)),
+        "printed_at": services.clock(),
     }
     if _is_htmx(request) and request.headers.get("hx-target") == "results":
         return render(request, "_order_list.html", context)
@@ -73,8 +80,42 @@ def workbench(request: Request, user: PageUser, actor: PageActor, services: Serv
         urgencies=[(u.value, u.label) for u in Urgency],
         units=filter_units(services, actor),
         categories=category_choices(services),
+        live_seconds=LIVE_SECONDS,
     )
     return render(request, "workbench.html", context)
+
+
+@router.get("/workbench/live")
+def live_pulse(request: Request, user: PageUser, actor: PageActor, services: ServicesDep) -> JSONResponse:
+    """The open workbench's poll: every queue's count under the list's filters, and the marks
+    of the arrival queues (待分拨, 待签收) that tell the page when a new order came in.
+    `counts=0` asks for the marks alone (the page's first look, which has its counts already)."""
+    params = request.query_params
+    query, errors = list_query(params, DEFAULT_QUEUE.get(actor.role, "all"))
+    if errors:
+        return JSONResponse({"error": "；".join(errors.values())}, status_code=422)
+    try:
+        pulse = services.live.pulse(actor, query, counts=params.get("counts") != "0")
+    except DomainError as exc:
+        return JSONResponse({"error": exc.message}, status_code=exc.http_status)
+    return JSONResponse(
+        {
+            "counts": [
+                {"key": c.key, "label": c.label, "count": c.count, "more": c.more} for c in pulse.counts
+            ],
+            "arrivals": [
+                {
+                    "key": a.key,
+                    "label": a.label,
+                    "count": a.count,
+                    "more": a.more,
+                    "top": a.top,
+                    "total": a.total,
+                }
+                for a in pulse.arrivals
+            ],
+        }
+    )
 
 
 @router.get("/workbench/counts", response_class=HTMLResponse)
