@@ -26,6 +26,7 @@ INSTALLED: tuple[str, ...] = (
     "classifier",  # the category model
     "importer",  # bulk import of history
     "analytics",  # dashboard and statistics
+    "replies",  # quick replies (常用语) in the note fields
 )
 
 

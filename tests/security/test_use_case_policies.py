@@ -39,14 +39,17 @@ from tests.support import (
     synthetic_messages,
 )
 from zhiyun.bootstrap import Services
+from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.classifier.model import TrainingData
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
+from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
+from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
 from zhiyun.store.tables import WorkOrderRow
 
 # --------------------------------------------------------------------------- the classification
@@ -107,6 +110,14 @@ READ_ONLY: dict[str, str] = {
     "models.load": "loads a stored model",
     "models.version": "reads a version",
     "models.versions": "reads the versions",
+    "replies.usable": "the quick replies the reader may insert (may_use_quick_replies, their own), "
+    "filled for an order they may read (can_view)",
+    "replies.get": "reads one quick reply the reader may read (404 otherwise)",
+    "replies.expand": "fills a quick reply the reader may read for an order they may read",
+    "replies.personal": "the reader's own quick replies (may_manage_own_quick_replies)",
+    "replies.unit_set": "a unit's quick replies, for whoever keeps them (may_manage_quick_replies)",
+    "replies.kept_sets": "the quick-reply sets the reader keeps (may_manage_quick_replies)",
+    "replies.kept_units": "the units whose quick replies the reader keeps",
 }
 
 PLUMBING: dict[str, str] = {
@@ -149,8 +160,16 @@ PLUMBING: dict[str, str] = {
 
 
 def _service_types() -> dict[str, type]:
+    """The core services by field name, and each capability's added service by the capability's name."""
     hints = typing.get_type_hints(Services)
-    return {f.name: hints[f.name] for f in dataclasses.fields(Services) if f.name not in ("db", "settings")}
+    found = {f.name: hints[f.name] for f in dataclasses.fields(Services) if f.name not in ("db", "settings")}
+    for capability in installed():
+        for ref in capability.services:
+            factory = resolve(ref)
+            added = typing.get_type_hints(factory, localns={"Services": Services})["return"]
+            assert capability.name not in found, f"{capability.name}: one added service a capability"
+            found[capability.name] = added
+    return found
 
 
 def _public_methods() -> dict[str, Callable[..., Any]]:
@@ -245,6 +264,19 @@ class World:
         ]
         path.write_text("\n".join(rows), encoding="utf-8")
         return path
+
+    def quick_reply(self, scope: Scope = Scope.UNIT) -> int:
+        """A quick reply of 夏北社区's set (GC-XB), or of its handler xiabei's own."""
+        key = f"quick_reply_{scope.value}"
+        if key not in self.made:
+            replies = self.services.get(QuickReplyService)
+            data = QuickReplyInput("回访", "{市民称呼}您好")
+            if scope is Scope.UNIT:
+                made = replies.create(TEST_ADMIN, scope, data, unit_id=self.district.units["GC-XB"])
+            else:
+                made = replies.create(self.actor("xiabei"), scope, data)
+            self.made[key] = made.id
+        return int(self.made[key])
 
     def units_file(self) -> Path:
         path = self.tmp / "units.csv"
@@ -520,6 +552,55 @@ CASES: tuple[Case, ...] = (
         lambda s, ctx, who: s.models.rollback(who),
         NOT_ADMINS,
         allowed_raises=ValidationFailed,  # nothing to roll back to: past the policy
+    ),
+    # -- quick replies 常用语
+    Case(
+        "replies.create",
+        lambda s, unit, who: s.get(QuickReplyService).create(
+            who, Scope.UNIT, QuickReplyInput("回访", "您好"), unit_id=unit
+        ),
+        ("xiabei", "town", "yanbu", "leader", "inspector", "system", "citizen"),
+        prepare=lambda w: w.district.units["GC-XB"],
+        label="a unit's",
+    ),
+    Case(
+        "replies.create",
+        lambda s, ctx, who: s.get(QuickReplyService).create(
+            who, Scope.PERSONAL, QuickReplyInput("回访", "您好")
+        ),
+        ("system", "citizen"),
+        allowed="xiabei",
+        label="one's own",
+    ),
+    Case(
+        "replies.update",
+        lambda s, reply, who: s.get(QuickReplyService).update(who, reply, QuickReplyInput("回访", "改")),
+        ("xiabei", "pingnan", "town", "yanbu", "leader", "inspector", "system", "citizen"),
+        prepare=World.quick_reply,
+        label="a unit's",
+    ),
+    Case(
+        "replies.update",
+        lambda s, reply, who: s.get(QuickReplyService).update(who, reply, QuickReplyInput("回访", "改")),
+        ("pingnan", "admin", "town", "system", "citizen"),
+        allowed="xiabei",
+        prepare=lambda w: w.quick_reply(Scope.PERSONAL),
+        label="one's own",
+    ),
+    Case(
+        "replies.delete",
+        lambda s, reply, who: s.get(QuickReplyService).delete(who, reply),
+        ("xiabei", "pingnan", "town", "yanbu", "leader", "inspector", "system", "citizen"),
+        prepare=World.quick_reply,
+        label="a unit's",
+    ),
+    Case(
+        "replies.delete",
+        lambda s, reply, who: s.get(QuickReplyService).delete(who, reply),
+        ("pingnan", "admin", "town", "system", "citizen"),
+        allowed="xiabei",
+        prepare=lambda w: w.quick_reply(Scope.PERSONAL),
+        label="one's own",
     ),
     # -- the system's own work
     Case("sweep.run", lambda s, ctx, who: s.sweep.run(who), NOT_SYSTEM_JOBS, allowed="system"),
