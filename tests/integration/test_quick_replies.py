@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-
 from tests.support import TEST_ADMIN, District, build_small_district
+
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed

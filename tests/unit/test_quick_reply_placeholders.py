@@ -105,5 +105,5 @@ def test_how_the_citizen_is_addressed(name: str | None, title: str) -> None:
 def test_dates_placeholders_and_their_names() -> None:
     assert date_text(date(2027, 1, 5)) == "2027年1月5日"
     assert placeholders_in("{今天}{工单编号}{今天}｛本单位｝{ x }") == ["今天", "工单编号", "本单位"]
-    assert ORDER_PLACEHOLDERS < set(PLACEHOLDERS)
+    assert set(PLACEHOLDERS) > ORDER_PLACEHOLDERS
     assert all(PLACEHOLDERS.values())
