@@ -109,7 +109,13 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
                 prefix = "/api/v1" if mount in capability.api else ""
                 params = {name: "1" for name in route.param_convertors}
                 assert app.url_path_for(route.name, **params).startswith(prefix), (capability.name, route)
-    assert [item.path for item in app.state.console_menu] == ["/workbench", "/map", "/dashboard", "/admin"]
+    assert [item.path for item in app.state.console_menu] == [
+        "/workbench",
+        "/map",
+        "/dashboard",
+        "/replies",
+        "/admin",
+    ]
     assert list(app.state.admin_sections) == [
         "users",
         "units",
@@ -118,6 +124,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "calendar",
         "taxonomy",
         "responsibility",
+        "quick-replies",
     ]
 
 
