@@ -144,3 +144,27 @@ def test_an_admin_keeps_a_units_quick_replies_in_the_admin_area(
     assert "/盐步签收" in section.inner_text()
     assert page.get_by_role("status").inner_text() == "已添加常用语“盐步签收”"
     shot(page, "admin-quick-replies")
+
+
+def test_markup_in_a_snippet_or_an_order_is_inserted_as_text_and_never_runs(
+    page: Any, live: LiveServer, login: Callable[..., None]
+) -> None:
+    payload = '<img src=x onerror="window.__xss=1">'
+    number = _order_signed_at_xiabei(live, "<script>window.__xss=1</script>井盖")
+    live.services.get(QuickReplyService).create(
+        live.district.actors["xiabei"], Scope.PERSONAL, QuickReplyInput("探测", payload + "{工单标题}")
+    )
+    login(page, "xiabei")
+    page.goto("/replies")
+    assert payload in page.get_by_test_id("my-replies").inner_text()  # shown as text
+    page.goto(f"/orders/{number}")
+    page.locator('details[data-action="reply"] summary').click()
+    note = page.locator('details[data-action="reply"] textarea[name="note"]')
+    note.click()
+    note.press_sequentially("/探测")
+    page.get_by_test_id("quick-reply-picker").get_by_role("option").first.wait_for()
+    assert page.locator(".qr-picker img").count() == 0
+    note.press("Enter")
+    assert note.input_value() == payload + "<script>window.__xss=1</script>井盖"
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__xss") is None
