@@ -34,7 +34,7 @@ POLICIES_END = "<!-- policies:end -->"
 # How the policy table names the sections of POLICIES.
 POLICY_SECTIONS = {
     "orders": "orders",
-    "console": "the workbench and the dashboard",
+    "console": "the console",
     "administration": "administration 系统管理",
     "system": "the system's own work",
     "citizens": "citizens",

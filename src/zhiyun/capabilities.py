@@ -27,6 +27,7 @@ INSTALLED: tuple[str, ...] = (
     "importer",  # bulk import of history
     "hotline",  # the call-taking seat
     "analytics",  # dashboard and statistics
+    "replies",  # quick replies (常用语) in the note fields
 )
 
 

@@ -114,6 +114,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/workbench",
         "/map",
         "/dashboard",
+        "/replies",
         "/admin",
     ]
     assert list(app.state.admin_sections) == [
@@ -124,6 +125,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "calendar",
         "taxonomy",
         "responsibility",
+        "quick-replies",
     ]
 
 

@@ -120,6 +120,7 @@ class Probe:
             "service_request_id": secret["number"],
             "code": "CG01",
             "format": "json",
+            "order": secret["number"],  # quick replies filled for an order (常用语)
         }
 
     def operations(self) -> list[tuple[str, str, dict[str, Any]]]:

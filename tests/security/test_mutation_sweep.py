@@ -81,6 +81,14 @@ ADMIN_OPERATIONS: dict[tuple[str, str], Callable[[Actor], bool]] = {
     ("PUT", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
     ("DELETE", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
 }
+# Quick replies 常用语: a unit's set (may_manage_quick_replies to change it, may_use_quick_replies
+# to know it exists) and a user's own (may_manage_own_quick_replies).
+QUICK_REPLIES = "/api/v1/quick-replies"
+QUICK_REPLY_OPERATIONS = {
+    ("POST", QUICK_REPLIES),
+    ("PUT", QUICK_REPLIES + "/{reply_id}"),
+    ("DELETE", QUICK_REPLIES + "/{reply_id}"),
+}
 # The doors of channels: opened by a channel's key, never by a user's token.
 CHANNEL_DOORS = {("POST", "/api/v1/intake/{channel}"), ("POST", "/open311/v2/requests.{fmt}")}
 # The call-taking seat: a user's own center's work, decided by may_take_calls.
@@ -186,7 +194,17 @@ def stage(api: Api) -> dict[str, Any]:
     services.accounts.issue_token(TEST_ADMIN, xiabei, "夏北的脚本")
     token = services.accounts.list_tokens(xiabei)[0].id
     services.channels.channels()  # the channel registry's rows, created on first read
+    from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
+
+    replies = services.get(QuickReplyService)
+    yanbu_reply = replies.create(
+        TEST_ADMIN, Scope.UNIT, QuickReplyInput("盐步", "盐步社区已收到。"), unit_id=api.unit("DL-YB")
+    )
+    own_reply = replies.create(
+        api.district.actors["xiabei"], Scope.PERSONAL, QuickReplyInput("我的", "我的。")
+    )
     return {
+        "quick_replies": {"unit": yanbu_reply.id, "personal": own_reply.id},
         "orders": {"gc": _facts(api, gc["id"]), "dl": _facts(api, dl["id"])},
         "rule": rule.rule.id,
         "xiabei": xiabei,
@@ -351,12 +369,40 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
             owner = actor.user_id == stage["xiabei"]
             url = template.replace("{token_id}", str(stage["token"]))
             probes.append(Probe(method, template, url, None if owner else 404, {}, "one's own tokens"))
+        elif (method, template) in QUICK_REPLY_OPERATIONS:
+            probes.extend(_quick_reply_probes(api, stage, actor, method, template))
         elif template.startswith("/api/v1/orders/{key}/"):
             probes.append(_order_probe(method, template, actor, gc, dl))
             probes.append(_order_probe(method, template, actor, dl, gc))
         else:  # pragma: no cover - the coverage test names it
             raise AssertionError(f"the sweep does not know {method} {template}")
     return probes
+
+
+def _quick_reply_probes(
+    api: Api, stage: dict[str, Any], actor: Actor, method: str, template: str
+) -> list[Probe]:
+    """Another unit's snippet and another user's own: what the quick-reply policies predict."""
+    org, yanbu = stage["orders"]["gc"].org, api.unit("DL-YB")
+    body = {"title": "探测", "text": "探测"}
+    if method == "POST":  # into 盐步社区's set (one's own set is everyone's to add to)
+        kwargs = {"json": {**body, "scope": "unit", "unit_id": yanbu}}
+        allowed = access.may_manage_quick_replies(actor, yanbu, org)
+        return [
+            Probe(method, template, template, None if allowed else 403, kwargs, "may_manage_quick_replies")
+        ]
+    kwargs = {"json": body} if method == "PUT" else {}
+    unit_url = template.replace("{reply_id}", str(stage["quick_replies"]["unit"]))
+    own_url = template.replace("{reply_id}", str(stage["quick_replies"]["personal"]))
+    if access.may_manage_quick_replies(actor, yanbu, org):
+        unit_expected = None
+    else:
+        unit_expected = 403 if access.may_use_quick_replies(actor, yanbu, org) else 404
+    own = access.may_manage_own_quick_replies(actor, stage["xiabei"])
+    return [
+        Probe(method, template, unit_url, unit_expected, kwargs, "may_manage_quick_replies"),
+        Probe(method, template, own_url, None if own else 404, kwargs, "may_manage_own_quick_replies"),
+    ]
 
 
 def _new_order() -> dict[str, Any]:
@@ -380,6 +426,7 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | CHANNEL_DOORS
         | ORDER_EXTRAS
         | SEAT_OPERATIONS
+        | QUICK_REPLY_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )
     unknown = [

@@ -50,6 +50,7 @@ from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
+from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
 from zhiyun.store.tables import WorkOrderRow
 
 # --------------------------------------------------------------------------- the classification
@@ -115,6 +116,14 @@ READ_ONLY: dict[str, str] = {
     "models.load": "loads a stored model",
     "models.version": "reads a version",
     "models.versions": "reads the versions",
+    "replies.usable": "the quick replies the reader may insert (may_use_quick_replies, their own), "
+    "filled for an order they may read (can_view)",
+    "replies.get": "reads one quick reply the reader may read (404 otherwise)",
+    "replies.expand": "fills a quick reply the reader may read for an order they may read",
+    "replies.personal": "the reader's own quick replies (may_manage_own_quick_replies)",
+    "replies.unit_set": "a unit's quick replies, for whoever keeps them (may_manage_quick_replies)",
+    "replies.kept_sets": "the quick-reply sets the reader keeps (may_manage_quick_replies)",
+    "replies.kept_units": "the units whose quick replies the reader keeps",
 }
 
 PLUMBING: dict[str, str] = {
@@ -275,6 +284,19 @@ class World:
         ]
         path.write_text("\n".join(rows), encoding="utf-8")
         return path
+
+    def quick_reply(self, scope: Scope = Scope.UNIT) -> int:
+        """A quick reply of 夏北社区's set (GC-XB), or of its handler xiabei's own."""
+        key = f"quick_reply_{scope.value}"
+        if key not in self.made:
+            replies = self.services.get(QuickReplyService)
+            data = QuickReplyInput("回访", "{市民称呼}您好")
+            if scope is Scope.UNIT:
+                made = replies.create(TEST_ADMIN, scope, data, unit_id=self.district.units["GC-XB"])
+            else:
+                made = replies.create(self.actor("xiabei"), scope, data)
+            self.made[key] = made.id
+        return int(self.made[key])
 
     def units_file(self) -> Path:
         path = self.tmp / "units.csv"
@@ -568,6 +590,55 @@ CASES: tuple[Case, ...] = (
         lambda s, ctx, who: s.models.rollback(who),
         NOT_ADMINS,
         allowed_raises=ValidationFailed,  # nothing to roll back to: past the policy
+    ),
+    # -- quick replies 常用语
+    Case(
+        "replies.create",
+        lambda s, unit, who: s.get(QuickReplyService).create(
+            who, Scope.UNIT, QuickReplyInput("回访", "您好"), unit_id=unit
+        ),
+        ("xiabei", "town", "yanbu", "leader", "inspector", "system", "citizen"),
+        prepare=lambda w: w.district.units["GC-XB"],
+        label="a unit's",
+    ),
+    Case(
+        "replies.create",
+        lambda s, ctx, who: s.get(QuickReplyService).create(
+            who, Scope.PERSONAL, QuickReplyInput("回访", "您好")
+        ),
+        ("system", "citizen"),
+        allowed="xiabei",
+        label="one's own",
+    ),
+    Case(
+        "replies.update",
+        lambda s, reply, who: s.get(QuickReplyService).update(who, reply, QuickReplyInput("回访", "改")),
+        ("xiabei", "pingnan", "town", "yanbu", "leader", "inspector", "system", "citizen"),
+        prepare=World.quick_reply,
+        label="a unit's",
+    ),
+    Case(
+        "replies.update",
+        lambda s, reply, who: s.get(QuickReplyService).update(who, reply, QuickReplyInput("回访", "改")),
+        ("pingnan", "admin", "town", "system", "citizen"),
+        allowed="xiabei",
+        prepare=lambda w: w.quick_reply(Scope.PERSONAL),
+        label="one's own",
+    ),
+    Case(
+        "replies.delete",
+        lambda s, reply, who: s.get(QuickReplyService).delete(who, reply),
+        ("xiabei", "pingnan", "town", "yanbu", "leader", "inspector", "system", "citizen"),
+        prepare=World.quick_reply,
+        label="a unit's",
+    ),
+    Case(
+        "replies.delete",
+        lambda s, reply, who: s.get(QuickReplyService).delete(who, reply),
+        ("pingnan", "admin", "town", "system", "citizen"),
+        allowed="xiabei",
+        prepare=lambda w: w.quick_reply(Scope.PERSONAL),
+        label="one's own",
     ),
     # -- the system's own work
     Case("sweep.run", lambda s, ctx, who: s.sweep.run(who), NOT_SYSTEM_JOBS, allowed="system"),

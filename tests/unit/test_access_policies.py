@@ -128,7 +128,10 @@ def _contexts(policy: access.Policy) -> Iterator[tuple[object, ...]]:
     elif policy.name == "may_register_at":
         for center in UNIT_IDS:
             yield (center, ORG)
-    elif policy.name in ("may_manage_credentials_of", "may_follow_request"):
+    elif policy.name in ("may_manage_quick_replies", "may_use_quick_replies"):
+        for unit in UNIT_IDS:
+            yield (unit, ORG)
+    elif policy.name in ("may_manage_credentials_of", "may_follow_request", "may_manage_own_quick_replies"):
         for actor in PRINCIPALS:
             yield (actor.user_id,)
     else:
@@ -158,7 +161,7 @@ def test_every_named_policy_of_the_domain_is_a_row_of_the_table() -> None:
         if name.startswith("may_") and inspect.isfunction(value)
     }
     # role-level prechecks of a row (asked before anything is looked up) and the menu's union
-    prechecks = {"may_register", "may_upload", "may_administer_something"}
+    prechecks = {"may_register", "may_upload", "may_administer_something", "may_administer_quick_replies"}
     assert named - prechecks == set(POLICY_BY_NAME)
     for policy in POLICIES:
         assert policy.check.__name__ == policy.name
@@ -319,3 +322,48 @@ def test_require_passes_quietly_or_refuses_with_403_naming_the_policy() -> None:
     assert "组织架构" in refused.value.message
     with pytest.raises(PermissionDenied):
         require(may_register_at, handler(VILLAGE_A1), TOWN_A, ORG)
+
+
+# --------------------------------------------------------------------------- quick replies 常用语
+
+
+def test_an_admin_manages_the_quick_replies_of_their_unit_and_below_only() -> None:
+    town_admin = Actor(6, Role.ADMIN, TOWN_A, "街道管理员")
+    assert access.may_manage_quick_replies(town_admin, TOWN_A, ORG)
+    assert access.may_manage_quick_replies(town_admin, VILLAGE_A1, ORG)
+    assert access.may_manage_quick_replies(town_admin, world.OFFICE_A, ORG)
+    assert not access.may_manage_quick_replies(town_admin, TOWN_B, ORG)
+    assert not access.may_manage_quick_replies(town_admin, VILLAGE_B1, ORG)
+    assert not access.may_manage_quick_replies(town_admin, DISTRICT, ORG)
+    for admin in (ADMIN, DISTRICT_ADMIN):
+        assert all(access.may_manage_quick_replies(admin, unit, ORG) for unit in UNIT_IDS)
+        assert not access.may_manage_quick_replies(admin, world.UNKNOWN_UNIT, ORG)
+    for actor in (dispatcher(DISTRICT), handler(VILLAGE_A1), LEADER, INSPECTOR, SYSTEM, CITIZEN):
+        assert not any(access.may_manage_quick_replies(actor, unit, ORG) for unit in UNIT_IDS), actor
+    assert access.may_administer_quick_replies(town_admin)
+    assert not access.may_administer_quick_replies(dispatcher(DISTRICT))
+
+
+def test_staff_use_the_quick_replies_of_their_unit_and_the_units_above_it() -> None:
+    me = handler(VILLAGE_A1)
+    assert [u for u in UNIT_IDS if access.may_use_quick_replies(me, u, ORG)] == [DISTRICT, TOWN_A, VILLAGE_A1]
+    assert [u for u in UNIT_IDS if access.may_use_quick_replies(dispatcher(TOWN_B), u, ORG)] == [
+        DISTRICT,
+        TOWN_B,
+    ]
+    # without a unit: the district center's set alone
+    nowhere = Actor(7, Role.INSPECTOR, None, "质检员")
+    assert [u for u in UNIT_IDS if access.may_use_quick_replies(nowhere, u, ORG)] == [DISTRICT]
+    for actor in (SYSTEM, CITIZEN):
+        assert not any(access.may_use_quick_replies(actor, u, ORG) for u in UNIT_IDS)
+    assert not access.may_use_quick_replies(me, world.UNKNOWN_UNIT, ORG)
+
+
+def test_a_personal_quick_reply_set_is_its_owners_alone() -> None:
+    me = handler(VILLAGE_A1)
+    assert access.may_manage_own_quick_replies(me, me.user_id)
+    assert not access.may_manage_own_quick_replies(me, (me.user_id or 0) + 1)
+    assert not access.may_manage_own_quick_replies(ADMIN, me.user_id)  # not even an admin
+    assert not access.may_manage_own_quick_replies(CITIZEN, CITIZEN.user_id)
+    assert not access.may_manage_own_quick_replies(SYSTEM, None)
+    assert not access.may_manage_own_quick_replies(Actor(None, Role.ADMIN, None), None)

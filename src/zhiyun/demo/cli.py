@@ -41,6 +41,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
     from zhiyun.demo.orders import seed_orders
+    from zhiyun.demo.quick_replies import ensure_quick_replies
 
     upgrade(services.db)
     existing = {r.code for r in services.org.records()}
@@ -52,6 +53,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
         )
     district = ensure_district(services)
     ensure_boundaries(services, services.geo)
+    ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
     if not progress:

@@ -160,6 +160,38 @@ def may_run_housekeeping(actor: Actor) -> bool:
     return actor.role in HOUSEKEEPERS
 
 
+def may_administer_quick_replies(actor: Actor) -> bool:
+    """Whether `actor` keeps any unit's quick replies (常用语) at all: the role-level precheck of
+    `may_manage_quick_replies`, asked before a unit is looked up (the admin menu's section)."""
+    return actor.role in ADMINS
+
+
+def may_manage_quick_replies(actor: Actor, unit_id: int, org: OrgTree) -> bool:
+    """Create, change and delete the quick replies (常用语) of the unit `unit_id`: an admin of
+    that unit or of a unit above it (an admin without a unit: every unit's)."""
+    if actor.role not in ADMINS:
+        return False
+    if unit_id not in org.units:
+        return False
+    return actor.unit_id is None or org.is_within(unit_id, actor.unit_id)
+
+
+def may_use_quick_replies(actor: Actor, unit_id: int, org: OrgTree) -> bool:
+    """Read and insert the quick replies of the unit `unit_id`: staff of that unit or of a unit
+    below it (a unit's set serves its subtree; the district center's serves everyone)."""
+    if not actor.is_staff or unit_id not in org.units:
+        return False
+    if actor.unit_id is None or actor.unit_id not in org.units:
+        return org.units[unit_id].parent_id is None
+    return org.is_within(actor.unit_id, unit_id)
+
+
+def may_manage_own_quick_replies(actor: Actor, owner_user_id: int | None) -> bool:
+    """Read, create, change and delete the personal quick replies of the user `owner_user_id`:
+    only that user themself (not even an admin reads someone's personal set)."""
+    return actor.is_staff and actor.user_id is not None and actor.user_id == owner_user_id
+
+
 def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
     """Whether a citizen may read and rate the request filed from `requester_account_id`
     (the citizens' portal, later): their own only, and nothing else anywhere."""
@@ -327,6 +359,30 @@ POLICIES: tuple[Policy, ...] = (
         may_train_models,
         "administration",
     ),
+    Policy(
+        "may_manage_quick_replies",
+        "a unit's quick replies 常用语: add, change, delete",
+        "an admin of that unit or of a unit above it",
+        ADMINS,
+        may_manage_quick_replies,
+        "administration",
+    ),
+    Policy(
+        "may_use_quick_replies",
+        "read and insert a unit's quick replies 常用语",
+        "staff of that unit or of a unit below it (the district center's: all staff)",
+        STAFF,
+        may_use_quick_replies,
+        "console",
+    ),
+    Policy(
+        "may_manage_own_quick_replies",
+        "one's personal quick replies 我的常用语",
+        "the user themself (no one else, not even an admin)",
+        STAFF,
+        may_manage_own_quick_replies,
+        "console",
+    ),
     # -- the system's own work
     Policy(
         "may_record_system_event",
@@ -373,6 +429,7 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_administer_catalog,
     may_administer_boundaries,
     may_manage_models,
+    may_administer_quick_replies,
 )
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
@@ -392,6 +449,10 @@ _REFUSALS: dict[str, str] = {
     "may_administer_boundaries": "仅系统管理员可以导入辖区边界",
     "may_manage_models": "仅系统管理员可以启用或回退分类模型",
     "may_train_models": "仅系统管理员可以训练分类模型",
+    "may_administer_quick_replies": "仅系统管理员可以管理单位常用语",
+    "may_manage_quick_replies": "只能管理本单位及下级单位的常用语",
+    "may_use_quick_replies": "不能使用其他单位的常用语",
+    "may_manage_own_quick_replies": "只能管理自己的常用语",
     "may_record_system_event": "系统事件只能由系统记录",
     "may_run_sweep": "仅系统或系统管理员可以执行时限监控",
     "may_run_housekeeping": "仅系统或系统管理员可以执行系统维护",
@@ -501,6 +562,7 @@ __all__ = [
     "may_administer_catalog",
     "may_administer_channels",
     "may_administer_org",
+    "may_administer_quick_replies",
     "may_administer_something",
     "may_administer_users",
     "may_attach",
@@ -510,6 +572,8 @@ __all__ = [
     "may_follow_request",
     "may_manage_credentials_of",
     "may_manage_models",
+    "may_manage_own_quick_replies",
+    "may_manage_quick_replies",
     "may_record_repeat_call",
     "may_record_system_event",
     "may_register",
@@ -520,6 +584,7 @@ __all__ = [
     "may_train_models",
     "may_upload",
     "may_urge_in_bulk",
+    "may_use_quick_replies",
     "may_view_dashboard",
     "require",
     "text_for",
