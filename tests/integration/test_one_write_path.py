@@ -28,7 +28,7 @@ from tests.support import ONLY_POSTGRESQL, District, build_small_district
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
-from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import ConcurrentUpdate, PermissionDenied
 from zhiyun.domain.workorder import (
