@@ -78,7 +78,7 @@ from benchmarks.support import admin_url, log, throwaway_postgres
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings, database_url
-from zhiyun.dedupe.scoring import MAX_CONTENT_CHARS, DedupeItem
+from zhiyun.dedupe.item import MAX_CONTENT_CHARS, DedupeItem
 from zhiyun.demo import topics as tp
 from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, DemoTown, DemoVillage, ensure_district, person_name

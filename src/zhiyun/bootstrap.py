@@ -17,7 +17,7 @@ from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
 from zhiyun.catalog.taxonomy import TaxonomyService
 from zhiyun.classifier.service import ModelService
 from zhiyun.config import Settings, database_url
-from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.dedupe.service import DuplicateService
 from zhiyun.domain.routing import Thresholds
 from zhiyun.geo.service import GeoService

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from tests.e2e.harness import API, Api
 from tests.support import TEST_ADMIN
 from zhiyun.dedupe import repo as dedupe_repo
+from zhiyun.dedupe.item import DedupeItem
 from zhiyun.dedupe.repo import item_of_order
-from zhiyun.dedupe.scoring import DedupeItem
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.store.tables import DedupeSignatureRow, IntakeRecordRow, WorkOrderRow
 

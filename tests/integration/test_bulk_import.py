@@ -20,11 +20,15 @@ from zhiyun.domain.access import Role
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import Dispatch
-from zhiyun.importer import writers as bulk
 from zhiyun.importer.cli import import_app
 from zhiyun.importer.mapping import ImportMapping
 from zhiyun.importer.pipeline import BulkImporter
 from zhiyun.importer.report import ImportReport
+from zhiyun.importer.staged_row import STAGED_COLUMNS
+from zhiyun.importer.writers import bulk_writer
+from zhiyun.importer.writers.batch import GENERATED_NUMBER_TAKEN, NUMBER_TAKEN, BatchResult
+from zhiyun.importer.writers.postgres import PostgresBulkWriter
+from zhiyun.importer.writers.sqlite import SqliteBulkWriter
 from zhiyun.orders.repo import state_of
 from zhiyun.orders.search_backfill import SearchTextBackfill
 from zhiyun.orders.service import NewOrder
@@ -395,11 +399,11 @@ def test_a_run_cut_short_keeps_the_committed_batches_and_a_rerun_resumes(
         for i in range(10)
     ]
     path = write_csv(tmp_path / "history.csv", rows)
-    writer_type = bulk.PostgresBulkWriter if services.db.dialect == "postgresql" else bulk.SqliteBulkWriter
+    writer_type = PostgresBulkWriter if services.db.dialect == "postgresql" else SqliteBulkWriter
     original = writer_type.write
     calls = {"n": 0}
 
-    def failing_write(self: Any, batch: Any, source: str) -> bulk.BatchResult:
+    def failing_write(self: Any, batch: Any, source: str) -> BatchResult:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("power cut")
@@ -503,7 +507,7 @@ def test_historical_numbers_are_kept_and_generated_numbers_follow_them(
         tmp_path / "later.csv", [["e", "GD-2024-12345", "又一张", "2024-06-02 09:00"]], header=header
     )
     report = run(services.db, later, mapping)
-    assert report.imported == 0 and report.examples[0].message == bulk.NUMBER_TAKEN
+    assert report.imported == 0 and report.examples[0].message == NUMBER_TAKEN
 
 
 def test_a_generated_number_that_is_taken_is_refused_and_the_next_run_gives_another(
@@ -527,7 +531,7 @@ def test_a_generated_number_that_is_taken_is_refused_and_the_next_run_gives_anot
     report = run(services.db, path, mapping)
 
     assert report.imported == 1 and report.rejected == 1
-    assert report.examples[0].message == bulk.GENERATED_NUMBER_TAKEN
+    assert report.examples[0].message == GENERATED_NUMBER_TAKEN
     again = run(services.db, path, mapping)
     assert (again.imported, again.already_imported) == (1, 1)
     assert sorted(r.number for r in orders(services.db).values()) == [
@@ -980,8 +984,8 @@ def test_the_backfill_command_fills_in_the_search_words_of_an_import(
 
 
 def staged_row(external_id: str, registered_unit_id: int) -> list[Any]:
-    """One validated row as the importer hands it to a writer (see store.bulk.STAGED_COLUMNS)."""
-    values: dict[str, Any] = dict.fromkeys(bulk.STAGED_COLUMNS)
+    """One validated row as the importer hands it to a writer (see store.STAGED_COLUMNS)."""
+    values: dict[str, Any] = dict.fromkeys(STAGED_COLUMNS)
     values.update(
         rownum=1,
         day="20240501",
@@ -998,7 +1002,7 @@ def staged_row(external_id: str, registered_unit_id: int) -> list[Any]:
         registered_at=datetime(2024, 5, 1, 2, 0, tzinfo=UTC),
         closed_at=datetime(2024, 5, 3, 2, 0, tzinfo=UTC),
     )
-    return [values[name] for name in bulk.STAGED_COLUMNS]
+    return [values[name] for name in STAGED_COLUMNS]
 
 
 @ONLY_POSTGRESQL
@@ -1007,10 +1011,10 @@ def test_a_batch_that_names_a_missing_unit_is_refused_even_when_the_writer_check
 ) -> None:
     import psycopg
 
-    writer = bulk.bulk_writer(services.db, clock=lambda: NOW)
+    writer = bulk_writer(services.db, clock=lambda: NOW)
     try:
         assert (
-            isinstance(writer, bulk.PostgresBulkWriter) and writer.checks_own_references
+            isinstance(writer, PostgresBulkWriter) and writer.checks_own_references
         )  # tests run as superuser
         good = writer.write([staged_row("fk-1", units["NH"])], "fk.csv")
         assert good.imported == 1
@@ -1037,9 +1041,9 @@ def test_a_role_that_may_not_switch_the_triggers_off_imports_with_them_on(
         conn.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
     limited = Database(make_url(services.db.url).set(username=role).render_as_string(hide_password=False))
     try:
-        writer = bulk.bulk_writer(limited, clock=lambda: NOW)
+        writer = bulk_writer(limited, clock=lambda: NOW)
         try:
-            assert isinstance(writer, bulk.PostgresBulkWriter) and not writer.checks_own_references
+            assert isinstance(writer, PostgresBulkWriter) and not writer.checks_own_references
             assert writer.write([staged_row("role-1", units["NH"])], "role.csv").imported == 1
         finally:
             writer.close()

@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from tests.support import District, build_small_district
 
 from zhiyun.bootstrap import Services
+from zhiyun.dedupe.item import DedupeItem
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.dedupe.repo import (
     find_candidates,
     item_of_order,
@@ -23,7 +25,7 @@ from zhiyun.dedupe.repo import (
     record_candidates,
     store_signature,
 )
-from zhiyun.dedupe.scoring import DedupeItem, DedupePolicy, DedupeScore, best_candidates
+from zhiyun.dedupe.scoring import DedupeScore, best_candidates
 from zhiyun.domain.workorder import OrderStatus
 from zhiyun.kernel.geo import geo_cell
 from zhiyun.orders.service import NewOrder

@@ -10,7 +10,7 @@ from tests.support import TEST_ADMIN, District, build_small_district
 from zhiyun.bootstrap import Services
 from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
 from zhiyun.classifier.report import dispatch_report
-from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.domain.access import Actor
 from zhiyun.domain.routing import Thresholds
 from zhiyun.domain.workorder import Return

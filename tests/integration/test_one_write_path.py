@@ -28,7 +28,7 @@ from tests.support import ONLY_POSTGRESQL, District, build_small_district
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
-from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import ConcurrentUpdate, PermissionDenied
 from zhiyun.domain.workorder import (
@@ -58,9 +58,10 @@ from zhiyun.domain.workorder import (
     Urge,
     import_record,
 )
-from zhiyun.importer import writers
 from zhiyun.importer.mapping import ImportMapping
 from zhiyun.importer.pipeline import BulkImporter
+from zhiyun.importer.staged_row import COL, STAGED_COLUMNS
+from zhiyun.importer.writers import audit_trail
 from zhiyun.intake import repo as intake_repo
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.orders.repo import load_order
@@ -512,18 +513,18 @@ def test_every_imported_orders_audit_row_is_the_record_the_domain_gives_for_its_
 def test_an_audit_plan_refuses_a_record_that_depends_on_the_row_beyond_its_details(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    rows = [[None] * len(writers.STAGED_COLUMNS) for _ in range(2)]
+    rows = [[None] * len(STAGED_COLUMNS) for _ in range(2)]
     for i, row in enumerate(rows):
-        row[writers.COL["rownum"]] = i + 2
-        row[writers.COL["status"]] = "closed"
-        row[writers.COL["registered_unit_id"]] = 1
-    plan = writers.audit_plan(rows, "x.csv")
+        row[COL["rownum"]] = i + 2
+        row[COL["status"]] = "closed"
+        row[COL["registered_unit_id"]] = 1
+    plan = audit_trail.audit_plan(rows, "x.csv")
     assert plan.groups == [1, 1] and plan.params["g_action"] == ["import"]
     assert "s.rownum" in plan.details_sql
 
     def numbered_from_zero(status: OrderStatus, chain: tuple[int, ...], *, file: str, row: int) -> Any:
         return import_record(status, chain, file=file, row=row - 2)
 
-    monkeypatch.setattr(writers, "import_record", numbered_from_zero)
+    monkeypatch.setattr(audit_trail, "import_record", numbered_from_zero)
     with pytest.raises(AssertionError):
-        writers.audit_plan(rows, "x.csv")
+        audit_trail.audit_plan(rows, "x.csv")

@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.e2e.harness import Api, act, register
 from tests.support import ONLY_POSTGRESQL, TEST_ADMIN
-from zhiyun.accounts.service import AuthenticationFailed
+from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.store.tables import UserRow
 
 EXAMPLES = int(os.environ.get("ZHIYUN_FUZZ_EXAMPLES", "12"))

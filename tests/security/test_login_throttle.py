@@ -17,7 +17,8 @@ from tests.e2e.harness import API, Api
 from tests.security.conftest import CountingHasher, FakeClock
 from tests.support import PASSWORD
 from zhiyun.accounts.client_address import resolve_client_address
-from zhiyun.accounts.service import AccountService, AuthenticationFailed
+from zhiyun.accounts.service import AccountService
+from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.bootstrap import Services
 from zhiyun.config import Settings
 from zhiyun.domain.errors import TooManyAttempts

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from zhiyun.accounts.service import AuthenticationFailed
+from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.bootstrap import build_services
 from zhiyun.cli import support as cli_support
 from zhiyun.cli.main import app

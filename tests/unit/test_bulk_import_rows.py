@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
 from zhiyun.importer.mapping import FIELDS, ImportMapping, MappingError
+from zhiyun.importer.staged_row import COL
 from zhiyun.importer.validate import RowErrors, RowValidator, clean_block, clean_line, clean_phone
-from zhiyun.importer.writers import COL
 from zhiyun.kernel.geo import gcj02_to_wgs84
 from zhiyun.kernel.normalize import normalize_phone, normalize_text
 

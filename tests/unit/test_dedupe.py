@@ -9,17 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from zhiyun.dedupe.scoring import (
-    Confusion,
-    DedupeItem,
-    DedupePolicy,
-    LabelledPair,
-    best_candidates,
-    evaluate_pairs,
-    same_phone,
-    score,
-    text_similarity,
-)
+from zhiyun.dedupe.evaluation import Confusion, LabelledPair, evaluate_pairs
+from zhiyun.dedupe.item import DedupeItem
+from zhiyun.dedupe.policy import DedupePolicy
+from zhiyun.dedupe.scoring import best_candidates, same_phone, score, text_similarity
 from zhiyun.domain.errors import ValidationFailed
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -250,7 +243,7 @@ def test_evaluation_counts_merge_and_merge_or_flag_against_the_labels(policy: De
 
 
 def test_segmented_texts_are_cached_and_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from zhiyun.dedupe import scoring as dedupe
+    from zhiyun.dedupe import item as dedupe
 
     cache = dedupe._TextCache(2)
     monkeypatch.setattr(dedupe, "_TEXT_CACHE", cache)

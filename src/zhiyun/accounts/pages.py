@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from zhiyun.accounts.client_address import client_address
-from zhiyun.accounts.service import AuthenticationFailed
+from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.domain.access import STAFF_ROLES, Actor
 from zhiyun.domain.errors import TooManyAttempts, ValidationFailed
 from zhiyun.web.admin import AdminPage, operation, text

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from zhiyun.accounts.service import AuthenticationFailed, UserView
+from zhiyun.accounts.service.credentials import AuthenticationFailed
+from zhiyun.accounts.service.views import UserView
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import (
     Actor,

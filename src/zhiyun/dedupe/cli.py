@@ -33,14 +33,9 @@ import typer
 from rich.table import Table
 
 from zhiyun.cli.support import ZhiyunGroup, console, fail
-from zhiyun.dedupe.scoring import (
-    Confusion,
-    DedupeItem,
-    DedupePolicy,
-    Evaluation,
-    LabelledPair,
-    evaluate_pairs,
-)
+from zhiyun.dedupe.evaluation import Confusion, Evaluation, LabelledPair, evaluate_pairs
+from zhiyun.dedupe.item import DedupeItem
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.domain.errors import DomainError, ValidationFailed
 from zhiyun.kernel.normalize import to_utc
 

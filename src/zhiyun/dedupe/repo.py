@@ -24,7 +24,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from zhiyun.dedupe.scoring import MAX_CONTENT_CHARS, DedupeItem, DedupePolicy, DedupeScore
+from zhiyun.dedupe.item import MAX_CONTENT_CHARS, DedupeItem
+from zhiyun.dedupe.policy import DedupePolicy
+from zhiyun.dedupe.scoring import DedupeScore
 from zhiyun.kernel.geo import EARTH_RADIUS_M, haversine_m, neighbour_cells
 from zhiyun.kernel.text import Segmenter
 from zhiyun.store.base import stored_utc, table_of

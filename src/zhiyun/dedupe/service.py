@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from zhiyun.dedupe import repo as dedupe_repo
-from zhiyun.dedupe.scoring import DedupePolicy
+from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.domain.access import Actor, may_run_housekeeping, require, text_for
 from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_decide_duplicate

@@ -35,16 +35,10 @@ from zhiyun.importer.mapping import (
 )
 from zhiyun.importer.report import ImportProgress, ImportReport, RejectsFile, rejects_location
 from zhiyun.importer.sources import Source, open_source
+from zhiyun.importer.staged_row import I_CHANNEL, I_EXTERNAL_ID, I_NUMBER, I_ROWNUM
 from zhiyun.importer.validate import Locate, RowErrors, RowValidator
-from zhiyun.importer.writers import (
-    I_CHANNEL,
-    I_EXTERNAL_ID,
-    I_NUMBER,
-    I_ROWNUM,
-    BatchResult,
-    BulkOrderWriter,
-    bulk_writer,
-)
+from zhiyun.importer.writers import bulk_writer
+from zhiyun.importer.writers.batch import BatchResult, BulkOrderWriter
 from zhiyun.kernel.gil import short_gil_slices
 from zhiyun.reference.repo import load_org
 from zhiyun.store.db import Database

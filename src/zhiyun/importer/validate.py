@@ -121,7 +121,7 @@ class RowValidator:
 
     `validate(rownum, values, content_key)` takes the values of the mapped fields in
     `fields` order (strings, or datetimes from spreadsheets) and gives a list in
-    zhiyun.importer.writers.STAGED_COLUMNS order, or RowErrors. It is compiled once per import
+    zhiyun.importer.staged_row.STAGED_COLUMNS order, or RowErrors. It is compiled once per import
     into a closure over the mapping (this is the per-row hot path of a million-row import).
     """
 

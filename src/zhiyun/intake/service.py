@@ -32,7 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhiyun.dedupe import repo as dedupe_repo
-from zhiyun.dedupe.scoring import DedupeItem, DedupePolicy, DedupeScore, best_candidates
+from zhiyun.dedupe.item import DedupeItem
+from zhiyun.dedupe.policy import DedupePolicy
+from zhiyun.dedupe.scoring import DedupeScore, best_candidates
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.workorder import (

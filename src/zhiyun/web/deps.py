@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from zhiyun.accounts.service import AuthenticationFailed, UserView
+from zhiyun.accounts.service.credentials import AuthenticationFailed
+from zhiyun.accounts.service.views import UserView
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, may_administer_something
 

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from zhiyun.accounts.service import UserView
+from zhiyun.accounts.service.views import UserView
 from zhiyun.domain.access import may_administer_something
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.kernel.capability import Capability, NavItem

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from zhiyun.accounts.client_address import client_address
-from zhiyun.accounts.service import IssuedSecret
+from zhiyun.accounts.service.views import IssuedSecret
 from zhiyun.api.deps import SESSION_COOKIE, CurrentUser, ServicesDep, session_scheme
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import LoginIn, TokenIn, TokenInfoOut, TokenLoginIn, TokenOut, UserOut
