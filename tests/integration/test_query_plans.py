@@ -19,13 +19,12 @@ from tests.support import ONLY_POSTGRESQL, build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.dedupe import repo as dedupe_repo
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderFilter, OrderQuery
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.kernel.geo import neighbour_cells
 from zhiyun.kernel.text import search_text
 from zhiyun.orders import repo
 from zhiyun.orders.service import NewOrder
-from zhiyun.orders.worklists import ListQuery
 from zhiyun.store.tables import OPEN_STATUS_VALUES
 
 pytestmark = ONLY_POSTGRESQL
@@ -91,7 +90,7 @@ def test_chinese_search_uses_the_full_text_index_of_segmented_orders(services: S
     uses_index(
         services,
         "to_tsquery",
-        lambda: services.worklists.page(town, ListQuery(text="路灯")),
+        lambda: services.worklists.page(town, OrderQuery(text="路灯")),
         "ix_work_order_search_tsv",
     )
 

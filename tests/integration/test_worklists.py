@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from tests.support import District, build_small_district
 
 from zhiyun.bootstrap import Services
+from zhiyun.domain.calendar import local_midnight
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign, Supervise, Urgency
 from zhiyun.kernel.text import search_text
 from zhiyun.orders.service import NewOrder
-from zhiyun.orders.worklists import ListQuery
 
 
 def _register(
@@ -54,7 +55,7 @@ def test_review_queue_holds_what_a_unit_below_replied(services: Services) -> Non
     services.orders.act(district.actors["xiabei"], number, Sign())
     services.orders.act(district.actors["xiabei"], number, Reply(note="已处理"))
 
-    page = services.worklists.page(district.actors["town"], ListQuery(queue="to_review"))
+    page = services.worklists.page(district.actors["town"], OrderQuery(queue="to_review"))
     assert [o.number for o in page.items] == [number]
     assert _counts(services, district, "district")["to_review"] == 1
 
@@ -66,12 +67,12 @@ def test_supervised_queue_and_filters_narrow_the_list(services: Services) -> Non
     services.orders.act(district.actors["leader"], a, Supervise(note="请加快"))
 
     leader = district.actors["leader"]
-    assert [o.number for o in services.worklists.page(leader, ListQuery(queue="supervised")).items] == [a]
-    urgent = services.worklists.page(leader, ListQuery(urgency="urgent")).items
+    assert [o.number for o in services.worklists.page(leader, OrderQuery(queue="supervised")).items] == [a]
+    urgent = services.worklists.page(leader, OrderQuery(urgency="urgent")).items
     assert [o.title for o in urgent] == ["路面积水"]
-    assert [o.number for o in services.worklists.page(leader, ListQuery(order_type="report")).items] == [a]
+    assert [o.number for o in services.worklists.page(leader, OrderQuery(order_type="report")).items] == [a]
     tomorrow = (datetime.now(UTC) + timedelta(days=2)).date()
-    assert services.worklists.page(leader, ListQuery(date_from=tomorrow)).items == []
+    assert services.worklists.page(leader, OrderQuery(registered_from=local_midnight(tomorrow))).items == []
 
 
 def test_chinese_search_finds_orders_by_words_and_by_number(services: Services) -> None:
@@ -80,10 +81,10 @@ def test_chinese_search_finds_orders_by_words_and_by_number(services: Services) 
     _register(services, district, "小区垃圾没人清运")
     town = district.actors["town"]
 
-    found = services.worklists.page(town, ListQuery(text="路灯")).items
+    found = services.worklists.page(town, OrderQuery(text="路灯")).items
     assert [o.number for o in found] == [lamp]
-    assert [o.number for o in services.worklists.page(town, ListQuery(text=lamp)).items] == [lamp]
-    assert services.worklists.page(town, ListQuery(text="电梯故障")).items == []
+    assert [o.number for o in services.worklists.page(town, OrderQuery(text=lamp)).items] == [lamp]
+    assert services.worklists.page(town, OrderQuery(text="电梯故障")).items == []
 
 
 def test_keyset_pages_cover_every_order_once_in_each_sort(services: Services) -> None:
@@ -96,22 +97,22 @@ def test_keyset_pages_cover_every_order_once_in_each_sort(services: Services) ->
         seen: list[str] = []
         cursor = None
         while True:
-            page = services.worklists.page(town, ListQuery(sort=sort), cursor=cursor, limit=3)
+            page = services.worklists.page(town, OrderQuery(sort=sort), cursor=cursor, limit=3)
             seen += [o.number for o in page.items]
             cursor = page.next_cursor
             if cursor is None:
                 break
         assert sorted(seen) == sorted(numbers), sort
         assert len(seen) == len(set(seen)), sort
-    deadline_first = services.worklists.page(town, ListQuery(sort="deadline"), limit=1).items
+    deadline_first = services.worklists.page(town, OrderQuery(sort="deadline"), limit=1).items
     assert [o.number for o in deadline_first] == [first]  # the only order with a reply deadline
 
 
 def test_export_rows_mask_the_phone_for_a_leader(services: Services) -> None:
     district = build_small_district(services)
     _register(services, district, "路灯不亮")
-    leader_rows = list(services.worklists.export_rows(district.actors["leader"], ListQuery(), batch=1))
-    town_rows = list(services.worklists.export_rows(district.actors["town"], ListQuery(), batch=1))
+    leader_rows = list(services.worklists.export_rows(district.actors["leader"], OrderQuery(), batch=1))
+    town_rows = list(services.worklists.export_rows(district.actors["town"], OrderQuery(), batch=1))
     assert [r.citizen_phone for r in leader_rows] == ["138****5678"]
     assert [r.citizen_phone for r in town_rows] == ["13812345678"]
 
