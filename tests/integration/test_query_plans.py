@@ -19,7 +19,7 @@ from tests.support import ONLY_POSTGRESQL, build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.dedupe import repo as dedupe_repo
-from zhiyun.domain.order_query import OrderFilter, OrderQuery
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.kernel.geo import neighbour_cells
 from zhiyun.kernel.text import search_text
@@ -96,12 +96,10 @@ def test_chinese_search_uses_the_full_text_index_of_segmented_orders(services: S
 
 
 def test_listing_orders_in_warning_uses_the_warning_time_indexes(services: Services) -> None:
-    build_small_district(services)
-    flt = OrderFilter(deadline_alert="warning", now=datetime.now(UTC) + timedelta(days=30))
+    leader = build_small_district(services).actors["leader"]  # reads the whole district: no scope
 
     def listing() -> None:
-        with services.db.reading() as session:
-            repo.list_orders(session, flt, None, limit=20, after=None)
+        services.worklists.page(leader, OrderQuery(deadline_alert="warning"), limit=20)
 
     plan = uses_index(
         services,

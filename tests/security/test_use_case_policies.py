@@ -53,9 +53,7 @@ from zhiyun.store.tables import WorkOrderRow
 
 READ_ONLY: dict[str, str] = {
     "orders.allowed": "the actions the reader may take (reads, can_view)",
-    "orders.count": "counts what the reader may see",
     "orders.get": "reads one order (can_view)",
-    "orders.page": "lists what the reader may see",
     "pages.page": "the order page: one visibility check (orders.read_in) before any panel",
     "orders.notices": "the reader's unit's notices",
     "orders.returns_by_unit": "counts returns per unit (statistics)",
@@ -80,11 +78,12 @@ READ_ONLY: dict[str, str] = {
     "channels.get": "reads a channel (its registry row is created on first read)",
     "channels.channels": "reads the channels (their registry rows are created on first read)",
     "duplicates.candidates": "the possible duplicates the reader may see",
+    "worklists.count": "counts what the reader may see",
     "worklists.counts": "counts the reader's queues",
     "worklists.explain": "the query plan of a list (diagnostics)",
     "worklists.export_rows": "exports what the reader may see",
     "worklists.map_points": "what the reader may see, on the map",
-    "worklists.page": "lists what the reader may see",
+    "worklists.page": "lists what the reader may see (the API's order list and the console's)",
     "worklists.queues": "the reader's queues",
     "dashboard.dashboard": "figures scoped to the reader (may_view_dashboard)",
     "dashboard.scope_of": "the reader's scope (may_view_dashboard)",

@@ -1,10 +1,11 @@
-"""The console's lists of orders: queues per role with counts, filters, sorts, keyset pages, exports.
+"""Lists of orders: the one query path of the API, the console's queues, exports and map, and the CLI.
 
 Every list is a `domain.order_query.OrderQuery`, validated there, and runs the one statement
 `WorklistService` builds from it: the orders the actor may read (`repo.scope_clause`, the
 rule every read of an order follows) narrowed by the query's filters, its queue's own
 clauses (待分拨 is what waits at the user's own unit, 待审核 what a unit below replied, …)
-and its words (`_text_clause`).
+and its words (`_text_clause`). GET /api/v1/orders and the workbench call the same `page`,
+so that they find the same orders for the same words.
 
 Pages are keyset-paginated on (sort key, id), so that page 10,000 costs what page 1 costs.
 """
@@ -216,8 +217,12 @@ def _ordered(stmt: Any, sort: str, after: tuple[datetime | None, int] | None) ->
     return stmt.order_by(column.asc(), WorkOrderRow.id.asc())
 
 
-def _count(session: Session, stmt: Any, cap: int) -> int:
-    """How many orders `stmt` selects, counting at most `cap` + 1."""
+def _count(session: Session, stmt: Any, cap: int | None = None) -> int:
+    """How many orders `stmt` selects; at most `cap` + 1 are counted when given."""
+    if cap is None:
+        # keep `work_order` in FROM: the scope's EXISTS must correlate to it, not count on its own
+        counted = stmt.with_only_columns(func.count(), maintain_column_froms=True)
+        return int(session.execute(counted).scalar_one())
     capped = stmt.with_only_columns(WorkOrderRow.id, maintain_column_froms=True).limit(cap + 1)
     return int(session.execute(select(func.count()).select_from(capped.subquery())).scalar_one())
 
@@ -327,6 +332,13 @@ class WorklistService:
                 column = SORTS[query.sort][1]
                 next_cursor = _encode_cursor(query, getattr(rows[-1], column.key), rows[-1].id)
             return ListPage(items, next_cursor)
+
+    def count(self, actor: Actor, query: OrderQuery) -> int:
+        """How many orders the list `query` describes holds for `actor` (every one counted)."""
+        query = query.validated()
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            return _count(session, self._statement(session, actor, query, snap, self.clock()))
 
     def queues(self, actor: Actor) -> list[QueueSpec]:
         return [q for q in QUEUES if actor.role in q.roles]
