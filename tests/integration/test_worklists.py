@@ -137,3 +137,49 @@ def test_a_handlers_queues_hold_only_what_the_unit_holds_now(services: Services)
     counts = _counts(services, district, "xiabei")
     assert counts["to_sign"] == 0 and counts["in_progress"] == 0
     assert counts["all"] == 1  # it is still in the unit's history
+
+
+def _register_by_hand(services: Services, district: District, title: str, username: str = "town") -> str:
+    """An order registered by hand: no stored words (until the search backfill gives it some)."""
+    new = NewOrder(title=title, content=f"{title}，请尽快处理")
+    return services.orders.register(district.actors[username], new).order.summary.number
+
+
+def _found(services: Services, district: District, words: str, username: str = "town") -> set[str]:
+    page = services.worklists.page(district.actors[username], OrderQuery(text=words), limit=500)
+    assert page.next_cursor is None
+    return {o.number for o in page.items}
+
+
+def test_words_match_in_any_order_and_apart(services: Services) -> None:
+    district = build_small_district(services)
+    stored = _register(services, district, "夏北路的路灯一到晚上就不亮")  # words stored at intake
+    by_hand = _register_by_hand(services, district, "桂城路灯一直不亮")
+    _register(services, district, "路灯杆倾斜")
+    _register_by_hand(services, district, "小区门口不亮")
+
+    for words in ("路灯 不亮", "不亮 路灯", "路灯不亮", "  路灯   不亮 "):
+        assert _found(services, district, words) == {stored, by_hand}, words
+    assert _found(services, district, "路灯 漏水") == set()  # every word must be there
+    assert _found(services, district, "夏北路 路灯 不亮") == {stored}
+    assert _found(services, district, by_hand) == {by_hand}  # or the order's number
+
+
+def test_search_finds_only_within_the_readers_scope(services: Services) -> None:
+    district = build_small_district(services)
+    at_town = _register(services, district, "路灯不亮", username="town")
+    at_town2 = _register(services, district, "路灯不亮", username="town2")
+    assert _found(services, district, "路灯 不亮", "town") == {at_town}
+    assert _found(services, district, "路灯 不亮", "town2") == {at_town2}
+    assert _found(services, district, "路灯 不亮", "pingnan") == set()
+    assert _found(services, district, at_town2, "town") == set()  # another town's number finds nothing
+    assert _found(services, district, "路灯 不亮", "leader") == {at_town, at_town2}
+
+
+def test_search_words_are_words_not_patterns(services: Services) -> None:
+    district = build_small_district(services)
+    _register(services, district, "路灯不亮")
+    _register_by_hand(services, district, "井盖缺失")
+    for pattern in ("%", "_", "%路灯%", "路_", "\\", "'", "' OR '1'='1", "路灯 & 不亮 | 井盖"):
+        found = _found(services, district, pattern)
+        assert len(found) <= 1, pattern  # taken literally: no wildcard, no syntax, no error

@@ -1,10 +1,11 @@
 """Lists of orders: the one query path of the API, the console's queues, exports and map, and the CLI.
 
-Every list is a `domain.order_query.OrderQuery`, validated there, and runs the one statement
-`WorklistService` builds from it: the orders the actor may read (`repo.scope_clause`, the
-rule every read of an order follows) narrowed by the query's filters, its queue's own
-clauses (待分拨 is what waits at the user's own unit, 待审核 what a unit below replied, …)
-and its words (`_text_clause`). GET /api/v1/orders and the workbench call the same `page`,
+Every list is a `domain.order_query.OrderQuery`, validated there, and every list runs the one
+statement `WorklistService` builds from it: the orders the actor may read
+(`repo.scope_clause`, the rule every read of an order follows) narrowed by the query's
+filters, its queue's own clauses (待分拨 is what waits at the user's own unit, 待审核 what a
+unit below replied, …) and its words (`_text_clause`: the full-text search over the words
+intake stored for each order). GET /api/v1/orders and the workbench call the same `page`,
 so that they find the same orders for the same words.
 
 Pages are keyset-paginated on (sort key, id), so that page 10,000 costs what page 1 costs.
@@ -19,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal_column, or_, select
+from sqlalchemy import and_, exists, false, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, Role, text_for
@@ -158,36 +159,36 @@ def _queue_clauses(spec: QueueSpec, actor: Actor, org: OrgTree) -> list[Any]:
 
 
 def _text_clause(dialect: str, text: str, words: list[str]) -> Any:
-    """Chinese full-text search: the segmented words on PostgreSQL (GIN index), a substring on SQLite.
+    """The orders that have every one of `words` (the searched text segmented as intake
+    segments an order), in any order and anywhere in title or content, or whose number is `text`.
 
-    Orders without segmented text (registered by hand) are matched on their title.
+    The words are matched whole against the words intake stored for each order
+    (`search_text`): on PostgreSQL by the full-text index (to_tsvector('simple') over them),
+    on SQLite by looking for each among the stored words. Orders without stored words
+    (registered by hand, or imported and not yet backfilled) are matched on their title,
+    which must contain every word.
     """
+    words = words or [text.lower()]
+    stored: Any
     if dialect == "postgresql":
         # each word a quoted lexeme; a word of nothing but backslashes would leave '' (a
         # syntax error in tsquery), so such words are dropped, and with no word left the
         # full-text part matches nothing
-        quoted = [w.replace("'", "''").replace("\\", "") for w in words or [text]]
-        query = " & ".join(f"'{w}'" for w in quoted if w)
-        full_text = (
-            and_(
-                SEARCH_INDEXED,
-                SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
-            )
-            if query
+        quoted = [w.replace("'", "''").replace("\\", "") for w in words]
+        tsquery = " & ".join(f"'{w}'" for w in quoted if w)
+        stored = (
+            SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery))
+            if tsquery
             else false()
         )
-        return or_(
-            full_text,
-            WorkOrderRow.number == text,
-            and_(WorkOrderRow.search_text.is_(None), WorkOrderRow.title.contains(text, autoescape=True)),
-        )
-    # substrings, with LIKE's wildcards (% _) and the escape character taken literally
+    else:
+        padded = literal(" ") + WorkOrderRow.search_text + literal(" ")
+        stored = and_(*(padded.contains(f" {w} ", autoescape=True) for w in words))
+    title = func.lower(WorkOrderRow.title)
     return or_(
-        WorkOrderRow.search_text.contains(text, autoescape=True),
-        WorkOrderRow.title.contains(text, autoescape=True),
-        WorkOrderRow.content.contains(text, autoescape=True),
-        WorkOrderRow.address.contains(text, autoescape=True),
+        and_(SEARCH_INDEXED, stored),
         WorkOrderRow.number == text,
+        and_(WorkOrderRow.search_text.is_(None), *(title.contains(w, autoescape=True) for w in words)),
     )
 
 
