@@ -91,3 +91,24 @@ def test_the_api_and_the_console_narrow_a_list_alike(console: Api) -> None:
     ):
         assert _api_numbers(api, **api_params) == _workbench_numbers(page, **console_params), api_params
     assert _api_numbers(api, q="路灯") == {lamp}
+
+
+def test_a_tampered_cursor_is_refused_as_invalid_input_by_the_api_and_the_console(console: Api) -> None:
+    for i in range(3):
+        _register(console, f"路灯不亮{i}")
+    api, page = console.as_("town"), page_login(console, "town")
+    first = api.get(f"{API}/orders", params={"limit": 1}).json()
+    cursor = first["next_cursor"]
+    assert api.get(f"{API}/orders", params={"limit": 1, "cursor": cursor}).status_code == 200
+
+    payload, check = cursor.split(".")
+    flipped = payload[:-1] + ("A" if payload[-1] != "A" else "B")
+    for tampered in (f"{flipped}.{check}", f"{payload}.{check[::-1]}", payload, cursor + "x", "not-a-cursor"):
+        answer = api.get(f"{API}/orders", params={"limit": 1, "cursor": tampered})
+        assert answer.status_code == 422, tampered
+        assert answer.json()["error"] == "validation_failed" and answer.json()["message"] == "分页游标无效"
+        html = page.get("/workbench", params={"queue": "all", "cursor": tampered}, headers=RESULTS).text
+        assert "分页游标无效" in html and "data-order=" not in html
+    # a cursor is for its own list: another filter's list refuses it
+    other = api.get(f"{API}/orders", params={"limit": 1, "cursor": cursor, "q": "路灯"})
+    assert other.status_code == 422 and other.json()["message"] == "分页游标无效"

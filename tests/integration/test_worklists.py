@@ -1,13 +1,18 @@
-"""The console's lists: queues per role, scoping, filters, search and keyset pages, on SQLite and PostgreSQL."""
+"""Lists of orders (the API's and the console's are one): queues per role, scoping, filters, search,
+keyset pages and their cursors, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from tests.support import District, build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.calendar import local_midnight
+from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign, Supervise, Urgency
 from zhiyun.kernel.text import search_text
@@ -183,3 +188,38 @@ def test_search_words_are_words_not_patterns(services: Services) -> None:
     for pattern in ("%", "_", "%路灯%", "路_", "\\", "'", "' OR '1'='1", "路灯 & 不亮 | 井盖"):
         found = _found(services, district, pattern)
         assert len(found) <= 1, pattern  # taken literally: no wildcard, no syntax, no error
+
+
+def test_a_tampered_cursor_is_refused_before_any_query_runs(services: Services) -> None:
+    district = build_small_district(services)
+    for i in range(4):
+        _register(services, district, f"工单{i}")
+    town = district.actors["town"]
+    cursor = services.worklists.page(town, OrderQuery(), limit=1).next_cursor
+    assert cursor is not None
+    payload, check = cursor.split(".")
+    sort, value, order_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    def forged(*fields: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(list(fields)).encode()).decode().rstrip("=") + "." + check
+
+    tampered = [
+        forged(sort, value, order_id + 1_000),  # another position, the old check
+        forged(sort, value, -1),
+        forged("oldest", value, order_id),
+        payload,  # no check
+        f"{payload}.{check[:-2]}",
+        f"{payload}.{check}=",
+        f"{payload} .{check}",
+        "路灯.不亮",
+        "W10.AAAA",
+    ]
+    for bad in tampered:
+        with pytest.raises(ValidationFailed) as refused:
+            services.worklists.page(town, OrderQuery(), cursor=bad, limit=1)
+        assert refused.value.details == {"field": "cursor"} and refused.value.message == "分页游标无效", bad
+    # a cursor continues its own list only: another sort, filter or queue refuses it
+    for other in (OrderQuery(sort="oldest"), OrderQuery(text="工单"), OrderQuery(queue="to_dispatch")):
+        with pytest.raises(ValidationFailed):
+            services.worklists.page(town, other, cursor=cursor, limit=1)
+    assert len(services.worklists.page(town, OrderQuery(), cursor=cursor, limit=1).items) == 1

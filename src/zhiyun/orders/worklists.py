@@ -9,15 +9,23 @@ intake stored for each order). GET /api/v1/orders and the workbench call the sam
 so that they find the same orders for the same words.
 
 Pages are keyset-paginated on (sort key, id), so that page 10,000 costs what page 1 costs.
+A page's cursor is opaque: it holds the last order's sort key and id with a check digest over
+them and over the query, so that a cursor that was altered, or that belongs to another
+list, is refused (ValidationFailed) instead of reaching the database. The digest is a
+checksum, not a secret: a cursor only says where a page starts, and every page is scoped to
+its reader whatever it says.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, literal, literal_column, or_, select
@@ -58,25 +66,63 @@ REPLY_LIVE_STATUSES = (
 
 # -- the cursor ---------------------------------------------------------------------------------
 
+_CURSOR_CHECK = b"zhiyun order list cursor 1"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    """The bytes `_b64` wrote as `text`; ValueError for anything else (padding, spaces, other letters)."""
+    raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    if _b64(raw) != text:
+        raise ValueError("not as written")
+    return raw
+
+
+def _query_key(query: OrderQuery) -> bytes:
+    """The validated query, canonically: a cursor is valid for this list only."""
+
+    def plain(value: Any) -> Any:
+        return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+    values = {f.name: plain(getattr(query, f.name)) for f in fields(query)}
+    return json.dumps(values, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _check(query: OrderQuery, payload: bytes) -> bytes:
+    return hashlib.sha256(b"\0".join((_CURSOR_CHECK, _query_key(query), payload))).digest()[:12]
+
 
 def _encode_cursor(query: OrderQuery, value: datetime | None, order_id: int) -> str:
-    raw = json.dumps([query.sort, value.isoformat() if value else None, order_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    """Where the page after the order (`value` of the sort key, `order_id`) of `query` starts."""
+    payload = json.dumps([query.sort, value.isoformat() if value else None, order_id]).encode()
+    return f"{_b64(payload)}.{_b64(_check(query, payload))}"
 
 
 def _decode_cursor(query: OrderQuery, cursor: str) -> tuple[datetime | None, int]:
+    """The (sort key, id) a cursor of `query` holds; ValidationFailed for a cursor this service
+    did not write for this list (altered, cut, or another list's), before any query runs."""
     try:
-        key, value, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if key != query.sort:
-            raise ValueError(key)
+        body, dot, check = cursor.partition(".")
+        payload = _unb64(body)
+        if not dot or not hmac.compare_digest(_unb64(check), _check(query, payload)):
+            raise ValueError("altered, or another list's cursor")
+        key, value, order_id = json.loads(payload)
+        if key != query.sort or not (value is None or isinstance(value, str)):
+            raise ValueError("another sort")
+        if (
+            isinstance(order_id, bool)
+            or not isinstance(order_id, int)
+            or not 0 <= order_id <= repo.MAX_ORDER_ID
+        ):
+            raise ValueError("out of range")
         instant = datetime.fromisoformat(value) if value else None
-        order = int(order_id)
         if instant is not None and (instant.tzinfo is None or not 1900 <= instant.year <= 2199):
             raise ValueError("out of range")
-        if not 0 <= order <= repo.MAX_ORDER_ID:
-            raise ValueError("out of range")
-        return instant, order
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        return instant, order_id
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error) as exc:
         raise ValidationFailed("分页游标无效", field="cursor") from exc
 
 
