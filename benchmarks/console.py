@@ -27,8 +27,8 @@ from sqlalchemy import text
 
 from zhiyun.bootstrap import build_services
 from zhiyun.demo.district import ensure_district
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.org import UnitKind
-from zhiyun.orders.worklists import ListQuery
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 
@@ -165,33 +165,33 @@ def main() -> None:
         for who, actor in actors.items():
             # every queue's count, as the workbench shows them (one query each)
             counts[f"{who}.counts_all_queues"] = best_of(lambda actor=actor: w.counts(actor))
-            first = w.page(actor, ListQuery(queue="all"), limit=50)
+            first = w.page(actor, OrderQuery(queue="all"), limit=50)
             timings[f"{who}.page1"] = best_of(
-                lambda actor=actor: w.page(actor, ListQuery(queue="all"), limit=50)
+                lambda actor=actor: w.page(actor, OrderQuery(queue="all"), limit=50)
             )
             # a cursor 10,000 rows deep, found by walking with big pages
             cursor = first.next_cursor
             for _ in range(20):
                 if cursor is None:
                     break
-                cursor = w.page(actor, ListQuery(queue="all"), cursor=cursor, limit=500).next_cursor
+                cursor = w.page(actor, OrderQuery(queue="all"), cursor=cursor, limit=500).next_cursor
             if cursor is not None:
                 timings[f"{who}.page_10000_deep"] = best_of(
                     lambda actor=actor, cursor=cursor: w.page(
-                        actor, ListQuery(queue="all"), cursor=cursor, limit=50
+                        actor, OrderQuery(queue="all"), cursor=cursor, limit=50
                     )
                 )
             timings[f"{who}.deadline_sort"] = best_of(
-                lambda actor=actor: w.page(actor, ListQuery(queue="all", sort="deadline"), limit=50)
+                lambda actor=actor: w.page(actor, OrderQuery(queue="all", sort="deadline"), limit=50)
             )
             timings[f"{who}.search_路灯"] = best_of(
-                lambda actor=actor: w.page(actor, ListQuery(queue="all", text="路灯"), limit=50)
+                lambda actor=actor: w.page(actor, OrderQuery(queue="all", text="路灯"), limit=50)
             )
             timings[f"{who}.overdue_queue_page"] = best_of(
-                lambda actor=actor: w.page(actor, ListQuery(queue="overdue"), limit=50)
+                lambda actor=actor: w.page(actor, OrderQuery(queue="overdue"), limit=50)
             )
             log(f"{who}: done")
-        plan = w.explain(actors["town_dispatcher"], ListQuery(queue="all", text="路灯"))
+        plan = w.explain(actors["town_dispatcher"], OrderQuery(queue="all", text="路灯"))
         log("plan of the town dispatcher's search:\n" + plan)
         for key, value in {**timings, **counts}.items():
             log(f"  {key}: {value} ms")

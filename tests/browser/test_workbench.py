@@ -16,7 +16,7 @@ def test_search_then_bulk_dispatch_the_ticked_orders(
     second = live.register("town", title="平南路井盖破损", content="平南路另一个井盖破损")
     other = live.register("town", title="公园长椅损坏", content="千灯湖公园长椅损坏")
     login(page, "town")
-    page.get_by_label("搜索（标题、内容、地址、编号）").fill("井盖")
+    page.get_by_label("搜索（标题和内容中的词，或编号）").fill("井盖")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=**")
     rows = page.locator("tbody tr[data-order]")

@@ -17,9 +17,9 @@ from sqlalchemy import event
 
 from tests.e2e.console_harness import console_fixture, page_login, post_form  # noqa: F401
 from tests.e2e.harness import Api
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Dispatch
 from zhiyun.orders.service import NewOrder
-from zhiyun.orders.worklists import ListQuery
 
 
 def _register(console: Api, title: str = "路灯不亮", username: str = "town", **kw: Any) -> str:
@@ -116,9 +116,9 @@ def test_the_arrival_mark_changes_when_an_order_arrives_even_as_another_leaves(c
 def test_the_poll_is_one_query(console: Api) -> None:
     _register(console)
     town = console.district.actors["town"]
-    console.services.live.pulse(town, ListQuery())  # the reference data is cached after this
+    console.services.live.pulse(town, OrderQuery())  # the reference data is cached after this
     with _statements(console) as seen:
-        pulse = console.services.live.pulse(town, ListQuery(queue="to_dispatch", text="路灯"))
+        pulse = console.services.live.pulse(town, OrderQuery(queue="to_dispatch", text="路灯"))
     # besides the reference data's revision check (one small read of `setting`), one statement
     orders = [s for s in seen if "work_order" in s]
     assert len(orders) == 1, seen

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Role
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Dispatch
 from zhiyun.importer.cli import import_app
 from zhiyun.importer.mapping import ImportMapping
@@ -339,9 +339,9 @@ def test_imported_orders_are_read_through_the_services_and_scoped_by_their_units
     assert detail.summary.status == "closed"
     assert [t.action for t in services.orders.transitions(xiabei, detail.summary.id)] == ["import"]
     # the town center sees what its own units handled, not what stayed at the district center
-    assert services.orders.count(town, OrderFilter()) == 2
-    assert services.orders.count(xiabei, OrderFilter()) == 1
-    assert services.orders.count(yanbu, OrderFilter()) == 0
+    assert services.worklists.count(town, OrderQuery()) == 2
+    assert services.worklists.count(xiabei, OrderQuery()) == 1
+    assert services.worklists.count(yanbu, OrderQuery()) == 0
     for row in stored.values():
         assert state_of(row).current_unit_id == row.current_unit_id
 
@@ -882,7 +882,7 @@ def test_roles_that_read_everything_see_imported_orders(
     run(services.db, write_csv(tmp_path / "history.csv", ROWS))
     leader = district.actors["leader"]
     assert leader.role is Role.LEADER
-    assert services.orders.count(leader, OrderFilter(channel="12345")) == 3
+    assert services.worklists.count(leader, OrderQuery(channel="12345")) == 3
 
 
 def test_with_locate_each_order_gets_its_town_and_village_from_the_address(

@@ -34,7 +34,7 @@ from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
 from zhiyun.domain.access import STAFF_ROLES, Role
 from zhiyun.domain.errors import ConcurrentUpdate
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import Action, OrderStatus, Satisfaction
 from zhiyun.store.db import Database
@@ -198,7 +198,7 @@ def test_every_order_history_starts_with_register_and_spreads_over_the_past_mont
 def test_an_order_history_reads_like_a_real_one(seeded: tuple[Services, SeedReport]) -> None:
     services, _ = seeded
     leader = services.accounts.authenticate("leader", DEMO_PASSWORD).actor()
-    page = services.orders.page(leader, OrderFilter(statuses=["closed"]), limit=50)
+    page = services.worklists.page(leader, OrderQuery(statuses=("closed",)), limit=50)
     details = (services.orders.get(leader, o.id) for o in page.items)
     detail = next(d for d in details if d.satisfaction == "satisfied")
     trail = services.orders.transitions(leader, detail.summary.id)
@@ -321,7 +321,7 @@ def test_the_simulator_thread_survives_errors_and_stops_on_request(
     small_demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = Counter[str]()
-    real_list = small_demo.orders.page
+    real_list = small_demo.worklists.page
 
     def flaky(*args: object, **kwargs: object) -> object:
         calls["list"] += 1
@@ -329,7 +329,7 @@ def test_the_simulator_thread_survives_errors_and_stops_on_request(
             raise RuntimeError("database hiccup")
         return real_list(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(small_demo.orders, "page", flaky)
+    monkeypatch.setattr(small_demo.worklists, "page", flaky)
     with posting(small_demo) as poster:
         simulator = TrafficSimulator(small_demo, poster=poster, seed=4, rate_per_minute=600)
         simulator.start()

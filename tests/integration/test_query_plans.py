@@ -19,13 +19,12 @@ from tests.support import ONLY_POSTGRESQL, build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.dedupe import repo as dedupe_repo
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.intake.channels import CHANNEL_SPECS
 from zhiyun.kernel.geo import neighbour_cells
 from zhiyun.kernel.text import search_text
 from zhiyun.orders import repo
 from zhiyun.orders.service import NewOrder
-from zhiyun.orders.worklists import ListQuery
 from zhiyun.store.tables import OPEN_STATUS_VALUES
 
 pytestmark = ONLY_POSTGRESQL
@@ -91,18 +90,16 @@ def test_chinese_search_uses_the_full_text_index_of_segmented_orders(services: S
     uses_index(
         services,
         "to_tsquery",
-        lambda: services.worklists.page(town, ListQuery(text="路灯")),
+        lambda: services.worklists.page(town, OrderQuery(text="路灯")),
         "ix_work_order_search_tsv",
     )
 
 
 def test_listing_orders_in_warning_uses_the_warning_time_indexes(services: Services) -> None:
-    build_small_district(services)
-    flt = OrderFilter(deadline_alert="warning", now=datetime.now(UTC) + timedelta(days=30))
+    leader = build_small_district(services).actors["leader"]  # reads the whole district: no scope
 
     def listing() -> None:
-        with services.db.reading() as session:
-            repo.list_orders(session, flt, None, limit=20, after=None)
+        services.worklists.page(leader, OrderQuery(deadline_alert="warning"), limit=20)
 
     plan = uses_index(
         services,

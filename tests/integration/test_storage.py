@@ -27,7 +27,7 @@ from zhiyun.config import Settings
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import local_midnight
 from zhiyun.domain.errors import NotFound, ValidationFailed
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Dispatch, OrderType, Return, Sign, Urgency
 from zhiyun.intake.repo import intake_companions
 from zhiyun.orders.repo import CompanionRow
@@ -211,11 +211,11 @@ def test_the_same_external_id_on_another_channel_is_another_order(services: Serv
 # --------------------------------------------------------------------------- listing
 
 
-def _all_pages(services: Services, actor: Actor, flt: OrderFilter, limit: int) -> list[int]:
+def _all_pages(services: Services, actor: Actor, flt: OrderQuery, limit: int) -> list[int]:
     ids: list[int] = []
     cursor = None
     for _ in range(1000):
-        page = services.orders.page(actor, flt, limit=limit, cursor=cursor)
+        page = services.worklists.page(actor, flt, limit=limit, cursor=cursor)
         assert len(page.items) <= limit
         ids.extend(item.id for item in page.items)
         cursor = page.next_cursor
@@ -248,31 +248,31 @@ def test_keyset_pages_return_every_order_once_newest_first(timed: Services, cloc
 
     everything = _expected_order(timed, set(made))
     for limit in (1, 4, 7, 23, 50):
-        assert _all_pages(timed, a["leader"], OrderFilter(), limit) == everything
+        assert _all_pages(timed, a["leader"], OrderQuery(), limit) == everything
 
     complaints = {oid for oid, t in made.items() if t is OrderType.COMPLAINT}
-    flt = OrderFilter(order_type="complaint")
+    flt = OrderQuery(order_type="complaint")
     assert _all_pages(timed, a["district"], flt, 3) == _expected_order(timed, complaints)
-    assert timed.orders.count(a["district"], flt) == len(complaints)
+    assert timed.worklists.count(a["district"], flt) == len(complaints)
 
-    flt = OrderFilter(statuses=["dispatched"], current_unit_id=district.units["GC"])
+    flt = OrderQuery(statuses=("dispatched",), current_unit_id=district.units["GC"])
     assert _all_pages(timed, a["district"], flt, 4) == _expected_order(timed, set(dispatched))
-    assert timed.orders.count(a["district"], flt) == 6
-    assert timed.orders.count(a["district"], OrderFilter(statuses=["pending_dispatch"])) == 23 - 6
+    assert timed.worklists.count(a["district"], flt) == 6
+    assert timed.worklists.count(a["district"], OrderQuery(statuses=("pending_dispatch",))) == 23 - 6
 
-    flt = OrderFilter(text="路灯不亮 1")  # 1, 10–19
-    assert timed.orders.count(a["leader"], flt) == 11
-    assert len(_all_pages(timed, a["leader"], flt, 5)) == 11
+    flt = OrderQuery(text="路灯不亮 1")  # every word in the title: 1, 10–19 and 21
+    assert timed.worklists.count(a["leader"], flt) == 12
+    assert len(_all_pages(timed, a["leader"], flt, 5)) == 12
 
-    assert timed.orders.count(a["leader"], OrderFilter(urgency="urgent")) == 0
-    assert timed.orders.page(a["leader"], OrderFilter(urgency="urgent")).items == []
+    assert timed.worklists.count(a["leader"], OrderQuery(urgency="urgent")) == 0
+    assert timed.worklists.page(a["leader"], OrderQuery(urgency="urgent")).items == []
 
 
 def test_a_page_boundary_inside_a_tie_loses_nothing(timed: Services, clock: FakeClock) -> None:
     district = build_small_district(timed)
     actor = district.actors["district"]
     ids = {timed.orders.register(actor, new_order(i)).order.summary.id for i in range(9)}  # one instant
-    pages = _all_pages(timed, actor, OrderFilter(), 2)
+    pages = _all_pages(timed, actor, OrderQuery(), 2)
     assert pages == sorted(ids, reverse=True)
 
 
@@ -280,10 +280,10 @@ def test_bad_cursors_and_page_sizes_are_refused(services: Services) -> None:
     district = build_small_district(services)
     actor = district.actors["leader"]
     with pytest.raises(ValidationFailed):
-        services.orders.page(actor, OrderFilter(), cursor="not-a-cursor")
+        services.worklists.page(actor, OrderQuery(), cursor="not-a-cursor")
     for limit in (0, 501):
         with pytest.raises(ValidationFailed):
-            services.orders.page(actor, OrderFilter(), limit=limit)
+            services.worklists.page(actor, OrderQuery(), limit=limit)
 
 
 # --------------------------------------------------------------------------- scoping
@@ -305,8 +305,8 @@ def _route(services: Services, district: District, *codes: str) -> int:
 
 
 def _listed(services: Services, actor: Actor) -> set[int]:
-    ids = set(_all_pages(services, actor, OrderFilter(), 3))
-    assert services.orders.count(actor, OrderFilter()) == len(ids)
+    ids = set(_all_pages(services, actor, OrderQuery(), 3))
+    assert services.worklists.count(actor, OrderQuery()) == len(ids)
     return ids
 
 
@@ -415,8 +415,8 @@ def test_the_reference_cache_is_rebuilt_only_when_reference_data_changes(
         timed.orders.get(a["town"], order_id)
         timed.orders.allowed(a["town"], order_id)
         timed.orders.transitions(a["town"], order_id)
-        timed.orders.page(a["town"], OrderFilter())
-        timed.orders.count(a["town"], OrderFilter())
+        timed.worklists.page(a["town"], OrderQuery())
+        timed.worklists.count(a["town"], OrderQuery())
 
     busy_day(0)
     builds.clear()

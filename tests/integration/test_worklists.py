@@ -1,16 +1,22 @@
-"""The console's lists: queues per role, scoping, filters, search and keyset pages, on SQLite and PostgreSQL."""
+"""Lists of orders (the API's and the console's are one): queues per role, scoping, filters, search,
+keyset pages and their cursors, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from tests.support import District, build_small_district
 
 from zhiyun.bootstrap import Services
+from zhiyun.domain.calendar import local_midnight
+from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Dispatch, OrderType, Sign, Supervise, Urgency
 from zhiyun.kernel.text import search_text
 from zhiyun.orders.service import NewOrder
-from zhiyun.orders.worklists import ListQuery
 
 
 def _register(
@@ -54,7 +60,7 @@ def test_review_queue_holds_what_a_unit_below_replied(services: Services) -> Non
     services.orders.act(district.actors["xiabei"], number, Sign())
     services.orders.act(district.actors["xiabei"], number, Reply(note="已处理"))
 
-    page = services.worklists.page(district.actors["town"], ListQuery(queue="to_review"))
+    page = services.worklists.page(district.actors["town"], OrderQuery(queue="to_review"))
     assert [o.number for o in page.items] == [number]
     assert _counts(services, district, "district")["to_review"] == 1
 
@@ -66,12 +72,12 @@ def test_supervised_queue_and_filters_narrow_the_list(services: Services) -> Non
     services.orders.act(district.actors["leader"], a, Supervise(note="请加快"))
 
     leader = district.actors["leader"]
-    assert [o.number for o in services.worklists.page(leader, ListQuery(queue="supervised")).items] == [a]
-    urgent = services.worklists.page(leader, ListQuery(urgency="urgent")).items
+    assert [o.number for o in services.worklists.page(leader, OrderQuery(queue="supervised")).items] == [a]
+    urgent = services.worklists.page(leader, OrderQuery(urgency="urgent")).items
     assert [o.title for o in urgent] == ["路面积水"]
-    assert [o.number for o in services.worklists.page(leader, ListQuery(order_type="report")).items] == [a]
+    assert [o.number for o in services.worklists.page(leader, OrderQuery(order_type="report")).items] == [a]
     tomorrow = (datetime.now(UTC) + timedelta(days=2)).date()
-    assert services.worklists.page(leader, ListQuery(date_from=tomorrow)).items == []
+    assert services.worklists.page(leader, OrderQuery(registered_from=local_midnight(tomorrow))).items == []
 
 
 def test_chinese_search_finds_orders_by_words_and_by_number(services: Services) -> None:
@@ -80,10 +86,10 @@ def test_chinese_search_finds_orders_by_words_and_by_number(services: Services) 
     _register(services, district, "小区垃圾没人清运")
     town = district.actors["town"]
 
-    found = services.worklists.page(town, ListQuery(text="路灯")).items
+    found = services.worklists.page(town, OrderQuery(text="路灯")).items
     assert [o.number for o in found] == [lamp]
-    assert [o.number for o in services.worklists.page(town, ListQuery(text=lamp)).items] == [lamp]
-    assert services.worklists.page(town, ListQuery(text="电梯故障")).items == []
+    assert [o.number for o in services.worklists.page(town, OrderQuery(text=lamp)).items] == [lamp]
+    assert services.worklists.page(town, OrderQuery(text="电梯故障")).items == []
 
 
 def test_keyset_pages_cover_every_order_once_in_each_sort(services: Services) -> None:
@@ -96,22 +102,22 @@ def test_keyset_pages_cover_every_order_once_in_each_sort(services: Services) ->
         seen: list[str] = []
         cursor = None
         while True:
-            page = services.worklists.page(town, ListQuery(sort=sort), cursor=cursor, limit=3)
+            page = services.worklists.page(town, OrderQuery(sort=sort), cursor=cursor, limit=3)
             seen += [o.number for o in page.items]
             cursor = page.next_cursor
             if cursor is None:
                 break
         assert sorted(seen) == sorted(numbers), sort
         assert len(seen) == len(set(seen)), sort
-    deadline_first = services.worklists.page(town, ListQuery(sort="deadline"), limit=1).items
+    deadline_first = services.worklists.page(town, OrderQuery(sort="deadline"), limit=1).items
     assert [o.number for o in deadline_first] == [first]  # the only order with a reply deadline
 
 
 def test_export_rows_mask_the_phone_for_a_leader(services: Services) -> None:
     district = build_small_district(services)
     _register(services, district, "路灯不亮")
-    leader_rows = list(services.worklists.export_rows(district.actors["leader"], ListQuery(), batch=1))
-    town_rows = list(services.worklists.export_rows(district.actors["town"], ListQuery(), batch=1))
+    leader_rows = list(services.worklists.export_rows(district.actors["leader"], OrderQuery(), batch=1))
+    town_rows = list(services.worklists.export_rows(district.actors["town"], OrderQuery(), batch=1))
     assert [r.citizen_phone for r in leader_rows] == ["138****5678"]
     assert [r.citizen_phone for r in town_rows] == ["13812345678"]
 
@@ -136,3 +142,84 @@ def test_a_handlers_queues_hold_only_what_the_unit_holds_now(services: Services)
     counts = _counts(services, district, "xiabei")
     assert counts["to_sign"] == 0 and counts["in_progress"] == 0
     assert counts["all"] == 1  # it is still in the unit's history
+
+
+def _register_by_hand(services: Services, district: District, title: str, username: str = "town") -> str:
+    """An order registered by hand: no stored words (until the search backfill gives it some)."""
+    new = NewOrder(title=title, content=f"{title}，请尽快处理")
+    return services.orders.register(district.actors[username], new).order.summary.number
+
+
+def _found(services: Services, district: District, words: str, username: str = "town") -> set[str]:
+    page = services.worklists.page(district.actors[username], OrderQuery(text=words), limit=500)
+    assert page.next_cursor is None
+    return {o.number for o in page.items}
+
+
+def test_words_match_in_any_order_and_apart(services: Services) -> None:
+    district = build_small_district(services)
+    stored = _register(services, district, "夏北路的路灯一到晚上就不亮")  # words stored at intake
+    by_hand = _register_by_hand(services, district, "桂城路灯一直不亮")
+    _register(services, district, "路灯杆倾斜")
+    _register_by_hand(services, district, "小区门口不亮")
+
+    for words in ("路灯 不亮", "不亮 路灯", "路灯不亮", "  路灯   不亮 "):
+        assert _found(services, district, words) == {stored, by_hand}, words
+    assert _found(services, district, "路灯 漏水") == set()  # every word must be there
+    assert _found(services, district, "夏北路 路灯 不亮") == {stored}
+    assert _found(services, district, by_hand) == {by_hand}  # or the order's number
+
+
+def test_search_finds_only_within_the_readers_scope(services: Services) -> None:
+    district = build_small_district(services)
+    at_town = _register(services, district, "路灯不亮", username="town")
+    at_town2 = _register(services, district, "路灯不亮", username="town2")
+    assert _found(services, district, "路灯 不亮", "town") == {at_town}
+    assert _found(services, district, "路灯 不亮", "town2") == {at_town2}
+    assert _found(services, district, "路灯 不亮", "pingnan") == set()
+    assert _found(services, district, at_town2, "town") == set()  # another town's number finds nothing
+    assert _found(services, district, "路灯 不亮", "leader") == {at_town, at_town2}
+
+
+def test_search_words_are_words_not_patterns(services: Services) -> None:
+    district = build_small_district(services)
+    _register(services, district, "路灯不亮")
+    _register_by_hand(services, district, "井盖缺失")
+    for pattern in ("%", "_", "%路灯%", "路_", "\\", "'", "' OR '1'='1", "路灯 & 不亮 | 井盖"):
+        found = _found(services, district, pattern)
+        assert len(found) <= 1, pattern  # taken literally: no wildcard, no syntax, no error
+
+
+def test_a_tampered_cursor_is_refused_before_any_query_runs(services: Services) -> None:
+    district = build_small_district(services)
+    for i in range(4):
+        _register(services, district, f"工单{i}")
+    town = district.actors["town"]
+    cursor = services.worklists.page(town, OrderQuery(), limit=1).next_cursor
+    assert cursor is not None
+    payload, check = cursor.split(".")
+    sort, value, order_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    def forged(*fields: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(list(fields)).encode()).decode().rstrip("=") + "." + check
+
+    tampered = [
+        forged(sort, value, order_id + 1_000),  # another position, the old check
+        forged(sort, value, -1),
+        forged("oldest", value, order_id),
+        payload,  # no check
+        f"{payload}.{check[:-2]}",
+        f"{payload}.{check}=",
+        f"{payload} .{check}",
+        "路灯.不亮",
+        "W10.AAAA",
+    ]
+    for bad in tampered:
+        with pytest.raises(ValidationFailed) as refused:
+            services.worklists.page(town, OrderQuery(), cursor=bad, limit=1)
+        assert refused.value.details == {"field": "cursor"} and refused.value.message == "分页游标无效", bad
+    # a cursor continues its own list only: another sort, filter or queue refuses it
+    for other in (OrderQuery(sort="oldest"), OrderQuery(text="工单"), OrderQuery(queue="to_dispatch")):
+        with pytest.raises(ValidationFailed):
+            services.worklists.page(town, other, cursor=cursor, limit=1)
+    assert len(services.worklists.page(town, OrderQuery(), cursor=cursor, limit=1).items) == 1

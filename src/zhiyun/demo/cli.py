@@ -76,7 +76,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
 def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimulator | None = None) -> None:
     """The URL, the API docs, a login for every role, where traffic comes from and two curl examples."""
     from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, TOWNS
-    from zhiyun.domain.order_query import OrderFilter
+    from zhiyun.domain.order_query import OrderQuery
     from zhiyun.domain.workorder import OrderStatus
 
     base = f"http://{display_host(host)}:{port}"
@@ -85,7 +85,9 @@ def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimu
     counts: dict[str, int] = {}
     if leader is not None:
         for status in OrderStatus:
-            counts[status.label] = services.orders.count(leader.actor(), OrderFilter(statuses=[status.value]))
+            counts[status.label] = services.worklists.count(
+                leader.actor(), OrderQuery(statuses=(status.value,))
+            )
     table = Table(title=f"演示账号（密码均为 {DEMO_PASSWORD}）")
     for column in ("用户名", "密码", "角色", "单位"):
         table.add_column(column)

@@ -47,7 +47,7 @@ from zhiyun.demo.traffic.payloads import Request
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import (
     OPEN_STATUSES,
@@ -506,8 +506,8 @@ class TrafficSimulator:
         if self.flagged and self.rng.random() < 0.25:
             return self.decide_flagged()
         reader = d.leader
-        page = self.services.orders.page(
-            reader, OrderFilter(statuses=[s.value for s in OPEN_STATUSES]), limit=200
+        page = self.services.worklists.page(
+            reader, OrderQuery(statuses=tuple(s.value for s in OPEN_STATUSES)), limit=200
         )
         if not page.items:
             return self.arrive()

@@ -1,4 +1,4 @@
-"""Indexes behind the console's lists (no tables of its own): queues, sorts and Chinese search.
+"""Indexes behind the lists of orders, the API's and the console's (no tables of its own): queues, sorts and Chinese search.
 
 Rows share `zhiyun.store.base.Base`; `store/schema.py` imports this module so that the metadata is whole.
 Migration 0007 creates these (0008 makes the search index partial).
@@ -11,8 +11,8 @@ Migration 0007 creates these (0008 makes the search index partial).
   the space-joined words intake segments every order into; partial (orders with words only,
   `SEARCH_INDEXED` must be in the query), so that a bulk import, which leaves the words to the
   search backfill, does not add an empty entry per order;
-- ix_work_order_unsegmented: the few orders without search_text (registered by hand), which
-  search by title substring instead.
+- ix_work_order_unsegmented: the few orders without search_text (registered by hand), whose
+  titles are searched for the words instead.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ reader under the list's filters, and for the queues new work lands in (待分拨
 of the orders they hold now, unfiltered, so that the page can tell when one arrives.
 `next_in_queue` finds the order after the current one in a list, by the list's sort.
 
-Both are built from the worklist service's own statements (`WorklistService._statement`:
+Both are built from the worklist service's own statements (`WorklistService.statement`:
 the scope of `WorkOrderService.list` and the queue's clauses; `page` with a keyset cursor),
 so a count and a next order hold exactly what the workbench's lists hold for the reader.
 """
@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import func, literal, select, union_all
 
 from zhiyun.domain.access import Actor
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders.service import WorkOrderService
-from zhiyun.orders.worklists import COUNT_CAP, SORTS, ListQuery, QueueCount, WorklistService, _encode
+from zhiyun.orders.worklists import COUNT_CAP, SORTS, QueueCount, WorklistService, encode_cursor
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 
@@ -71,12 +72,12 @@ class LiveQueueService:
         self.clock = clock
 
     def pulse(
-        self, actor: Actor, query: ListQuery | None = None, *, counts: bool = True, cap: int = COUNT_CAP
+        self, actor: Actor, query: OrderQuery | None = None, *, counts: bool = True, cap: int = COUNT_CAP
     ) -> Pulse:
         """Every queue's count under the list's filters (`counts=False`: none) and the marks of
         the reader's arrival queues, in one statement. A count stops at `cap` like the
         workbench's ("1000+")."""
-        base = (query or ListQuery()).validated()
+        base = (query or OrderQuery()).validated()
         now = self.clock()
         queues = self.worklists.queues(actor)
         with self.db.reading() as session:
@@ -84,13 +85,13 @@ class LiveQueueService:
             parts: list[Any] = []
             if counts:
                 for spec in queues:
-                    stmt = self.worklists._statement(
-                        session, actor, replace(base, queue=spec.key, status=None), snap, now
+                    stmt = self.worklists.statement(
+                        session, actor, replace(base, queue=spec.key, statuses=()), snap, now
                     )
                     parts.append(_counted(f"count:{spec.key}", stmt, cap))
             for spec in queues:
                 if spec.key in ARRIVAL_QUEUES:
-                    stmt = self.worklists._statement(session, actor, ListQuery(queue=spec.key), snap, now)
+                    stmt = self.worklists.statement(session, actor, OrderQuery(queue=spec.key), snap, now)
                     parts.append(_counted(f"arrival:{spec.key}", stmt, cap))
             if not parts:
                 return Pulse([], [])
@@ -113,7 +114,7 @@ class LiveQueueService:
                 )
         return Pulse(out_counts, arrivals)
 
-    def next_in_queue(self, actor: Actor, key: str | int, query: ListQuery) -> str | None:
+    def next_in_queue(self, actor: Actor, key: str | int, query: OrderQuery) -> str | None:
         """The number of the order after `key` in the list `query` (its queue, filters and sort),
         starting again from the top when `key` was the last; None when the list holds no other
         order. `key` need not be in the list any more (signed, say): its place in the sort is
@@ -123,7 +124,7 @@ class LiveQueueService:
         with self.db.reading() as session:
             row = self.orders.visible_row_in(session, actor, key)
             current_id = row.id
-            cursor = _encode(query.sort, getattr(row, column.key), row.id)
+            cursor = encode_cursor(query, getattr(row, column.key), row.id)
         after = self.worklists.page(actor, query, cursor=cursor, limit=1).items
         if after and after[0].id != current_id:
             return after[0].number

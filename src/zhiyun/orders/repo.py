@@ -1,5 +1,5 @@
 """Work orders in the database: mapping rows to the domain state, the one write path of every
-change, numbering, scoping, listing."""
+change, numbering, scoping, reading (the lists of orders are built in orders/worklists.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Select,
     Table,
     and_,
     bindparam,
     exists,
     false,
-    func,
     insert,
     inspect,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,7 +29,6 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from zhiyun.domain.access import DISTRICT_WIDE_READERS, SUBTREE_READERS, Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.deadlines import Deadline, LimitUnit
-from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import (
     AlertLevel,
@@ -651,104 +647,7 @@ def involved_units(session: Session, order_id: int) -> set[int]:
     return set(session.scalars(select(WorkOrderUnitRow.unit_id).where(WorkOrderUnitRow.order_id == order_id)))
 
 
-# --------------------------------------------------------------------------- listing
-
-
-SIGN_LIVE_STATUSES = (OrderStatus.DISPATCHED.value,)
-REPLY_LIVE_STATUSES = (
-    OrderStatus.PENDING_DISPATCH.value,
-    OrderStatus.DISPATCHED.value,
-    OrderStatus.IN_PROGRESS.value,
-)
-
-
-def deadline_clause(level: str, now: datetime) -> Any:
-    """Orders whose live sign-for or reply deadline is at `level` ("warning" or "overdue") at `now`."""
-    if level == "overdue":
-        sign = WorkOrderRow.sign_due_at <= now
-        reply = WorkOrderRow.reply_due_at <= now
-    elif level == "warning":
-        sign = and_(WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at > now)
-        reply = and_(WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at > now)
-    else:
-        raise ValueError(level)
-    return or_(
-        and_(WorkOrderRow.status.in_(SIGN_LIVE_STATUSES), sign),
-        and_(WorkOrderRow.status.in_(REPLY_LIVE_STATUSES), reply),
-    )
-
-
-def filtered_query(flt: OrderFilter, scope: Any) -> Select[WorkOrderRow]:
-    stmt = select(WorkOrderRow)
-    if scope is not None:
-        stmt = stmt.where(scope)
-    if flt.statuses:
-        stmt = stmt.where(WorkOrderRow.status.in_(list(flt.statuses)))
-    if flt.channel:
-        stmt = stmt.where(WorkOrderRow.channel == flt.channel)
-    if flt.order_type:
-        stmt = stmt.where(WorkOrderRow.order_type == flt.order_type)
-    if flt.urgency:
-        stmt = stmt.where(WorkOrderRow.urgency == flt.urgency)
-    if flt.category_code:
-        stmt = stmt.where(WorkOrderRow.category_code.startswith(flt.category_code, autoescape=True))
-    if flt.current_unit_id is not None:
-        stmt = stmt.where(WorkOrderRow.current_unit_id == flt.current_unit_id)
-    if flt.unit_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                and_(WorkOrderUnitRow.order_id == WorkOrderRow.id, WorkOrderUnitRow.unit_id == flt.unit_id)
-            )
-        )
-    if flt.supervised is not None:
-        stmt = stmt.where(WorkOrderRow.supervised.is_(flt.supervised))
-    if flt.has_instruction is not None:
-        stmt = stmt.where(WorkOrderRow.has_instruction.is_(flt.has_instruction))
-    if flt.deadline_alert:
-        stmt = stmt.where(deadline_clause(flt.deadline_alert, flt.now or datetime.now(UTC)))
-    if flt.registered_from is not None:
-        stmt = stmt.where(WorkOrderRow.registered_at >= flt.registered_from)
-    if flt.registered_to is not None:
-        stmt = stmt.where(WorkOrderRow.registered_at < flt.registered_to)
-    if flt.master_id is not None:
-        stmt = stmt.where(WorkOrderRow.master_id == flt.master_id)
-    if flt.text:
-        text = flt.text.strip()
-        # a substring, with LIKE's wildcards (% _) and the escape character taken literally
-        stmt = stmt.where(
-            or_(
-                WorkOrderRow.title.contains(text, autoescape=True),
-                WorkOrderRow.content.contains(text, autoescape=True),
-                WorkOrderRow.number == text,
-                WorkOrderRow.address.contains(text, autoescape=True),
-            )
-        )
-    return stmt
-
-
-def list_orders(
-    session: Session, flt: OrderFilter, scope: Any, *, limit: int, after: tuple[datetime, int] | None
-) -> list[WorkOrderRow]:
-    """Newest first, keyset-paginated on (registered_at, id)."""
-    stmt = filtered_query(flt, scope)
-    if after is not None:
-        at, last_id = after
-        stmt = stmt.where(
-            or_(
-                WorkOrderRow.registered_at < at,
-                and_(WorkOrderRow.registered_at == at, WorkOrderRow.id < last_id),
-            )
-        )
-    stmt = stmt.order_by(WorkOrderRow.registered_at.desc(), WorkOrderRow.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
-
-
-def count_orders(session: Session, flt: OrderFilter, scope: Any) -> int:
-    # keep `work_order` in FROM: the scope's EXISTS must correlate to it, not count on its own
-    stmt = (
-        filtered_query(flt, scope).with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-    )
-    return int(session.execute(stmt).scalar_one())
+# --------------------------------------------------------------------------- reading
 
 
 def transitions_of(session: Session, order_id: int) -> list[TransitionRow]:

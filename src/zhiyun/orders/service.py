@@ -1,4 +1,4 @@
-"""Work-order use cases: register, act, record, read, list. One transaction each, one audit row per change.
+"""Work-order use cases: register, act, record, read. One transaction each, one audit row per change.
 
 Every change of an order goes through here: a person's or a hook's command (`act`, `act_in`)
 and the changes no command makes (`record_in`: an update from a channel, a duplicate flag or
@@ -6,12 +6,12 @@ its dismissal, a category change, a file, the deadline sweep's alerts). The doma
 the new state and the audit record (`apply`, `record_event`); `store.orders.write_change`
 stores both in one version-checked write, so that each change bumps the order's version
 and leaves exactly one audit row.
+
+Lists of orders (the API's and the console's alike) are `orders.worklists.WorklistService`.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -41,7 +41,6 @@ from zhiyun.domain.order_access import (
     may_decide_duplicate,
     may_record_repeat_call,
 )
-from zhiyun.domain.order_query import OrderFilter
 from zhiyun.domain.workorder import (
     SYSTEM_ONLY_EVENTS,
     Action,
@@ -65,7 +64,6 @@ from zhiyun.orders import repo
 from zhiyun.orders.views import (
     NoticeView,
     OrderDetail,
-    OrderSummary,
     TransitionView,
     attachment_view,
     detail_of,
@@ -141,34 +139,9 @@ class NewOrder:
 
 
 @dataclass(frozen=True)
-class Page:
-    """One page of a keyset-paginated list; `next_cursor` is None on the last page."""
-
-    items: list[OrderSummary]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True)
 class Registered:
     order: OrderDetail
     created: bool
-
-
-def encode_cursor(at: datetime, order_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), order_id]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (registered_at, id) a page cursor holds; ValidationFailed for anything this service
-    did not write (a cursor is opaque to clients, and a crafted one must not reach the database)."""
-    try:
-        at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        instant, key = datetime.fromisoformat(at), int(order_id)
-        if instant.tzinfo is None or not 1900 <= instant.year <= 2199 or not 0 <= key <= repo.MAX_ORDER_ID:
-            raise ValueError("out of range")
-        return instant, key
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ValidationFailed("分页游标无效", field="cursor") from exc
 
 
 # Who may record the events people cause: the order policies of the policy table
@@ -724,29 +697,6 @@ class WorkOrderService:
             out.append(replace(v, note=note, details={**v.details, "candidates": kept}))
         return out
 
-    def page(self, actor: Actor, flt: OrderFilter, *, limit: int = 50, cursor: str | None = None) -> Page:
-        """One page of the orders `actor` may see that `flt` selects, newest first; `cursor` continues a list."""
-        if not 1 <= limit <= 500:
-            raise ValidationFailed("每页条数须在 1–500 之间", field="limit")
-        now = self.clock()
-        after = decode_cursor(cursor) if cursor else None
-        with self.db.reading() as session:
-            snap = self.reference.get(session)
-            scope = repo.scope_clause(actor, snap.org)
-            rows = repo.list_orders(session, flt, scope, limit=limit + 1, after=after)
-            more = len(rows) > limit
-            rows = rows[:limit]
-            items = [
-                summary_of(r, repo.state_of(r), snap.org, snap.calendar, now, viewer=actor) for r in rows
-            ]
-            next_cursor = encode_cursor(rows[-1].registered_at, rows[-1].id) if more and rows else None
-            return Page(items, next_cursor)
-
-    def count(self, actor: Actor, flt: OrderFilter) -> int:
-        with self.db.reading() as session:
-            snap = self.reference.get(session)
-            return repo.count_orders(session, flt, repo.scope_clause(actor, snap.org))
-
     def returns_by_unit(self, since: datetime | None = None) -> dict[int, int]:
         """How many times each unit returned an order (退单数), for rankings."""
         with self.db.reading() as session:
@@ -776,7 +726,6 @@ __all__ = [
     "EVENT_POLICIES",
     "NewOrder",
     "OrderHook",
-    "Page",
     "Recorded",
     "Registered",
     "WorkOrderService",

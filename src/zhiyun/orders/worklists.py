@@ -1,134 +1,277 @@
-"""The console's lists of orders: queues per role with counts, filters, sorts, keyset pages, exports.
+"""Lists of orders: the one query path of the API, the console's queues, exports and map, and the CLI.
 
-Every list is limited by the same scope as WorkOrderService.list (store.orders.scope_clause
-for the actor) and narrowed by store.orders.filtered_query; a queue adds its own clause
-(待分拨 is what waits at the user's own unit, 待审核 what a unit below replied, …). Pages
-are keyset-paginated on (sort key, id) so that page 10,000 costs what page 1 costs.
+Every list is a `domain.order_query.OrderQuery`, validated there, and every list runs the one
+statement `WorklistService` builds from it: the orders the actor may read
+(`repo.scope_clause`, the rule every read of an order follows) narrowed by the query's
+filters, its queue's own clauses (待分拨 is what waits at the user's own unit, 待审核 what a
+unit below replied, …) and its words (`_text_clause`: the full-text search over the words
+intake stored for each order). GET /api/v1/orders and the workbench call the same `page`,
+so that they find the same orders for the same words.
+
+Pages are keyset-paginated on (sort key, id), so that page 10,000 costs what page 1 costs.
+A page's cursor is opaque: it holds the last order's sort key and id with a check digest over
+them and over the query, so that a cursor that was altered, or that belongs to another
+list, is refused (ValidationFailed) instead of reaching the database. The digest is a
+checksum, not a secret: a cursor only says where a page starts, and every page is scoped to
+its reader whatever it says.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, literal_column, or_, select
+from sqlalchemy import and_, exists, false, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, Role, text_for
-from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ValidationFailed
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import QUEUE_BY_KEY, QUEUES, SORT_LABELS, OrderQuery, QueueSpec
 from zhiyun.domain.org import OrgTree
-from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus
+from zhiyun.domain.workorder import OrderStatus
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders import repo
 from zhiyun.orders.list_indexes import SEARCH_DOCUMENT, SEARCH_INDEXED
 from zhiyun.orders.views import OrderSummary, summary_of
 from zhiyun.reference.cache import ReferenceCache, ReferenceSnapshot
 from zhiyun.store.db import Database
-from zhiyun.store.tables import WorkOrderRow
+from zhiyun.store.tables import WorkOrderRow, WorkOrderUnitRow
 
 COUNT_CAP = 1_000
-OPEN = sorted(s.value for s in OPEN_STATUSES)
-EVERYONE = frozenset(Role)
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    """One queue of the workbench: who has it, and what it holds for them."""
-
-    key: str
-    label: str
-    roles: frozenset[Role]
-    statuses: tuple[str, ...] = ()
-    at_own_unit: bool = False  # only what waits at the user's own unit (dispatchers, handlers)
-    below_own_unit: bool = False  # only what sits at a unit below the user's (a center reviewing)
-    deadline_alert: str | None = None
-    supervised: bool | None = None
-    has_instruction: bool | None = None
-    possible_duplicate: bool = False
-
-
-_CENTERS = frozenset({Role.DISPATCHER, Role.AGENT, Role.ADMIN})  # agents: the calls they parked (暂存)
-_HOLDERS = frozenset({Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER, Role.ADMIN})
-_OVERSEERS = frozenset({Role.DISPATCHER, Role.LEADER, Role.INSPECTOR, Role.ADMIN, Role.HANDLER})
-
-QUEUES: tuple[QueueSpec, ...] = (
-    QueueSpec("to_dispatch", "待分拨", _CENTERS, (OrderStatus.PENDING_DISPATCH.value,), at_own_unit=True),
-    QueueSpec("to_sign", "待签收", _HOLDERS, (OrderStatus.DISPATCHED.value,), at_own_unit=True),
-    QueueSpec("in_progress", "办理中", EVERYONE, (OrderStatus.IN_PROGRESS.value,)),
-    QueueSpec("warning", "即将超时", EVERYONE, deadline_alert="warning"),
-    QueueSpec("overdue", "已超时", EVERYONE, deadline_alert="overdue"),
-    QueueSpec(
-        "to_review",
-        "待审核",
-        frozenset({Role.DISPATCHER, Role.ADMIN, Role.LEADER, Role.INSPECTOR}),
-        (OrderStatus.REPLIED.value,),
-        below_own_unit=True,
-    ),
-    QueueSpec(
-        "to_callback",
-        "待回访",
-        frozenset({Role.DISPATCHER, Role.INSPECTOR, Role.ADMIN, Role.LEADER}),
-        (OrderStatus.AWAITING_CALLBACK.value,),
-    ),
-    QueueSpec("supervised", "督办件", _OVERSEERS, tuple(OPEN), supervised=True),
-    QueueSpec("instructed", "批示件", _OVERSEERS, tuple(OPEN), has_instruction=True),
-    QueueSpec(
-        "duplicates",
-        "疑似重复",
-        frozenset({Role.DISPATCHER, Role.INSPECTOR, Role.ADMIN}),
-        tuple(OPEN),
-        possible_duplicate=True,
-    ),
-    QueueSpec("all", "全部工单", EVERYONE),
-)
-QUEUE_BY_KEY = {q.key: q for q in QUEUES}
+MAX_LIMIT = 500
 
 # sort key → (label, column, descending)
 SORTS: dict[str, tuple[str, Any, bool]] = {
-    "newest": ("最新受理", WorkOrderRow.registered_at, True),
-    "oldest": ("最早受理", WorkOrderRow.registered_at, False),
-    "deadline": ("办理期限最近", WorkOrderRow.reply_due_at, False),
-    "updated": ("最近更新", WorkOrderRow.updated_at, True),
+    "newest": (SORT_LABELS["newest"], WorkOrderRow.registered_at, True),
+    "oldest": (SORT_LABELS["oldest"], WorkOrderRow.registered_at, False),
+    "deadline": (SORT_LABELS["deadline"], WorkOrderRow.reply_due_at, False),
+    "updated": (SORT_LABELS["updated"], WorkOrderRow.updated_at, True),
 }
 
+# the statuses in which a sign-for or a reply deadline is live (runs)
+SIGN_LIVE_STATUSES = (OrderStatus.DISPATCHED.value,)
+REPLY_LIVE_STATUSES = (
+    OrderStatus.PENDING_DISPATCH.value,
+    OrderStatus.DISPATCHED.value,
+    OrderStatus.IN_PROGRESS.value,
+)
 
-@dataclass(frozen=True)
-class ListQuery:
-    """What the user narrowed a list to (every field optional)."""
 
-    queue: str = "all"
-    channel: str | None = None
-    category_code: str | None = None
-    order_type: str | None = None
-    urgency: str | None = None
-    status: str | None = None
-    unit_id: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    text: str | None = None
-    sort: str = "newest"
+# -- the cursor ---------------------------------------------------------------------------------
 
-    def validated(self) -> ListQuery:
-        errors: dict[str, str] = {}
-        if self.queue not in QUEUE_BY_KEY:
-            errors["queue"] = "未知的队列"
-        if self.sort not in SORTS:
-            errors["sort"] = "未知的排序方式"
-        if self.status and self.status not in {s.value for s in OrderStatus}:
-            errors["status"] = "未知的状态"
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            errors["date_to"] = "结束日期不能早于开始日期"
-        if self.text and len(self.text) > 100:
-            errors["text"] = "搜索内容不能超过100字"
-        if errors:
-            raise ValidationFailed("；".join(errors.values()), fields=errors)
-        return self
+_CURSOR_CHECK = b"zhiyun order list cursor 1"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    """The bytes `_b64` wrote as `text`; ValueError for anything else (padding, spaces, other letters)."""
+    raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    if _b64(raw) != text:
+        raise ValueError("not as written")
+    return raw
+
+
+def _query_key(query: OrderQuery) -> bytes:
+    """The validated query, canonically: a cursor is valid for this list only."""
+
+    def plain(value: Any) -> Any:
+        return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+    values = {f.name: plain(getattr(query, f.name)) for f in fields(query)}
+    return json.dumps(values, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _check(query: OrderQuery, payload: bytes) -> bytes:
+    return hashlib.sha256(b"\0".join((_CURSOR_CHECK, _query_key(query), payload))).digest()[:12]
+
+
+def encode_cursor(query: OrderQuery, value: datetime | None, order_id: int) -> str:
+    """Where the page after the order (`value` of the sort key, `order_id`) of `query` starts."""
+    payload = json.dumps([query.sort, value.isoformat() if value else None, order_id]).encode()
+    return f"{_b64(payload)}.{_b64(_check(query, payload))}"
+
+
+def _decode_cursor(query: OrderQuery, cursor: str) -> tuple[datetime | None, int]:
+    """The (sort key, id) a cursor of `query` holds; ValidationFailed for a cursor this service
+    did not write for this list (altered, cut, or another list's), before any query runs."""
+    try:
+        body, dot, check = cursor.partition(".")
+        payload = _unb64(body)
+        if not dot or not hmac.compare_digest(_unb64(check), _check(query, payload)):
+            raise ValueError("altered, or another list's cursor")
+        key, value, order_id = json.loads(payload)
+        if key != query.sort or not (value is None or isinstance(value, str)):
+            raise ValueError("another sort")
+        if (
+            isinstance(order_id, bool)
+            or not isinstance(order_id, int)
+            or not 0 <= order_id <= repo.MAX_ORDER_ID
+        ):
+            raise ValueError("out of range")
+        instant = datetime.fromisoformat(value) if value else None
+        if instant is not None and (instant.tzinfo is None or not 1900 <= instant.year <= 2199):
+            raise ValueError("out of range")
+        return instant, order_id
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error) as exc:
+        raise ValidationFailed("分页游标无效", field="cursor") from exc
+
+
+# -- the statement ------------------------------------------------------------------------------
+
+
+def _deadline_clause(level: str, now: datetime) -> Any:
+    """Orders whose live sign-for or reply deadline is at `level` ("warning" or "overdue") at `now`."""
+    if level == "overdue":
+        sign = WorkOrderRow.sign_due_at <= now
+        reply = WorkOrderRow.reply_due_at <= now
+    elif level == "warning":
+        sign = and_(WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at > now)
+        reply = and_(WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at > now)
+    else:
+        raise ValueError(level)
+    return or_(
+        and_(WorkOrderRow.status.in_(SIGN_LIVE_STATUSES), sign),
+        and_(WorkOrderRow.status.in_(REPLY_LIVE_STATUSES), reply),
+    )
+
+
+def _filter_clauses(query: OrderQuery, spec: QueueSpec, now: datetime) -> list[Any]:
+    """The query's filters and its queue's statuses and flags, as WHERE clauses (all must hold)."""
+    clauses: list[Any] = []
+    statuses = query.statuses
+    if spec.statuses:
+        statuses = tuple(s for s in statuses if s in spec.statuses) if statuses else spec.statuses
+        if not statuses:  # only statuses the queue does not hold were asked for
+            return [false()]
+    if statuses:
+        clauses.append(WorkOrderRow.status.in_(list(statuses)))
+    if query.channel:
+        clauses.append(WorkOrderRow.channel == query.channel)
+    if query.order_type:
+        clauses.append(WorkOrderRow.order_type == query.order_type)
+    if query.urgency:
+        clauses.append(WorkOrderRow.urgency == query.urgency)
+    if query.category_code:
+        clauses.append(WorkOrderRow.category_code.startswith(query.category_code, autoescape=True))
+    if query.current_unit_id is not None:
+        clauses.append(WorkOrderRow.current_unit_id == query.current_unit_id)
+    if query.unit_id is not None:
+        clauses.append(
+            exists().where(
+                WorkOrderUnitRow.order_id == WorkOrderRow.id, WorkOrderUnitRow.unit_id == query.unit_id
+            )
+        )
+    for supervised in {f for f in (query.supervised, spec.supervised) if f is not None}:
+        clauses.append(WorkOrderRow.supervised.is_(supervised))
+    for instructed in {f for f in (query.has_instruction, spec.has_instruction) if f is not None}:
+        clauses.append(WorkOrderRow.has_instruction.is_(instructed))
+    for level in sorted({a for a in (query.deadline_alert, spec.deadline_alert) if a}):
+        clauses.append(_deadline_clause(level, now))
+    if query.registered_from is not None:
+        clauses.append(WorkOrderRow.registered_at >= query.registered_from)
+    if query.registered_to is not None:
+        clauses.append(WorkOrderRow.registered_at < query.registered_to)
+    if spec.possible_duplicate:
+        clauses.append(WorkOrderRow.possible_duplicate.is_(True))
+    return clauses
+
+
+def _queue_clauses(spec: QueueSpec, actor: Actor, org: OrgTree) -> list[Any]:
+    """Where a queue's orders are for this actor: at their own unit, below it, in their subtree."""
+    clauses: list[Any] = []
+    own = actor.unit_id
+    if actor.role in (Role.HANDLER, Role.GRID_WORKER) and spec.key != "all":
+        # a handler's queues are what their unit holds now, not every order it once touched
+        clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
+    elif actor.role is Role.DISPATCHER and own is not None and spec.key != "all" and not spec.at_own_unit:
+        # a center's queues are what its subtree holds now (which also lets the database
+        # count them from the (status, current unit) index instead of the route table)
+        clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own))))
+    if spec.at_own_unit and actor.role is not Role.ADMIN:
+        clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
+    if spec.below_own_unit and own is not None and actor.role is Role.DISPATCHER:
+        clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own) - {own})))
+    return clauses
+
+
+def _text_clause(dialect: str, text: str, words: list[str]) -> Any:
+    """The orders that have every one of `words` (the searched text segmented as intake
+    segments an order), in any order and anywhere in title or content, or whose number is `text`.
+
+    The words are matched whole against the words intake stored for each order
+    (`search_text`): on PostgreSQL by the full-text index (to_tsvector('simple') over them),
+    on SQLite by looking for each among the stored words. Orders without stored words
+    (registered by hand, or imported and not yet backfilled) are matched on their title,
+    which must contain every word.
+    """
+    words = words or [text.lower()]
+    stored: Any
+    if dialect == "postgresql":
+        # each word a quoted lexeme; a word of nothing but backslashes would leave '' (a
+        # syntax error in tsquery), so such words are dropped, and with no word left the
+        # full-text part matches nothing
+        quoted = [w.replace("'", "''").replace("\\", "") for w in words]
+        tsquery = " & ".join(f"'{w}'" for w in quoted if w)
+        stored = (
+            SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), tsquery))
+            if tsquery
+            else false()
+        )
+    else:
+        padded = literal(" ") + WorkOrderRow.search_text + literal(" ")
+        stored = and_(*(padded.contains(f" {w} ", autoescape=True) for w in words))
+    title = func.lower(WorkOrderRow.title)
+    return or_(
+        and_(SEARCH_INDEXED, stored),
+        WorkOrderRow.number == text,
+        and_(WorkOrderRow.search_text.is_(None), *(title.contains(w, autoescape=True) for w in words)),
+    )
+
+
+def _ordered(stmt: Any, sort: str, after: tuple[datetime | None, int] | None) -> Any:
+    _, column, desc = SORTS[sort]
+    if after is not None:
+        value, last_id = after
+        if sort == "deadline":  # ascending, NULLs (no deadline yet) last
+            if value is None:
+                stmt = stmt.where(and_(column.is_(None), WorkOrderRow.id > last_id))
+            else:
+                stmt = stmt.where(
+                    or_(
+                        column > value,
+                        and_(column == value, WorkOrderRow.id > last_id),
+                        column.is_(None),
+                    )
+                )
+        elif desc:
+            stmt = stmt.where(or_(column < value, and_(column == value, WorkOrderRow.id < last_id)))
+        else:
+            stmt = stmt.where(or_(column > value, and_(column == value, WorkOrderRow.id > last_id)))
+    if sort == "deadline":
+        return stmt.order_by(column.asc().nulls_last(), WorkOrderRow.id.asc())
+    if desc:
+        return stmt.order_by(column.desc(), WorkOrderRow.id.desc())
+    return stmt.order_by(column.asc(), WorkOrderRow.id.asc())
+
+
+def _count(session: Session, stmt: Any, cap: int | None = None) -> int:
+    """How many orders `stmt` selects; at most `cap` + 1 are counted when given."""
+    if cap is None:
+        # keep `work_order` in FROM: the scope's EXISTS must correlate to it, not count on its own
+        counted = stmt.with_only_columns(func.count(), maintain_column_froms=True)
+        return int(session.execute(counted).scalar_one())
+    capped = stmt.with_only_columns(WorkOrderRow.id, maintain_column_froms=True).limit(cap + 1)
+    return int(session.execute(select(func.count()).select_from(capped.subquery())).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -172,33 +315,8 @@ class MapPoint:
     longitude: float
 
 
-def _encode(sort: str, value: datetime | None, order_id: int) -> str:
-    raw = json.dumps([sort, value.isoformat() if value else None, order_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode(cursor: str, sort: str) -> tuple[datetime | None, int]:
-    try:
-        key, value, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if key != sort:
-            raise ValueError(key)
-        instant = datetime.fromisoformat(value) if value else None
-        order = int(order_id)
-        if instant is not None and (instant.tzinfo is None or not 1900 <= instant.year <= 2199):
-            raise ValueError("out of range")
-        if not 0 <= order <= 2**63 - 1:
-            raise ValueError("out of range")
-        return instant, order
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ValidationFailed("分页游标无效", field="cursor") from exc
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
-
-
 class WorklistService:
-    """Queues, filtered lists, exports and map points of orders, as the actor may see them."""
+    """Lists of orders, as the actor may see them: pages, counts, queues, exports, map points."""
 
     def __init__(
         self,
@@ -213,8 +331,6 @@ class WorklistService:
         self.clock = clock
         self._segment = segment
 
-    # -- building the statement ------------------------------------------------------------
-
     def _words(self, text: str) -> list[str]:
         if self._segment is None:
             from zhiyun.kernel.text import default_segmenter
@@ -222,145 +338,36 @@ class WorklistService:
             self._segment = default_segmenter().search_words
         return [w for w in self._segment(text) if w.strip()]
 
-    def _text_clause(self, session: Session, text: str) -> Any:
-        """Chinese full-text search: the segmented words on PostgreSQL (GIN index), a substring on SQLite.
-
-        Orders without segmented text (registered by hand) are matched on their title.
-        """
-        text = text.strip()
-        if session.get_bind().dialect.name == "postgresql":
-            # each word a quoted lexeme; a word of nothing but backslashes would leave '' (a
-            # syntax error in tsquery), so such words are dropped, and with no word left the
-            # full-text part matches nothing
-            quoted = [w.replace("'", "''").replace("\\", "") for w in self._words(text) or [text]]
-            query = " & ".join(f"'{w}'" for w in quoted if w)
-            full_text = (
-                and_(
-                    SEARCH_INDEXED,
-                    SEARCH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'simple'"), query)),
-                )
-                if query
-                else false()
-            )
-            return or_(
-                full_text,
-                WorkOrderRow.number == text,
-                and_(WorkOrderRow.search_text.is_(None), WorkOrderRow.title.contains(text, autoescape=True)),
-            )
-        # substrings, with LIKE's wildcards (% _) and the escape character taken literally
-        return or_(
-            WorkOrderRow.search_text.contains(text, autoescape=True),
-            WorkOrderRow.title.contains(text, autoescape=True),
-            WorkOrderRow.content.contains(text, autoescape=True),
-            WorkOrderRow.address.contains(text, autoescape=True),
-            WorkOrderRow.number == text,
-        )
-
-    def _statement(
-        self, session: Session, actor: Actor, query: ListQuery, snap: ReferenceSnapshot, now: datetime
+    def statement(
+        self, session: Session, actor: Actor, query: OrderQuery, snap: ReferenceSnapshot, now: datetime
     ) -> Any:
+        """The one statement of every list: the orders `actor` may read that `query` (validated) selects."""
         spec = QUEUE_BY_KEY[query.queue]
-        flt = OrderFilter(
-            statuses=[query.status] if query.status else list(spec.statuses),
-            channel=query.channel or None,
-            order_type=query.order_type or None,
-            urgency=query.urgency or None,
-            category_code=query.category_code or None,
-            unit_id=query.unit_id,
-            supervised=spec.supervised,
-            has_instruction=spec.has_instruction,
-            deadline_alert=spec.deadline_alert,
-            registered_from=_local_midnight(query.date_from) if query.date_from else None,
-            registered_to=_local_midnight(query.date_to + timedelta(days=1)) if query.date_to else None,
-            now=now,
-        )
-        if query.status and spec.statuses and query.status not in spec.statuses:
-            flt = replace(flt, statuses=["__none__"])
-        stmt = repo.filtered_query(flt, repo.scope_clause(actor, snap.org))
-        stmt = stmt.where(*self._queue_clauses(spec, actor, snap.org))
-        if query.text and query.text.strip():
-            stmt = stmt.where(self._text_clause(session, query.text))
+        stmt = select(WorkOrderRow)
+        scope = repo.scope_clause(actor, snap.org)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        stmt = stmt.where(*_filter_clauses(query, spec, now), *_queue_clauses(spec, actor, snap.org))
+        if query.text:
+            dialect = session.get_bind().dialect.name
+            stmt = stmt.where(_text_clause(dialect, query.text, self._words(query.text)))
         return stmt
-
-    @staticmethod
-    def _queue_clauses(spec: QueueSpec, actor: Actor, org: OrgTree) -> list[Any]:
-        clauses: list[Any] = []
-        own = actor.unit_id
-        if actor.role in (Role.HANDLER, Role.GRID_WORKER) and spec.key != "all":
-            # a handler's queues are what their unit holds now, not every order it once touched
-            clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
-        elif actor.role is Role.DISPATCHER and own is not None and spec.key != "all" and not spec.at_own_unit:
-            # a center's queues are what its subtree holds now (which also lets the database
-            # count them from the (status, current unit) index instead of the route table)
-            clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own))))
-        if spec.at_own_unit and actor.role is not Role.ADMIN:
-            clauses.append(WorkOrderRow.current_unit_id == (own if own is not None else -1))
-        if spec.below_own_unit and own is not None and actor.role is Role.DISPATCHER:
-            clauses.append(WorkOrderRow.current_unit_id.in_(sorted(org.subtree_ids(own) - {own})))
-        if spec.possible_duplicate:
-            clauses.append(WorkOrderRow.possible_duplicate.is_(True))
-        return clauses
 
     # -- use cases ------------------------------------------------------------------------------
 
-    def queues(self, actor: Actor) -> list[QueueSpec]:
-        return [q for q in QUEUES if actor.role in q.roles]
-
-    def counts(
-        self, actor: Actor, query: ListQuery | None = None, *, cap: int = COUNT_CAP
-    ) -> list[QueueCount]:
-        """Each of the actor's queues with how many orders it holds (under the other filters).
-
-        A count stops at `cap` (+1): a queue of a thousand orders or more reads "1000+" and
-        costs what counting a thousand costs, however many there are.
-        """
-        base = (query or ListQuery()).validated()
-        now = self.clock()
-        out: list[QueueCount] = []
-        with self.db.reading() as session:
-            snap = self.reference.get(session)
-            for spec in self.queues(actor):
-                stmt = self._statement(session, actor, replace(base, queue=spec.key, status=None), snap, now)
-                capped = stmt.with_only_columns(WorkOrderRow.id, maintain_column_froms=True).limit(cap + 1)
-                count = select(func.count()).select_from(capped.subquery())
-                n = int(session.execute(count).scalar_one())
-                out.append(QueueCount(spec.key, spec.label, min(n, cap), n > cap))
-        return out
-
-    def _ordered(self, stmt: Any, sort: str, after: tuple[datetime | None, int] | None) -> Any:
-        _, column, desc = SORTS[sort]
-        if after is not None:
-            value, last_id = after
-            if sort == "deadline":  # ascending, NULLs (no deadline yet) last
-                if value is None:
-                    stmt = stmt.where(and_(column.is_(None), WorkOrderRow.id > last_id))
-                else:
-                    stmt = stmt.where(
-                        or_(
-                            column > value,
-                            and_(column == value, WorkOrderRow.id > last_id),
-                            column.is_(None),
-                        )
-                    )
-            elif desc:
-                stmt = stmt.where(or_(column < value, and_(column == value, WorkOrderRow.id < last_id)))
-            else:
-                stmt = stmt.where(or_(column > value, and_(column == value, WorkOrderRow.id > last_id)))
-        if sort == "deadline":
-            return stmt.order_by(column.asc().nulls_last(), WorkOrderRow.id.asc())
-        if desc:
-            return stmt.order_by(column.desc(), WorkOrderRow.id.desc())
-        return stmt.order_by(column.asc(), WorkOrderRow.id.asc())
-
-    def page(self, actor: Actor, query: ListQuery, *, cursor: str | None = None, limit: int = 50) -> ListPage:
+    def page(
+        self, actor: Actor, query: OrderQuery, *, cursor: str | None = None, limit: int = 50
+    ) -> ListPage:
+        """One page of the list `query` describes, as `actor` may see it; `cursor` (the previous
+        page's `next_cursor`) continues it. The API's order list and the workbench are this."""
         query = query.validated()
-        if not 1 <= limit <= 500:
-            raise ValidationFailed("每页条数须在 1–500 之间", field="limit")
-        after = _decode(cursor, query.sort) if cursor else None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValidationFailed(f"每页条数须在 1–{MAX_LIMIT} 之间", field="limit")
+        after = _decode_cursor(query, cursor) if cursor else None
         now = self.clock()
         with self.db.reading() as session:
             snap = self.reference.get(session)
-            stmt = self._ordered(self._statement(session, actor, query, snap, now), query.sort, after)
+            stmt = _ordered(self.statement(session, actor, query, snap, now), query.sort, after)
             rows = list(session.scalars(stmt.limit(limit + 1)))
             more = len(rows) > limit
             rows = rows[:limit]
@@ -370,10 +377,39 @@ class WorklistService:
             next_cursor = None
             if more and rows:
                 column = SORTS[query.sort][1]
-                next_cursor = _encode(query.sort, getattr(rows[-1], column.key), rows[-1].id)
+                next_cursor = encode_cursor(query, getattr(rows[-1], column.key), rows[-1].id)
             return ListPage(items, next_cursor)
 
-    def export_rows(self, actor: Actor, query: ListQuery, *, batch: int = 1000) -> Iterator[ExportRow]:
+    def count(self, actor: Actor, query: OrderQuery) -> int:
+        """How many orders the list `query` describes holds for `actor` (every one counted)."""
+        query = query.validated()
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            return _count(session, self.statement(session, actor, query, snap, self.clock()))
+
+    def queues(self, actor: Actor) -> list[QueueSpec]:
+        return [q for q in QUEUES if actor.role in q.roles]
+
+    def counts(
+        self, actor: Actor, query: OrderQuery | None = None, *, cap: int = COUNT_CAP
+    ) -> list[QueueCount]:
+        """Each of the actor's queues with how many orders it holds (under the other filters).
+
+        A count stops at `cap` (+1): a queue of a thousand orders or more reads "1000+" and
+        costs what counting a thousand costs, however many there are.
+        """
+        base = (query or OrderQuery()).validated()
+        now = self.clock()
+        out: list[QueueCount] = []
+        with self.db.reading() as session:
+            snap = self.reference.get(session)
+            for spec in self.queues(actor):
+                each = replace(base, queue=spec.key, statuses=())
+                n = _count(session, self.statement(session, actor, each, snap, now), cap)
+                out.append(QueueCount(spec.key, spec.label, min(n, cap), n > cap))
+        return out
+
+    def export_rows(self, actor: Actor, query: OrderQuery, *, batch: int = 1000) -> Iterator[ExportRow]:
         """Every order of the list, read in keyset batches (one short transaction each)."""
         from zhiyun.domain.access import can_see_contact, mask_name, mask_phone
 
@@ -384,7 +420,7 @@ class WorklistService:
             now = self.clock()
             with self.db.reading() as session:
                 snap = self.reference.get(session)
-                stmt = self._ordered(self._statement(session, actor, query, snap, now), query.sort, after)
+                stmt = _ordered(self.statement(session, actor, query, snap, now), query.sort, after)
                 rows = list(session.scalars(stmt.limit(batch)))
                 out = []
                 for r in rows:
@@ -408,13 +444,15 @@ class WorklistService:
                 return
             after = last
 
-    def map_points(self, actor: Actor, query: ListQuery, *, limit: int = 5000) -> tuple[list[MapPoint], bool]:
+    def map_points(
+        self, actor: Actor, query: OrderQuery, *, limit: int = 5000
+    ) -> tuple[list[MapPoint], bool]:
         """Located orders of the list (newest first, at most `limit`); True when there were more."""
         query = query.validated()
         now = self.clock()
         with self.db.reading() as session:
             snap = self.reference.get(session)
-            stmt = self._statement(session, actor, query, snap, now).where(
+            stmt = self.statement(session, actor, query, snap, now).where(
                 WorkOrderRow.latitude.is_not(None), WorkOrderRow.longitude.is_not(None)
             )
             stmt = stmt.with_only_columns(
@@ -445,15 +483,13 @@ class WorklistService:
             ]
             return points, len(rows) > limit
 
-    def explain(self, actor: Actor, query: ListQuery, *, cursor: str | None = None, limit: int = 50) -> str:
+    def explain(self, actor: Actor, query: OrderQuery, *, cursor: str | None = None, limit: int = 50) -> str:
         """The database's plan for one page of the list (to check that it uses indexes)."""
         query = query.validated()
-        after = _decode(cursor, query.sort) if cursor else None
+        after = _decode_cursor(query, cursor) if cursor else None
         with self.db.reading() as session:
             snap = self.reference.get(session)
-            stmt = self._ordered(
-                self._statement(session, actor, query, snap, self.clock()), query.sort, after
-            )
+            stmt = _ordered(self.statement(session, actor, query, snap, self.clock()), query.sort, after)
             compiled = stmt.limit(limit).compile(session.get_bind(), compile_kwargs={"literal_binds": True})
             prefix = "EXPLAIN QUERY PLAN " if session.get_bind().dialect.name == "sqlite" else "EXPLAIN "
             from sqlalchemy import text

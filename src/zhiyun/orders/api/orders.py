@@ -22,7 +22,7 @@ from zhiyun.api.schemas import (
 )
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, ValidationFailed
-from zhiyun.domain.order_query import OrderFilter
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Action, OrderStatus, OrderType, Urgency
 from zhiyun.orders.api.bodies import ACTION_BODIES, ActionBody, Lookups, to_instant
 from zhiyun.orders.service import NewOrder, reference_snapshot
@@ -96,12 +96,12 @@ def list_orders(
         str | None, Query(max_length=64, description="受理时间起（含），日期或 ISO 8601")
     ] = None,
     registered_to: Annotated[str | None, Query(max_length=64, description="受理时间止（日期含当天）")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="标题、内容、地址或编号")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="标题和内容中的词或编号")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> OrderPageOut:
-    flt = OrderFilter(
-        statuses=[s.value for s in status_ or []],
+    flt = OrderQuery(
+        statuses=tuple(s.value for s in status_ or []),
         channel=channel or None,
         order_type=order_type.value if order_type else None,
         urgency=urgency.value if urgency else None,
@@ -114,9 +114,8 @@ def list_orders(
         registered_from=_instant_param(registered_from, "registered_from", end_of_day=False),
         registered_to=_instant_param(registered_to, "registered_to", end_of_day=True),
         text=(q or "").strip() or None,
-        now=services.orders.clock(),
     )
-    page = services.orders.page(actor, flt, limit=limit, cursor=cursor)
+    page = services.worklists.page(actor, flt, limit=limit, cursor=cursor)
     return OrderPageOut(items=[OrderSummaryOut.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 

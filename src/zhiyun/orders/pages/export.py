@@ -25,9 +25,10 @@ from fastapi.responses import Response, StreamingResponse
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
+from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Satisfaction
 from zhiyun.orders.pages.forms import list_query
-from zhiyun.orders.worklists import ExportRow, ListQuery
+from zhiyun.orders.worklists import ExportRow
 from zhiyun.web.deps import PageActor, PageUser, ServicesDep
 from zhiyun.web.templating import local_time, render
 from zhiyun.web.views import channel_names
@@ -96,7 +97,7 @@ def _filename(ext: str) -> str:
     return f"attachment; filename=\"orders-{stamp}.{ext}\"; filename*=UTF-8''{quote(name)}"
 
 
-def _checked(request: Request) -> tuple[ListQuery, str | None]:
+def _checked(request: Request) -> tuple[OrderQuery, str | None]:
     query, errors = list_query(request.query_params, "all")
     return query, "；".join(errors.values()) if errors else None
 
@@ -145,7 +146,7 @@ def export_csv(request: Request, user: PageUser, actor: PageActor, services: Ser
     )
 
 
-def _xlsx_file(services: ServicesDep, actor: Actor, query: ListQuery) -> str:
+def _xlsx_file(services: ServicesDep, actor: Actor, query: OrderQuery) -> str:
     from openpyxl import Workbook
 
     channels = channel_names(services)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from zhiyun.orders.worklists import QUEUE_BY_KEY, SORTS, ListQuery
+from zhiyun.domain.calendar import local_midnight
+from zhiyun.domain.order_query import QUEUE_BY_KEY, SORT_LABELS, OrderQuery
 
 FIELD_LABELS = {"unit": "经办单位", "from": "开始日期", "to": "结束日期"}
 MAX_ID = 2**31 - 1  # unit ids are INTEGER columns
@@ -43,8 +44,11 @@ def _day(value: str | None, field: str, errors: dict[str, str]) -> date | None:
     return day
 
 
-def list_query(params: Mapping[str, Any], default_queue: str = "all") -> tuple[ListQuery, dict[str, str]]:
-    """The list the query string asks for, and what was wrong with it (field → Chinese message)."""
+def list_query(params: Mapping[str, Any], default_queue: str = "all") -> tuple[OrderQuery, dict[str, str]]:
+    """The list the query string asks for, and what was wrong with it (field → Chinese message).
+
+    The dates are local days: `from` counts from its midnight, `to` up to the next one.
+    """
     errors: dict[str, str] = {}
 
     def text(name: str) -> str | None:
@@ -56,19 +60,22 @@ def list_query(params: Mapping[str, Any], default_queue: str = "all") -> tuple[L
         errors["queue"] = "未知的队列"
         queue = default_queue
     sort = text("sort") or "newest"
-    if sort not in SORTS:
+    if sort not in SORT_LABELS:
         errors["sort"] = "未知的排序方式"
         sort = "newest"
-    query = ListQuery(
+    status = text("status")
+    date_from = _day(text("from"), "from", errors)
+    date_to = _day(text("to"), "to", errors)
+    query = OrderQuery(
         queue=queue,
         channel=text("channel"),
         category_code=text("category"),
         order_type=text("type"),
         urgency=text("urgency"),
-        status=text("status"),
+        statuses=(status,) if status else (),
         unit_id=_int(text("unit"), "unit", errors),
-        date_from=_day(text("from"), "from", errors),
-        date_to=_day(text("to"), "to", errors),
+        registered_from=local_midnight(date_from) if date_from else None,
+        registered_to=local_midnight(date_to + timedelta(days=1)) if date_to else None,
         text=text("q"),
         sort=sort,
     )

@@ -21,13 +21,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
+from zhiyun.domain.order_query import QUEUE_BY_KEY, OrderQuery
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import Action
 from zhiyun.orders.pages.actions import CANCEL_REASONS, SATISFACTIONS, attachment_ids, command_of, forms_for
 from zhiyun.orders.pages.forms import LIST_FIELDS, list_query, query_string
 from zhiyun.orders.pages.printing import center_name
 from zhiyun.orders.pages.stored import channel_facts, photo_groups
-from zhiyun.orders.worklists import QUEUE_BY_KEY, ListQuery
 from zhiyun.web.deps import CsrfChecked, PageActor, PageUser, ServicesDep, page_user
 from zhiyun.web.templating import local_time, render
 from zhiyun.web.views import unit_label, with_manual
@@ -56,7 +56,7 @@ async def posted_form(request: Request) -> FormData:
 FormDep = Annotated[FormData, Depends(posted_form)]
 
 
-def _from_list(services: ServicesDep, actor: Actor, request: Request) -> tuple[ListQuery, str] | None:
+def _from_list(services: ServicesDep, actor: Actor, request: Request) -> tuple[OrderQuery, str] | None:
     """The workbench list the order was opened from (its queue, filters and sort, from the
     address) and that list's query string; None when the address names no list of the user's."""
     params = request.query_params

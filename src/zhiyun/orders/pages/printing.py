@@ -6,12 +6,14 @@ button of static/js/print.js); these are the lines only the paper shows.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
+from zhiyun.domain.order_query import QUEUE_BY_KEY, SORT_LABELS, OrderQuery
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OrderStatus, OrderType, Urgency
-from zhiyun.orders.worklists import QUEUE_BY_KEY, SORTS, ListQuery
 from zhiyun.web.views import channel_names, org_tree
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ def _label(values: Any, value: str | None) -> str | None:
     return value
 
 
-def list_filters(services: Services, query: ListQuery) -> list[tuple[str, str]]:
+def list_filters(services: Services, query: OrderQuery) -> list[tuple[str, str]]:
     """The list's queue, filters and sort as (label, value) lines for the printed list."""
     spec = QUEUE_BY_KEY.get(query.queue)
     lines: list[tuple[str, str]] = [("队列", spec.label if spec else query.queue)]
@@ -49,7 +51,7 @@ def list_filters(services: Services, query: ListQuery) -> list[tuple[str, str]]:
     for label, value in (
         ("类型", _label(OrderType, query.order_type)),
         ("紧急程度", _label(Urgency, query.urgency)),
-        ("状态", _label(OrderStatus, query.status)),
+        ("状态", "、".join(_label(OrderStatus, s) or s for s in query.statuses)),
     ):
         if value:
             lines.append((label, value))
@@ -60,9 +62,16 @@ def list_filters(services: Services, query: ListQuery) -> list[tuple[str, str]]:
         lines.append(
             ("经办单位", org.get(query.unit_id).name if query.unit_id in org.units else str(query.unit_id))
         )
-    if query.date_from or query.date_to:
-        start = query.date_from.isoformat() if query.date_from else "…"
-        end = query.date_to.isoformat() if query.date_to else "…"
+    if query.registered_from or query.registered_to:
+        # the query's range is [from, to) in instants; the list was asked for by local days
+        start = (
+            query.registered_from.astimezone(LOCAL_TZ).date().isoformat() if query.registered_from else "…"
+        )
+        end = (
+            (query.registered_to.astimezone(LOCAL_TZ) - timedelta(days=1)).date().isoformat()
+            if query.registered_to
+            else "…"
+        )
         lines.append(("受理日期", f"{start} 至 {end}"))
-    lines.append(("排序", SORTS[query.sort][0] if query.sort in SORTS else query.sort))
+    lines.append(("排序", SORT_LABELS.get(query.sort, query.sort)))
     return lines
