@@ -577,6 +577,19 @@ def _post_the_printed_channel_example(output: str) -> list[int]:
     return [_http(command.group(1), data=body, headers=headers)[0] for _ in range(2)]
 
 
+def _run_the_printed_sign_example(output: str) -> tuple[int, object]:
+    """Log in as the banner says and sign the order it names: what a reader of README does."""
+    login = re.search(r"auth/token -d username=(\S+) -d password=(\S+)", output)
+    sign = re.search(r"(http://\S+/api/v1/orders/(NH\d+)/sign) -d '\{\}'", output)
+    assert login and sign, output
+    form = urllib.parse.urlencode({"username": login.group(1), "password": login.group(2)}).encode()
+    base = sign.group(1).split("/api/v1/", 1)[0]
+    status, body = _http(f"{base}/api/v1/auth/token", data=form)
+    assert status == 200, body
+    headers = {"Authorization": f"Bearer {body['token']}", "content-type": "application/json"}  # type: ignore[index]
+    return _http(sign.group(1), data=b"{}", headers=headers)
+
+
 def _intake_posts(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if '"POST /api/v1/intake/' in line]
 
@@ -611,6 +624,8 @@ def test_zhiyun_demo_serves_the_api_and_live_channel_traffic_and_a_second_start_
             counts.append(len(page["items"]))  # type: ignore[index]
             if "--no-traffic" in options:
                 assert _post_the_printed_channel_example(log.read_text()) == [201, 200]
+                status, signed = _run_the_printed_sign_example(log.read_text())
+                assert status == 200 and signed["status"] == "in_progress", signed  # type: ignore[index]
             else:
                 deadline = time.monotonic() + 30
                 while len(_intake_posts(log)) < 8 and time.monotonic() < deadline:
@@ -626,6 +641,7 @@ def test_zhiyun_demo_serves_the_api_and_live_channel_traffic_and_a_second_start_
         assert "Traceback" not in output
         assert "gc_dispatcher" in output and DEMO_PASSWORD in output
         assert f"http://127.0.0.1:{port}/docs" in output
+        assert f"user list --db {db}" in output  # not the commands' default file: the banner says so
         assert "curl" in output and "/api/v1/auth/token" in output
         assert "/api/v1/intake/12345 -H 'X-Channel-Key: zyk_" in output
         assert f"沿用已有演示数据（演示工单 {DEFAULT_COUNT} 件）" in output
