@@ -21,15 +21,16 @@ signs for it and replies, the simulated center reviews, the simulated inspector 
 citizen back. Everything is audited and obeys the rules; a refusal (409, 422…) or a failed
 post is one log line and the simulator goes on. It never raises into the demo.
 
-People have work too. The simulator works only orders it brought in itself while running, and
-not all of them: a share of its new orders (`people_share`) it leaves untouched where intake
-put them (a district dispatcher's 待分拨, or a unit's 待签收 after automatic dispatch), a share of
-its possible duplicates (`people_duplicate_share`) it passes with the flag open to the town (or
-department) they are headed for (its 疑似重复), and an order one of its handlers returned (退单) waits in the center's
-待分拨 for a person to dispatch it again. Seeded orders and orders of earlier runs are never
-touched. On start (`stock_people`), every town whose 待分拨 or 疑似重复 is empty gets one of
-each at once: a report misrouted to the wrong village and returned, and a matter reported
-twice whose second report is flagged.
+People have work too. The simulator works only orders it brought in itself while running,
+and not all of them: a share of its new orders (`people_share`) it leaves untouched where
+intake put them (a district dispatcher's 待分拨, or a unit's 待签收 after automatic dispatch);
+a share of its possible duplicates (`people_duplicate_share`) it passes with the flag open
+to the town (or department) they are headed for, where they show under 疑似重复; an order
+one of its handlers returned (退单) waits in the center's 待分拨 for a person to dispatch it
+again. Seeded orders and orders of earlier runs are never touched. On start
+(`stock_people`), every town whose 待分拨 or 疑似重复 is empty gets one of each at once: a
+report misrouted to the wrong village and returned, and a matter reported twice whose
+second report is flagged.
 
 Deterministic for a given seed, clock and database state (tests drive `step()` with a
 poster over Starlette's TestClient instead of HTTP).
