@@ -73,7 +73,8 @@ def run(path: Path, orders: int, seed: int, *, auto: bool, moves: int) -> tuple[
         services.auto_dispatch.model_source = models.active
     client = TestClient(create_app(services))
     poster = TimedPoster(client)
-    simulator = TrafficSimulator(services, poster=poster, seed=seed)
+    # the simulated dispatchers handle every order they post (none left to people), as before
+    simulator = TrafficSimulator(services, poster=poster, seed=seed, people_share=0, people_duplicate_share=0)
     simulator.issue_keys()
     for i in range(orders):
         simulator.arrive()

@@ -487,3 +487,64 @@ def test_demo_refuses_a_database_with_a_real_org_structure(db: Path, tmp_path: P
     assert result.exit_code == 1
     assert "非演示的组织单位（GC-QQ" in result.stderr
     assert "zhiyun demo 只用于演示数据库" in result.stderr
+
+
+def test_after_the_demo_seeds_commands_without_db_see_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo`, then `zhiyun channel list` in the same directory: no --db needed (issue 15).
+
+    The demo runs for real up to the server, which is stubbed, on a smaller seed; then the
+    commands run without --db, then with ZHIYUN_DATABASE_URL (which wins over the default).
+    """
+    import types
+
+    import uvicorn
+
+    from zhiyun.demo import dispatch_setup
+    from zhiyun.demo import orders as demo_orders
+    from zhiyun.demo.district import sim_users
+    from zhiyun.demo.district import users as demo_users
+
+    real_seed = demo_orders.seed_orders
+    monkeypatch.setattr(
+        demo_orders, "seed_orders", lambda services, progress=None: real_seed(services, count=12)
+    )
+    monkeypatch.setattr(
+        dispatch_setup, "ensure_dispatch", lambda _s: types.SimpleNamespace(summary=lambda: "智能分拨：略")
+    )
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, **_k: None)
+    monkeypatch.delenv("ZHIYUN_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    demo = runner.invoke(app, ["demo", "--port", str(_free_port()), "--no-traffic"])
+    assert demo.exit_code == 0, demo.output
+    assert (tmp_path / "var" / "zhiyun.db").exists()
+    assert f"演示数据库：sqlite:///{tmp_path / 'var' / 'zhiyun.db'}" in demo.stdout.replace("\n", "")
+    assert "命令行（在本目录运行，默认即演示数据库）：zhiyun channel list；zhiyun user list\n" in demo.stdout
+    assert "--db" not in demo.stdout
+
+    users = runner.invoke(app, ["user", "list"])
+    assert users.exit_code == 0, users.output
+    accounts = f"用户（{len(demo_users()) + len(sim_users())}）"  # the demo's people and simulator
+    assert accounts in users.stdout
+    channels = runner.invoke(app, ["channel", "list"])
+    assert channels.exit_code == 0, channels.output
+    assert "12345" in channels.stdout and "从未来件" in channels.stdout
+
+    # ZHIYUN_DATABASE_URL, then --db, take precedence over the default file
+    other = tmp_path / "other.db"
+    assert zhiyun(other, "db", "upgrade").exit_code == 0
+    monkeypatch.setenv("ZHIYUN_DATABASE_URL", str(other))
+    elsewhere = runner.invoke(app, ["user", "list"])
+    assert elsewhere.exit_code == 0 and "用户（0）" in elsewhere.stdout
+    assert accounts in runner.invoke(app, ["user", "list", "--db", "var/zhiyun.db"]).stdout
+    # the demo itself keeps its own file and says what the commands need
+    again = runner.invoke(app, ["demo", "--port", str(_free_port()), "--no-traffic"])
+    assert again.exit_code == 0, again.output
+    assert "沿用已有演示数据" in again.stdout
+    assert (
+        "用户（0）" in runner.invoke(app, ["user", "list"]).stdout
+    )  # nothing seeded into ZHIYUN_DATABASE_URL
+    assert "ZHIYUN_DATABASE_URL" in again.stderr and "--db var/zhiyun.db" in again.stderr
+    assert "zhiyun user list --db var/zhiyun.db" in again.stdout

@@ -19,17 +19,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from zhiyun.accounts.service import AuthenticationFailed
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.demo.boundaries import ensure_boundaries
-from zhiyun.demo.cli import prepare_demo
-from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, DemoDirectory, ensure_district, units, users
+from zhiyun.demo.cli import prepare_demo, sign_example
+from zhiyun.demo.district import (
+    DEMO_PASSWORD,
+    LOGIN_EXAMPLES,
+    TOWNS,
+    DemoDirectory,
+    ensure_district,
+    is_simulated,
+    sim_users,
+    units,
+    users,
+)
 from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
 from zhiyun.domain.access import STAFF_ROLES, Role
@@ -109,7 +121,47 @@ def test_there_is_a_demo_user_for_every_role_and_every_center(seeded: tuple[Serv
         else:
             assert directory.holder_at(unit.id) is not None, unit.name
     assert services.accounts.authenticate("gc_dispatcher", DEMO_PASSWORD).unit_name == "桂城街道"
-    assert len(users()) == len(accounts)
+    assert len(users()) + len(sim_users()) == len(accounts)
+
+
+def test_the_simulator_has_its_own_accounts_named_as_simulated(seeded: tuple[Services, SeedReport]) -> None:
+    services, _ = seeded
+    accounts = {u.username: u for u in services.accounts.list_users()}
+    simulated = {name: u for name, u in accounts.items() if is_simulated(name)}
+    assert {
+        "sim_dispatcher_nh",
+        "sim_dispatcher_gc",
+        "sim_handler_gc_xb",
+        "sim_leader",
+        "sim_inspector",
+    } <= set(simulated)
+    assert all(u.display_name and u.display_name.startswith("模拟") for u in simulated.values())
+    assert not any(is_simulated(name) for name in LOGIN_EXAMPLES)
+    with pytest.raises(AuthenticationFailed):  # nobody signs in with them
+        services.accounts.authenticate("sim_dispatcher_gc", DEMO_PASSWORD)
+    people, sim = DemoDirectory.load(services), DemoDirectory.load(services, simulated=True)
+    assert not any(is_simulated(name) for name in people.actors)
+    assert set(sim.actors) == set(simulated)
+    for unit in sim.org.units.values():  # the simulator can act wherever people can
+        if sim.org.is_center(unit.id):
+            assert sim.dispatcher_at(unit.id) is not None, unit.name
+        else:
+            assert sim.holder_at(unit.id) is not None, unit.name
+
+
+def test_the_printed_sign_example_names_a_real_order_its_login_may_sign(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    services, _ = seeded
+    example = sign_example(services)
+    assert example is not None
+    login, unit, number = example
+    assert not is_simulated(login) and login.startswith("gc_")  # 桂城街道's first
+    actor = services.accounts.authenticate(login, DEMO_PASSWORD).actor()
+    detail = services.orders.get(actor, number)
+    assert detail.summary.status == "dispatched" and detail.summary.current_unit is not None
+    assert detail.summary.current_unit.name == unit
+    assert Action.SIGN in services.orders.allowed(actor, number)
 
 
 # --------------------------------------------------------------------------- seeded orders
@@ -306,7 +358,12 @@ def test_the_simulator_is_deterministic_for_a_seed(tmp_path: Path) -> None:
 def test_the_simulator_logs_a_409_and_carries_on(
     small_demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    simulator = TrafficSimulator(small_demo, poster=_never_posts, seed=3, moves_per_order=1000)
+    with posting(small_demo) as poster:
+        simulator = TrafficSimulator(small_demo, poster=poster, seed=3, moves_per_order=1000, people_share=0)
+        while not simulator.working:  # an order of its own to work on
+            simulator.arrive()
+    simulator.flagged.clear()
+    simulator.poster = _never_posts
 
     def conflict(*_args: object, **_kwargs: object) -> None:
         raise ConcurrentUpdate("工单已被他人更新，请刷新后重试")
@@ -321,17 +378,19 @@ def test_the_simulator_thread_survives_errors_and_stops_on_request(
     small_demo: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = Counter[str]()
-    real_list = small_demo.worklists.page
+    real_get = small_demo.orders.get
 
     def flaky(*args: object, **kwargs: object) -> object:
-        calls["list"] += 1
-        if calls["list"] % 2:
+        calls["get"] += 1
+        if calls["get"] % 2:
             raise RuntimeError("database hiccup")
-        return real_list(*args, **kwargs)  # type: ignore[arg-type]
+        return real_get(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(small_demo.worklists, "page", flaky)
+    monkeypatch.setattr(small_demo.orders, "get", flaky)
     with posting(small_demo) as poster:
-        simulator = TrafficSimulator(small_demo, poster=poster, seed=4, rate_per_minute=600)
+        simulator = TrafficSimulator(
+            small_demo, poster=poster, seed=4, rate_per_minute=600, people_share=0, stock_people=False
+        )
         simulator.start()
         deadline = time.monotonic() + 20
         while (
@@ -343,6 +402,122 @@ def test_the_simulator_thread_survives_errors_and_stops_on_request(
     assert not simulator.running
     assert simulator.counts["errors"] >= 2
     assert sum(n for k, n in simulator.counts.items() if k != "errors") >= 3
+
+
+def _sim_user_ids(services: Services) -> tuple[set[int], set[int]]:
+    """(the simulator's account ids, the people's account ids)."""
+    sim, people = set(), set()
+    for u in services.accounts.list_users():
+        (sim if is_simulated(u.username) else people).add(u.id)
+    return sim, people
+
+
+def test_the_simulator_acts_only_as_its_own_sim_accounts(small_demo: Services) -> None:
+    with small_demo.db.reading() as session:
+        before = int(session.scalar(select(func.max(TransitionRow.id))) or 0)
+    with posting(small_demo) as poster:
+        simulator = TrafficSimulator(small_demo, poster=poster, seed=21, moves_per_order=6)
+        stocked = simulator.stock_people_queues()
+        outcomes = [simulator.step() for _ in range(150)]
+    assert stocked and outcomes
+    sim, people = _sim_user_ids(small_demo)
+    with small_demo.db.reading() as session:
+        rows = session.execute(
+            select(TransitionRow.actor_user_id, TransitionRow.actor_name, TransitionRow.actor_role).where(
+                TransitionRow.id > before
+            )
+        ).all()
+    by_sim = [r for r in rows if r.actor_user_id in sim]
+    assert len(by_sim) > 50
+    assert {r.actor_role for r in by_sim} >= {"dispatcher", "handler"}
+    assert all(r.actor_name.startswith("模拟") for r in by_sim)
+    assert [r for r in rows if r.actor_user_id in people] == []
+    # whatever else acted is no person: a channel's interface, automatic dispatch
+    assert all(r.actor_user_id in sim or r.actor_role == "system" for r in rows), {
+        (r.actor_name, r.actor_role) for r in rows if r.actor_user_id not in sim
+    }
+
+
+def _run_for_people(
+    tmp_path: Path, name: str, seed: int, steps: int = 120, **kw: Any
+) -> tuple[TrafficSimulator, list[str]]:
+    """`steps` steps, then half as many in which no order left to people may see the simulator's hand."""
+    db = Database(f"sqlite:///{tmp_path / name}")
+    upgrade(db)
+    services = build_services(db, Settings(attachment_dir=tmp_path / "att"))
+    ensure_district(services)
+    ensure_boundaries(services, services.geo)
+    try:
+        with posting(services) as poster:
+            simulator = TrafficSimulator(
+                services, poster=poster, seed=seed, clock=lambda: JULY_MORNING, event_share=0.3, **kw
+            )
+            outcomes = [simulator.step() for _ in range(steps)]
+            left = list(simulator.left)
+            with services.db.reading() as session:
+                mark = int(session.scalar(select(func.max(TransitionRow.id))) or 0)
+            outcomes += [simulator.step() for _ in range(steps // 2)]
+        sim, _people = _sim_user_ids(services)
+        with services.db.reading() as session:
+            touched = set(
+                session.scalars(
+                    select(TransitionRow.order_id).where(
+                        TransitionRow.id > mark,
+                        TransitionRow.order_id.in_(left),
+                        TransitionRow.actor_user_id.in_(sim),
+                    )
+                )
+            )
+        assert touched == set(), "an order left to people was worked on after it was left"
+    finally:
+        services.close()
+    return simulator, outcomes
+
+
+def test_the_simulator_leaves_a_share_of_new_orders_and_duplicates_to_people(tmp_path: Path) -> None:
+    first, outcomes = _run_for_people(tmp_path, "a.db", seed=1)
+    again, outcomes_again = _run_for_people(tmp_path, "b.db", seed=1)
+    assert outcomes == outcomes_again and list(first.left) == list(again.left)  # deterministic for a seed
+    c = first.counts
+    new = c["created"] - c["merged"] - c["flagged"]  # registered, neither merged nor flagged
+    assert 0.2 * new <= c["left_to_people"] <= 0.45 * new, dict(c)  # people_share 0.3
+    assert c["flagged"] > 0 and 0 < c["flags_left"] < c["flagged"] + 1, dict(c)
+    assert c["flags_left"] + len(first.flagged) + c["merge_confirmed"] + c["dismissed"] >= c["flagged"]
+    assert any("(left to people)" in o for o in outcomes)
+    assert any("for people" in o for o in outcomes)  # a possible duplicate passed on with its flag open
+    nobody, _ = _run_for_people(tmp_path, "c.db", seed=1, steps=60, people_share=0, people_duplicate_share=0)
+    assert nobody.counts["left_to_people"] == nobody.counts["flags_left"] == 0 < len(nobody.working)
+    everyone, _ = _run_for_people(
+        tmp_path, "d.db", seed=1, steps=60, people_share=1, people_duplicate_share=1
+    )
+    e = everyone.counts
+    assert e["left_to_people"] == e["created"] - e["merged"] - e["flagged"] > 0
+    assert e["flags_left"] == e["flagged"]
+    assert not everyone.working
+
+
+def test_a_town_dispatcher_finds_work_in_every_queue_as_soon_as_the_simulator_starts(
+    small_demo: Services,
+) -> None:
+    """gc_dispatcher (and every town's dispatcher) finds orders in 待分拨 and 疑似重复 at once, and
+    can work them: dispatch the returned order again, decide the possible duplicate."""
+    with posting(small_demo) as poster:
+        simulator = TrafficSimulator(small_demo, poster=poster, seed=13)
+        simulator.stock_people_queues()
+        again = simulator.stock_people_queues()  # a queue with work in it gets no more
+    assert again == []
+    for town in TOWNS:
+        person = small_demo.accounts.authenticate(f"{town.code.lower()}_dispatcher", DEMO_PASSWORD).actor()
+        counts = {q.key: q.count for q in small_demo.worklists.counts(person)}
+        assert counts["to_dispatch"] >= 1 and counts["duplicates"] >= 1, (town.name, counts)
+    gc = small_demo.accounts.authenticate("gc_dispatcher", DEMO_PASSWORD).actor()
+    waiting = small_demo.worklists.page(gc, OrderQuery(queue="to_dispatch")).items
+    flagged = small_demo.worklists.page(gc, OrderQuery(queue="duplicates")).items
+    assert Action.DISPATCH in small_demo.orders.allowed(gc, waiting[0].id)
+    small_demo.duplicates.decide(gc, flagged[0].id, merge_into=None, note="经核实不是同一问题。")
+    assert [o.id for o in small_demo.worklists.page(gc, OrderQuery(queue="duplicates")).items] == [
+        o.id for o in flagged[1:]
+    ]
 
 
 # --------------------------------------------------------------------------- `zhiyun demo` as a process
@@ -400,6 +575,19 @@ def _post_the_printed_channel_example(output: str) -> list[int]:
     return [_http(command.group(1), data=body, headers=headers)[0] for _ in range(2)]
 
 
+def _run_the_printed_sign_example(output: str) -> tuple[int, object]:
+    """Log in as the banner says and sign the order it names: what a reader of README does."""
+    login = re.search(r"auth/token -d username=(\S+) -d password=(\S+)", output)
+    sign = re.search(r"(http://\S+/api/v1/orders/(NH\d+)/sign) -d '\{\}'", output)
+    assert login and sign, output
+    form = urllib.parse.urlencode({"username": login.group(1), "password": login.group(2)}).encode()
+    base = sign.group(1).split("/api/v1/", 1)[0]
+    status, body = _http(f"{base}/api/v1/auth/token", data=form)
+    assert status == 200, body
+    headers = {"Authorization": f"Bearer {body['token']}", "content-type": "application/json"}  # type: ignore[index]
+    return _http(sign.group(1), data=b"{}", headers=headers)
+
+
 def _intake_posts(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if '"POST /api/v1/intake/' in line]
 
@@ -434,6 +622,8 @@ def test_zhiyun_demo_serves_the_api_and_live_channel_traffic_and_a_second_start_
             counts.append(len(page["items"]))  # type: ignore[index]
             if "--no-traffic" in options:
                 assert _post_the_printed_channel_example(log.read_text()) == [201, 200]
+                status, signed = _run_the_printed_sign_example(log.read_text())
+                assert status == 200 and signed["status"] == "in_progress", signed  # type: ignore[index]
             else:
                 deadline = time.monotonic() + 30
                 while len(_intake_posts(log)) < 8 and time.monotonic() < deadline:
@@ -449,6 +639,7 @@ def test_zhiyun_demo_serves_the_api_and_live_channel_traffic_and_a_second_start_
         assert "Traceback" not in output
         assert "gc_dispatcher" in output and DEMO_PASSWORD in output
         assert f"http://127.0.0.1:{port}/docs" in output
+        assert f"user list --db {db}" in output  # not the commands' default file: the banner says so
         assert "curl" in output and "/api/v1/auth/token" in output
         assert "/api/v1/intake/12345 -H 'X-Channel-Key: zyk_" in output
         assert f"沿用已有演示数据（演示工单 {DEFAULT_COUNT} 件）" in output

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import shutil
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -20,7 +25,7 @@ from zhiyun.cli.support import (
     port_free,
     safe_url,
 )
-from zhiyun.config import Settings, database_url
+from zhiyun.config import DEFAULT_SQLITE_PATH, Settings, database_url
 from zhiyun.kernel.logs import uvicorn_log_config
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
@@ -30,7 +35,42 @@ if TYPE_CHECKING:
     from zhiyun.demo.simulator import TrafficSimulator
 
 
-DEMO_DB = "var/demo.db"
+# The demo writes the database every `zhiyun` command opens by default, so that after `make demo`
+# `zhiyun channel list` (run in the same directory) shows the demo's data without --db.
+DEMO_DB = str(DEFAULT_SQLITE_PATH)
+LEGACY_DEMO_DB = "var/demo.db"  # where the demo kept its data before
+
+
+def demo_database(db: str | None) -> str:
+    """The demo's database URL: `--db`, else var/zhiyun.db (the commands' default).
+
+    ZHIYUN_DATABASE_URL is deliberately not read: the demo seeds a district into its database,
+    so it never writes one it was not pointed at on its own command line.
+    """
+    return database_url(db or DEMO_DB)
+
+
+def command_db_option(db: str | None, url: str) -> str:
+    """What a `zhiyun` command run here needs to open the demo's database: "" when its default
+    (--db, else ZHIYUN_DATABASE_URL, else var/zhiyun.db) already is, else " --db …"."""
+    if database_url() == url:
+        return ""
+    return f" --db {shlex.quote(db or DEMO_DB)}"
+
+
+def zhiyun_command() -> str:
+    """How to run `zhiyun` from here: its name when PATH finds this one, else the script's path
+    (under `make demo`: .venv/bin/zhiyun)."""
+    script = Path(sys.argv[0])
+    if script.name != "zhiyun":
+        return "zhiyun"
+    found = shutil.which("zhiyun")
+    if found and Path(found).resolve() == script.resolve():
+        return "zhiyun"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
@@ -49,7 +89,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     if foreign:
         fail(
             f"该数据库已有非演示的组织单位（{', '.join(foreign[:5])}…）：zhiyun demo 只用于演示数据库，"
-            f"请用 --db 指定新的文件（默认 {DEMO_DB}）"
+            f"请用 --db 指定新的文件（如 make demo DB={LEGACY_DEMO_DB}）"
         )
     district = ensure_district(services)
     ensure_boundaries(services, services.geo)
@@ -73,8 +113,49 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     return report
 
 
-def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimulator | None = None) -> None:
-    """The URL, the API docs, a login for every role, where traffic comes from and two curl examples."""
+def sign_example(services: Services) -> tuple[str, str, str] | None:
+    """(login, unit name, order number): an order of the demo district waiting to be signed for
+    (待签收) and the demo login of the unit holding it, 桂城街道's first; None when there is none.
+
+    The simulator never touches it: it works only the orders it brings in itself.
+    """
+    from zhiyun.demo.district import DemoDirectory
+    from zhiyun.domain.order_query import OrderQuery
+    from zhiyun.domain.workorder import OrderStatus
+
+    d = DemoDirectory.load(services)  # the people's accounts, not the simulator's
+    try:
+        reader, town = d.leader, d.id("GC")
+    except (KeyError, LookupError):
+        return None
+    logins = {actor.user_id: username for username, actor in d.actors.items()}
+    page = services.worklists.page(reader, OrderQuery(statuses=(OrderStatus.DISPATCHED.value,)), limit=500)
+    held = sorted(
+        (o for o in page.items if o.current_unit is not None),
+        key=lambda o: (not d.org.is_within(o.current_unit.id, town) if o.current_unit else True, o.number),
+    )
+    for order in held:
+        assert order.current_unit is not None
+        holder = d.holder_at(order.current_unit.id)
+        login = logins.get(holder.user_id) if holder is not None else None
+        if login is not None:
+            return login, order.current_unit.name, order.number
+    return None
+
+
+def demo_banner(
+    services: Services,
+    host: str,
+    port: int,
+    simulator: TrafficSimulator | None = None,
+    *,
+    db_option: str = "",
+) -> None:
+    """The URL, the API docs, a login for every role, where traffic comes from, the command line
+    and ready-to-copy curl examples (signing for a real order of the district, posting to a channel).
+
+    `db_option` is what a `zhiyun` command run here needs to open the demo's database ("" or " --db …").
+    """
     from zhiyun.demo.district import DEMO_PASSWORD, LOGIN_EXAMPLES, TOWNS
     from zhiyun.domain.order_query import OrderQuery
     from zhiyun.domain.workorder import OrderStatus
@@ -103,22 +184,44 @@ def demo_banner(services: Services, host: str, port: int, simulator: TrafficSimu
         console.print("工单：" + "，".join(f"{label} {n}" for label, n in counts.items()), soft_wrap=True)
     console.print(table)
     towns = [f"{t.code.lower()}_dispatcher" for t in TOWNS]
+    zhiyun = zhiyun_command()
     console.print(
         "其他账号同样规律：镇街派单员 " + "、".join(towns) + "；村居承办人 如 ss_lc_handler；"
-        "部门 如 gaj_handler、stj_dispatcher、stj_zf_handler（完整列表：zhiyun user list --db 数据库）",
-        soft_wrap=True,
-    )
-    console.print("\n以桂城街道派单员登录并查看待签收工单（复制即可运行）：")
-    console.print(
-        f"TOKEN=$(curl -s -X POST {base}/api/v1/auth/token -d username=gc_dispatcher -d password={DEMO_PASSWORD} \\\n"
-        f"  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
-        f'curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/orders?status=dispatched&limit=5"',
+        f"部门 如 gaj_handler、stj_dispatcher、stj_zf_handler（完整列表：{zhiyun} user list{db_option}）",
         soft_wrap=True,
         markup=False,
     )
+    where = "默认即演示数据库" if not db_option else "须加 " + db_option.strip()
+    console.print(
+        f"命令行（在本目录运行，{where}）：{zhiyun} channel list{db_option}；{zhiyun} user list{db_option}",
+        soft_wrap=True,
+        markup=False,
+    )
+    _demo_sign_example(services, base)
     _demo_traffic_lines(simulator)
     _demo_channel_example(services, base)
     console.rule()
+
+
+def _demo_sign_example(services: Services, base: str) -> None:
+    """Log in as the unit holding a real 待签收 order, list what waits to be signed, sign that order."""
+    from zhiyun.demo.district import DEMO_PASSWORD
+
+    example = sign_example(services)
+    login, unit, number = example if example else ("gc_dispatcher", "桂城街道", "<工单编号>")
+    if example:
+        console.print(f"\n以{unit}的账号 {login} 登录，查看待签收工单并签收工单 {number}（复制即可运行）：")
+    else:
+        console.print("\n以桂城街道派单员登录并查看待签收工单（把 <工单编号> 换成列表中的一个）：")
+    console.print(
+        f"TOKEN=$(curl -s -X POST {base}/api/v1/auth/token -d username={login} -d password={DEMO_PASSWORD} \\\n"
+        f"  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])')\n"
+        f'curl -s -H "Authorization: Bearer $TOKEN" "{base}/api/v1/orders?status=dispatched&limit=5"\n'
+        f"curl -s -X POST -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\\n"
+        f"  {base}/api/v1/orders/{number}/sign -d '{{}}'",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 def _demo_traffic_lines(simulator: TrafficSimulator | None) -> None:
@@ -170,10 +273,14 @@ def demo(
     db: Annotated[
         str | None,
         typer.Option(
-            "--db", help=f"演示数据库（SQLite 路径或 URL），默认 {DEMO_DB}；不读 ZHIYUN_DATABASE_URL"
+            "--db",
+            help=f"演示数据库（SQLite 路径或 URL），默认 {DEMO_DB}，即本目录下 zhiyun 命令的默认数据库；"
+            "不读 ZHIYUN_DATABASE_URL",
         ),
     ] = None,
-    no_traffic: Annotated[bool, typer.Option("--no-traffic", help="不模拟实时来件与办理")] = False,
+    no_traffic: Annotated[
+        bool, typer.Option("--no-traffic", help="关闭模拟器：不模拟实时来件，也不模拟办理")
+    ] = False,
     traffic_rate: Annotated[
         float, typer.Option("--traffic-rate", min=0.1, help="每分钟经渠道接口推送的来件数")
     ] = 3.0,
@@ -191,6 +298,21 @@ def demo(
         float, typer.Option("--typhoon-every", min=0, help="台风突发的间隔（分钟），0 为不模拟")
     ] = 20.0,
     typhoon_size: Annotated[int, typer.Option("--typhoon-size", min=0, help="每次台风突发的来件数")] = 24,
+    people_share: Annotated[
+        float,
+        typer.Option(
+            "--people-share", min=0.0, max=1.0, help="模拟器推送的新来件中留给人工办理（模拟器不动）的比例"
+        ),
+    ] = 0.3,
+    people_duplicate_share: Annotated[
+        float,
+        typer.Option(
+            "--people-duplicate-share",
+            min=0.0,
+            max=1.0,
+            help="疑似重复件中留给人工判断的比例（转到所在镇街，由人工合并或排除）",
+        ),
+    ] = 0.5,
 ) -> None:
     """一键演示：迁移数据库、载入演示区（已存在则保留）、启动时限扫描、经渠道接口的实时来件与 API 服务。"""
     import uvicorn
@@ -203,11 +325,24 @@ def demo(
     if not port_free(host, port):
         fail(f"端口 {port} 已被占用：请用 --port 指定其他端口（make demo PORT=8123）")
     settings = Settings()
-    services = build_services(Database(database_url(db or DEMO_DB)), settings)
+    url = demo_database(db)
+    services = build_services(Database(url), settings)
     scheduler = None
     simulator = None
     try:
         console.print(f"演示数据库：{safe_url(services.db.url)}")
+        db_option = command_db_option(db, url)
+        if db is None and os.environ.get("ZHIYUN_DATABASE_URL"):
+            err_console.print(
+                f"[yellow]注意：已设置 ZHIYUN_DATABASE_URL，演示不使用它；本目录下的 zhiyun 命令会打开它，"
+                f"要看演示数据请加{db_option}[/yellow]",
+                soft_wrap=True,
+            )
+        if database_url(LEGACY_DEMO_DB) != url and Path(LEGACY_DEMO_DB).exists():
+            console.print(
+                f"旧版演示数据库 {LEGACY_DEMO_DB} 已不再使用（可删除；要继续用它：make demo DB={LEGACY_DEMO_DB}）",
+                soft_wrap=True,
+            )
         report = prepare_demo(services)
         if report.created:
             console.print(f"已生成演示工单 {report.created} 件（{report.seconds:.1f} 秒）")
@@ -232,9 +367,11 @@ def demo(
                 season_date=season_date,
                 typhoon_every_minutes=typhoon_every,
                 typhoon_size=typhoon_size,
+                people_share=people_share,
+                people_duplicate_share=people_duplicate_share,
             )
             simulator.start()
-        demo_banner(services, host, port, simulator)
+        demo_banner(services, host, port, simulator, db_option=db_option)
         uvicorn.run(
             create_server_app(services),
             host=host,

@@ -11,6 +11,7 @@ username is absent, so it can run on every start of `zhiyun demo`.
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -319,7 +320,8 @@ def _code_user(code: str, suffix: str) -> str:
 
 
 def users() -> list[DemoUser]:
-    """A user for every role: admin, dispatchers at every center, handlers, inspector, leader, grid worker."""
+    """A user for every role: admin, dispatchers at every center, handlers, inspector, leader, grid
+    worker, hotline agents."""
     rng = random.Random(20211)
     result = [
         DemoUser("admin", Role.ADMIN, DISTRICT_CODE, "系统管理员"),
@@ -345,6 +347,41 @@ def users() -> list[DemoUser]:
         else:
             result.append(DemoUser(_code_user(d.code, "handler"), Role.HANDLER, d.code, person_name(rng)))
     result.append(DemoUser("gc_xb_grid", Role.GRID_WORKER, "GC-XB", person_name(rng)))
+    # hotline agents (话务员) at the district center and at 桂城街道's center: the seat /orders/new
+    result.append(DemoUser("nh_agent", Role.AGENT, DISTRICT_CODE, person_name(rng)))
+    result.append(DemoUser("gc_agent", Role.AGENT, "GC", person_name(rng)))
+    return result
+
+
+# The live simulator's own accounts (demo/simulator.py): it never acts as a person's account.
+SIM_PREFIX = "sim_"
+SIM_DISPLAY = {
+    Role.DISPATCHER: "模拟派单员",
+    Role.HANDLER: "模拟承办人",
+    Role.LEADER: "模拟督办领导",
+    Role.INSPECTOR: "模拟回访员",
+}
+
+
+def is_simulated(username: str) -> bool:
+    """Whether an account is the simulator's (sim_…) rather than one for people to sign in with."""
+    return username.startswith(SIM_PREFIX)
+
+
+def sim_users() -> list[DemoUser]:
+    """The simulator's accounts: a dispatcher at every center, a handler at every unit that handles,
+    a leader and an inspector — `sim_dispatcher_gc`, `sim_handler_gc_xb`, … shown as 模拟派单员,
+    模拟承办人, … in every timeline. Nobody signs in with them (their password is random)."""
+    result = []
+    for u in users():
+        if u.role in (Role.DISPATCHER, Role.HANDLER) and u.unit_code is not None:
+            role = "dispatcher" if u.role is Role.DISPATCHER else "handler"
+            username = f"{SIM_PREFIX}{role}_{u.unit_code.lower().replace('-', '_')}"
+            result.append(DemoUser(username, u.role, u.unit_code, SIM_DISPLAY[u.role]))
+    result.append(DemoUser(f"{SIM_PREFIX}leader", Role.LEADER, DISTRICT_CODE, SIM_DISPLAY[Role.LEADER]))
+    result.append(
+        DemoUser(f"{SIM_PREFIX}inspector", Role.INSPECTOR, DISTRICT_CODE, SIM_DISPLAY[Role.INSPECTOR])
+    )
     return result
 
 
@@ -385,17 +422,22 @@ def ensure_district(services: Services) -> DistrictReport:
         imported = services.org.import_records(DEMO_ADMIN, wanted)
         report.units_created, report.units_updated = imported.created, imported.updated
     existing_users = {u.username for u in services.accounts.list_users()}
-    missing = [u for u in users() if u.username not in existing_users]
+    missing = [u for u in (*users(), *sim_users()) if u.username not in existing_users]
     if missing:
         # The demo password is printed for everyone to read, so one argon2 hash of it serves every
-        # demo account (hashing ~80 times would cost half a minute on a small machine).
-        shared_hash = PasswordHasher().hash(DEMO_PASSWORD)
+        # demo account (hashing ~80 times would cost half a minute on a small machine); the
+        # simulator's accounts share one hash of a random password nobody knows.
+        hasher = PasswordHasher()
+        shared_hash = hasher.hash(DEMO_PASSWORD)
+        sim_password = secrets.token_urlsafe(24)
+        sim_hash = hasher.hash(sim_password) if any(is_simulated(u.username) for u in missing) else ""
         for u in missing:
+            simulated = is_simulated(u.username)
             services.accounts.add_user(
                 DEMO_ADMIN,
                 username=u.username,
-                password=DEMO_PASSWORD,
-                password_hash=shared_hash,
+                password=sim_password if simulated else DEMO_PASSWORD,
+                password_hash=sim_hash if simulated else shared_hash,
                 role=u.role,
                 unit_code=u.unit_code,
                 display_name=u.display_name,
@@ -409,19 +451,23 @@ def ensure_district(services: Services) -> DistrictReport:
 
 @dataclass
 class DemoDirectory:
-    """The demo district as the seeder and the simulator need it: units by code, actors by unit."""
+    """The demo district as the seeder and the simulator need it: units by code, actors by unit.
+
+    The seeder's history is made by the demo's people (gc_dispatcher, …); the simulator's
+    directory (`simulated=True`) holds only its own sim_… accounts.
+    """
 
     org: OrgTree
     actors: dict[str, Actor]
     by_unit: dict[int, dict[Role, Actor]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, services: Services) -> DemoDirectory:
+    def load(cls, services: Services, *, simulated: bool = False) -> DemoDirectory:
         org = reference_snapshot(services.orders).org
         actors: dict[str, Actor] = {}
         by_unit: dict[int, dict[Role, Actor]] = {}
         for user in services.accounts.list_users():
-            if not user.active:
+            if not user.active or is_simulated(user.username) != simulated:
                 continue
             actor = user.actor()
             actors[user.username] = actor

@@ -13,12 +13,24 @@ report from a phone app that speaks Open311 GeoReport v2: their reports go throu
 REAL `POST /open311/v2/requests.json`, as a form with the `open311` channel's key as
 `api_key`, and are merged, flagged or registered like any other.
 
-Moving orders along goes through the services as the demo user who would act: the district
-dispatcher dispatches an order on (along the route its topic implies) or decides a flagged
-possible duplicate, the village handler signs for it and replies, the dispatching center
-reviews, the inspector calls the citizen back. Everything is audited and obeys the rules; a
-refusal (409, 422…) or a failed post is one log line and the simulator goes on. It never
-raises into the demo.
+Moving orders along goes through the services as the simulator's OWN accounts (sim_…, shown
+as 模拟派单员, 模拟承办人, 模拟督办领导, 模拟回访员; `district.sim_users`), never as an account
+people sign in with: the simulated district dispatcher dispatches an order on (along the route
+its topic implies) or decides a flagged possible duplicate, the simulated village handler
+signs for it and replies, the simulated center reviews, the simulated inspector calls the
+citizen back. Everything is audited and obeys the rules; a refusal (409, 422…) or a failed
+post is one log line and the simulator goes on. It never raises into the demo.
+
+People have work too. The simulator works only orders it brought in itself while running,
+and not all of them: a share of its new orders (`people_share`) it leaves untouched where
+intake put them (a district dispatcher's 待分拨, or a unit's 待签收 after automatic dispatch);
+a share of its possible duplicates (`people_duplicate_share`) it passes with the flag open
+to the town (or department) they are headed for, where they show under 疑似重复; an order
+one of its handlers returned (退单) waits in the center's 待分拨 for a person to dispatch it
+again. Seeded orders and orders of earlier runs are never touched. On start
+(`stock_people`), every town whose 待分拨 or 疑似重复 is empty gets one of each at once: a
+report misrouted to the wrong village and returned, and a matter reported twice whose
+second report is flagged.
 
 Deterministic for a given seed, clock and database state (tests drive `step()` with a
 poster over Starlette's TestClient instead of HTTP).
@@ -40,14 +52,13 @@ import httpx
 
 from zhiyun.bootstrap import Services
 from zhiyun.demo import topics as tp
-from zhiyun.demo.district import DEMO_ADMIN, TOWN_OFFICES, DemoDirectory
+from zhiyun.demo.district import DEMO_ADMIN, TOWN_OFFICES, TOWNS, DemoDirectory
 from zhiyun.demo.traffic.generator import TrafficGenerator
 from zhiyun.demo.traffic.open311_reports import OPEN311_APP, OPEN311_CHANNEL
 from zhiyun.demo.traffic.payloads import Request
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
-from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import (
     OPEN_STATUSES,
@@ -86,6 +97,7 @@ _RATING_WEIGHTS = (70, 18, 8, 4)
 INTAKE_PATH = "/api/v1/intake/{channel}"
 OPEN311_PATH = "/open311/v2/requests.json"
 MAX_ROUTES = 20_000
+MAX_LEFT = 1_000  # orders left to people that the simulator remembers (for the banner and tests)
 
 
 class Poster(Protocol):
@@ -181,6 +193,9 @@ class TrafficSimulator:
         open311_share: float = 0.05,
         channel_weights: Mapping[str, float] | None = None,
         clock: Callable[[], datetime] | None = None,
+        people_share: float = 0.3,
+        people_duplicate_share: float = 0.5,
+        stock_people: bool = True,
     ) -> None:
         if rate_per_minute <= 0:
             raise ValueError("rate_per_minute must be positive")
@@ -193,6 +208,8 @@ class TrafficSimulator:
             raise ValueError(
                 "event_share, repeat_share and open311_share must not be negative nor add up to more than 1"
             )
+        if not (0 <= people_share <= 1 and 0 <= people_duplicate_share <= 1):
+            raise ValueError("people_share and people_duplicate_share must lie between 0 and 1")
         if poster is None:
             if base_url is None:
                 raise ValueError("the simulator needs a poster or the base URL of the demo server")
@@ -214,16 +231,22 @@ class TrafficSimulator:
         self.event_share = event_share
         self.repeat_share = repeat_share
         self.open311_share = open311_share
+        self.people_share = people_share
+        self.people_duplicate_share = people_duplicate_share
+        self.stock_people = stock_people
         self._clock = clock or (lambda: datetime.now(UTC))
         self.counts: Counter[str] = Counter()
         self.by_channel: Counter[str] = Counter()
         self.routes: dict[int, _Route] = {}
+        self.working: dict[int, None] = {}  # the orders the simulator works (an ordered set)
+        self.left: deque[int] = deque(maxlen=MAX_LEFT)  # orders it left to people
         self.flagged: dict[int, list[str]] = {}
         self.keys: dict[str, str] = {}
         self.arrivals = 0
         self._queue: deque[Request] = deque()
         self._recent: deque[Request] = deque(maxlen=30)
         self._directory: DemoDirectory | None = None
+        self._last_order_id: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -274,6 +297,15 @@ class TrafficSimulator:
                 f"台风突发：约每 {self.typhoon_every_minutes:g} 分钟一次，{self.typhoon_size} 件紧急来件"
                 "（树木倒伏、水浸、停电）遍及各镇街"
             )
+        lines += [
+            "模拟办理：以 sim_ 开头的模拟账号（模拟派单员、模拟承办人、模拟督办领导、模拟回访员）办理模拟器自己推送的来件，"
+            "从不使用供人登录的演示账号",
+            f"留给人工：约 {self.people_share:.0%} 的新来件原样不动（待分拨、待签收），"
+            f"约 {self.people_duplicate_share:.0%} 的疑似重复转到所在镇街由人工判断（疑似重复），"
+            "模拟承办人退回的工单留在上级中心的待分拨；演示种子工单和以前运行留下的工单模拟器一律不动",
+        ]
+        if self.stock_people:
+            lines.append("启动时：待分拨或疑似重复为空的镇街，各先放入一件（被退回的错派件、一件疑似重复）")
         return lines
 
     # -- the thread ---------------------------------------------------------------
@@ -317,6 +349,12 @@ class TrafficSimulator:
             len(self.channels),
             self.interval,
         )
+        if self.stock_people:
+            try:
+                self.stock_people_queues()
+            except Exception:  # the live traffic goes on without it
+                self.counts["errors"] += 1
+                log.exception("traffic simulator: stocking the towns' queues failed; continuing")
         while not self._stop.wait(self.interval):
             try:
                 self.step()
@@ -329,8 +367,9 @@ class TrafficSimulator:
 
     @property
     def directory(self) -> DemoDirectory:
+        """The simulator's own accounts (sim_…) by unit: never an account people sign in with."""
         if self._directory is None:
-            self._directory = DemoDirectory.load(self.services)
+            self._directory = DemoDirectory.load(self.services, simulated=True)
         return self._directory
 
     def step(self) -> str:
@@ -405,9 +444,14 @@ class TrafficSimulator:
         self.keys.clear()
         return revoked
 
-    def post(self, request: Request) -> str:
-        """Post one request to its channel's endpoint and note what became of it."""
+    def post(self, request: Request, *, for_people: bool | None = None) -> str:
+        """Post one request to its channel's endpoint and note what became of it.
+
+        A new order is then either worked by the simulator or left to people (`for_people`;
+        None: by `people_share`, or `people_duplicate_share` for a possible duplicate).
+        """
         channel = request.channel
+        self._last_order_id = None
         try:
             status, body = self.poster(channel, request.payload, self.key(channel))
             # someone revoked the key (zhiyun channel revoke): a new one, once; GeoReport v2
@@ -436,6 +480,7 @@ class TrafficSimulator:
             self._recent.append(request)  # a GeoReport v2 app has no id to post again with
         number = body.get("order_number", "")
         order_id = body.get("order_id")
+        self._last_order_id = order_id if isinstance(order_id, int) else None
         if not body.get("created"):
             kind = "updated" if body.get("updated") else "repeated"
             self.counts[kind] += 1
@@ -456,12 +501,177 @@ class TrafficSimulator:
                     del self.routes[next(iter(self.routes))]
         if body.get("possible_duplicates"):
             self.counts["flagged"] += 1
-            if isinstance(order_id, int):
-                self.flagged[order_id] = list(body["possible_duplicates"])
             log.info("traffic simulator: %s %s flagged (%s)", channel, number, body["possible_duplicates"])
-            return f"flagged {channel} {number} like {','.join(body['possible_duplicates'])}"
+            outcome = f"flagged {channel} {number} like {','.join(body['possible_duplicates'])}"
+            if isinstance(order_id, int):
+                if self._for_people(for_people, self.people_duplicate_share):
+                    return f"{outcome}; {self.leave_flag_to_town(order_id, request)}"
+                self.flagged[order_id] = list(body["possible_duplicates"])
+                self._work_on(order_id)
+            return outcome
         log.info("traffic simulator: %s %s registered", channel, number)
+        if isinstance(order_id, int):
+            if self._for_people(for_people, self.people_share):
+                self._leave(order_id)
+                self.counts["left_to_people"] += 1
+                return f"created {channel} {number} (left to people)"
+            self._work_on(order_id)
         return f"created {channel} {number}"
+
+    # -- who works an order: the simulator or people ---------------------------------------------
+
+    def _for_people(self, decided: bool | None, share: float) -> bool:
+        return decided if decided is not None else self.rng.random() < share
+
+    def _work_on(self, order_id: int) -> None:
+        self.working[order_id] = None
+        if len(self.working) > MAX_ROUTES:
+            del self.working[next(iter(self.working))]
+
+    def _leave(self, order_id: int) -> None:
+        self.working.pop(order_id, None)
+        self.flagged.pop(order_id, None)
+        self.left.append(order_id)
+
+    def _town_of(self, order_id: int, request: Request | None) -> int | None:
+        """The unit below the district an order is headed for: its town, or a department."""
+        route = self.routes.get(order_id)
+        if route is not None and len(route.path) > 2:
+            return route.path[1]
+        if request is not None:
+            try:
+                return self.directory.id(request.town)
+            except (KeyError, LookupError):
+                return None
+        return None
+
+    def leave_flag_to_town(
+        self, order_id: int, request: Request | None = None, *, town: int | None = None
+    ) -> str:
+        """A possible duplicate left to people: the simulated district dispatcher passes it on to the
+        town (or department) it is headed for with the flag still open, so that the dispatchers
+        there find it under 疑似重复."""
+        self._leave(order_id)
+        self.counts["flags_left"] += 1
+        d = self.directory
+        town = town if town is not None else self._town_of(order_id, request)
+        actor = d.dispatcher_at(d.district.id)
+        if town is None or actor is None:
+            return "left to people"
+        try:
+            detail = self.services.orders.get(d.leader, order_id)
+            if detail.summary.status != OrderStatus.PENDING_DISPATCH.value or (
+                detail.summary.current_unit and detail.summary.current_unit.id != d.district.id
+            ):
+                return "left to people"
+            note = "疑似重复件，请属地核实是否与已有工单为同一问题。"
+            self.services.orders.act(
+                actor,
+                order_id,
+                Dispatch(target_unit_id=town, note=note),
+                expected_version=detail.summary.version,
+            )
+        except DomainError as exc:
+            self.counts["refused"] += 1
+            log.info("traffic simulator: passing flagged order %s on refused: %s", order_id, exc.message)
+            return f"left to people (not passed on: {exc.message})"
+        self.counts["dispatch"] += 1
+        return f"passed to {d.org.get(town).name} for people"
+
+    def return_to_town(self, order_id: int, town: int, right: int | None = None) -> str:
+        """An order misrouted to the wrong village and returned (退单): it ends in `town`'s 待分拨,
+        where people dispatch it again. Every step by the simulator's own accounts; at most 8."""
+        d, reader = self.directory, self.directory.leader
+        self._leave(order_id)
+        for _ in range(8):
+            detail = self.services.orders.get(reader, order_id)
+            status = OrderStatus(detail.summary.status)
+            holder = detail.summary.current_unit.id if detail.summary.current_unit else None
+            if holder is None:
+                return "stuck"
+            actor: Actor | None
+            command: Command
+            if status is OrderStatus.PENDING_DISPATCH and holder == town:
+                self.counts["returns_left"] += 1
+                return f"returned to {d.org.get(town).name} for people"
+            if status is OrderStatus.PENDING_DISPATCH and d.org.is_within(town, holder) and holder != town:
+                actor, command = d.dispatcher_at(holder), Dispatch(target_unit_id=town)
+            elif status is OrderStatus.DISPATCHED and holder == town:
+                actor, command = d.holder_at(town), Sign()
+            elif status is OrderStatus.IN_PROGRESS and holder == town:
+                wrong = [
+                    u
+                    for u in d.children(town, UnitKind.VILLAGE)
+                    if u.id != right and d.holder_at(u.id) is not None
+                ]
+                if not wrong:
+                    return "stuck"
+                actor = d.dispatcher_at(town)
+                command = Dispatch(target_unit_id=self.rng.choice(wrong).id)
+            elif status in (OrderStatus.DISPATCHED, OrderStatus.IN_PROGRESS) and holder != town:
+                actor, command = d.holder_at(holder), Return(note=tp.RETURN_REASONS[0])
+            else:
+                return f"stuck at {status.value}"
+            if actor is None:
+                return "stuck"
+            try:
+                self.services.orders.act(actor, order_id, command, expected_version=detail.summary.version)
+            except DomainError as exc:
+                self.counts["refused"] += 1
+                log.info("traffic simulator: misrouting %s refused: %s", order_id, exc.message)
+                return f"refused {command.action.value}: {exc.message}"
+            self.counts[command.action.value] += 1
+        return "stuck"
+
+    def stock_people_queues(self) -> list[str]:
+        """Work for people at once: every town whose 待分拨 or 疑似重复 is empty (as its dispatchers
+        see it) gets a misrouted report returned to it and a possible duplicate passed to it."""
+        d = self.directory
+        outcomes: list[str] = []
+        for town in TOWNS:
+            if self._stop.is_set():
+                break
+            try:
+                town_id = d.id(town.code)
+            except (KeyError, LookupError):
+                continue
+            dispatcher = d.dispatcher_at(town_id)
+            if dispatcher is None:
+                continue
+            counts = {q.key: q.count for q in self.services.worklists.counts(dispatcher)}
+            if counts.get("to_dispatch", 0) == 0:
+                outcomes.append(self._stock_return(town.code, town_id))
+            if counts.get("duplicates", 0) == 0:
+                outcomes.append(self._stock_duplicate(town.code, town_id))
+        return outcomes
+
+    def _stock_return(self, code: str, town_id: int) -> str:
+        now = self.now()
+        for _ in range(12):  # a matter a village handles, in that town
+            request = self.generator.single(now, channel="12345", town=code)
+            if request.route == tp.VILLAGE and request.village:
+                break
+        else:
+            return f"no village matter for {code}"
+        outcome = self.post(request, for_people=True)
+        order_id = self._last_order_id
+        if not outcome.startswith("created") or order_id is None:
+            return outcome
+        right = self.routes[order_id].path[-1] if order_id in self.routes else None
+        return f"{outcome}; {self.return_to_town(order_id, town_id, right)}"
+
+    def _stock_duplicate(self, code: str, town_id: int) -> str:
+        now = self.now()
+        for _ in range(4):  # an event usually flags one of its later reports within a try or two
+            reports = self.generator.event(now, town=code)
+            outcome = self.post(reports[0])
+            for report in reports[1:]:
+                outcome = self.post(report, for_people=False)
+                order_id = self._last_order_id
+                if outcome.startswith("flagged") and order_id is not None:
+                    self.flagged.pop(order_id, None)
+                    return f"{outcome}; {self.leave_flag_to_town(order_id, report, town=town_id)}"
+        return f"no possible duplicate for {code}"
 
     def _open311_outcome(self, number: str) -> dict[str, Any]:
         """What intake made of an Open311 post, in the intake endpoint's terms (the GeoReport
@@ -502,19 +712,18 @@ class TrafficSimulator:
     # -- moving orders along ------------------------------------------------------------
 
     def advance_one(self) -> str:
-        d = self.directory
+        """Take one of the simulator's own open orders a step further (none yet: a new arrival)."""
         if self.flagged and self.rng.random() < 0.25:
             return self.decide_flagged()
-        reader = d.leader
-        page = self.services.worklists.page(
-            reader, OrderQuery(statuses=tuple(s.value for s in OPEN_STATUSES)), limit=200
-        )
-        if not page.items:
+        if not self.working:
             return self.arrive()
-        own = [o for o in page.items if o.id in self.routes]
-        pool = own if own and self.rng.random() < 0.7 else page.items
-        summary = self.rng.choice(pool)
-        detail = self.services.orders.get(reader, summary.id)
+        order_id = self.rng.choice(list(self.working))
+        detail = self.services.orders.get(self.directory.leader, order_id)
+        summary = detail.summary
+        if OrderStatus(summary.status) not in OPEN_STATUSES:  # closed, merged or cancelled
+            del self.working[order_id]
+            self.counts["finished"] += 1
+            return f"finished {summary.number}"
         move = self.next_move(detail)
         if move is None:
             self.counts["idle"] += 1
@@ -534,6 +743,10 @@ class TrafficSimulator:
             return f"refused {command.action.value} {summary.number}: {exc.message}"
         self.counts[command.action.value] += 1
         log.info("traffic simulator: %s %s by %s", command.action.label, summary.number, actor.name)
+        if isinstance(command, Return):  # a misrouted order: people at the center above dispatch it again
+            self._leave(summary.id)
+            self.counts["returns_left"] += 1
+            return f"return {summary.number} (left to people)"
         return f"{command.action.value} {summary.number}"
 
     def decide_flagged(self) -> str:

@@ -591,14 +591,33 @@ _CALLER = re.compile(
 )
 
 
+_PATROL = re.compile(r"^(网格员)?巡查(时)?发现[：:，,]?")
+
+
+def is_patrol_report(content: str) -> bool:
+    """Whether a variant's words are a grid worker's (网格员巡查发现…) rather than a citizen's."""
+    return content.startswith(GRID_REPORT)
+
+
+def as_citizen_report(content: str) -> str:
+    """A grid worker's words retold as a citizen's report (网格员巡查发现X → 市民反映X); others unchanged."""
+    return "市民反映" + content[len(GRID_REPORT) :] if is_patrol_report(content) else content
+
+
+def patrol_finding(content: str) -> str:
+    """What was found, without any opening (网格员巡查发现…, 巡查发现…, 市民反映：…): a grid
+    report's description puts its own "巡查发现" in front, once."""
+    return _PATROL.sub("", citizen_words(content)).lstrip("：:，, ")
+
+
 def compose(topic: Topic, variant: Variant, channel: str, values: dict[str, str]) -> tuple[str, str, str]:
     """(title, content, channel) of an order: the words follow the channel it came in by."""
     title = fill(variant.title, values)
     content = fill(variant.content, values)
-    if content.startswith(GRID_REPORT):
+    if is_patrol_report(content):
         if "grid" in topic.channels:
             return title, content, "grid"
-        content = "市民反映" + content[len(GRID_REPORT) :]
+        content = as_citizen_report(content)
     if channel == "grid":
         return title, f"{GRID_REPORT}：{_CALLER.sub('', content)}", channel
     if channel == "online_opinion":

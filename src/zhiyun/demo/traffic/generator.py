@@ -59,20 +59,20 @@ from zhiyun.demo.traffic.values import b62, gcj, near, phone_number, stamp
 class TrafficGenerator(PayloadGenerator):
     """Makes requests in each channel's own payload; deterministic for a given `rng`."""
 
-    def event(self, at: datetime, *, kind: str | None = None) -> list[Request]:
+    def event(self, at: datetime, *, kind: str | None = None, town: str | None = None) -> list[Request]:
         """One matter reported from several channels within minutes, 50–150 m apart, in overlapping words.
 
         The reports are in the order they happened (the first one becomes the master at intake);
-        their times lie within the few minutes before `at`.
+        their times lie within the few minutes before `at`. `town` (a code) places the event there.
         """
         rng = self.rng
         kind = kind or rng.choice(list(EVENTS))
         spec = EVENTS[kind]
         self.events += 1
         event_id = f"{kind}-{self.events}"
-        town = self._town()
-        village = rng.choice(town.villages)
-        code = f"{town.code}-{village.suffix}"
+        place = self.town_of(town) if town else self._town()
+        village = rng.choice(place.villages)
+        code = f"{place.code}-{village.suffix}"
         origin = point_in_village(code, rng, radius_deg=0.004)
         base = self._custom(
             kind,
@@ -82,7 +82,7 @@ class TrafficGenerator(PayloadGenerator):
             spec.reply,
             at,
             order_type=spec.order_type,
-            town=town,
+            town=place,
             village=village,
             point=origin,
             urgent=spec.urgent,
@@ -203,7 +203,7 @@ class TrafficGenerator(PayloadGenerator):
         rng = self.rng
         topic = TOPICS_BY_KEY[rng.choice(list(OPEN311_TOPICS))]
         service_code, answers = OPEN311_TOPICS[topic.key]
-        matter = self._matter(topic, at, urgent=False)
+        matter = self._matter(topic, at, urgent=False, channel=OPEN311_CHANNEL)
         form = self.open311_form(matter, at, service_code, answers(rng, at))
         return self._request(OPEN311_CHANNEL, matter, dict(form))
 

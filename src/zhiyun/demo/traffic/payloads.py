@@ -85,7 +85,8 @@ class Matter:
 
     @property
     def words(self) -> str:
-        return tp.citizen_words(self.content)
+        """The citizen's own words (a grid worker's report retold as a citizen's)."""
+        return tp.citizen_words(tp.as_citizen_report(self.content))
 
 
 # --------------------------------------------------------------------------- the payloads
@@ -119,6 +120,10 @@ class PayloadGenerator:
 
     def _town(self) -> DemoTown:
         code = self.rng.choices(list(TOWN_WEIGHTS), weights=list(TOWN_WEIGHTS.values()))[0]
+        return self.town_of(code)
+
+    @staticmethod
+    def town_of(code: str) -> DemoTown:
         return next(t for t in TOWNS if t.code == code)
 
     def topic_weights(self, channel: str, month: int) -> list[tuple[tp.Topic, float]]:
@@ -171,11 +176,16 @@ class PayloadGenerator:
         town: DemoTown | None = None,
         village: DemoVillage | None = None,
         urgent: bool | None = None,
+        channel: str | None = None,
     ) -> Matter:
+        """A matter of `topic`; reported by a citizen's `channel` (not the grid), in a citizen's words."""
         rng = self.rng
         town = town or self._town()
         village = village or rng.choice(town.villages)
-        variant = rng.choice(topic.variants)
+        variants = topic.variants
+        if channel is not None and channel != "grid":
+            variants = tuple(v for v in variants if not tp.is_patrol_report(v.content)) or variants
+        variant = rng.choice(variants)
         values = self._values(town, village, at)
         code = f"{town.code}-{village.suffix}"
         point = point_in_village(code, rng) if topic.located else None
@@ -209,8 +219,14 @@ class PayloadGenerator:
 
     # -- one request ------------------------------------------------------------------
 
-    def single(self, at: datetime, *, month: int | None = None, channel: str | None = None) -> Request:
-        """One request from one channel; topics weighted by the season of `month` (default: `at`'s)."""
+    def single(
+        self, at: datetime, *, month: int | None = None, channel: str | None = None, town: str | None = None
+    ) -> Request:
+        """One request from one channel; topics weighted by the season of `month` (default: `at`'s).
+
+        `town` (a town code) places the matter there, for the channels whose matters are the
+        topics' (hotlines, web messages, grid, 110, online opinion).
+        """
         rng = self.rng
         month = month or at.astimezone(SHANGHAI).month
         if channel is None:
@@ -225,7 +241,7 @@ class PayloadGenerator:
             return self._iot_single(at)
         weighted = self.topic_weights(channel, month)
         topic = rng.choices([t for t, _ in weighted], weights=[w for _, w in weighted])[0]
-        matter = self._matter(topic, at)
+        matter = self._matter(topic, at, channel=channel, town=self.town_of(town) if town else None)
         return self._request(channel, matter, self.render(channel, matter, at))
 
     def render(self, channel: str, matter: Matter, at: datetime, **overrides: Any) -> dict[str, Any]:
@@ -298,8 +314,7 @@ class PayloadGenerator:
         report_id = f"WG-{stamp(at, '%Y%m%d')}-{rng.randrange(1000):03d}{serial % 1000:03d}"
         point = m.point or point_in_village(m.village_code, rng)
         lat, lon = gcj(point)
-        words = m.words
-        description = words if words.startswith("巡查") else f"巡查发现{words}"
+        description = f"巡查发现{tp.patrol_finding(m.content)}"  # once, whoever's words the matter came in
         if rng.random() < 0.4:
             description += rng.choice(("已拍照取证。", "已现场劝导，需相关部门处理。", "已设置警示标志。"))
         return {
