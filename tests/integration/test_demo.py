@@ -25,7 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from zhiyun.accounts.service import AuthenticationFailed
+from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings

@@ -58,6 +58,7 @@ from zhiyun.domain.workorder import (
     Urge,
     import_record,
 )
+from zhiyun.hotline.service import SeatService
 from zhiyun.importer.mapping import ImportMapping
 from zhiyun.importer.pipeline import BulkImporter
 from zhiyun.importer.staged_row import COL, STAGED_COLUMNS
@@ -260,6 +261,9 @@ def test_every_kind_of_order_change_bumps_the_version_and_leaves_exactly_one_aud
     assert (ledger.last and ledger.last.details) == {"from": None, "to": "CG01"}
     with ledger.change(master, SystemEvent.ATTACH):
         services.attachments.add(nh, master, "现场照片.png", io.BytesIO(PNG))
+    # the caller calls again about it (the seat: 重复来电)
+    with ledger.change(master, SystemEvent.REPEAT_CALL):
+        services.get(SeatService).repeat_call(nh, master, "市民再次来电")
 
     # an update from a channel
     key = services.channels.issue_key(district.actors["admin"], "12345").key

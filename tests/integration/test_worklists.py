@@ -23,7 +23,8 @@ def _register(
     services: Services, district: District, title: str, username: str = "town", **kw: object
 ) -> str:
     actor = district.actors[username]
-    new = NewOrder(title=title, content=f"{title}，请尽快处理", citizen_phone="13812345678", **kw).validated()  # type: ignore[arg-type]
+    fields: dict[str, object] = {"citizen_phone": "13812345678", **kw}
+    new = NewOrder(title=title, content=f"{title}，请尽快处理", **fields).validated()  # type: ignore[arg-type]
     with services.db.transaction() as session:
         row = services.orders.register_in(
             session, actor, new, datetime.now(UTC), extra={"search_text": search_text(new.title, new.content)}
@@ -223,3 +224,24 @@ def test_a_tampered_cursor_is_refused_before_any_query_runs(services: Services) 
         with pytest.raises(ValidationFailed):
             services.worklists.page(town, other, cursor=cursor, limit=1)
     assert len(services.worklists.page(town, OrderQuery(), cursor=cursor, limit=1).items) == 1
+
+
+def test_a_phone_number_finds_the_callers_orders_however_it_is_written(services: Services) -> None:
+    district = build_small_district(services)
+    mine = _register(services, district, "路灯不亮")  # the caller 13812345678
+    _register(services, district, "井盖缺失", citizen_phone="13900001111")
+    for typed in ("13812345678", "138 1234 5678", "+86 138-1234-5678"):
+        assert _found(services, district, typed) == {mine}, typed
+    assert _found(services, district, "13800000000") == set()
+
+
+def test_a_phone_search_never_confirms_a_number_the_reader_sees_masked(services: Services) -> None:
+    district = build_small_district(services)
+    hidden = _register(services, district, "邻里纠纷", confidential=True)
+    assert _found(services, district, "13812345678", "town") == {hidden}  # a dispatcher sees it
+    assert _found(services, district, "13812345678", "leader") == set()  # leaders see phones masked
+    number = services.orders.get(district.actors["town"], hidden).summary.id
+    services.orders.act(district.actors["town"], number, Dispatch(target_unit_id=district.units["GC-XB"]))
+    # the handler reads the order, but a confidential caller's number is masked for them
+    assert _found(services, district, "13812345678", "xiabei") == set()
+    assert _found(services, district, hidden, "xiabei") == {hidden}

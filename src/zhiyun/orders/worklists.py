@@ -31,12 +31,13 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from zhiyun.domain.access import Actor, Role, text_for
+from zhiyun.domain.access import CONFIDENTIAL_CONTACT_READERS, CONTACT_READERS, Actor, Role, text_for
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.order_query import QUEUE_BY_KEY, QUEUES, SORT_LABELS, OrderQuery, QueueSpec
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.workorder import OrderStatus
 from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.kernel.normalize import normalize_phone
 from zhiyun.orders import repo
 from zhiyun.orders.list_indexes import SEARCH_DOCUMENT, SEARCH_INDEXED
 from zhiyun.orders.views import OrderSummary, summary_of
@@ -238,6 +239,23 @@ def _text_clause(dialect: str, text: str, words: list[str]) -> Any:
     )
 
 
+def _phone_clause(actor: Actor, text: str) -> Any:
+    """The orders of the caller whose number `text` is (any way it is written), for a reader
+    who sees that order's number unmasked: not for those who see phones masked (leaders, grid
+    workers), and confidential orders only for those who see confidential contacts — a search
+    must not confirm a number the page would hide. None when `text` is no phone number."""
+    try:
+        phone = normalize_phone(text, field="text")
+    except ValidationFailed:
+        return None
+    if phone is None or actor.role not in CONTACT_READERS:
+        return None
+    clause = WorkOrderRow.citizen_phone == phone
+    if actor.role not in CONFIDENTIAL_CONTACT_READERS:
+        clause = and_(clause, WorkOrderRow.confidential.is_(False))
+    return clause
+
+
 def _ordered(stmt: Any, sort: str, after: tuple[datetime | None, int] | None) -> Any:
     _, column, desc = SORTS[sort]
     if after is not None:
@@ -350,7 +368,9 @@ class WorklistService:
         stmt = stmt.where(*_filter_clauses(query, spec, now), *_queue_clauses(spec, actor, snap.org))
         if query.text:
             dialect = session.get_bind().dialect.name
-            stmt = stmt.where(_text_clause(dialect, query.text, self._words(query.text)))
+            text = _text_clause(dialect, query.text, self._words(query.text))
+            by_phone = _phone_clause(actor, query.text)
+            stmt = stmt.where(text if by_phone is None else or_(text, by_phone))
         return stmt
 
     # -- use cases ------------------------------------------------------------------------------
