@@ -191,6 +191,7 @@ class DeadlineOut(Schema):
     state_label: str
     remaining: str
     provisional: bool = Field(description="日历尚未收录该年节假日安排时为 true（期限为估算）")
+    kind: str = Field("", description="工单期限（deadline）所依据的期限：签收 或 办理；单项期限为空")
 
 
 class OrderSummaryOut(Schema):
@@ -213,6 +214,10 @@ class OrderSummaryOut(Schema):
     registered_at: Instant
     sign_deadline: DeadlineOut | None
     reply_deadline: DeadlineOut | None
+    deadline: DeadlineOut | None = Field(
+        None,
+        description="工单的期限状态：运行中的签收和办理期限里最紧迫的一个，与 deadline=warning|overdue 筛选一致",
+    )
     supervised: bool
     has_instruction: bool
     master_id: int | None

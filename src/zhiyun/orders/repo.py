@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    not_,
     or_,
     select,
 )
@@ -663,19 +664,26 @@ REPLY_LIVE_STATUSES = (
 
 
 def deadline_clause(level: str, now: datetime) -> Any:
-    """Orders whose live sign-for or reply deadline is at `level` ("warning" or "overdue") at `now`."""
-    if level == "overdue":
-        sign = WorkOrderRow.sign_due_at <= now
-        reply = WorkOrderRow.reply_due_at <= now
-    elif level == "warning":
-        sign = and_(WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at > now)
-        reply = and_(WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at > now)
-    else:
-        raise ValueError(level)
-    return or_(
-        and_(WorkOrderRow.status.in_(SIGN_LIVE_STATUSES), sign),
-        and_(WorkOrderRow.status.in_(REPLY_LIVE_STATUSES), reply),
+    """Orders whose one deadline state (`domain.workorder.order_deadline`) is `level`
+    ("warning" or "overdue") at `now`: overdue when a running sign-for or reply deadline is
+    past (strictly: a step at the due instant is on time), in warning when one is in its
+    warning time and none is overdue. tests/integration/test_deadline_queues.py holds the two
+    to the same answer."""
+    sign_live = WorkOrderRow.status.in_(SIGN_LIVE_STATUSES)
+    reply_live = WorkOrderRow.status.in_(REPLY_LIVE_STATUSES)
+    overdue = or_(
+        and_(sign_live, WorkOrderRow.sign_due_at.is_not(None), WorkOrderRow.sign_due_at < now),
+        and_(reply_live, WorkOrderRow.reply_due_at.is_not(None), WorkOrderRow.reply_due_at < now),
     )
+    if level == "overdue":
+        return overdue
+    if level != "warning":
+        raise ValueError(level)
+    warning = or_(
+        and_(sign_live, WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at >= now),
+        and_(reply_live, WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at >= now),
+    )
+    return and_(warning, not_(overdue))
 
 
 def filtered_query(flt: OrderFilter, scope: Any) -> Select[WorkOrderRow]:

@@ -26,6 +26,7 @@ from zhiyun.domain.workorder import (
     OrderType,
     Satisfaction,
     event_label,
+    order_deadline,
     reply_deadline_state,
     sign_deadline_state,
 )
@@ -48,6 +49,13 @@ class DeadlineView:
     state_label: str
     remaining: str
     provisional: bool
+    kind: str = ""  # the order's own deadline: which one it is judged by ("签收" or "办理")
+
+    @property
+    def summary_label(self) -> str:
+        """The order's deadline state in a word, as exports write it: "已超时（签收）"."""
+        live = self.state in ("on_time", "warning", "overdue")
+        return f"{self.state_label}（{self.kind}）" if live and self.kind else self.state_label
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,9 @@ class OrderSummary:
     supervised: bool
     has_instruction: bool
     master_id: int | None
+    # the order's one deadline state (domain.workorder.order_deadline): what its queue, the
+    # list's badge on a small screen and the exports show
+    deadline: DeadlineView | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +175,7 @@ def unit_ref(org: OrgTree, unit_id: int | None) -> UnitRef | None:
 
 def _remaining(calendar: WorkCalendar, deadline: Deadline, now: datetime) -> str:
     seconds = (deadline.due_at - now).total_seconds()
-    if seconds <= 0:
+    if seconds < 0:
         hours = int(-seconds // 3600)
         return f"已超时{hours // 24}天{hours % 24}小时" if hours >= 24 else f"已超时{hours}小时"
     if deadline.unit.value == "workdays":
@@ -177,7 +188,11 @@ def _remaining(calendar: WorkCalendar, deadline: Deadline, now: datetime) -> str
 
 
 def deadline_view(
-    calendar: WorkCalendar, deadline: Deadline | None, state: DeadlineState | None, now: datetime
+    calendar: WorkCalendar,
+    deadline: Deadline | None,
+    state: DeadlineState | None,
+    now: datetime,
+    kind: str = "",
 ) -> DeadlineView | None:
     if deadline is None or state is None:
         return None
@@ -188,7 +203,16 @@ def deadline_view(
         state_label=state.label,
         remaining=_remaining(calendar, deadline, now) if live else "",
         provisional=deadline.provisional,
+        kind=kind,
     )
+
+
+def order_deadline_view(calendar: WorkCalendar, state: OrderState, now: datetime) -> DeadlineView | None:
+    """The order's one deadline state (the most pressing of its deadlines), for the faces."""
+    found = order_deadline(state, now)
+    if found is None:
+        return None
+    return deadline_view(calendar, found.deadline, found.state, now, kind=found.label)
 
 
 def summary_of(
@@ -222,6 +246,7 @@ def summary_of(
         supervised=row.supervised,
         has_instruction=row.has_instruction,
         master_id=row.master_id,
+        deadline=order_deadline_view(calendar, state, now),
     )
 
 

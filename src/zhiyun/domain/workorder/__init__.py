@@ -94,9 +94,11 @@ from zhiyun.domain.workorder.outcome import Outcome, TransitionRecord
 from zhiyun.domain.workorder.registry import UnknownCommand
 from zhiyun.domain.workorder.state import (
     AlertLevel,
+    OrderDeadline,
     OrderState,
     PendingRequest,
     RequestKind,
+    order_deadline,
     reply_deadline_state,
     sign_deadline_state,
 )
@@ -147,6 +149,7 @@ __all__ = [
     "LimitsFor",
     "MayTake",
     "Merge",
+    "OrderDeadline",
     "OrderState",
     "OrderStatus",
     "OrderType",
@@ -180,6 +183,7 @@ __all__ = [
     "import_chain",
     "import_record",
     "imported",
+    "order_deadline",
     "record_event",
     "register",
     "reply_deadline_state",
