@@ -330,6 +330,9 @@ class TransitionOut(Schema):
     actor_name: str
     actor_role: str
     actor_role_label: str
+    actor_unit: UnitRefOut | None = Field(
+        None, description="操作人当时所在的单位；系统（智能分拨、渠道接口、定时任务）为空"
+    )
     note: str
     details: dict[str, Any]
     created_at: Instant

@@ -102,6 +102,13 @@ class TransitionView:
     note: str
     details: dict[str, Any]
     created_at: datetime
+    actor_unit: UnitRef | None = None  # the actor's own unit when they acted (None: the system)
+
+    @property
+    def by_system(self) -> bool:
+        """The platform acted by itself (智能分拨, a channel's interface, the sweep): shown by
+        its name, never as an administrator."""
+        return self.actor_role == "system"
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,7 @@ def transition_view(row: TransitionRow, org: OrgTree, *, viewer: Actor, confiden
         note=note,
         details=details,
         created_at=row.created_at,
+        actor_unit=unit_ref(org, row.actor_unit_id),
     )
 
 
