@@ -327,7 +327,8 @@ def transition_view(row: TransitionRow, org: OrgTree, *, viewer: Actor, confiden
     return TransitionView(
         id=row.id,
         action=row.action,
-        action_label=event_label(row.action),
+        # a return from the registering center hands the order up (上报)
+        action_label="上报" if "handed_up_to_unit_id" in details else event_label(row.action),
         from_status=row.from_status,
         to_status=row.to_status,
         from_unit=unit_ref(org, row.from_unit_id),

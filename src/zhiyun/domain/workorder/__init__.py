@@ -109,7 +109,14 @@ from zhiyun.domain.workorder.transitions import (
     ORDER_TRANSITIONS,
     SYSTEM_ONLY_EVENTS,
 )
-from zhiyun.domain.workorder.who_may import SYSTEM_ACTIONS, WHO_MAY, MayTake, WhoMay, allowed_actions
+from zhiyun.domain.workorder.who_may import (
+    SYSTEM_ACTIONS,
+    WHO_MAY,
+    MayTake,
+    WhoMay,
+    allowed_actions,
+    return_target,
+)
 
 __all__ = [
     "ACTION_LABELS",
@@ -187,6 +194,7 @@ __all__ = [
     "record_event",
     "register",
     "reply_deadline_state",
+    "return_target",
     "sign_deadline_state",
 ]
 
