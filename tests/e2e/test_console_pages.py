@@ -84,9 +84,11 @@ def test_order_page_masks_the_phone_for_a_leader_and_offers_only_allowed_actions
     assert re.findall(r'details class="action[^"]*" data-action="(\w+)"', town.text) == [
         "dispatch",
         "resolve_on_intake",
+        "return",  # 上报: the town center may hand its own registration up to the district
         "cancel",
         "merge",
     ]
+    assert "<summary>上报</summary>" in town.text
     leader = page_login(console, "leader").get(f"/orders/{number}")
     assert 'data-testid="phone">138****5678' in leader.text
     assert set(re.findall(r'data-action="(\w+)"><summary', leader.text.replace("\n", ""))) <= {

@@ -37,7 +37,8 @@ def test_each_rung_of_the_ladder_stops_automatic_dispatch_for_its_reason() -> No
         (replace(READY, confidence=None), Decision.LOW_CONFIDENCE),
         (replace(READY, target_unit_id=None), Decision.NO_TARGET),
         (replace(READY, target_unit_id=DISTRICT), Decision.OUT_OF_REACH),  # the center itself
-        (replace(READY, center_unit_id=TOWN_A, target_unit_id=VILLAGE_B1), Decision.OUT_OF_REACH),
+        # another town's village: the town hands the order up (tests/unit/test_hand_up.py)
+        (replace(READY, center_unit_id=TOWN_A, target_unit_id=VILLAGE_B1), Decision.HAND_UP),
         (replace(READY, center_unit_id=None), Decision.OUT_OF_REACH),
         (replace(READY, pending_dispatch=False), Decision.OUT_OF_REACH),
     ]

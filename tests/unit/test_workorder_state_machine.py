@@ -408,7 +408,9 @@ class WorkOrderLifeCycle(RuleBasedStateMachine):
         if state is None:
             return
         assert state.chain
-        assert state.chain[0] == self.center == state.registering_unit_id
+        # the registering center: where it was registered, or a center above it once handed up (上报)
+        assert state.chain[0] == state.registering_unit_id
+        assert ORG.is_within(self.center, state.chain[0])
         for upper, lower in zip(state.chain, state.chain[1:], strict=False):
             assert upper != lower and ORG.is_within(lower, upper)
             assert ORG.is_center(upper)

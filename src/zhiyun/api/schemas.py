@@ -191,6 +191,7 @@ class DeadlineOut(Schema):
     state_label: str
     remaining: str
     provisional: bool = Field(description="日历尚未收录该年节假日安排时为 true（期限为估算）")
+    kind: str = Field("", description="工单期限（deadline）所依据的期限：签收 或 办理；单项期限为空")
 
 
 class OrderSummaryOut(Schema):
@@ -213,6 +214,10 @@ class OrderSummaryOut(Schema):
     registered_at: Instant
     sign_deadline: DeadlineOut | None
     reply_deadline: DeadlineOut | None
+    deadline: DeadlineOut | None = Field(
+        None,
+        description="工单的期限状态：运行中的签收和办理期限里最紧迫的一个，与 deadline=warning|overdue 筛选一致",
+    )
     supervised: bool
     has_instruction: bool
     master_id: int | None
@@ -325,6 +330,9 @@ class TransitionOut(Schema):
     actor_name: str
     actor_role: str
     actor_role_label: str
+    actor_unit: UnitRefOut | None = Field(
+        None, description="操作人当时所在的单位；系统（智能分拨、渠道接口、定时任务）为空"
+    )
     note: str
     details: dict[str, Any]
     created_at: Instant

@@ -194,7 +194,7 @@ ACTION_SPECS: Mapping[Action, ActionSpec] = {
         ),
         _spec(
             Action.RETURN,
-            "退单：退回派单的中心，须说明理由。",
+            "退单：退回派单的中心，须说明理由；在受理中心待分拨时为上报：交上级中心分拨。",
             lambda i: Return(note=i.note),
             note="退单理由",
             note_required=True,

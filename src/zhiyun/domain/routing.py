@@ -7,9 +7,12 @@ The ladder, first match wins:
 3. the order may duplicate an open one → `possible_duplicate` (a dispatcher settles it first);
 4. the best category's confidence is below its threshold → `low_confidence`;
 5. the responsibility list names no unit → `no_target`;
-6. the unit is the registering center itself, not below it, or the order is no longer waiting
-   for dispatch → `out_of_reach`;
-7. otherwise → `auto_dispatched`: the system dispatches the order to that unit.
+6. the unit is not below the registering center (above it, or beside it) and there is a center
+   above → `hand_up`: the registering center hands the order up (上报, the life cycle's return
+   from a registering center), with the reason `hand_up_reason` gives;
+7. the unit is the registering center itself, or the order is no longer waiting for dispatch
+   → `out_of_reach`;
+8. otherwise → `auto_dispatched`: the system dispatches the order to that unit.
 
 Pure: the service gathers the facts, this decides, the service acts and records the decision.
 """
@@ -20,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from zhiyun.domain.org import OrgTree
+from zhiyun.domain.org import OrgTree, Unit, UnitKind
 from zhiyun.domain.taxonomy import Taxonomy
 
 
@@ -33,6 +36,7 @@ class Decision(StrEnum):
     NO_MODEL = "no_model"
     NO_TARGET = "no_target"
     OUT_OF_REACH = "out_of_reach"
+    HAND_UP = "hand_up"  # the unit is not below the registering center: hand the order up (上报)
     DISABLED = "disabled"
     REFUSED = "refused"  # the ladder said AUTO but the life cycle refused the dispatch
 
@@ -48,6 +52,7 @@ DECISION_LABELS: Mapping[Decision, str] = {
     Decision.NO_MODEL: "未启用分类模型，仅供参考",
     Decision.NO_TARGET: "无法确定责任单位，待人工派单",
     Decision.OUT_OF_REACH: "责任单位不在受理中心下级，待人工派单",
+    Decision.HAND_UP: "责任单位不在受理中心辖下，需上报上级中心",
     Decision.DISABLED: "自动派单已关闭",
     Decision.REFUSED: "自动派单被拒绝，待人工派单",
 }
@@ -116,9 +121,39 @@ def decide(facts: RoutingFacts, org: OrgTree) -> Decision:
     target, center = facts.target_unit_id, facts.center_unit_id
     if target is None:
         return Decision.NO_TARGET
-    if center is None or target == center or not org.is_within(target, center) or not facts.pending_dispatch:
+    if center is None or target == center or not facts.pending_dispatch:
         return Decision.OUT_OF_REACH
+    if not org.is_within(target, center):
+        return Decision.HAND_UP if org.get(center).parent_id is not None else Decision.OUT_OF_REACH
     return Decision.AUTO
+
+
+def _handles(org: OrgTree, unit: Unit) -> str:
+    """What kind of unit handles a matter, as a dispatcher says it: 区级部门, 镇街, 村居, …"""
+    if unit.kind is UnitKind.DEPARTMENT:
+        parent = org.units.get(unit.parent_id) if unit.parent_id is not None else None
+        return "区级部门" if parent is not None and parent.kind is UnitKind.DISTRICT else "部门"
+    return {
+        UnitKind.DISTRICT: "区中心",
+        UnitKind.TOWN: "镇街",
+        UnitKind.VILLAGE: "村居",
+        UnitKind.OFFICE: "科室",
+    }[unit.kind]
+
+
+_CENTER_WORDS = {
+    UnitKind.DISTRICT: "区中心",
+    UnitKind.TOWN: "镇街中心",
+    UnitKind.VILLAGE: "村居中心",
+    UnitKind.DEPARTMENT: "部门分中心",
+    UnitKind.OFFICE: "科室",
+}
+
+
+def hand_up_reason(org: OrgTree, target_unit_id: int, to_unit_id: int) -> str:
+    """Why an order goes up to `to_unit_id`: "权责清单：该事项由区级部门（区住建局）承办，需上报区中心（南海区）"."""
+    target, to = org.get(target_unit_id), org.get(to_unit_id)
+    return f"权责清单：该事项由{_handles(org, target)}（{target.name}）承办，需上报{_CENTER_WORDS[to.kind]}（{to.name}）"
 
 
 __all__ = [
@@ -129,4 +164,5 @@ __all__ = [
     "category_code_for",
     "decide",
     "decision_label",
+    "hand_up_reason",
 ]

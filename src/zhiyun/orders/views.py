@@ -26,6 +26,7 @@ from zhiyun.domain.workorder import (
     OrderType,
     Satisfaction,
     event_label,
+    order_deadline,
     reply_deadline_state,
     sign_deadline_state,
 )
@@ -48,6 +49,13 @@ class DeadlineView:
     state_label: str
     remaining: str
     provisional: bool
+    kind: str = ""  # the order's own deadline: which one it is judged by ("签收" or "办理")
+
+    @property
+    def summary_label(self) -> str:
+        """The order's deadline state in a word, as exports write it: "已超时（签收）"."""
+        live = self.state in ("on_time", "warning", "overdue")
+        return f"{self.state_label}（{self.kind}）" if live and self.kind else self.state_label
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,9 @@ class OrderSummary:
     supervised: bool
     has_instruction: bool
     master_id: int | None
+    # the order's one deadline state (domain.workorder.order_deadline): what its queue, the
+    # list's badge on a small screen and the exports show
+    deadline: DeadlineView | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,13 @@ class TransitionView:
     note: str
     details: dict[str, Any]
     created_at: datetime
+    actor_unit: UnitRef | None = None  # the actor's own unit when they acted (None: the system)
+
+    @property
+    def by_system(self) -> bool:
+        """The platform acted by itself (智能分拨, a channel's interface, the sweep): shown by
+        its name, never as an administrator."""
+        return self.actor_role == "system"
 
 
 @dataclass(frozen=True)
@@ -165,7 +183,7 @@ def unit_ref(org: OrgTree, unit_id: int | None) -> UnitRef | None:
 
 def _remaining(calendar: WorkCalendar, deadline: Deadline, now: datetime) -> str:
     seconds = (deadline.due_at - now).total_seconds()
-    if seconds <= 0:
+    if seconds < 0:
         hours = int(-seconds // 3600)
         return f"已超时{hours // 24}天{hours % 24}小时" if hours >= 24 else f"已超时{hours}小时"
     if deadline.unit.value == "workdays":
@@ -178,7 +196,11 @@ def _remaining(calendar: WorkCalendar, deadline: Deadline, now: datetime) -> str
 
 
 def deadline_view(
-    calendar: WorkCalendar, deadline: Deadline | None, state: DeadlineState | None, now: datetime
+    calendar: WorkCalendar,
+    deadline: Deadline | None,
+    state: DeadlineState | None,
+    now: datetime,
+    kind: str = "",
 ) -> DeadlineView | None:
     if deadline is None or state is None:
         return None
@@ -189,7 +211,16 @@ def deadline_view(
         state_label=state.label,
         remaining=_remaining(calendar, deadline, now) if live else "",
         provisional=deadline.provisional,
+        kind=kind,
     )
+
+
+def order_deadline_view(calendar: WorkCalendar, state: OrderState, now: datetime) -> DeadlineView | None:
+    """The order's one deadline state (the most pressing of its deadlines), for the faces."""
+    found = order_deadline(state, now)
+    if found is None:
+        return None
+    return deadline_view(calendar, found.deadline, found.state, now, kind=found.label)
 
 
 def summary_of(
@@ -223,6 +254,7 @@ def summary_of(
         supervised=row.supervised,
         has_instruction=row.has_instruction,
         master_id=row.master_id,
+        deadline=order_deadline_view(calendar, state, now),
     )
 
 
@@ -296,7 +328,8 @@ def transition_view(row: TransitionRow, org: OrgTree, *, viewer: Actor, confiden
     return TransitionView(
         id=row.id,
         action=row.action,
-        action_label=event_label(row.action),
+        # a return from the registering center hands the order up (上报)
+        action_label="上报" if "handed_up_to_unit_id" in details else event_label(row.action),
         from_status=row.from_status,
         to_status=row.to_status,
         from_unit=unit_ref(org, row.from_unit_id),
@@ -306,6 +339,7 @@ def transition_view(row: TransitionRow, org: OrgTree, *, viewer: Actor, confiden
         note=note,
         details=details,
         created_at=row.created_at,
+        actor_unit=unit_ref(org, row.actor_unit_id),
     )
 
 

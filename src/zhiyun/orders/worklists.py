@@ -28,7 +28,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, literal, literal_column, or_, select
+from sqlalchemy import and_, exists, false, func, literal, literal_column, not_, or_, select
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import CONFIDENTIAL_CONTACT_READERS, CONTACT_READERS, Actor, Role, text_for
@@ -130,20 +130,27 @@ def _decode_cursor(query: OrderQuery, cursor: str) -> tuple[datetime | None, int
 # -- the statement ------------------------------------------------------------------------------
 
 
-def _deadline_clause(level: str, now: datetime) -> Any:
-    """Orders whose live sign-for or reply deadline is at `level` ("warning" or "overdue") at `now`."""
-    if level == "overdue":
-        sign = WorkOrderRow.sign_due_at <= now
-        reply = WorkOrderRow.reply_due_at <= now
-    elif level == "warning":
-        sign = and_(WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at > now)
-        reply = and_(WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at > now)
-    else:
-        raise ValueError(level)
-    return or_(
-        and_(WorkOrderRow.status.in_(SIGN_LIVE_STATUSES), sign),
-        and_(WorkOrderRow.status.in_(REPLY_LIVE_STATUSES), reply),
+def deadline_clause(level: str, now: datetime) -> Any:
+    """Orders whose one deadline state (`domain.workorder.order_deadline`) is `level`
+    ("warning" or "overdue") at `now`: overdue when a running sign-for or reply deadline is
+    past (strictly: a step at the due instant is on time), in warning when one is in its
+    warning time and none is overdue. tests/integration/test_deadline_queues.py holds the two
+    to the same answer."""
+    sign_live = WorkOrderRow.status.in_(SIGN_LIVE_STATUSES)
+    reply_live = WorkOrderRow.status.in_(REPLY_LIVE_STATUSES)
+    overdue = or_(
+        and_(sign_live, WorkOrderRow.sign_due_at.is_not(None), WorkOrderRow.sign_due_at < now),
+        and_(reply_live, WorkOrderRow.reply_due_at.is_not(None), WorkOrderRow.reply_due_at < now),
     )
+    if level == "overdue":
+        return overdue
+    if level != "warning":
+        raise ValueError(level)
+    warning = or_(
+        and_(sign_live, WorkOrderRow.sign_warn_at <= now, WorkOrderRow.sign_due_at >= now),
+        and_(reply_live, WorkOrderRow.reply_warn_at <= now, WorkOrderRow.reply_due_at >= now),
+    )
+    return and_(warning, not_(overdue))
 
 
 def _filter_clauses(query: OrderQuery, spec: QueueSpec, now: datetime) -> list[Any]:
@@ -177,7 +184,7 @@ def _filter_clauses(query: OrderQuery, spec: QueueSpec, now: datetime) -> list[A
     for instructed in {f for f in (query.has_instruction, spec.has_instruction) if f is not None}:
         clauses.append(WorkOrderRow.has_instruction.is_(instructed))
     for level in sorted({a for a in (query.deadline_alert, spec.deadline_alert) if a}):
-        clauses.append(_deadline_clause(level, now))
+        clauses.append(deadline_clause(level, now))
     if query.registered_from is not None:
         clauses.append(WorkOrderRow.registered_at >= query.registered_from)
     if query.registered_to is not None:

@@ -9,22 +9,36 @@ capabilities (zhiyun.capabilities): a capability adds a page by declaring its ro
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhiyun.bootstrap import Services
 from zhiyun.capabilities import installed
 from zhiyun.kernel import http_guard
 from zhiyun.kernel.capability import resolve
 from zhiyun.web import admin
-from zhiyun.web.deps import CsrfFailed, LoginRequired, PageForbidden
+from zhiyun.web.deps import CsrfFailed, LoginRequired, PageForbidden, signed_in_user
 from zhiyun.web.templating import build_templates, menu, render, template_dirs
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+# The other faces' paths: they answer their own errors (the API its JSON, Open311 the
+# specification's, the static files their plain 404); every other path is the console's.
+OTHER_FACES = ("/api/", "/open311/", "/static/", "/docs", "/openapi.json", "/healthz")
+CONSOLE_HTTP_ERRORS = {
+    404: ("页面不存在", "您访问的页面不存在，请检查地址是否输入正确，或从菜单进入。"),
+    405: ("无法完成请求", "该页面不支持这种访问方式，请从页面上的按钮或菜单进入。"),
+}
 
 
 def _is_htmx(request: Request) -> bool:
@@ -53,6 +67,33 @@ async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
     )
 
 
+ErrorHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+def _http_errors(fallback: ErrorHandler) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A mistyped console address (404, 405) answers the console's Chinese error page; the
+    other faces' paths, and other statuses, go to `fallback` (the API's JSON handler)."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        known = CONSOLE_HTTP_ERRORS.get(exc.status_code)
+        if known is None or path == "/api" or path.startswith(OTHER_FACES):
+            answer = fallback(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        await run_in_threadpool(signed_in_user, request)
+        title, message = known
+        return render(
+            request,
+            "error.html",
+            {"title": title, "message": message},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    return handler
+
+
 def install_console(app: FastAPI, services: Services) -> FastAPI:
     """Add the console's pages to `app` (whose state.services must be `services`)."""
     app.state.services = services
@@ -63,6 +104,8 @@ def install_console(app: FastAPI, services: Services) -> FastAPI:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PageForbidden, _forbidden)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    fallback = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_errors(fallback))
     if not any(getattr(r, "path", None) == "/static" for r in app.routes):
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     mounts = sorted(

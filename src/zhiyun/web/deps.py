@@ -77,6 +77,20 @@ def page_user(request: Request, services: ServicesDep) -> UserView:
 PageUser = Annotated[UserView, Depends(page_user)]
 
 
+def signed_in_user(request: Request) -> UserView | None:
+    """The user behind the session cookie, or None: for what anyone may see (the error pages),
+    which then show a signed-in user their menu."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    try:
+        user = get_services(request).accounts.user_for_session(secret)
+    except AuthenticationFailed:
+        return None
+    request.state.user = user
+    return user
+
+
 def page_actor(user: PageUser) -> Actor:
     """The signed-in user as the workflow sees them: a role at a unit."""
     return user.actor()

@@ -66,6 +66,18 @@ def dispatch_targets(services: Services, actor: Actor) -> list[tuple[int, str]]:
     return [(uid, unit_label(org, uid)) for uid in _tree_order(org, top) if uid != top]
 
 
+def category_names(services: Services) -> dict[str, tuple[str, str]]:
+    """Category code → (its name, its first-level category's name), for labels and legends."""
+    taxonomy = getattr(services, "taxonomy", None)
+    if taxonomy is None:
+        return {}
+    try:
+        tree = taxonomy.taxonomy()
+    except DomainError:  # names are a convenience: never fail the page for them
+        return {}
+    return {code: (c.name, tree.top(code).name) for code, c in tree.categories.items()}
+
+
 def category_choices(services: Services) -> list[tuple[str, str]]:
     """(code, name) of the taxonomy's active categories, when the taxonomy service is installed."""
     taxonomy = getattr(services, "taxonomy", None)

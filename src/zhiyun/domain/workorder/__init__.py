@@ -95,9 +95,11 @@ from zhiyun.domain.workorder.outcome import Outcome, TransitionRecord
 from zhiyun.domain.workorder.registry import UnknownCommand
 from zhiyun.domain.workorder.state import (
     AlertLevel,
+    OrderDeadline,
     OrderState,
     PendingRequest,
     RequestKind,
+    order_deadline,
     reply_deadline_state,
     sign_deadline_state,
 )
@@ -108,7 +110,14 @@ from zhiyun.domain.workorder.transitions import (
     ORDER_TRANSITIONS,
     SYSTEM_ONLY_EVENTS,
 )
-from zhiyun.domain.workorder.who_may import SYSTEM_ACTIONS, WHO_MAY, MayTake, WhoMay, allowed_actions
+from zhiyun.domain.workorder.who_may import (
+    SYSTEM_ACTIONS,
+    WHO_MAY,
+    MayTake,
+    WhoMay,
+    allowed_actions,
+    return_target,
+)
 
 __all__ = [
     "ACTION_LABELS",
@@ -148,6 +157,7 @@ __all__ = [
     "LimitsFor",
     "MayTake",
     "Merge",
+    "OrderDeadline",
     "OrderState",
     "OrderStatus",
     "OrderType",
@@ -182,9 +192,11 @@ __all__ = [
     "import_chain",
     "import_record",
     "imported",
+    "order_deadline",
     "record_event",
     "register",
     "reply_deadline_state",
+    "return_target",
     "sign_deadline_state",
 ]
 

@@ -91,6 +91,7 @@ class OrderState:
 
 
 def sign_deadline_state(state: OrderState, now: datetime) -> DeadlineState | None:
+    """How the sign-for deadline stands: it runs while the order waits to be signed for."""
     if state.sign_deadline is None:
         return None
     if state.status is OrderStatus.DISPATCHED:
@@ -99,6 +100,7 @@ def sign_deadline_state(state: OrderState, now: datetime) -> DeadlineState | Non
 
 
 def reply_deadline_state(state: OrderState, now: datetime) -> DeadlineState | None:
+    """How the reply deadline stands: it runs until the reply, and stands still while suspended."""
     if state.reply_deadline is None:
         return None
     if state.status is OrderStatus.SUSPENDED:
@@ -106,3 +108,60 @@ def reply_deadline_state(state: OrderState, now: datetime) -> DeadlineState | No
     if state.status in (OrderStatus.PENDING_DISPATCH, OrderStatus.DISPATCHED, OrderStatus.IN_PROGRESS):
         return state.reply_deadline.state(now)
     return DeadlineState.MET
+
+
+# How pressing each state is: the order stands as its most pressing deadline.
+_PRESSURE = {
+    DeadlineState.OVERDUE: 4,
+    DeadlineState.WARNING: 3,
+    DeadlineState.ON_TIME: 2,
+    DeadlineState.PAUSED: 1,
+    DeadlineState.MET: 0,
+}
+_LIVE = frozenset({DeadlineState.ON_TIME, DeadlineState.WARNING, DeadlineState.OVERDUE})
+
+
+@dataclass(frozen=True)
+class OrderDeadline:
+    """The deadline an order is judged by now: which one (`sign` 签收 or `reply` 办理), the
+    deadline itself, and how it stands."""
+
+    kind: str
+    deadline: Deadline
+    state: DeadlineState
+
+    @property
+    def label(self) -> str:
+        return "签收" if self.kind == "sign" else "办理"
+
+    @property
+    def live(self) -> bool:
+        """The deadline still runs (on time, warning or overdue)."""
+        return self.state in _LIVE
+
+
+def order_deadline(state: OrderState, now: datetime) -> OrderDeadline | None:
+    """The order's one deadline state at `now`: the most pressing of its deadlines (overdue,
+    then warning, then on time, then paused, then met; of two running deadlines in the same
+    state, the one due first; of two that no longer run, the reply deadline). None when the
+    order has no deadline.
+
+    The one rule every face follows: the 即将超时 and 已超时 queues (`orders.worklists.deadline_clause`
+    says the same in SQL), the list's badge, the exports and the API's `deadline`.
+    """
+    found = [
+        OrderDeadline(kind, deadline, judged)
+        for kind, deadline, judged in (
+            ("sign", state.sign_deadline, sign_deadline_state(state, now)),
+            ("reply", state.reply_deadline, reply_deadline_state(state, now)),
+        )
+        if deadline is not None and judged is not None
+    ]
+    if not found:
+        return None
+
+    def urgency(d: OrderDeadline) -> tuple[int, float]:
+        second = d.deadline.due_at.timestamp() if d.live else (0.0 if d.kind == "reply" else 1.0)
+        return (-_PRESSURE[d.state], second)
+
+    return min(found, key=urgency)

@@ -103,8 +103,24 @@ def _holding_unit(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
     return _acts_for(actor, state.current_unit_id, _HOLDERS)
 
 
+def return_target(chain: tuple[int, ...], org: OrgTree) -> int | None:
+    """Where a return (退单) sends an order on the route `chain`: back to the center that
+    dispatched the holder; from its registering center, up to the center above (上报); None
+    for an order at the district center, which has nobody above it."""
+    if len(chain) > 1:
+        return chain[-2]
+    return org.get(chain[0]).parent_id
+
+
 def _return(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
-    return len(state.chain) > 1 and _holding_unit(state, actor, ctx)
+    if len(state.chain) > 1:
+        return _holding_unit(state, actor, ctx)
+    # 上报: the registering center hands an order it cannot dispatch up to the center above
+    return (
+        state.status is OrderStatus.PENDING_DISPATCH
+        and return_target(state.chain, ctx.org) is not None
+        and _holding_unit(state, actor, ctx)
+    )
 
 
 def _request_extension(state: OrderState, actor: Actor, ctx: RuleContext) -> bool:
@@ -165,7 +181,11 @@ WHO_MAY: Mapping[Action, WhoMay] = {
     ),
     Action.REDISPATCH: WhoMay("a dispatcher of a center above the holder, on the order's route", _redispatch),
     Action.SIGN: WhoMay(_HOLDING, _holding_unit),
-    Action.RETURN: WhoMay(f"{_HOLDING}, once the order has left its registering center", _return),
+    Action.RETURN: WhoMay(
+        f"{_HOLDING}, once the order has left its registering center; at a registering center below "
+        "the district, while the order waits for dispatch, to hand it up to the center above (上报)",
+        _return,
+    ),
     Action.REQUEST_EXTENSION: WhoMay(
         f"{_HOLDING}, within the allowed number of extensions", _request_extension
     ),

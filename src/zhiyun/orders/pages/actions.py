@@ -23,9 +23,12 @@ from zhiyun.domain.workorder import Action, CancelReason, Command, Satisfaction
 
 @dataclass(frozen=True)
 class ActionForm:
-    """How the order page asks for one action: its spec (domain/actions.py) seen as form fields."""
+    """How the order page asks for one action: its spec (domain/actions.py) seen as form fields.
+    `named`: (label, note label) where the action reads otherwise here (a return from the
+    registering center is 上报)."""
 
     spec: ActionSpec
+    named: tuple[str, str] | None = None
 
     @property
     def action(self) -> Action:
@@ -33,11 +36,11 @@ class ActionForm:
 
     @property
     def label(self) -> str:
-        return self.spec.label
+        return self.named[0] if self.named else self.spec.label
 
     @property
     def note_label(self) -> str:
-        return self.spec.note_label
+        return self.named[1] if self.named else self.spec.note_label
 
     @property
     def note_required(self) -> bool:
@@ -85,9 +88,15 @@ SATISFACTIONS = [(s.value, s.label) for s in Satisfaction]
 CANCEL_REASONS = [(r.value, r.label) for r in CancelReason]
 
 
-def forms_for(allowed: list[str]) -> list[ActionForm]:
-    """The forms of the actions the user may take now, primary ones first."""
+HAND_UP = ActionForm(ACTION_SPECS[Action.RETURN], ("上报", "上报理由"))
+
+
+def forms_for(allowed: list[str], *, at_registering_center: bool = False) -> list[ActionForm]:
+    """The forms of the actions the user may take now, primary ones first. At its registering
+    center an order's return hands it up to the center above: the form says 上报."""
     out = [FORMS[Action(a)] for a in allowed if a != Action.REGISTER.value and Action(a) in FORMS]
+    if at_registering_center:
+        out = [HAND_UP if f.action is Action.RETURN else f for f in out]
     return sorted(out, key=lambda f: (not f.primary, list(FORMS).index(f.action)))
 
 

@@ -49,7 +49,7 @@ HEADER = (
     "受理时间",
     "签收期限",
     "办理期限",
-    "办理期限状态",
+    "期限状态",
     "诉求人",
     "联系电话",
     "地址",
@@ -81,7 +81,7 @@ def _cells(row: ExportRow, channels: dict[str, str]) -> list[str]:
         local_time(s.registered_at),
         local_time(s.sign_deadline.due_at) if s.sign_deadline else "",
         local_time(s.reply_deadline.due_at) if s.reply_deadline else "",
-        s.reply_deadline.state_label if s.reply_deadline else "",
+        s.deadline.summary_label if s.deadline else "",  # the order's one state, as its queue
         _safe(row.citizen_name or ""),
         row.citizen_phone or "",
         _safe(row.address or ""),

@@ -12,7 +12,7 @@ from zhiyun.domain.workorder import OrderStatus, OrderType
 from zhiyun.orders.pages.forms import list_query
 from zhiyun.web.deps import PageActor, PageUser, ServicesDep
 from zhiyun.web.templating import render
-from zhiyun.web.views import channel_names, filter_units
+from zhiyun.web.views import category_names, channel_names, filter_units
 
 router = APIRouter(include_in_schema=False)
 MAP_LIMIT = 5000
@@ -48,6 +48,7 @@ def map_points(request: Request, user: PageUser, actor: PageActor, services: Ser
         points, truncated = services.worklists.map_points(actor, query, limit=MAP_LIMIT)
     except DomainError as exc:
         return JSONResponse({"error": exc.code, "message": exc.message}, exc.http_status)
+    names = category_names(services) if points else {}
     body: dict[str, Any] = {
         "truncated": truncated,
         "points": [
@@ -57,6 +58,9 @@ def map_points(request: Request, user: PageUser, actor: PageActor, services: Ser
                 "status": p.status,
                 "status_label": p.status_label,
                 "category_code": p.category_code,
+                # the legend groups by first-level category, by name
+                "category_name": names.get(p.category_code or "", ("", ""))[0] or None,
+                "category_group": names.get(p.category_code or "", ("", ""))[1] or None,
                 "lat": round(p.latitude, 6),
                 "lon": round(p.longitude, 6),
             }

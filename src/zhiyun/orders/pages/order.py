@@ -35,6 +35,7 @@ from zhiyun.web.views import unit_label, with_manual
 router = APIRouter(include_in_schema=False)
 
 DONE_MESSAGES = {a.value: f"已{a.label}" for a in Action} | {
+    "hand_up": "已上报",
     "attach": "附件已上传",
     "merge_duplicate": "已合并为重复件",
     "dismiss_duplicate": "已排除疑似重复",
@@ -103,7 +104,7 @@ def _page(
         "o": detail,
         "s": detail.summary,
         "transitions": page.transitions,
-        "forms": forms_for(detail.allowed_actions),
+        "forms": forms_for(detail.allowed_actions, at_registering_center=len(detail.chain) == 1),
         "dispatch_targets": _targets_below(org, current.id) if current else [],
         "redispatch_targets": _targets_below(org, redispatch_from),
         "satisfactions": SATISFACTIONS,
@@ -189,6 +190,8 @@ def take_action(
     version = int(version_text) if isinstance(version_text, str) and version_text.isdigit() else None
     try:
         command = command_of(chosen, form, order_id)
+        # a return from the registering center hands the order up (上报): say so when done
+        hands_up = chosen is Action.RETURN and len(services.orders.get(actor, key).chain) == 1
         detail = services.orders.act(
             actor, key, command, expected_version=version, attachment_ids=attachment_ids(form)
         )
@@ -198,7 +201,7 @@ def take_action(
         return _page(
             request, services, actor, key, error=exc.message, error_action=action, status_code=exc.http_status
         )
-    return _done(detail.summary.number, chosen.value, request)
+    return _done(detail.summary.number, "hand_up" if hands_up else chosen.value, request)
 
 
 # The session is checked before the CSRF check reads the multipart body: nobody's file is

@@ -12,6 +12,7 @@ from zhiyun.domain.workorder.context import RuleContext
 from zhiyun.domain.workorder.handlers.common import dispatch_to, require_note
 from zhiyun.domain.workorder.registry import CommandResult
 from zhiyun.domain.workorder.state import OrderState
+from zhiyun.domain.workorder.who_may import return_target
 
 
 def _check_target(state: OrderState, from_unit: int, target: int, ctx: RuleContext) -> None:
@@ -53,6 +54,8 @@ def do_sign(state: OrderState, cmd: Sign, actor: Actor, ctx: RuleContext) -> Com
 
 
 def do_return(state: OrderState, cmd: Return, actor: Actor, ctx: RuleContext) -> CommandResult:
+    if len(state.chain) == 1:
+        return _hand_up(state, cmd, ctx)
     require_note(cmd, "退单理由")
     new = replace(
         state,
@@ -64,3 +67,15 @@ def do_return(state: OrderState, cmd: Return, actor: Actor, ctx: RuleContext) ->
         return_count=state.return_count + 1,
     )
     return new, {"returned_by_unit_id": state.current_unit_id}, None
+
+
+def _hand_up(state: OrderState, cmd: Return, ctx: RuleContext) -> CommandResult:
+    """上报: the registering center hands an order waiting for dispatch up to the center above,
+    which becomes its registering center (the trail keeps who registered it first). No refusal
+    of work: the return count stays."""
+    require_note(cmd, "上报理由")
+    above = return_target(state.chain, ctx.org)
+    if above is None:  # pragma: no cover - who_may refuses the district center first
+        raise ValidationFailed("区中心没有上级中心可上报", field="action")
+    new = replace(state, chain=(above,), sign_deadline=None, signed_at=None, pending=None)
+    return new, {"returned_by_unit_id": state.current_unit_id, "handed_up_to_unit_id": above}, None

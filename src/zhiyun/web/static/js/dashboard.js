@@ -27,6 +27,30 @@
   // ECharts renders a tooltip formatter's string as HTML: every server text in it is encoded.
   function esc(text) { return echarts.format.encodeHTML(text === null || text === undefined ? "" : String(text)); }
 
+  // An axis names every bar (interval 0). A name longer than LABEL_CHARS keeps its head and its
+  // tail around "…" (units of one town differ at the end: 城管执法一中队, 城管执法二中队); the
+  // bar's tooltip gives it in full.
+  var LABEL_CHARS = 10, LABEL_HEAD = 4, BAR_ROW = 24;
+  function shortName(name) {
+    var chars = Array.from(name === null || name === undefined ? "" : String(name));
+    if (chars.length <= LABEL_CHARS) { return chars.join(""); }
+    return chars.slice(0, LABEL_HEAD).join("") + "…" + chars.slice(LABEL_HEAD + 1 - LABEL_CHARS).join("");
+  }
+  function namedAxis(names, extra) {
+    var a = axis("category", { data: names, axisLabel: { color: TEXT, interval: 0, formatter: shortName } });
+    for (var k in extra) { a[k] = extra[k]; }
+    return a;
+  }
+  // A horizontal bar chart grows with its bars so that every name has a row of its own.
+  function fitRows(id, rows, minHeight) {
+    var el = document.getElementById(id);
+    var height = Math.max(minHeight, rows * BAR_ROW + 40);
+    if (el.clientHeight !== height) {
+      el.style.height = height + "px";
+      if (charts[id]) { charts[id].resize(); }
+    }
+  }
+
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
 
   function base(extra) {
@@ -58,8 +82,12 @@
 
     var cats = data.volume.by_category.slice(0, 10).reverse();
     chart("chart-category").setOption(base({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (ps) {
+        var c = cats[ps[0].dataIndex];
+        return esc(c.name) + "：" + esc(c.week) + " 件";
+      } },
       xAxis: axis("value", { minInterval: 1 }),
-      yAxis: axis("category", { data: cats.map(function (c) { return c.name; }) }),
+      yAxis: namedAxis(cats.map(function (c) { return c.name; })),
       series: [{ type: "bar", name: "本周", data: cats.map(function (c) { return c.week; }), itemStyle: { color: "#2f8cff" }, label: { show: true, position: "right", color: TEXT } }]
     }), true);
 
@@ -87,6 +115,7 @@
 
   function drawRanking() {
     var units = ranked(currentRate).filter(function (u) { return u[currentRate] !== null; }).reverse();
+    fitRows("chart-ranking", units.length, 300);
     var empty = units.length ? { text: "" } : {
       text: "统计期内暂无可计算" + RATES[currentRate] + "的工单", left: "center", top: "middle",
       textStyle: { color: "#6f8fbf", fontSize: 14, fontWeight: "normal" }
@@ -101,7 +130,7 @@
       } },
       grid: { left: 8, right: 48, top: 16, bottom: 8, containLabel: true },
       xAxis: axis("value", { min: 0, max: 100, axisLabel: { color: TEXT, formatter: "{value}%" } }),
-      yAxis: axis("category", { data: units.map(function (u) { return u.name; }) }),
+      yAxis: namedAxis(units.map(function (u) { return u.name; })),
       series: [{ type: "bar", name: RATES[currentRate], barMaxWidth: 18,
         data: units.map(function (u) {
           var v = Math.round(u[currentRate] * 1000) / 10;

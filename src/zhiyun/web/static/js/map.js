@@ -22,7 +22,52 @@
     var map = L.map(el, { attributionControl: false, maxZoom: 19 });
     var tiles = el.getAttribute("data-tiles");
     if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+    map.hasTiles = !!tiles;
     return map;
+  }
+
+  // The centre of a boundary (the area-weighted centroid of its largest ring), where its name goes.
+  function ringCentre(ring) {
+    var area = 0, x = 0, y = 0;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var f = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+      area += f; x += (ring[j][0] + ring[i][0]) * f; y += (ring[j][1] + ring[i][1]) * f;
+    }
+    if (!area) return { area: 0, lat: ring[0][1], lon: ring[0][0] };
+    return { area: Math.abs(area / 2), lat: y / (3 * area), lon: x / (3 * area) };
+  }
+  function centreOf(geometry) {
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates] :
+      geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+    var best = null;
+    polygons.forEach(function (polygon) {
+      if (!polygon.length || polygon[0].length < 3) return;
+      var c = ringCentre(polygon[0]);
+      if (!best || c.area > best.area) best = c;
+    });
+    return best ? L.latLng(best.lat, best.lon) : null;
+  }
+
+  // Without a tile server the map would be bare shapes: name the towns (and, closer in, the
+  // villages) at their centres. Names are text nodes; the labels take no clicks.
+  var VILLAGE_NAMES_FROM_ZOOM = 14;
+  function placeNames(map, features) {
+    var towns = L.layerGroup().addTo(map), villages = L.layerGroup();
+    features.forEach(function (f) {
+      var props = f.properties || {}, centre = f.geometry ? centreOf(f.geometry) : null;
+      if (!props.name || !centre) return;
+      var village = props.kind === "village";
+      var label = document.createElement("span");
+      label.className = "place-label " + (village ? "village" : "town");
+      label.textContent = String(props.name);
+      var icon = L.divIcon({ className: "place-anchor", html: label, iconSize: [0, 0] });
+      L.marker(centre, { icon: icon, interactive: false, keyboard: false }).addTo(village ? villages : towns);
+    });
+    function byZoom() {
+      if (map.getZoom() >= VILLAGE_NAMES_FROM_ZOOM) villages.addTo(map); else villages.remove();
+    }
+    map.on("zoomend", byZoom);
+    byZoom();
   }
 
   function boundaries(map, fit) {
@@ -39,6 +84,7 @@
           onEachFeature: function (f, l) { if (f.properties && f.properties.name) l.bindTooltip(textElement(f.properties.name)); }
         }).addTo(map);
         layer.bringToBack();
+        if (!map.hasTiles) placeNames(map, data.features);
         if (fit) map.fitBounds(layer.getBounds());
         return layer;
       })
@@ -65,52 +111,94 @@
   var colourBy = "status";
   var categoryColours = {};
 
+  function categoryOf(p) { return p.category_group || (p.category_code ? p.category_code : "未分类"); }
+
   function colourOf(p) {
     if (colourBy === "status") return STATUS_COLOURS[p.status] || "#495057";
-    var key = (p.category_code || "").split(".")[0] || "未分类";
+    var key = categoryOf(p);
     if (!(key in categoryColours)) categoryColours[key] = PALETTE[Object.keys(categoryColours).length % PALETTE.length];
     return categoryColours[key];
   }
 
-  // grid clustering in screen space: points closer than CELL pixels share a cluster
-  var CELL = 56;
-  function draw() {
-    layer.clearLayers();
-    var zoom = map.getZoom(), cells = {};
-    var bounds = map.getBounds().pad(0.2);
+  // Clustering in screen space: points first share a cell of CELL pixels; then any two groups
+  // whose markers would touch (their sizes apart, plus GAP) are merged, until none do, so that
+  // no cluster hides another's number or a point.
+  var CELL = 56, GAP = 4, POINT_SIZE = 16;
+  function sizeOf(n) { return n === 1 ? POINT_SIZE : n < 10 ? 30 : n < 100 ? 36 : 44; }
+  function groups(zoom, bounds) {
+    var cells = {};
     points.forEach(function (p) {
       if (!bounds.contains([p.lat, p.lon])) return;
       var pt = map.project([p.lat, p.lon], zoom);
       var key = Math.floor(pt.x / CELL) + ":" + Math.floor(pt.y / CELL);
-      (cells[key] = cells[key] || []).push(p);
+      var g = cells[key] || (cells[key] = { x: 0, y: 0, members: [] });
+      g.x += pt.x; g.y += pt.y; g.members.push(p);
     });
-    Object.keys(cells).forEach(function (key) {
-      var group = cells[key];
-      if (group.length === 1 || zoom >= 18) {
-        group.forEach(function (p) {
-          var marker = L.circleMarker([p.lat, p.lon], { radius: 7, weight: 1, color: "#fff", className: "order-point",
-            fillColor: colourOf(p), fillOpacity: 0.95 });
-          marker.bindTooltip(textElement(p.number + " " + p.title + "（" + p.status_label + "）"));
-          marker.on("click", function () { window.location.href = "/orders/" + encodeURIComponent(p.number); });
-          marker.addTo(layer);
-        });
-        return;
+    var list = Object.keys(cells).map(function (k) {
+      var g = cells[k];
+      return { x: g.x / g.members.length, y: g.y / g.members.length, members: g.members };
+    });
+    if (zoom >= 18) return list;  // the closest zoom shows every point
+    var merged = true;
+    while (merged) {
+      merged = false;
+      for (var i = 0; i < list.length && !merged; i++) {
+        for (var j = i + 1; j < list.length; j++) {
+          var a = list[i], b = list[j];
+          var reach = (sizeOf(a.members.length) + sizeOf(b.members.length)) / 2 + GAP;
+          if (Math.abs(a.x - b.x) < reach && Math.abs(a.y - b.y) < reach) {
+            var n = a.members.length + b.members.length;
+            list[i] = { x: (a.x * a.members.length + b.x * b.members.length) / n,
+              y: (a.y * a.members.length + b.y * b.members.length) / n, members: a.members.concat(b.members) };
+            list.splice(j, 1);
+            merged = true;
+            break;
+          }
+        }
       }
-      var lat = 0, lon = 0;
-      group.forEach(function (p) { lat += p.lat; lon += p.lon; });
-      lat /= group.length; lon /= group.length;
-      var size = group.length < 10 ? 30 : group.length < 100 ? 36 : 44;
-      var icon = L.divIcon({ className: "cluster", iconSize: [size, size],
-        html: "<span>" + group.length + "</span>" });
-      var marker = L.marker([lat, lon], { icon: icon, keyboard: true, title: group.length + " 件工单" });
-      marker.on("click", function () { map.setView([lat, lon], Math.min(zoom + 2, 18)); });
-      marker.addTo(layer);
+    }
+    return list;
+  }
+
+  function pointMarker(p) {
+    var marker = L.circleMarker([p.lat, p.lon], { radius: 7, weight: 1, color: "#fff", className: "order-point",
+      fillColor: colourOf(p), fillOpacity: 0.95 });
+    var category = p.category_name ? " · " + p.category_name : "";
+    marker.bindTooltip(textElement(p.number + " " + p.title + "（" + p.status_label + category + "）"));
+    marker.on("click", function () { window.location.href = "/orders/" + encodeURIComponent(p.number); });
+    return marker;
+  }
+
+  function clusterMarker(group, zoom) {
+    var n = group.members.length, size = sizeOf(n);
+    var count = document.createElement("span");
+    count.textContent = String(n);
+    var icon = L.divIcon({ className: "cluster", iconSize: [size, size], html: count });
+    var at = map.unproject([group.x, group.y], zoom);
+    var marker = L.marker(at, { icon: icon, keyboard: true, title: n + " 件工单" });
+    marker.on("click", function () {
+      var spread = L.latLngBounds(group.members.map(function (p) { return [p.lat, p.lon]; }));
+      map.fitBounds(spread.pad(0.2), { maxZoom: Math.max(zoom + 1, Math.min(zoom + 3, 18)) });
     });
+    return marker;
+  }
+
+  function draw() {
+    layer.clearLayers();
+    var zoom = map.getZoom();
+    groups(zoom, map.getBounds().pad(0.2)).forEach(function (group) {
+      if (group.members.length === 1 || zoom >= 18) {
+        group.members.forEach(function (p) { pointMarker(p).addTo(layer); });
+      } else {
+        clusterMarker(group, zoom).addTo(layer);
+      }
+    });
+    if (colourBy !== "status") points.forEach(colourOf);  // every category of the list, drawn or clustered
     var legend = document.getElementById("map-legend");
     if (legend) {
       var entries = colourBy === "status" ? Object.keys(STATUS_COLOURS).map(function (k) {
-        return [document.querySelector('[data-status-label="' + k + '"]') ?
-          document.querySelector('[data-status-label="' + k + '"]').textContent : k, STATUS_COLOURS[k]];
+        var option = document.querySelector('[data-status-label="' + k + '"]');
+        return [option ? option.textContent : k, STATUS_COLOURS[k]];
       }) : Object.keys(categoryColours).map(function (k) { return [k, categoryColours[k]]; });
       legend.textContent = "";
       entries.forEach(function (e) {
@@ -139,6 +227,7 @@
       draw();
     });
   }
+  window.zhiyunMap = { map: map };  // for the browser tests (and the console's devtools)
   boundaries(map, true).then(load);
   map.on("zoomend moveend", draw);
   var select = document.getElementById("colour-by");
