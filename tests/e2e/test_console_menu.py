@@ -18,16 +18,18 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 ADMIN_LINK = re.compile(r'<nav class="subnav"[^>]*>(.*?)</nav>', re.S)
 
 # Every page of the menu, and whether each role may open it (what the policies say).
-PAGES = ("/workbench", "/map", "/dashboard", "/admin")
+PAGES = ("/orders/new", "/workbench", "/map", "/dashboard", "/replies", "/admin")
+EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
 ROLES = {
-    "admin": {"/workbench", "/map", "/dashboard", "/admin"},
-    "district": {"/workbench", "/map", "/dashboard"},
-    "town": {"/workbench", "/map", "/dashboard"},
-    "zjj": {"/workbench", "/map", "/dashboard"},  # a department's dispatcher
-    "xiabei": {"/workbench", "/map"},  # a village handler
-    "grid": {"/workbench", "/map"},  # a grid worker
-    "inspector": {"/workbench", "/map", "/dashboard"},
-    "leader": {"/workbench", "/map", "/dashboard"},
+    "admin": EVERYONE | {"/orders/new", "/dashboard", "/admin"},
+    "district": EVERYONE | {"/orders/new", "/dashboard"},
+    "town": EVERYONE | {"/orders/new", "/dashboard"},
+    "zjj": EVERYONE | {"/orders/new", "/dashboard"},  # a department's dispatcher
+    "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
+    "xiabei": EVERYONE,  # a village handler
+    "grid": EVERYONE,  # a grid worker
+    "inspector": EVERYONE | {"/dashboard"},
+    "leader": EVERYONE | {"/dashboard"},
 }
 
 
