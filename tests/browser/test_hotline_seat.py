@@ -96,3 +96,23 @@ def test_a_handler_gets_no_seat_and_no_menu_entry_for_it(
     assert page.locator('nav.mainnav a[href="/orders/new"]').count() == 0
     response = page.goto("/orders/new")
     assert response.status == 403
+
+
+def test_a_click_on_the_seat_map_places_the_call_and_the_order_keeps_the_point(
+    page: Any, live: LiveServer, login: Callable[..., None], shot: Shot
+) -> None:
+    login(page, "agent")
+    page.goto("/orders/new?phone=13400134000")
+    page.locator("#title").fill("路面塌陷")
+    page.locator("#content").fill("这里路面塌陷了一个坑")
+    page.locator("#seat-map").click()  # the middle of the district's view
+    page.wait_for_function("document.getElementById('latitude').value !== ''")
+    assert page.locator("#seat-map-point").inner_text().startswith("已选位置：")
+    lat = float(page.locator("#latitude").input_value())
+    lon = float(page.locator("#longitude").input_value())
+    assert 22.9 < lat < 23.2 and 113.0 < lon < 113.3
+    shot(page, "seat-map-point")
+    page.keyboard.press("Alt+3")  # 暂存
+    page.wait_for_url("**/orders/NH*")
+    stored = page.locator("#order-map").get_attribute("data-lat")
+    assert stored is not None and abs(float(stored) - lat) < 1e-6

@@ -146,9 +146,10 @@ def test_a_handlers_queues_hold_only_what_the_unit_holds_now(services: Services)
 
 
 def _register_by_hand(services: Services, district: District, title: str, username: str = "town") -> str:
-    """An order registered by hand: no stored words (until the search backfill gives it some)."""
-    new = NewOrder(title=title, content=f"{title}，请尽快处理")
-    return services.orders.register(district.actors[username], new).order.summary.number
+    """An order stored without words, as imported history is until the backfill gives it some."""
+    new = NewOrder(title=title, content=f"{title}，请尽快处理").validated()
+    with services.db.transaction() as session:
+        return services.orders.register_in(session, district.actors[username], new, datetime.now(UTC)).number
 
 
 def _found(services: Services, district: District, words: str, username: str = "town") -> set[str]:
@@ -245,3 +246,10 @@ def test_a_phone_search_never_confirms_a_number_the_reader_sees_masked(services:
     # the handler reads the order, but a confidential caller's number is masked for them
     assert _found(services, district, "13812345678", "xiabei") == set()
     assert _found(services, district, hidden, "xiabei") == {hidden}
+
+
+def test_an_order_registered_by_hand_is_found_by_any_word_at_once(services: Services) -> None:
+    district = build_small_district(services)
+    new = NewOrder(title="噪音扰民", content="搅拌站夜间施工，影响休息")
+    number = services.orders.register(district.actors["town"], new).order.summary.number
+    assert _found(services, district, "搅拌站 施工") == {number}  # words of the content, no backfill

@@ -60,6 +60,7 @@ from zhiyun.domain.workorder import (
     register,
 )
 from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.kernel.text import default_segmenter
 from zhiyun.orders import repo
 from zhiyun.orders.views import (
     NoticeView,
@@ -349,7 +350,9 @@ class WorkOrderService:
                         return self._repeat_registration(session, actor, existing, snap, now)
                 else:
                     snap = self.reference.get(session)
-                row = self.register_in(session, actor, new, now, snap=snap)
+                # searchable at once by every word of title and content (not after the backfill)
+                words = {"search_text": default_segmenter().search_text(new.title, new.content)}
+                row = self.register_in(session, actor, new, now, snap=snap, extra=words)
                 state = self.after_register_in(session, actor, row, now, snap=snap)
                 detail = self._detail(
                     session, row, actor, snap, now, has_duplicates=False, has_attachments=False, state=state

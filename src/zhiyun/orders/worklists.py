@@ -219,7 +219,7 @@ def _text_clause(dialect: str, text: str, words: list[str]) -> Any:
     The words are matched whole against the words intake stored for each order
     (`search_text`): on PostgreSQL by the full-text index (to_tsvector('simple') over them),
     on SQLite by looking for each among the stored words. Orders without stored words
-    (registered by hand, or imported and not yet backfilled) are matched on their title,
+    (imported history not yet backfilled) are matched on their title,
     which must contain every word.
     """
     words = words or [text.lower()]

@@ -101,6 +101,27 @@
     L.circleMarker([lat, lon], { radius: 8, color: "#c92a2a", fillColor: "#fa5252", fillOpacity: 0.9 }).addTo(m);
   }
 
+  // the seat's pick map (受理登记): a click puts the place of the call there; the address field
+  // stays the keyboard's way. The point goes to the form's hidden latitude/longitude (WGS-84).
+  var pick = document.getElementById("seat-map");
+  if (pick) {
+    var pm = baseMap(pick);
+    pm.setView([23.03, 113.14], 12);
+    boundaries(pm, true);
+    var chosen = null;
+    var latField = document.getElementById("latitude"), lonField = document.getElementById("longitude");
+    function place(latlng) {
+      if (chosen) chosen.setLatLng(latlng); else chosen = L.circleMarker(latlng, { radius: 8, color: "#c92a2a", fillColor: "#fa5252", fillOpacity: 0.9 }).addTo(pm);
+      latField.value = latlng.lat.toFixed(6);
+      lonField.value = latlng.lng.toFixed(6);
+      latField.dispatchEvent(new Event("change", { bubbles: true }));
+      var said = document.getElementById("seat-map-point");
+      if (said) said.textContent = "已选位置：" + latField.value + "，" + lonField.value;
+    }
+    if (latField.value && lonField.value) place(L.latLng(parseFloat(latField.value), parseFloat(lonField.value)));
+    pm.on("click", function (e) { place(e.latlng); });
+  }
+
   // the map page: points and clusters, coloured by status or category
   var big = document.getElementById("orders-map");
   if (!big) return;
