@@ -260,9 +260,12 @@ def test_keyset_pages_return_every_order_once_newest_first(timed: Services, cloc
     assert timed.worklists.count(a["district"], flt) == 6
     assert timed.worklists.count(a["district"], OrderQuery(statuses=("pending_dispatch",))) == 23 - 6
 
-    flt = OrderQuery(text="路灯不亮 1")  # every word in the title: 1, 10–19 and 21
-    assert timed.worklists.count(a["leader"], flt) == 12
-    assert len(_all_pages(timed, a["leader"], flt, 5)) == 12
+    flt = OrderQuery(text="路灯不亮 1")  # whole words: "1" is not "10"
+    assert timed.worklists.count(a["leader"], flt) == 1
+    assert len(_all_pages(timed, a["leader"], flt, 5)) == 1
+    flt = OrderQuery(text="不亮")  # a word every title holds
+    assert timed.worklists.count(a["leader"], flt) == 23
+    assert len(_all_pages(timed, a["leader"], flt, 5)) == 23
 
     assert timed.worklists.count(a["leader"], OrderQuery(urgency="urgent")) == 0
     assert timed.worklists.page(a["leader"], OrderQuery(urgency="urgent")).items == []
