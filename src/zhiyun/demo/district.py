@@ -388,6 +388,7 @@ def sim_users() -> list[DemoUser]:
 # The accounts printed at start: one per role and level (the others follow the same pattern).
 LOGIN_EXAMPLES = (
     "admin",
+    "nh_agent",
     "nh_dispatcher",
     "gc_dispatcher",
     "gc_xb_handler",
