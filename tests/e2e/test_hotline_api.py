@@ -3,6 +3,7 @@ get suggestions and record repeat calls; the console's form posts the same use c
 
 from __future__ import annotations
 
+from tests.e2e.console_harness import console_fixture, page_login  # noqa: F401
 from tests.e2e.harness import API, Api, act, order_at_village, register
 
 
@@ -73,3 +74,21 @@ def test_suggestions_for_a_draft_answer_without_a_model(api: Api) -> None:
     assert found.status_code == 200, found.text
     body = found.json()
     assert body["has_model"] is False and body["village"] == "夏北社区"
+
+
+def test_the_seats_panels_show_a_hostile_title_as_text(console: Api) -> None:
+    api = console
+    hostile = '<img src=x onerror="alert(1)">路灯'
+    register(
+        api.as_("district"), title=hostile, content="<script>alert(2)</script>", citizen_phone="13312345678"
+    )
+    client = page_login(api, "agent")
+    page = client.get("/hotline/history", params={"citizen_phone": "13312345678"})
+    assert page.status_code == 200
+    assert "&lt;img src=x onerror=" in page.text and "<img src=x" not in page.text
+    other = page_login(api, "town_agent")  # 桂城's agent: the district's order never reached 桂城
+    assert "13312345678" in other.get("/hotline/history", params={"citizen_phone": "13312345678"}).text
+    assert (
+        'data-testid="history-item"'
+        not in other.get("/hotline/history", params={"citizen_phone": "13312345678"}).text
+    )

@@ -16,6 +16,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
+
 from zhiyun.domain.access import (
     CONFIDENTIAL_CONTACT_READERS,
     Actor,
@@ -25,7 +27,7 @@ from zhiyun.domain.access import (
 )
 from zhiyun.domain.actions import NOTE_MAX
 from zhiyun.domain.errors import NotFound, ValidationFailed
-from zhiyun.domain.org import UnitKind
+from zhiyun.domain.org import OrgTree, UnitKind
 from zhiyun.domain.workorder import (
     Dispatch,
     OrderStatus,
@@ -238,8 +240,8 @@ class SeatService:
                 longitude=draft.longitude,
             )
             found = self.intake.duplicate_candidates(session, probe, now) if text_given else []
-            scope_ids = {c["order_id"] for c in found if c.get("order_id") is not None}
-            visible = _visible(session, actor, scope_ids, org)
+            candidate_ids = {c["order_id"] for c in found if c.get("order_id") is not None}
+            visible = _visible(session, actor, candidate_ids, org)
         duplicates = [c for c in found if c.get("order_id") in visible]
         return Suggestions(
             categories=routed.suggestions if routed else (),
@@ -370,7 +372,7 @@ def _phone_or_none(text: str) -> str | None:
         return None
 
 
-def _visible(session: Any, actor: Actor, order_ids: set[int], org: Any) -> set[int]:
+def _visible(session: Session, actor: Actor, order_ids: set[int], org: OrgTree) -> set[int]:
     """Those of `order_ids` the actor may read."""
     if not order_ids:
         return set()
