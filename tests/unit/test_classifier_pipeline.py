@@ -110,7 +110,7 @@ def test_keywords_alone_point_to_their_label() -> None:
 
 
 def test_character_windows_do_not_cross_messages() -> None:
-    config = FeatureConfig(text_words=0, title_words=0, title_chars=0, keywords=0, char_min=2, char_max=2)
+    config = FeatureConfig(text_words=0, title_words=0, title_chars=0, keywords=0, char_min=2, char_max=2, min_df=1)
     from zhiyun.classifier.features import CharBlock
 
     block = CharBlock.fit("text_chars", 1.0, ["ab", "cd"], config)

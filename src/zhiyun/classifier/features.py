@@ -79,25 +79,30 @@ _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 _HASH_FLAG = np.uint64(1 << 63)
 
 
+# What a model file written before a setting existed was trained with.
+LEGACY_SETTINGS: Mapping[str, bool] = {"sublinear_tf": True}
+
+
 @dataclass(frozen=True)
 class FeatureConfig:
     """Block weights (0 leaves a block out) and vocabulary limits."""
 
-    text_words: float = 0.0
+    text_words: float = 0.5
     text_chars: float = 1.0
-    title_words: float = 1.0
-    title_chars: float = 1.0
+    title_words: float = 0.0
+    title_chars: float = 0.0
     keywords: float = 0.5
     char_min: int = 1
     char_max: int = 3
-    min_df: int = 1
+    min_df: int = 2
+    sublinear_tf: bool = False  # raw counts: a matter named three times weighs three times
     max_terms: int = 300_000  # per block, the most frequent kept
     max_chars: int = 3_000  # of title + content, for very long descriptions
 
     def weight(self, name: str) -> float:
         return float(getattr(self, name))
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | bool]:
         return {
             "text_words": self.text_words,
             "text_chars": self.text_chars,
@@ -107,15 +112,21 @@ class FeatureConfig:
             "char_min": self.char_min,
             "char_max": self.char_max,
             "min_df": self.min_df,
+            "sublinear_tf": self.sublinear_tf,
             "max_terms": self.max_terms,
             "max_chars": self.max_chars,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> FeatureConfig:
-        values: dict[str, float | int] = {}
+        values: dict[str, float | int | bool] = {}
         for key, default in cls().to_dict().items():
-            raw = data.get(key, default)
+            raw = data.get(key, LEGACY_SETTINGS.get(key, default))
+            if isinstance(default, bool):
+                if not isinstance(raw, bool):
+                    raise ValueError(f"feature setting {key} is not true or false")
+                values[key] = raw
+                continue
             if not isinstance(raw, int | float) or isinstance(raw, bool):
                 raise ValueError(f"feature setting {key} is not a number")
             values[key] = type(default)(raw)
@@ -213,14 +224,21 @@ def _csr(entries: Entries, n_docs: int, size: int) -> sp.csr_matrix:
 
 
 def _tfidf_entries(
-    docs: np.ndarray, cols: np.ndarray, n_docs: int, size: int, idf: np.ndarray, weight: float
+    docs: np.ndarray,
+    cols: np.ndarray,
+    n_docs: int,
+    size: int,
+    idf: np.ndarray,
+    weight: float,
+    sublinear: bool = False,
 ) -> Entries:
-    """From (doc, column) occurrences: sublinear tf · idf, rows L2-normalized · weight."""
+    """From (doc, column) occurrences: tf (or 1 + ln tf) · idf, rows L2-normalized · weight."""
     pair = docs * size + cols
     uniq, tf = np.unique(pair, return_counts=True)
     d = uniq // size
     c = uniq % size
-    values = (1.0 + np.log(tf)) * idf[c]
+    counts = 1.0 + np.log(tf) if sublinear else tf.astype(np.float64)
+    values = counts * idf[c]
     norms = np.sqrt(np.bincount(d, weights=values * values, minlength=n_docs))
     values = values * (weight / norms[d])
     return d, c, values
@@ -291,7 +309,13 @@ class CharBlock:
         pos = np.minimum(np.searchsorted(self.keys, keys), self.size - 1)
         hit = self.keys[pos] == keys
         return _tfidf_entries(
-            docs[hit], pos[hit].astype(np.int64), len(texts), self.size, self.idf, self.weight
+            docs[hit],
+            pos[hit].astype(np.int64),
+            len(texts),
+            self.size,
+            self.idf,
+            self.weight,
+            config.sublinear_tf,
         )
 
 
@@ -327,10 +351,10 @@ class WordBlock:
         kept = _keep(counts, config.min_df, config.max_terms, len(docs))
         return cls.build(name, weight, [terms[i] for i in kept], _smooth_idf(counts[kept], len(docs)))
 
-    def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
-        return _csr(self.entries(docs), len(docs), self.size)
+    def transform(self, docs: Sequence[list[str]], sublinear: bool = False) -> sp.csr_matrix:
+        return _csr(self.entries(docs, sublinear), len(docs), self.size)
 
-    def entries(self, docs: Sequence[list[str]]) -> Entries:
+    def entries(self, docs: Sequence[list[str]], sublinear: bool = False) -> Entries:
         get = self.vocabulary.get
         rows: list[int] = []
         cols: list[int] = []
@@ -347,6 +371,7 @@ class WordBlock:
             self.size,
             self.idf,
             self.weight,
+            sublinear,
         )
 
 
@@ -512,7 +537,8 @@ class FeatureSpace:
         """One CSR matrix: the blocks side by side (entries gathered, one matrix built)."""
         parts: list[tuple[Entries, int]] = []
         for wb in self.words:
-            parts.append((wb.entries([_words(d, wb.name) for d in docs]), wb.size))
+            words = [_words(d, wb.name) for d in docs]
+            parts.append((wb.entries(words, self.config.sublinear_tf), wb.size))
         for cb in self.chars:
             parts.append((cb.entries([_chars(d, cb.name) for d in docs], self.config), cb.size))
         if self.keyword_block is not None:

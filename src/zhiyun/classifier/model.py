@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from zhiyun.classifier.calibration import Calibration
 from zhiyun.classifier.features import FeatureConfig, FeatureSpace, Prepared, prepare
 from zhiyun.classifier.urgency import UrgencyLexicon
 from zhiyun.kernel.text import Segmenter, default_segmenter
@@ -45,7 +46,9 @@ MIN_URGENT_EXAMPLES = 10
 URGENT_PROBABILITY = 0.5
 URGENT = "urgent"
 TEMPERATURES = np.geomspace(0.01, 10.0, 61)
-SVM_C = 1.0
+SVM_C = 0.5  # the default regularization; inner k-fold may choose another of C_GRID
+C_GRID = (0.25, 0.5, 1.0)
+C_TOLERANCE = 0.005  # macro-F1 within this of the best keeps the default C
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class TrainingData:
     labels: Sequence[str]
     order_types: Sequence[str | None] | None = None
     urgencies: Sequence[str | None] | None = None  # Urgency values: "urgent" / "normal"
+    ids: Sequence[str] | None = None  # what names each message in reports (a row number, an id column)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -92,6 +96,7 @@ class LinearHead:
     coef: np.ndarray  # (n_classes, n_features) float32
     intercept: np.ndarray  # (n_classes,) float64
     temperature: float
+    c: float | None = None  # the SVM's regularization it was fitted with (None: not recorded)
 
     def __post_init__(self) -> None:
         # (n_features, n_classes), C order, float32 like the features: what sparse · dense
@@ -115,13 +120,44 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def _svm(x: sp.csr_matrix, y: Sequence[str], seed: int) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+def nb_scaling(x: sp.csr_matrix, y: Sequence[str], alpha: float = 1.0) -> np.ndarray:
+    """Per-feature weights from naive-Bayes log-count ratios (NB-SVM, Wang & Manning 2012).
+
+    For every class c, r_c = log((p_c / |p_c|) / (q_c / |q_c|)) where p_c counts the
+    messages of class c that contain a feature and q_c those of the other classes (both
+    + `alpha`); a feature's weight is the largest |r_c| over the classes, divided by the
+    mean weight. A feature that tells the classes apart is stretched, one spread evenly over
+    them is shrunk: the vocabulary of each class learned from the history, not written for it.
+    """
+    labels = np.asarray(y)
+    present = x.copy()
+    present.data = np.ones_like(present.data)
+    total = np.asarray(present.sum(axis=0), dtype=np.float64).ravel()
+    best = np.zeros(x.shape[1], dtype=np.float64)
+    for c in np.unique(labels):
+        inside = np.asarray(present[labels == c].sum(axis=0), dtype=np.float64).ravel()
+        p = inside + alpha
+        q = total - inside + alpha
+        np.maximum(best, np.abs(np.log((p / p.sum()) / (q / q.sum()))), out=best)
+    mean = float(best.mean()) if best.size else 0.0
+    out: np.ndarray = best / mean if mean > 0 else np.ones_like(best)
+    return out
+
+
+def _svm(
+    x: sp.csr_matrix, y: Sequence[str], seed: int, c: float = SVM_C, *, balanced: bool = True, nb: bool = True
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """A one-vs-rest linear SVM on NB-scaled features, the scaling folded into its weights."""
     from sklearn.svm import LinearSVC
 
-    model = LinearSVC(C=SVM_C, random_state=seed)
-    model.fit(x, np.asarray(y))
-    classes = tuple(str(c) for c in model.classes_)
+    scale = nb_scaling(x, y) if nb else None
+    fit_x = x @ sp.diags(scale) if scale is not None else x
+    model = LinearSVC(C=c, class_weight="balanced" if balanced else None, random_state=seed)
+    model.fit(fit_x, np.asarray(y))
+    classes = tuple(str(v) for v in model.classes_)
     coef = np.asarray(model.coef_, dtype=np.float64)
+    if scale is not None:
+        coef = coef * scale  # (x ∘ r) · w = x · (r ∘ w): prediction needs no scaling step
     intercept = np.asarray(model.intercept_, dtype=np.float64)
     if len(classes) == 2:  # one decision d for classes[1]: rows ±d/2 give the same softmax
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
@@ -141,29 +177,72 @@ def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
     return best_t
 
 
-def fit_head(x: sp.csr_matrix, y: Sequence[str], *, seed: int = 0, calibration_folds: int = 3) -> LinearHead:
-    """A linear SVM on `x`, its temperature fitted on out-of-fold scores when every class allows."""
-    classes, coef, intercept = _svm(x, y, seed)
-    temperature = 1.0
-    counts = Counter(y)
-    folds = min(calibration_folds, min(counts.values()))
-    if folds >= 2 and len(classes) >= 2:
-        from sklearn.model_selection import StratifiedKFold
+def _macro_f1(truth: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+    f1s = []
+    for k in range(n_classes):
+        tp = float(np.sum((predicted == k) & (truth == k)))
+        fp = float(np.sum((predicted == k) & (truth != k)))
+        fn = float(np.sum((predicted != k) & (truth == k)))
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(f1s))
 
-        labels = np.asarray(y)
-        index = {c: i for i, c in enumerate(classes)}
-        truth = np.array([index[str(v)] for v in labels])
-        oof = np.zeros((len(labels), len(classes)))
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        for train, test in splitter.split(np.zeros(len(labels)), labels):
-            fold_classes, fold_coef, fold_b = _svm(x[train], labels[train].tolist(), seed)
-            part = np.asarray(x[test] @ fold_coef.T, dtype=np.float64) + fold_b
-            cols = [index[c] for c in fold_classes]
-            block = np.full((len(test), len(classes)), -1e3)  # a class unseen in this fold
-            block[:, cols] = part
-            oof[test] = block
-        temperature = fit_temperature(oof, truth)
-    return LinearHead(classes, coef, intercept, temperature)
+
+def _out_of_fold(
+    x: sp.csr_matrix,
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    folds: int,
+    seed: int,
+    c: float,
+    balanced: bool,
+) -> np.ndarray:
+    """Decision scores of every message from a model that did not see it (inner k-fold)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    index = {name: i for i, name in enumerate(classes)}
+    oof = np.zeros((len(labels), len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, test in splitter.split(np.zeros(len(labels)), labels):
+        fold_classes, fold_coef, fold_b = _svm(x[train], labels[train].tolist(), seed, c, balanced=balanced)
+        part = np.asarray(x[test] @ fold_coef.T, dtype=np.float64) + fold_b
+        block = np.full((len(test), len(classes)), -1e3)  # a class unseen in this fold
+        block[:, [index[name] for name in fold_classes]] = part
+        oof[test] = block
+    return oof
+
+
+def fit_head(
+    x: sp.csr_matrix,
+    y: Sequence[str],
+    *,
+    seed: int = 0,
+    calibration_folds: int = 3,
+    c_grid: Sequence[float] = C_GRID,
+    balanced: bool = True,
+) -> LinearHead:
+    """A linear SVM on `x`: its C chosen by inner k-fold, its temperature fitted on the same
+    out-of-fold scores, when every class has enough messages; else C = `SVM_C`, T = 1.
+
+    The choice is macro-F1 of the out-of-fold predictions; a C within `C_TOLERANCE` of the
+    best loses to `SVM_C` (the default that held on data never seen, docs/classifier.md).
+    """
+    labels = np.asarray([str(v) for v in y])
+    classes = tuple(sorted(set(labels.tolist())))
+    counts = Counter(labels.tolist())
+    folds = min(calibration_folds, min(counts.values()))
+    c, temperature = SVM_C, 1.0
+    if folds >= 2 and len(classes) >= 2:
+        truth = np.array([classes.index(v) for v in labels])
+        grid = sorted(set(c_grid) | {SVM_C}) if len(c_grid) > 1 else [SVM_C]
+        tried: dict[float, tuple[float, np.ndarray]] = {}
+        for candidate in grid:
+            oof = _out_of_fold(x, labels, classes, folds, seed, candidate, balanced)
+            tried[candidate] = (_macro_f1(truth, np.argmax(oof, axis=1), len(classes)), oof)
+        best = max(score for score, _ in tried.values())
+        c = SVM_C if tried[SVM_C][0] >= best - C_TOLERANCE else max(tried, key=lambda k: tried[k][0])
+        temperature = fit_temperature(tried[c][1], truth)
+    fitted_classes, coef, intercept = _svm(x, labels.tolist(), seed, c, balanced=balanced)
+    return LinearHead(fitted_classes, coef, intercept, temperature, c)
 
 
 class TextClassifier:
@@ -180,6 +259,8 @@ class TextClassifier:
         self.features = features
         self.category_head = category
         self.version: int | None = None  # the stored model version it was loaded from, if any
+        # Held-out calibration of its confidences (`calibration.Calibration`), when its version has one.
+        self.calibration: Calibration | None = None
         self.order_type_head = order_type
         self.urgency = urgency or UrgencyLexicon()
         self.urgency_head = (
@@ -225,6 +306,15 @@ class TextClassifier:
             out.append(Prediction(categories, types[i] if types else None, bool(signals), signals))
         return out
 
+    def predict_scored(self, items: Sequence[tuple[str, str]]) -> list[Scored]:
+        """The best category of each message with its calibrated probability."""
+        if not items:
+            return []
+        p = self.category_head.probabilities(self.features.transform(items))
+        best = np.argmax(p, axis=1)
+        classes = self.category_head.classes
+        return [Scored(classes[j], float(p[i, j])) for i, j in enumerate(best.tolist())]
+
     def predict_labels(self, items: Sequence[tuple[str, str]]) -> list[str]:
         """The best category of each message (for evaluation)."""
         if not items:
@@ -260,12 +350,14 @@ def train_classifier(
         known = [i for i, v in enumerate(data.order_types) if v]
         types = [str(data.order_types[i]) for i in known]
         if len(set(types)) >= 2:
-            order_type = fit_head(x[known], types, seed=seed, calibration_folds=folds)
+            order_type = fit_head(x[known], types, seed=seed, calibration_folds=folds, c_grid=(SVM_C,))
     urgency_head = None
     if data.urgencies is not None:
         known = [i for i, v in enumerate(data.urgencies) if v]
         levels = [str(data.urgencies[i]) for i in known]
         urgent = sum(1 for v in levels if v == URGENT)
         if urgent >= MIN_URGENT_EXAMPLES and len(levels) - urgent >= MIN_URGENT_EXAMPLES:
-            urgency_head = fit_head(x[known], levels, seed=seed, calibration_folds=folds)
+            urgency_head = fit_head(
+                x[known], levels, seed=seed, calibration_folds=folds, c_grid=(SVM_C,), balanced=False
+            )
     return TextClassifier(features, category, order_type, urgency_head=urgency_head)

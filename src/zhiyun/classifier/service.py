@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zhiyun.classifier.evaluation import check_trainable, cross_validate
+from zhiyun.classifier.evaluation import check_trainable, cross_validate, drop_small_classes
 from zhiyun.classifier.features import FeatureConfig
 from zhiyun.classifier.files import dump, load, sha256
 from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
@@ -113,26 +113,6 @@ def _view(row: Any) -> ModelVersion:
         active=bool(row.active),
         activated_at=row.activated_at,
         previous_version=row.previous_version,
-    )
-
-
-def drop_small_classes(data: TrainingData, min_per_class: int) -> tuple[TrainingData, dict[str, int]]:
-    """The data without the classes that have fewer than `min_per_class` messages."""
-    counts = Counter(data.labels)
-    dropped = {label: n for label, n in counts.items() if n < min_per_class}
-    if not dropped:
-        return data, {}
-    keep = [i for i, label in enumerate(data.labels) if label not in dropped]
-    types, urgencies = data.order_types, data.urgencies
-    return (
-        TrainingData(
-            [data.titles[i] for i in keep],
-            [data.contents[i] for i in keep],
-            [data.labels[i] for i in keep],
-            [types[i] for i in keep] if types is not None else None,
-            [urgencies[i] for i in keep] if urgencies is not None else None,
-        ),
-        dropped,
     )
 
 
