@@ -1,14 +1,17 @@
 """`zhiyun model …`: evaluate, train, list, activate and roll back the text classifier.
 
     zhiyun model evaluate --data FILE --text-col COL [--text-col COL …] --label-col COL
-                          [--folds K] [--seed S] [--keywords FILE]
+                          [--folds K] [--seed S] [--keywords FILE] [--test-data FILE]
+                          [--min-per-class N] [--predictions OUT.csv] [--id-col COL] [--baseline]
     zhiyun model train [--data FILE --text-col … --label-col … [--type-col COL]]
                        [--folds K] [--seed S] [--keywords FILE] [--activate/--no-activate]
     zhiyun model list | activate N | rollback
 
-`evaluate` runs stratified k-fold cross-validation with a fixed seed and prints per-class
-precision/recall/F1, the confusion matrix and, as the last line, one JSON object with
-`macro_f1` and `accuracy`. `train` without --data learns from the database's closed orders
+`evaluate` runs stratified k-fold cross-validation with a fixed seed (or, with
+--test-data, trains on all of --data and scores the other file) and prints per-class
+precision/recall/F1, the confusion matrix, the calibration of the confidences and, as the
+last line, one JSON object with `macro_f1` and `accuracy` (and `baseline_macro_f1` with
+--baseline). `train` without --data learns from the database's closed orders
 (with the taxonomy's names and keywords as prior knowledge) and stores a new version with
 its evaluation. Bad input prints a Chinese message and exits with 1. Nothing runs at
 import time. See docs/classifier.md.
@@ -31,6 +34,7 @@ from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_co
 if TYPE_CHECKING:
     from zhiyun.catalog.taxonomy import TaxonomyService
     from zhiyun.classifier.evaluation import Evaluation
+    from zhiyun.classifier.model import TrainingData
     from zhiyun.classifier.service import ModelVersion
 
 model_app = typer.Typer(
@@ -126,29 +130,148 @@ def evaluate(
     folds: FoldsOption = 5,
     seed: SeedOption = 0,
     keywords: KeywordsOption = None,
+    test_data: Annotated[
+        Path | None,
+        typer.Option("--test-data", help="测试文件（列名同 --data）：用 --data 全部训练，在此文件上评分"),
+    ] = None,
+    min_per_class: Annotated[
+        int | None,
+        typer.Option("--min-per-class", min=2, help="样本少于此数的类别不参与评估（会列出这些类别）"),
+    ] = None,
+    predictions: Annotated[
+        Path | None,
+        typer.Option("--predictions", help="把每条消息的预测、置信度和真实类别写入此 CSV 文件"),
+    ] = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", help="编号列（写入 --predictions；默认用行号）")
+    ] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline", help="同时评估基线（字符 1–3 元 TF-IDF + LinearSVC），同样的折")
+    ] = False,
 ) -> None:
-    """分层 k 折交叉验证：各类精确率、召回率、F1，混淆矩阵；最后一行为 JSON（macro_f1、accuracy）。"""
-    from zhiyun.classifier.evaluation import check_trainable, cross_validate
+    """在没见过的消息上评估：分层 k 折交叉验证，或 --test-data 留出测试；各类精确率、召回率、F1，
+    混淆矩阵，置信度校准；最后一行为 JSON（macro_f1、accuracy）。"""
+    from zhiyun.classifier.evaluation import (
+        check_trainable,
+        cross_validate,
+        drop_small_classes,
+        holdout,
+        subset,
+    )
     from zhiyun.classifier.training_file import read_labelled
 
     columns = _require_file_options(data, text_cols, label_col)
     if folds < 2:
         fail(f"--folds 至少为 2（当前 {folds}）", 2)
-    messages = read_labelled(data, columns, str(label_col))
+    if test_data is not None and not test_data.exists():
+        fail(f"测试文件不存在：{test_data}")
+    if predictions is not None and (predictions.is_dir() or not predictions.parent.exists()):
+        fail(f"无法写入预测文件：{predictions}（目录不存在或是一个目录）")
+    messages = read_labelled(data, columns, str(label_col), id_col=id_col)
+    test = read_labelled(test_data, columns, str(label_col), id_col=id_col) if test_data else None
     prior = _keywords(keywords)
-    check_trainable([str(v) for v in messages.labels], folds)
-    with _progress("交叉验证") as bar:
-        task = bar.add_task("交叉验证", total=folds)
-        result = cross_validate(
-            messages,
-            folds=folds,
-            seed=seed,
-            keywords=prior,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+    dropped: dict[str, int] = {}
+    if min_per_class is not None:
+        messages, dropped = drop_small_classes(messages, min_per_class)
+        if dropped:
+            shown = "、".join(f"「{label}」{n} 条" for label, n in list(dropped.items())[:20])
+            more = f" 等 {len(dropped)} 类" if len(dropped) > 20 else ""
+            err_console.print(
+                f"[yellow]样本少于 {min_per_class} 条的 {len(dropped)} 个类别不参与评估：{shown}{more}[/yellow]",
+                soft_wrap=True,
+            )
+        if test is not None and dropped:
+            keep = [i for i, label in enumerate(test.labels) if str(label) not in dropped]
+            left_out = len(test) - len(keep)
+            test = subset(test, keep)
+            if left_out:
+                err_console.print(f"[yellow]测试文件中属于这些类别的 {left_out} 条也不参与评估[/yellow]")
+    if not messages.labels or (test is not None and not test.labels):
+        fail("去掉小类后没有可评估的数据")
+    if test is None:
+        check_trainable([str(v) for v in messages.labels], folds)
+        with _progress("交叉验证") as bar:
+            task = bar.add_task("交叉验证", total=folds)
+            result = cross_validate(
+                messages,
+                folds=folds,
+                seed=seed,
+                keywords=prior,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        title = f"{data.name}：{result.messages} 条，{folds} 折交叉验证（种子 {seed}）"
+    else:
+        check_trainable([str(v) for v in messages.labels], 2)
+        unknown = sorted({str(v) for v in test.labels} - {str(v) for v in messages.labels})
+        if unknown:
+            err_console.print(
+                f"[yellow]测试文件中有训练数据没有的类别，这些消息必然判错：{'、'.join(unknown[:20])}[/yellow]",
+                soft_wrap=True,
+            )
+        with err_console.status("训练并评分…"):
+            result = holdout(messages, test, seed=seed, keywords=prior)
+        title = f"用 {data.name}（{len(messages)} 条）训练，在 {test_data.name if test_data else ''} 的 {result.messages} 条上评分"
+    _print_evaluation(result, title)
+    calibration = result.calibration
+    if calibration is not None:
+        console.print(f"置信度校准：期望校准误差 ECE {calibration.ece:.3f}（0 为完全一致）")
+        for line in calibration.diagram():
+            console.print("  " + line)
+    summary = {
+        **{k: v for k, v in result.to_dict().items() if k != "calibration"},
+        "mode": "cross_validation" if test is None else "holdout",
+        "data": data.name,
+        "test_data": test_data.name if test_data else None,
+        "keywords": bool(prior),
+        "dropped_classes": dropped,
+        "ece": round(calibration.ece, 4) if calibration is not None else None,
+    }
+    if baseline:
+        from zhiyun.classifier.baseline import baseline_cross_validate, baseline_holdout
+
+        with err_console.status("评估基线…"):
+            base = (
+                baseline_cross_validate(messages, folds=folds, seed=seed)
+                if test is None
+                else baseline_holdout(messages, test)
+            )
+        delta = result.macro_f1 - base.macro_f1
+        console.print(
+            f"基线（字符 1–3 元 TF-IDF + LinearSVC）：宏平均 F1 {base.macro_f1:.3f}，准确率 {base.accuracy:.3f}；"
+            f"本模型 {'高' if delta >= 0 else '低'} {abs(delta) * 100:.1f} 个百分点",
+            soft_wrap=True,
         )
-    _print_evaluation(result, f"{data.name}：{result.messages} 条，{folds} 折交叉验证（种子 {seed}）")
-    summary = {**result.to_dict(), "data": data.name, "keywords": bool(prior)}
+        summary["baseline_macro_f1"] = round(base.macro_f1, 4)
+        summary["baseline_accuracy"] = round(base.accuracy, 4)
+    if predictions is not None:
+        _write_predictions(predictions, test if test is not None else messages, result)
+        console.print(f"已写入每条消息的预测：{predictions}")
     typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _write_predictions(path: Path, data: TrainingData, result: Evaluation) -> None:
+    """One row per evaluated message: its id, title, truth, prediction, confidence, fold."""
+    import csv
+
+    ids = data.ids
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["编号", "标题", "真实类别", "预测类别", "置信度", "是否正确", "折"])
+            for o in result.outcomes:
+                writer.writerow(
+                    [
+                        ids[o.index] if ids is not None else str(o.index + 1),
+                        data.titles[o.index],
+                        o.truth,
+                        o.predicted,
+                        f"{o.confidence:.4f}",
+                        "是" if o.correct else "否",
+                        o.fold + 1 if result.folds else "",
+                    ]
+                )
+    except OSError as exc:
+        fail(f"无法写入预测文件 {path}：{exc.strerror or exc}")
 
 
 def _taxonomy_keywords(taxonomy: TaxonomyService) -> dict[str, list[str]]:

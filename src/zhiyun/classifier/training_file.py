@@ -86,22 +86,32 @@ def _index(header: list[str], column: str, path: Path) -> int:
 
 
 def read_labelled(
-    path: Path, text_cols: Sequence[str], label_col: str, *, type_col: str | None = None
+    path: Path,
+    text_cols: Sequence[str],
+    label_col: str,
+    *,
+    type_col: str | None = None,
+    id_col: str | None = None,
 ) -> TrainingData:
-    """Messages and labels from a file; rows without a label or without any text are skipped."""
+    """Messages and labels from a file; rows without a label or without any text are skipped.
+
+    Each message is named (`TrainingData.ids`) by its `id_col` value, or else by its row
+    number in the file as a spreadsheet shows it (the header is row 1)."""
     if not text_cols:
         raise ValidationFailed("至少需要一个文本列（--text-col）", field="text_col")
     titles: list[str] = []
     contents: list[str] = []
     labels: list[str] = []
     types: list[str | None] = []
+    ids: list[str] = []
     with read_rows(path) as (header, rows):
         text_idx = [_index(header, c, path) for c in text_cols]
         label_idx = _index(header, label_col, path)
         type_idx = _index(header, type_col, path) if type_col else None
-        width = max([*text_idx, label_idx, type_idx or 0]) + 1
+        id_idx = _index(header, id_col, path) if id_col else None
+        width = max([*text_idx, label_idx, type_idx or 0, id_idx or 0]) + 1
         try:
-            for row in rows:
+            for number, row in enumerate(rows, start=2):
                 if len(row) < width:
                     row = row + [""] * (width - len(row))
                 label = row[label_idx].strip()
@@ -114,13 +124,14 @@ def read_labelled(
                 contents.append("\n".join(t for t in texts[1:] if t))
                 labels.append(label)
                 types.append(row[type_idx].strip() or None if type_idx is not None else None)
+                ids.append(row[id_idx].strip() if id_idx is not None else str(number))
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ValidationFailed(f"无法解析文件 {path.name}：{exc}", field="data") from None
     if not labels:
         raise ValidationFailed(
             f"文件 {path.name} 中没有带标签的数据行（标签列「{label_col}」为空）", field="data"
         )
-    return TrainingData(titles, contents, labels, types if type_col else None)
+    return TrainingData(titles, contents, labels, types if type_col else None, ids=ids)
 
 
 def read_keywords(path: Path) -> dict[str, list[str]]:
