@@ -45,6 +45,12 @@ def test_full_width_letters_and_digits_are_folded_and_lower_cased() -> None:
     assert "ktv" in Segmenter().tokens("楼下ＫＴＶ很吵")
 
 
+def test_traditional_text_is_cut_into_the_same_words_as_simplified() -> None:
+    seg = Segmenter()
+    assert seg.tokens("路燈不亮，電線掉落在人行道上") == seg.tokens("路灯不亮，电线掉落在人行道上")
+    assert "路灯" in seg.search_text("路燈不亮", "小區門口佔道經營")
+
+
 def test_empty_text_has_no_tokens() -> None:
     seg = Segmenter()
     assert seg.tokens("") == []
@@ -69,10 +75,10 @@ def test_module_functions_use_one_default_segmenter() -> None:
 def test_importing_the_module_loads_nothing() -> None:
     code = (
         "import sys, zhiyun.kernel.text, zhiyun.dedupe.scoring;"
-        "print('rjieba' in sys.modules, zhiyun.kernel.text._default is None)"
+        "print('rjieba' in sys.modules, 'opencc' in sys.modules, zhiyun.kernel.text._default is None)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "False", "True"]
 
 
 def test_a_fresh_segmenter_can_be_used_by_many_threads_at_once() -> None:

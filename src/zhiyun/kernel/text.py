@@ -4,7 +4,9 @@
 (``kernel/dict/domain_words.txt``: 占道经营, 噪音扰民, 井盖, 垃圾清运, 12345 …) and stop
 words (``kernel/dict/stop_words.txt``: function words and petition boilerplate such as
 您好, 希望, 相关部门, 尽快处理). Text is NFKC-normalized (full-width letters and digits
-become ASCII) and lower-cased before it is cut.
+become ASCII), lower-cased and converted from Traditional to Simplified Chinese
+(`zhiyun.kernel.chinese.to_simplified`, OpenCC) before it is cut, so 路燈不亮 and 路灯不亮
+give the same words.
 
 - `tokens(text)`: the words that say what a message is about, in order, for duplicate
   scoring and classifiers (precise mode; punctuation and stop words dropped).
@@ -24,6 +26,8 @@ import unicodedata
 from collections.abc import Iterable
 from importlib import resources
 from typing import TYPE_CHECKING
+
+from zhiyun.kernel.chinese import to_simplified
 
 if TYPE_CHECKING:
     from rjieba import Jieba
@@ -56,8 +60,8 @@ def load_word_list(name: str) -> list[tuple[str, int | None]]:
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width → ASCII, compatibility forms folded) and lower case."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC (full-width → ASCII, compatibility forms folded), lower case, Simplified Chinese."""
+    return to_simplified(unicodedata.normalize("NFKC", text).lower())
 
 
 def _is_word(token: str) -> bool:
