@@ -160,6 +160,81 @@ def test_a_class_with_fewer_messages_than_folds_is_refused(tmp_path: Path) -> No
     assert "「表扬」1 条" in result.stderr
 
 
+def test_min_per_class_leaves_small_classes_out_and_names_them(tmp_path: Path) -> None:
+    rows = messages()
+    rows.append(["x", "市民表扬", "表扬网格员热心服务", "表扬", "praise"])
+
+    result = evaluate(write_csv(tmp_path / "small.csv", rows), "--min-per-class", "3")
+
+    assert result.exit_code == 0, result.output
+    assert "「表扬」1 条" in result.stderr and "不参与评估" in result.stderr
+    summary = last_json(result)
+    assert summary["dropped_classes"] == {"表扬": 1}
+    assert summary["messages"] == 50 and summary["classes"] == 5
+
+
+def test_test_data_trains_on_one_file_and_scores_the_other(tmp_path: Path) -> None:
+    train = write_csv(tmp_path / "train.csv", messages(10, seed=5))
+    test = write_csv(tmp_path / "test.csv", messages(6, seed=11))
+
+    result = evaluate(train, "--test-data", str(test), "--baseline")
+
+    assert result.exit_code == 0, result.output
+    summary = last_json(result)
+    assert summary["mode"] == "holdout" and summary["messages"] == 30
+    assert summary["test_data"] == "test.csv" and summary["folds"] == 0
+    assert isinstance(summary["macro_f1"], float) and summary["macro_f1"] > 0.7
+    assert isinstance(summary["baseline_macro_f1"], float)
+    assert isinstance(summary["ece"], float)
+    assert "基线" in result.stdout
+
+
+def test_a_test_class_the_training_file_lacks_is_scored_as_wrong_and_said(tmp_path: Path) -> None:
+    train = write_csv(tmp_path / "train.csv", messages(10, seed=5))
+    rows = [*messages(4, seed=11), ["x", "市民表扬", "表扬网格员热心服务", "表扬", "praise"]]
+    test = write_csv(tmp_path / "test.csv", rows)
+
+    result = evaluate(train, "--test-data", str(test))
+
+    assert result.exit_code == 0, result.output
+    assert "训练数据没有的类别" in result.stderr and "表扬" in result.stderr
+    assert last_json(result)["messages"] == 21
+
+
+def test_predictions_are_written_one_row_per_message_with_confidence_and_truth(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "m.csv", messages())
+    out = tmp_path / "predictions.csv"
+
+    result = evaluate(data, "--predictions", str(out), "--id-col", "编号")
+
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 50
+    assert {r["编号"] for r in rows} == {str(i) for i in range(50)}
+    assert all(0.0 < float(r["置信度"]) <= 1.0 for r in rows)
+    assert {r["折"] for r in rows} == {"1", "2", "3"}
+    assert sum(r["是否正确"] == "是" for r in rows) == round(float(str(last_json(result)["accuracy"])) * 50)
+    first = rows[0]
+    assert first["真实类别"] and first["预测类别"] and first["标题"]
+
+
+def test_predictions_into_a_missing_directory_are_refused_before_any_work(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "m.csv", messages())
+
+    result = evaluate(data, "--predictions", str(tmp_path / "no" / "such" / "p.csv"))
+
+    assert result.exit_code == 1
+    assert "无法写入预测文件" in result.stderr
+
+
+def test_a_missing_test_file_is_refused(tmp_path: Path) -> None:
+    result = evaluate(write_csv(tmp_path / "m.csv", messages()), "--test-data", str(tmp_path / "none.csv"))
+
+    assert result.exit_code == 1
+    assert "测试文件不存在" in result.stderr
+
+
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     result = evaluate(tmp_path / "nothing.csv")
 

@@ -110,7 +110,9 @@ def test_keywords_alone_point_to_their_label() -> None:
 
 
 def test_character_windows_do_not_cross_messages() -> None:
-    config = FeatureConfig(text_words=0, title_words=0, title_chars=0, keywords=0, char_min=2, char_max=2, min_df=1)
+    config = FeatureConfig(
+        text_words=0, title_words=0, title_chars=0, keywords=0, char_min=2, char_max=2, min_df=1
+    )
     from zhiyun.classifier.features import CharBlock
 
     block = CharBlock.fit("text_chars", 1.0, ["ab", "cd"], config)
@@ -231,3 +233,65 @@ def test_a_learned_urgency_survives_saving_and_loading() -> None:
 
     assert again.urgency_head is not None
     assert again.predict_many(items) == model.predict_many(items)
+
+
+def test_a_message_in_traditional_chinese_is_read_as_its_simplified_form(model: TextClassifier) -> None:
+    simplified = model.predict("狮山镇有人占道经营", "市场门口摊贩占道经营，堵住了人行道")
+    traditional = model.predict("獅山鎮有人佔道經營", "市場門口攤販佔道經營，堵住了人行道")
+
+    assert traditional.categories[0].label == simplified.categories[0].label
+    assert traditional.categories[0].probability == pytest.approx(
+        simplified.categories[0].probability, abs=0.02
+    )
+
+
+def test_danger_words_in_traditional_chinese_make_a_message_urgent(model: TextClassifier) -> None:
+    prediction = model.predict("路燈桿倒了", "電線掉落在人行道上，有行人觸電受傷")
+
+    assert prediction.urgent is True
+    assert {"电线掉落", "触电", "受伤"} <= set(prediction.urgent_signals)
+
+
+def test_nb_scaling_stretches_words_that_tell_classes_apart() -> None:
+    import scipy.sparse as sp
+
+    from zhiyun.classifier.model import nb_scaling
+
+    # feature 0 only in class a; feature 1 in every message and feature 2 in one of each class say nothing
+    x = sp.csr_matrix(np.array([[1, 1, 1], [1, 1, 0], [0, 1, 1], [0, 1, 0]], dtype=float))
+    weights = nb_scaling(x, ["a", "a", "b", "b"])
+
+    assert weights[0] > max(weights[1], weights[2])
+    assert weights.mean() == pytest.approx(1.0)
+
+
+def test_the_regularization_is_chosen_inside_the_training_data_and_recorded(model: TextClassifier) -> None:
+    from zhiyun.classifier.model import C_GRID
+
+    assert model.category_head.c in C_GRID
+    assert model.category_head.temperature > 0
+
+
+def test_a_model_file_from_before_raw_counts_keeps_its_sublinear_counts() -> None:
+    config = FeatureConfig.from_dict(
+        {k: v for k, v in FeatureConfig().to_dict().items() if k != "sublinear_tf"}
+    )
+
+    assert config.sublinear_tf is True
+    assert FeatureConfig.from_dict(FeatureConfig().to_dict()).sublinear_tf is False
+    with pytest.raises(ValueError):
+        FeatureConfig.from_dict({**FeatureConfig().to_dict(), "sublinear_tf": 1})
+
+
+def test_cross_validation_keeps_every_held_out_prediction_with_its_confidence() -> None:
+    data = _data(20)
+
+    result = cross_validate(data, folds=4, seed=2)
+
+    assert sorted(o.index for o in result.outcomes) == list(range(len(data)))
+    assert {o.fold for o in result.outcomes} == {0, 1, 2, 3}
+    assert all(0.0 < o.confidence <= 1.0 for o in result.outcomes)
+    assert sum(o.correct for o in result.outcomes) / len(data) == pytest.approx(result.accuracy)
+    calibration = result.calibration
+    assert calibration is not None and 0.0 <= calibration.ece <= 1.0
+    assert "calibration" in result.to_dict()

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from zhiyun.kernel.chinese import to_simplified
 from zhiyun.kernel.text import Segmenter, default_segmenter
 
 __all__ = [
@@ -140,12 +141,13 @@ class FeatureConfig:
 
 
 def normalize(text: str) -> str:
-    """NFKC, lower case, runs of white space (and NULs) as one space."""
+    """NFKC, Traditional characters as Simplified (OpenCC), lower case, runs of white space
+    (and NULs) as one space."""
     if not text:
         return ""
     if not unicodedata.is_normalized("NFKC", text):  # the quick check is much cheaper
         text = unicodedata.normalize("NFKC", text)
-    return _SPACES.sub(" ", text.lower()).strip()
+    return _SPACES.sub(" ", to_simplified(text).lower()).strip()
 
 
 @dataclass(frozen=True)
