@@ -1,28 +1,29 @@
 """Text features of a work order for the classifier: TF-IDF blocks over words and characters.
 
-A message is read as its title (the subject, 留言主题) and its content. Up to four TF-IDF
-blocks and one prior-knowledge block are stacked side by side, each L2-normalized and
-weighted (a weight of 0 leaves a block out):
+A message is read as its title (the subject, 留言主题) and its content, normalized (NFKC,
+Traditional characters as Simplified with OpenCC, lower case). Up to four TF-IDF blocks
+and one prior-knowledge block are stacked side by side, each L2-normalized and weighted (a
+weight of 0 leaves a block out); the defaults are those that held on messages never seen
+(docs/classifier.md, "Measuring honestly"):
 
-- ``text_chars``: character n-grams (1–3) of title + content;
-- ``text_words``: rjieba words of title + content (`zhiyun.kernel.text.Segmenter` with the
-  domain dictionary, stop words dropped) — off by default: on the benchmark it added
-  nothing over the character n-grams and segmenting long texts is the slowest step;
-- ``title_words`` and ``title_chars``: words and character n-grams of the title alone, a
-  block of its own so that the few words of the subject are not drowned by a long
-  description;
-- ``keywords``: for every label of a taxonomy (an optional ``Mapping[label, keywords]``),
-  log(1 + how many distinct keywords of it, its name included, occur in the text) —
-  knowledge that needs no training data.
+- ``text_chars`` (1.0): character n-grams (1–3) of title + content;
+- ``text_words`` (0.5): rjieba words of title + content (`zhiyun.kernel.text.Segmenter`
+  with the domain dictionary, stop words dropped);
+- ``title_words`` and ``title_chars`` (off): words and character n-grams of the title
+  alone — they won on the sample they were tuned on and lost on new messages;
+- ``keywords`` (0.5, only when given): for every label of a taxonomy (an optional
+  ``Mapping[label, keywords]``), log(1 + how many distinct keywords of it, its name
+  included, occur in the text) — knowledge that needs no training data.
 
-Term frequencies are sublinear (1 + ln tf); idf is smoothed as in scikit-learn
-(ln((1 + n) / (1 + df)) + 1). Character n-grams are handled as integers: the code points
-of an n-gram (n ≤ 3) packed into one uint64 (21 bits each); longer windows (keywords) are
-a 64-bit polynomial hash with the top bit set. A batch of messages is turned into windows,
-looked up in the sorted vocabulary and counted with numpy, without a Python loop per
-n-gram. The fitted state is plain arrays and word lists, so that a model file is stored as
-arrays and rebuilt without pickle (`model_files.py`). A fitted `FeatureSpace` is read-only
-and may be shared by threads.
+Term frequencies are raw counts (``sublinear_tf`` switches to 1 + ln tf, what model files
+from before issue 16 used); idf is smoothed as in scikit-learn (ln((1 + n) / (1 + df)) + 1);
+a term must occur in ``min_df`` (2) messages. Character n-grams are handled as integers:
+the code points of an n-gram (n ≤ 3) packed into one uint64 (21 bits each); longer windows
+(keywords) are a 64-bit polynomial hash with the top bit set. A batch of messages is turned
+into windows, looked up in the sorted vocabulary and counted with numpy, without a Python
+loop per n-gram. The fitted state is plain arrays and word lists, so that a model file is
+stored as arrays and rebuilt without pickle (`files.py`). A fitted `FeatureSpace` is
+read-only and may be shared by threads.
 """
 
 from __future__ import annotations

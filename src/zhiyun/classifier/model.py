@@ -1,11 +1,14 @@
 """The work-order text classifier: category, order type and urgency from title and content.
 
-`train_classifier` fits the feature blocks (`text_features.py`) and a linear SVM
-(scikit-learn's LinearSVC, one-vs-rest) per head: the category (required) and the order
-type (when the training data has at least two types). Probabilities are a softmax over the
-decision scores divided by a temperature fitted on held-out folds (the temperature that
-minimizes the log loss of out-of-fold scores), so they are "calibrated-ish": they sum to 1
-and a 0.9 is right about nine times in ten on data like the training data.
+`train_classifier` fits the feature blocks (`features.py`) and a linear SVM (scikit-learn's
+LinearSVC, one-vs-rest, classes weighted inversely to their frequency) per head: the
+category (required) and the order type (when the training data has at least two types).
+Features are scaled by naive-Bayes log-count ratios before the SVM (`nb_scaling`; the
+scaling is folded into the weights afterwards). The category head's C is chosen by an
+inner k-fold over `C_GRID` and the same out-of-fold scores fit the temperature: the
+probabilities are a softmax over the decision scores divided by it (the temperature that
+minimizes their log loss). How well they are calibrated is measured on held-out messages
+(`calibration.py`), and automatic dispatch reads its threshold from that measurement.
 
 Urgency comes from the danger-word lexicon (`urgency.py`) and, where the training data has
 enough urgent and normal orders (`MIN_URGENT_EXAMPLES` of each), from a learned head too:
