@@ -295,3 +295,21 @@ def test_cross_validation_keeps_every_held_out_prediction_with_its_confidence() 
     calibration = result.calibration
     assert calibration is not None and 0.0 <= calibration.ece <= 1.0
     assert "calibration" in result.to_dict()
+
+
+def test_on_a_long_history_c_and_temperature_are_chosen_on_a_stratified_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zhiyun.classifier import model as model_module
+
+    labels = np.array(["a"] * 90 + ["b"] * 10)
+    monkeypatch.setattr(model_module, "SELECTION_LIMIT", 40)
+
+    pick = model_module._selection_sample(labels, seed=0)
+
+    assert pick is not None and 35 <= len(pick) <= 45
+    assert sorted(set(labels[pick].tolist())) == ["a", "b"]
+    assert (labels[pick] == "b").sum() >= 3
+    assert model_module._selection_sample(labels[:30], seed=0) is None
+    trained = train_classifier(_data(20))  # 100 messages, chosen on 40 of them
+    assert trained.category_head.c in model_module.C_GRID

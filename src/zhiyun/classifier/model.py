@@ -52,6 +52,7 @@ TEMPERATURES = np.geomspace(0.01, 10.0, 61)
 SVM_C = 0.5  # the default regularization; inner k-fold may choose another of C_GRID
 C_GRID = (0.25, 0.5, 1.0)
 C_TOLERANCE = 0.005  # macro-F1 within this of the best keeps the default C
+SELECTION_LIMIT = 20_000  # C and temperature are chosen on a stratified sample of at most this many
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,23 @@ def _out_of_fold(
     return oof
 
 
+def _selection_sample(labels: np.ndarray, seed: int) -> np.ndarray | None:
+    """Row indices of a stratified sample of `SELECTION_LIMIT` messages (every class keeps at
+    least a few), or None when the data is no larger than that: on a long history the choice
+    of C and temperature needs no more, and nested folds over all of it would take hours."""
+    if len(labels) <= SELECTION_LIMIT:
+        return None
+    rng = np.random.default_rng(seed)
+    share = SELECTION_LIMIT / len(labels)
+    keep: list[np.ndarray] = []
+    for name in np.unique(labels):
+        members = np.flatnonzero(labels == name)
+        take = min(len(members), max(3, round(len(members) * share)))
+        keep.append(rng.choice(members, size=take, replace=False))
+    out: np.ndarray = np.sort(np.concatenate(keep))
+    return out
+
+
 def fit_head(
     x: sp.csr_matrix,
     y: Sequence[str],
@@ -235,11 +253,16 @@ def fit_head(
     folds = min(calibration_folds, min(counts.values()))
     c, temperature = SVM_C, 1.0
     if folds >= 2 and len(classes) >= 2:
-        truth = np.array([classes.index(v) for v in labels])
+        pick = _selection_sample(labels, seed)
+        chosen_x, chosen = (x, labels) if pick is None else (x[pick], labels[pick])
+        folds = min(folds, min(Counter(chosen.tolist()).values()))
+    if folds >= 2 and len(classes) >= 2:
+        index = {name: i for i, name in enumerate(classes)}
+        truth = np.array([index[v] for v in chosen])
         grid = sorted(set(c_grid) | {SVM_C}) if len(c_grid) > 1 else [SVM_C]
         tried: dict[float, tuple[float, np.ndarray]] = {}
         for candidate in grid:
-            oof = _out_of_fold(x, labels, classes, folds, seed, candidate, balanced)
+            oof = _out_of_fold(chosen_x, chosen, classes, folds, seed, candidate, balanced)
             tried[candidate] = (_macro_f1(truth, np.argmax(oof, axis=1), len(classes)), oof)
         best = max(score for score, _ in tried.values())
         c = SVM_C if tried[SVM_C][0] >= best - C_TOLERANCE else max(tried, key=lambda k: tried[k][0])
