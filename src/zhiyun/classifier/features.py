@@ -11,7 +11,7 @@ weight of 0 leaves a block out); the defaults are those that held on messages ne
   with the domain dictionary, stop words dropped);
 - ``title_words`` and ``title_chars`` (off): words and character n-grams of the title
   alone — they won on the sample they were tuned on and lost on new messages;
-- ``keywords`` (0.5, only when given): for every label of a taxonomy (an optional
+- ``keywords`` (0.25, only when given): for every label of a taxonomy (an optional
   ``Mapping[label, keywords]``), log(1 + how many distinct keywords of it, its name
   included, occur in the text) — knowledge that needs no training data.
 
@@ -93,7 +93,7 @@ class FeatureConfig:
     text_chars: float = 1.0
     title_words: float = 0.0
     title_chars: float = 0.0
-    keywords: float = 0.5
+    keywords: float = 0.25
     char_min: int = 1
     char_max: int = 3
     min_df: int = 2
