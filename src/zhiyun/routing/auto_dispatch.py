@@ -9,9 +9,9 @@ A hook on the workflow's registration, inside its transaction:
 * once registered (and, at intake, once duplicates are settled), the top three categories
   go through the responsibility list with the order's area. When the best one's
   confidence reaches the threshold (the active model's calibrated threshold for the target
-  accuracy, or the fixed one for a model without a calibration; per category configurable)
-  and the order is not a
-  possible duplicate, the order is dispatched as the system to the unit of the one rule
+  accuracy — none when the target is out of reach —, or the fixed one for a model without
+  a calibration; per category configurable) and the order is not a possible duplicate,
+  the order is dispatched as the system to the unit of the one rule
   that applies — or, when no rule or conflicting rules apply, to the center of its area
   (首接负责) — with a transition note naming the rule and the confidence. Otherwise it
   stays pending with the three suggestions for a dispatcher.
