@@ -15,6 +15,7 @@ from zhiyun.analytics.dashboard import DashboardService
 from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
 from zhiyun.catalog.taxonomy import TaxonomyService
+from zhiyun.classifier.dispatch_policy import DispatchPolicyService
 from zhiyun.classifier.service import ModelService
 from zhiyun.config import Settings, database_url
 from zhiyun.dedupe.policy import DedupePolicy
@@ -66,6 +67,7 @@ class Services:
     dispatch: DispatchService
     auto_dispatch: AutoDispatcher
     models: ModelService
+    dispatch_policy: DispatchPolicyService  # the target accuracy and the threshold it gives
     pages: OrderPages  # the order page's read model, with every capability's panel
     live: LiveQueueService  # the workbench's poll (queue counts, arrivals) and 下一件
     clock: Clock = system_clock
@@ -98,11 +100,13 @@ def build_services(
     geo = GeoService(db)
     lists = ListCache()
     models = ModelService(db, settings, clock=clock)
+    dispatch_policy = DispatchPolicyService(db, settings, models, clock=clock)
     auto = AutoDispatcher(
         orders,
         models.active,
         lists,
         thresholds=Thresholds(settings.dispatch_threshold, settings.dispatch_category_thresholds),
+        calibrated=dispatch_policy.calibrated_threshold,
         enabled=settings.auto_dispatch,
     ).install()
     dedupe_policy = DedupePolicy.from_settings(settings)
@@ -132,6 +136,7 @@ def build_services(
         dispatch=dispatch,
         auto_dispatch=auto,
         models=models,
+        dispatch_policy=dispatch_policy,
         pages=OrderPages(db, orders, panels=()),
         live=LiveQueueService(db, worklists, orders, clock=clock),
         clock=clock,

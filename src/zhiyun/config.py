@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     auto_dispatch: bool = True
     dispatch_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     dispatch_category_thresholds: dict[str, float] = Field(default_factory=dict)
+    # The accuracy automatic dispatch aims at (docs/classifier.md, "How the automatic-dispatch
+    # threshold is chosen"): a model with a held-out calibration dispatches from the lowest
+    # confidence whose decisions were right this often; an admin changes it in the console
+    # (系统管理 → 智能分拨) or with `zhiyun model target`. The fixed threshold above is for models
+    # without a calibration.
+    dispatch_target_accuracy: float = Field(default=0.95, ge=0.5, le=0.999)
     # Console maps (docs/console.md): an optional tile layer on the intranet, e.g.
     # "http://tiles.example.gov/{z}/{x}/{y}.png"; without it the maps draw only vector layers.
     map_tile_url: str | None = None

@@ -125,6 +125,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "calendar",
         "taxonomy",
         "responsibility",
+        "dispatch-policy",
         "quick-replies",
     ]
 

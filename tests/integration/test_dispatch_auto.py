@@ -5,17 +5,22 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from sqlalchemy import select
 from tests.support import TEST_ADMIN, District, build_small_district
 
 from zhiyun.bootstrap import Services
+from zhiyun.classifier.calibration import Calibration
 from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
 from zhiyun.classifier.report import dispatch_report
+from zhiyun.classifier.tables import ClassifierModelRow
 from zhiyun.dedupe.policy import DedupePolicy
 from zhiyun.domain.access import Actor
+from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.routing import Thresholds
 from zhiyun.domain.workorder import Return
 from zhiyun.orders.service import NewOrder
 from zhiyun.orders.views import TransitionView
+from zhiyun.routing.service import SuggestionView
 
 TAXONOMY = (
     "code,name,parent_code,keywords\nCG,城市管理,,垃圾\nHB,环境保护,,河涌|污水\nCX,城乡建设,,违建|加建\n"
@@ -209,3 +214,163 @@ def test_a_category_chosen_by_the_registrant_stands_over_the_models_guess(
         suggestion.suggestions[0]["category_code"] == "HB" and suggestion.suggestions[0]["confidence"] == 1.0
     )
     assert suggestion.suggestions[1]["category_code"] == "CG"
+
+
+# -- the threshold from the active model's calibration and the target accuracy -------------------
+#
+# The model is trained and stored through `ModelService` like any version; its stored evaluation's
+# calibration is then replaced by one measured on held-out messages made up here, so that the
+# thresholds each target gives are known: right 99 times in 100 at confidence 0.99, 93 in 100 at
+# 0.75, 30 in 100 at 0.55 — target 0.98 → 0.76, 0.95 and 0.90 → 0.56, 0.999 → out of reach.
+
+SURE = NewOrder(
+    title="夏北社区垃圾没人清运", content="市民反映夏北社区门口垃圾堆积没人清运，气味很大，请尽快处理。"
+)
+MIDDLING = NewOrder(title="夏北社区问题", content="市民反映夏北社区问题")  # 城市管理 at ≈ 0.72
+UNSURE = NewOrder(title="请问社保卡在哪里补办", content="请问社保卡在哪里补办")  # ≈ 0.53
+
+
+def _graded_calibration() -> dict[str, object]:
+    confidences = [0.99] * 100 + [0.75] * 100 + [0.55] * 100
+    correct = [i < 99 for i in range(100)] + [i < 93 for i in range(100)] + [i < 30 for i in range(100)]
+    return Calibration.measure(confidences, correct).to_dict()
+
+
+def _stored_model(services: Services, calibration: dict[str, object] | None) -> District:
+    """The small district with the lists, and the fixture's model stored, active, with `calibration`
+    in its evaluation (None: none, as a version trained by an older release)."""
+    district = build_small_district(services)
+    admin = district.actors["admin"]
+    services.taxonomy.import_csv(admin, TAXONOMY)
+    services.responsibility.import_csv(admin, RULES)
+    titles, contents, labels = [], [], []
+    for (label, phrases), place in itertools.product(PHRASES.items(), PLACES):
+        for phrase in phrases:
+            titles.append(f"{place}{phrase[:6]}")
+            contents.append(f"市民反映{place}{phrase}，请尽快处理。")
+            labels.append(label)
+    version = services.models.train(
+        admin, TrainingData(titles, contents, labels), source="test", folds=3, activate=True
+    ).version
+    with services.db.transaction() as session:
+        row = session.scalars(select(ClassifierModelRow).where(ClassifierModelRow.version == version)).one()
+        evaluation = {k: v for k, v in row.evaluation.items() if k != "calibration"}
+        row.evaluation = evaluation if calibration is None else {**evaluation, "calibration": calibration}
+    model = services.models.active()
+    assert model is not None and model.version == version
+    confidence = {
+        name: model.predict(new.title, new.content).categories[0].probability
+        for name, new in (("sure", SURE), ("middling", MIDDLING), ("unsure", UNSURE))
+    }
+    # what the tests below stand on: the fixture's model is sure, middling and unsure of these
+    assert confidence["sure"] >= 0.76 > confidence["middling"] >= 0.6 > 0.56 > confidence["unsure"], (
+        confidence
+    )
+    return district
+
+
+def _register(services: Services, district: District, new: NewOrder) -> tuple[str, SuggestionView]:
+    order = services.orders.register(district.actors["district"], new).order
+    return order.summary.status, services.dispatch.suggestion(district.actors["district"], order.summary.id)
+
+
+def test_a_loaded_version_carries_the_calibration_of_its_stored_evaluation(services: Services) -> None:
+    _stored_model(services, _graded_calibration())
+    model = services.models.active()
+    assert model is not None and model.calibration is not None
+    assert model.calibration.to_dict() == _graded_calibration()
+    assert model.calibration.threshold_for(0.98) is not None
+
+
+def test_an_order_above_the_calibrated_threshold_is_dispatched_and_one_below_it_waits(
+    services: Services,
+) -> None:
+    district = _stored_model(services, _graded_calibration())
+    services.dispatch_policy.set_target_accuracy(district.actors["admin"], 0.98)
+
+    status, sure = _register(services, district, SURE)
+    assert status == "dispatched" and sure.decision == "auto_dispatched"
+    assert sure.threshold == 0.76
+    # above the fixed 0.6 but below what the target needs: a person dispatches it
+    status, middling = _register(services, district, MIDDLING)
+    assert status == "pending_dispatch" and middling.decision == "low_confidence" and not middling.applied
+    assert middling.threshold == 0.76 and middling.confidence is not None and middling.confidence < 0.76
+
+
+def test_changing_the_target_accuracy_changes_the_threshold_automatic_dispatch_uses(
+    services: Services,
+) -> None:
+    district = _stored_model(services, _graded_calibration())
+    admin = district.actors["admin"]
+    assert services.dispatch_policy.dispatch_policy().target_accuracy == 0.95  # the settings' default
+
+    services.dispatch_policy.set_target_accuracy(admin, 0.90)
+    status, middling = _register(services, district, MIDDLING)
+    assert (status, middling.threshold, middling.decision) == ("dispatched", 0.56, "auto_dispatched")
+    status, unsure = _register(services, district, UNSURE)
+    assert (status, unsure.threshold, unsure.decision) == ("pending_dispatch", 0.56, "low_confidence")
+
+    services.dispatch_policy.set_target_accuracy(admin, 0.98)
+    status, middling = _register(services, district, MIDDLING)
+    assert (status, middling.threshold, middling.decision) == ("pending_dispatch", 0.76, "low_confidence")
+
+    policy = services.dispatch_policy.set_target_accuracy(admin, "99.9%")
+    assert policy.target_accuracy == 0.999 and [h.target_accuracy for h in policy.history] == [0.98, 0.90]
+    status, sure = _register(services, district, SURE)
+    # no confidence is right that often: nothing on the model's word, and the suggestion says why
+    assert (status, sure.threshold, sure.decision) == ("pending_dispatch", None, "target_unreachable")
+    assert sure.decision_label == "模型达不到目标准确率，待人工派单"
+    assert sure.confidence == 1.0 and sure.target_unit_id == district.units["GC-CG"]
+    overview = services.dispatch_policy.overview(admin)
+    assert overview.choice.threshold is None and overview.choice.calibrated
+    assert [(c.target, c.threshold) for c in overview.summary] == [(0.9, 0.56), (0.95, 0.56), (0.98, 0.76)]
+
+
+def test_a_category_with_its_own_threshold_keeps_it_whatever_the_target(services: Services) -> None:
+    district = _stored_model(services, _graded_calibration())
+    services.auto_dispatch.thresholds = Thresholds(0.6, {"CG": 0.7})  # ZHIYUN_DISPATCH_CATEGORY_THRESHOLDS
+    services.dispatch_policy.set_target_accuracy(district.actors["admin"], 0.999)
+    status, middling = _register(services, district, MIDDLING)
+    assert (status, middling.threshold, middling.decision) == ("dispatched", 0.7, "auto_dispatched")
+    status, unsure = _register(services, district, UNSURE)  # 城乡建设: the model's target is out of reach
+    assert (status, unsure.threshold, unsure.decision) == ("pending_dispatch", None, "target_unreachable")
+
+
+def test_a_model_without_calibration_uses_the_fixed_threshold_of_0_6(services: Services) -> None:
+    district = _stored_model(services, None)
+    model = services.models.active()
+    assert model is not None and model.calibration is None
+    services.dispatch_policy.set_target_accuracy(district.actors["admin"], 0.98)  # no bearing on it
+
+    status, middling = _register(services, district, MIDDLING)
+    assert (status, middling.threshold, middling.decision) == ("dispatched", 0.6, "auto_dispatched")
+    status, unsure = _register(services, district, UNSURE)
+    assert (status, unsure.threshold, unsure.decision) == ("pending_dispatch", 0.6, "low_confidence")
+    overview = services.dispatch_policy.overview(district.actors["admin"])
+    assert not overview.choice.calibrated and overview.choice.threshold == 0.6
+
+
+def test_a_malformed_stored_calibration_is_no_calibration_and_no_error(services: Services) -> None:
+    district = _stored_model(services, {"bins": "junk", "curve": [[0.5, 2]]})
+    model = services.models.active()
+    assert model is not None and model.calibration is None
+    status, middling = _register(services, district, MIDDLING)
+    assert (status, middling.threshold) == ("dispatched", 0.6)
+
+
+def test_only_whoever_may_manage_models_sets_the_target_accuracy(services: Services) -> None:
+    district = _stored_model(services, _graded_calibration())
+    for name in ("district", "town", "xiabei", "leader", "inspector"):
+        with pytest.raises(PermissionDenied, match="设置自动派单目标准确率"):
+            services.dispatch_policy.set_target_accuracy(district.actors[name], 0.9)
+        with pytest.raises(PermissionDenied):
+            services.dispatch_policy.overview(district.actors[name])
+    with pytest.raises(PermissionDenied):
+        services.dispatch_policy.set_target_accuracy(Actor.system("智能分拨"), 0.9)
+    policy = services.dispatch_policy.dispatch_policy()
+    assert policy.is_default and policy.target_accuracy == 0.95
+    with pytest.raises(ValidationFailed, match=r"50%–99\.9%"):
+        services.dispatch_policy.set_target_accuracy(district.actors["admin"], 1.0)
+    saved = services.dispatch_policy.set_target_accuracy(district.actors["admin"], 0.97)
+    assert saved.set_by == "admin" and saved.set_at is not None
+    assert services.dispatch_policy.dispatch_policy() == saved

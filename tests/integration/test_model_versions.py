@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from tests.support import SYNTHETIC_KEYWORDS, TEST_ADMIN, synthetic_messages
 
 from zhiyun.classifier.files import ModelFileError
@@ -132,6 +132,32 @@ def test_another_process_sees_the_newly_activated_version(database: Database) ->
     assert first is not None and second is not None
     assert second is not first
     assert api_process.active() is second  # unchanged version: the cached model
+
+
+def test_a_loaded_version_carries_its_held_out_calibration_and_an_older_one_none(database: Database) -> None:
+    service = _service(database)
+    _train(service)
+    stored = service.active_version()
+    assert stored is not None and "calibration" in stored.evaluation
+    assert stored.calibration is not None and stored.calibration.messages == stored.evaluation["messages"]
+    model = service.active()
+    assert model is not None and model.calibration is not None
+    assert model.calibration.to_dict() == stored.evaluation["calibration"]
+    # a version trained before calibrations were kept (no key), and one whose calibration is damaged
+    _train(service, activate=False, seed=4)
+    _train(service, activate=False, seed=5)
+    with database.transaction() as session:
+        for version, calibration in ((2, None), (3, {"bins": [{"low": "零"}], "curve": []})):
+            row = session.scalars(
+                select(ClassifierModelRow).where(ClassifierModelRow.version == version)
+            ).one()
+            kept = {k: v for k, v in row.evaluation.items() if k != "calibration"}
+            row.evaluation = kept if calibration is None else {**kept, "calibration": calibration}
+    for version in (2, 3):
+        service.activate(TEST_ADMIN, version)
+        loaded = service.active()
+        assert loaded is not None and loaded.version == version and loaded.calibration is None
+        assert service.version(version).calibration is None
 
 
 def test_without_any_version_there_is_no_active_model(database: Database) -> None:

@@ -115,6 +115,8 @@ READ_ONLY: dict[str, str] = {
     "models.load": "loads a stored model",
     "models.version": "reads a version",
     "models.versions": "reads the versions",
+    "dispatch_policy.dispatch_policy": "reads the target accuracy of automatic dispatch (a setting)",
+    "dispatch_policy.overview": "the active model's figures and the thresholds targets give (may_manage_models)",
     "replies.usable": "the quick replies the reader may insert (may_use_quick_replies, their own), "
     "filled for an order they may read (can_view)",
     "replies.get": "reads one quick reply the reader may read (404 otherwise)",
@@ -165,6 +167,8 @@ PLUMBING: dict[str, str] = {
     "auto_dispatch.after_register": "a hook inside a registration: dispatches as the system principal",
     "auto_dispatch.before_register": "a hook inside a registration that already asked",
     "auto_dispatch.install": "wiring, when the services are built",
+    "dispatch_policy.calibrated_threshold": "automatic dispatch's question inside a registration that "
+    "already asked (the model's calibration and the cached target: no order, no person's data)",
 }
 
 
@@ -590,6 +594,11 @@ CASES: tuple[Case, ...] = (
         lambda s, ctx, who: s.models.rollback(who),
         NOT_ADMINS,
         allowed_raises=ValidationFailed,  # nothing to roll back to: past the policy
+    ),
+    Case(
+        "dispatch_policy.set_target_accuracy",
+        lambda s, ctx, who: s.dispatch_policy.set_target_accuracy(who, 0.97),
+        NOT_ADMINS,
     ),
     # -- quick replies 常用语
     Case(

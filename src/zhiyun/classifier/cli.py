@@ -33,6 +33,7 @@ from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_co
 
 if TYPE_CHECKING:
     from zhiyun.catalog.taxonomy import TaxonomyService
+    from zhiyun.classifier.dispatch_policy import DispatchOverview, ThresholdChoice
     from zhiyun.classifier.evaluation import Evaluation
     from zhiyun.classifier.model import TrainingData
     from zhiyun.classifier.service import ModelVersion
@@ -418,7 +419,8 @@ def model_report(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     db: DbOption = None,
 ) -> None:
-    """智能分拨报告：自动派单率和自动派单准确率（以后续退单、改派、改分类判定），按分类和按周。"""
+    """智能分拨报告：当前模型的置信度校准（ECE、可靠性图）与自动派单目标准确率、阈值；
+    自动派单率和自动派单准确率（以后续退单、改派、改分类判定），按分类和按周。"""
     import json
     from datetime import UTC, datetime, timedelta
 
@@ -427,10 +429,12 @@ def model_report(
     since = datetime.now(UTC) - timedelta(weeks=weeks)
     with open_services(db) as services:
         report = dispatch_report(services.db, since=since, level=level)
+        overview = services.dispatch_policy.overview(cli_actor())
     if as_json:
         typer.echo(
             json.dumps(
                 {
+                    **_overview_json(overview),
                     "total": report.total.json(),
                     "by_category": [r.json() for r in report.by_category],
                     "by_week": [r.json() for r in report.by_week],
@@ -440,6 +444,7 @@ def model_report(
             )
         )
         return
+    _print_overview(overview)
     if not report.total.orders:
         console.print(f"最近 {weeks} 周没有经过分类模型的工单")
         return
@@ -459,3 +464,101 @@ def model_report(
         console.print(f"[bold]{title}[/bold]")
         console.print(table)
     console.print(f"训练反馈（人工纠正）{report.feedback} 条")
+
+
+@model_app.command("target")
+def set_target(
+    accuracy: Annotated[str, typer.Argument(help="目标准确率：0.95 或 95%（50%–99.9%）")],
+    db: DbOption = None,
+) -> None:
+    """设置自动派单的目标准确率，并显示当前模型由此得到的阈值、预计自动派单比例和准确率。"""
+    with open_services(db) as services:
+        policy = services.dispatch_policy.set_target_accuracy(cli_actor(), accuracy)
+        overview = services.dispatch_policy.overview(cli_actor())
+    console.print(f"已将自动派单的目标准确率设为 {policy.target_accuracy:.1%}", soft_wrap=True)
+    console.print(_choice_text(overview), soft_wrap=True)
+
+
+# -- the dispatch policy in `model report` and `model target` ------------------------------------
+
+
+def _choice_text(overview: DispatchOverview, choice: ThresholdChoice | None = None) -> str:
+    """What a target gives the active model, in a sentence."""
+    chosen = choice or overview.choice
+    if overview.version is None:
+        return "尚未启用分类模型：不自动派单"
+    if not chosen.calibrated:
+        return f"模型版本 {overview.version.version} 没有置信度校准数据：使用固定阈值 {overview.fixed_threshold:.0%}"
+    if chosen.threshold is None:
+        return f"目标准确率 {chosen.target:.1%}：任何阈值都达不到，不自动派单"
+    return (
+        f"目标准确率 {chosen.target:.1%}：阈值 {chosen.threshold:.0%}，"
+        f"预计自动派单 {chosen.share or 0:.1%}，预计准确率 {chosen.accuracy or 0:.1%}"
+    )
+
+
+def _print_overview(overview: DispatchOverview) -> None:
+    version, calibration, policy = overview.version, overview.calibration, overview.policy
+    if version is None:
+        console.print("[bold]当前模型[/bold]：尚未启用分类模型")
+    else:
+        console.print(
+            f"[bold]当前模型[/bold]：版本 {version.version}，{len(version.labels)} 类，"
+            f"{version.meta.get('messages', '?')} 条；留出样本宏平均 F1 {version.macro_f1 or 0:.3f}，"
+            f"准确率 {version.accuracy or 0:.1%}",
+            soft_wrap=True,
+        )
+    if calibration is not None:
+        console.print(
+            f"期望校准误差（ECE）{calibration.ece:.1%}；可靠性图（留出样本 {calibration.messages} 条）："
+        )
+        for line in calibration.diagram():
+            console.print(f"  {line}", soft_wrap=True, highlight=False)
+    elif version is not None:
+        console.print("该模型没有置信度校准数据（旧版本训练）")
+    who = "默认值" if policy.is_default else f"{policy.set_by} 设置"
+    console.print(f"[bold]自动派单[/bold]：目标准确率 {policy.target_accuracy:.1%}（{who}）", soft_wrap=True)
+    console.print(_choice_text(overview), soft_wrap=True)
+    if calibration is not None:
+        console.print("不同目标准确率的效果（按留出样本估计）：")
+        for choice in overview.summary:
+            console.print(f"  {_choice_text(overview, choice)}", soft_wrap=True)
+    if overview.category_thresholds:
+        shown = "、".join(f"{code} {t:.0%}" for code, t in sorted(overview.category_thresholds.items()))
+        console.print(f"单独配置阈值的分类（优先）：{shown}", soft_wrap=True)
+
+
+def _overview_json(overview: DispatchOverview) -> dict[str, object]:
+    """The active model, its calibration and the dispatch policy, for `model report --json`."""
+    version, calibration, policy = overview.version, overview.calibration, overview.policy
+    choice = overview.choice.json()
+    return {
+        "model": None
+        if version is None
+        else {
+            "version": version.version,
+            "classes": len(version.labels),
+            "messages": version.meta.get("messages"),
+            "macro_f1": version.macro_f1,
+            "accuracy": version.accuracy,
+        },
+        "calibration": None
+        if calibration is None
+        else {
+            "messages": calibration.messages,
+            "ece": round(calibration.ece, 4),
+            "bins": calibration.to_dict()["bins"],
+            "diagram": calibration.diagram(),
+        },
+        "dispatch_policy": {
+            "target": policy.target_accuracy,
+            "set_by": policy.set_by,
+            "set_at": policy.set_at.isoformat() if policy.set_at else None,
+            # without an active model nothing is automatic: no threshold, nothing expected
+            **{k: v if version is not None else None for k, v in choice.items() if k != "target"},
+            "automatic": version is not None and overview.choice.threshold is not None,
+            "fixed_threshold": overview.fixed_threshold,
+            "category_thresholds": dict(overview.category_thresholds),
+            "targets": [c.json() for c in overview.summary] if calibration is not None else [],
+        },
+    }

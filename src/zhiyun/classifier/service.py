@@ -20,12 +20,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhiyun.classifier.calibration import Calibration
 from zhiyun.classifier.evaluation import check_trainable, cross_validate, drop_small_classes
 from zhiyun.classifier.features import FeatureConfig
 from zhiyun.classifier.files import dump, load, sha256
@@ -40,7 +42,7 @@ from zhiyun.store.base import utcnow
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 
-__all__ = ["ModelService", "ModelVersion", "NoModelToRollBack"]
+__all__ = ["ModelService", "ModelVersion", "NoModelToRollBack", "stored_calibration"]
 
 DEFAULT_FOLDS = 5
 DB_MIN_PER_CLASS = 5
@@ -82,6 +84,11 @@ class ModelVersion:
         value = self.evaluation.get("accuracy")
         return float(value) if isinstance(value, int | float) else None
 
+    @property
+    def calibration(self) -> Calibration | None:
+        """The held-out calibration of its confidences, when its evaluation has one that reads."""
+        return stored_calibration(self.evaluation)
+
 
 _VIEW_COLUMNS = (
     ClassifierModelRow.version,
@@ -97,6 +104,39 @@ _VIEW_COLUMNS = (
     ClassifierModelRow.activated_at,
     ClassifierModelRow.previous_version,
 )
+
+
+def stored_calibration(evaluation: object) -> Calibration | None:
+    """The calibration a version's stored evaluation holds; None without one or for one that
+    does not read as a calibration (an older release's, a damaged one): never an error, since
+    the model stays usable with the site's fixed threshold."""
+    if not isinstance(evaluation, Mapping):
+        return None
+    data = evaluation.get("calibration")
+    if not isinstance(data, Mapping):
+        return None
+    try:
+        calibration = Calibration.from_dict(data)
+    except (ValueError, ArithmeticError):  # ArithmeticError: an infinite count (1e999) as int
+        return None
+    return calibration if _plausible(calibration) else None
+
+
+def _plausible(calibration: Calibration) -> bool:
+    """Thresholds, shares, accuracies and confidences between 0 and 1 (NaN is not), counts not
+    negative, thresholds rising: what a measured calibration always is."""
+
+    def fraction(value: float) -> bool:
+        return 0.0 <= value <= 1.0
+
+    points = calibration.curve
+    return (
+        fraction(calibration.ece)
+        and all(fraction(p.threshold) and fraction(p.share) and fraction(p.accuracy) for p in points)
+        and all(p.count >= 0 for p in points)
+        and all(a.threshold < b.threshold for a, b in pairwise(points))
+        and all(fraction(b.confidence) and fraction(b.accuracy) and b.count >= 0 for b in calibration.bins)
+    )
 
 
 def _view(row: Any) -> ModelVersion:
@@ -330,11 +370,12 @@ class ModelService:
         return _view(row)
 
     def load(self, version: int, session: Session | None = None) -> TextClassifier:
-        """The classifier of a stored version (checked against its checksum); read in `session`
-        when the caller is inside a transaction already."""
-        query = select(ClassifierModelRow.data, ClassifierModelRow.sha256).where(
-            ClassifierModelRow.version == version
-        )
+        """The classifier of a stored version (checked against its checksum), with the
+        calibration its evaluation holds (None when it holds none, or none that reads); read in
+        `session` when the caller is inside a transaction already."""
+        query = select(
+            ClassifierModelRow.data, ClassifierModelRow.sha256, ClassifierModelRow.evaluation
+        ).where(ClassifierModelRow.version == version)
         if session is not None:
             row = session.execute(query).first()
         else:
@@ -344,6 +385,7 @@ class ModelService:
             raise NotFound(f"模型版本 {version} 不存在")
         classifier = load(bytes(row.data), row.sha256)
         classifier.version = version
+        classifier.calibration = stored_calibration(row.evaluation)
         return classifier
 
     def activate(self, actor: Actor, version: int) -> None:

@@ -136,7 +136,7 @@ def may_administer_boundaries(actor: Actor) -> bool:
 
 
 def may_manage_models(actor: Actor) -> bool:
-    """Activate a classifier model, or roll back to the one before."""
+    """Activate a classifier model, or roll back to the one before; set automatic dispatch's target accuracy."""
     return actor.role in ADMINS
 
 
@@ -345,7 +345,7 @@ POLICIES: tuple[Policy, ...] = (
     ),
     Policy(
         "may_manage_models",
-        "activate or roll back a classifier model 分类模型",
+        "activate or roll back a classifier model 分类模型; set the target accuracy of automatic dispatch 智能分拨",
         "an admin",
         ADMINS,
         may_manage_models,
@@ -447,7 +447,7 @@ _REFUSALS: dict[str, str] = {
     "may_administer_channels": "仅系统管理员可以管理渠道和密钥",
     "may_administer_catalog": "仅系统管理员可以修改分类和权责清单",
     "may_administer_boundaries": "仅系统管理员可以导入辖区边界",
-    "may_manage_models": "仅系统管理员可以启用或回退分类模型",
+    "may_manage_models": "仅系统管理员可以启用或回退分类模型、设置自动派单目标准确率",
     "may_train_models": "仅系统管理员可以训练分类模型",
     "may_administer_quick_replies": "仅系统管理员可以管理单位常用语",
     "may_manage_quick_replies": "只能管理本单位及下级单位的常用语",

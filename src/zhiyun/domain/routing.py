@@ -5,7 +5,9 @@ The ladder, first match wins:
 1. automatic dispatch is switched off → `disabled`;
 2. no active classifier (the category came from the registrant) → `no_model`;
 3. the order may duplicate an open one → `possible_duplicate` (a dispatcher settles it first);
-4. the best category's confidence is below its threshold → `low_confidence`;
+4. the best category has no threshold — the active model reaches the target accuracy at no
+   confidence (its held-out calibration says so) and no per-category threshold applies —
+   → `target_unreachable`; its confidence is below its threshold → `low_confidence`;
 5. the responsibility list names no unit → `no_target`;
 6. the unit is not below the registering center (above it, or beside it) and there is a center
    above → `hand_up`: the registering center hands the order up (上报, the life cycle's return
@@ -14,13 +16,19 @@ The ladder, first match wins:
    → `out_of_reach`;
 8. otherwise → `auto_dispatched`: the system dispatches the order to that unit.
 
+The threshold (`Thresholds`): the site's fixed one (`Settings.dispatch_threshold`), or, when
+the active model carries a calibration of its confidences on held-out messages, the lowest
+confidence at and above which its decisions were right at least the target accuracy of the
+time (`CalibratedThreshold`, `Thresholds.calibrated`); per-category thresholds of the settings
+win for their categories either way.
+
 Pure: the service gathers the facts, this decides, the service acts and records the decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
@@ -32,6 +40,7 @@ class Decision(StrEnum):
 
     AUTO = "auto_dispatched"
     LOW_CONFIDENCE = "low_confidence"
+    TARGET_UNREACHABLE = "target_unreachable"  # the model reaches the target accuracy at no threshold
     POSSIBLE_DUPLICATE = "possible_duplicate"
     NO_MODEL = "no_model"
     NO_TARGET = "no_target"
@@ -48,6 +57,7 @@ class Decision(StrEnum):
 DECISION_LABELS: Mapping[Decision, str] = {
     Decision.AUTO: "已自动派单",
     Decision.LOW_CONFIDENCE: "置信度不足，待人工派单",
+    Decision.TARGET_UNREACHABLE: "模型达不到目标准确率，待人工派单",
     Decision.POSSIBLE_DUPLICATE: "疑似重复件，待人工确认",
     Decision.NO_MODEL: "未启用分类模型，仅供参考",
     Decision.NO_TARGET: "无法确定责任单位，待人工派单",
@@ -67,13 +77,37 @@ def decision_label(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class CalibratedThreshold:
+    """What the active model's held-out calibration gives for a target accuracy.
+
+    `threshold` is the lowest confidence at and above which the model's best category was right
+    at least `target` of the time (on enough held-out messages), `share` the part of messages
+    that reach it and `accuracy` how often those were right; all three None when no confidence
+    reaches the target (then nothing is dispatched on the model's word)."""
+
+    target: float
+    threshold: float | None
+    share: float | None = None
+    accuracy: float | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.threshold is not None
+
+
+@dataclass(frozen=True)
 class Thresholds:
-    """The confidence an order needs, overall and per category code (a parent's applies below it)."""
+    """The confidence an order needs, overall and per category code (a parent's applies below it).
 
-    default: float = 0.6
+    `default` None: no confidence is enough (the model cannot reach the target accuracy), so
+    only categories with a threshold of their own are dispatched automatically. `target` is
+    the target accuracy `default` was calibrated for (None: the site's fixed threshold)."""
+
+    default: float | None = 0.6
     per_category: Mapping[str, float] | None = None
+    target: float | None = None
 
-    def for_category(self, code: str | None, taxonomy: Taxonomy) -> float:
+    def for_category(self, code: str | None, taxonomy: Taxonomy) -> float | None:
         table = self.per_category or {}
         if code is not None and code in taxonomy:
             for c in (code, *(a.code for a in taxonomy.ancestors(code))):
@@ -82,6 +116,14 @@ class Thresholds:
         elif code is not None and code in table:
             return table[code]
         return self.default
+
+    def calibrated(self, found: CalibratedThreshold | None) -> Thresholds:
+        """These thresholds for a model: its calibrated threshold in place of the default when it
+        has one (`found`; its threshold None when the target is out of reach), the default as it
+        is when the model has no calibration (`found` None). Per-category thresholds stay."""
+        if found is None:
+            return self
+        return replace(self, default=found.threshold, target=found.target)
 
 
 def category_code_for(label: str, taxonomy: Taxonomy) -> str | None:
@@ -102,7 +144,7 @@ class RoutingFacts:
     has_model: bool
     possible_duplicate: bool
     confidence: float | None  # the best category's; None when no classifier scored it
-    threshold: float
+    threshold: float | None  # None: no confidence is enough (the target accuracy is out of reach)
     target_unit_id: int | None  # the responsibility list's unit for the best category
     center_unit_id: int | None  # the center that registered the order
     pending_dispatch: bool
@@ -116,6 +158,8 @@ def decide(facts: RoutingFacts, org: OrgTree) -> Decision:
         return Decision.NO_MODEL
     if facts.possible_duplicate:
         return Decision.POSSIBLE_DUPLICATE
+    if facts.threshold is None:
+        return Decision.TARGET_UNREACHABLE
     if facts.confidence is None or facts.confidence < facts.threshold:
         return Decision.LOW_CONFIDENCE
     target, center = facts.target_unit_id, facts.center_unit_id
@@ -158,6 +202,7 @@ def hand_up_reason(org: OrgTree, target_unit_id: int, to_unit_id: int) -> str:
 
 __all__ = [
     "DECISION_LABELS",
+    "CalibratedThreshold",
     "Decision",
     "RoutingFacts",
     "Thresholds",

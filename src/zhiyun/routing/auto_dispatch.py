@@ -8,8 +8,10 @@ A hook on the workflow's registration, inside its transaction:
   registration's audit record says why) — never a silent change afterwards;
 * once registered (and, at intake, once duplicates are settled), the top three categories
   go through the responsibility list with the order's area. When the best one's
-  confidence reaches the threshold (per category configurable) and the order is not a
-  possible duplicate, the order is dispatched as the system to the unit of the one rule
+  confidence reaches the threshold (the active model's calibrated threshold for the target
+  accuracy — none when the target is out of reach —, or the fixed one for a model without
+  a calibration; per category configurable) and the order is not a possible duplicate,
+  the order is dispatched as the system to the unit of the one rule
   that applies — or, when no rule or conflicting rules apply, to the center of its area
   (首接负责) — with a transition note naming the rule and the confidence. Otherwise it
   stays pending with the three suggestions for a dispatcher.
@@ -34,7 +36,14 @@ from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.org import OrgTree
 from zhiyun.domain.responsibility import Case, Resolution, resolve, settle_by_named_units
-from zhiyun.domain.routing import Decision, RoutingFacts, Thresholds, category_code_for, decide
+from zhiyun.domain.routing import (
+    CalibratedThreshold,
+    Decision,
+    RoutingFacts,
+    Thresholds,
+    category_code_for,
+    decide,
+)
 from zhiyun.domain.taxonomy import Taxonomy
 from zhiyun.domain.workorder import (
     Dispatch,
@@ -77,6 +86,9 @@ class Classifier(Protocol):
 
 # The active classifier; called with the registration's session (read through its connection).
 ModelSource = Callable[[Session], "Classifier | None"]
+# What a model's calibration gives for the target accuracy (None: the model has none, the fixed
+# threshold applies); called with the registration's session and the model that predicted.
+ThresholdSource = Callable[[Session, Classifier], CalibratedThreshold | None]
 
 
 @dataclass(frozen=True)
@@ -105,12 +117,14 @@ class AutoDispatcher:
         lists: ListCache,
         *,
         thresholds: Thresholds | None = None,
+        calibrated: ThresholdSource | None = None,
         enabled: bool = True,
     ) -> None:
         self.orders = orders
         self.model_source = model_source
         self.lists = lists
-        self.thresholds = thresholds or Thresholds()
+        self.thresholds = thresholds or Thresholds()  # the fixed one and the per-category ones
+        self.calibrated = calibrated
         self.enabled = enabled
         self._names: _Names | None = None
 
@@ -124,15 +138,17 @@ class AutoDispatcher:
             return new, {}
         prediction = model.predict(new.title, new.content)
         given = new.category_code  # a category the registrant chose stands over the model's
-        session.info.setdefault(_STASH, {})[(new.title, new.content)] = (prediction, _version(model), given)
+        thresholds = self._thresholds_for(session, model)
+        stash = session.info.setdefault(_STASH, {})
+        stash[(new.title, new.content)] = (prediction, _version(model), given, thresholds)
         lists = self.lists.get(session)
         details: dict[str, Any] = {}
         top = _mapped(prediction, lists.taxonomy)[:1]
         if top:
             code, probability = top[0]
             details["classification"] = {"category_code": code, "confidence": round(probability, 4)}
-            threshold = self.thresholds.for_category(code, lists.taxonomy)
-            if new.category_code is None and probability >= threshold:
+            threshold = thresholds.for_category(code, lists.taxonomy)
+            if new.category_code is None and threshold is not None and probability >= threshold:
                 new = replace(new, category_code=code)
         if prediction.urgent and new.urgency is Urgency.NORMAL:
             signals = list(prediction.urgent_signals)
@@ -145,7 +161,9 @@ class AutoDispatcher:
     ) -> OrderState | None:
         stash: dict[tuple[str, str], Any] = session.info.get(_STASH, {})
         predicted = stash.pop((row.title, row.content), None)
-        prediction, version, given = predicted if predicted is not None else (None, None, None)
+        prediction, version, given, thresholds = (
+            predicted if predicted is not None else (None, None, None, self.thresholds)
+        )
         if prediction is None and not row.category_code:
             return None  # nothing to go by
         lists = self.lists.get(session)
@@ -174,7 +192,7 @@ class AutoDispatcher:
         org = snap.org
         best_code, best_p = candidates[0]
         best = resolutions[0]
-        threshold = self.thresholds.for_category(best_code, lists.taxonomy)
+        threshold = thresholds.for_category(best_code, lists.taxonomy)
         target = best.unit_id
         facts = RoutingFacts(
             enabled=self.enabled,
@@ -227,6 +245,13 @@ class AutoDispatcher:
         record_feedback_for(session, actor, row, before, record, now)
 
     # -- helpers --------------------------------------------------------------------
+
+    def _thresholds_for(self, session: Session, model: Classifier) -> Thresholds:
+        """The thresholds for `model`: its calibrated one for the target accuracy when it has a
+        calibration (none when the target is out of reach), else the fixed one; the
+        per-category thresholds of the settings stay either way."""
+        found = self.calibrated(session, model) if self.calibrated is not None else None
+        return self.thresholds.calibrated(found)
 
     def _dispatch(
         self,
@@ -366,4 +391,5 @@ __all__ = [
     "ModelSource",
     "Prediction",
     "TextSuggestion",
+    "ThresholdSource",
 ]
