@@ -58,9 +58,9 @@ def test_threshold_for_picks_the_lowest_threshold_whose_dispatched_messages_meet
     assert at_90.count == 100
     at_95 = calibration.threshold_for(0.95)
     assert at_95 is not None and at_95.threshold == 0.76 and at_95.accuracy == 1.0
-    # a modest target is met with everything dispatched
+    # a modest target is met with everything dispatched — from 0.5 on, the floor
     at_70 = calibration.threshold_for(0.70)
-    assert at_70 is not None and at_70.threshold == 0.0 and at_70.share == 1.0
+    assert at_70 is not None and at_70.threshold == 0.5 and at_70.share == 1.0
 
 
 def test_threshold_for_is_none_when_no_threshold_reaches_the_target() -> None:
@@ -151,3 +151,25 @@ def test_a_versions_calibration_is_read_from_its_stored_evaluation() -> None:
 )
 def test_a_missing_or_malformed_stored_calibration_is_none_and_never_an_error(evaluation: Any) -> None:
     assert stored_calibration(evaluation) is None
+
+
+def test_no_threshold_below_one_half_is_chosen_however_right_the_unsure_messages_were() -> None:
+    from zhiyun.classifier.calibration import Calibration
+
+    calibration = Calibration.measure([0.2] * 50 + [0.9] * 50, [True] * 100)
+
+    point = calibration.threshold_for(0.95)
+
+    assert point is not None and point.threshold == 0.5 and point.share == 0.5
+    assert calibration.threshold_for(0.95, floor=0.0) is not None
+    assert calibration.threshold_for(0.95, floor=0.0).threshold == 0.0  # type: ignore[union-attr]
+
+
+def test_a_stored_calibration_with_an_infinite_count_is_refused() -> None:
+    from zhiyun.classifier.calibration import Calibration
+
+    stored = Calibration.measure([0.9] * 30, [True] * 30).to_dict()
+    stored["curve"][0][3] = float("inf")
+
+    with pytest.raises(ValueError):
+        Calibration.from_dict(stored)

@@ -14,8 +14,8 @@ that category was right) `Calibration.measure` computes:
 
 `threshold_for(target)` reads the curve: the lowest threshold whose dispatched messages
 are right at least `target` of the time, at every threshold above it too, with at least
-`MIN_SUPPORT` messages above it; None when no threshold reaches the target (then nothing
-is dispatched automatically). Pure numpy; the stored form is plain JSON (`to_dict`).
+`MIN_SUPPORT` messages above it, and never below `MIN_THRESHOLD` (0.5); None when no
+threshold reaches the target (then nothing is dispatched automatically). Pure numpy; the stored form is plain JSON (`to_dict`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ __all__ = ["BINS", "MIN_SUPPORT", "Bin", "Calibration", "CoveragePoint"]
 
 BINS = 10
 MIN_SUPPORT = 20  # messages above a threshold before its accuracy is believed
+# A model less sure of one category than of all the others together never dispatches alone,
+# whatever its held-out figures say (they come from the fold models, not the final one).
+MIN_THRESHOLD = 0.5
 CURVE_POINTS = 101  # thresholds 0.00, 0.01 … 1.00 kept in the stored curve
 
 
@@ -97,10 +100,15 @@ class Calibration:
             )
         return cls(n, ece, float(right.mean()) if n else 0.0, tuple(bins), tuple(curve))
 
-    def threshold_for(self, target: float, min_support: int = MIN_SUPPORT) -> CoveragePoint | None:
-        """The lowest threshold at and above which dispatched messages are right ≥ `target`."""
+    def threshold_for(
+        self, target: float, min_support: int = MIN_SUPPORT, floor: float = MIN_THRESHOLD
+    ) -> CoveragePoint | None:
+        """The lowest threshold (not below `floor`) at and above which dispatched messages are
+        right ≥ `target`."""
         chosen: CoveragePoint | None = None
         for point in reversed(self.curve):  # from 1.00 down: stop at the first miss
+            if point.threshold < floor - 1e-9:
+                break
             if point.count < min_support:
                 continue
             if point.accuracy + 1e-12 < target:
@@ -145,7 +153,7 @@ class Calibration:
                 for t, share, acc, count in data["curve"]
             )
             return cls(int(data["messages"]), float(data["ece"]), float(data["accuracy"]), bins, curve)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise ValueError(f"not a stored calibration: {exc}") from None
 
     def diagram(self, width: int = 30) -> list[str]:

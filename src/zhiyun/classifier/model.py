@@ -52,6 +52,7 @@ TEMPERATURES = np.geomspace(0.01, 10.0, 61)
 SVM_C = 0.5  # the default regularization; inner k-fold may choose another of C_GRID
 C_GRID = (0.25, 0.5, 1.0)
 C_TOLERANCE = 0.005  # macro-F1 within this of the best keeps the default C
+MIN_HELD_OUT = 10  # fewer held-out messages fit no temperature
 SELECTION_LIMIT = 20_000  # C and temperature are chosen on a stratified sample of at most this many
 
 
@@ -195,20 +196,24 @@ def _out_of_fold(
     x: sp.csr_matrix,
     labels: np.ndarray,
     classes: tuple[str, ...],
+    held: np.ndarray,
     folds: int,
     seed: int,
     c: float,
     balanced: bool,
 ) -> np.ndarray:
-    """Decision scores of every message from a model that did not see it (inner k-fold)."""
+    """Decision scores of the messages at `held`, each from a model that did not see it
+    (inner k-fold over them; every other message is always in the training part)."""
     from sklearn.model_selection import StratifiedKFold
 
     index = {name: i for i, name in enumerate(classes)}
-    oof = np.zeros((len(labels), len(classes)))
+    always = np.setdiff1d(np.arange(len(labels)), held)
+    oof = np.zeros((len(held), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, test in splitter.split(np.zeros(len(labels)), labels):
-        fold_classes, fold_coef, fold_b = _svm(x[train], labels[train].tolist(), seed, c, balanced=balanced)
-        part = np.asarray(x[test] @ fold_coef.T, dtype=np.float64) + fold_b
+    for train, test in splitter.split(np.zeros(len(held)), labels[held]):
+        rows = np.concatenate([always, held[train]])
+        fold_classes, fold_coef, fold_b = _svm(x[rows], labels[rows].tolist(), seed, c, balanced=balanced)
+        part = np.asarray(x[held[test]] @ fold_coef.T, dtype=np.float64) + fold_b
         block = np.full((len(test), len(classes)), -1e3)  # a class unseen in this fold
         block[:, [index[name] for name in fold_classes]] = part
         oof[test] = block
@@ -232,6 +237,17 @@ def _selection_sample(labels: np.ndarray, seed: int) -> np.ndarray | None:
     return out
 
 
+def _held_out_rows(labels: np.ndarray, seed: int) -> np.ndarray:
+    """The messages the inner k-fold predicts: those of classes with at least two (a class of
+    one is always trained on — without it, its messages could not be told at all), at most
+    `SELECTION_LIMIT` of them (a stratified sample)."""
+    counts = Counter(labels.tolist())
+    eligible = np.flatnonzero(np.array([counts[v] >= 2 for v in labels.tolist()], dtype=bool))
+    pick = _selection_sample(labels[eligible], seed)
+    out: np.ndarray = eligible if pick is None else eligible[pick]
+    return out
+
+
 def fit_head(
     x: sp.csr_matrix,
     y: Sequence[str],
@@ -242,27 +258,25 @@ def fit_head(
     balanced: bool = True,
 ) -> LinearHead:
     """A linear SVM on `x`: its C chosen by inner k-fold, its temperature fitted on the same
-    out-of-fold scores, when every class has enough messages; else C = `SVM_C`, T = 1.
+    out-of-fold scores (over the classes with at least two messages, `_held_out_rows`);
+    with too little for that, C = `SVM_C` and T = 1.
 
     The choice is macro-F1 of the out-of-fold predictions; a C within `C_TOLERANCE` of the
     best loses to `SVM_C` (the default that held on data never seen, docs/classifier.md).
     """
     labels = np.asarray([str(v) for v in y])
     classes = tuple(sorted(set(labels.tolist())))
-    counts = Counter(labels.tolist())
-    folds = min(calibration_folds, min(counts.values()))
     c, temperature = SVM_C, 1.0
-    if folds >= 2 and len(classes) >= 2:
-        pick = _selection_sample(labels, seed)
-        chosen_x, chosen = (x, labels) if pick is None else (x[pick], labels[pick])
-        folds = min(folds, min(Counter(chosen.tolist()).values()))
-    if folds >= 2 and len(classes) >= 2:
+    held = _held_out_rows(labels, seed)
+    counts = Counter(labels[held].tolist())
+    folds = min(calibration_folds, min(counts.values())) if counts else 0
+    if folds >= 2 and len(counts) >= 2 and len(held) >= MIN_HELD_OUT:
         index = {name: i for i, name in enumerate(classes)}
-        truth = np.array([index[v] for v in chosen])
+        truth = np.array([index[v] for v in labels[held]])
         grid = sorted(set(c_grid) | {SVM_C}) if len(c_grid) > 1 else [SVM_C]
         tried: dict[float, tuple[float, np.ndarray]] = {}
         for candidate in grid:
-            oof = _out_of_fold(chosen_x, chosen, classes, folds, seed, candidate, balanced)
+            oof = _out_of_fold(x, labels, classes, held, folds, seed, candidate, balanced)
             tried[candidate] = (_macro_f1(truth, np.argmax(oof, axis=1), len(classes)), oof)
         best = max(score for score, _ in tried.values())
         c = SVM_C if tried[SVM_C][0] >= best - C_TOLERANCE else max(tried, key=lambda k: tried[k][0])
