@@ -1,4 +1,4 @@
-"""`zhiyun model …`: evaluate, train, list, activate and roll back the text classifier.
+"""`zhiyun model …`: evaluate, train, list, activate, roll back; the report and the dispatch target.
 
     zhiyun model evaluate --data FILE --text-col COL [--text-col COL …] --label-col COL
                           [--folds K] [--seed S] [--keywords FILE] [--test-data FILE]
@@ -6,6 +6,8 @@
     zhiyun model train [--data FILE --text-col … --label-col … [--type-col COL]]
                        [--folds K] [--seed S] [--keywords FILE] [--activate/--no-activate]
     zhiyun model list | activate N | rollback
+    zhiyun model report [--weeks N] [--level L] [--json]
+    zhiyun model target ACCURACY            # e.g. 0.95 or 95%
 
 `evaluate` runs stratified k-fold cross-validation with a fixed seed (or, with
 --test-data, trains on all of --data and scores the other file) and prints per-class
@@ -13,7 +15,9 @@ precision/recall/F1, the confusion matrix, the calibration of the confidences an
 last line, one JSON object with `macro_f1` and `accuracy` (and `baseline_macro_f1` with
 --baseline). `train` without --data learns from the database's closed orders
 (with the taxonomy's names and keywords as prior knowledge) and stores a new version with
-its evaluation. Bad input prints a Chinese message and exits with 1. Nothing runs at
+its evaluation. `report` shows the active version's calibration (ECE, reliability
+diagram), the automatic-dispatch policy and the accuracy achieved; `target` sets the
+accuracy automatic dispatch aims at. Bad input prints a Chinese message and exits with 1. Nothing runs at
 import time. See docs/classifier.md.
 """
 
