@@ -228,6 +228,28 @@ def test_predictions_into_a_missing_directory_are_refused_before_any_work(tmp_pa
     assert "无法写入预测文件" in result.stderr
 
 
+def test_the_learning_curve_trains_on_growing_parts_of_the_data_and_scores_the_test_file(
+    tmp_path: Path,
+) -> None:
+    train = write_csv(tmp_path / "train.csv", messages(30, seed=5))
+    test = write_csv(tmp_path / "test.csv", messages(4, seed=11))
+
+    result = evaluate(train, "--test-data", str(test), "--learning-curve")
+
+    assert result.exit_code == 0, result.output
+    curve = last_json(result)["learning_curve"]
+    assert isinstance(curve, list)
+    assert [p["messages"] for p in curve] == [100, 150]
+    assert "学习曲线" in result.stdout
+
+
+def test_a_learning_curve_without_a_test_file_is_refused(tmp_path: Path) -> None:
+    result = evaluate(write_csv(tmp_path / "m.csv", messages()), "--learning-curve")
+
+    assert result.exit_code == 2
+    assert "--test-data" in result.stderr
+
+
 def test_a_missing_test_file_is_refused(tmp_path: Path) -> None:
     result = evaluate(write_csv(tmp_path / "m.csv", messages()), "--test-data", str(tmp_path / "none.csv"))
 

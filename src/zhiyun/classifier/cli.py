@@ -3,6 +3,7 @@
     zhiyun model evaluate --data FILE --text-col COL [--text-col COL …] --label-col COL
                           [--folds K] [--seed S] [--keywords FILE] [--test-data FILE]
                           [--min-per-class N] [--predictions OUT.csv] [--id-col COL] [--baseline]
+                          [--learning-curve]
     zhiyun model train [--data FILE --text-col … --label-col … [--type-col COL]]
                        [--folds K] [--seed S] [--keywords FILE] [--activate/--no-activate]
     zhiyun model list | activate N | rollback
@@ -153,6 +154,13 @@ def evaluate(
     baseline: Annotated[
         bool, typer.Option("--baseline", help="同时评估基线（字符 1–3 元 TF-IDF + LinearSVC），同样的折")
     ] = False,
+    learning_curve: Annotated[
+        bool,
+        typer.Option(
+            "--learning-curve",
+            help="学习曲线（需 --test-data）：用 100、200、400 条和全部训练数据训练，在测试文件上评分，并与基线比较",
+        ),
+    ] = False,
 ) -> None:
     """在没见过的消息上评估：分层 k 折交叉验证，或 --test-data 留出测试；各类精确率、召回率、F1，
     混淆矩阵，置信度校准；最后一行为 JSON（macro_f1、accuracy）。"""
@@ -170,6 +178,8 @@ def evaluate(
         fail(f"--folds 至少为 2（当前 {folds}）", 2)
     if test_data is not None and not test_data.exists():
         fail(f"测试文件不存在：{test_data}")
+    if learning_curve and test_data is None:
+        fail("--learning-curve 需要 --test-data（在另一个文件上评分）", 2)
     if predictions is not None and (predictions.is_dir() or not predictions.parent.exists()):
         fail(f"无法写入预测文件：{predictions}（目录不存在或是一个目录）")
     messages = read_labelled(data, columns, str(label_col), id_col=id_col)
@@ -248,6 +258,30 @@ def evaluate(
         )
         summary["baseline_macro_f1"] = round(base.macro_f1, 4)
         summary["baseline_accuracy"] = round(base.accuracy, 4)
+    if learning_curve and test is not None:
+        from zhiyun.classifier.protocol import learning_curve as curve_of
+
+        with err_console.status("学习曲线…"):
+            curve = curve_of(messages, test, seed=seed, keywords=prior)
+        table = Table(title="学习曲线（在测试文件上的宏平均 F1；小样本为 3 次随机抽样的平均）")
+        for column in ("训练条数", "本模型", "基线", "差（百分点）"):
+            table.add_column(column, justify="right")
+        for point in curve:
+            table.add_row(
+                str(point.size),
+                f"{point.macro_f1:.3f}",
+                f"{point.baseline_macro_f1:.3f}",
+                f"{point.gain_points:+.1f}",
+            )
+        console.print(table)
+        summary["learning_curve"] = [
+            {
+                "messages": p.size,
+                "macro_f1": round(p.macro_f1, 4),
+                "baseline_macro_f1": round(p.baseline_macro_f1, 4),
+            }
+            for p in curve
+        ]
     if predictions is not None:
         _write_predictions(predictions, test if test is not None else messages, result)
         console.print(f"已写入每条消息的预测：{predictions}")
