@@ -1,0 +1,15 @@
+"""What the grid capability registers: grid workers, managed objects, grid items and patrols.
+
+The grids themselves (polygons and 15-digit codes) are geography and live in `geo`, which
+locates every order, object and patrol in its grid; this capability is what people do in
+them.
+"""
+
+from __future__ import annotations
+
+from zhiyun.kernel.capability import Capability
+
+CAPABILITY = Capability(
+    name="grid",
+    summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
+)
