@@ -80,6 +80,8 @@ READ_ONLY: dict[str, str] = {
     "policy.workflow_policy": "reads the workflow's numbers",
     "attachments.open": "reads a file of an order the reader may see",
     "geo.export_geojson": "reads the boundaries",
+    "geo.export_grids": "reads the grids (geography: polygons and codes, no person's data)",
+    "geo.grids": "reads the grids (geography: codes, villages and areas)",
     "geo.locate": "locates a point or an address",
     "geo.locator": "builds the locator from the stored boundaries (a process cache)",
     "channels.get": "reads a channel (its registry row is created on first read)",
@@ -313,6 +315,12 @@ def _training() -> TrainingData:
     return TrainingData(
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
     )
+
+
+def _grid_square(lat: float, lon: float, code: str, village: str) -> dict[str, Any]:
+    data = _square(lat, lon, code)
+    data["features"][0]["properties"]["village"] = village
+    return data
 
 
 def _square(lat: float, lon: float, code: str) -> dict[str, Any]:
@@ -555,6 +563,11 @@ CASES: tuple[Case, ...] = (
     Case(
         "geo.import_geojson",
         lambda s, ctx, who: s.geo.import_geojson(who, _square(23.04, 113.14, "GC-XB")),
+        NOT_ADMINS,
+    ),
+    Case(
+        "geo.import_grids",
+        lambda s, ctx, who: s.geo.import_grids(who, _grid_square(23.04, 113.14, "440605001001001", "GC-XB")),
         NOT_ADMINS,
     ),
     Case(

@@ -11,7 +11,13 @@
   (三小场所), an enterprise or a facility/component (`ObjectKind`), with a risk level
   (`RiskLevel`). People are out of scope: no identity numbers anywhere.
 - A **grid worker** (网格员) is full-time (专职) or part-time (兼职); each village has a grid
-  chief (网格长) (`WorkerKind`).
+  chief (网格长) (`WorkerKind`). A worker's post (`GridPost`) is a grid of a village, or, for
+  a chief, the whole village.
+- **Who sees which grids** (`visible_grid_ids`, `may_see_grid`): a grid worker only the grids
+  of their posts (a chief: every grid of the village); the district-wide readers (admins,
+  leaders, inspectors, the system) every grid; other staff the grids of the villages in
+  their unit's subtree (a village's staff: their village's grids; a town's: its villages';
+  a department's: none); a citizen none.
 
 Standard library only.
 """
@@ -19,24 +25,34 @@ Standard library only.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.org import OrgTree, UnitKind
+from zhiyun.domain.principals import Actor, Role
 
 __all__ = [
     "COMPONENT_ID_LENGTH",
     "GRID_CODE_LENGTH",
+    "GRID_NAME_MAX",
+    "GRID_READERS_EVERYWHERE",
     "ComponentId",
     "GridCode",
+    "GridPlace",
+    "GridPost",
     "ObjectKind",
     "RiskLevel",
     "WorkerKind",
+    "may_see_grid",
     "number_west_to_east",
+    "villages_in_view",
+    "visible_grid_ids",
 ]
 
 GRID_CODE_LENGTH = 15
+GRID_NAME_MAX = 100
 COMPONENT_ID_LENGTH = 16
 _DIGITS = re.compile(r"\d+")
 
@@ -188,6 +204,85 @@ class WorkerKind(StrEnum):
     @property
     def label(self) -> str:
         return {"full_time": "专职网格员", "part_time": "兼职网格员", "chief": "网格长"}[self.value]
+
+    @property
+    def covers_village(self) -> bool:
+        """A chief's post is the whole village (no grid); the others' one grid."""
+        return self is WorkerKind.CHIEF
+
+    @classmethod
+    def parse(cls, value: str) -> WorkerKind:
+        text = (value or "").strip()
+        for kind in cls:
+            if text in (kind.value, kind.label):
+                return kind
+        names = "、".join(f"{k.label}（{k.value}）" for k in cls)
+        raise ValidationFailed(f"网格员类型「{text[:20]}」不存在；可用：{names}", field="kind")
+
+
+# --------------------------------------------------------------------------- who sees which grids
+
+# Roles that see every grid of the district (as they read every order: access.DISTRICT_WIDE_READERS).
+GRID_READERS_EVERYWHERE = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.SYSTEM})
+
+
+@dataclass(frozen=True)
+class GridPlace:
+    """A grid as the access rule sees it: its id and its village."""
+
+    id: int
+    village_unit_id: int
+
+
+@dataclass(frozen=True)
+class GridPost:
+    """A grid worker's active post: a grid of a village, or (a chief, `grid_id` None) the village."""
+
+    village_unit_id: int
+    grid_id: int | None
+    kind: WorkerKind
+
+
+def _villages(org: OrgTree, unit_id: int) -> set[int]:
+    """The villages in a unit's subtree."""
+    return {u for u in org.subtree_ids(unit_id) if u in org.units and org.units[u].kind is UnitKind.VILLAGE}
+
+
+def visible_grid_ids(
+    actor: Actor, grids: Iterable[GridPlace], org: OrgTree, posts: Iterable[GridPost] = ()
+) -> frozenset[int]:
+    """The ids of the `grids` that `actor` may see; `posts` are the actor's own active posts
+    (only a grid worker's count). See the module's note for the rule."""
+    places = list(grids)
+    if actor.role in GRID_READERS_EVERYWHERE:
+        return frozenset(g.id for g in places)
+    if actor.role is Role.GRID_WORKER:
+        own = list(posts)
+        whole = {p.village_unit_id for p in own if p.grid_id is None}
+        single = {p.grid_id for p in own if p.grid_id is not None}
+        return frozenset(g.id for g in places if g.id in single or g.village_unit_id in whole)
+    if not actor.is_staff or actor.unit_id is None or actor.unit_id not in org.units:
+        return frozenset()
+    villages = _villages(org, actor.unit_id)
+    return frozenset(g.id for g in places if g.village_unit_id in villages)
+
+
+def villages_in_view(actor: Actor, org: OrgTree, posts: Iterable[GridPost] = ()) -> frozenset[int]:
+    """The villages whose grid figures (grids, workers) `actor` may see: every village for the
+    district-wide readers, the villages of a grid worker's posts, the villages in other staff's
+    unit's subtree, none for a citizen."""
+    if actor.role in GRID_READERS_EVERYWHERE:
+        return frozenset(u.id for u in org.units.values() if u.kind is UnitKind.VILLAGE)
+    if actor.role is Role.GRID_WORKER:
+        return frozenset(p.village_unit_id for p in posts)
+    if not actor.is_staff or actor.unit_id is None or actor.unit_id not in org.units:
+        return frozenset()
+    return frozenset(_villages(org, actor.unit_id))
+
+
+def may_see_grid(actor: Actor, grid: GridPlace, org: OrgTree, posts: Iterable[GridPost] = ()) -> bool:
+    """Whether `actor` may see one grid (its polygon, its workers, what lies in it)."""
+    return grid.id in visible_grid_ids(actor, (grid,), org, posts)
 
 
 def number_west_to_east(centres: Sequence[tuple[float, float]], row_height: float) -> list[int]:
