@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support import (
     GRID_PREFIX,
+    ONLY_SQLITE,
     PN_BOX,
     TEST_ADMIN,
     XB_BOX,
@@ -27,6 +28,7 @@ from tests.support import (
     polygon,
     quadrants,
 )
+from typer.testing import CliRunner, Result
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import NotFound
@@ -264,3 +266,70 @@ def test_a_new_import_is_seen_by_the_locator_at_once(services: Services, distric
     assert (located.grid_code, located.village_unit_id) == ("440605001001002", district.units["GC-XB"])
     g_lat, g_lon = wgs84_to_gcj02(lat, lon)
     assert services.geo.locate(g_lat, g_lon, coord_system=CoordSystem.GCJ02).grid_code == "440605001001002"
+
+
+# --------------------------------------------------------------------------- the command line
+
+runner = CliRunner()
+
+
+def grid_cli(db: Database, *args: str) -> Result:
+    from zhiyun.grid.cli import grid_app
+
+    return runner.invoke(grid_app, [*args, "--db", db.url])
+
+
+@ONLY_SQLITE
+def test_cli_imports_a_file_and_prints_the_counts_and_the_gaps(
+    services: Services, district: District, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "grids.geojson", grid_file(skip=("440605001002004",)))
+    dry = grid_cli(services.db, "import", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "检查通过，未写入（--dry-run）：将新增(created) 7" in dry.output and stored(services.db) == {}
+    result = grid_cli(services.db, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert (
+        "导入完成：新增(created) 7，更新(updated) 0，未变(unchanged) 0，删除(deleted) 0；涉及村居 2 个"
+        in result.output
+    )
+    assert "村居 GC-PN 的网格编码前缀登记为 440605001002" in result.output
+    assert "警告：村居 平南社区（GC-PN） 有 " in result.output and "未被网格覆盖" in result.output
+    strict = grid_cli(services.db, "import", str(path), "--strict")
+    assert strict.exit_code == 1 and "--strict：空隙不允许" in strict.output
+
+
+@ONLY_SQLITE
+def test_cli_refuses_a_bad_file_with_every_reason_and_exit_1(
+    services: Services, district: District, tmp_path: Path
+) -> None:
+    data = grid_file()
+    data["features"][0]["properties"]["code"] = "4406050010010"
+    data["features"][2]["geometry"]["coordinates"][0].pop()
+    result = grid_cli(services.db, "import", str(write(tmp_path / "bad.geojson", data)))
+    assert result.exit_code == 1
+    assert "错误：网格文件未导入，共 2 处问题：" in result.output
+    assert "第 1 个要素（4406050010010）：网格编码应为 15 位数字" in result.output
+    assert "第 3 个要素（440605001001003）：外环未闭合（首尾坐标不同）" in result.output
+    assert "Traceback" not in result.output and stored(services.db) == {}
+    missing = grid_cli(services.db, "import", str(tmp_path / "none.geojson"))
+    assert missing.exit_code == 1 and "文件不存在" in missing.output
+    wrong_crs = grid_cli(services.db, "import", str(tmp_path / "none.geojson"), "--crs", "bd09")
+    assert wrong_crs.exit_code == 2
+
+
+@ONLY_SQLITE
+def test_cli_exports_all_or_one_village_in_either_datum(
+    services: Services, district: District, tmp_path: Path
+) -> None:
+    services.geo.import_grids(TEST_ADMIN, grid_file())
+    everything = grid_cli(services.db, "export")
+    assert everything.exit_code == 0
+    assert len(json.loads(everything.stdout)["features"]) == 8
+    out = tmp_path / "xb.geojson"
+    one = grid_cli(services.db, "export", "--village", "GC-XB", "--crs", "gcj02", "--out", str(out))
+    assert one.exit_code == 0 and "已导出 4 个网格（gcj02）" in one.output
+    back = grid_cli(services.db, "import", str(out), "--crs", "gcj02")
+    assert back.exit_code == 0 and "未变(unchanged) 4" in back.output
+    unknown = grid_cli(services.db, "export", "--village", "GC-XX")
+    assert unknown.exit_code == 1 and "村居 GC-XX 不存在" in unknown.output
