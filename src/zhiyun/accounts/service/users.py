@@ -206,11 +206,27 @@ class UserAdministration(AccountServiceBase):
             )
 
     def list_users(self) -> list[UserView]:
+        # Columns, not rows, and the units' names once: a district has thousands of grid workers.
+        query = select(
+            UserRow.id, UserRow.username, UserRow.display_name, UserRow.role, UserRow.unit_id, UserRow.active
+        ).order_by(UserRow.username)
         with self.db.reading() as session:
-            # the units once (a district has thousands of grid workers and a hundred units)
-            units = {u.id: u for u in session.scalars(select(OrgUnitRow))}
-            rows = session.scalars(select(UserRow).order_by(UserRow.username))
-            return [user_view(r, units.get(r.unit_id) if r.unit_id is not None else None) for r in rows]
+            units = dict(session.execute(select(OrgUnitRow.id, OrgUnitRow.name)).all())
+            rows = session.execute(query).all()
+        labels = {role.value: role.label for role in Role}
+        return [
+            UserView(
+                uid,
+                username,
+                display,
+                role,
+                labels[role],
+                unit_id,
+                units.get(unit_id) if unit_id is not None else None,
+                bool(active),
+            )
+            for uid, username, display, role, unit_id, active in rows
+        ]
 
     def get_user(self, user_id: int) -> UserView:
         with self.db.reading() as session:
