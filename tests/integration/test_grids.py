@@ -9,6 +9,7 @@ The small district of tests/support.py, with square boundaries for two villages:
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -333,3 +334,12 @@ def test_cli_exports_all_or_one_village_in_either_datum(
     assert back.exit_code == 0 and "未变(unchanged) 4" in back.output
     unknown = grid_cli(services.db, "export", "--village", "GC-XX")
     assert unknown.exit_code == 1 and "村居 GC-XX 不存在" in unknown.output
+
+
+def test_the_grid_file_example_of_the_docs_is_importable(services: Services, district: District) -> None:
+    """docs/grid.md's example file, as written there."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "grid.md").read_text(encoding="utf-8")
+    block = text.split("```json", 1)[1].split("```", 1)[0]
+    example = json.loads(block)
+    report = services.geo.import_grids(TEST_ADMIN, copy.deepcopy(example), dry_run=True)
+    assert report.created == len(example["features"])
