@@ -543,7 +543,7 @@ def plan_grids(
                     )
                 )
                 continue
-        name = f.name or f"{village.name}第{f.code.sequence}网格"
+        name = f.name or f"{village.name}第{f.code.sequence}网格"[-GRID_NAME_MAX:]
         checked.append((f, CheckedGrid(f.code.value, name, village.id, f.geometry, area)))
     for village_id in sorted(no_boundary):
         plan.warnings.append(

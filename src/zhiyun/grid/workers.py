@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
+
 from zhiyun.domain.access import Actor, Role, may_administer_grids, require
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import ValidationFailed
@@ -148,7 +150,7 @@ class GridWorkerService:
 
     # ------------------------------------------------------------------ reads
 
-    def _own_posts(self, session: Any, actor: Actor) -> list[GridPost]:
+    def _own_posts(self, session: Session, actor: Actor) -> list[GridPost]:
         if actor.role is not Role.GRID_WORKER or actor.user_id is None:
             return []
         return [p.post() for p in repo.posts_of_user(session, actor.user_id)]
