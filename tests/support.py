@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -93,6 +94,68 @@ def footprint(services: Services) -> dict[str, list[str]]:
     root = Path(services.settings.attachment_dir)
     rows["files"] = sorted(str(p) for p in root.rglob("*")) if root.exists() else []
     return rows
+
+
+# --------------------------------------------------------------------------- grids
+
+# Two villages of the small district as squares, each cut into four grids 001 NW, 002 NE,
+# 003 SW, 004 SE (numbered north → south, west → east); docs/grid.md's example is 夏北's first two.
+XB_BOX = (113.10, 23.00, 113.12, 23.02)  # 夏北社区 GC-XB: lon, lat of its corners
+PN_BOX = (113.12, 23.00, 113.14, 23.02)  # 平南社区 GC-PN, east of it
+GRID_PREFIX = {"GC-XB": "440605001001", "GC-PN": "440605001002"}
+
+
+def ring(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    """A closed GeoJSON ring around a box."""
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+def quadrants(bounds: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:
+    """A box's NW, NE, SW and SE quarters: the order their codes number them."""
+    x0, y0, x1, y1 = bounds
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    return [(x0, ym, xm, y1), (xm, ym, x1, y1), (x0, y0, xm, ym), (xm, y0, x1, ym)]
+
+
+def polygon(bounds: tuple[float, float, float, float]) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [ring(*bounds)]}
+
+
+def centre(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+    """(lat, lon) of a box's centre."""
+    return (bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2
+
+
+def grid_file(villages: tuple[str, ...] = ("GC-XB", "GC-PN"), skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The grid file of the villages' four grids each (less the codes in `skip`)."""
+    features = []
+    for village in villages:
+        bounds = XB_BOX if village == "GC-XB" else PN_BOX
+        for n, q in enumerate(quadrants(bounds), start=1):
+            code = f"{GRID_PREFIX[village]}{n:03d}"
+            if code not in skip:
+                features.append(
+                    {
+                        "type": "Feature",
+                        "properties": {"code": code, "village": village},
+                        "geometry": polygon(q),
+                    }
+                )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def build_small_district_with_boundaries(services: Services) -> District:
+    """The small district, with the square boundaries of 夏北社区 and 平南社区 (no grids yet)."""
+    district = build_small_district(services)
+    boundaries = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code": "GC-XB"}, "geometry": polygon(XB_BOX)},
+            {"type": "Feature", "properties": {"code": "GC-PN"}, "geometry": polygon(PN_BOX)},
+        ],
+    }
+    services.geo.import_geojson(TEST_ADMIN, boundaries)
+    return district
 
 
 # --------------------------------------------------------------------------- classifier fixture

@@ -97,7 +97,7 @@ def build_services(
     cache = ReferenceCache()
     orders = WorkOrderService(db, settings, clock=clock, reference=cache, channels=channel_book())
     channels = ChannelService(db, clock=clock)
-    geo = GeoService(db)
+    geo = GeoService(db, clock=clock)
     lists = ListCache()
     models = ModelService(db, settings, clock=clock)
     dispatch_policy = DispatchPolicyService(db, settings, models, clock=clock)

@@ -28,6 +28,7 @@ INSTALLED: tuple[str, ...] = (
     "hotline",  # the call-taking seat
     "analytics",  # dashboard and statistics
     "replies",  # quick replies (常用语) in the note fields
+    "grid",  # grid governance: workers, objects, grid items, patrols, ledgers
 )
 
 

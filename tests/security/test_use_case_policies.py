@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
 from tests.e2e.harness import PNG
 from tests.support import (
@@ -38,14 +39,17 @@ from tests.support import (
     footprint,
     synthetic_messages,
 )
+from zhiyun.accounts.service import NewUser
 from zhiyun.bootstrap import Services
 from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.classifier.model import TrainingData
-from zhiyun.domain.access import Actor
+from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
+from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
@@ -80,6 +84,11 @@ READ_ONLY: dict[str, str] = {
     "policy.workflow_policy": "reads the workflow's numbers",
     "attachments.open": "reads a file of an order the reader may see",
     "geo.export_geojson": "reads the boundaries",
+    "geo.export_grids": "reads the grids (geography: polygons and codes, no person's data)",
+    "geo.grids": "reads the grids (geography: codes, villages and areas)",
+    "grid.visible_grids": "the grids the reader may see (domain.grid.visible_grid_ids)",
+    "grid.assigned_grids": "a worker's grids, as far as the reader may see them (visible_grid_ids)",
+    "grid.village_counts": "grid and worker counts of the villages the reader may see (villages_in_view)",
     "geo.locate": "locates a point or an address",
     "geo.locator": "builds the locator from the stored boundaries (a process cache)",
     "channels.get": "reads a channel (its registry row is created on first read)",
@@ -302,6 +311,18 @@ class World:
             self.made[key] = made.id
         return int(self.made[key])
 
+    def grid_worker(self) -> None:
+        """A grid worker's account at 夏北社区 (GC-XB), not yet posted."""
+        if "grid_worker" not in self.made:
+            self.services.accounts.add_user(
+                TEST_ADMIN,
+                username="gridder",
+                password="grid-password-1",
+                role=Role.GRID_WORKER,
+                unit_code="GC-XB",
+            )
+            self.made["grid_worker"] = True
+
     def units_file(self) -> Path:
         path = self.tmp / "units.csv"
         path.write_text("code,name,kind,parent_code,aliases\nGC-NEW,新社区,village,GC,\n", encoding="utf-8")
@@ -313,6 +334,12 @@ def _training() -> TrainingData:
     return TrainingData(
         [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
     )
+
+
+def _grid_square(lat: float, lon: float, code: str, village: str) -> dict[str, Any]:
+    data = _square(lat, lon, code)
+    data["features"][0]["properties"]["village"] = village
+    return data
 
 
 def _square(lat: float, lon: float, code: str) -> dict[str, Any]:
@@ -556,6 +583,28 @@ CASES: tuple[Case, ...] = (
         "geo.import_geojson",
         lambda s, ctx, who: s.geo.import_geojson(who, _square(23.04, 113.14, "GC-XB")),
         NOT_ADMINS,
+    ),
+    Case(
+        "geo.import_grids",
+        lambda s, ctx, who: s.geo.import_grids(who, _grid_square(23.04, 113.14, "440605001001001", "GC-XB")),
+        NOT_ADMINS,
+    ),
+    Case(
+        "accounts.add_users",
+        lambda s, ctx, who: s.accounts.add_users(
+            who,
+            [NewUser("grid_a", Role.GRID_WORKER, "GC-XB"), NewUser("grid_b", Role.GRID_WORKER, "GC-XB")],
+            password_hash=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("grid-password-1"),
+        ),
+        NOT_ADMINS,
+    ),
+    Case(
+        "grid.add_posts",
+        lambda s, ctx, who: s.get(GridWorkerService).add_posts(
+            who, [NewPost("gridder", "GC-XB", WorkerKind.CHIEF)]
+        ),
+        NOT_ADMINS,
+        prepare=World.grid_worker,
     ),
     Case(
         "models.train",

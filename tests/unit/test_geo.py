@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon, box, mapping
 
 from zhiyun.demo import boundaries as demo
 from zhiyun.demo.district import TOWNS, units
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.org import OrgTree, Unit, UnitKind
-from zhiyun.geo.locator import NOWHERE, Gazetteer, Location, Locator, parse_boundaries
+from zhiyun.geo.locator import NOWHERE, Gazetteer, GridShape, Location, Locator, parse_boundaries
 from zhiyun.kernel.geo import wgs84_to_gcj02
 
 
@@ -125,6 +125,54 @@ def test_on_a_shared_edge_the_point_goes_to_exactly_one_village() -> None:
     assert locator.locate_point(0.5, 1.0) == Location(2, 3, "gps")  # x=1 edge: smaller area, then lower id
     assert locator.locate_point(0.5, 1.5) == Location(2, 4, "gps")
     assert locator.locate_point(float("nan"), 1.5) == NOWHERE
+
+
+def _two_villages() -> OrgTree:
+    return OrgTree.of(
+        [
+            Unit(1, "D", "区", UnitKind.DISTRICT, None),
+            Unit(2, "T", "某镇", UnitKind.TOWN, 1),
+            Unit(3, "T-A", "甲村", UnitKind.VILLAGE, 2),
+            Unit(4, "T-B", "乙村", UnitKind.VILLAGE, 2),
+        ]
+    )
+
+
+def test_a_point_in_a_grid_gets_the_grid_and_the_grids_village() -> None:
+    grids = {
+        31: GridShape(3, "440605001001001", box(0, 0, 1, 1)),
+        32: GridShape(3, "440605001001002", box(1, 0, 2, 1)),
+        41: GridShape(4, "440605001002001", box(2, 0, 3, 1)),
+    }
+    locator = Locator({3: box(0, 0, 2, 1), 4: box(2, 0, 3, 1)}, _two_villages(), grids)
+    assert locator.grid_count == 3
+    assert locator.locate_point(0.5, 1.5) == Location(2, 3, "gps", 32, "440605001001002")
+    assert locator.locate(0.5, 2.5, "甲村") == Location(2, 4, "gps", 41, "440605001002001")  # the point wins
+    assert locator.locate_point(0.5, 1.0).grid_id == 31  # on a shared edge: one grid (same area: lower id)
+    assert locator.locate_point(0.5, 5.0) == NOWHERE
+
+
+def test_where_a_grid_and_the_village_boundaries_disagree_the_grid_wins() -> None:
+    # 乙村's grid sticks 0.001 into 甲村's boundary (within an import's tolerance at this scale)
+    grids = {41: GridShape(4, "440605001002001", box(1.999, 0, 3, 1))}
+    locator = Locator({3: box(0, 0, 2, 1), 4: box(2, 0, 3, 1)}, _two_villages(), grids)
+    assert locator.locate_point(0.5, 1.9995) == Location(2, 4, "gps", 41, "440605001002001")
+    assert locator.locate_point(0.5, 1.5) == Location(2, 3, "gps")  # in no grid: the boundaries, no grid
+
+
+def test_grids_alone_locate_without_any_boundary_and_unknown_villages_are_ignored() -> None:
+    grids = {
+        41: GridShape(4, "440605001002001", box(2, 0, 3, 1)),
+        99: GridShape(99, "440605001099001", box(5, 0, 6, 1)),  # a village no longer in the tree
+    }
+    locator = Locator({}, _two_villages(), grids)
+    assert locator.grid_count == 1
+    assert locator.locate_point(0.5, 2.5) == Location(2, 4, "gps", 41, "440605001002001")
+    assert locator.locate_point(0.5, 5.5) == NOWHERE
+    from_json = Locator.from_geojson(
+        {}, _two_villages(), {41: (4, "440605001002001", mapping(box(2, 0, 3, 1)))}
+    )
+    assert from_json.locate_point(0.5, 2.5).grid_id == 41
 
 
 def test_nested_village_polygons_prefer_the_smaller_one() -> None:

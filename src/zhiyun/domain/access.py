@@ -135,6 +135,11 @@ def may_administer_boundaries(actor: Actor) -> bool:
     return actor.role in ADMINS
 
 
+def may_administer_grids(actor: Actor) -> bool:
+    """Import grids (单元网格) and assign grid workers (网格员)."""
+    return actor.role in ADMINS
+
+
 def may_manage_models(actor: Actor) -> bool:
     """Activate a classifier model, or roll back to the one before; set automatic dispatch's target accuracy."""
     return actor.role in ADMINS
@@ -344,6 +349,14 @@ POLICIES: tuple[Policy, ...] = (
         "administration",
     ),
     Policy(
+        "may_administer_grids",
+        "grids 网格 (import, replace) and grid workers 网格员 (assign to villages and grids)",
+        "an admin",
+        ADMINS,
+        may_administer_grids,
+        "administration",
+    ),
+    Policy(
         "may_manage_models",
         "activate or roll back a classifier model 分类模型; set the target accuracy of automatic dispatch 智能分拨",
         "an admin",
@@ -428,6 +441,7 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_administer_channels,
     may_administer_catalog,
     may_administer_boundaries,
+    may_administer_grids,
     may_manage_models,
     may_administer_quick_replies,
 )
@@ -447,6 +461,7 @@ _REFUSALS: dict[str, str] = {
     "may_administer_channels": "仅系统管理员可以管理渠道和密钥",
     "may_administer_catalog": "仅系统管理员可以修改分类和权责清单",
     "may_administer_boundaries": "仅系统管理员可以导入辖区边界",
+    "may_administer_grids": "仅系统管理员可以导入网格、分配网格员",
     "may_manage_models": "仅系统管理员可以启用或回退分类模型、设置自动派单目标准确率",
     "may_train_models": "仅系统管理员可以训练分类模型",
     "may_administer_quick_replies": "仅系统管理员可以管理单位常用语",

@@ -1,4 +1,4 @@
-"""What the geo capability registers: the gazetteer and locating."""
+"""What the geo capability registers: the gazetteer, boundaries, grids and locating."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from zhiyun.kernel.capability import Capability, Command
 
 CAPABILITY = Capability(
     name="geo",
-    summary="The gazetteer (地名库) and boundaries: an address or a point located to town and village.",
+    summary="The gazetteer (地名库), unit boundaries and grids (单元网格): an address or a point located to town, village and grid.",
+    tables=("zhiyun.geo.tables",),
     commands=(Command("geo", "zhiyun.geo.cli:geo_app"),),
 )

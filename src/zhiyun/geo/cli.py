@@ -61,7 +61,7 @@ def locate(
     as_json: Annotated[bool, typer.Option("--json", help="输出一行 JSON")] = False,
     db: DbOption = None,
 ) -> None:
-    """按坐标（落在哪个村居、镇街的边界内）或地址（匹配单位名称与别名）定位。"""
+    """按坐标（落在哪个网格、村居、镇街的边界内）或地址（匹配单位名称与别名）定位。"""
     if (lat is None) != (lon is None):
         raise typer.BadParameter("纬度和经度必须同时提供")
     if lat is None and not (address or "").strip():
@@ -88,6 +88,7 @@ def locate(
                     "longitude": round(wgs[1], 7) if wgs else None,
                     "town": town.code if town else None,
                     "village": village.code if village else None,
+                    "grid": location.grid_code,
                     "source": location.source,
                 },
                 ensure_ascii=False,
@@ -102,6 +103,8 @@ def locate(
     how = {"gps": "坐标落在边界内 (gps)", "address": "地址匹配单位名称 (address)"}[location.source]
     console.print(f"镇街：{town.name}（{town.code}）" if town else "镇街：—")
     console.print(f"村居：{village.name}（{village.code}）" if village else "村居：—（仅定位到镇街）")
+    if location.grid_code is not None:
+        console.print(f"网格：{location.grid_code}")
     console.print(f"依据：{how}")
 
 

@@ -6,6 +6,12 @@
   the prepared polygons of the candidates (fast even for boundaries of thousands of vertices); the
   village whose boundary holds the point wins, with its town from the org tree; a point that
   only a town boundary holds gives that town;
+- grids (单元网格): a second STRtree over the grid polygons. A point in a grid gets the grid,
+  and the grid's village wins over the village boundaries (with its town from the org tree):
+  a grid lies inside its village by the import's checks (docs/grid.md), so they disagree only
+  along an edge or in the tolerance of a grid sticking out by a few square metres, and an
+  order's grid and village must never name two villages. A point in no grid is placed by the
+  boundaries as before, without a grid;
 - gazetteer: without a point, or with a point in no boundary, the address (or any text) is
   matched against the names and aliases of towns and villages: all occurrences are found in
   one scan (terms indexed by first character), a match inside a longer one is dropped, the
@@ -44,11 +50,14 @@ MIN_TERM_LENGTH = 2
 
 @dataclass(frozen=True)
 class Location:
-    """Where intake placed an order: its town and village (unit ids) and how it found them."""
+    """Where intake placed an order: its town and village (unit ids), how it found them, and
+    the grid whose polygon holds its point (id and 15-digit code; None without one)."""
 
     town_unit_id: int | None = None
     village_unit_id: int | None = None
     source: str = ""  # "gps": the point lies in a boundary; "address": the text named the unit; "": unknown
+    grid_id: int | None = None
+    grid_code: str | None = None
 
     @property
     def found(self) -> bool:
@@ -178,10 +187,24 @@ class Gazetteer:
         return Location(town_matches[0].term.unit_id, None, SOURCE_ADDRESS) if town_matches else NOWHERE
 
 
-class Locator:
-    """Places a point or an address in the district's towns and villages (built once per revision)."""
+@dataclass(frozen=True)
+class GridShape:
+    """A grid as the locator needs it: its village, its code and its polygon (WGS-84)."""
 
-    def __init__(self, boundaries: Mapping[int, BaseGeometry], org: OrgTree) -> None:
+    village_unit_id: int
+    code: str
+    geometry: BaseGeometry
+
+
+class Locator:
+    """Places a point or an address in the district's towns, villages and grids (built once per revision)."""
+
+    def __init__(
+        self,
+        boundaries: Mapping[int, BaseGeometry],
+        org: OrgTree,
+        grids: Mapping[int, GridShape] | None = None,
+    ) -> None:
         self.org = org
         self.gazetteer = Gazetteer(org)
         ids: list[int] = []
@@ -200,27 +223,82 @@ class Locator:
         self._is_village = [org.units[u].kind is UnitKind.VILLAGE for u in ids]
         self._areas = [g.area for g in geoms]
         self._tree = STRtree(geoms) if geoms else None
+        grid_ids: list[int] = []
+        grid_shapes: list[GridShape] = []
+        for grid_id, grid in sorted((grids or {}).items()):
+            if grid.village_unit_id not in org.units or grid.geometry.is_empty:
+                continue
+            shapely.prepare(grid.geometry)
+            grid_ids.append(grid_id)
+            grid_shapes.append(grid)
+        self._grid_ids = grid_ids
+        self._grids = grid_shapes
+        self._grid_areas = [g.geometry.area for g in grid_shapes]
+        self._grid_tree = STRtree([g.geometry for g in grid_shapes]) if grid_shapes else None
         # GEOS prepared geometries are not guaranteed thread-safe: one query at a time (~20 µs).
         self._lock = threading.Lock()
 
     @classmethod
-    def from_geojson(cls, boundaries: Mapping[int, Mapping[str, Any]], org: OrgTree) -> Locator:
-        """A locator from stored GeoJSON geometries (unit id → geometry)."""
-        return cls({uid: shape(dict(geom)) for uid, geom in boundaries.items()}, org)
+    def from_geojson(
+        cls,
+        boundaries: Mapping[int, Mapping[str, Any]],
+        org: OrgTree,
+        grids: Mapping[int, tuple[int, str, Mapping[str, Any]]] | None = None,
+    ) -> Locator:
+        """A locator from stored GeoJSON geometries (unit id → geometry; grid id → (village
+        unit id, code, geometry))."""
+        return cls(
+            {uid: shape(dict(geom)) for uid, geom in boundaries.items()},
+            org,
+            {
+                gid: GridShape(village, code, shape(dict(geom)))
+                for gid, (village, code, geom) in (grids or {}).items()
+            },
+        )
 
     @property
     def boundary_count(self) -> int:
         return len(self._ids)
+
+    @property
+    def grid_count(self) -> int:
+        return len(self._grid_ids)
+
+    def _grid_at(self, lat: float, lon: float) -> int | None:
+        """The index of the grid holding the point (on a shared edge: the smaller, then the lower id)."""
+        if self._grid_tree is None:
+            return None
+        candidates = self._grid_tree.query(shapely.points(lon, lat)).tolist()
+        hits = [i for i in candidates if shapely.intersects_xy(self._grids[i].geometry, lon, lat)]
+        if not hits:
+            return None
+        best: int = min(hits, key=lambda i: (self._grid_areas[i], self._grid_ids[i]))
+        return best
 
     def _town_of(self, village_id: int) -> int | None:
         unit = self.org.units.get(village_id)
         return unit.parent_id if unit is not None else None
 
     def locate_point(self, lat: float, lon: float) -> Location:
-        """The village and town whose boundaries hold a WGS-84 point; NOWHERE outside them all."""
-        if self._tree is None or not (math.isfinite(lat) and math.isfinite(lon)):
+        """The grid, village and town that hold a WGS-84 point; NOWHERE outside them all."""
+        if (self._tree is None and self._grid_tree is None) or not (
+            math.isfinite(lat) and math.isfinite(lon)
+        ):
             return NOWHERE
         with self._lock:
+            grid = self._grid_at(lat, lon)
+            if grid is not None:
+                # The grid's village wins (see the module's note).
+                village_id = self._grids[grid].village_unit_id
+                return Location(
+                    self._town_of(village_id),
+                    village_id,
+                    SOURCE_GPS,
+                    self._grid_ids[grid],
+                    self._grids[grid].code,
+                )
+            if self._tree is None:
+                return NOWHERE
             # The tree narrows by bounding box; the prepared polygons decide (boundary included).
             candidates = self._tree.query(shapely.points(lon, lat)).tolist()
             hits = [i for i in candidates if shapely.intersects_xy(self._geoms[i], lon, lat)]
@@ -409,6 +487,7 @@ __all__ = [
     "SOURCE_ADDRESS",
     "SOURCE_GPS",
     "Gazetteer",
+    "GridShape",
     "Location",
     "Locator",
     "ParsedBoundaries",

@@ -1,15 +1,20 @@
-"""Geo use cases: import unit boundaries from GeoJSON, locate points and addresses.
+"""Geo use cases: import unit boundaries and grids from GeoJSON, locate points and addresses.
 
-`GeoService.locator()` is cached by the revision stamp of the reference data (the "org" and
-"boundaries" entries): an intake request pays one light query, and the STRtree and the
-gazetteer are rebuilt only after an org import or a boundary import changed something.
+`GeoService.locator()` is cached by the revision stamp of the reference data (the "org",
+"boundaries" and "grids" entries): an intake request pays one light query, and the STRtrees
+and the gazetteer are rebuilt only after an org, boundary or grid import changed something.
+
+Grids (单元网格, docs/grid.md): `import_grids` checks a file (`geo/grids.py`) against the org
+tree, the village boundaries and prefixes and the stored grids, and writes it in one
+transaction — all of it, or nothing when any problem was found; `export_grids` writes them
+back as GeoJSON; `grids` lists them.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +22,23 @@ from typing import Any
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from zhiyun.domain.access import Actor, may_administer_boundaries, require
-from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.access import Actor, may_administer_boundaries, may_administer_grids, require
+from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.org import Unit, UnitKind
 from zhiyun.geo import repo as store
+from zhiyun.geo.grids import (
+    CheckedGrid,
+    GridFileRefused,
+    GridPlan,
+    GridProblem,
+    StoredGrid,
+    UnitRef,
+    grid_feature_collection,
+    parse_grid_features,
+    plan_grids,
+)
 from zhiyun.geo.locator import Location, Locator, ParsedBoundary, feature_collection, parse_boundaries
+from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.kernel.geo import CoordSystem, gcj02_to_wgs84, validate_coordinates
 from zhiyun.reference import repo as ref
 from zhiyun.store.db import Database
@@ -29,7 +46,7 @@ from zhiyun.store.db import Database
 # Kinds of unit that have a territory (departments and offices have none).
 TERRITORIAL_KINDS = frozenset({UnitKind.DISTRICT, UnitKind.TOWN, UnitKind.VILLAGE})
 # The revision entries a locator depends on.
-LOCATOR_REVISION_KEYS = ("org", store.BOUNDARIES_REVISION_KEY)
+LOCATOR_REVISION_KEYS = ("org", store.BOUNDARIES_REVISION_KEY, store.GRIDS_REVISION_KEY)
 # Share of a village's area that may lie outside its town's boundary before a warning.
 OUTSIDE_TOWN_TOLERANCE = 0.05
 
@@ -47,6 +64,38 @@ class BoundaryImportReport:
     @property
     def total(self) -> int:
         return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class GridImportReport:
+    """What a grid import did (or, with `dry_run`, would do): counts, the codes deleted, the
+    gaps and other warnings."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    deleted_codes: list[str] = field(default_factory=list)
+    villages: int = 0  # villages the file's grids lie in
+    new_prefixes: dict[str, str] = field(default_factory=dict)  # village code → its new prefix
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass(frozen=True)
+class GridView:
+    """A stored grid as lists show it (no geometry)."""
+
+    id: int
+    code: str
+    name: str
+    village_unit_id: int
+    area_m2: float
+    bbox: tuple[float, float, float, float]
 
 
 def read_geojson(path: str | Path) -> Any:
@@ -69,8 +118,9 @@ def read_geojson(path: str | Path) -> Any:
 class GeoService:
     """Unit boundaries and the locator built from them."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock = system_clock) -> None:
         self.db = db
+        self.clock = clock
         self._locator: tuple[tuple[int, ...], Locator] | None = None
         self._lock = threading.Lock()
 
@@ -154,6 +204,127 @@ class GeoService:
                 )
         return warnings
 
+    # ------------------------------------------------------------------ grids
+
+    def import_grids(
+        self,
+        actor: Actor,
+        source: str | Path | Mapping[str, Any],
+        *,
+        crs: CoordSystem = CoordSystem.WGS84,
+        strict: bool = False,
+        replace: bool = False,
+        dry_run: bool = False,
+    ) -> GridImportReport:
+        """Store the grids of a GeoJSON FeatureCollection (docs/grid.md), upserted by code.
+
+        Everything is checked first (`geo/grids.py`): any problem raises GridFileRefused (a
+        ValidationFailed listing every reason) and nothing is written. A grid already stored
+        keeps its id; `replace` deletes the stored grids of the file's villages that the file
+        lacks, unless orders or other rows still refer to them (refused, naming them);
+        `strict` refuses gaps instead of warning; `crs` GCJ-02 converts the coordinates;
+        `dry_run` checks and reports without writing. Who may administer grids only.
+        """
+        require(may_administer_grids, actor)
+        data = read_geojson(source) if isinstance(source, str | Path) else source
+        features, problems = parse_grid_features(data, crs=crs)
+        with self.db.transaction() as session:
+            org = ref.load_org(session)
+            prefixes = store.village_prefixes(session)
+            boundaries = store.load_geometries(session)
+            units = [
+                UnitRef(
+                    u.id,
+                    u.code,
+                    u.name,
+                    u.kind.label,
+                    u.kind is UnitKind.VILLAGE,
+                    prefixes.get(u.id),
+                    shape(boundaries[u.id]) if u.kind is UnitKind.VILLAGE and u.id in boundaries else None,
+                )
+                for u in org.units.values()
+            ]
+            stored = [
+                StoredGrid(g.id, g.code, g.name, g.village_unit_id, shape(g.geometry))
+                for g in store.load_grids(session)
+            ]
+            plan = plan_grids(features, units, stored, replace=replace, strict=strict)
+            plan.problems[:0] = problems
+            if plan.delete:
+                plan.problems.extend(self._still_referenced(session, plan))
+            if plan.problems:
+                raise GridFileRefused(plan.problems)
+            report = GridImportReport(
+                created=len(plan.create),
+                updated=len(plan.update),
+                unchanged=len(plan.unchanged),
+                deleted=len(plan.delete),
+                deleted_codes=sorted(g.code for g in plan.delete),
+                villages=len({g.village_unit_id for g in plan.grids}),
+                new_prefixes={org.units[v].code: p for v, p in sorted(plan.prefixes.items())},
+                warnings=list(plan.warnings),
+                dry_run=dry_run,
+            )
+            if not dry_run:
+                store.write_grids(
+                    session,
+                    create=[_write(g) for g in plan.create],
+                    update=[(gid, _write(g)) for gid, g in plan.update],
+                    delete_ids=[g.id for g in plan.delete],
+                    prefixes=plan.prefixes,
+                    at=self.clock(),
+                )
+        return report
+
+    @staticmethod
+    def _still_referenced(session: Session, plan: GridPlan) -> list[GridProblem]:
+        """Refusals for grids `replace` would delete while orders or other rows refer to them."""
+        references = store.grid_references(session, [g.id for g in plan.delete])
+        problems = []
+        for grid in plan.delete:
+            uses = references.get(grid.id)
+            if uses:
+                what = "、".join(
+                    f"{label} {n} 条" if label != "工单" else f"工单 {n} 件" for label, n in uses.items()
+                )
+                problems.append(
+                    GridProblem(f"网格 {grid.code}（{grid.name}）不在文件中但仍被引用（{what}），不能删除")
+                )
+        return problems
+
+    def export_grids(
+        self, *, village: str | None = None, crs: CoordSystem = CoordSystem.WGS84
+    ) -> dict[str, Any]:
+        """The stored grids (of one village: its unit code or name) as a FeatureCollection that
+        `import_grids` takes back: code, name, village (the unit's code), village_name, area_m2."""
+        with self.db.reading() as session:
+            org = ref.load_org(session)
+            village_id = self._village_id(org.units.values(), village) if village else None
+            rows = store.load_grids(session, village_id)
+        items = []
+        for g in rows:
+            unit = org.units.get(g.village_unit_id)
+            extra = {
+                "village": unit.code if unit else None,
+                "village_name": unit.name if unit else None,
+                "area_m2": round(g.area_m2, 1),
+            }
+            items.append((StoredGrid(g.id, g.code, g.name, g.village_unit_id, shape(g.geometry)), extra))
+        return grid_feature_collection(items, crs=crs)
+
+    @staticmethod
+    def _village_id(units: Iterable[Unit], reference: str) -> int:
+        for unit in units:
+            if unit.kind is UnitKind.VILLAGE and reference in (unit.code, unit.name):
+                return unit.id
+        raise NotFound(f"村居 {reference} 不存在", village=reference)
+
+    def grids(self, village_unit_id: int | None = None) -> list[GridView]:
+        """The stored grids (of one village), by code, without their geometry."""
+        with self.db.reading() as session:
+            rows = store.load_grids(session, village_unit_id)
+        return [GridView(g.id, g.code, g.name, g.village_unit_id, g.area_m2, g.bbox) for g in rows]
+
     # ------------------------------------------------------------------ read
 
     def export_geojson(self, kinds: frozenset[UnitKind] = TERRITORIAL_KINDS) -> dict[str, Any]:
@@ -188,7 +359,9 @@ class GeoService:
             cached = self._locator
             if cached is not None and cached[0] == key:
                 return cached[1]
-            locator = Locator.from_geojson(store.load_geometries(session), ref.load_org(session))
+            locator = Locator.from_geojson(
+                store.load_geometries(session), ref.load_org(session), store.load_grid_shapes(session)
+            )
             self._locator = (key, locator)
             return locator
 
@@ -213,4 +386,10 @@ class GeoService:
         self._locator = None
 
 
-__all__ = ["BoundaryImportReport", "GeoService", "read_geojson"]
+def _write(grid: CheckedGrid) -> store.GridWrite:
+    return store.GridWrite(
+        grid.code, grid.name, grid.village_unit_id, grid.geojson(), grid.bbox, grid.area_m2
+    )
+
+
+__all__ = ["BoundaryImportReport", "GeoService", "GridImportReport", "GridView", "read_geojson"]

@@ -3,8 +3,9 @@
 In one transaction: check the channel's key; find an earlier payload with the same
 (channel, external id) — a repeat returns that order, and a repeat with changed content is
 recorded on it as an update; otherwise normalize the draft (text, phone, coordinates,
-time), locate it (boundary polygons, else the gazetteer), register it through the workflow
-and look for duplicates among open orders: above the high threshold it is merged into its
+time), locate it (grid and boundary polygons, else the gazetteer: town, village and grid),
+register it through the workflow (its grid's code in the registration's audit record) and
+look for duplicates among open orders: above the high threshold it is merged into its
 master at once, between the thresholds it is flagged with its candidates for a dispatcher.
 
 Every channel message takes this path, so it is kept short: the reference revision stamp
@@ -105,6 +106,29 @@ class HandRegistration:
     possible_duplicates: list[str]
 
 
+def _location_columns(new: NewOrder, location: Location) -> dict[str, Any]:
+    """The columns a registration sets from where the order was located: town, village, grid
+    (the grid whose polygon holds its point), how, the look-up cell, and its search words."""
+    return {
+        "town_unit_id": location.town_unit_id,
+        "village_unit_id": location.village_unit_id,
+        "grid_id": location.grid_id,
+        "location_source": location.source,
+        "geo_cell": geo_cell(new.latitude, new.longitude)
+        if new.latitude is not None and new.longitude is not None
+        else None,
+        "search_text": default_segmenter().search_text(new.title, new.content),
+    }
+
+
+def _with_grid(details: Mapping[str, Any] | None, location: Location) -> dict[str, Any] | None:
+    """The registration's audit details with the grid's code, when the point lies in a grid: the
+    grid is part of the registered record, not a later change."""
+    if location.grid_code is None:
+        return dict(details) if details is not None else None
+    return {**(details or {}), "grid": location.grid_code}
+
+
 def channel_actor(channel: str) -> Actor:
     spec = CHANNEL_SPECS.get(channel)
     return Actor.system(f"{spec.name if spec else channel}接口")
@@ -197,16 +221,7 @@ class IntakeService:
         )
         snap = self.orders.reference.get(session, revision)
         location = self._locate(session, new, revision)
-        segmenter = default_segmenter()
-        extra = {
-            "town_unit_id": location.town_unit_id,
-            "village_unit_id": location.village_unit_id,
-            "location_source": location.source,
-            "geo_cell": geo_cell(new.latitude, new.longitude)
-            if new.latitude is not None and new.longitude is not None
-            else None,
-            "search_text": segmenter.search_text(new.title, new.content),
-        }
+        extra = _location_columns(new, location)
         # Everything that only reads comes before the registration: registering takes the day's
         # order-number counter, which concurrent intakes wait for until this one commits.
         item, scores, numbers = self._duplicate_scores(session, new, now)
@@ -225,7 +240,7 @@ class IntakeService:
             now,
             snap=snap,
             extra=extra,
-            details=self._details(draft),
+            details=_with_grid(self._details(draft), location),
             companions=companions,
         )
         duplicate_of, flagged, state = self._dedupe(session, row, scores, numbers, actor, now, snap)
@@ -246,22 +261,14 @@ class IntakeService:
     ) -> HandRegistration:
         """A person's registration (an agent on the phone: the `manual` channel) inside the
         caller's transaction, with what intake does for a channel's message: the order is
-        located to town and village, its search words are stored at once, its text weights are
+        located to town, village and grid, its search words are stored at once, its text weights are
         kept for later duplicate checks, and open orders it may repeat are flagged for a
         dispatcher (as the system: detection is the platform's, never merged by itself — the
         person registering has seen the candidates and decided). `register_in` asks the
         person's policy (`may_register_at`); hooks after registration (automatic dispatch) do
         not run: the person decides the outcome."""
         location = self._locate(session, new, dict(snap.key))
-        extra = {
-            "town_unit_id": location.town_unit_id,
-            "village_unit_id": location.village_unit_id,
-            "location_source": location.source,
-            "geo_cell": geo_cell(new.latitude, new.longitude)
-            if new.latitude is not None and new.longitude is not None
-            else None,
-            "search_text": default_segmenter().search_text(new.title, new.content),
-        }
+        extra = _location_columns(new, location)
         item, scores, numbers = self._duplicate_scores(session, new, now)
         row = self.orders.register_in(
             session,
@@ -270,7 +277,7 @@ class IntakeService:
             now,
             snap=snap,
             extra=extra,
-            details=details,
+            details=_with_grid(details, location),
             companions=[intake_repo.signature_companion(registered_at=now, signature=item.signature())],
         )
         flagged: list[str] = []

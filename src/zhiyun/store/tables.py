@@ -137,9 +137,11 @@ class WorkOrderRow(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     # Where intake placed the order: the town and village whose boundary or name matched,
-    # how ("gps", "address" or ""), and a ~500 m grid cell for nearby-duplicate look-ups.
+    # the grid (单元网格, geo's `grid` table) whose polygon holds its point, how ("gps",
+    # "address" or ""), and a ~500 m look-up cell for nearby-duplicate look-ups.
     town_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     village_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
     location_source: Mapped[str] = mapped_column(String(10), default="", server_default="")
     geo_cell: Mapped[int | None] = mapped_column(BigInteger)
     # The segmented text (words joined by spaces) for full-text search and duplicate scoring.

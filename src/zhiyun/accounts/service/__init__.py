@@ -20,8 +20,11 @@ from __future__ import annotations
 from zhiyun.accounts.service.login import PasswordLogin
 from zhiyun.accounts.service.sessions import ConsoleSessions
 from zhiyun.accounts.service.tokens import ApiTokens
-from zhiyun.accounts.service.users import UserAdministration
+from zhiyun.accounts.service.users import NewUser, UserAdministration
 
 
 class AccountService(UserAdministration, PasswordLogin, ConsoleSessions, ApiTokens):
     """Users, passwords, sessions and tokens."""
+
+
+__all__ = ["AccountService", "NewUser"]

@@ -7,7 +7,10 @@ account ends every console session and API token of the user.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from zhiyun.accounts.service.base import AccountServiceBase
@@ -23,6 +26,17 @@ from zhiyun.domain.access import (
 )
 from zhiyun.domain.errors import Conflict, NotFound, ValidationFailed
 from zhiyun.store.tables import ApiTokenRow, LoginSessionRow, OrgUnitRow, UserRow
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """One user of a bulk addition (`add_users`): name, role, unit (code) and display name."""
+
+    username: str
+    role: Role | str
+    unit_code: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
 
 
 class UserAdministration(AccountServiceBase):
@@ -87,6 +101,80 @@ class UserAdministration(AccountServiceBase):
             session.flush()
             return user_view(row, unit)
 
+    def add_users(self, actor: Actor, users: Sequence[NewUser], *, password_hash: str) -> dict[str, int]:
+        """Create many users in one transaction, all with one argon2 hash computed elsewhere (a
+        move from another system that shares an initial password, the demo's generated grid
+        workers): the checks of `add_user` for each, every problem reported at once, nothing
+        written when there is one. Returns username → id of the users created.
+
+        One hash for all because hashing is the expensive part on purpose (~0.5 s each): a
+        thousand accounts would take minutes. Admins only (`may_administer_users`).
+        """
+        require(may_administer_users, actor)
+        if not password_hash.startswith("$argon2"):
+            raise ValidationFailed("密码哈希须为 argon2 格式", field="password")
+        problems: list[str] = []
+        seen: set[str] = set()
+        for u in users:
+            if not USERNAME_RE.match(u.username or ""):
+                problems.append(f"{u.username[:64]}：用户名须为 2–64 位字母、数字、下划线、点或连字符")
+            elif u.username in seen:
+                problems.append(f"{u.username}：用户名重复")
+            seen.add(u.username)
+            role = Role(u.role) if u.role in {r.value for r in Role} else None
+            if role is None or not role.is_staff:
+                problems.append(
+                    f"{u.username}：未知角色 {u.role}，可选：{', '.join(r.value for r in STAFF_ROLES)}"
+                )
+            elif not u.unit_code and role not in (Role.ADMIN, Role.LEADER, Role.INSPECTOR):
+                problems.append(f"{u.username}：{role.label}必须属于一个组织单位")
+        now = self.clock()
+        with self.db.transaction() as session:
+            codes = {u.unit_code for u in users if u.unit_code}
+            units = dict(
+                session.execute(
+                    select(OrgUnitRow.code, OrgUnitRow.id).where(OrgUnitRow.code.in_(codes))
+                ).all()
+            )
+            problems.extend(f"组织单位编码 {code} 不存在" for code in sorted(codes - set(units)))
+            taken: set[str] = set()
+            names = sorted(seen)
+            for start in range(0, len(names), 1000):
+                chunk = names[start : start + 1000]
+                taken.update(session.scalars(select(UserRow.username).where(UserRow.username.in_(chunk))))
+            problems.extend(f"用户名 {name} 已存在" for name in sorted(taken))
+            if problems:
+                shown = "；".join(problems[:20]) + (
+                    f"；另有 {len(problems) - 20} 处" if len(problems) > 20 else ""
+                )
+                raise ValidationFailed(
+                    f"未添加任何用户（{len(problems)} 处问题）：{shown}", problems=problems
+                )
+            rows = [
+                {
+                    "username": u.username,
+                    "display_name": u.display_name or u.username,
+                    "password_hash": password_hash,
+                    "role": Role(u.role).value,
+                    "unit_id": units[u.unit_code] if u.unit_code else None,
+                    "phone": u.phone,
+                    "active": True,
+                    "created_at": now,
+                }
+                for u in users
+            ]
+            if rows:
+                session.execute(insert(UserRow), rows)
+            created: dict[str, int] = {}
+            for start in range(0, len(names), 1000):
+                chunk = names[start : start + 1000]
+                created.update(
+                    session.execute(
+                        select(UserRow.username, UserRow.id).where(UserRow.username.in_(chunk))
+                    ).all()
+                )
+            return created
+
     def _credentials_row(self, session: Session, actor: Actor, username: str) -> UserRow:
         """The user `username` if `actor` may change their password and tokens: PermissionDenied
         otherwise (also for a name nobody has, so that non-admins learn nothing of who exists)."""
@@ -118,9 +206,27 @@ class UserAdministration(AccountServiceBase):
             )
 
     def list_users(self) -> list[UserView]:
+        # Columns, not rows, and the units' names once: a district has thousands of grid workers.
+        query = select(
+            UserRow.id, UserRow.username, UserRow.display_name, UserRow.role, UserRow.unit_id, UserRow.active
+        ).order_by(UserRow.username)
         with self.db.reading() as session:
-            rows = session.scalars(select(UserRow).order_by(UserRow.username))
-            return [self._user_view(session, r) for r in rows]
+            units = dict(session.execute(select(OrgUnitRow.id, OrgUnitRow.name)).all())
+            rows = session.execute(query).all()
+        labels = {role.value: role.label for role in Role}
+        return [
+            UserView(
+                uid,
+                username,
+                display,
+                role,
+                labels[role],
+                unit_id,
+                units.get(unit_id) if unit_id is not None else None,
+                bool(active),
+            )
+            for uid, username, display, role, unit_id, active in rows
+        ]
 
     def get_user(self, user_id: int) -> UserView:
         with self.db.reading() as session:
