@@ -46,6 +46,7 @@ from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
+from zhiyun.grid.items_service import GridItemService, default_catalogue
 from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
@@ -125,6 +126,11 @@ READ_ONLY: dict[str, str] = {
     "replies.unit_set": "a unit's quick replies, for whoever keeps them (may_manage_quick_replies)",
     "replies.kept_sets": "the quick-reply sets the reader keeps (may_manage_quick_replies)",
     "replies.kept_units": "the units whose quick replies the reader keeps",
+    "grid.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
+    "grid.get": "reads one version of a grid item",
+    "grid.versions": "reads a grid item's version history",
+    "grid.export_json": "reads the grid items catalogue",
+    "grid.export_xlsx": "reads the grid items catalogue",
 }
 
 PLUMBING: dict[str, str] = {
@@ -301,6 +307,14 @@ class World:
                 made = replies.create(self.actor("xiabei"), scope, data)
             self.made[key] = made.id
         return int(self.made[key])
+
+    def grid_items(self) -> GridItemService:
+        """The default grid items catalogue, installed."""
+        items = self.services.get(GridItemService)
+        if "grid_items" not in self.made:
+            items.ensure_default(TEST_ADMIN)
+            self.made["grid_items"] = True
+        return items
 
     def units_file(self) -> Path:
         path = self.tmp / "units.csv"
@@ -649,6 +663,42 @@ CASES: tuple[Case, ...] = (
         prepare=lambda w: w.quick_reply(Scope.PERSONAL),
         label="one's own",
     ),
+    # -- grid items 入格事项
+    Case(
+        "grid.create",
+        lambda s, ctx, who: s.get(GridItemService).create(
+            who, dataclasses.replace(default_catalogue()[0], code="ZZ-001")
+        ),
+        NOT_ADMINS,
+    ),
+    Case(
+        "grid.publish",
+        lambda s, item, who: s.get(GridItemService).publish(
+            who, dataclasses.replace(item, name="改过的名称")
+        ),
+        NOT_ADMINS,
+        prepare=lambda w: w.grid_items().get("XF-001").item,
+    ),
+    Case(
+        "grid.set_active",
+        lambda s, ctx, who: s.get(GridItemService).set_active(who, "XF-001", False),
+        NOT_ADMINS,
+        prepare=World.grid_items,
+    ),
+    Case(
+        "grid.import_file",
+        lambda s, data, who: s.get(GridItemService).import_file(who, "items.json", data),
+        NOT_ADMINS,
+        prepare=lambda w: w.grid_items().export_json().replace("违法建设巡查", "违法建设检查").encode(),
+    ),
+    Case(
+        "grid.import_file",
+        lambda s, data, who: s.get(GridItemService).import_file(who, "items.json", data, dry_run=True),
+        NOT_ADMINS,
+        prepare=lambda w: w.grid_items().export_json().encode(),
+        label="a dry run",
+    ),
+    Case("grid.ensure_default", lambda s, ctx, who: s.get(GridItemService).ensure_default(who), NOT_ADMINS),
     # -- the system's own work
     Case("sweep.run", lambda s, ctx, who: s.sweep.run(who), NOT_SYSTEM_JOBS, allowed="system"),
     Case(

@@ -12,4 +12,6 @@ from zhiyun.kernel.capability import Capability
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
+    tables=("zhiyun.grid.items_tables",),
+    services=("zhiyun.grid.items_service:build",),
 )
