@@ -7,11 +7,13 @@ them.
 
 from __future__ import annotations
 
-from zhiyun.kernel.capability import Capability
+from zhiyun.kernel.capability import Capability, Command
 
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
     tables=("zhiyun.grid.items_tables",),
     services=("zhiyun.grid.items_service:build",),
+    # its own top-level group for now, beside the grids' `zhiyun grid` (may later mount as `grid items`)
+    commands=(Command("grid-items", "zhiyun.grid.items_cli:items_app"),),
 )
