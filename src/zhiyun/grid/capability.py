@@ -7,7 +7,8 @@ them.
 
 from __future__ import annotations
 
-from zhiyun.kernel.capability import Capability, Command
+from zhiyun.domain import access
+from zhiyun.kernel.capability import AdminSection, Capability, Command, Mount
 
 CAPABILITY = Capability(
     name="grid",
@@ -16,4 +17,15 @@ CAPABILITY = Capability(
     services=("zhiyun.grid.items_service:build",),
     # its own top-level group for now, beside the grids' `zhiyun grid` (may later mount as `grid items`)
     commands=(Command("grid-items", "zhiyun.grid.items_cli:items_app"),),
+    pages=(Mount("zhiyun.grid.items_pages:router"),),
+    admin=(
+        AdminSection(
+            "grid-items",
+            "入格事项",
+            access.may_administer_grid_items,
+            "zhiyun.grid.items_pages:GRID_ITEMS",
+            90,
+        ),
+    ),
+    templates=True,
 )
