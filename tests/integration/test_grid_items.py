@@ -7,6 +7,7 @@ import io
 import json
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -85,6 +86,9 @@ def test_the_shipped_catalogue_has_ten_sound_items_of_four_to_eight_questions() 
         assert item.legal_basis and item.department
     kinds = {k for i in catalogue for k in i.object_kinds}
     assert kinds == set(ObjectKind)
+    docs = (Path(__file__).parents[2] / "docs" / "grid-items.md").read_text(encoding="utf-8")
+    for item in catalogue:  # the docs' table of the default catalogue is current
+        assert f"| {item.code} | {item.name} " in docs and item.frequency_label in docs, item.code
 
 
 def test_ensure_default_installs_the_catalogue_once_and_never_overwrites(services: Services) -> None:

@@ -467,7 +467,11 @@ class GridItem:
         """每月；高风险每14天，重大风险每周（3–4月）"""
         text = self.frequency.label
         if self.risk_frequencies:
-            text += "；" + "，".join(f"{r.label}风险{f.label}" for r, f in self.risk_frequencies)
+            last = len(self.risk_frequencies) - 1
+            text += "；" + "，".join(
+                f"{r.label}风险{'及以上' if i == last and r is not RiskLevel.MAJOR else ''}{f.label}"
+                for i, (r, f) in enumerate(self.risk_frequencies)
+            )
         if self.season:
             text += f"（{self.season.label}）"
         return text
