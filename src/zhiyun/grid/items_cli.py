@@ -117,6 +117,11 @@ def show(
     console.print(versions)
 
 
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (the reasons quote the file's text)."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
 def _print_rejects(report: ImportReport, rejects_file: Path | None) -> None:
     table = Table(
         f"{report.row_unit}号", "事项编码", "列", "原因", title="未通过检查的内容", title_justify="left"
@@ -129,7 +134,9 @@ def _print_rejects(report: ImportReport, rejects_file: Path | None) -> None:
             writer = csv.writer(out)
             writer.writerow([f"{report.row_unit}号", "事项编码", "列", "原因"])
             for r in report.rejects:
-                writer.writerow([r.row, r.code, HEADER.get(r.column, r.column), r.reason])
+                writer.writerow(
+                    [r.row, _cell(r.code), _cell(HEADER.get(r.column, r.column)), _cell(r.reason)]
+                )
         err_console.print(f"拒绝原因已写入 {escape(str(rejects_file))}")
 
 

@@ -19,11 +19,12 @@ are in docs/grid-items.md.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -361,7 +362,7 @@ def _locate(header: Sequence[object]) -> dict[str, int]:
     return found
 
 
-def _sheet_rows(data: bytes) -> Iterator[tuple[int, tuple[object, ...]]]:
+def _sheet_rows(data: bytes) -> Generator[tuple[int, tuple[object, ...]]]:
     from openpyxl import load_workbook
 
     try:
@@ -392,8 +393,12 @@ class _Group:
 
 
 def read_xlsx(data: bytes) -> ParsedFile:
+    with contextlib.closing(_sheet_rows(data)) as rows:  # the workbook closes even on a refusal
+        return _read_rows(rows)
+
+
+def _read_rows(rows: Iterator[tuple[int, tuple[object, ...]]]) -> ParsedFile:
     parsed = ParsedFile("xlsx")
-    rows = _sheet_rows(data)
     first = next(rows, None)
     if first is None:
         raise ValidationFailed("工作表为空", field="file")
