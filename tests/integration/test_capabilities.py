@@ -127,6 +127,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "responsibility",
         "dispatch-policy",
         "quick-replies",
+        "grid-items",
     ]
 
 

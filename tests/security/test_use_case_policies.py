@@ -49,6 +49,7 @@ from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, Valida
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
+from zhiyun.grid.items_service import GridItemService, default_catalogue
 from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
@@ -86,9 +87,9 @@ READ_ONLY: dict[str, str] = {
     "geo.export_geojson": "reads the boundaries",
     "geo.export_grids": "reads the grids (geography: polygons and codes, no person's data)",
     "geo.grids": "reads the grids (geography: codes, villages and areas)",
-    "grid.visible_grids": "the grids the reader may see (domain.grid.visible_grid_ids)",
-    "grid.assigned_grids": "a worker's grids, as far as the reader may see them (visible_grid_ids)",
-    "grid.village_counts": "grid and worker counts of the villages the reader may see (villages_in_view)",
+    "grid_workers.visible_grids": "the grids the reader may see (domain.grid.visible_grid_ids)",
+    "grid_workers.assigned_grids": "a worker's grids, as far as the reader may see them (visible_grid_ids)",
+    "grid_workers.village_counts": "grid and worker counts of the villages the reader may see (villages_in_view)",
     "geo.locate": "locates a point or an address",
     "geo.locator": "builds the locator from the stored boundaries (a process cache)",
     "channels.get": "reads a channel (its registry row is created on first read)",
@@ -134,6 +135,11 @@ READ_ONLY: dict[str, str] = {
     "replies.unit_set": "a unit's quick replies, for whoever keeps them (may_manage_quick_replies)",
     "replies.kept_sets": "the quick-reply sets the reader keeps (may_manage_quick_replies)",
     "replies.kept_units": "the units whose quick replies the reader keeps",
+    "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
+    "grid_items.get": "reads one version of a grid item",
+    "grid_items.versions": "reads a grid item's version history",
+    "grid_items.export_json": "reads the grid items catalogue",
+    "grid_items.export_xlsx": "reads the grid items catalogue",
 }
 
 PLUMBING: dict[str, str] = {
@@ -188,6 +194,15 @@ def _return_type(factory: Callable[..., Any]) -> type:
     return returned
 
 
+def _service_name(capability: str, ref: str, services: int) -> str:
+    """A capability's one service by the capability's name; one of several by its module too
+    (zhiyun.grid.items_service:build → grid_items)."""
+    if services == 1:
+        return capability
+    module = ref.split(":")[0].rsplit(".", 1)[-1].removesuffix("_service")
+    return f"{capability}_{module}"
+
+
 def _service_types() -> dict[str, type]:
     """The core services (the fields of Services) and those the capabilities add (by the
     return type of their factories), named by field or by capability."""
@@ -198,7 +213,7 @@ def _service_types() -> dict[str, type]:
         if f.name not in ("db", "settings", "clock", "added")
     }
     added = {
-        capability.name: _return_type(resolve(ref))
+        _service_name(capability.name, ref, len(capability.services)): _return_type(resolve(ref))
         for capability in installed()
         for ref in capability.services
     }
@@ -322,6 +337,14 @@ class World:
                 unit_code="GC-XB",
             )
             self.made["grid_worker"] = True
+
+    def grid_items(self) -> GridItemService:
+        """The default grid items catalogue, installed."""
+        items = self.services.get(GridItemService)
+        if "grid_items" not in self.made:
+            items.ensure_default(TEST_ADMIN)
+            self.made["grid_items"] = True
+        return items
 
     def units_file(self) -> Path:
         path = self.tmp / "units.csv"
@@ -599,7 +622,7 @@ CASES: tuple[Case, ...] = (
         NOT_ADMINS,
     ),
     Case(
-        "grid.add_posts",
+        "grid_workers.add_posts",
         lambda s, ctx, who: s.get(GridWorkerService).add_posts(
             who, [NewPost("gridder", "GC-XB", WorkerKind.CHIEF)]
         ),
@@ -697,6 +720,46 @@ CASES: tuple[Case, ...] = (
         allowed="xiabei",
         prepare=lambda w: w.quick_reply(Scope.PERSONAL),
         label="one's own",
+    ),
+    # -- grid items 入格事项
+    Case(
+        "grid_items.create",
+        lambda s, ctx, who: s.get(GridItemService).create(
+            who, dataclasses.replace(default_catalogue()[0], code="ZZ-001")
+        ),
+        NOT_ADMINS,
+    ),
+    Case(
+        "grid_items.publish",
+        lambda s, item, who: s.get(GridItemService).publish(
+            who, dataclasses.replace(item, name="改过的名称")
+        ),
+        NOT_ADMINS,
+        prepare=lambda w: w.grid_items().get("XF-001").item,
+    ),
+    Case(
+        "grid_items.set_active",
+        lambda s, ctx, who: s.get(GridItemService).set_active(who, "XF-001", False),
+        NOT_ADMINS,
+        prepare=World.grid_items,
+    ),
+    Case(
+        "grid_items.import_file",
+        lambda s, data, who: s.get(GridItemService).import_file(who, "items.json", data),
+        NOT_ADMINS,
+        prepare=lambda w: w.grid_items().export_json().replace("违法建设巡查", "违法建设检查").encode(),
+    ),
+    Case(
+        "grid_items.import_file",
+        lambda s, data, who: s.get(GridItemService).import_file(who, "items.json", data, dry_run=True),
+        NOT_ADMINS,
+        prepare=lambda w: w.grid_items().export_json().encode(),
+        label="a dry run",
+    ),
+    Case(
+        "grid_items.ensure_default",
+        lambda s, ctx, who: s.get(GridItemService).ensure_default(who),
+        NOT_ADMINS,
     ),
     # -- the system's own work
     Case("sweep.run", lambda s, ctx, who: s.sweep.run(who), NOT_SYSTEM_JOBS, allowed="system"),

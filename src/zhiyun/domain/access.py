@@ -197,6 +197,13 @@ def may_manage_own_quick_replies(actor: Actor, owner_user_id: int | None) -> boo
     return actor.is_staff and actor.user_id is not None and actor.user_id == owner_user_id
 
 
+def may_administer_grid_items(actor: Actor) -> bool:
+    """The grid items catalogue (入格事项): create items, publish new versions of their
+    checklists, switch them on or off, import them, install the default catalogue. An admin
+    (there is no district-level grid-management role yet; it would join here)."""
+    return actor.role in ADMINS
+
+
 def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
     """Whether a citizen may read and rate the request filed from `requester_account_id`
     (the citizens' portal, later): their own only, and nothing else anywhere."""
@@ -396,6 +403,15 @@ POLICIES: tuple[Policy, ...] = (
         may_manage_own_quick_replies,
         "console",
     ),
+    Policy(
+        "may_administer_grid_items",
+        "the grid items catalogue 入格事项: create, publish a new version, switch on or off, import, "
+        "install the defaults",
+        "an admin",
+        ADMINS,
+        may_administer_grid_items,
+        "administration",
+    ),
     # -- the system's own work
     Policy(
         "may_record_system_event",
@@ -444,6 +460,7 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_administer_grids,
     may_manage_models,
     may_administer_quick_replies,
+    may_administer_grid_items,
 )
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
@@ -468,6 +485,7 @@ _REFUSALS: dict[str, str] = {
     "may_manage_quick_replies": "只能管理本单位及下级单位的常用语",
     "may_use_quick_replies": "不能使用其他单位的常用语",
     "may_manage_own_quick_replies": "只能管理自己的常用语",
+    "may_administer_grid_items": "仅系统管理员可以维护入格事项",
     "may_record_system_event": "系统事件只能由系统记录",
     "may_run_sweep": "仅系统或系统管理员可以执行时限监控",
     "may_run_housekeeping": "仅系统或系统管理员可以执行系统维护",
@@ -576,6 +594,7 @@ __all__ = [
     "may_administer_calendar",
     "may_administer_catalog",
     "may_administer_channels",
+    "may_administer_grid_items",
     "may_administer_org",
     "may_administer_quick_replies",
     "may_administer_something",
