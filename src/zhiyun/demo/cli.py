@@ -81,7 +81,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.boundaries import ensure_boundaries
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
-    from zhiyun.demo.grids import ensure_grid_workers, ensure_grids
+    from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.quick_replies import ensure_quick_replies
 
@@ -97,6 +97,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     ensure_boundaries(services, services.geo)
     grids = ensure_grids(services)
     workers = ensure_grid_workers(services)
+    items = ensure_grid_items(services)
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
@@ -106,6 +107,8 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
             f"网格员：新建账号 {workers.users_created} 个、岗位 {workers.posts_created} 个",
             soft_wrap=True,
         )
+    if items:
+        console.print(f"入格事项：安装默认事项 {items} 项")
     if not progress:
         return seed_orders(services)
     with Progress(

@@ -356,3 +356,10 @@ __all__ = [
     "village_codes",
     "village_prefix",
 ]
+
+
+def ensure_grid_items(services: Services) -> int:
+    """The shipped default catalogue of grid items (入格事项), where absent; how many were installed."""
+    from zhiyun.grid.items_service import GridItemService
+
+    return len(services.get(GridItemService).ensure_default(DEMO_ADMIN).created)
