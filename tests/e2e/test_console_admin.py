@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+import pytest
+
 from tests.e2e.console_harness import console_fixture, page_login, post_form  # noqa: F401
 from tests.e2e.harness import Api
 from tests.support import PASSWORD
+from zhiyun.accounts import pages as account_pages
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.intake.channels import CHANNEL_SPECS
 
@@ -73,6 +76,31 @@ def test_admin_adds_a_user_who_can_then_sign_in(console: Api) -> None:
     assert "已添加用户 lc" in _messages(added.text)
     page = page_login(console, "lc", "lc-password-1").get("/workbench")
     assert "平南社区" in page.text
+
+
+def test_the_user_list_is_searched_by_name_role_and_unit_and_capped(
+    console: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = page_login(console, "admin")
+    everyone = admin.get("/admin/users").text
+    total = len(re.findall(r'<tr data-user="', everyone))
+    assert total > 3
+
+    found = admin.get("/admin/users", params={"q": "adm"}).text
+    assert re.findall(r'<tr data-user="([^"]+)"', found) == ["admin"]
+    assert 'value="adm"' in found
+
+    handlers = admin.get("/admin/users", params={"role": "handler"}).text
+    assert re.findall(r'<tr data-user="', handlers) and "管理员</td>" not in handlers
+    nobody = admin.get("/admin/users", params={"unit": "NO-SUCH"}).text
+    assert not re.findall(r'<tr data-user="', nobody)
+
+    monkeypatch.setattr(account_pages, "USERS_SHOWN", 2)
+    capped = admin.get("/admin/users").text
+    assert len(re.findall(r'<tr data-user="', capped)) == 2
+    assert f"只显示前 2 人，共 {total} 人符合条件" in capped
+    hostile = admin.get("/admin/users", params={"q": "<script>x"}).text
+    assert "<script>x" not in hostile
 
 
 def test_a_new_channel_key_is_shown_once_and_works_and_the_list_shows_the_delivery(console: Api) -> None:

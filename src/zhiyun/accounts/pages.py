@@ -3,6 +3,7 @@ and the admin section of users."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -11,7 +12,7 @@ from starlette.datastructures import FormData
 
 from zhiyun.accounts.client_address import client_address
 from zhiyun.accounts.service.credentials import AuthenticationFailed
-from zhiyun.domain.access import STAFF_ROLES, Actor
+from zhiyun.domain.access import STAFF_ROLES, Actor, Role
 from zhiyun.domain.errors import TooManyAttempts, ValidationFailed
 from zhiyun.web.admin import AdminPage, operation, text
 from zhiyun.web.deps import SESSION_COOKIE, CsrfChecked, ServicesDep
@@ -103,10 +104,36 @@ def logout(request: Request, services: ServicesDep) -> RedirectResponse:
 # -- admin section: users ------------------------------------------------------------------------
 
 
+USERS_SHOWN = 300  # a district has thousands of grid workers: search to find one
+
+
 def _users_context(services: Services, actor: Actor) -> dict[str, Any]:
+    return _users_filtered(services, actor, {})
+
+
+def _users_filtered(services: Services, actor: Actor, query: Mapping[str, str]) -> dict[str, Any]:
+    """The users matching the page's search (name or username contains `q`; `role`, `unit`),
+    the first `USERS_SHOWN` of them, and how many matched."""
     org = org_tree(services)
+    needle = (query.get("q") or "").strip().lower()[:50]
+    role = (query.get("role") or "").strip()
+    unit = (query.get("unit") or "").strip()
+    unit_id = next((u.id for u in org.units.values() if u.code == unit), -1) if unit else None
+    everyone = services.accounts.list_users()
+    matched = [
+        u
+        for u in everyone
+        if (not needle or needle in u.username.lower() or needle in (u.display_name or "").lower())
+        and (not role or u.role == role)
+        and (unit_id is None or u.unit_id == unit_id)
+    ]
     return {
-        "users": services.accounts.list_users(),
+        "users": matched[:USERS_SHOWN],
+        "users_matched": len(matched),
+        "users_total": len(everyone),
+        "users_shown": USERS_SHOWN,
+        "filters": {"q": needle, "role": role, "unit": unit},
+        "all_roles": [(r.value, r.label) for r in Role],
         "tokens": services.accounts.live_tokens_by_user(),
         "roles": [(r.value, r.label) for r in STAFF_ROLES],
         "units": sorted(((u.code, u.name) for u in org.units.values()), key=lambda x: x[0]),
@@ -145,4 +172,4 @@ def _users_post(services: Services, actor: Actor, form: FormData) -> str:
     raise ValidationFailed("未知的操作")
 
 
-USERS = AdminPage(context=_users_context, post=_users_post)
+USERS = AdminPage(context=_users_context, post=_users_post, filtered=_users_filtered)

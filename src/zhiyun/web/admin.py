@@ -11,7 +11,7 @@ menu shows it and whether its page opens.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,6 +41,8 @@ class AdminPage:
     context: Callable[[Services, Actor], dict[str, Any]]
     post: Callable[[Services, Actor, FormData], Outcome]
     export: Callable[[Services, Actor], tuple[str, str]] | None = None
+    # A section whose list needs the page's query (filters, a search) lists with this instead.
+    filtered: Callable[[Services, Actor, Mapping[str, str]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,11 @@ def _render(
         "section": key,
         "message": message,
         "error": error,
-        **section.page.context(services, actor),
+        **(
+            section.page.filtered(services, actor, dict(request.query_params))
+            if section.page.filtered is not None
+            else section.page.context(services, actor)
+        ),
         **(extra or {}),
     }
     return render(request, f"admin/{key}.html", context, status_code=status_code)
