@@ -27,8 +27,12 @@ tasks in the seed's district (about 10% of a worker's load). The rules here:
   Among equals the one with the fewest tasks takes the next, and an object keeps the worker of
   its first visit when they have room. A first pass holds each worker to an even share a day
   (the month's visits spread over its working days); what does not fit then fills up to
-  capacity. When the grid cannot make it at all, the rest is put on the least loaded days
-  and reported (`Overload`, `GridFigures.over_capacity`). A window with no working day in it
+  capacity; should the posts in turn leave something over, the grid is placed again with all
+  its workers at once (this earliest-deadline, earliest-free-day rule places everything that
+  any placement can; a worker of several grids brings the visits of the grids placed before).
+  When the grid cannot make it at all, each visit left goes to the object's worker (else the
+  one with the fewest tasks) on their least loaded day of its window, and is reported
+  (`Overload`, `GridFigures.over_capacity`). A window with no working day in it
   is planned on a rest day inside it. Same inputs, same plan: ties are broken by ids.
 - **Figures** (`MonthPlan`): tasks made, the tasks one visit per item would have needed
   (the number of due (object, item) visits), the tasks saved and their share, per worker
