@@ -29,9 +29,10 @@ from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.api.app import create_app
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
-from zhiyun.demo.boundaries import ensure_boundaries
+from zhiyun.demo.boundaries import ensure_boundaries, village_centre
 from zhiyun.demo.cli import prepare_demo, sign_example
 from zhiyun.demo.district import (
+    DEMO_ADMIN,
     DEMO_PASSWORD,
     LOGIN_EXAMPLES,
     TOWNS,
@@ -42,6 +43,7 @@ from zhiyun.demo.district import (
     units,
     users,
 )
+from zhiyun.demo.grids import DEMO_GRID_WORKERS, DEMO_GRIDS, demo_grids, demo_workers, grid_at, village_prefix
 from zhiyun.demo.orders import DEFAULT_COUNT, SeedReport, seed_orders
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
 from zhiyun.domain.access import STAFF_ROLES, Role
@@ -49,6 +51,8 @@ from zhiyun.domain.errors import ConcurrentUpdate
 from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.org import UnitKind
 from zhiyun.domain.workorder import Action, OrderStatus, Satisfaction
+from zhiyun.grid.tables import GridWorkerRow
+from zhiyun.grid.workers import GridWorkerService
 from zhiyun.store.db import Database
 from zhiyun.store.migrate import upgrade
 from zhiyun.store.tables import ChannelKeyRow, IntakeRecordRow, TransitionRow, UserRow, WorkOrderRow
@@ -121,7 +125,8 @@ def test_there_is_a_demo_user_for_every_role_and_every_center(seeded: tuple[Serv
         else:
             assert directory.holder_at(unit.id) is not None, unit.name
     assert services.accounts.authenticate("gc_dispatcher", DEMO_PASSWORD).unit_name == "桂城街道"
-    assert len(users()) + len(sim_users()) == len(accounts)
+    generated = {w.username for w in demo_workers()} - {u.username for u in users()}  # gc_xb_grid is both
+    assert len(users()) + len(sim_users()) + len(generated) == len(accounts)
 
 
 def test_the_simulator_has_its_own_accounts_named_as_simulated(seeded: tuple[Services, SeedReport]) -> None:
@@ -162,6 +167,69 @@ def test_the_printed_sign_example_names_a_real_order_its_login_may_sign(
     assert detail.summary.status == "dispatched" and detail.summary.current_unit is not None
     assert detail.summary.current_unit.name == unit
     assert Action.SIGN in services.orders.allowed(actor, number)
+
+
+# --------------------------------------------------------------------------- grids and grid workers
+
+
+def test_the_demo_has_1049_grids_numbered_in_each_village_and_every_order_point_in_one(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    services, _ = seeded
+    grids = services.geo.grids()
+    assert len(grids) == DEMO_GRIDS == 1049
+    directory = DemoDirectory.load(services)
+    by_village: dict[int, list[str]] = {}
+    for g in grids:
+        by_village.setdefault(g.village_unit_id, []).append(g.code)
+    assert len(by_village) == 40
+    for village_id, codes in by_village.items():
+        prefix = village_prefix(directory.org.units[village_id].code)
+        assert codes == [f"{prefix}{n:03d}" for n in range(1, len(codes) + 1)]
+    assert {c[:6] for c in (g.code for g in grids)} == {"440605"}
+    # numbered north → south: the first grid of a village lies north of its last
+    xb = [g for g in grids if g.village_unit_id == directory.id("GC-XB")]
+    assert xb[0].bbox[3] > xb[-1].bbox[1]
+    # the village's boundary is tiled: no gaps, no overlaps (the import would have said)
+    again = services.geo.import_grids(DEMO_ADMIN, demo_grids(), dry_run=True)
+    assert (again.unchanged, again.warnings) == (1049, [])
+    lat, lon = village_centre("GC-XB")
+    located = services.geo.locate(lat, lon)
+    assert located.village_unit_id == directory.id("GC-XB") and located.grid_code is not None
+    assert located.grid_code == (grid_at(lat, lon) or pytest.fail("no demo grid there")).code
+
+
+def test_the_demo_has_4823_grid_workers_a_chief_per_village_and_a_full_time_worker_per_grid(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    services, _ = seeded
+    with services.db.reading() as session:
+        kinds = dict(
+            session.execute(select(GridWorkerRow.kind, func.count()).group_by(GridWorkerRow.kind)).all()
+        )
+        workers = session.scalar(
+            select(func.count()).select_from(UserRow).where(UserRow.role == "grid_worker")
+        )
+        full_time_grids = session.scalar(
+            select(func.count(func.distinct(GridWorkerRow.grid_id))).where(GridWorkerRow.kind == "full_time")
+        )
+    assert workers == DEMO_GRID_WORKERS == 4823
+    assert kinds == {"chief": 40, "full_time": 1049, "part_time": 4823 - 40 - 1049}
+    assert full_time_grids == 1049
+    counts = services.get(GridWorkerService).village_counts(DEMO_ADMIN)
+    assert len(counts) == 40 and all(c.chiefs == 1 and c.full_time == c.grids for c in counts)
+    assert all(3 * c.grids <= c.part_time <= 4 * c.grids for c in counts)
+    # the printed grid worker works 夏北社区's first grid and sees only it; the chief all of 夏北's
+    named = services.accounts.authenticate("gc_xb_grid", DEMO_PASSWORD)
+    assert [g.code for g in services.get(GridWorkerService).visible_grids(named.actor())] == [
+        "440605001001001"
+    ]
+    chief = services.accounts.authenticate("gc_xb_chief", DEMO_PASSWORD)
+    seen = services.get(GridWorkerService).visible_grids(chief.actor())
+    assert len(seen) > 1 and {g.code[:12] for g in seen} == {"440605001001"}
+    assert services.accounts.authenticate("ls_ds_grid002_1", DEMO_PASSWORD).role == "grid_worker"
+    assert {"gc_xb_grid", "gc_xb_chief"} <= set(LOGIN_EXAMPLES)
+    assert sum(1 for name in LOGIN_EXAMPLES if "grid" in name or "chief" in name) <= 3  # a few, not 4,823
 
 
 # --------------------------------------------------------------------------- seeded orders

@@ -74,12 +74,14 @@ def zhiyun_command() -> str:
 
 
 def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
-    """Migrate, load the demo district and orders where absent (idempotent)."""
+    """Migrate, load the demo district (units, users, boundaries, grids and grid workers) and
+    orders where absent (idempotent)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from zhiyun.demo.boundaries import ensure_boundaries
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
+    from zhiyun.demo.grids import ensure_grid_workers, ensure_grids
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.quick_replies import ensure_quick_replies
 
@@ -93,9 +95,17 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
         )
     district = ensure_district(services)
     ensure_boundaries(services, services.geo)
+    grids = ensure_grids(services)
+    workers = ensure_grid_workers(services)
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
+    if grids.created or workers.users_created or workers.posts_created:
+        console.print(
+            f"网格：新建 {grids.created} 个（共 {grids.total} 个，{grids.villages} 个村居）；"
+            f"网格员：新建账号 {workers.users_created} 个、岗位 {workers.posts_created} 个",
+            soft_wrap=True,
+        )
     if not progress:
         return seed_orders(services)
     with Progress(
@@ -187,7 +197,9 @@ def demo_banner(
     zhiyun = zhiyun_command()
     console.print(
         "其他账号同样规律：镇街派单员 " + "、".join(towns) + "；村居承办人 如 ss_lc_handler；"
-        f"部门 如 gaj_handler、stj_dispatcher、stj_zf_handler（完整列表：{zhiyun} user list{db_option}）",
+        "部门 如 gaj_handler、stj_dispatcher、stj_zf_handler；网格员 如 gc_xb_grid002（专职）、"
+        f"gc_xb_grid002_1（兼职）、ss_lc_chief（网格长）（完整列表：{zhiyun} user list{db_option}；"
+        f"各村居网格员：{zhiyun} grid workers{db_option}）",
         soft_wrap=True,
         markup=False,
     )

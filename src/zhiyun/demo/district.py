@@ -346,6 +346,8 @@ def users() -> list[DemoUser]:
                 result.append(DemoUser(_code_user(code, "handler"), Role.HANDLER, code, person_name(rng)))
         else:
             result.append(DemoUser(_code_user(d.code, "handler"), Role.HANDLER, d.code, person_name(rng)))
+    # 夏北社区's full-time grid worker of its grid 001; the district's other 4,822 grid workers
+    # (and every post) come from demo/grids.py
     result.append(DemoUser("gc_xb_grid", Role.GRID_WORKER, "GC-XB", person_name(rng)))
     # hotline agents (话务员) at the district center and at 桂城街道's center: the seat /orders/new
     result.append(DemoUser("nh_agent", Role.AGENT, DISTRICT_CODE, person_name(rng)))
@@ -399,6 +401,7 @@ LOGIN_EXAMPLES = (
     "inspector",
     "leader",
     "gc_xb_grid",
+    "gc_xb_chief",
 )
 
 
