@@ -13,7 +13,7 @@ from zhiyun.kernel.capability import Capability, Command
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
-    tables=("zhiyun.grid.tables",),
+    tables=("zhiyun.grid.tables", "zhiyun.grid.objects_tables"),
     commands=(Command("grid", "zhiyun.grid.cli:grid_app"),),
     services=("zhiyun.grid.workers:build",),
 )
