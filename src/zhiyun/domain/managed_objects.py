@@ -128,6 +128,7 @@ class AttributeSpec:
         """The typed value of a cell's text; ValueError with a Chinese reason."""
         text = raw.strip()
         if self.type is AttributeType.TEXT:
+            text = _one_line(text)
             if len(text) > self.max_length:
                 raise ValueError(f"不能超过 {self.max_length} 个字符")
             return text
@@ -277,7 +278,7 @@ def parse_attributes(kind: ObjectKind, raw: Mapping[str, str]) -> tuple[dict[str
             if len(name) > ATTRIBUTE_NAME_MAX:
                 problems.append(("attributes", f"属性名「{name[:20]}…」超过 {ATTRIBUTE_NAME_MAX} 个字符"))
                 continue
-            text = text.strip()
+            text = _one_line(text)
             if len(text) > ATTRIBUTE_TEXT_MAX:
                 problems.append(("attributes", f"属性「{name}」不能超过 {ATTRIBUTE_TEXT_MAX} 个字符"))
                 continue
@@ -364,7 +365,7 @@ def contains_id_card_number(text: str) -> bool:
 
 # --------------------------------------------------------------------------- one object
 
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")  # runs of spaces and control characters
 
 
 @dataclass(frozen=True)
@@ -449,11 +450,11 @@ def validate_object(
     if parsed_kind is not None and attributes:
         values, attribute_problems = parse_attributes(parsed_kind, attributes)
         problems.extend(attribute_problems)
-    texts = [("name", clean_name), ("address", clean_address)]
-    texts.extend(("attributes", v) for v in values.values() if isinstance(v, str))
-    for field, text in texts:
+    texts = [("name", "名称", clean_name), ("address", "地址", clean_address)]
+    texts.extend(("attributes", f"属性「{k}」", v) for k, v in values.items() if isinstance(v, str))
+    for field, label, text in texts:
         if contains_id_card_number(text):
-            problems.append((field, f"疑似身份证号码：{ID_CARD_REFUSAL}"))
+            problems.append((field, f"{label}疑似身份证号码：{ID_CARD_REFUSAL}"))
     if problems or parsed_kind is None:
         raise ValidationFailed("；".join(m for _, m in problems), problems=problems)
     return ValidObject(parsed_kind, clean_name, clean_address, component, values, level)

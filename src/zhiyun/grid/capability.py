@@ -15,5 +15,5 @@ CAPABILITY = Capability(
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
     tables=("zhiyun.grid.tables", "zhiyun.grid.objects_tables"),
     commands=(Command("grid", "zhiyun.grid.cli:grid_app"),),
-    services=("zhiyun.grid.workers:build",),
+    services=("zhiyun.grid.workers:build", "zhiyun.grid.objects_service:build"),
 )
