@@ -197,7 +197,10 @@ def test_a_cell_shaped_like_an_identity_number_is_refused_and_says_why() -> None
     assert not looks_like_id_card("4406050102000123")  # a component id: 16 digits
     problems = problems_of(kind="出租屋", name="出租屋", attributes={"房东证件": "440605199001011234"})
     assert problems == [
-        ("attributes", "属性「房东证件」疑似身份证号码：网格管理对象不采集个人身份信息，本系统不保存身份证号码")
+        (
+            "attributes",
+            "属性「房东证件」疑似身份证号码：网格管理对象不采集个人身份信息，本系统不保存身份证号码",
+        )
     ]
 
 

@@ -124,40 +124,45 @@ class AttributeSpec:
     unit_aliases: tuple[str, ...] = ()
     max_length: int = ATTRIBUTE_TEXT_MAX
 
+    def __post_init__(self) -> None:
+        # the type as a plain string and the choices as a set: `parse` runs for every cell of
+        # a bulk import, and an enum member's value is a descriptor call each time
+        object.__setattr__(self, "_code", self.type.value)
+        object.__setattr__(self, "_choices", frozenset(self.choices))
+        object.__setattr__(self, "_suffixes", tuple(u for u in (self.unit, *self.unit_aliases) if u))
+
     def parse(self, raw: str) -> Any:
         """The typed value of a cell's text; ValueError with a Chinese reason."""
+        code: str = self._code  # type: ignore[attr-defined]
         text = raw.strip()
-        if self.type is AttributeType.TEXT:
+        if code == "text":
             text = _one_line(text)
             if len(text) > self.max_length:
                 raise ValueError(f"不能超过 {self.max_length} 个字符")
             return text
-        if self.type is AttributeType.CHOICE:
-            if text not in self.choices:
+        if code == "choice":
+            if text not in self._choices:  # type: ignore[attr-defined]
                 raise ValueError(f"「{text[:20]}」不在可选值中（{'、'.join(self.choices)}）")
             return text
-        if self.type is AttributeType.YES_NO:
+        if code == "yes_no":
             if text in _YES:
                 return True
             if text in _NO:
                 return False
             raise ValueError(f"「{text[:20]}」应为 是 或 否")
-        for suffix in (self.unit, *self.unit_aliases):
-            if suffix and text.endswith(suffix):
+        for suffix in self._suffixes:  # type: ignore[attr-defined]
+            if text.endswith(suffix):
                 text = text[: -len(suffix)].strip()
                 break
-        text = text.replace(",", "")
-        number: float
+        if "," in text:
+            text = text.replace(",", "")
         try:
-            if self.type is AttributeType.INTEGER:
-                number = float(text)
-                if not number.is_integer():
-                    raise ValueError
-            else:
-                number = float(text)
-        except ValueError:
+            number = float(text)
+            if code == "integer" and not number.is_integer():
+                raise ValueError
+        except (ValueError, OverflowError):
             raise ValueError(f"「{raw.strip()[:20]}」应为{self.type.label}") from None
-        if number != number or number in (float("inf"), float("-inf")):
+        if number != number or number in _INFINITIES:
             raise ValueError(f"「{raw.strip()[:20]}」应为{self.type.label}")
         if (self.minimum is not None and number < self.minimum) or (
             self.maximum is not None and number > self.maximum
@@ -165,7 +170,7 @@ class AttributeSpec:
             raise ValueError(
                 f"{_plain(number)} 超出范围（{_plain(self.minimum)}–{_plain(self.maximum)}{self.unit}）"
             )
-        return int(number) if self.type is AttributeType.INTEGER else round(number, 2)
+        return int(number) if code == "integer" else round(number, 2)
 
     def describe(self) -> str:
         """The type and limits in a few Chinese words (the docs and the console show it)."""
@@ -178,6 +183,7 @@ class AttributeSpec:
         return "是 / 否"
 
 
+_INFINITIES = (float("inf"), float("-inf"))
 _YES = frozenset({"是", "有", "Y", "y", "yes", "Yes", "true", "True", "1"})
 _NO = frozenset({"否", "无", "N", "n", "no", "No", "false", "False", "0"})
 
@@ -358,6 +364,8 @@ def _valid_id_number(number: str) -> bool:
 def contains_id_card_number(text: str) -> bool:
     """Whether text holds a resident identity number: a whole cell of that shape, or, inside
     longer text, one with a valid birth date and check digit (a long serial number is not one)."""
+    if _ID_CARD_INSIDE.search(text) is None:  # the usual text: no 18-character number at all
+        return False
     if looks_like_id_card(text):
         return True
     return any(_valid_id_number(m.group()) for m in _ID_CARD_INSIDE.finditer(text))
@@ -366,6 +374,18 @@ def contains_id_card_number(text: str) -> bool:
 # --------------------------------------------------------------------------- one object
 
 _SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")  # runs of spaces and control characters
+_UNTIDY = re.compile(r"[^\S ]|  |[\x00-\x1f\x7f]")  # what `_SPACES` would change besides a lone space
+
+
+_KIND_BY_TEXT: dict[str, ObjectKind] = {
+    **{k.value: k for k in ObjectKind},
+    **{k.label: k for k in ObjectKind},
+}
+_RISK_BY_TEXT: dict[str, RiskLevel] = {
+    **{r.value: r for r in RiskLevel},
+    **{r.label: r for r in RiskLevel},
+    **{f"{r.label}风险": r for r in RiskLevel},
+}
 
 
 @dataclass(frozen=True)
@@ -381,6 +401,8 @@ class ValidObject:
 
 
 def _one_line(text: str) -> str:
+    if _UNTIDY.search(text) is None:  # the usual cell: nothing to collapse
+        return text.strip()
     return _SPACES.sub(" ", text).strip()
 
 
@@ -396,12 +418,12 @@ def hashed_source_key(kind: ObjectKind, name: str, address: str) -> str:
 def parse_source_key(value: str) -> str:
     """The file's own id of an object (编号), trimmed; ValidationFailed if too long or two lines."""
     key = value.strip()
-    if looks_like_id_card(key):
-        raise ValidationFailed(f"编号疑似身份证号码：{ID_CARD_REFUSAL}", field="source_key")
     if len(key) > SOURCE_KEY_MAX:
         raise ValidationFailed(f"编号不能超过 {SOURCE_KEY_MAX} 个字符", field="source_key")
-    if any(c in key for c in "\r\n\t\x1f"):
-        raise ValidationFailed("编号不能含换行或制表符", field="source_key")
+    if not key.isprintable():
+        raise ValidationFailed("编号不能含换行、制表符等控制字符", field="source_key")
+    if len(key) == 18 and looks_like_id_card(key):
+        raise ValidationFailed(f"编号疑似身份证号码：{ID_CARD_REFUSAL}", field="source_key")
     return key
 
 
@@ -419,11 +441,12 @@ def validate_object(
     (`problems`: (field, reason) pairs). A facility needs its component id; names and
     addresses are one line each; identity numbers are refused wherever they appear."""
     problems: list[Problem] = []
-    parsed_kind: ObjectKind | None = None
-    try:
-        parsed_kind = ObjectKind.parse(kind)
-    except ValidationFailed as exc:
-        problems.append(("kind", exc.message if kind.strip() else "缺少对象类型"))
+    parsed_kind = _KIND_BY_TEXT.get(kind) or _KIND_BY_TEXT.get(kind.strip())
+    if parsed_kind is None:
+        try:
+            parsed_kind = ObjectKind.parse(kind)
+        except ValidationFailed as exc:
+            problems.append(("kind", exc.message if kind.strip() else "缺少对象类型"))
     clean_name = _one_line(name or "")
     if not clean_name:
         problems.append(("name", "缺少名称"))
@@ -432,8 +455,8 @@ def validate_object(
     clean_address = _one_line(address or "")
     if len(clean_address) > ADDRESS_MAX:
         problems.append(("address", f"地址不能超过 {ADDRESS_MAX} 个字符"))
-    level = RiskLevel.LOW
-    if risk and risk.strip():
+    level = _RISK_BY_TEXT.get(risk) or RiskLevel.LOW
+    if risk and risk not in _RISK_BY_TEXT and risk.strip():
         try:
             level = RiskLevel.parse(risk)
         except ValidationFailed as exc:
@@ -451,10 +474,11 @@ def validate_object(
         values, attribute_problems = parse_attributes(parsed_kind, attributes)
         problems.extend(attribute_problems)
     texts = [("name", "名称", clean_name), ("address", "地址", clean_address)]
-    texts.extend(("attributes", f"属性「{k}」", v) for k, v in values.items() if isinstance(v, str))
-    for field, label, text in texts:
-        if contains_id_card_number(text):
-            problems.append((field, f"{label}疑似身份证号码：{ID_CARD_REFUSAL}"))
+    texts.extend(("attributes", f"属性「{k}」", v) for k, v in values.items() if v.__class__ is str)
+    if _ID_CARD_INSIDE.search("\x1f".join(t for _, _, t in texts)) is not None:
+        for field, label, text in texts:
+            if contains_id_card_number(text):
+                problems.append((field, f"{label}疑似身份证号码：{ID_CARD_REFUSAL}"))
     if problems or parsed_kind is None:
         raise ValidationFailed("；".join(m for _, m in problems), problems=problems)
     return ValidObject(parsed_kind, clean_name, clean_address, component, values, level)

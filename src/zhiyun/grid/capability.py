@@ -3,17 +3,27 @@
 The grids themselves (polygons and 15-digit codes) are geography and live in `geo`, which
 locates every order, object and patrol in its grid; this capability is what people do in
 them. Its command group `zhiyun grid` (import and export grids through geo's service, list
-grid workers) is a Typer app that later parts add commands to.
+grid workers) is a Typer app that later parts add commands to; the managed objects
+(网格管理对象) have their own group `zhiyun grid-objects`, REST routes under
+/api/v1/grid/objects and the console's 网格对象 page.
 """
 
 from __future__ import annotations
 
-from zhiyun.kernel.capability import Capability, Command
+from zhiyun.domain.managed_objects import may_browse_managed_objects
+from zhiyun.kernel.capability import Capability, Command, Mount, NavItem
 
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
     tables=("zhiyun.grid.tables", "zhiyun.grid.objects_tables"),
-    commands=(Command("grid", "zhiyun.grid.cli:grid_app"),),
+    api=(Mount("zhiyun.grid.objects_api:router"),),
+    pages=(Mount("zhiyun.grid.objects_pages:router"),),
+    nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
+    commands=(
+        Command("grid", "zhiyun.grid.cli:grid_app"),
+        Command("grid-objects", "zhiyun.grid.objects_cli:objects_app"),
+    ),
     services=("zhiyun.grid.workers:build", "zhiyun.grid.objects_service:build"),
+    templates=True,
 )
