@@ -390,7 +390,7 @@ class ManagedObjectService:
             total = repo.count(session, scope, flt, cap=COUNT_CAP + 1)
             grids = self._grid_cache(session)
             items = [self._summary(r, grids, org) for r in rows]
-        next_cursor = encode_cursor(query, rows[-1].id) if more and rows else None
+        next_cursor = encode_cursor(query, items[-1].id) if more and items else None
         return ObjectPage(items, next_cursor, min(total, COUNT_CAP), total > COUNT_CAP)
 
     def get(self, actor: Actor, object_id: int) -> ObjectDetail:
