@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-
 from tests.support import (
     ONLY_POSTGRESQL,
     PASSWORD,
@@ -23,6 +22,7 @@ from tests.support import (
     build_small_district_with_boundaries,
     grid_file,
 )
+
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import NotFound, ValidationFailed

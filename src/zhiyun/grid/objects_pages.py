@@ -14,15 +14,24 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import DomainError, NotFound, ValidationFailed
 from zhiyun.domain.grid import ObjectKind, RiskLevel
-from zhiyun.domain.managed_objects import schema_of
+from zhiyun.domain.managed_objects import may_browse_managed_objects, schema_of
 from zhiyun.grid.objects_service import MAP_CAP, ManagedObjectService, ObjectQuery, parse_bbox
-from zhiyun.web.deps import PageActor, PageUser, ServicesDep
+from zhiyun.web.deps import PageActor, PageForbidden, PageUser, ServicesDep
 from zhiyun.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+
+
+def _browser(actor: Actor) -> Actor:
+    """The page is for those its menu entry is for (grid workers, village and town staff,
+    dispatchers, admins); what each sees on it is scoped by the service."""
+    if not may_browse_managed_objects(actor):
+        raise PageForbidden("网格对象页面仅供网格员、村居和镇街工作人员、派单员和管理员使用")
+    return actor
 
 
 def _query(params: Any) -> tuple[ObjectQuery, dict[str, str]]:
@@ -49,6 +58,7 @@ def _query(params: Any) -> tuple[ObjectQuery, dict[str, str]]:
 
 @router.get("/grid/objects", response_class=HTMLResponse)
 def objects_page(request: Request, user: PageUser, actor: PageActor, services: ServicesDep) -> HTMLResponse:
+    _browser(actor)
     objects = services.get(ManagedObjectService)
     params = request.query_params
     query, errors = _query(params)
@@ -83,6 +93,7 @@ def objects_page(request: Request, user: PageUser, actor: PageActor, services: S
 @router.get("/grid/objects/map.geojson")
 def objects_map(request: Request, user: PageUser, actor: PageActor, services: ServicesDep) -> JSONResponse:
     """The map layer: the objects in view whose point lies in `bbox`, with the list's filters."""
+    _browser(actor)
     params = request.query_params
     query, errors = _query(params)
     if errors:
@@ -100,6 +111,7 @@ def objects_map(request: Request, user: PageUser, actor: PageActor, services: Se
 def object_page(
     request: Request, object_id: str, user: PageUser, actor: PageActor, services: ServicesDep
 ) -> HTMLResponse:
+    _browser(actor)
     try:
         if not object_id.isdigit() or not 0 < int(object_id) < 2**31:
             raise NotFound("网格管理对象不存在")
