@@ -60,11 +60,16 @@ from zhiyun.grid.objects_tables import ManagedObjectRow
 from zhiyun.kernel.files import detect_encoding
 from zhiyun.kernel.geo import CoordSystem, out_of_china
 from zhiyun.kernel.geo_arrays import gcj02_to_wgs84_arrays
+from zhiyun.kernel.gil import short_gil_slices
 from zhiyun.kernel.normalize import to_halfwidth
 from zhiyun.store.base import table_of
 from zhiyun.store.db import Database
 
 DEFAULT_BATCH = 20_000
+DEFAULT_PG_WRITERS = 2
+# GIL slices while the reading thread parses beside the writers: a writer whose statement has
+# returned gets on at once (kernel.gil).
+SWITCH_INTERVAL = 0.0002
 MAX_EXAMPLES = 20
 COORDINATE_DIGITS = 7  # about 1 cm
 
@@ -690,9 +695,12 @@ def _taken_components(rows: Sequence[Staged], stored: Mapping[str, str]) -> list
 
 
 class ObjectWriter:
-    """Stores batches of staged objects, one transaction each."""
+    """Stores batches of staged objects, one transaction each. `copies_text`: the writer takes
+    each batch's rows also as COPY text (`copy_line`), made by the reading thread."""
 
-    def write(self, rows: Sequence[Staged]) -> WriteResult:  # pragma: no cover - interface
+    copies_text = False
+
+    def write(self, rows: Sequence[Staged], copy_data: str | None = None) -> WriteResult:  # pragma: no cover
         raise NotImplementedError
 
     def finish(self) -> None:
@@ -712,7 +720,7 @@ class SqliteObjectWriter(ObjectWriter):
         statement = sqlite_insert(_OBJECT).on_conflict_do_nothing(index_elements=[_OBJECT.c.source_key])
         self._insert = statement
 
-    def write(self, rows: Sequence[Staged]) -> WriteResult:
+    def write(self, rows: Sequence[Staged], copy_data: str | None = None) -> WriteResult:
         result = WriteResult()
         if not rows:
             return result
@@ -820,6 +828,7 @@ class PostgresObjectWriter(ObjectWriter):
     def __init__(self, db: Database, *, clock: Callable[[], datetime], dry_run: bool = False) -> None:
         self.clock = clock
         self.dry_run = dry_run
+        self.copies_text = not dry_run
         self._raw = db.engine.raw_connection()
         conn = self._raw.driver_connection
         assert conn is not None
@@ -860,14 +869,14 @@ class PostgresObjectWriter(ObjectWriter):
             return
         cur.execute(_SKIP_FK_TRIGGERS)
 
-    def write(self, rows: Sequence[Staged]) -> WriteResult:
+    def write(self, rows: Sequence[Staged], copy_data: str | None = None) -> WriteResult:
         from psycopg.errors import UniqueViolation
 
         if not rows:
             return WriteResult()
         for attempt in (1, 2):
             try:
-                result = self._write(rows)
+                result = self._write(rows, copy_data)
                 self.conn.commit()
                 return result
             except UniqueViolation:
@@ -879,7 +888,7 @@ class PostgresObjectWriter(ObjectWriter):
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write(self, rows: Sequence[Staged]) -> WriteResult:
+    def _write(self, rows: Sequence[Staged], copy_data: str | None) -> WriteResult:
         result = WriteResult()
         with self.conn.cursor() as cur:
             components = [r.component_id for r in rows if r.component_id is not None]
@@ -889,12 +898,13 @@ class PostgresObjectWriter(ObjectWriter):
             if result.rejected:
                 refused = {r[0] for r in result.rejected}
                 rows = [r for r in rows if r.rownum not in refused]
+                copy_data = None  # made again without the refused rows
             if self.dry_run:
                 cur.execute(_STORED_KEYS, {"keys": [r.source_key for r in rows]})
                 result.already_imported = len(cur.fetchall())
                 result.imported = len(rows) - result.already_imported
                 return result
-            data = "".join(map(copy_line, rows))
+            data = copy_data if copy_data is not None else "".join(map(copy_line, rows))
             if self.checks_own_references:
                 self._check_references(cur, rows)
             with cur.copy(_COPY) as copy:
@@ -1032,6 +1042,7 @@ class _Batch:
     checked: CheckedBatch
     read: int
     position: int
+    copy_data: str | None = None
 
 
 _DONE = object()
@@ -1049,25 +1060,31 @@ def run_import(
     batch_size: int,
     clock: Callable[[], datetime],
     progress: Callable[[ObjectImportProgress], None] | None = None,
+    writers: int | None = None,
 ) -> ObjectImportReport:
-    """Read, check and locate `path` here; store the batches in a writer thread (one connection)."""
+    """Read, check and locate `path` here; store the batches in writer threads, each with a
+    connection of its own (`writers`: default 2 on PostgreSQL, so that the server works on
+    one batch while it commits another; 1 on SQLite, which has one writer)."""
     if batch_size < 1:
         raise ValidationFailed("批次大小必须是正整数", field="batch")
     started = time.perf_counter()
     source = open_object_source(path, mapping)
     report = ObjectImportReport(file=path.name, dry_run=dry_run)
     rejects: RejectsFile | None = None
-    writer: ObjectWriter | None = None
+    stores: list[ObjectWriter] = []
+    count = 1 if db.is_sqlite else max(1, writers or DEFAULT_PG_WRITERS)
     try:
         plan = plan_columns(source.header, mapping, path.name)
         checker = BatchChecker(plan, locator, crs=crs)
         rejects = RejectsFile(rejects_path or default_rejects_path(path), plan.header, report)
-        writer = object_writer(db, clock=clock, dry_run=dry_run)
-        _pipeline(source, checker, writer, rejects, report, batch_size, progress)
-        writer.finish()
+        for _ in range(count):
+            stores.append(object_writer(db, clock=clock, dry_run=dry_run))
+        with short_gil_slices(SWITCH_INTERVAL):
+            _pipeline(source, checker, stores, rejects, report, batch_size, progress)
+        stores[0].finish()
     finally:
-        if writer is not None:
-            writer.close()
+        for store in stores:
+            store.close()
         source.close()
         if rejects is not None:
             rejects.close()
@@ -1078,19 +1095,20 @@ def run_import(
 def _pipeline(
     source: ObjectSource,
     checker: BatchChecker,
-    writer: ObjectWriter,
+    writers: list[ObjectWriter],
     rejects: RejectsFile,
     report: ObjectImportReport,
     batch_size: int,
     progress: Callable[[ObjectImportProgress], None] | None,
 ) -> None:
-    batches: queue.Queue[Any] = queue.Queue(maxsize=2)
+    batches: queue.Queue[Any] = queue.Queue(maxsize=len(writers) + 1)
     failed = threading.Event()
     errors: list[BaseException] = []
     lock = threading.Lock()
     state = ObjectImportProgress(size=source.size)
+    copies_text = writers[0].copies_text
 
-    def store() -> None:
+    def store(writer: ObjectWriter) -> None:
         while True:
             item = batches.get()
             if item is _DONE:
@@ -1098,10 +1116,11 @@ def _pipeline(
             if failed.is_set():
                 continue
             try:
-                outcome = writer.write(item.checked.staged)
+                outcome = writer.write(item.checked.staged, item.copy_data)
                 with lock:
                     _account(item.checked, outcome, rejects, report)
-                    state.read, state.position = item.read, item.position
+                    state.read = max(state.read, item.read)
+                    state.position = max(state.position, item.position)
                     state.imported, state.already_imported = report.imported, report.already_imported
                     state.rejected = report.rejected
                     if progress is not None:
@@ -1110,8 +1129,17 @@ def _pipeline(
                 errors.append(exc)
                 failed.set()
 
-    thread = threading.Thread(target=store, name="zhiyun-object-writer", daemon=True)
-    thread.start()
+    def batch(rows: list[tuple[int, list[str]]], read: int) -> _Batch:
+        checked = checker.check(rows)
+        data = "".join(map(copy_line, checked.staged)) if copies_text else None
+        return _Batch(checked, read, source.position(), data)
+
+    threads = [
+        threading.Thread(target=store, args=(w,), name=f"zhiyun-object-writer-{i}", daemon=True)
+        for i, w in enumerate(writers)
+    ]
+    for thread in threads:
+        thread.start()
     try:
         rows: list[tuple[int, list[str]]] = []
         read = 0
@@ -1119,17 +1147,19 @@ def _pipeline(
             rows.append(row)
             read += 1
             if len(rows) >= batch_size:
-                _hand_over(batches, failed, _Batch(checker.check(rows), read, source.position()))
+                _hand_over(batches, failed, batch(rows, read))
                 rows = []
         if rows and not failed.is_set():
-            _hand_over(batches, failed, _Batch(checker.check(rows), read, source.position()))
+            _hand_over(batches, failed, batch(rows, read))
         report.read = read
     except BaseException:
         failed.set()
         raise
     finally:
-        batches.put(_DONE)
-        thread.join()
+        for _ in threads:
+            batches.put(_DONE)
+        for thread in threads:
+            thread.join()
     if errors:
         raise errors[0]
 

@@ -297,12 +297,14 @@ class ManagedObjectService:
         rejects_path: str | Path | None = None,
         batch_size: int = DEFAULT_BATCH,
         progress: Callable[[ObjectImportProgress], None] | None = None,
+        writers: int | None = None,
     ) -> ObjectImportReport:
         """Import the objects of a CSV or XLSX file (docs/grid-objects.md): each row checked
         (bad rows to the rejects file with their row and reason), placed in its grid by its
         grid code or its point, and stored in batches, one transaction each; a row whose
         source key is stored already is skipped (importing twice stores nothing twice).
-        `dry_run` checks and counts without writing. Who may import managed objects only."""
+        `dry_run` checks and counts without writing; `writers`: connections storing batches at
+        once (default 2 on PostgreSQL). Who may import managed objects only."""
         require(may_import_managed_objects, actor)
         with self.db.reading() as session:
             org = ref.load_org(session)
@@ -318,6 +320,7 @@ class ManagedObjectService:
             batch_size=batch_size,
             clock=self.clock,
             progress=progress,
+            writers=writers,
         )
 
     # ------------------------------------------------------------------ reads
