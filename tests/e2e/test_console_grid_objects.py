@@ -85,3 +85,11 @@ def test_the_page_is_for_grid_workers_village_and_town_staff_dispatchers_and_adm
         assert client.get(f"/grid/objects/{ids['XB1']}").status_code == 403
     anonymous = console.anonymous().get("/grid/objects", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+
+
+def test_the_map_outlines_only_the_grids_in_view(console: Api, ids: dict[str, int]) -> None:
+    outlines = page_login(console, "gc_grid").get("/grid/objects/grids.geojson").json()
+    assert [f["properties"]["code"] for f in outlines["features"]] == [f"{XB}001"]
+    town = page_login(console, "town").get("/grid/objects/grids.geojson").json()
+    assert len(town["features"]) == 8 and town["features"][0]["geometry"]["type"] == "Polygon"
+    assert page_login(console, "yanbu").get("/grid/objects/grids.geojson").json()["features"] == []

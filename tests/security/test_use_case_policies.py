@@ -95,6 +95,7 @@ READ_ONLY: dict[str, str] = {
     "grid.objects.counts": "counts of the managed objects the reader may see, per grid or village",
     "grid.objects.map_objects": "the managed objects the reader may see in a map box",
     "grid.objects.geojson": "the managed objects the reader may see in a map box, as GeoJSON",
+    "grid.objects.grid_outlines": "the outlines of the grids whose managed objects the reader may see (the map)",
     "grid.objects.villages_in_view": "the villages whose managed objects the reader may see (the page's filter)",
     "geo.locate": "locates a point or an address",
     "geo.locator": "builds the locator from the stored boundaries (a process cache)",

@@ -107,6 +107,15 @@ def objects_map(request: Request, user: PageUser, actor: PageActor, services: Se
     return JSONResponse(collection, media_type="application/geo+json")
 
 
+@router.get("/grid/objects/grids.geojson")
+def objects_grids(user: PageUser, actor: PageActor, services: ServicesDep) -> JSONResponse:
+    """The outlines of the grids whose objects the user may see (the map's grid layer)."""
+    _browser(actor)
+    return JSONResponse(
+        services.get(ManagedObjectService).grid_outlines(actor), media_type="application/geo+json"
+    )
+
+
 @router.get("/grid/objects/{object_id}", response_class=HTMLResponse)
 def object_page(
     request: Request, object_id: str, user: PageUser, actor: PageActor, services: ServicesDep

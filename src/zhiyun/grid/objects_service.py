@@ -225,6 +225,7 @@ class _Grids:
     by_id: dict[int, GridView]
     by_code: dict[str, GridView]
     locator: BulkLocator | None = None
+    outlines: dict[str, Any] | None = None  # geo's FeatureCollection of the grids
 
 
 class ManagedObjectService:
@@ -259,7 +260,7 @@ class ManagedObjectService:
         if grids.locator is None:
             with self._lock:
                 if grids.locator is None:
-                    collection = self.geo.export_grids()
+                    collection = self._outlines(grids)
                     refs = []
                     for feature in collection["features"]:
                         view = grids.by_code.get(feature["properties"]["code"])
@@ -275,6 +276,11 @@ class ManagedObjectService:
                     }
                     grids.locator = BulkLocator(refs, villages)
         return grids.locator
+
+    def _outlines(self, grids: _Grids) -> dict[str, Any]:
+        if grids.outlines is None:
+            grids.outlines = self.geo.export_grids()
+        return grids.outlines
 
     def _scope(self, session: Session, actor: Actor, org: OrgTree) -> ObjectScope:
         posts = []
@@ -521,6 +527,31 @@ class ManagedObjectService:
         were more than `limit`)."""
         items, truncated = self.map_objects(actor, box, query=query, limit=limit)
         return feature_collection(items, truncated)
+
+    def grid_outlines(self, actor: Actor) -> dict[str, Any]:
+        """The grids whose objects `actor` may see, as a GeoJSON FeatureCollection (WGS-84;
+        properties code, name, village_name): the map's outlines."""
+        with self.db.reading() as session:
+            org = ref.load_org(session)
+            scope = self._scope(session, actor, org)
+            grids = self._grid_cache(session)
+        features = []
+        for feature in self._outlines(grids)["features"]:
+            grid = grids.by_code.get(feature["properties"]["code"])
+            if grid is not None and scope.holds(grid.id, grid.village_unit_id):
+                properties = feature["properties"]
+                features.append(
+                    {
+                        "type": "Feature",
+                        "properties": {
+                            "code": properties["code"],
+                            "name": properties.get("name"),
+                            "village_name": properties.get("village_name"),
+                        },
+                        "geometry": feature["geometry"],
+                    }
+                )
+        return {"type": "FeatureCollection", "features": features}
 
     def villages_in_view(self, actor: Actor) -> list[tuple[int, str, str]]:
         """(unit id, code, name) of the villages whose objects `actor` may see, by code (the

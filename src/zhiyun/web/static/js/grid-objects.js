@@ -97,9 +97,10 @@
     if (first && features.length && !data.truncated) {
       first = false;
       var bounds = L.latLngBounds(features.map(function (f) { return [f.geometry.coordinates[1], f.geometry.coordinates[0]]; }));
-      if (bounds.isValid()) { map.fitBounds(bounds.pad(0.15), { maxZoom: 17 }); return; }
+      if (bounds.isValid()) { map.fitBounds(bounds.pad(0.15), { maxZoom: 17 }); return; }  // loads again
     }
     first = false;
+    el.setAttribute("data-state", "ready");  // drawn for the view the map shows
   }
 
   function load() {
@@ -111,6 +112,7 @@
       say("范围过大，请放大地图");
       return;
     }
+    el.setAttribute("data-state", "loading");
     var params = new URLSearchParams(filters);
     params.set("bbox", [west, south, east, north].map(function (v) { return v.toFixed(6); }).join(","));
     if (pending) pending.abort();
@@ -123,10 +125,30 @@
       .catch(function (e) { if (e.name !== "AbortError") say("加载失败"); });
   }
 
+  // the outlines of the grids in view, named by code and name on hover
+  function grids() {
+    return fetch("/grid/objects/grids.geojson", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (data) {
+        if (!data.features || !data.features.length) return null;
+        var outlines = L.geoJSON(data, {
+          style: function () { return { color: "#0b7285", weight: 1, fill: true, fillOpacity: 0.03 }; },
+          onEachFeature: function (f, l) {
+            var p = f.properties || {};
+            l.bindTooltip(textElement((p.name || "") + " " + (p.code || "")), { sticky: true });
+          }
+        }).addTo(map);
+        outlines.bringToBack();
+        return outlines;
+      })
+      .catch(function () { return null; });
+  }
+
   window.zhiyunObjectsMap = { map: map, layer: layer };  // for the browser tests
   legend();
-  boundaries(map).then(function (b) {
-    if (b) map.fitBounds(b.getBounds());
+  Promise.all([boundaries(map), grids()]).then(function (layers) {
+    var fit = layers[1] || layers[0];
+    if (fit) map.fitBounds(fit.getBounds());
     load();
     map.on("moveend", load);
   });
