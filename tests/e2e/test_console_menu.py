@@ -18,16 +18,17 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 ADMIN_LINK = re.compile(r'<nav class="subnav"[^>]*>(.*?)</nav>', re.S)
 
 # Every page of the menu, and whether each role may open it (what the policies say).
-PAGES = ("/orders/new", "/workbench", "/map", "/dashboard", "/replies", "/admin")
+PAGES = ("/orders/new", "/workbench", "/map", "/dashboard", "/grid/objects", "/replies", "/admin")
 EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
+OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff, dispatchers, admins
 ROLES = {
-    "admin": EVERYONE | {"/orders/new", "/dashboard", "/admin"},
-    "district": EVERYONE | {"/orders/new", "/dashboard"},
-    "town": EVERYONE | {"/orders/new", "/dashboard"},
-    "zjj": EVERYONE | {"/orders/new", "/dashboard"},  # a department's dispatcher
+    "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"},
+    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},
+    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},
+    "zjj": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
-    "xiabei": EVERYONE,  # a village handler
-    "grid": EVERYONE,  # a grid worker
+    "xiabei": EVERYONE | {OBJECTS},  # a village handler
+    "grid": EVERYONE | {OBJECTS},  # a grid worker
     "inspector": EVERYONE | {"/dashboard"},
     "leader": EVERYONE | {"/dashboard"},
 }

@@ -114,6 +114,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/workbench",
         "/map",
         "/dashboard",
+        "/grid/objects",
         "/replies",
         "/admin",
     ]

@@ -526,7 +526,13 @@ def test_after_the_demo_seeds_commands_without_db_see_its_data(
 
     users = runner.invoke(app, ["user", "list"])
     assert users.exit_code == 0, users.output
-    accounts = f"用户（{len(demo_users()) + len(sim_users())}）"  # the demo's people and simulator
+    from zhiyun.demo.grids import DEMO_GRID_WORKERS
+    from zhiyun.domain.access import Role
+
+    # the demo's people, the simulator's, and the grid workers (one of whom is among the people)
+    people = demo_users()
+    named_workers = sum(1 for u in people if u.role is Role.GRID_WORKER)
+    accounts = f"用户（{len(people) + len(sim_users()) + DEMO_GRID_WORKERS - named_workers}）"
     assert accounts in users.stdout
     channels = runner.invoke(app, ["channel", "list"])
     assert channels.exit_code == 0, channels.output

@@ -50,6 +50,7 @@ from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.items_service import GridItemService, default_catalogue
+from zhiyun.grid.objects_service import ManagedObjectService
 from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
@@ -90,6 +91,13 @@ READ_ONLY: dict[str, str] = {
     "grid_workers.visible_grids": "the grids the reader may see (domain.grid.visible_grid_ids)",
     "grid_workers.assigned_grids": "a worker's grids, as far as the reader may see them (visible_grid_ids)",
     "grid_workers.village_counts": "grid and worker counts of the villages the reader may see (villages_in_view)",
+    "grid_objects.search": "the managed objects the reader may see (object_scope), a page of them",
+    "grid_objects.get": "one managed object the reader may see (object_scope; NotFound otherwise)",
+    "grid_objects.counts": "counts of the managed objects the reader may see, per grid or village",
+    "grid_objects.map_objects": "the managed objects the reader may see in a map box",
+    "grid_objects.geojson": "the managed objects the reader may see in a map box, as GeoJSON",
+    "grid_objects.grid_outlines": "the outlines of the grids whose managed objects the reader may see (the map)",
+    "grid_objects.villages_in_view": "the villages whose managed objects the reader may see (the page's filter)",
     "geo.locate": "locates a point or an address",
     "geo.locator": "builds the locator from the stored boundaries (a process cache)",
     "channels.get": "reads a channel (its registry row is created on first read)",
@@ -177,6 +185,7 @@ PLUMBING: dict[str, str] = {
     "intake.accept": "a channel's message, authenticated by its key: acts as the system principal",
     "intake.receive": "a channel's message, authenticated by its key: acts as the system principal",
     "geo.clear": "empties this process's locator cache",
+    "grid_objects.clear": "empties this process's cache of the grids (and the bulk locator)",
     "dashboard.wait_for_refresh": "waits for a rebuild in the background",
     "auto_dispatch.after_act": "a hook inside an order use case that already asked",
     "auto_dispatch.after_register": "a hook inside a registration: dispatches as the system principal",
@@ -345,6 +354,16 @@ class World:
             items.ensure_default(TEST_ADMIN)
             self.made["grid_items"] = True
         return items
+
+    def objects_file(self) -> Path:
+        """A file of managed objects (one shop of 夏北社区; the small district has no grids: it
+        is stored in none)."""
+        path = self.tmp / "objects.csv"
+        path.write_text(
+            "编号,类型,名称,地址,经度,纬度\nP-1,三小场所,好又多便利店,夏北路 1 号,113.105,23.015\n",
+            encoding="utf-8",
+        )
+        return path
 
     def units_file(self) -> Path:
         path = self.tmp / "units.csv"
@@ -628,6 +647,19 @@ CASES: tuple[Case, ...] = (
         ),
         NOT_ADMINS,
         prepare=World.grid_worker,
+    ),
+    Case(
+        "grid_objects.import_file",
+        lambda s, path, who: s.get(ManagedObjectService).import_file(who, path),
+        NOT_ADMINS,
+        prepare=World.objects_file,
+    ),
+    Case(
+        "grid_objects.import_file",
+        lambda s, path, who: s.get(ManagedObjectService).import_file(who, path, dry_run=True),
+        NOT_ADMINS,
+        prepare=World.objects_file,
+        label="a dry run",
     ),
     Case(
         "models.train",

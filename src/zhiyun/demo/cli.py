@@ -82,6 +82,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
     from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids
+    from zhiyun.demo.objects import ensure_objects
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.quick_replies import ensure_quick_replies
 
@@ -98,6 +99,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     grids = ensure_grids(services)
     workers = ensure_grid_workers(services)
     items = ensure_grid_items(services)
+    objects = ensure_objects(services)
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
@@ -109,6 +111,10 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
         )
     if items:
         console.print(f"入格事项：安装默认事项 {items} 项")
+    if objects is not None:
+        console.print(
+            f"网格管理对象：新建 {objects.imported} 个（楼栋、出租屋、三小场所、企业、部件设施），用时 {objects.seconds:.1f} 秒"
+        )
     if not progress:
         return seed_orders(services)
     with Progress(

@@ -140,6 +140,11 @@ def may_administer_grids(actor: Actor) -> bool:
     return actor.role in ADMINS
 
 
+def may_import_managed_objects(actor: Actor) -> bool:
+    """Import managed objects (网格管理对象: buildings, rental houses, shops, enterprises, facilities)."""
+    return actor.role in ADMINS
+
+
 def may_manage_models(actor: Actor) -> bool:
     """Activate a classifier model, or roll back to the one before; set automatic dispatch's target accuracy."""
     return actor.role in ADMINS
@@ -364,6 +369,14 @@ POLICIES: tuple[Policy, ...] = (
         "administration",
     ),
     Policy(
+        "may_import_managed_objects",
+        "managed objects 网格管理对象 (buildings, rental houses, shops, enterprises, facilities): import",
+        "an admin",
+        ADMINS,
+        may_import_managed_objects,
+        "administration",
+    ),
+    Policy(
         "may_manage_models",
         "activate or roll back a classifier model 分类模型; set the target accuracy of automatic dispatch 智能分拨",
         "an admin",
@@ -479,6 +492,7 @@ _REFUSALS: dict[str, str] = {
     "may_administer_catalog": "仅系统管理员可以修改分类和权责清单",
     "may_administer_boundaries": "仅系统管理员可以导入辖区边界",
     "may_administer_grids": "仅系统管理员可以导入网格、分配网格员",
+    "may_import_managed_objects": "仅系统管理员可以导入网格管理对象",
     "may_manage_models": "仅系统管理员可以启用或回退分类模型、设置自动派单目标准确率",
     "may_train_models": "仅系统管理员可以训练分类模型",
     "may_administer_quick_replies": "仅系统管理员可以管理单位常用语",
@@ -604,6 +618,7 @@ __all__ = [
     "may_decide_duplicate",
     "may_dispatch_in_bulk",
     "may_follow_request",
+    "may_import_managed_objects",
     "may_manage_credentials_of",
     "may_manage_models",
     "may_manage_own_quick_replies",

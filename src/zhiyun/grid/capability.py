@@ -3,25 +3,35 @@
 The grids themselves (polygons and 15-digit codes) are geography and live in `geo`, which
 locates every order, object and patrol in its grid; this capability is what people do in
 them. Its command group `zhiyun grid` (import and export grids through geo's service, list
-grid workers) is a Typer app that later parts add commands to.
+grid workers) is a Typer app that later parts add commands to; the managed objects
+(网格管理对象) have their own group `zhiyun grid-objects`, REST routes under
+/api/v1/grid/objects and the console's 网格对象 page.
 """
 
 from __future__ import annotations
 
 from zhiyun.domain import access
-from zhiyun.kernel.capability import AdminSection, Capability, Command, Mount
+from zhiyun.domain.managed_objects import may_browse_managed_objects
+from zhiyun.kernel.capability import AdminSection, Capability, Command, Mount, NavItem
 
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
-    tables=("zhiyun.grid.tables", "zhiyun.grid.items_tables"),
-    services=("zhiyun.grid.workers:build", "zhiyun.grid.items_service:build"),
-    # grid items have their own top-level group for now, beside `zhiyun grid` (may later mount as `grid items`)
+    tables=("zhiyun.grid.tables", "zhiyun.grid.items_tables", "zhiyun.grid.objects_tables"),
+    services=(
+        "zhiyun.grid.workers:build",
+        "zhiyun.grid.items_service:build",
+        "zhiyun.grid.objects_service:build",
+    ),
+    api=(Mount("zhiyun.grid.objects_api:router"),),
+    pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
+    nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
+    # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
         Command("grid", "zhiyun.grid.cli:grid_app"),
         Command("grid-items", "zhiyun.grid.items_cli:items_app"),
+        Command("grid-objects", "zhiyun.grid.objects_cli:objects_app"),
     ),
-    pages=(Mount("zhiyun.grid.items_pages:router"),),
     admin=(
         AdminSection(
             "grid-items",
