@@ -17,7 +17,12 @@ from zhiyun.kernel.capability import AdminSection, Capability, Command, Mount, N
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
-    tables=("zhiyun.grid.tables", "zhiyun.grid.items_tables", "zhiyun.grid.objects_tables"),
+    tables=(
+        "zhiyun.grid.tables",
+        "zhiyun.grid.items_tables",
+        "zhiyun.grid.objects_tables",
+        "zhiyun.grid.patrol_tables",
+    ),
     services=(
         "zhiyun.grid.workers:build",
         "zhiyun.grid.items_service:build",
