@@ -55,6 +55,8 @@ MODEL_TRAINERS = frozenset({Role.ADMIN, Role.SYSTEM})
 SWEEPERS = frozenset({Role.ADMIN, Role.SYSTEM})  # the worker, and `zhiyun sweep`
 HOUSEKEEPERS = frozenset({Role.ADMIN, Role.SYSTEM})
 SYSTEM_ONLY = frozenset({Role.SYSTEM})
+PATROLLERS = frozenset({Role.GRID_WORKER})
+PATROL_PLANNERS = frozenset({Role.ADMIN, Role.SYSTEM})  # the worker's monthly job, `zhiyun grid plan`
 CITIZENS = frozenset({Role.CITIZEN})
 STAFF = frozenset(STAFF_ROLES)
 
@@ -207,6 +209,18 @@ def may_administer_grid_items(actor: Actor) -> bool:
     checklists, switch them on or off, import them, install the default catalogue. An admin
     (there is no district-level grid-management role yet; it would join here)."""
     return actor.role in ADMINS
+
+
+def may_patrol(actor: Actor) -> bool:
+    """Patrol (巡查): see one's own visit tasks, submit visits from the phone. A grid worker, in
+    the grids of their posts (the use case checks the grid)."""
+    return actor.role in PATROLLERS and actor.user_id is not None
+
+
+def may_plan_patrols(actor: Actor) -> bool:
+    """Plan a month's merged patrols (巡查计划) for every grid worker: the system (the worker's
+    monthly job) or an admin (`zhiyun grid plan`)."""
+    return actor.role in PATROL_PLANNERS
 
 
 def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
@@ -425,6 +439,22 @@ POLICIES: tuple[Policy, ...] = (
         may_administer_grid_items,
         "administration",
     ),
+    Policy(
+        "may_patrol",
+        "patrol 巡查: one's own visit tasks on the phone, submit visits (in the grids of one's posts)",
+        "a grid worker",
+        PATROLLERS,
+        may_patrol,
+        "console",
+    ),
+    Policy(
+        "may_plan_patrols",
+        "plan a month's merged patrols 巡查计划 for every grid worker",
+        "the system (the worker's monthly job), an admin (`zhiyun grid plan`)",
+        PATROL_PLANNERS,
+        may_plan_patrols,
+        "system",
+    ),
     # -- the system's own work
     Policy(
         "may_record_system_event",
@@ -500,6 +530,8 @@ _REFUSALS: dict[str, str] = {
     "may_use_quick_replies": "不能使用其他单位的常用语",
     "may_manage_own_quick_replies": "只能管理自己的常用语",
     "may_administer_grid_items": "仅系统管理员可以维护入格事项",
+    "may_patrol": "只有网格员可以巡查",
+    "may_plan_patrols": "仅系统或系统管理员可以生成巡查计划",
     "may_record_system_event": "系统事件只能由系统记录",
     "may_run_sweep": "仅系统或系统管理员可以执行时限监控",
     "may_run_housekeeping": "仅系统或系统管理员可以执行系统维护",
@@ -623,6 +655,8 @@ __all__ = [
     "may_manage_models",
     "may_manage_own_quick_replies",
     "may_manage_quick_replies",
+    "may_patrol",
+    "may_plan_patrols",
     "may_record_repeat_call",
     "may_record_system_event",
     "may_register",

@@ -73,6 +73,7 @@ __all__ = [
     "looks_like_id_card",
     "may_browse_managed_objects",
     "object_scope",
+    "object_tags",
     "parse_attributes",
     "parse_component_id",
     "parse_source_key",
@@ -195,6 +196,8 @@ def _plain(number: float | None) -> str:
 
 
 _AREA_UNITS = ("m²", "m2", "平方米", "平米")
+LABELS_MAX = 100
+_LABELS_HELP = "适用标签，以、分隔（如 独居老人：入格事项按标签适用；不登记个人信息）"
 
 ATTRIBUTE_SCHEMAS: Mapping[ObjectKind, tuple[AttributeSpec, ...]] = {
     ObjectKind.BUILDING: (
@@ -210,6 +213,7 @@ ATTRIBUTE_SCHEMAS: Mapping[ObjectKind, tuple[AttributeSpec, ...]] = {
         ),
         AttributeSpec("建成年份", AttributeType.INTEGER, "竣工年份", 1900, 2100, unit="年"),
         AttributeSpec("户数", AttributeType.INTEGER, "住户或单位数", 0, 10_000, unit="户"),
+        AttributeSpec("标签", AttributeType.TEXT, _LABELS_HELP, max_length=LABELS_MAX),
     ),
     ObjectKind.RENTAL_HOUSE: (
         AttributeSpec("间数", AttributeType.INTEGER, "出租房间数", 1, 2_000, unit="间"),
@@ -222,6 +226,7 @@ ATTRIBUTE_SCHEMAS: Mapping[ObjectKind, tuple[AttributeSpec, ...]] = {
         AttributeSpec(
             "租住人数", AttributeType.INTEGER, "在住人数（只计人数，不登记个人信息）", 0, 5_000, unit="人"
         ),
+        AttributeSpec("标签", AttributeType.TEXT, _LABELS_HELP, max_length=LABELS_MAX),
     ),
     ObjectKind.SHOP: (
         AttributeSpec(
@@ -258,6 +263,19 @@ _KINDS_OF_ATTRIBUTE: dict[str, tuple[ObjectKind, ...]] = {}
 for _kind, _specs in ATTRIBUTE_SCHEMAS.items():
     for _spec in _specs:
         _KINDS_OF_ATTRIBUTE[_spec.name] = (*_KINDS_OF_ATTRIBUTE.get(_spec.name, ()), _kind)
+
+
+_LABEL_SEPARATORS = re.compile(r"[、,，;；\s]+")
+_BUSINESS_TAGS = {"小餐饮": "餐饮"}
+
+
+def object_tags(business: str | None, labels: str | None) -> frozenset[str]:
+    """The tags grid items select objects by (`GridItem.tags`): a shop's business category gives
+    one (小餐饮 → 餐饮), and the 标签 attribute lists others (独居老人 …), separated by 、 or commas."""
+    tags = {t for t in _LABEL_SEPARATORS.split(labels or "") if t}
+    if business and business in _BUSINESS_TAGS:
+        tags.add(_BUSINESS_TAGS[business])
+    return frozenset(tags)
 
 
 def schema_of(kind: ObjectKind) -> tuple[AttributeSpec, ...]:

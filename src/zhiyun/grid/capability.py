@@ -10,9 +10,11 @@ grid workers) is a Typer app that later parts add commands to; the managed objec
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from zhiyun.domain import access
 from zhiyun.domain.managed_objects import may_browse_managed_objects
-from zhiyun.kernel.capability import AdminSection, Capability, Command, Mount, NavItem
+from zhiyun.kernel.capability import AdminSection, Capability, Command, Job, Mount, NavItem
 
 CAPABILITY = Capability(
     name="grid",
@@ -27,8 +29,9 @@ CAPABILITY = Capability(
         "zhiyun.grid.workers:build",
         "zhiyun.grid.items_service:build",
         "zhiyun.grid.objects_service:build",
+        "zhiyun.grid.patrol_service:build",
     ),
-    api=(Mount("zhiyun.grid.objects_api:router"),),
+    api=(Mount("zhiyun.grid.objects_api:router"), Mount("zhiyun.grid.patrol_api:router")),
     pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
     nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
@@ -44,6 +47,15 @@ CAPABILITY = Capability(
             access.may_administer_grid_items,
             "zhiyun.grid.items_pages:GRID_ITEMS",
             90,
+        ),
+    ),
+    jobs=(
+        Job(
+            "patrol-plan",
+            "plan the month's merged patrols when it has no plan yet",
+            "zhiyun.grid.patrol_jobs:plan_when_due",
+            timedelta(hours=1),
+            at_once=True,
         ),
     ),
     templates=True,

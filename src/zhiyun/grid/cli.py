@@ -17,9 +17,19 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, open_database
+from zhiyun.cli.support import (
+    DbOption,
+    ZhiyunGroup,
+    cli_actor,
+    console,
+    err_console,
+    open_database,
+    open_services,
+)
+from zhiyun.domain.grid_items import Period
 from zhiyun.geo.grids import GridFileRefused
 from zhiyun.geo.service import GeoService
+from zhiyun.grid.patrol_service import PatrolService
 from zhiyun.grid.workers import GridWorkerService
 from zhiyun.kernel.geo import CoordSystem
 
@@ -128,6 +138,56 @@ def workers(db: DbOption = None) -> None:
     ]
     table.add_row("合计", f"{len(rows)} 个村居", "", *(str(n) for n in totals))
     console.print(table)
+
+
+def _month(value: str) -> Period:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return Period.month(year, month)
+    except (ValueError, TypeError):
+        raise typer.BadParameter(f"月份应写作 YYYY-MM（如 2026-12），收到 {value!r}") from None
+
+
+@grid_app.command("plan")
+def plan(
+    month: Annotated[str, typer.Option("--month", help="月份 YYYY-MM，如 2026-12")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只计算并报告，不写入任务")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="最后一行输出 JSON")] = False,
+    db: DbOption = None,
+) -> None:
+    """生成一个月的合并巡查任务：每个对象每个到期窗口一次上门，覆盖所有到期事项；
+    重新生成时替换尚未巡查的任务，已巡查的保留。报告合并前后的任务数。"""
+    period = _month(month)
+    with open_services(db) as services:
+        report = services.get(PatrolService).plan(cli_actor(), period, save=not dry_run)
+    p = report.plan
+    table = Table(title=f"{month} 合并巡查计划" + ("（未写入：--dry-run）" if dry_run else ""))
+    table.add_column("项目")
+    table.add_column("数量", justify="right")
+    rows = [
+        ("管理对象（在网格内）", p.objects),
+        ("本月无到期事项的对象", p.objects_nothing_due),
+        ("网格员", report.workers),
+        ("工作日", len(p.working_days)),
+        ("按事项分别上门需要的任务", p.per_item_tasks),
+        ("合并后的巡查任务", p.tasks_made),
+        ("合并减少的任务", p.tasks_saved),
+        ("其中上月遗留（逾期）", p.overdue_tasks),
+        ("网格无网格员、未分配", p.unassigned_tasks),
+        ("超出网格员日巡查能力", p.over_capacity_tasks),
+        ("已巡查而保留的任务", report.kept),
+        ("替换的未巡查任务", report.replaced),
+    ]
+    for label, value in rows:
+        table.add_row(label, f"{value:,}")
+    console.print(table)
+    console.print(
+        f"合并减少 {p.tasks_saved:,} 个任务（{p.share_saved:.1%}）；"
+        f"用时：读取 {report.load_s:.1f} 秒，计划 {report.plan_s:.1f} 秒，写入 {report.save_s:.1f} 秒",
+        soft_wrap=True,
+    )
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False))
 
 
 __all__ = ["grid_app"]

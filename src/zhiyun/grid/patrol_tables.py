@@ -88,6 +88,7 @@ class PatrolVisitRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     conflict: Mapped[str | None] = mapped_column(Text)
     hazards: Mapped[int] = mapped_column(Integer, default=0)
+    receipt: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what a retry is answered
 
 
 class PatrolAnswerRow(Base):

@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("conflict", sa.Text(), nullable=True),
         sa.Column("hazards", sa.Integer(), nullable=False),
+        sa.Column("receipt", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["grid_id"],
             ["grid.id"],
