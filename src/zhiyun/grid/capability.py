@@ -30,6 +30,8 @@ CAPABILITY = Capability(
         "zhiyun.grid.items_service:build",
         "zhiyun.grid.objects_service:build",
         "zhiyun.grid.patrol_service:build",
+        "zhiyun.grid.ledger:build",
+        "zhiyun.grid.patrol_figures:build",
     ),
     api=(Mount("zhiyun.grid.objects_api:router"), Mount("zhiyun.grid.patrol_api:router")),
     pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),

@@ -1,0 +1,376 @@
+"""Patrol figures (巡查统计, issue 17 part 8) use cases: a month to date per village, grid and worker.
+
+`figures(actor, period, village=None)` reads the month's visit tasks and the hazards found in
+the grids the reader may see (`domain.grid.visible_grid_ids`) and counts (docs/grid-patrols.md,
+"Figures" has each definition):
+
+- tasks pending, done on time, done late, missed (漏巡) — `domain.patrol_plan.task_status` at
+  today — and **patrol coverage**, objects visited on time ÷ objects due so far
+  (`domain.patrol_plan.coverage`, counted by `domain.patrol_ledger.tally`), per grid, per
+  worker, per village and overall;
+- the tasks the grid chief and the village center must look at (`needs_attention`: missed, done
+  late, or carried over from before the month and still pending);
+- hazards found in the month's visits and those fixed (`ledger_repo.hazard_fixes`);
+- the tasks saved by merging in the reader's grids (the due (object, item) visits the tasks
+  cover, less the tasks), beside the district's saved plan (`PatrolService.plan_recorded`);
+- 就地解决率 (the share of grid problems solved in the village): `_local_resolution`, the slot
+  the hazards' capability fills; None (shown as "—") until then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from zhiyun.domain.access import Actor, require
+from zhiyun.domain.calendar import LOCAL_TZ, local_date
+from zhiyun.domain.errors import NotFound
+from zhiyun.domain.grid_items import Period
+from zhiyun.domain.org import UnitKind
+from zhiyun.domain.patrol_ledger import (
+    HazardFix,
+    HazardTally,
+    TaskTally,
+    hazard_tally,
+    may_read_patrol_ledger,
+    needs_attention,
+    tally,
+)
+from zhiyun.domain.patrol_plan import PatrolTask, task_status
+from zhiyun.grid import ledger_repo as repo
+from zhiyun.grid.ledger_repo import Sight
+from zhiyun.grid.patrol_service import PatrolService
+from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.store.db import Database
+
+if TYPE_CHECKING:
+    from zhiyun.bootstrap import Services
+
+ATTENTION_SHOWN = 200  # tasks needing attention listed at most (the count is always whole)
+UNASSIGNED = 0  # the worker key of tasks no one was assigned
+
+
+@dataclass(frozen=True)
+class LocalResolution:
+    """就地解决率: grid problems solved in the village ÷ grid problems settled (the hazards'
+    capability defines and counts them)."""
+
+    solved_in_village: int
+    settled: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.solved_in_village / self.settled if self.settled else None
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """One row of the figures: a village, a grid, a worker, or everything in view."""
+
+    key: str
+    name: str
+    village_name: str
+    tasks: TaskTally
+    hazards: HazardTally
+    per_item_tasks: int = 0  # the due (object, item) visits the group's tasks cover
+    planned_tasks: int = 0  # its tasks as planned (follow-ups of a partial visit not counted)
+    local_resolution: LocalResolution | None = None  # the hazards' capability's figure, once wired
+
+    @property
+    def coverage(self) -> float | None:
+        return self.tasks.coverage
+
+    @property
+    def tasks_saved(self) -> int:
+        return max(0, self.per_item_tasks - self.planned_tasks)
+
+    def as_json(self) -> dict[str, Any]:
+        t = self.tasks
+        return {
+            "key": self.key,
+            "name": self.name,
+            "village_name": self.village_name,
+            "tasks": t.tasks,
+            "pending": t.pending,
+            "done_on_time": t.done_on_time,
+            "done_late": t.done_late,
+            "missed": t.missed,
+            "objects_due": t.objects_due,
+            "objects_on_time": t.objects_on_time,
+            "coverage": None if t.coverage is None else round(t.coverage, 4),
+            "hazards_found": self.hazards.found,
+            "hazards_fixed": self.hazards.fixed,
+            "hazards_open": self.hazards.open,
+            "per_item_tasks": self.per_item_tasks,
+            "planned_tasks": self.planned_tasks,
+            "tasks_saved": self.tasks_saved,
+            "local_resolution": (
+                None
+                if self.local_resolution is None or self.local_resolution.rate is None
+                else round(self.local_resolution.rate, 4)
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class AttentionTask:
+    """A task the grid chief and the village center are shown (missed, late, carried over)."""
+
+    task_id: int
+    object_id: int
+    object_name: str
+    grid_code: str
+    worker: str
+    day: date
+    latest: date
+    visited_on: date | None
+    status: str
+    status_label: str
+    overdue: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "object_id": self.object_id,
+            "object_name": self.object_name,
+            "grid_code": self.grid_code,
+            "worker": self.worker,
+            "day": self.day.isoformat(),
+            "latest": self.latest.isoformat(),
+            "visited_on": self.visited_on.isoformat() if self.visited_on else None,
+            "status": self.status,
+            "status_label": self.status_label,
+            "carried_over": self.overdue,
+        }
+
+
+@dataclass(frozen=True)
+class PatrolFigures:
+    """A month's patrol figures to date, as far as the reader may see."""
+
+    month: str
+    today: date
+    generated_at: datetime
+    scope_name: str
+    overall: GroupFigures
+    villages: tuple[GroupFigures, ...]
+    grids: tuple[GroupFigures, ...]
+    workers: tuple[GroupFigures, ...]
+    attention: tuple[AttentionTask, ...]
+    attention_total: int
+    plan: dict[str, Any] | None = None  # the district's saved plan of the month
+    village_choices: tuple[tuple[str, str], ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "today": self.today.isoformat(),
+            "generated_at": self.generated_at.isoformat(),
+            "scope_name": self.scope_name,
+            "overall": self.overall.as_json(),
+            "villages": [g.as_json() for g in self.villages],
+            "grids": [g.as_json() for g in self.grids],
+            "workers": [g.as_json() for g in self.workers],
+            "attention": [a.as_json() for a in self.attention],
+            "attention_total": self.attention_total,
+            "plan": None
+            if self.plan is None
+            else {
+                k: self.plan.get(k)
+                for k in ("tasks_made", "per_item_tasks", "tasks_saved", "share_saved", "planned_at")
+            },
+        }
+
+
+class PatrolFiguresService:
+    """Patrol figures of a month to date, per village, grid and worker."""
+
+    def __init__(self, db: Database, patrols: PatrolService, *, clock: Clock = system_clock) -> None:
+        self.db = db
+        self.patrols = patrols
+        self.clock = clock
+
+    def figures(self, actor: Actor, period: Period, *, village: str | None = None) -> PatrolFigures:
+        """The month's figures in the grids `actor` may see (with `village`: that village's);
+        see the module's note."""
+        require(may_read_patrol_ledger, actor)
+        now = self.clock()
+        today = local_date(now)
+        with self.db.reading() as session:
+            sight = repo.sight(session, actor)
+            grids = {g.id: g for g in sight.in_view()}
+            villages = {u.id: u for u in sight.org.units.values() if u.kind is UnitKind.VILLAGE}
+            choices = tuple(
+                sorted((villages[v].code, villages[v].name) for v in {g.village_unit_id for g in grids.values()} if v in villages)
+            )
+            scope_name = "全区" if sight.visible is None else "、".join(name for _, name in choices[:3]) + (
+                "等" if len(choices) > 3 else ""
+            )
+            if village:
+                chosen = [u for u in villages.values() if village in (u.code, str(u.id), u.name)]
+                if len(chosen) != 1:
+                    raise NotFound(f"村居「{village[:40]}」不存在", field="village")
+                grids = {g: v for g, v in grids.items() if v.village_unit_id == chosen[0].id}
+                scope_name = chosen[0].name
+            scope = frozenset(grids) if sight.visible is not None or village else None
+            stored = list(repo.month_tasks(session, period, scope))
+            last = min(period.end - timedelta(days=1), max(today, period.start))
+            found = repo.hazards_found(session, period.start, last, scope)
+            fixes = repo.hazard_fixes(session, [h.ref for h in found])
+            objects = repo.objects(session, {s.task.object_id for s in stored if needs_attention(s.task, today)})
+            workers = repo.user_names(session, {s.task.worker_id for s in stored if s.task.worker_id})
+            workers.update(repo.user_names(session, {h.worker_id for h in found}))
+            resolution = self._local_resolution(session, period, sight, scope)
+
+        def village_of(grid_id: int | None) -> int | None:
+            g = sight.grids.get(grid_id) if grid_id is not None else None
+            return g.village_unit_id if g is not None else None
+
+        tasks = [s.task for s in stored]
+        by_all, by_village, by_grid, by_worker = tally(
+            tasks,
+            today,
+            lambda t: "all",
+            lambda t: village_of(t.grid_id),
+            lambda t: t.grid_id,
+            lambda t: t.worker_id or UNASSIGNED,
+        )
+        fix_of = [(h, fixes.get(h.ref.answer_id, HazardFix.UNCHECKED)) for h in found]
+        h_all = hazard_tally(("all", f) for _, f in fix_of)
+        h_village = hazard_tally((village_of(h.grid_id), f) for h, f in fix_of)
+        h_grid = hazard_tally((h.grid_id, f) for h, f in fix_of)
+        h_worker = hazard_tally((h.worker_id, f) for h, f in fix_of)
+        merged = _merge_counts(stored, village_of)
+
+        def group(kind: str, key: Any, name: str, village_name: str, t: dict[Any, TaskTally], h: dict[Any, HazardTally]) -> GroupFigures:
+            per_item, planned = merged.get((kind, key), (0, 0))
+            return GroupFigures(
+                key=str(key),
+                name=name,
+                village_name=village_name,
+                tasks=t.get(key, TaskTally()),
+                hazards=h.get(key, HazardTally()),
+                per_item_tasks=per_item,
+                planned_tasks=planned,
+                local_resolution=(resolution or {}).get((kind, key)),
+            )
+
+        def vname(vid: int | None) -> str:
+            return villages[vid].name if vid is not None and vid in villages else ""
+
+        village_rows = tuple(
+            group("village", vid, vname(vid), vname(vid), by_village, h_village)
+            for vid in sorted({g.village_unit_id for g in grids.values()}, key=lambda v: villages[v].code if v in villages else "")
+        )
+        grid_rows = tuple(
+            group("grid", g.id, f"{g.name}（{g.code}）", vname(g.village_unit_id), by_grid, h_grid)
+            for g in sorted(grids.values(), key=lambda g: g.code)
+        )
+        worker_ids = set(by_worker) | set(h_worker)
+        worker_village = {t.worker_id or UNASSIGNED: village_of(t.grid_id) for t in tasks}
+        worker_rows = tuple(
+            sorted(
+                (
+                    group(
+                        "worker",
+                        w,
+                        workers.get(w, "未分配") if w != UNASSIGNED else "未分配",
+                        vname(worker_village.get(w)),
+                        by_worker,
+                        h_worker,
+                    )
+                    for w in worker_ids
+                ),
+                key=lambda g: (g.village_name, g.key == str(UNASSIGNED), g.name),
+            )
+        )
+        attention_all = sorted(
+            (s for s in stored if needs_attention(s.task, today)), key=lambda s: (s.task.latest, s.id)
+        )
+        attention = tuple(
+            _attention(s.id, s.task, today, objects, sight, workers) for s in attention_all[:ATTENTION_SHOWN]
+        )
+        return PatrolFigures(
+            month=period.start.strftime("%Y-%m"),
+            today=today,
+            generated_at=now.astimezone(LOCAL_TZ),
+            scope_name=scope_name,
+            overall=group("all", "all", scope_name, "", by_all, h_all),
+            villages=village_rows,
+            grids=grid_rows,
+            workers=worker_rows,
+            attention=attention,
+            attention_total=len(attention_all),
+            plan=self.patrols.plan_recorded(period),
+            village_choices=choices,
+        )
+
+    # ------------------------------------------------------------------ the slot
+
+    def _local_resolution(
+        self, session: Session, period: Period, sight: Sight, grid_ids: frozenset[int] | None
+    ) -> dict[tuple[str, Any], LocalResolution] | None:
+        """就地解决率 per ("all", "all"), ("village", id), ("grid", id), ("worker", user id).
+
+        THE SLOT for the hazards' capability (issue 17, part 7): once `grid.hazards` lands, call
+        its `local_resolution(...)` here for the month and the grids given (None: every grid)
+        and key its figures as above. Until then: None, and the pages show "—"."""
+        del session, period, sight, grid_ids
+        return None
+
+
+def _merge_counts(stored: list[repo.StoredTask], village_of: Any) -> dict[tuple[str, Any], tuple[int, int]]:
+    """Per group: the due (object, item) visits its tasks cover (what one visit per item would
+    have needed) and its tasks as planned (a partial visit's follow-up is the same task)."""
+    result: dict[tuple[str, Any], list[int]] = {}
+    for s in stored:
+        t = s.task
+        for key in (("all", "all"), ("village", village_of(t.grid_id)), ("grid", t.grid_id), ("worker", t.worker_id or UNASSIGNED)):
+            entry = result.setdefault(key, [0, 0])
+            entry[0] += len(t.items)
+            entry[1] += s.follow_up_of is None
+    return {k: (v[0], v[1]) for k, v in result.items()}
+
+
+def _attention(
+    task_id: int,
+    task: PatrolTask,
+    today: date,
+    objects: dict[int, repo.ObjectFacts],
+    sight: Sight,
+    workers: dict[int, str],
+) -> AttentionTask:
+    status = task_status(task, today)
+    facts = objects.get(task.object_id)
+    grid = sight.grids.get(task.grid_id)
+    return AttentionTask(
+        task_id=task_id,
+        object_id=task.object_id,
+        object_name=facts.name if facts else f"对象 {task.object_id}",
+        grid_code=grid.code if grid else "",
+        worker=workers.get(task.worker_id, "未分配") if task.worker_id else "未分配",
+        day=task.day,
+        latest=task.latest,
+        visited_on=task.visited_on,
+        status=status.value,
+        status_label="上月遗留" if task.overdue and status.value == "pending" else status.label,
+        overdue=task.overdue,
+    )
+
+
+def build(services: Services) -> PatrolFiguresService:
+    """The capability's service over the process's services (`Capability.services`)."""
+    return PatrolFiguresService(services.db, services.get(PatrolService), clock=services.clock)
+
+
+__all__ = [
+    "AttentionTask",
+    "GroupFigures",
+    "LocalResolution",
+    "PatrolFigures",
+    "PatrolFiguresService",
+    "build",
+]
