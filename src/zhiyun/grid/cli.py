@@ -29,6 +29,7 @@ from zhiyun.cli.support import (
 from zhiyun.domain.grid_items import Period
 from zhiyun.geo.grids import GridFileRefused
 from zhiyun.geo.service import GeoService
+from zhiyun.grid.ledger_cli import ledger
 from zhiyun.grid.patrol_service import PatrolService
 from zhiyun.grid.workers import GridWorkerService
 from zhiyun.kernel.geo import CoordSystem
@@ -189,5 +190,7 @@ def plan(
     if as_json:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False))
 
+
+grid_app.command("ledger")(ledger)  # 电子台账 (grid/ledger_cli.py)
 
 __all__ = ["grid_app"]
