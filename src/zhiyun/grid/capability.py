@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from zhiyun.domain import access
 from zhiyun.domain.managed_objects import may_browse_managed_objects
+from zhiyun.domain.patrol_ledger import may_read_patrol_ledger
 from zhiyun.kernel.capability import AdminSection, Capability, Command, Job, Mount, NavItem
 
 CAPABILITY = Capability(
@@ -33,9 +34,21 @@ CAPABILITY = Capability(
         "zhiyun.grid.ledger:build",
         "zhiyun.grid.patrol_figures:build",
     ),
-    api=(Mount("zhiyun.grid.objects_api:router"), Mount("zhiyun.grid.patrol_api:router")),
-    pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
-    nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
+    api=(
+        Mount("zhiyun.grid.objects_api:router"),
+        Mount("zhiyun.grid.patrol_api:router"),
+        Mount("zhiyun.grid.ledger_api:router"),
+    ),
+    pages=(
+        Mount("zhiyun.grid.items_pages:router"),
+        Mount("zhiyun.grid.objects_pages:router"),
+        Mount("zhiyun.grid.ledger_pages:router"),
+    ),
+    nav=(
+        NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),
+        NavItem("/grid/ledger", "电子台账", may_read_patrol_ledger, 41),
+        NavItem("/grid/patrol-figures", "巡查统计", may_read_patrol_ledger, 42),
+    ),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
         Command("grid", "zhiyun.grid.cli:grid_app"),

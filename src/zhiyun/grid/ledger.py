@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,8 @@ from zhiyun.domain.patrol_ledger import (
     LedgerRequest,
     LedgerSection,
     ScopeKind,
+    fix_cell,
+    hazard_cell,
     ledger_title,
     ledger_totals,
     may_read_patrol_ledger,
@@ -218,6 +220,82 @@ class LedgerService:
         return tuple(sections)
 
 
+def ledger_filename(ledger: Ledger) -> tuple[str, str]:
+    """The workbook's file name, and an ASCII one for old clients:
+    ("电子台账-夏北社区-2026年12月.xlsx", "ledger-village-GC-XB-20261201-20261231.xlsx")."""
+    name = f"电子台账-{ledger.scope_name}-{ledger.period_label}.xlsx"
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in ledger.scope_value)
+    plain = f"ledger-{ledger.scope.value}-{safe}-{ledger.start:%Y%m%d}-{ledger.end:%Y%m%d}.xlsx"
+    return "".join(c for c in name if c not in '\\/:*?"<>|'), plain
+
+
+def ledger_json(ledger: Ledger) -> dict[str, Any]:
+    """A ledger as the REST API answers it."""
+    t = ledger.totals
+    return {
+        "title": ledger.title,
+        "scope": {"kind": ledger.scope.value, "label": ledger.scope.label, "value": ledger.scope_value, "name": ledger.scope_name},
+        "from": ledger.start.isoformat(),
+        "to": ledger.end.isoformat(),
+        "period": ledger.period_label,
+        "generated_at": ledger.generated_at.isoformat(),
+        "generated_by": ledger.generated_by,
+        "totals": {
+            "objects": t.objects,
+            "visits": t.visits,
+            "items_checked": t.items_checked,
+            "hazards_found": t.hazards_found,
+            "hazards_fixed": t.hazards_fixed,
+            "hazards_open": t.hazards_open,
+        },
+        "items": [
+            {
+                "code": s.item_code,
+                "name": s.item_name,
+                "department": s.department,
+                "questions": [{"id": c.question_id, "text": c.text} for c in s.columns],
+                "objects": [
+                    {
+                        "id": line.object.id,
+                        "name": line.object.name,
+                        "address": line.object.address,
+                        "kind": line.object.kind_label,
+                        "grid_code": line.object.grid_code,
+                        "village_name": line.object.village_name,
+                        "checks": [
+                            {
+                                "visit_id": c.visit_id,
+                                "date": c.day.isoformat(),
+                                "worker": c.worker,
+                                "item_version": c.item_version,
+                                "answers": [
+                                    {
+                                        "question_id": a.question_id,
+                                        "question": a.question,
+                                        "text": a.text,
+                                        "hazard_level": a.hazard_level.value if a.hazard_level else None,
+                                        "hazard_label": a.hazard_level.label if a.hazard_level else None,
+                                        "fix": a.fix.value if a.fix else None,
+                                        "fix_label": a.fix.label if a.fix else None,
+                                        "photos": a.photos,
+                                    }
+                                    for a in c.answers
+                                ],
+                                "hazards": hazard_cell(c),
+                                "fix": fix_cell(c),
+                                "photos": c.photos,
+                            }
+                            for c in line.checks
+                        ],
+                    }
+                    for line in s.lines
+                ],
+            }
+            for s in ledger.sections
+        ],
+    }
+
+
 def _kind_label(kind: str | None) -> str:
     try:
         return ObjectKind(kind).label if kind else ""
@@ -260,4 +338,4 @@ def build(services: Services) -> LedgerService:
     return LedgerService(services.db, clock=services.clock)
 
 
-__all__ = ["LEDGER_MAX_ANSWERS", "LedgerChoices", "LedgerService", "build"]
+__all__ = ["LEDGER_MAX_ANSWERS", "LedgerChoices", "LedgerService", "build", "ledger_filename", "ledger_json"]
