@@ -96,6 +96,7 @@ def capabilities_table() -> str:
             "commands: " + ", ".join(f"`{command.name}`" for command in c.commands) if c.commands else "",
             "jobs: " + ", ".join(job.name for job in c.jobs) if c.jobs else "",
             "order-page panel" if c.panels else "",
+            "dashboard panel" if c.dashboard else "",
         ]
         rows.append(f"| `{c.name}/` | {c.summary} | {'; '.join(p for p in parts if p)} |")
     return "\n".join(rows)

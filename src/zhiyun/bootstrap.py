@@ -3,7 +3,8 @@
 The core services are fields of `Services`. A capability that comes later declares its own
 service factories (`Capability.services`): they are built here after the core, and the faces
 find them by type with `services.get(GridService)`. The order page's panels come from every
-installed capability's `panels` (zhiyun.capabilities)."""
+installed capability's `panels`, the leader dashboard's from their `dashboard`
+(zhiyun.capabilities)."""
 
 from __future__ import annotations
 
@@ -146,6 +147,9 @@ def build_services(
         services.added.extend(_build(ref, services) for ref in capability.services)
     panels = [_build(ref, services) for capability in capabilities for ref in capability.panels]
     services.pages = OrderPages(db, orders, panels=tuple(panels))
+    for capability in capabilities:
+        for ref in capability.dashboard:
+            services.dashboard.panels.add(_build(ref, services))
     return services
 
 

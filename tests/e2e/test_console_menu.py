@@ -18,19 +18,31 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 ADMIN_LINK = re.compile(r'<nav class="subnav"[^>]*>(.*?)</nav>', re.S)
 
 # Every page of the menu, and whether each role may open it (what the policies say).
-PAGES = ("/orders/new", "/workbench", "/map", "/dashboard", "/grid/objects", "/replies", "/admin")
+PAGES = (
+    "/orders/new",
+    "/workbench",
+    "/map",
+    "/dashboard",
+    "/grid/objects",
+    "/grid/ledger",
+    "/grid/patrol-figures",
+    "/replies",
+    "/admin",
+)
 EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
 OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff, dispatchers, admins
+# 电子台账 and 巡查统计: the objects' readers and the district's readers (inspectors, leaders)
+PATROLS = {"/grid/ledger", "/grid/patrol-figures"}
 ROLES = {
-    "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"},
-    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},
-    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},
-    "zjj": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},  # a department's dispatcher (sees none)
+    "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"} | PATROLS,
+    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,
+    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,
+    "zjj": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
-    "xiabei": EVERYONE | {OBJECTS},  # a village handler
-    "grid": EVERYONE | {OBJECTS},  # a grid worker
-    "inspector": EVERYONE | {"/dashboard"},
-    "leader": EVERYONE | {"/dashboard"},
+    "xiabei": EVERYONE | {OBJECTS} | PATROLS,  # a village handler
+    "grid": EVERYONE | {OBJECTS} | PATROLS,  # a grid worker
+    "inspector": EVERYONE | {"/dashboard"} | PATROLS,
+    "leader": EVERYONE | {"/dashboard"} | PATROLS,
 }
 
 

@@ -98,3 +98,12 @@ def test_the_console_pages_show_the_ledger_with_its_download_and_the_figures(
     assert other.status_code == 200 and "陈记粉面店" not in other.text
     refused = page_login(console, "agent").get("/grid/ledger")
     assert refused.status_code == 403
+
+
+def test_the_leader_dashboard_shows_the_patrol_panel_the_grid_capability_declares(
+    console: Api, month: PatrolledMonth
+) -> None:
+    page = page_login(console, "leader").get("/dashboard")
+    assert page.status_code == 200
+    assert 'data-panel="grid-patrols"' in page.text
+    assert "巡查覆盖率" in page.text and "就地解决率" in page.text and 'href="/grid/patrol-figures"' in page.text

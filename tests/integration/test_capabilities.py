@@ -17,10 +17,12 @@ from fastapi.testclient import TestClient
 
 import zhiyun
 from zhiyun import bootstrap
+from zhiyun.analytics.panels import PanelFigure, PanelView
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.capabilities import INSTALLED, installed
 from zhiyun.cli.main import app as cli_app
 from zhiyun.config import Settings
+from zhiyun.domain.access import Actor, Role
 from zhiyun.kernel.capability import Capability, resolve
 from zhiyun.server import create_server_app
 from zhiyun.store.db import Database
@@ -56,7 +58,7 @@ def test_every_declared_part_resolves_to_what_its_face_expects() -> None:
             assert callable(resolve(job.ref)), job.ref
         for section in capability.admin:
             assert isinstance(resolve(section.ref), AdminPage), section.ref
-        for ref in (*capability.panels, *capability.services):
+        for ref in (*capability.panels, *capability.dashboard, *capability.services):
             assert callable(resolve(ref)), ref
         folder = capability.template_dir()
         assert folder is None or any(folder.rglob("*.html")), capability.name
@@ -115,6 +117,8 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/map",
         "/dashboard",
         "/grid/objects",
+        "/grid/ledger",
+        "/grid/patrol-figures",
         "/replies",
         "/admin",
     ]
@@ -166,3 +170,43 @@ def test_a_new_capability_adds_its_service_and_its_panel_with_one_declaration(
     assert [panel.name for panel in services.pages.panels][-1] == "probe"
     with pytest.raises(LookupError, match="no TestClient is installed"):
         services.get(TestClient)
+
+
+class ProbeDashboardPanel:
+    name = "probe-dashboard"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def read(self, actor: Actor) -> PanelView | None:
+        return None if actor.role is Role.INSPECTOR else PanelView(self.name, "探针", (PanelFigure("数", "1"),))
+
+
+class BrokenDashboardPanel:
+    name = "broken-dashboard"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def read(self, actor: Actor) -> PanelView | None:
+        raise RuntimeError("a panel's fault")
+
+
+def test_a_capability_adds_a_dashboard_panel_with_one_declaration_and_a_failing_panel_is_left_out(
+    sqlite_database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = Capability(
+        name="probe",
+        summary="A capability that comes later.",
+        dashboard=(f"{__name__}:BrokenDashboardPanel", f"{__name__}:ProbeDashboardPanel"),
+    )
+    with_probe: Callable[[], tuple[Capability, ...]] = lambda: (*installed(), probe)  # noqa: E731
+    monkeypatch.setattr(bootstrap, "installed", with_probe)
+    services = build_services(sqlite_database, settings)
+    names = [panel.name for panel in services.dashboard.panels.panels]
+    assert names[-2:] == ["broken-dashboard", "probe-dashboard"] and "grid-patrols" in names
+    leader = Actor(user_id=None, role=Role.LEADER, unit_id=None)
+    shown = [view.name for view in services.dashboard.panels.views(leader)]
+    assert "probe-dashboard" in shown and "broken-dashboard" not in shown
+    inspector = Actor(user_id=None, role=Role.INSPECTOR, unit_id=None)
+    assert "probe-dashboard" not in [view.name for view in services.dashboard.panels.views(inspector)]

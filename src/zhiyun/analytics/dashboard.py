@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from zhiyun.analytics.panels import DashboardPanels
 from zhiyun.analytics import rates, rollup, sql
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
 from zhiyun.catalog.tables import CategoryRow
@@ -355,6 +356,7 @@ class DashboardService:
         self.use_rollup = use_rollup
         self._refreshing = threading.Lock()
         self._refresher: threading.Thread | None = None
+        self.panels = DashboardPanels()  # other capabilities' panels (`Capability.dashboard`)
 
     def scope_of(self, actor: Actor) -> Scope:
         with self.db.reading() as session:

@@ -51,6 +51,7 @@ def dashboard_page(
             "refresh_seconds": REFRESH_SECONDS,
             "days": days,
             "day_choices": RATE_CHOICES,
+            "panels": services.dashboard.panels.views(actor),  # other capabilities' (analytics/panels.py)
         },
     )
 

@@ -73,5 +73,6 @@ CAPABILITY = Capability(
             at_once=True,
         ),
     ),
+    dashboard=("zhiyun.grid.patrol_panel:build",),
     templates=True,
 )

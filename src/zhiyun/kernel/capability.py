@@ -2,7 +2,8 @@
 
 Every capability package (`zhiyun/<name>/`) has a `capability.py` holding one `CAPABILITY`:
 its tables, its REST routers, its console pages and menu entries, its admin sections, its
-command groups, its scheduled jobs, the panels it adds to the order page and, for a
+command groups, its scheduled jobs, the panels it adds to the order page and the leader
+dashboard and, for a
 capability that comes later, the services it adds. The faces read the list of installed
 capabilities (`zhiyun.capabilities`) and mount what each declares; none of them names a
 capability itself. Adding a capability is therefore one new package plus one line in
@@ -108,6 +109,7 @@ class Capability:
     commands: tuple[Command, ...] = ()  # `zhiyun <name>` commands
     jobs: tuple[Job, ...] = ()  # the worker's scheduled jobs
     panels: tuple[str, ...] = ()  # factories `(services) -> panel` for the order page
+    dashboard: tuple[str, ...] = ()  # factories `(services) -> panel` for the leader dashboard
     services: tuple[str, ...] = ()  # factories `(services) -> service` (Services.get finds them)
     templates: bool = False  # has zhiyun/<name>/templates/ (console templates)
 
