@@ -37,7 +37,9 @@ ROLES = {
     "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"} | PATROLS,
     "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,
     "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,
-    "zjj": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,  # a department's dispatcher (sees none)
+    "zjj": EVERYONE
+    | {"/orders/new", "/dashboard", OBJECTS}
+    | PATROLS,  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS} | PATROLS,  # a village handler
     "grid": EVERYONE | {OBJECTS} | PATROLS,  # a grid worker

@@ -62,8 +62,12 @@ def test_another_village_gets_an_empty_ledger_another_villages_object_404_and_ot
     assert obj.status_code == 404
     worker = console.as_("pn_grid").get(f"{API}/grid/ledger", params={"grid": "440605001001001", **DEC})
     assert worker.status_code == 200 and worker.json()["items"] == []
-    assert console.as_("agent").get(f"{API}/grid/ledger", params={"village": "GC-XB", **DEC}).status_code == 403
-    two = console.as_("xiabei").get(f"{API}/grid/ledger", params={"village": "GC-XB", "item": "XF-001", **DEC})
+    assert (
+        console.as_("agent").get(f"{API}/grid/ledger", params={"village": "GC-XB", **DEC}).status_code == 403
+    )
+    two = console.as_("xiabei").get(
+        f"{API}/grid/ledger", params={"village": "GC-XB", "item": "XF-001", **DEC}
+    )
     assert two.status_code == 422
 
 
@@ -85,7 +89,10 @@ def test_the_console_pages_show_the_ledger_with_its_download_and_the_figures(
     client = page_login(console, "xiabei")
     empty = client.get("/grid/ledger")
     assert empty.status_code == 200
-    assert 'href="/grid/ledger" aria-current="page"' in empty.text and 'href="/grid/patrol-figures"' in empty.text
+    assert (
+        'href="/grid/ledger" aria-current="page"' in empty.text
+        and 'href="/grid/patrol-figures"' in empty.text
+    )
     page = client.get("/grid/ledger", params={"kind": "village", "village": "GC-XB", **DEC})
     assert page.status_code == 200
     assert "夏北社区 网格巡查电子台账 2026年12月" in page.text and "陈记粉面店" in page.text
@@ -94,7 +101,9 @@ def test_the_console_pages_show_the_ledger_with_its_download_and_the_figures(
     assert download.status_code == 200 and download.content[:2] == b"PK"
     figures = client.get("/grid/patrol-figures", params={"month": "2026-12"})
     assert figures.status_code == 200 and "巡查覆盖率" in figures.text and "漏巡" in figures.text
-    other = page_login(console, "pingnan").get("/grid/ledger", params={"kind": "village", "village": "GC-XB", **DEC})
+    other = page_login(console, "pingnan").get(
+        "/grid/ledger", params={"kind": "village", "village": "GC-XB", **DEC}
+    )
     assert other.status_code == 200 and "陈记粉面店" not in other.text
     refused = page_login(console, "agent").get("/grid/ledger")
     assert refused.status_code == 403
@@ -106,4 +115,6 @@ def test_the_leader_dashboard_shows_the_patrol_panel_the_grid_capability_declare
     page = page_login(console, "leader").get("/dashboard")
     assert page.status_code == 200
     assert 'data-panel="grid-patrols"' in page.text
-    assert "巡查覆盖率" in page.text and "就地解决率" in page.text and 'href="/grid/patrol-figures"' in page.text
+    assert (
+        "巡查覆盖率" in page.text and "就地解决率" in page.text and 'href="/grid/patrol-figures"' in page.text
+    )

@@ -179,7 +179,9 @@ class ProbeDashboardPanel:
         self.services = services
 
     def read(self, actor: Actor) -> PanelView | None:
-        return None if actor.role is Role.INSPECTOR else PanelView(self.name, "探针", (PanelFigure("数", "1"),))
+        return (
+            None if actor.role is Role.INSPECTOR else PanelView(self.name, "探针", (PanelFigure("数", "1"),))
+        )
 
 
 class BrokenDashboardPanel:

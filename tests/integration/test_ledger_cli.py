@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner, Result
-
 from tests.ledger_support import patrol_december
 from tests.patrol_support import seed_patrol_world
+from typer.testing import CliRunner, Result
+
 from zhiyun.bootstrap import build_services
 from zhiyun.cli.main import app
 from zhiyun.config import Settings
@@ -53,13 +53,33 @@ def test_grid_ledger_refuses_two_scopes_and_a_bad_date_without_a_traceback(
 ) -> None:
     out = tmp_path / "x.xlsx"
     two = zhiyun(
-        patrolled_db, "grid", "ledger", "--village", "GC-XB", "--item", "XF-001",
-        "--from", "2026-12-01", "--to", "2026-12-31", "--out", str(out),
+        patrolled_db,
+        "grid",
+        "ledger",
+        "--village",
+        "GC-XB",
+        "--item",
+        "XF-001",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-31",
+        "--out",
+        str(out),
     )
     assert two.exit_code == 1 and "只能一项" in two.output and "Traceback" not in two.output
     bad = zhiyun(
-        patrolled_db, "grid", "ledger", "--village", "GC-XB", "--from", "2026-12", "--to", "2026-12-31",
-        "--out", str(out),
+        patrolled_db,
+        "grid",
+        "ledger",
+        "--village",
+        "GC-XB",
+        "--from",
+        "2026-12",
+        "--to",
+        "2026-12-31",
+        "--out",
+        str(out),
     )
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     assert not out.exists()

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-
 from tests.ledger_support import DECEMBER, TODAY, PatrolledMonth, patrol_december
 from tests.patrol_support import at, seed_patrol_world
 from tests.support import TEST_ADMIN
+
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -94,7 +94,9 @@ def test_a_ledger_per_grid_item_and_object_holds_only_that_scope(month: Patrolle
     eatery = service.ledger(admin, LedgerRequest.parse(object_id=month.world.objects["XB1-eat"], **DEC))
     assert eatery.scope_name == "陈记粉面店" and eatery.totals.objects == 1
     assert {s.item_code for s in eatery.sections} == set(month.eatery_items)
-    before = service.ledger(admin, LedgerRequest.parse(village=XB, start=date(2026, 11, 1), end=date(2026, 12, 2)))
+    before = service.ledger(
+        admin, LedgerRequest.parse(village=XB, start=date(2026, 11, 1), end=date(2026, 12, 2))
+    )
     assert before.sections == () and before.totals.visits == 0
 
 
@@ -109,9 +111,7 @@ def test_another_villages_ledger_is_empty_and_another_villages_object_is_not_fou
     assert village_ledger(month, month.world.other, XB).sections == ()
     assert village_ledger(month, month.world.worker, XB).totals.visits == 2
     with pytest.raises(NotFound):
-        ledgers(month).ledger(
-            pingnan, LedgerRequest.parse(object_id=month.world.objects["XB1-eat"], **DEC)
-        )
+        ledgers(month).ledger(pingnan, LedgerRequest.parse(object_id=month.world.objects["XB1-eat"], **DEC))
     town = staff(services, Role.DISPATCHER, "GC")
     assert village_ledger(month, town, XB).totals.visits == 2
     with pytest.raises(PermissionDenied):

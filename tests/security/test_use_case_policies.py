@@ -149,6 +149,12 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol.today": "a grid worker's own tasks (may_patrol; tasks of their own user id only)",
     "grid_patrol.visit": "the receipt of one's own submission (may_patrol; NotFound for anyone else's)",
     "grid_patrol.plan_recorded": "the figures of a month's saved plan (what the dashboard shows)",
+    "grid_ledger.ledger": "a ledger of the visits in the grids the reader may see "
+    "(may_read_patrol_ledger, visible_grid_ids; NotFound for an object out of sight)",
+    "grid_ledger.export": "the same ledger, written as XLSX to the caller's file (no table changes)",
+    "grid_ledger.choices": "the villages, grids and items the reader's ledgers may be about (visible_grid_ids)",
+    "grid_patrol_figures.figures": "a month's patrol figures in the grids the reader may see "
+    "(may_read_patrol_ledger, visible_grid_ids)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",

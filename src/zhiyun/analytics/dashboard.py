@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from zhiyun.analytics.panels import DashboardPanels
 from zhiyun.analytics import rates, rollup, sql
+from zhiyun.analytics.panels import DashboardPanels
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
 from zhiyun.catalog.tables import CategoryRow
 from zhiyun.domain.access import (

@@ -38,11 +38,11 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.grid import GridCode
-from zhiyun.domain.grid_items import GridItem, HazardLevel, normalize_code
+from zhiyun.domain.grid_items import GridItem, HazardLevel, Period, normalize_code
 from zhiyun.domain.patrol_plan import PatrolTask, TaskStatus, task_status
 from zhiyun.domain.principals import Actor, Role
 
@@ -52,6 +52,7 @@ __all__ = [
     "LEDGER_DAYS_MAX",
     "LEDGER_READERS",
     "HazardFix",
+    "HazardTally",
     "Ledger",
     "LedgerAnswer",
     "LedgerCheck",
@@ -63,7 +64,7 @@ __all__ = [
     "LedgerTotals",
     "ScopeKind",
     "TaskTally",
-    "HazardTally",
+    "figures_month",
     "fix_cell",
     "hazard_cell",
     "hazard_tally",
@@ -80,6 +81,7 @@ __all__ = [
 ]
 
 LEDGER_DAYS_MAX = 366  # a ledger covers at most a year
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the days a ledger or a month of figures may be about
 SCOPE_VALUE_MAX = 64
 SHEET_TITLE_MAX = 31  # Excel's limit
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -155,13 +157,18 @@ class LedgerRequest:
         return cls(kind, value, start, end).validated()
 
     def validated(self) -> LedgerRequest:
+        for day, name in ((self.start, "from"), (self.end, "to")):
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:
+                raise ValidationFailed(f"日期应在 {FIRST_YEAR}—{LAST_YEAR} 年之间", field=name)
         if self.end < self.start:
             raise ValidationFailed("结束日期不能早于开始日期", field="to")
         if (self.end - self.start).days + 1 > LEDGER_DAYS_MAX:
             raise ValidationFailed(f"台账时间段最长 {LEDGER_DAYS_MAX} 天", field="to")
         value = self.value.strip()
         if not value or len(value) > SCOPE_VALUE_MAX:
-            raise ValidationFailed(f"{self.kind.label}不能为空，且不超过 {SCOPE_VALUE_MAX} 个字符", field=self.kind.value)
+            raise ValidationFailed(
+                f"{self.kind.label}不能为空，且不超过 {SCOPE_VALUE_MAX} 个字符", field=self.kind.value
+            )
         if self.kind is ScopeKind.GRID:
             value = GridCode.parse(value).value
         elif self.kind is ScopeKind.ITEM:
@@ -173,6 +180,15 @@ class LedgerRequest:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+
+def figures_month(value: str) -> Period:
+    """The month of a figures page or request: "2026-12", within the years a ledger may cover."""
+    text = (value or "").strip()
+    year = text[:4]
+    if not (year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR):
+        raise ValidationFailed(f"月份格式应为 YYYY-MM，年份在 {FIRST_YEAR}—{LAST_YEAR} 之间", field="month")
+    return Period.parse_month(text)
 
 
 # --------------------------------------------------------------------------- what a ledger holds
@@ -472,11 +488,11 @@ class TaskTally:
 
 
 def tally(
-    tasks: Iterable[PatrolTask], today: date, *keys: Callable[[PatrolTask], K | None]
-) -> list[dict[K, TaskTally]]:
+    tasks: Iterable[PatrolTask], today: date, *keys: Callable[[PatrolTask], Hashable | None]
+) -> list[dict[Any, TaskTally]]:
     """Each task's status at `today` counted into the group every key function gives it (None:
     in no group of that key): one dict of tallies per key, in one pass."""
-    result: list[dict[K, TaskTally]] = [{} for _ in keys]
+    result: list[dict[Any, TaskTally]] = [{} for _ in keys]
     for task in tasks:
         status = task_status(task, today)
         for key, groups in zip(keys, result, strict=True):

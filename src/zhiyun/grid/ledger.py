@@ -50,9 +50,8 @@ from zhiyun.domain.patrol_ledger import (
     may_read_patrol_ledger,
     question_columns,
 )
-from zhiyun.grid import items_repo
+from zhiyun.grid import items_repo, patrol_repo
 from zhiyun.grid import ledger_repo as repo
-from zhiyun.grid import patrol_repo
 from zhiyun.grid.ledger_repo import AnswerLine, HazardRef, LedgerFilter, Sight
 from zhiyun.grid.ledger_xlsx import write_ledger
 from zhiyun.kernel.clock import Clock, system_clock
@@ -169,7 +168,9 @@ class LedgerService:
             return grid_id in sight.visible
         return any(g.village_unit_id == village_id for g in sight.in_view())
 
-    def _sections(self, session: Session, sight: Sight, lines: Sequence[AnswerLine]) -> tuple[LedgerSection, ...]:
+    def _sections(
+        self, session: Session, sight: Sight, lines: Sequence[AnswerLine]
+    ) -> tuple[LedgerSection, ...]:
         if not lines:
             return ()
         facts = repo.objects(session, {a.object_id for a in lines})
@@ -195,7 +196,9 @@ class LedgerService:
 
         sections = []
         for code in sorted(by_item):
-            versions = sorted({a.item_version for obj in by_item[code].values() for v in obj.values() for a in v})
+            versions = sorted(
+                {a.item_version for obj in by_item[code].values() for v in obj.values() for a in v}
+            )
             items = [checklists[(code, v)] for v in versions if (code, v) in checklists]
             name, department = meta.get(code, (items[-1].name if items else code, ""))
             ledger_lines = []
@@ -216,7 +219,9 @@ class LedgerService:
                 )
                 ledger_lines.append(LedgerLine(obj, checks))
             ledger_lines.sort(key=lambda line: (line.object.grid_code, line.object.name, line.object.id))
-            sections.append(LedgerSection(code, name, department, question_columns(items), tuple(ledger_lines)))
+            sections.append(
+                LedgerSection(code, name, department, question_columns(items), tuple(ledger_lines))
+            )
         return tuple(sections)
 
 
@@ -234,7 +239,12 @@ def ledger_json(ledger: Ledger) -> dict[str, Any]:
     t = ledger.totals
     return {
         "title": ledger.title,
-        "scope": {"kind": ledger.scope.value, "label": ledger.scope.label, "value": ledger.scope_value, "name": ledger.scope_name},
+        "scope": {
+            "kind": ledger.scope.value,
+            "label": ledger.scope.label,
+            "value": ledger.scope_value,
+            "name": ledger.scope_name,
+        },
         "from": ledger.start.isoformat(),
         "to": ledger.end.isoformat(),
         "period": ledger.period_label,

@@ -26,7 +26,7 @@ from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.grid_items import Period
-from zhiyun.domain.patrol_ledger import LedgerRequest, may_read_patrol_ledger
+from zhiyun.domain.patrol_ledger import LedgerRequest, figures_month, may_read_patrol_ledger
 from zhiyun.grid.ledger import LedgerService, ledger_filename, ledger_json
 from zhiyun.grid.ledger_xlsx import XLSX_MEDIA_TYPE
 from zhiyun.grid.patrol_figures import PatrolFiguresService
@@ -58,10 +58,14 @@ def ledger_request(
     village: Annotated[str | None, Query(max_length=64, description="村居单位编码")] = None,
     grid: Annotated[str | None, Query(max_length=15, description="网格编码（15 位）")] = None,
     item: Annotated[str | None, Query(max_length=32, description="入格事项编码")] = None,
-    object_id: Annotated[int | None, Query(alias="object", ge=1, le=2**31 - 1, description="管理对象编号")] = None,
+    object_id: Annotated[
+        int | None, Query(alias="object", ge=1, le=2**31 - 1, description="管理对象编号")
+    ] = None,
 ) -> LedgerRequest:
     """Exactly one scope, and the days."""
-    return LedgerRequest.parse(village=village, grid=grid, item=item, object_id=object_id, start=start, end=end)
+    return LedgerRequest.parse(
+        village=village, grid=grid, item=item, object_id=object_id, start=start, end=end
+    )
 
 
 RequestDep = Annotated[LedgerRequest, Depends(ledger_request)]
@@ -103,7 +107,7 @@ def patrol_figures(
     """A month's figures to date per village, grid and worker, with the tasks to look at
     (docs/grid-patrols.md, "Figures")."""
     if month:
-        period = Period.parse_month(month)
+        period = figures_month(month)
     else:
         today = local_date(services.clock())
         period = Period.month(today.year, today.month)

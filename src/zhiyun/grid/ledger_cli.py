@@ -22,7 +22,9 @@ def _day(value: str, option: str) -> date:
     try:
         return datetime.strptime(value.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise typer.BadParameter(f"日期应写作 YYYY-MM-DD（如 2026-12-01），收到 {value!r}", param_hint=option) from None
+        raise typer.BadParameter(
+            f"日期应写作 YYYY-MM-DD（如 2026-12-01），收到 {value!r}", param_hint=option
+        ) from None
 
 
 def ledger(

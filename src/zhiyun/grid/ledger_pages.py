@@ -25,8 +25,14 @@ from fastapi.responses import HTMLResponse, Response
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import DomainError
-from zhiyun.domain.grid_items import Period
-from zhiyun.domain.patrol_ledger import LedgerRequest, ScopeKind, fix_cell, hazard_cell, may_read_patrol_ledger
+from zhiyun.domain.patrol_ledger import (
+    LedgerRequest,
+    ScopeKind,
+    figures_month,
+    fix_cell,
+    hazard_cell,
+    may_read_patrol_ledger,
+)
 from zhiyun.grid.ledger import LedgerService, ledger_filename
 from zhiyun.grid.ledger_xlsx import XLSX_MEDIA_TYPE
 from zhiyun.grid.patrol_figures import PatrolFiguresService
@@ -69,7 +75,9 @@ def _request(params: Any, today: date) -> tuple[LedgerRequest | None, dict[str, 
         return None, form, None
     start, end = _day(form["from"]), _day(form["to"])
     try:
-        request = LedgerRequest.parse(**{("object_id" if kind == "object" else kind): value}, start=start, end=end)
+        request = LedgerRequest.parse(
+            **{("object_id" if kind == "object" else kind): value}, start=start, end=end
+        )
     except DomainError as exc:
         return None, form, exc.message
     return request, form, None
@@ -108,17 +116,26 @@ def ledger_page(request: Request, user: PageUser, actor: PageActor, services: Se
 
 
 @router.get("/grid/ledger.xlsx")
-async def ledger_download(request: Request, user: PageUser, actor: PageActor, services: ServicesDep) -> Response:
+async def ledger_download(
+    request: Request, user: PageUser, actor: PageActor, services: ServicesDep
+) -> Response:
     _reader(actor)
     today = local_date(services.clock())
     asked, _, problem = _request(request.query_params, today)
     if asked is None:
-        return render(request, "error.html", {"title": "无法导出", "message": problem or "请先选择台账范围"}, status_code=422)
+        return render(
+            request,
+            "error.html",
+            {"title": "无法导出", "message": problem or "请先选择台账范围"},
+            status_code=422,
+        )
     buffer = io.BytesIO()
     try:
         ledger = await run_in_threadpool(services.get(LedgerService).export, actor, asked, buffer)
     except DomainError as exc:
-        return render(request, "error.html", {"title": "无法导出", "message": exc.message}, status_code=exc.http_status)
+        return render(
+            request, "error.html", {"title": "无法导出", "message": exc.message}, status_code=exc.http_status
+        )
     name, plain = ledger_filename(ledger)
     return Response(
         buffer.getvalue(),
@@ -136,13 +153,19 @@ def figures_page(request: Request, user: PageUser, actor: PageActor, services: S
     village = (params.get("village") or "")[:64] or None
     problem = figures = None
     try:
-        figures = services.get(PatrolFiguresService).figures(actor, Period.parse_month(month), village=village)
+        figures = services.get(PatrolFiguresService).figures(actor, figures_month(month), village=village)
     except DomainError as exc:
         problem = exc.message
     return render(
         request,
         "grid_ledger/figures.html",
-        {"title": "巡查统计", "month": month, "village": village or "", "figures": figures, "problem": problem},
+        {
+            "title": "巡查统计",
+            "month": month,
+            "village": village or "",
+            "figures": figures,
+            "problem": problem,
+        },
         status_code=200 if problem is None else (404 if "不存在" in problem else 422),
     )
 

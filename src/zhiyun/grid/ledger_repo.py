@@ -29,6 +29,7 @@ from zhiyun.grid.patrol_tables import PatrolAnswerRow, PatrolTaskRow, PatrolVisi
 from zhiyun.reference import repo as ref
 from zhiyun.store.tables import UserRow
 
+AnySelect = Select[*tuple[Any, ...]]
 CHUNK = 5000  # ids per IN (…)
 FETCH = 20_000
 
@@ -133,7 +134,7 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield wanted[i : i + CHUNK]
 
 
-def _scoped(stmt: Select[Any], flt: LedgerFilter, start: date, end: date) -> Select[Any]:
+def _scoped(stmt: AnySelect, flt: LedgerFilter, start: date, end: date) -> AnySelect:
     a, v = PatrolAnswerRow, PatrolVisitRow
     stmt = stmt.where(a.visited_on >= start, a.visited_on <= end, a.object_id.is_not(None))
     if flt.village_id is not None:
@@ -287,7 +288,9 @@ def hazards_found(
         return []
     a, v = PatrolAnswerRow, PatrolVisitRow
     query = (
-        select(a.id, a.visit_id, a.object_id, a.item_code, a.question_id, a.visited_on, v.grid_id, v.worker_id)
+        select(
+            a.id, a.visit_id, a.object_id, a.item_code, a.question_id, a.visited_on, v.grid_id, v.worker_id
+        )
         .join(v, v.id == a.visit_id)
         .where(a.hazard_level.is_not(None), a.visited_on >= start, a.visited_on <= end)
     )
@@ -302,18 +305,18 @@ def hazards_found(
 __all__ = [
     "AnswerLine",
     "FoundHazardRow",
+    "GridInfo",
     "HazardRef",
     "LedgerFilter",
     "ObjectFacts",
+    "Sight",
     "StoredTask",
     "answers",
     "count_answers",
-    "GridInfo",
-    "Sight",
-    "sight",
     "hazard_fixes",
     "hazards_found",
     "month_tasks",
     "objects",
+    "sight",
     "user_names",
 ]

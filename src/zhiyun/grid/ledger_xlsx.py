@@ -34,7 +34,17 @@ if TYPE_CHECKING:
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COVER = "封面"
 HEADER_ROW = 3  # the item sheets: title, subtitle, header
-WIDTHS = {"序号": 6, "对象名称": 22, "地址": 26, "网格": 17, "巡查日期": 11, "网格员": 10, "隐患": 34, "整改情况": 11, "照片数": 7}
+WIDTHS = {
+    "序号": 6,
+    "对象名称": 22,
+    "地址": 26,
+    "网格": 17,
+    "巡查日期": 11,
+    "网格员": 10,
+    "隐患": 34,
+    "整改情况": 11,
+    "照片数": 7,
+}
 QUESTION_WIDTH = (10, 22)  # a question column: at least, at most
 
 
@@ -46,17 +56,24 @@ def _text_cells(sheet: Worksheet, first_row: int = 1) -> None:
 
 
 def _print_setup(sheet: Worksheet, *, landscape: bool, title_rows: str | None) -> None:
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     sheet.page_setup.orientation = "landscape" if landscape else "portrait"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0  # as many pages tall as it takes
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    props = sheet.sheet_properties.pageSetUpPr
+    if props is None:
+        props = sheet.sheet_properties.pageSetUpPr = PageSetupProperties()
+    props.fitToPage = True
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     if title_rows:
         sheet.print_title_rows = title_rows
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    footer = sheet.oddFooter
+    if footer is not None:
+        footer.center.text = "第 &P 页，共 &N 页"
 
 
 def _cover(sheet: Worksheet, ledger: Ledger, titles: list[tuple[LedgerSection, str]]) -> None:
@@ -95,7 +112,9 @@ def _cover(sheet: Worksheet, ledger: Ledger, titles: list[tuple[LedgerSection, s
     if not titles:
         sheet.append(["该时间段内没有巡查记录"])
     sheet.append([])
-    sheet.append(["说明", "整改情况：已整改、未整改；待复查 = 隐患已登记、尚未复查。照片数为该事项检查所附照片。"])
+    sheet.append(
+        ["说明", "整改情况：已整改、未整改；待复查 = 隐患已登记、尚未复查。照片数为该事项检查所附照片。"]
+    )
     for letter, width in zip("ABCD", (16, 40, 22, 12), strict=True):
         sheet.column_dimensions[letter].width = width
     for row in sheet.iter_rows(min_row=3):
@@ -146,7 +165,7 @@ def _item_sheet(sheet: Worksheet, ledger: Ledger, section: LedgerSection) -> Non
         else:
             w = max(QUESTION_WIDTH[0], min(QUESTION_WIDTH[1], len(label) * 2 + 2))
         sheet.column_dimensions[get_column_letter(index)].width = w
-    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, 3)  # the header rows and 序号、对象名称
+    sheet.freeze_panes = f"C{HEADER_ROW + 1}"  # the header rows, and 序号、对象名称
     if sheet.max_row > HEADER_ROW:
         sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{sheet.max_row}"
     _text_cells(sheet)

@@ -204,10 +204,16 @@ class PatrolFiguresService:
             grids = {g.id: g for g in sight.in_view()}
             villages = {u.id: u for u in sight.org.units.values() if u.kind is UnitKind.VILLAGE}
             choices = tuple(
-                sorted((villages[v].code, villages[v].name) for v in {g.village_unit_id for g in grids.values()} if v in villages)
+                sorted(
+                    (villages[v].code, villages[v].name)
+                    for v in {g.village_unit_id for g in grids.values()}
+                    if v in villages
+                )
             )
-            scope_name = "全区" if sight.visible is None else "、".join(name for _, name in choices[:3]) + (
-                "等" if len(choices) > 3 else ""
+            scope_name = (
+                "全区"
+                if sight.visible is None
+                else "、".join(name for _, name in choices[:3]) + ("等" if len(choices) > 3 else "")
             )
             if village:
                 chosen = [u for u in villages.values() if village in (u.code, str(u.id), u.name)]
@@ -220,7 +226,9 @@ class PatrolFiguresService:
             last = min(period.end - timedelta(days=1), max(today, period.start))
             found = repo.hazards_found(session, period.start, last, scope)
             fixes = repo.hazard_fixes(session, [h.ref for h in found])
-            objects = repo.objects(session, {s.task.object_id for s in stored if needs_attention(s.task, today)})
+            objects = repo.objects(
+                session, {s.task.object_id for s in stored if needs_attention(s.task, today)}
+            )
             workers = repo.user_names(session, {s.task.worker_id for s in stored if s.task.worker_id})
             workers.update(repo.user_names(session, {h.worker_id for h in found}))
             resolution = self._local_resolution(session, period, sight, scope)
@@ -245,7 +253,14 @@ class PatrolFiguresService:
         h_worker = hazard_tally((h.worker_id, f) for h, f in fix_of)
         merged = _merge_counts(stored, village_of)
 
-        def group(kind: str, key: Any, name: str, village_name: str, t: dict[Any, TaskTally], h: dict[Any, HazardTally]) -> GroupFigures:
+        def group(
+            kind: str,
+            key: Any,
+            name: str,
+            village_name: str,
+            t: dict[Any, TaskTally],
+            h: dict[Any, HazardTally],
+        ) -> GroupFigures:
             per_item, planned = merged.get((kind, key), (0, 0))
             return GroupFigures(
                 key=str(key),
@@ -263,7 +278,10 @@ class PatrolFiguresService:
 
         village_rows = tuple(
             group("village", vid, vname(vid), vname(vid), by_village, h_village)
-            for vid in sorted({g.village_unit_id for g in grids.values()}, key=lambda v: villages[v].code if v in villages else "")
+            for vid in sorted(
+                {g.village_unit_id for g in grids.values()},
+                key=lambda v: villages[v].code if v in villages else "",
+            )
         )
         grid_rows = tuple(
             group("grid", g.id, f"{g.name}（{g.code}）", vname(g.village_unit_id), by_grid, h_grid)
@@ -328,7 +346,12 @@ def _merge_counts(stored: list[repo.StoredTask], village_of: Any) -> dict[tuple[
     result: dict[tuple[str, Any], list[int]] = {}
     for s in stored:
         t = s.task
-        for key in (("all", "all"), ("village", village_of(t.grid_id)), ("grid", t.grid_id), ("worker", t.worker_id or UNASSIGNED)):
+        for key in (
+            ("all", "all"),
+            ("village", village_of(t.grid_id)),
+            ("grid", t.grid_id),
+            ("worker", t.worker_id or UNASSIGNED),
+        ):
             entry = result.setdefault(key, [0, 0])
             entry[0] += len(t.items)
             entry[1] += s.follow_up_of is None

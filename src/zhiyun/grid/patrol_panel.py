@@ -49,10 +49,23 @@ class PatrolDashboardPanel:
                     f"按时 {t.objects_on_time} / 到期 {t.objects_due} 个对象",
                     "按时巡查的对象 ÷ 已到期的对象（尚未到期的任务不计）",
                 ),
-                PanelFigure("漏巡", str(t.missed), "过最迟日期未巡查", "过了最迟日期仍未巡查的任务", "bad" if t.missed else ""),
-                PanelFigure("逾期完成", str(t.done_late), "最迟日期后巡查", tone="warn" if t.done_late else ""),
+                PanelFigure(
+                    "漏巡",
+                    str(t.missed),
+                    "过最迟日期未巡查",
+                    "过了最迟日期仍未巡查的任务",
+                    "bad" if t.missed else "",
+                ),
+                PanelFigure(
+                    "逾期完成", str(t.done_late), "最迟日期后巡查", tone="warn" if t.done_late else ""
+                ),
                 PanelFigure("待巡查", str(t.pending), f"共 {t.tasks} 个任务"),
-                PanelFigure("发现隐患", str(o.hazards.found), f"已整改 {o.hazards.fixed}", "本月巡查按检查表判定的隐患"),
+                PanelFigure(
+                    "发现隐患",
+                    str(o.hazards.found),
+                    f"已整改 {o.hazards.fixed}",
+                    "本月巡查按检查表判定的隐患",
+                ),
                 PanelFigure(
                     "就地解决率",
                     _pct(resolution),
