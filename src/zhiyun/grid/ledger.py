@@ -328,7 +328,7 @@ def _check(
             LedgerAnswer(
                 question_id=a.question_id,
                 question=question.text if question is not None else a.question_id,
-                text=a.text,
+                text=a.text or (f"照片 {a.photos} 张" if a.photos else ""),  # a photo question has no text
                 hazard_level=level,
                 fix=fixes.get(a.id, HazardFix.UNCHECKED) if level is not None else None,
                 photos=a.photos,
