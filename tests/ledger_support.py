@@ -6,7 +6,9 @@ The month is planned on 1 December; then, through `PatrolService.submit` as the 
 - 3 December: gc_grid visits 陈记粉面店 (夏北 grid 001) and answers its three checklists; the
   fire check (XF-001) shows a hazard (with a photo);
 - 4 December: gc_grid visits 好又多便利店 and answers every checklist, all clear;
-- 3 December: pn_grid visits 平南士多 (平南 grid 001), all clear.
+- 3 December: pn_grid visits 平南士多 (平南 grid 001), all clear;
+- 15 December: gc_grid visits 陈记粉面店 again for the sanitation check of the week of 7 December
+  (on time until the 13th): done late (逾期完成).
 
 夏北花园 1 座 and the later weekly tasks are left unvisited: by 20 December (`TODAY`) some of them
 are missed (漏巡).
@@ -33,11 +35,12 @@ TODAY = date(2026, 12, 20)
 class PatrolledMonth:
     world: PatrolWorld
     hazard_question: str  # the fire check's question that showed the hazard
-    eatery_items: tuple[str, ...]  # the items of the eatery's first visit
+    eatery_items: tuple[str, ...]  # the items of the eatery's first visit (3 December)
     shop_items: tuple[str, ...]
 
 
 def _task(patrols: PatrolService, world: PatrolWorld, worker_key: str, key: str, day: date) -> DayTask:
+    """The object's most urgent task on the worker's list of `day`."""
     worker = world.worker if worker_key == "gc" else world.other
     tasks = patrols.today(worker, day).tasks
     return next(t for t in tasks if t.object_id == world.objects[key])
@@ -57,6 +60,7 @@ def patrol_december(world: PatrolWorld) -> PatrolledMonth:
         ("gc", "XB1-eat", date(2026, 12, 3), "ledger-visit-eat"),
         ("gc", "XB1-shop", date(2026, 12, 4), "ledger-visit-shop"),
         ("pn", "PN1-shop", date(2026, 12, 3), "ledger-visit-pn"),
+        ("gc", "XB1-eat", date(2026, 12, 15), "ledger-visit-eat-late"),  # the week of 7 Dec, late
     ):
         patrols = world.patrols(at(day, 11))
         task = _task(patrols, world, worker_key, key, day)
@@ -75,7 +79,7 @@ def patrol_december(world: PatrolWorld) -> PatrolledMonth:
             object_seen_at=task.object_updated_at,
         )
         _submit(patrols, world, worker_key, sub)
-        items[key] = tuple(sorted(c.code for c in task.items))
+        items.setdefault(key, tuple(sorted(c.code for c in task.items)))
     return PatrolledMonth(world, hazard_question, items["XB1-eat"], items["XB1-shop"])
 
 

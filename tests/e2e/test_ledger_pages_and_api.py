@@ -36,7 +36,7 @@ def test_the_api_answers_a_villages_ledger_as_json_and_as_the_inspection_workboo
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["title"] == "夏北社区 网格巡查电子台账 2026年12月"
-    assert body["totals"]["hazards_found"] == 1 and body["totals"]["visits"] == 2
+    assert body["totals"]["hazards_found"] == 1 and body["totals"]["visits"] == 3
     fire = next(i for i in body["items"] if i["code"] == "XF-001")
     eatery = next(o for o in fire["objects"] if o["name"] == "陈记粉面店")
     (check,) = eatery["checks"]

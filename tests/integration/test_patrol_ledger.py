@@ -18,7 +18,15 @@ from tests.support import TEST_ADMIN
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from zhiyun.domain.patrol_ledger import AFTER_ANSWERS, BEFORE_ANSWERS, HazardFix, LedgerRequest, ScopeKind
+from zhiyun.domain.patrol_ledger import (
+    AFTER_ANSWERS,
+    BEFORE_ANSWERS,
+    HazardFix,
+    LedgerRequest,
+    ScopeKind,
+    needs_attention,
+    tally,
+)
 from zhiyun.domain.patrol_plan import Coverage, coverage
 from zhiyun.grid.ledger import LedgerService
 from zhiyun.grid.ledger_repo import month_tasks
@@ -76,8 +84,10 @@ def test_a_village_ledger_keeps_every_answer_per_object_and_item_with_the_hazard
     assert hazard.question_id == month.hazard_question and hazard.fix is HazardFix.UNCHECKED
     assert check.photos >= 1
     t = ledger.totals
-    assert (t.objects, t.visits) == (2, 2)
-    assert t.items_checked == len(month.eatery_items) + len(month.shop_items)
+    assert (t.objects, t.visits) == (2, 3)  # the eatery twice, the shop once
+    assert (
+        t.items_checked == len(month.eatery_items) + len(month.shop_items) + 1
+    )  # + the late sanitation check
     assert (t.hazards_found, t.hazards_fixed, t.hazards_open) == (1, 0, 1)
     # 平南's visit is not in 夏北's ledger
     assert all(line.object.name != "平南士多" for s in ledger.sections for line in s.lines)
@@ -86,7 +96,7 @@ def test_a_village_ledger_keeps_every_answer_per_object_and_item_with_the_hazard
 def test_a_ledger_per_grid_item_and_object_holds_only_that_scope(month: PatrolledMonth) -> None:
     service, admin = ledgers(month), TEST_ADMIN
     grid = service.ledger(admin, LedgerRequest.parse(grid="440605001001001", **DEC))
-    assert grid.totals.visits == 2
+    assert grid.totals.visits == 3
     item = service.ledger(admin, LedgerRequest.parse(item="xf-001", **DEC))
     assert [s.item_code for s in item.sections] == ["XF-001"]
     assert {line.object.name for line in item.sections[0].lines} == {"陈记粉面店", "好又多便利店", "平南士多"}
@@ -108,11 +118,11 @@ def test_another_villages_ledger_is_empty_and_another_villages_object_is_not_fou
     assert village_ledger(month, pingnan, PN).totals.visits == 1
     # a grid worker: only the grids of their posts
     assert village_ledger(month, month.world.other, XB).sections == ()
-    assert village_ledger(month, month.world.worker, XB).totals.visits == 2
+    assert village_ledger(month, month.world.worker, XB).totals.visits == 3
     with pytest.raises(NotFound):
         ledgers(month).ledger(pingnan, LedgerRequest.parse(object_id=month.world.objects["XB1-eat"], **DEC))
     town = staff(services, Role.DISPATCHER, "GC")
-    assert village_ledger(month, town, XB).totals.visits == 2
+    assert village_ledger(month, town, XB).totals.visits == 3
     with pytest.raises(PermissionDenied):
         village_ledger(month, Actor(user_id=None, role=Role.AGENT, unit_id=None))
     with pytest.raises(NotFound):
@@ -140,7 +150,7 @@ def test_the_xlsx_has_a_cover_a_sheet_per_item_the_inspection_headers_and_a_prin
     cover = book[COVER]
     assert cover["A1"].value == "夏北社区 网格巡查电子台账 2026年12月"
     facts = {row[0]: row[1] for row in cover.iter_rows(min_row=2, values_only=True) if row[0]}
-    assert facts["发现隐患"] == 1 and facts["巡查次数"] == 2 and "村居：夏北社区" in facts["台账范围"]
+    assert facts["发现隐患"] == 1 and facts["巡查次数"] == 3 and "村居：夏北社区" in facts["台账范围"]
     fire = book[next(n for n in book.sheetnames if n.startswith("XF-001"))]
     header = [c.value for c in fire[HEADER_ROW]]
     assert header[: len(BEFORE_ANSWERS)] == list(BEFORE_ANSWERS)
@@ -170,24 +180,27 @@ def test_the_figures_count_tasks_by_status_and_coverage_as_the_domain_defines_it
     o = result.overall
     assert o.tasks.tasks == len(tasks)
     assert o.tasks.pending + o.tasks.done_on_time + o.tasks.done_late + o.tasks.missed == len(tasks)
-    assert o.tasks.done_on_time == 3 and o.tasks.missed >= 1
+    assert o.tasks.done_on_time == 3 and o.tasks.done_late == 1 and o.tasks.missed >= 1
     expected: Coverage = coverage(tasks, TODAY)
     assert (o.tasks.objects_due, o.tasks.objects_on_time) == (expected.objects_due, expected.objects_on_time)
-    for g in result.grids:
-        grid_tasks = [t for t in tasks if g.key == str(t.grid_id)]
-        c = coverage(grid_tasks, TODAY)
-        assert (g.tasks.objects_due, g.tasks.objects_on_time) == (c.objects_due, c.objects_on_time)
+    # the database's counts are the domain's definition, group by group
+    by_all, by_grid, by_worker = tally(
+        tasks, TODAY, lambda t: "all", lambda t: t.grid_id, lambda t: t.worker_id or 0
+    )
+    assert o.tasks == by_all["all"]
+    assert {g.key: g.tasks for g in result.grids if g.tasks.tasks} == {str(k): v for k, v in by_grid.items()}
+    assert {w.key: w.tasks for w in result.workers if w.tasks.tasks} == {
+        str(k): v for k, v in by_worker.items()
+    }
     assert {v.name for v in result.villages} >= {"夏北社区", "平南社区"}
     assert sum(v.tasks.tasks for v in result.villages) == len(tasks)
     assert (o.hazards.found, o.hazards.fixed) == (1, 0)
     gc = next(w for w in result.workers if w.name == "gc_grid")
-    assert gc.hazards.found == 1 and gc.tasks.done_on_time == 2
+    assert gc.hazards.found == 1 and gc.tasks.done_on_time == 2 and gc.tasks.done_late == 1
     plan = services.get(PatrolService).plan_recorded(DECEMBER)
     assert plan is not None and result.plan is not None and result.plan["tasks_saved"] == plan["tasks_saved"]
     assert o.tasks_saved == plan["tasks_saved"] and o.per_item_tasks == plan["per_item_tasks"]
-    assert result.attention_total == o.tasks.missed + o.tasks.done_late + sum(
-        1 for t in tasks if t.overdue and t.visited_on is None and t.latest >= TODAY
-    )
+    assert result.attention_total == sum(needs_attention(t, TODAY) for t in tasks) >= 2
     assert all(a.status_label in ("漏巡", "逾期完成", "上月遗留") for a in result.attention)
     assert o.local_resolution is None  # until the hazards' capability is wired in
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -450,60 +450,75 @@ def ledger_totals(sections: Iterable[LedgerSection]) -> LedgerTotals:
 K = TypeVar("K", bound=Hashable)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskTally:
     """A group's visit tasks by status, and its patrol coverage: objects visited on time ÷
-    objects due so far (`domain.patrol_plan.coverage`)."""
+    objects due so far (`domain.patrol_plan.coverage`). Tallies of groups with no object in
+    common (grids) add up (`+`): a village's is the sum of its grids'."""
 
     tasks: int = 0
     pending: int = 0
     done_on_time: int = 0
     done_late: int = 0
     missed: int = 0
-    objects_due: int = 0
-    objects_on_time: int = 0
-    _due: set[int] = field(default_factory=set, repr=False, compare=False)
-    _late: set[int] = field(default_factory=set, repr=False, compare=False)
+    objects_due: int = 0  # objects with a settled task (done, or missed)
+    objects_on_time: int = 0  # of those, the objects all of whose settled tasks were on time
 
     @property
     def coverage(self) -> float | None:
         return self.objects_on_time / self.objects_due if self.objects_due else None
 
-    def add(self, task: PatrolTask, status: TaskStatus) -> None:
-        self.tasks += 1
+    def __add__(self, other: TaskTally) -> TaskTally:
+        a, b = astuple(self), astuple(other)
+        return TaskTally(*(a[i] + b[i] for i in range(7)))
+
+
+class _Counting:
+    __slots__ = ("counts", "due", "late")
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0, 0, 0]  # tasks, pending, on time, late, missed
+        self.due: set[int] = set()
+        self.late: set[int] = set()
+
+    def add(self, object_id: int, status: TaskStatus) -> None:
+        c = self.counts
+        c[0] += 1
         if status is TaskStatus.PENDING:
-            self.pending += 1
+            c[1] += 1
             return
         if status is TaskStatus.DONE_ON_TIME:
-            self.done_on_time += 1
-        elif status is TaskStatus.DONE_LATE:
-            self.done_late += 1
+            c[2] += 1
         else:
-            self.missed += 1
-        self._due.add(task.object_id)
-        if status is not TaskStatus.DONE_ON_TIME:
-            self._late.add(task.object_id)
-        self.objects_due = len(self._due)
-        self.objects_on_time = len(self._due - self._late)
+            c[3 if status is TaskStatus.DONE_LATE else 4] += 1
+            self.late.add(object_id)
+        self.due.add(object_id)
+
+    def result(self) -> TaskTally:
+        tasks, pending, on_time, late, missed = self.counts
+        due = len(self.due)
+        return TaskTally(tasks, pending, on_time, late, missed, due, due - len(self.late))
 
 
 def tally(
     tasks: Iterable[PatrolTask], today: date, *keys: Callable[[PatrolTask], Hashable | None]
 ) -> list[dict[Any, TaskTally]]:
     """Each task's status at `today` counted into the group every key function gives it (None:
-    in no group of that key): one dict of tallies per key, in one pass."""
-    result: list[dict[Any, TaskTally]] = [{} for _ in keys]
+    in no group of that key): one dict of tallies per key, in one pass. This is the figures'
+    definition; the database counts the same in SQL (`grid.ledger_repo.task_counts`), and the
+    tests hold the two equal."""
+    counting: list[dict[Any, _Counting]] = [{} for _ in keys]
     for task in tasks:
         status = task_status(task, today)
-        for key, groups in zip(keys, result, strict=True):
+        for key, groups in zip(keys, counting, strict=True):
             k = key(task)
             if k is None:
                 continue
             entry = groups.get(k)
             if entry is None:
-                entry = groups[k] = TaskTally()
-            entry.add(task, status)
-    return result
+                entry = groups[k] = _Counting()
+            entry.add(task.object_id, status)
+    return [{k: c.result() for k, c in groups.items()} for groups in counting]
 
 
 @dataclass

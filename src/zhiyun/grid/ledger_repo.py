@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.grid import GRID_READERS_EVERYWHERE, GridPlace, visible_grid_ids
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.org import OrgTree
-from zhiyun.domain.patrol_ledger import HazardFix
+from zhiyun.domain.patrol_ledger import HazardFix, TaskTally
 from zhiyun.domain.patrol_plan import PatrolTask, TaskItem
 from zhiyun.geo.tables import GridRow
 from zhiyun.grid import repo as posts_repo
 from zhiyun.grid.objects_tables import ManagedObjectRow
+from zhiyun.grid.patrol_repo import task_of
 from zhiyun.grid.patrol_tables import PatrolAnswerRow, PatrolTaskRow, PatrolVisitRow
 from zhiyun.reference import repo as ref
 from zhiyun.store.tables import UserRow
@@ -280,6 +281,103 @@ def month_tasks(session: Session, period: Period, grid_ids: frozenset[int] | Non
         yield StoredTask(task, tid, follow_up_of)
 
 
+@dataclass(frozen=True)
+class GroupCounts:
+    """A group's tasks counted in SQL: the tally, the items its tasks cover, its tasks as
+    planned (follow-ups not counted) and the lowest grid id among them (a worker's place)."""
+
+    tally: TaskTally
+    items: int
+    planned: int
+    grid_id: int | None
+
+
+def task_counts(
+    session: Session, period: Period, grid_ids: frozenset[int] | None, today: date, *, by: str
+) -> dict[int, GroupCounts]:
+    """The month's tasks per grid (`by` "grid") or per worker (`by` "worker"; no worker: 0),
+    counted as `domain.patrol_ledger.tally` counts them — statuses at `today`, coverage per
+    object — in two aggregate steps: per (group, object), then per group."""
+    if grid_ids is not None and not grid_ids:
+        return {}
+    t = PatrolTaskRow
+    key = t.grid_id if by == "grid" else func.coalesce(t.worker_id, 0)
+    done = t.visited_on.is_not(None)
+    late = and_(done, t.visited_on > t.latest)
+    missed = and_(t.visited_on.is_(None), t.latest < today)
+    settled = or_(done, t.latest < today)
+
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    inner = select(
+        key.label("k"),
+        t.object_id.label("object_id"),
+        func.count().label("n"),
+        count(and_(done, t.visited_on <= t.latest)).label("on_time"),
+        count(late).label("late"),
+        count(missed).label("missed"),
+        count(settled).label("settled"),
+        func.sum(func.json_array_length(t.items)).label("item_count"),
+        count(t.follow_up_of.is_(None)).label("planned"),
+        func.min(t.grid_id).label("grid_id"),
+    ).where(t.period == period.start.strftime("%Y-%m"))
+    if grid_ids is not None:
+        inner = inner.where(t.grid_id.in_(sorted(grid_ids)))
+    per_object = inner.group_by(key, t.object_id).subquery()
+    o = per_object.c
+    outer = select(
+        o.k,
+        func.sum(o.n),
+        func.sum(o.settled),
+        func.sum(o.on_time),
+        func.sum(o.late),
+        func.sum(o.missed),
+        func.sum(case((o.settled > 0, 1), else_=0)),
+        func.sum(case((and_(o.settled > 0, o.late + o.missed == 0), 1), else_=0)),
+        func.sum(o.item_count),
+        func.sum(o.planned),
+        func.min(o.grid_id),
+    ).group_by(o.k)
+    result: dict[int, GroupCounts] = {}
+    for k, n, settled_n, on_time, late_n, missed_n, due, due_on_time, items, planned, grid in session.execute(
+        outer
+    ):
+        figures = TaskTally(
+            tasks=int(n),
+            pending=int(n) - int(settled_n),
+            done_on_time=int(on_time),
+            done_late=int(late_n),
+            missed=int(missed_n),
+            objects_due=int(due),
+            objects_on_time=int(due_on_time),
+        )
+        result[int(k)] = GroupCounts(figures, int(items or 0), int(planned), grid)
+    return result
+
+
+def attention_tasks(
+    session: Session, period: Period, grid_ids: frozenset[int] | None, today: date, limit: int
+) -> tuple[int, list[StoredTask]]:
+    """The month's tasks the grid chief and the village center are shown
+    (`domain.patrol_ledger.needs_attention`: missed, done late, carried over and pending), the
+    earliest deadlines first: how many, and the first `limit`."""
+    if grid_ids is not None and not grid_ids:
+        return 0, []
+    t = PatrolTaskRow
+    wanted = or_(
+        and_(t.visited_on.is_(None), t.latest < today),
+        and_(t.visited_on.is_not(None), t.visited_on > t.latest),
+        and_(t.visited_on.is_(None), t.overdue.is_(True)),
+    )
+    where = [t.period == period.start.strftime("%Y-%m"), wanted]
+    if grid_ids is not None:
+        where.append(t.grid_id.in_(sorted(grid_ids)))
+    total = int(session.scalar(select(func.count()).select_from(t).where(*where)) or 0)
+    rows = session.scalars(select(t).where(*where).order_by(t.latest, t.id).limit(limit))
+    return total, [StoredTask(task_of(r), r.id, r.follow_up_of) for r in rows]
+
+
 def hazards_found(
     session: Session, start: date, end: date, grid_ids: frozenset[int] | None
 ) -> list[FoundHazardRow]:
@@ -306,17 +404,20 @@ __all__ = [
     "AnswerLine",
     "FoundHazardRow",
     "GridInfo",
+    "GroupCounts",
     "HazardRef",
     "LedgerFilter",
     "ObjectFacts",
     "Sight",
     "StoredTask",
     "answers",
+    "attention_tasks",
     "count_answers",
     "hazard_fixes",
     "hazards_found",
     "month_tasks",
     "objects",
     "sight",
+    "task_counts",
     "user_names",
 ]

@@ -36,8 +36,6 @@ from zhiyun.domain.patrol_ledger import (
     TaskTally,
     hazard_tally,
     may_read_patrol_ledger,
-    needs_attention,
-    tally,
 )
 from zhiyun.domain.patrol_plan import PatrolTask, task_status
 from zhiyun.grid import ledger_repo as repo
@@ -195,7 +193,8 @@ class PatrolFiguresService:
 
     def figures(self, actor: Actor, period: Period, *, village: str | None = None) -> PatrolFigures:
         """The month's figures in the grids `actor` may see (with `village`: that village's);
-        see the module's note."""
+        see the module's note. The tasks are counted in the database (per grid and per worker;
+        a village's and the overall figures are the sums of their grids')."""
         require(may_read_patrol_ledger, actor)
         now = self.clock()
         today = local_date(now)
@@ -203,17 +202,12 @@ class PatrolFiguresService:
             sight = repo.sight(session, actor)
             grids = {g.id: g for g in sight.in_view()}
             villages = {u.id: u for u in sight.org.units.values() if u.kind is UnitKind.VILLAGE}
-            choices = tuple(
-                sorted(
-                    (villages[v].code, villages[v].name)
-                    for v in {g.village_unit_id for g in grids.values()}
-                    if v in villages
-                )
-            )
+            in_view = {g.village_unit_id for g in grids.values()} & set(villages)
+            choices = tuple(sorted((villages[v].code, villages[v].name) for v in in_view))
             scope_name = (
                 "全区"
                 if sight.visible is None
-                else "、".join(name for _, name in choices[:3]) + ("等" if len(choices) > 3 else "")
+                else "、".join(n for _, n in choices[:3]) + ("等" if len(choices) > 3 else "")
             )
             if village:
                 chosen = [u for u in villages.values() if village in (u.code, str(u.id), u.name)]
@@ -222,106 +216,113 @@ class PatrolFiguresService:
                 grids = {g: v for g, v in grids.items() if v.village_unit_id == chosen[0].id}
                 scope_name = chosen[0].name
             scope = frozenset(grids) if sight.visible is not None or village else None
-            stored = list(repo.month_tasks(session, period, scope))
+            per_grid = repo.task_counts(session, period, scope, today, by="grid")
+            per_worker = repo.task_counts(session, period, scope, today, by="worker")
+            total, attention_rows = repo.attention_tasks(session, period, scope, today, ATTENTION_SHOWN)
             last = min(period.end - timedelta(days=1), max(today, period.start))
             found = repo.hazards_found(session, period.start, last, scope)
             fixes = repo.hazard_fixes(session, [h.ref for h in found])
-            objects = repo.objects(
-                session, {s.task.object_id for s in stored if needs_attention(s.task, today)}
+            objects = repo.objects(session, {s.task.object_id for s in attention_rows})
+            workers = repo.user_names(
+                session,
+                {w for w in per_worker if w != UNASSIGNED}
+                | {h.worker_id for h in found}
+                | {s.task.worker_id for s in attention_rows if s.task.worker_id},
             )
-            workers = repo.user_names(session, {s.task.worker_id for s in stored if s.task.worker_id})
-            workers.update(repo.user_names(session, {h.worker_id for h in found}))
             resolution = self._local_resolution(session, period, sight, scope)
 
         def village_of(grid_id: int | None) -> int | None:
             g = sight.grids.get(grid_id) if grid_id is not None else None
             return g.village_unit_id if g is not None else None
 
-        tasks = [s.task for s in stored]
-        by_all, by_village, by_grid, by_worker = tally(
-            tasks,
-            today,
-            lambda t: "all",
-            lambda t: village_of(t.grid_id),
-            lambda t: t.grid_id,
-            lambda t: t.worker_id or UNASSIGNED,
-        )
+        def vname(vid: int | None) -> str:
+            return villages[vid].name if vid is not None and vid in villages else ""
+
         fix_of = [(h, fixes.get(h.ref.answer_id, HazardFix.UNCHECKED)) for h in found]
         h_all = hazard_tally(("all", f) for _, f in fix_of)
         h_village = hazard_tally((village_of(h.grid_id), f) for h, f in fix_of)
         h_grid = hazard_tally((h.grid_id, f) for h, f in fix_of)
         h_worker = hazard_tally((h.worker_id, f) for h, f in fix_of)
-        merged = _merge_counts(stored, village_of)
+        empty = repo.GroupCounts(TaskTally(), 0, 0, None)
 
         def group(
-            kind: str,
-            key: Any,
-            name: str,
-            village_name: str,
-            t: dict[Any, TaskTally],
-            h: dict[Any, HazardTally],
+            kind: str, key: Any, name: str, village_name: str, counts: repo.GroupCounts, h: HazardTally
         ) -> GroupFigures:
-            per_item, planned = merged.get((kind, key), (0, 0))
             return GroupFigures(
                 key=str(key),
                 name=name,
                 village_name=village_name,
-                tasks=t.get(key, TaskTally()),
-                hazards=h.get(key, HazardTally()),
-                per_item_tasks=per_item,
-                planned_tasks=planned,
+                tasks=counts.tally,
+                hazards=h,
+                per_item_tasks=counts.items,
+                planned_tasks=counts.planned,
                 local_resolution=(resolution or {}).get((kind, key)),
             )
 
-        def vname(vid: int | None) -> str:
-            return villages[vid].name if vid is not None and vid in villages else ""
+        def added(parts: list[repo.GroupCounts]) -> repo.GroupCounts:
+            result = empty
+            for p in parts:
+                result = repo.GroupCounts(
+                    result.tally + p.tally, result.items + p.items, result.planned + p.planned, None
+                )
+            return result
 
-        village_rows = tuple(
-            group("village", vid, vname(vid), vname(vid), by_village, h_village)
-            for vid in sorted(
-                {g.village_unit_id for g in grids.values()},
-                key=lambda v: villages[v].code if v in villages else "",
-            )
-        )
         grid_rows = tuple(
-            group("grid", g.id, f"{g.name}（{g.code}）", vname(g.village_unit_id), by_grid, h_grid)
+            group(
+                "grid",
+                g.id,
+                f"{g.name}（{g.code}）",
+                vname(g.village_unit_id),
+                per_grid.get(g.id, empty),
+                h_grid.get(g.id, HazardTally()),
+            )
             for g in sorted(grids.values(), key=lambda g: g.code)
         )
-        worker_ids = set(by_worker) | set(h_worker)
-        worker_village = {t.worker_id or UNASSIGNED: village_of(t.grid_id) for t in tasks}
+        village_ids = sorted(
+            {g.village_unit_id for g in grids.values()},
+            key=lambda v: villages[v].code if v in villages else "",
+        )
+        village_rows = tuple(
+            group(
+                "village",
+                vid,
+                vname(vid),
+                vname(vid),
+                added([c for gid, c in per_grid.items() if village_of(gid) == vid]),
+                h_village.get(vid, HazardTally()),
+            )
+            for vid in village_ids
+        )
         worker_rows = tuple(
             sorted(
                 (
                     group(
                         "worker",
                         w,
-                        workers.get(w, "未分配") if w != UNASSIGNED else "未分配",
-                        vname(worker_village.get(w)),
-                        by_worker,
-                        h_worker,
+                        "未分配" if w == UNASSIGNED else workers.get(w, f"用户 {w}"),
+                        vname(village_of(per_worker[w].grid_id if w in per_worker else None)),
+                        per_worker.get(w, empty),
+                        h_worker.get(w, HazardTally()),
                     )
-                    for w in worker_ids
+                    for w in set(per_worker) | set(h_worker)
                 ),
                 key=lambda g: (g.village_name, g.key == str(UNASSIGNED), g.name),
             )
         )
-        attention_all = sorted(
-            (s for s in stored if needs_attention(s.task, today)), key=lambda s: (s.task.latest, s.id)
-        )
-        attention = tuple(
-            _attention(s.id, s.task, today, objects, sight, workers) for s in attention_all[:ATTENTION_SHOWN]
-        )
+        attention = tuple(_attention(r.id, r.task, today, objects, sight, workers) for r in attention_rows)
         return PatrolFigures(
             month=period.start.strftime("%Y-%m"),
             today=today,
             generated_at=now.astimezone(LOCAL_TZ),
             scope_name=scope_name,
-            overall=group("all", "all", scope_name, "", by_all, h_all),
+            overall=group(
+                "all", "all", scope_name, "", added(list(per_grid.values())), h_all.get("all", HazardTally())
+            ),
             villages=village_rows,
             grids=grid_rows,
             workers=worker_rows,
             attention=attention,
-            attention_total=len(attention_all),
+            attention_total=total,
             plan=self.patrols.plan_recorded(period),
             village_choices=choices,
         )
@@ -338,24 +339,6 @@ class PatrolFiguresService:
         and key its figures as above. Until then: None, and the pages show "—"."""
         del session, period, sight, grid_ids
         return None
-
-
-def _merge_counts(stored: list[repo.StoredTask], village_of: Any) -> dict[tuple[str, Any], tuple[int, int]]:
-    """Per group: the due (object, item) visits its tasks cover (what one visit per item would
-    have needed) and its tasks as planned (a partial visit's follow-up is the same task)."""
-    result: dict[tuple[str, Any], list[int]] = {}
-    for s in stored:
-        t = s.task
-        for key in (
-            ("all", "all"),
-            ("village", village_of(t.grid_id)),
-            ("grid", t.grid_id),
-            ("worker", t.worker_id or UNASSIGNED),
-        ):
-            entry = result.setdefault(key, [0, 0])
-            entry[0] += len(t.items)
-            entry[1] += s.follow_up_of is None
-    return {k: (v[0], v[1]) for k, v in result.items()}
 
 
 def _attention(
