@@ -13,11 +13,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from tests.ledger_support import DECEMBER, TODAY, PatrolledMonth, patrol_december
 from tests.patrol_support import at, seed_patrol_world
-from tests.support import TEST_ADMIN
+from tests.support import PASSWORD, TEST_ADMIN
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.patrol_ledger import (
     AFTER_ANSWERS,
     BEFORE_ANSWERS,
@@ -33,6 +34,7 @@ from zhiyun.grid.ledger_repo import month_tasks
 from zhiyun.grid.ledger_xlsx import COVER, HEADER_ROW
 from zhiyun.grid.patrol_figures import PatrolFiguresService
 from zhiyun.grid.patrol_service import PatrolService
+from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.store.tables import OrgUnitRow
 
 XB = "GC-XB"
@@ -218,3 +220,16 @@ def test_a_village_sees_only_its_grids_figures_and_a_worker_only_theirs(month: P
         figures(month).figures(TEST_ADMIN, DECEMBER, village="NO-SUCH")
     chosen = figures(month).figures(TEST_ADMIN, DECEMBER, village=PN)
     assert [v.name for v in chosen.villages] == ["平南社区"] and chosen.scope_name == "平南社区"
+
+
+def test_a_grid_chief_sees_the_whole_villages_ledger_and_figures(month: PatrolledMonth) -> None:
+    services = month.world.services
+    chief = services.accounts.add_user(
+        TEST_ADMIN, username="xb_chief", password=PASSWORD, role=Role.GRID_WORKER, unit_code=XB
+    ).actor()
+    services.get(GridWorkerService).add_posts(TEST_ADMIN, [NewPost("xb_chief", XB, WorkerKind.CHIEF)])
+    assert village_ledger(month, chief, XB).totals.visits == 3
+    assert village_ledger(month, chief, PN).sections == ()
+    seen = figures(month).figures(chief, DECEMBER)
+    assert [v.name for v in seen.villages] == ["夏北社区"] and len(seen.grids) == 4
+    assert seen.attention_total >= 2 and all(a.grid_code.startswith("440605001001") for a in seen.attention)
