@@ -105,6 +105,18 @@ def test_the_console_pages_show_the_ledger_with_its_download_and_the_figures(
         "/grid/ledger", params={"kind": "village", "village": "GC-XB", **DEC}
     )
     assert other.status_code == 200 and "陈记粉面店" not in other.text
+    hidden = page_login(console, "pingnan").get(
+        "/grid/ledger", params={"kind": "object", "object": month.world.objects["XB1-eat"], **DEC}
+    )
+    assert (
+        hidden.status_code == 404 and "不存在或您无权查看" in hidden.text and "陈记粉面店" not in hidden.text
+    )
+    two_years = client.get(
+        "/grid/ledger",
+        params={"kind": "village", "village": "GC-XB", "from": "2025-01-01", "to": "2026-12-31"},
+    )
+    assert two_years.status_code == 200 and "台账时间段最长 366 天" in two_years.text
+    assert client.get("/grid/patrol-figures", params={"month": "9999-12"}).status_code == 422
     refused = page_login(console, "agent").get("/grid/ledger")
     assert refused.status_code == 403
 

@@ -88,13 +88,14 @@ def ledger_page(request: Request, user: PageUser, actor: PageActor, services: Se
     _reader(actor)
     ledgers = services.get(LedgerService)
     today = local_date(services.clock())
-    asked, form, problem = _request(request.query_params, today)
+    asked, form, problem = _request(request.query_params, today)  # a form's problem: shown, 200
     ledger = None
+    status = 200
     if asked is not None:
         try:
             ledger = ledgers.ledger(actor, asked)
-        except DomainError as exc:
-            problem = exc.message
+        except DomainError as exc:  # an unknown village, grid, item; an object out of sight: 404
+            problem, status = exc.message, exc.http_status
     query = {k: v for k, v in form.items() if v and (k in ("kind", "from", "to") or k == form["kind"])}
     return render(
         request,
@@ -111,7 +112,7 @@ def ledger_page(request: Request, user: PageUser, actor: PageActor, services: Se
             "hazard_cell": hazard_cell,
             "fix_cell": fix_cell,
         },
-        status_code=404 if problem and "不存在" in problem else 200,
+        status_code=status,
     )
 
 
@@ -152,10 +153,11 @@ def figures_page(request: Request, user: PageUser, actor: PageActor, services: S
     month = (params.get("month") or f"{today:%Y-%m}")[:7]
     village = (params.get("village") or "")[:64] or None
     problem = figures = None
+    status = 200
     try:
         figures = services.get(PatrolFiguresService).figures(actor, figures_month(month), village=village)
     except DomainError as exc:
-        problem = exc.message
+        problem, status = exc.message, exc.http_status
     return render(
         request,
         "grid_ledger/figures.html",
@@ -166,7 +168,7 @@ def figures_page(request: Request, user: PageUser, actor: PageActor, services: S
             "figures": figures,
             "problem": problem,
         },
-        status_code=200 if problem is None else (404 if "不存在" in problem else 422),
+        status_code=status,
     )
 
 
