@@ -182,7 +182,9 @@ class LedgerService:
             if row.code in {a.item_code for a in lines}
         }
         hazards = [
-            HazardRef(a.id, a.visit_id, a.object_id, a.item_code, a.question_id, a.visited_on)
+            HazardRef(
+                a.id, a.visit_id, a.submission_id, a.object_id, a.item_code, a.question_id, a.visited_on
+            )
             for a in lines
             if a.hazard_level is not None
         ]

@@ -67,19 +67,27 @@ class AnswerLine:
     hazard_level: str | None
     worker_id: int
     grid_id: int | None
+    submission_id: str = ""
 
 
 @dataclass(frozen=True)
 class HazardRef:
     """A hazard answer, as the hazard's life after the visit knows it: the answer's id, and its
-    visit, object, item and question."""
+    visit (and the phone's submission id), object, item and question."""
 
     answer_id: int
     visit_id: int
+    submission_id: str
     object_id: int | None
     item_code: str
     question_id: str
     visited_on: date
+
+    @property
+    def report_key(self) -> str:
+        """The key the visit reports the hazard under (part 7: `"{submission}:{item}:{question}"`,
+        the hazard's `report_key`)."""
+        return f"{self.submission_id}:{self.item_code}:{self.question_id}"
 
 
 @dataclass(frozen=True)
@@ -179,14 +187,17 @@ def answers(session: Session, flt: LedgerFilter, start: date, end: date) -> list
             a.hazard_level,
             v.worker_id,
             v.grid_id,
+            v.submission_id,
         )
         .join(v, v.id == a.visit_id)
         .order_by(a.object_id, a.item_code, a.visited_on, a.visit_id, a.id)
     )
     rows = session.execute(_scoped(stmt, flt, start, end).execution_options(yield_per=FETCH))
     return [
-        AnswerLine(i, vid, oid, day, code, version, qid, text or "", len(photos or ()), level, worker, grid)
-        for i, vid, oid, day, code, version, qid, text, photos, level, worker, grid in rows
+        AnswerLine(
+            i, vid, oid, day, code, version, qid, text or "", len(photos or ()), level, worker, grid, sid
+        )
+        for i, vid, oid, day, code, version, qid, text, photos, level, worker, grid, sid in rows
     ]
 
 
@@ -226,10 +237,12 @@ def hazard_fixes(session: Session, hazards: Sequence[HazardRef]) -> dict[int, Ha
     re-checked* (`HazardFix.UNCHECKED`).
 
     THE SLOT for grid_hazard (issue 17, part 7): a hazard answer becomes a `grid_hazard` row
-    (its work order, its rectification deadline, the next visit's re-check). Once that table
-    lands this reads it for the given answers — status fixed → FIXED, re-checked not fixed or
-    open past `rectify_by` → OPEN, else UNCHECKED — and the ledger and the figures follow with
-    no other change. Until then nothing is known to be fixed.
+    under the key `HazardRef.report_key` ("{submission}:{item}:{question}"), with its work
+    order, its rectification deadline (`rectify_by`) and the next visit's re-check. Wired, this
+    reads those rows (`report_key IN (...)`, in chunks) and maps their status: fixed → FIXED;
+    unfixed (复查未整改), or open past `rectify_by` → OPEN; superseded → the state of the
+    hazard that follows it (`follows_id`); open → UNCHECKED. The ledger and the figures follow
+    with no other change. Until then nothing is known to be fixed.
     """
     del session, hazards
     return {}
@@ -387,7 +400,15 @@ def hazards_found(
     a, v = PatrolAnswerRow, PatrolVisitRow
     query = (
         select(
-            a.id, a.visit_id, a.object_id, a.item_code, a.question_id, a.visited_on, v.grid_id, v.worker_id
+            a.id,
+            a.visit_id,
+            v.submission_id,
+            a.object_id,
+            a.item_code,
+            a.question_id,
+            a.visited_on,
+            v.grid_id,
+            v.worker_id,
         )
         .join(v, v.id == a.visit_id)
         .where(a.hazard_level.is_not(None), a.visited_on >= start, a.visited_on <= end)
@@ -395,8 +416,8 @@ def hazards_found(
     if grid_ids is not None:
         query = query.where(v.grid_id.in_(sorted(grid_ids)))
     return [
-        FoundHazardRow(HazardRef(i, vid, oid, code, qid, day), gid, wid)
-        for i, vid, oid, code, qid, day, gid, wid in session.execute(query.order_by(a.id))
+        FoundHazardRow(HazardRef(i, vid, sid, oid, code, qid, day), gid, wid)
+        for i, vid, sid, oid, code, qid, day, gid, wid in session.execute(query.order_by(a.id))
     ]
 
 

@@ -332,11 +332,15 @@ class PatrolFiguresService:
     def _local_resolution(
         self, session: Session, period: Period, sight: Sight, grid_ids: frozenset[int] | None
     ) -> dict[tuple[str, Any], LocalResolution] | None:
-        """就地解决率 per ("all", "all"), ("village", id), ("grid", id), ("worker", user id).
+        """就地解决率 per ("all", "all") and ("village", village id) (("grid", id) and ("worker",
+        user id) are read too, should the hazards' figures come to give them).
 
-        THE SLOT for the hazards' capability (issue 17, part 7): once `grid.hazards` lands, call
-        its `local_resolution(...)` here for the month and the grids given (None: every grid)
-        and key its figures as above. Until then: None, and the pages show "—"."""
+        THE SLOT for the hazards' capability (issue 17, part 7): once `grid.hazards` lands, ask
+        `GridHazardService.local_resolution_in(session, since, until, village_ids)` for the
+        month (since/until: the month's first and the next month's first day, local midnight)
+        and the villages of `grid_ids` (None: every village), and key its per-village and total
+        figures (`LocalFigures.solved_in_village` ÷ `closed`) as above. Until then: None, and
+        the pages show "—"."""
         del session, period, sight, grid_ids
         return None
 
