@@ -17,11 +17,17 @@ from zhiyun.kernel.capability import AdminSection, Capability, Command, Mount, N
 CAPABILITY = Capability(
     name="grid",
     summary="Grid governance (一格共治): grid workers, managed objects (网格管理对象), grid items (入格事项), merged patrols and ledgers.",
-    tables=("zhiyun.grid.tables", "zhiyun.grid.items_tables", "zhiyun.grid.objects_tables"),
+    tables=(
+        "zhiyun.grid.tables",
+        "zhiyun.grid.items_tables",
+        "zhiyun.grid.objects_tables",
+        "zhiyun.grid.hazard_tables",
+    ),
     services=(
         "zhiyun.grid.workers:build",
         "zhiyun.grid.items_service:build",
         "zhiyun.grid.objects_service:build",
+        "zhiyun.grid.hazards:build",
     ),
     api=(Mount("zhiyun.grid.objects_api:router"),),
     pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
