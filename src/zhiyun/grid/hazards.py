@@ -459,12 +459,14 @@ class GridHazardService:
         with self.db.transaction() as session:
             row, hazards, snap = self._grid_order(session, actor, order_key)
             if rectify_by is not None:
-                self._check_rectification(actor, hazards, rectify_by, snap.org, now)
+                self._may_rectify(actor, hazards, snap.org)
             text = note.strip()
             if rectify_by is not None:
                 text = f"{text}（整改期限：{rectify_by.isoformat()}）" if text else ""
+            # the life cycle asks who may before the deadline is judged (a refusal says nothing of it)
             self.orders.act_in(session, actor, row, ResolveOnIntake(note=text), now, snap=snap)
             if rectify_by is not None:
+                self._check_deadline(rectify_by, now)
                 for h in hazards:
                     if HazardStatus(h.status).is_open:
                         h.rectify_by = rectify_by
@@ -478,7 +480,8 @@ class GridHazardService:
         now = self.clock()
         with self.db.transaction() as session:
             _, hazards, snap = self._grid_order(session, actor, order_key)
-            self._check_rectification(actor, hazards, rectify_by, snap.org, now)
+            self._may_rectify(actor, hazards, snap.org)
+            self._check_deadline(rectify_by, now)
             for h in hazards:
                 if HazardStatus(h.status).is_open:
                     h.rectify_by = rectify_by
@@ -495,11 +498,12 @@ class GridHazardService:
         return row, hazards, self._snap(session)
 
     @staticmethod
-    def _check_rectification(
-        actor: Actor, hazards: Sequence[GridHazardRow], rectify_by: date, org: OrgTree, now: datetime
-    ) -> None:
-        for village in {h.village_unit_id for h in hazards}:
+    def _may_rectify(actor: Actor, hazards: Sequence[GridHazardRow], org: OrgTree) -> None:
+        for village in sorted({h.village_unit_id for h in hazards}):
             require(may_set_rectification, actor, village, org)
+
+    @staticmethod
+    def _check_deadline(rectify_by: date, now: datetime) -> None:
         today = local_date(now)
         if rectify_by < today:
             raise ValidationFailed("整改期限不能早于今天", field="rectify_by")
