@@ -30,7 +30,11 @@ CAPABILITY = Capability(
         "zhiyun.grid.hazards:build",
     ),
     api=(Mount("zhiyun.grid.objects_api:router"),),
-    pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
+    pages=(
+        Mount("zhiyun.grid.items_pages:router"),
+        Mount("zhiyun.grid.objects_pages:router"),
+        Mount("zhiyun.grid.hazard_pages:router"),
+    ),
     nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
@@ -47,5 +51,6 @@ CAPABILITY = Capability(
             90,
         ),
     ),
+    panels=("zhiyun.grid.hazard_panel:hazards_panel",),
     templates=True,
 )
