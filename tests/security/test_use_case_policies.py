@@ -871,7 +871,9 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "grid_hazards.resolve_locally",
-        lambda s, ctx, who: s.get(GridHazardService).resolve_locally(who, ctx[1], "已整改", local_date(s.clock())),
+        lambda s, ctx, who: s.get(GridHazardService).resolve_locally(
+            who, ctx[1], "已整改", local_date(s.clock())
+        ),
         (*STAFF, "xiabei", "gw_xb", "system", "citizen"),
         prepare=World.hazard,
     ),
