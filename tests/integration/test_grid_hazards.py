@@ -32,7 +32,7 @@ from tests.support import (
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.calendar import local_date
-from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied
+from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_hazards import HazardStatus, RecheckStep
 from zhiyun.domain.grid_items import HazardLevel
@@ -209,6 +209,17 @@ def test_a_free_report_without_an_object_is_placed_in_the_grid_its_point_lies_in
     row = world.order(found.order_id)
     assert row.grid_id == world.grids[f"{XB}001"] and "随手报" in row.content
     assert world.hazard(found.hazard_id).level is None
+    # a visit to the grid lists it for re-check, though no object is visited
+    with world.services.db.reading() as session:
+        assert world.hazards.open_hazards_in(session, []) == []
+        listed = world.hazards.open_hazards_in(session, [], free_in_grids=[world.grids[f"{XB}001"]])
+        assert [h.id for h in listed] == [found.hazard_id] and listed[0].level_label == "随手报"
+
+
+def test_a_disabled_grid_channel_takes_no_report(world: World) -> None:
+    world.services.channels.configure(TEST_ADMIN, "grid", enabled=False)
+    with pytest.raises(ValidationFailed):
+        world.report()
 
 
 def test_the_same_key_twice_returns_the_first_order(world: World) -> None:
@@ -340,6 +351,7 @@ def test_sent_up_to_the_town_the_order_is_left_to_its_holder_and_not_solved_in_t
 def test_a_worker_of_another_grid_cannot_recheck_the_hazard(world: World) -> None:
     found = world.report()
     before = world.hazard(found.hazard_id)
+    version = world.order(found.order_id).version
     with pytest.raises(NotFound):
         world.recheck(found.hazard_id, True, who=world.other)
     for who in (world.village, world.district.actors["district"], TEST_ADMIN):
@@ -349,7 +361,7 @@ def test_a_worker_of_another_grid_cannot_recheck_the_hazard(world: World) -> Non
         world.recheck(found.hazard_id + 1000, True)
     after = world.hazard(found.hazard_id)
     assert (after.status, after.rechecked_at) == (before.status, None)
-    assert world.order(found.order_id).version == world.order(found.order_id).version
+    assert world.order(found.order_id).version == version
 
 
 def test_only_the_village_or_a_center_above_sets_the_rectification_deadline(world: World) -> None:

@@ -64,16 +64,22 @@ def of_order(session: Session, order_id: int) -> list[GridHazardRow]:
     return list(session.scalars(stmt))
 
 
-def of_objects_open(session: Session, object_ids: Iterable[int]) -> list[GridHazardRow]:
-    """The open hazards (待整改, 复查未整改) of some managed objects, by object then age."""
-    ids = sorted(set(object_ids))
+def of_objects_open(
+    session: Session, object_ids: Iterable[int], free_in_grids: Iterable[int] = ()
+) -> list[GridHazardRow]:
+    """The open hazards (待整改, 复查未整改) of some managed objects, and those reported without an
+    object in some grids (free reports), by object then age."""
+    open_statuses = sorted(s.value for s in OPEN_STATUSES)
     found: list[GridHazardRow] = []
-    for start in range(0, len(ids), CHUNK):
-        stmt = select(GridHazardRow).where(
-            GridHazardRow.object_id.in_(ids[start : start + CHUNK]),
-            GridHazardRow.status.in_(sorted(s.value for s in OPEN_STATUSES)),
-        )
-        found.extend(session.scalars(stmt))
+    for column, values in ((GridHazardRow.object_id, object_ids), (GridHazardRow.grid_id, free_in_grids)):
+        ids = sorted(set(values))
+        for start in range(0, len(ids), CHUNK):
+            stmt = select(GridHazardRow).where(
+                column.in_(ids[start : start + CHUNK]), GridHazardRow.status.in_(open_statuses)
+            )
+            if column is GridHazardRow.grid_id:
+                stmt = stmt.where(GridHazardRow.object_id.is_(None))
+            found.extend(session.scalars(stmt))
     return sorted(found, key=lambda r: (r.object_id or 0, r.found_at, r.id))
 
 

@@ -428,11 +428,14 @@ class GridHazardService:
 
     # ------------------------------------------------------------------ reads
 
-    def open_hazards_in(self, session: Session, object_ids: Iterable[int]) -> list[HazardView]:
-        """The open hazards (待整改, 复查未整改) of some managed objects, inside the caller's
-        transaction: the re-check entries of a visit to them. The caller has scoped the objects
-        (a worker's own visit tasks); `recheck_in` checks the worker's grid again."""
-        rows = repo.of_objects_open(session, object_ids)
+    def open_hazards_in(
+        self, session: Session, object_ids: Iterable[int], *, free_in_grids: Iterable[int] = ()
+    ) -> list[HazardView]:
+        """The open hazards (待整改, 复查未整改) of some managed objects — and, given
+        `free_in_grids`, the open free reports without an object in those grids — inside the
+        caller's transaction: the re-check entries of a visit. The caller has scoped the objects
+        and grids (a worker's own visit tasks); `recheck_in` checks the worker's grid again."""
+        rows = repo.of_objects_open(session, object_ids, free_in_grids)
         return self._views(session, rows, local_date(self.clock()))
 
     def hazards_of_order_in(self, session: Session, order_id: int) -> list[HazardView]:

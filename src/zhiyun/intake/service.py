@@ -13,6 +13,10 @@ and the (channel, external id) look-up come in one round trip and serve the loca
 registration and the receipt; rows are written past the ORM's unit of work; the receipt
 of a new order skips the look-ups a new order cannot need (its duplicates, its files).
 
+A person signed in to the platform's own app may send a channel's message too (a grid worker's
+hazard report in the `grid` channel): `accept_in` takes the same path inside the caller's
+transaction, with the person as the registering principal instead of the channel's key.
+
 Intake changes orders only through the order use cases: the registration, a merge (a
 command), and the system events `record_in` stores (an update from a channel, a duplicate
 flag, a dispatcher's dismissal), each with its version bumped and one audit row.
