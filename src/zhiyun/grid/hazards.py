@@ -66,6 +66,7 @@ from zhiyun.domain.workorder import (
 )
 from zhiyun.geo.locator import Location
 from zhiyun.geo.service import GeoService
+from zhiyun.geo.tables import GridRow
 from zhiyun.grid import hazard_repo as repo
 from zhiyun.grid import items_repo
 from zhiyun.grid import repo as posts_repo
@@ -413,7 +414,7 @@ class GridHazardService:
             possible_duplicates=list(result.possible_duplicates),
         )
 
-    def _grid_of(self, session: Session, report: HazardReport, obj: ManagedObjectRow | None) -> Any:
+    def _grid_of(self, session: Session, report: HazardReport, obj: ManagedObjectRow | None) -> GridRow:
         grid_id = report.grid_id if report.grid_id is not None else (obj.grid_id if obj is not None else None)
         if grid_id is None and report.latitude is not None and report.longitude is not None:
             grid_id = self.geo.locator(session).locate(report.latitude, report.longitude, None).grid_id
