@@ -24,15 +24,21 @@ CAPABILITY = Capability(
         "zhiyun.grid.items_tables",
         "zhiyun.grid.objects_tables",
         "zhiyun.grid.patrol_tables",
+        "zhiyun.grid.hazard_tables",
     ),
     services=(
         "zhiyun.grid.workers:build",
         "zhiyun.grid.items_service:build",
         "zhiyun.grid.objects_service:build",
         "zhiyun.grid.patrol_service:build",
+        "zhiyun.grid.hazards:build",
     ),
     api=(Mount("zhiyun.grid.objects_api:router"), Mount("zhiyun.grid.patrol_api:router")),
-    pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
+    pages=(
+        Mount("zhiyun.grid.items_pages:router"),
+        Mount("zhiyun.grid.objects_pages:router"),
+        Mount("zhiyun.grid.hazard_pages:router"),
+    ),
     nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
@@ -58,5 +64,6 @@ CAPABILITY = Capability(
             at_once=True,
         ),
     ),
+    panels=("zhiyun.grid.hazard_panel:hazards_panel",),
     templates=True,
 )

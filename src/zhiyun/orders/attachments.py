@@ -487,31 +487,71 @@ class AttachmentService:
             self._attachable(session, actor, order_key, self.clock())
         tmp, sha, size, head = spool_upload(self.root, stream, self.settings.attachment_max_bytes)
         try:
-            if size == 0:
-                raise ValidationFailed("附件为空", field="file")
-            kind, name = check_upload(tmp, head, safe_filename(filename), self.settings.attachment_types)
+            kind, name = self._checked(tmp, size, head, filename)
             now = self.clock()
             with self.db.transaction() as session:
                 row = self._attachable(session, actor, order_key, now)
-                key = keep_spooled(self.root, tmp, sha)
-                event = Attach(filename=name, sha256=sha, size=size, content_type=kind)
-                recorded = self.orders.record_in(session, actor, row, event, now, retries=ATTACH_RETRIES)
-                attachment = AttachmentRow(
-                    order_id=row.id,
-                    transition_id=recorded.audit_id,
-                    filename=name,
-                    content_type=kind,
-                    size=size,
-                    sha256=sha,
-                    storage_key=key,
-                    uploaded_by=actor.user_id,
-                    created_at=now,
-                )
-                session.add(attachment)
-                session.flush()
-                return attachment_view(attachment)
+                return self._store(session, actor, row, tmp, sha, size, kind, name, now)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def add_in(
+        self, session: Session, actor: Actor, row: WorkOrderRow, filename: str, data: bytes, now: datetime
+    ) -> AttachmentView:
+        """Store a file (its bytes in hand: a photo of a grid worker's report) on a loaded order
+        inside the caller's transaction, checked as `add` checks it: the same policies
+        (`may_upload`, then `may_attach` on the order now) and the same rules for the file. A
+        file written before the caller's transaction rolls back stays in the store unreferenced
+        (files are stored by content hash, so a retry finds it there)."""
+        if not may_upload(actor):
+            raise PermissionDenied("您的角色不能上传附件")
+        snap = self.reference.get(session)
+        if OrderStatus(row.status).is_terminal:
+            raise ValidationFailed("已归档或撤销的工单不能再上传附件", field="file")
+        if not may_attach(actor, repo.state_of(row), snap.rule_context(now)):
+            raise PermissionDenied("只有正在办理该工单的单位可以上传附件")
+        tmp, sha, size, head = spool_upload(self.root, io.BytesIO(data), self.settings.attachment_max_bytes)
+        try:
+            kind, name = self._checked(tmp, size, head, filename)
+            return self._store(session, actor, row, tmp, sha, size, kind, name, now)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _checked(self, tmp: Path, size: int, head: bytes, filename: str) -> tuple[str, str]:
+        if size == 0:
+            raise ValidationFailed("附件为空", field="file")
+        return check_upload(tmp, head, safe_filename(filename), self.settings.attachment_types)
+
+    def _store(
+        self,
+        session: Session,
+        actor: Actor,
+        row: WorkOrderRow,
+        tmp: Path,
+        sha: str,
+        size: int,
+        kind: str,
+        name: str,
+        now: datetime,
+    ) -> AttachmentView:
+        """Move the checked file into the store and record it on the order (one audit row)."""
+        key = keep_spooled(self.root, tmp, sha)
+        event = Attach(filename=name, sha256=sha, size=size, content_type=kind)
+        recorded = self.orders.record_in(session, actor, row, event, now, retries=ATTACH_RETRIES)
+        attachment = AttachmentRow(
+            order_id=row.id,
+            transition_id=recorded.audit_id,
+            filename=name,
+            content_type=kind,
+            size=size,
+            sha256=sha,
+            storage_key=key,
+            uploaded_by=actor.user_id,
+            created_at=now,
+        )
+        session.add(attachment)
+        session.flush()
+        return attachment_view(attachment)
 
     def _attachable(
         self, session: Session, actor: Actor, order_key: str | int, now: datetime
