@@ -31,6 +31,7 @@ from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_items import GridItem
+from zhiyun.grid.hazards import GridHazardService
 from zhiyun.grid.items_service import GridItemService
 from zhiyun.grid.objects_service import ManagedObjectService
 from zhiyun.grid.objects_tables import ManagedObjectRow
@@ -59,7 +60,9 @@ class PatrolWorld:
     def patrols(self, now: datetime) -> PatrolService:
         """The patrol service with its clock at `now`."""
         s = self.services
-        return PatrolService(s.db, s.settings, clock=lambda: now, reference=s.reference)
+        return PatrolService(
+            s.db, s.settings, clock=lambda: now, reference=s.reference, hazards=s.get(GridHazardService)
+        )
 
 
 def at(day: date, hour: int = 9) -> datetime:

@@ -888,6 +888,7 @@ CASES: tuple[Case, ...] = (
         (*STAFF, "admin", "system", "citizen"),
         allowed="gridder",
         prepare=World.patroller,
+        allowed_raises=ValidationFailed,  # past the policy: a worker with no grid has nowhere to report
     ),
     # -- grid hazards 网格隐患
     Case(

@@ -30,8 +30,8 @@ CAPABILITY = Capability(
         "zhiyun.grid.workers:build",
         "zhiyun.grid.items_service:build",
         "zhiyun.grid.objects_service:build",
-        "zhiyun.grid.patrol_service:build",
         "zhiyun.grid.hazards:build",
+        "zhiyun.grid.patrol_service:build",  # after the hazards: a visit's hazards become orders
     ),
     api=(Mount("zhiyun.grid.objects_api:router"), Mount("zhiyun.grid.patrol_api:router")),
     pages=(

@@ -17,7 +17,7 @@ tasks and, as extra visits, any object there); planning is an administrator's or
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,10 +31,11 @@ from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, may_patrol, may_plan_patrols, require
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import Conflict, NotFound, ValidationFailed
-from zhiyun.domain.grid import GridPlace, WorkerKind, may_see_grid
+from zhiyun.domain.grid import GridPlace, GridPost, WorkerKind, may_see_grid
 from zhiyun.domain.grid_items import (
     AnswerValue,
     GridItem,
+    Hazard,
     Period,
     Question,
     answer_text,
@@ -51,9 +52,16 @@ from zhiyun.domain.patrol_plan import (
     record_visit,
     task_status,
 )
-from zhiyun.domain.patrol_visits import ConflictKind, VisitConflict, VisitSubmission, check_submission
+from zhiyun.domain.patrol_visits import (
+    ConflictKind,
+    Recheck,
+    VisitConflict,
+    VisitSubmission,
+    check_submission,
+)
 from zhiyun.grid import patrol_repo as repo
 from zhiyun.grid import repo as posts_repo
+from zhiyun.grid.hazards import GridHazardService, HazardReport, HazardView
 from zhiyun.grid.objects_tables import ManagedObjectRow
 from zhiyun.grid.patrol_tables import PatrolTaskRow, PatrolVisitRow
 from zhiyun.grid.tables import GridWorkerRow
@@ -66,6 +74,7 @@ from zhiyun.store.db import Database
 if TYPE_CHECKING:
     from zhiyun.bootstrap import Services
 
+TITLE_MAX = 60  # a hazard order's title
 DAY_LIMIT = 300  # tasks a worker's day shows at most
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 CHUNK = 1 << 16
@@ -267,12 +276,16 @@ class PatrolService:
         *,
         clock: Clock = system_clock,
         reference: ReferenceCache | None = None,
+        hazards: GridHazardService | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or Settings()
         self.clock = clock
         self.reference = reference or ReferenceCache()
         self._versions: dict[tuple[str, int], GridItem] = {}  # published item versions, immutable
+        if hazards is None:
+            raise ValueError("PatrolService needs the grid hazards service (reports become orders)")
+        self._hazards = hazards
 
     def _checklists(self, session: Session, keys: set[tuple[str, int]]) -> dict[tuple[str, int], GridItem]:
         """The items at the given (code, version)s. A published version never changes, so they
@@ -349,6 +362,10 @@ class PatrolService:
         with self.db.reading() as session:
             rows = repo.workers_day(session, actor.user_id, day, DAY_LIMIT)
             checklists = self._checklists(session, {(str(c), int(v)) for r in rows for c, v in r.task.items})
+            open_hazards: dict[int, list[dict[str, Any]]] = {}
+            for h in self._hazards.open_hazards_in(session, {r.obj.id for r in rows}):
+                if h.object_id is not None:
+                    open_hazards.setdefault(h.object_id, []).append(_recheck_entry(h, self._versions))
             tasks = []
             for r in rows:
                 t = repo.task_of(r.task)
@@ -376,6 +393,7 @@ class PatrolService:
                         object_updated_at=o.updated_at,
                         grid_code=r.grid_code,
                         items=items,
+                        rechecks=tuple(open_hazards.get(o.id, ())) if t.visited_on is None else (),
                     )
                 )
         return WorkerDay(day, actor.user_id, tuple(tasks), now)
@@ -442,6 +460,66 @@ class PatrolService:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def _photo_files(self, photos: Sequence[StoredPhoto]) -> list[tuple[str, bytes]]:
+        root = Path(self.settings.attachment_dir)
+        return [(p.filename, (root / p.storage_key).read_bytes()) for p in photos]
+
+    def _report_hazard(
+        self,
+        session: Session,
+        actor: Actor,
+        sub: VisitSubmission,
+        place: _Place,
+        item: GridItem,
+        version: int,
+        hazard: Hazard,
+        photos: Sequence[StoredPhoto],
+        now: datetime,
+    ) -> FoundHazard:
+        """A hazard answer becomes a work order (`GridHazardService.report_in`), idempotent by
+        the submission and the question."""
+        order = self._hazards.report_in(
+            session,
+            place.report(
+                actor,
+                key=f"{sub.submission_id}:{item.code}:{hazard.question_id}",
+                title=_title(f"{item.name}：{hazard.question}（{hazard.answer}）"),
+                description=f"{item.name}（{item.department}）检查发现{hazard.level.label}：{hazard.question}——{hazard.answer}",
+                level=hazard.level,
+                item_code=item.code,
+                item_version=version,
+                question_id=hazard.question_id,
+                answer=hazard.answer,
+                photos=self._photo_files(photos),
+                submission_key=sub.submission_id,
+            ),
+            now,
+        )
+        return FoundHazard(
+            item.code,
+            hazard.question_id,
+            hazard.question,
+            hazard.answer,
+            hazard.level.value,
+            order.order_number,
+        )
+
+    def _recheck(
+        self, session: Session, actor: Actor, recheck: Recheck, photos: Sequence[StoredPhoto], now: datetime
+    ) -> dict[str, Any]:
+        result = self._hazards.recheck_in(
+            session, actor, recheck.hazard_id, recheck.fixed, recheck.note, self._photo_files(photos), now
+        )
+        return {
+            "hazard_id": recheck.hazard_id,
+            "fixed": recheck.fixed,
+            "step": result.step.value,
+            "order_number": result.hazard.order_number,
+            "order_status": result.order_status,
+            "reason": result.reason,
+            "follow_up_order_number": result.follow_up.order_number if result.follow_up else None,
+        }
+
     def _submit_in(
         self,
         session: Session,
@@ -498,7 +576,7 @@ class PatrolService:
         checklists = self._checklists(session, {(a.code, a.version) for a in sub.answers})
         answer_rows: list[dict[str, Any]] = []
         satisfied: list[tuple[str, int]] = []
-        found: list[FoundHazard] = []
+        found_in: list[tuple[GridItem, int, Hazard, tuple[str, ...]]] = []
         problems: list[str] = []
         for given in sub.answers:
             item = checklists.get((given.code, given.version))
@@ -534,10 +612,9 @@ class PatrolService:
                     }
                 )
             satisfied.append((item.code, given.version))
-            found += [
-                FoundHazard(item.code, h.question_id, h.question, h.answer, h.level.value)
-                for h in levels.values()
-            ]
+            for h in levels.values():
+                shown = clean[h.question_id].photos if h.question_id in clean else ()
+                found_in.append((item, given.version, h, tuple(shown)))
         if problems:
             raise ValidationFailed("检查结果有误：" + "；".join(problems), problems=problems)
 
@@ -557,7 +634,7 @@ class PatrolService:
             satisfied=[code for code, _ in satisfied],
             note=sub.note,
             conflict=conflict.message if conflict is not None else None,
-            hazards=len(found),
+            hazards=len(found_in),
         )
         session.add(visit)
         session.flush()
@@ -590,6 +667,34 @@ class PatrolService:
                 for p in photos
             ],
         )
+
+        # hazards and a free report become work orders at the village center; re-checks
+        stored = {p.client_id: p for p in photos}
+        place = _Place(obj, sub.lat, sub.lon, sub.visited_at, own)
+        found = [
+            self._report_hazard(session, actor, sub, place, item, version, h, [stored[c] for c in shown], now)
+            for item, version, h, shown in found_in
+        ]
+        extra: dict[str, Any] = {}
+        if sub.report is not None:
+            report = self._hazards.report_in(
+                session,
+                place.report(
+                    actor,
+                    key=f"{sub.submission_id}:report",
+                    title=_title(sub.report.description),
+                    description=sub.report.description,
+                    address=sub.report.address or None,
+                    photos=self._photo_files([stored[c] for c in sub.report.photos]),
+                    submission_key=sub.submission_id,
+                ),
+                now,
+            )
+            extra["report_order_number"] = report.order_number
+        if sub.rechecks:
+            extra["rechecks"] = [
+                self._recheck(session, actor, r, [stored[c] for c in r.photos], now) for r in sub.rechecks
+            ]
 
         # the task: done for the items satisfied, a follow-up for the rest
         status: TaskStatus | None = None
@@ -635,12 +740,76 @@ class PatrolService:
             follow_up_task_id=follow_up_id,
             hazards=tuple(found),
             conflict=conflict,
+            extra=extra,
         )
         visit.receipt = receipt.as_json()
         return receipt
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a visit's reports are: the object's grid and address, the phone's point (else the
+    object's), and the worker's one grid when the report has no object and no point."""
+
+    obj: ManagedObjectRow | None
+    lat: float | None
+    lon: float | None
+    found_at: datetime
+    posts: Sequence[GridPost]
+
+    def report(self, actor: Actor, **fields: Any) -> HazardReport:
+        obj = self.obj
+        lat, lon = self.lat, self.lon
+        if lat is None and obj is not None:
+            lat, lon = obj.lat, obj.lon
+        grids = {p.grid_id for p in self.posts if p.grid_id is not None}
+        grid_id = (
+            obj.grid_id
+            if obj is not None
+            else (next(iter(grids)) if len(grids) == 1 and lat is None else None)
+        )
+        address = fields.pop("address", None) or (obj.address if obj is not None else None)
+        return HazardReport(
+            worker=actor,
+            grid_id=grid_id,
+            object_id=obj.id if obj is not None else None,
+            latitude=lat,
+            longitude=lon,
+            address=address,
+            found_at=self.found_at,
+            **fields,
+        )
+
+
+def _recheck_entry(h: HazardView, versions: Mapping[tuple[str, int], GridItem]) -> dict[str, Any]:
+    """An open hazard as the phone shows it for re-check (复查) on the next visit."""
+    question = ""
+    if h.item_code is not None and h.item_version is not None and h.question_id is not None:
+        item = versions.get((h.item_code, h.item_version))
+        found = item.question(h.question_id) if item is not None else None
+        question = found.text if found is not None else h.question_id
+    return {
+        "hazard_id": h.id,
+        "order_number": h.order_number,
+        "item_code": h.item_code,
+        "question": question,
+        "answer": h.answer,
+        "level": h.level.value if h.level is not None else None,
+        "level_label": h.level.label if h.level is not None else "随手报",
+        "status": h.status.value,
+        "status_label": h.status.label,
+        "found_at": h.found_at.isoformat(),
+        "rectify_by": h.rectify_by.isoformat() if h.rectify_by else None,
+        "overdue": h.overdue,
+    }
+
+
+def _title(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= TITLE_MAX else flat[: TITLE_MAX - 1] + "…"
 
 
 def _plan_key(period: Period) -> str:
@@ -670,7 +839,13 @@ def _answer_text(question: Question | None, value: AnswerValue) -> str:
 
 def build(services: Services) -> PatrolService:
     """The capability's service over the process's services (`Capability.services`)."""
-    return PatrolService(services.db, services.settings, clock=services.clock, reference=services.reference)
+    return PatrolService(
+        services.db,
+        services.settings,
+        clock=services.clock,
+        reference=services.reference,
+        hazards=services.get(GridHazardService),
+    )
 
 
 __all__ = [
