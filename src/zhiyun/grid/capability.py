@@ -32,8 +32,15 @@ CAPABILITY = Capability(
         "zhiyun.grid.patrol_service:build",
     ),
     api=(Mount("zhiyun.grid.objects_api:router"), Mount("zhiyun.grid.patrol_api:router")),
-    pages=(Mount("zhiyun.grid.items_pages:router"), Mount("zhiyun.grid.objects_pages:router")),
-    nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
+    pages=(
+        Mount("zhiyun.grid.items_pages:router"),
+        Mount("zhiyun.grid.objects_pages:router"),
+        Mount("zhiyun.grid.patrol_pages:router"),
+    ),
+    nav=(
+        NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),
+        NavItem("/grid/patrol", "巡查", access.may_patrol, 41),
+    ),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
         Command("grid", "zhiyun.grid.cli:grid_app"),
