@@ -792,7 +792,7 @@
       submission_id: previous ? previous.submission_id : newId(),
       task_id: task.id,
       object_id: o.id === undefined ? null : o.id,
-      visited_at: previous ? previous.visit.visited_at : isoWithOffset(new Date()),
+      visited_at: visitTime(previous),
       lat: pos ? pos.lat : previous ? previous.visit.lat : null,
       lon: pos ? pos.lon : previous ? previous.visit.lon : null,
       accuracy_m: pos ? pos.accuracy_m : previous ? previous.visit.accuracy_m : null,
@@ -811,6 +811,12 @@
       say(navigator.onLine ? "已保存，正在同步…" : "已保存在手机上，联网后自动同步", "ok");
       sync();
     });
+  }
+
+  // When the answers were given: now, or for a queued record edited before it was sent, the
+  // time it was first saved. A record the server sent back (需修改) is answered again now.
+  function visitTime(previous) {
+    return previous && previous.state === "pending" ? previous.visit.visited_at : isoWithOffset(new Date());
   }
 
   // -- the free report (随手报) ------------------------------------------------------------------
@@ -868,7 +874,7 @@
       submission_id: previous ? previous.submission_id : newId(),
       task_id: null,
       object_id: report.objectId || null,
-      visited_at: previous ? previous.visit.visited_at : isoWithOffset(new Date()),
+      visited_at: visitTime(previous),
       lat: pos ? pos.lat : previous ? previous.visit.lat : null,
       lon: pos ? pos.lon : previous ? previous.visit.lon : null,
       accuracy_m: pos ? pos.accuracy_m : previous ? previous.visit.accuracy_m : null,
