@@ -147,6 +147,12 @@ def grid_file(villages: tuple[str, ...] = ("GC-XB", "GC-PN"), skip: tuple[str, .
 def build_small_district_with_boundaries(services: Services) -> District:
     """The small district, with the square boundaries of 夏北社区 and 平南社区 (no grids yet)."""
     district = build_small_district(services)
+    add_boundaries(services)
+    return district
+
+
+def add_boundaries(services: Services) -> None:
+    """The square boundaries of 夏北社区 and 平南社区, on a small district already built."""
     boundaries = {
         "type": "FeatureCollection",
         "features": [
@@ -155,7 +161,6 @@ def build_small_district_with_boundaries(services: Services) -> District:
         ],
     }
     services.geo.import_geojson(TEST_ADMIN, boundaries)
-    return district
 
 
 # --------------------------------------------------------------------------- classifier fixture

@@ -47,10 +47,13 @@ from zhiyun.classifier.model import TrainingData
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid import WorkerKind
+from zhiyun.domain.grid_items import Period
+from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.items_service import GridItemService, default_catalogue
 from zhiyun.grid.objects_service import ManagedObjectService
+from zhiyun.grid.patrol_service import PatrolService
 from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
@@ -143,6 +146,9 @@ READ_ONLY: dict[str, str] = {
     "replies.unit_set": "a unit's quick replies, for whoever keeps them (may_manage_quick_replies)",
     "replies.kept_sets": "the quick-reply sets the reader keeps (may_manage_quick_replies)",
     "replies.kept_units": "the units whose quick replies the reader keeps",
+    "grid_patrol.today": "a grid worker's own tasks (may_patrol; tasks of their own user id only)",
+    "grid_patrol.visit": "the receipt of one's own submission (may_patrol; NotFound for anyone else's)",
+    "grid_patrol.plan_recorded": "the figures of a month's saved plan (what the dashboard shows)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -346,6 +352,12 @@ class World:
                 unit_code="GC-XB",
             )
             self.made["grid_worker"] = True
+
+    def patroller(self) -> None:
+        """The grid worker's account (`grid_worker`), named `gridder` among the actors."""
+        self.grid_worker()
+        user = self.services.accounts.user_by_name("gridder")
+        self.district.actors["gridder"] = user.actor()
 
     def grid_items(self) -> GridItemService:
         """The default grid items catalogue, installed."""
@@ -792,6 +804,22 @@ CASES: tuple[Case, ...] = (
         "grid_items.ensure_default",
         lambda s, ctx, who: s.get(GridItemService).ensure_default(who),
         NOT_ADMINS,
+    ),
+    # -- merged patrols 合并巡查
+    Case(
+        "grid_patrol.plan",
+        lambda s, ctx, who: s.get(PatrolService).plan(who, Period.month(2026, 12)),
+        NOT_SYSTEM_JOBS,
+        allowed="system",
+    ),
+    Case(
+        "grid_patrol.submit",
+        lambda s, ctx, who: s.get(PatrolService).submit(
+            who, VisitSubmission("policy-visit-1", s.clock(), report=FreeReport("路灯不亮"))
+        ),
+        (*STAFF, "admin", "system", "citizen"),
+        allowed="gridder",
+        prepare=World.patroller,
     ),
     # -- the system's own work
     Case("sweep.run", lambda s, ctx, who: s.sweep.run(who), NOT_SYSTEM_JOBS, allowed="system"),

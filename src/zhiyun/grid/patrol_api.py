@@ -70,7 +70,17 @@ def _question_json(item: GridItem) -> list[dict[str, Any]]:
             "maximum": q.maximum,
             "options": list(q.options),
             "help": q.help,
-            "hazards": [{"level": r.level.value, "label": r.label} for r in q.hazards],
+            "hazards": [
+                {
+                    "level": r.level.value,
+                    "level_label": r.level.label,
+                    "label": r.label,
+                    "answers": list(r.answers),
+                    "below": r.below,
+                    "above": r.above,
+                }
+                for r in q.hazards
+            ],
         }
         for q in item.questions
     ]

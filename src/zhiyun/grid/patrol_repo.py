@@ -54,24 +54,31 @@ _TASK_COLUMNS = (
 
 def plan_objects(session: Session) -> Iterator[PlanObject]:
     """Every active object in a grid, as the planner sees it (its tags from its attributes),
-    streamed: the attributes the tags come from are read by the database, not parsed here."""
-    attrs = ManagedObjectRow.attributes
+    streamed. PostgreSQL reads the two attributes the tags come from itself; SQLite cannot
+    (its JSON paths do not match the \\u-escaped keys the JSON column stores), so there the
+    attributes are parsed here — SQLite holds a demo's tens of thousands, not millions."""
+    o = ManagedObjectRow
+    on_sqlite = session.get_bind().dialect.name == "sqlite"
+    tag_columns: tuple[Any, ...] = (
+        (o.attributes,)
+        if on_sqlite
+        else (o.attributes["经营类别"].as_string(), o.attributes["标签"].as_string())
+    )
     query = (
-        select(
-            ManagedObjectRow.id,
-            ManagedObjectRow.kind,
-            ManagedObjectRow.risk,
-            ManagedObjectRow.grid_id,
-            attrs["经营类别"].as_string(),
-            attrs["标签"].as_string(),
-        )
-        .where(ManagedObjectRow.active.is_(True), ManagedObjectRow.grid_id.is_not(None))
+        select(o.id, o.kind, o.risk, o.grid_id, *tag_columns)
+        .where(o.active.is_(True), o.grid_id.is_not(None))
         .execution_options(yield_per=FETCH)
     )
     kinds = {k.value: k for k in ObjectKind}
     risks = {r.value: r for r in RiskLevel}
     no_tags: frozenset[str] = frozenset()
-    for oid, kind, risk, grid_id, business, labels in session.execute(query):
+    for row in session.execute(query):
+        oid, kind, risk, grid_id = row[0], row[1], row[2], row[3]
+        if on_sqlite:
+            attributes = row[4] or {}
+            business, labels = attributes.get("经营类别"), attributes.get("标签")
+        else:
+            business, labels = row[4], row[5]
         tags = object_tags(business, labels) if business or labels else no_tags
         yield PlanObject(oid, kinds[kind], risks.get(risk, RiskLevel.LOW), grid_id, tags)
 
@@ -181,9 +188,9 @@ def _items_json(items: Sequence[TaskItem]) -> list[list[Any]]:
 def insert_tasks(session: Session, period: Period, tasks: Iterable[PatrolTask], now: datetime) -> int:
     """Write the plan's tasks; returns how many."""
     key = period_key(period)
-    stamp = now.astimezone(UTC).replace(tzinfo=None)
-    if session.get_bind().dialect.name == "postgresql":
-        return _copy_tasks(session, key, tasks, stamp)
+    if session.get_bind().dialect.name == "postgresql":  # COPY writes the column's naive UTC itself
+        return _copy_tasks(session, key, tasks, now.astimezone(UTC).replace(tzinfo=None))
+    stamp = now
     count = 0
     batch: list[dict[str, Any]] = []
     for t in tasks:

@@ -319,7 +319,7 @@ class PatrolService:
                 record = {
                     **report.as_json(),
                     "planned_at": self.clock().isoformat(),
-                    "planned_by": actor.label,
+                    "planned_by": actor.name or actor.role.label,
                 }
                 ref.put_setting(session, _plan_key(period), record)
         return replace(report, save_s=time.perf_counter() - planned)  # with the commit
@@ -344,35 +344,35 @@ class PatrolService:
             rows = repo.workers_day(session, actor.user_id, day, DAY_LIMIT)
             keys = {(str(c), int(v)) for r in rows for c, v in r.task.items}
             checklists = repo.item_versions(session, keys)
-        tasks = []
-        for r in rows:
-            t = repo.task_of(r.task)
-            items = tuple(
-                ChecklistItem(i.code, i.version, checklists[(i.code, i.version)])
-                for i in t.items
-                if (i.code, i.version) in checklists
-            )
-            o = r.obj
-            tasks.append(
-                DayTask(
-                    id=r.task.id,
-                    day=t.day,
-                    earliest=t.earliest,
-                    latest=t.latest,
-                    overdue=t.overdue or (t.visited_on is None and today > t.latest),
-                    status=task_status(t, today),
-                    object_id=o.id,
-                    object_kind=o.kind,
-                    object_name=o.name,
-                    object_address=o.address,
-                    object_lat=o.lat,
-                    object_lon=o.lon,
-                    object_risk=o.risk,
-                    object_updated_at=o.updated_at,
-                    grid_code=r.grid_code,
-                    items=items,
+            tasks = []
+            for r in rows:
+                t = repo.task_of(r.task)
+                items = tuple(
+                    ChecklistItem(i.code, i.version, checklists[(i.code, i.version)])
+                    for i in t.items
+                    if (i.code, i.version) in checklists
                 )
-            )
+                o = r.obj
+                tasks.append(
+                    DayTask(
+                        id=r.task.id,
+                        day=t.day,
+                        earliest=t.earliest,
+                        latest=t.latest,
+                        overdue=t.overdue or (t.visited_on is None and today > t.latest),
+                        status=task_status(t, today),
+                        object_id=o.id,
+                        object_kind=o.kind,
+                        object_name=o.name,
+                        object_address=o.address,
+                        object_lat=o.lat,
+                        object_lon=o.lon,
+                        object_risk=o.risk,
+                        object_updated_at=o.updated_at,
+                        grid_code=r.grid_code,
+                        items=items,
+                    )
+                )
         return WorkerDay(day, actor.user_id, tuple(tasks), now)
 
     # ------------------------------------------------------------------ a visit
