@@ -39,6 +39,7 @@
     queue: [], // this worker's queued submissions, oldest first
     sent: [], // receipts of the last synced ones
     syncing: false,
+    runs: 0, // syncs finished (for the browser tests)
     loginNeeded: false,
     form: null, // the open visit form: {task, record, photos: {key: [{id, blob, url}]}, position}
     report: null, // the open report form: {objectId, photos, position}
@@ -1024,7 +1025,9 @@
         });
       }).then(function () {
         state.syncing = false;
+        state.runs += 1;
         root.setAttribute("data-sync", "idle");
+        root.setAttribute("data-sync-runs", String(state.runs));
       }, function (error) {
         state.syncing = false;
         root.setAttribute("data-sync", "idle");
