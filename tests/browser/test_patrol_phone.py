@@ -88,7 +88,10 @@ ITEMS = [
                 "type": "single_choice",
                 "required": True,
                 "options": ["完好", "老化", "破损"],
-                "hazards": [{"level": "general", "answers": ["老化"]}, {"level": "major", "answers": ["破损"]}],
+                "hazards": [
+                    {"level": "general", "answers": ["老化"]},
+                    {"level": "major", "answers": ["破损"]},
+                ],
             }
         ],
     },
@@ -128,11 +131,17 @@ def world(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[st
             writer.writerow(["PT-C", "三小场所", SHOPS["C"], "平南路 15 号", "113.127", "23.013", "高"])
         assert objects.import_file(TEST_ADMIN, path).imported == 3
         user = services.accounts.add_user(
-            TEST_ADMIN, username=WORKER, password=PASSWORD, role=Role.GRID_WORKER, unit_code="GC-PN",
+            TEST_ADMIN,
+            username=WORKER,
+            password=PASSWORD,
+            role=Role.GRID_WORKER,
+            unit_code="GC-PN",
             display_name="巡查员小林",
         )
         live.district.actors[WORKER] = user.actor()
-        services.get(GridWorkerService).add_posts(TEST_ADMIN, [NewPost(WORKER, "GC-PN", WorkerKind.FULL_TIME, GRID)])
+        services.get(GridWorkerService).add_posts(
+            TEST_ADMIN, [NewPost(WORKER, "GC-PN", WorkerKind.FULL_TIME, GRID)]
+        )
         items = services.get(GridItemService)
         for data in ITEMS:
             items.create(TEST_ADMIN, item_from_json(data))
@@ -143,7 +152,8 @@ def world(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         worker_id = live.district.actors[WORKER].user_id
         with services.db.transaction() as session:  # each shop's visit due today (the plan spreads them)
             session.execute(
-                update(PatrolTaskRow).where(PatrolTaskRow.worker_id == worker_id, PatrolTaskRow.day > today)
+                update(PatrolTaskRow)
+                .where(PatrolTaskRow.worker_id == worker_id, PatrolTaskRow.day > today)
                 .values(day=today)
             )
     worker_id = live.district.actors[WORKER].user_id
@@ -219,7 +229,10 @@ def _visits(live: LiveServer, **where: Any) -> list[dict[str, Any]]:
         query = select(PatrolVisitRow)
         for name, value in where.items():
             query = query.where(getattr(PatrolVisitRow, name) == value)
-        return [{c.name: getattr(row, c.name) for c in PatrolVisitRow.__table__.columns} for row in session.scalars(query)]
+        return [
+            {c.name: getattr(row, c.name) for c in PatrolVisitRow.__table__.columns}
+            for row in session.scalars(query)
+        ]
 
 
 def _question(page: Any, item: str, question: str) -> Any:
@@ -307,9 +320,14 @@ def test_an_offline_visit_is_queued_and_synced_exactly_once(
             (p.sha256, p.content_type)
             for p in session.scalars(select(PatrolPhotoRow).where(PatrolPhotoRow.visit_id == visit["id"]))
         ]
-        assert session.scalar(select(func.count()).select_from(PatrolVisitRow).where(
-            PatrolVisitRow.worker_id == world["worker_id"], PatrolVisitRow.task_id == task_id
-        )) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(PatrolVisitRow)
+                .where(PatrolVisitRow.worker_id == world["worker_id"], PatrolVisitRow.task_id == task_id)
+            )
+            == 1
+        )
     assert len(photos) == 1 and photos[0][1] == "image/jpeg"
     sha = photos[0][0]
     stored = (Path(live.services.settings.attachment_dir) / sha[:2] / sha).read_bytes()

@@ -18,7 +18,16 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 ADMIN_LINK = re.compile(r'<nav class="subnav"[^>]*>(.*?)</nav>', re.S)
 
 # Every page of the menu, and whether each role may open it (what the policies say).
-PAGES = ("/orders/new", "/workbench", "/map", "/dashboard", "/grid/objects", "/grid/patrol", "/replies", "/admin")
+PAGES = (
+    "/orders/new",
+    "/workbench",
+    "/map",
+    "/dashboard",
+    "/grid/objects",
+    "/grid/patrol",
+    "/replies",
+    "/admin",
+)
 EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
 OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff, dispatchers, admins
 PATROL = "/grid/patrol"  # 巡查: grid workers only
