@@ -81,7 +81,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.boundaries import ensure_boundaries
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
-    from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids
+    from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids, ensure_patrol_plan
     from zhiyun.demo.objects import ensure_objects
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.quick_replies import ensure_quick_replies
@@ -100,6 +100,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     workers = ensure_grid_workers(services)
     items = ensure_grid_items(services)
     objects = ensure_objects(services)
+    plan = ensure_patrol_plan(services)
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
@@ -114,6 +115,13 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     if objects is not None:
         console.print(
             f"网格管理对象：新建 {objects.imported} 个（楼栋、出租屋、三小场所、企业、部件设施），用时 {objects.seconds:.1f} 秒"
+        )
+    if plan is not None:
+        console.print(
+            f"巡查计划（{plan['month']}）：合并后 {plan['tasks_made']:,} 个上门任务，"
+            f"按事项分别上门需 {plan['per_item_tasks']:,} 个，合并减少 {plan['tasks_saved']:,} 个"
+            f"（{float(str(plan['share_saved'])):.1%}）",
+            soft_wrap=True,
         )
     if not progress:
         return seed_orders(services)
