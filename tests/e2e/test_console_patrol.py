@@ -5,6 +5,7 @@ patrol API through the worker's own session: their tasks only, never another wor
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from tests.e2e.console_harness import console_fixture, page_login  # noqa: F401
 from tests.e2e.harness import Api
-from tests.patrol_support import seed_patrol_world
+from tests.patrol_support import JPEG, seed_patrol_world
 from tests.support import TEST_SYSTEM
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.grid_items import Period
@@ -99,3 +100,24 @@ def test_a_handler_gets_no_tasks_through_the_pages_session(planned: Api) -> None
     answer = client.get(TODAY)
     assert answer.status_code == 403
     assert "陈记粉面店" not in answer.text
+
+
+def test_a_visit_with_many_photos_passes_the_edge(planned: Api) -> None:
+    """A visit's body is its photos: 20 photos of 60 KB (1.2 MB, past the API's default 1 MB;
+    the tests' attachment limit is 64 KB a file) are taken, not refused 413 at the edge."""
+    client = page_login(planned, "gc_grid")
+    client.get("/grid/patrol")
+    photo = JPEG[:-2] + b"\x00" * (60 * 1024) + JPEG[-2:]
+    ids = [f"p{n}" for n in range(20)]
+    visit = {
+        "submission_id": "edge-test-report-1",
+        "visited_at": datetime.now(LOCAL_TZ).isoformat(),
+        "report": {"description": "夏北路 3 号井盖缺失", "photos": ids},
+    }
+    answer = client.post(
+        "/api/v1/grid/patrol/visits",
+        data={"visit": json.dumps(visit)},
+        files=[("photos", (f"{p}.jpg", photo, "image/jpeg")) for p in ids],
+        headers={"X-CSRF-Token": client.cookies.get("zhiyun_csrf") or ""},
+    )
+    assert answer.status_code == 201, answer.text
