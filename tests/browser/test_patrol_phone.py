@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 
 from tests.browser.conftest import LiveServer
 from tests.browser.test_grid_objects_map import _seed as seed_grid_objects
+from tests.browser.test_xss import WATCH
 from tests.support import PASSWORD, TEST_ADMIN
 from zhiyun.domain.access import Role
 from zhiyun.domain.calendar import LOCAL_TZ
@@ -353,8 +354,12 @@ def test_an_offline_visit_is_queued_and_synced_exactly_once(
 def test_a_hazard_answer_is_shown_before_submitting_and_asks_for_its_photo(
     phone: Any, live: LiveServer, world: dict[str, Any], login: Callable[..., None]
 ) -> None:
+    phone.add_init_script(WATCH)  # test_xss.py's watch: CSP violations and alert() recorded
     page = _open(phone, login)
-    page.evaluate("window.__xss = undefined")
+    page.locator("a[data-tab=map]").tap()  # the day's tasks on the map: one point per shop
+    page.wait_for_selector("#patrol-map[data-points='3']")
+    assert page.evaluate("window.zhiyunPatrolMap.layer.getLayers().length") == 3
+    page.locator("a[data-tab=list]").tap()
     task_id = world["tasks"]["C"]
     card = page.locator(f'#task-list li[data-task="{task_id}"]')
     assert SHOPS["C"] in card.inner_text()  # the name as text
@@ -379,7 +384,8 @@ def test_a_hazard_answer_is_shown_before_submitting_and_asks_for_its_photo(
     page.get_by_role("button", name="提交巡查").tap()
     assert "发现隐患，须拍照" in fire.locator(".problem").inner_text()  # the hazard rule's photo
     assert page.locator("#view-visit:not([hidden])").count() == 1 and _queued(page) == "0"
-    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__xss") is None and page.evaluate("window.__violations") == []
+    assert SHOPS["C"] in page.locator("#h-visit").inner_text()  # the visit's title: text too
 
 
 def test_a_submission_the_server_refuses_is_kept_to_be_fixed(
