@@ -6,15 +6,18 @@ conflicts kept), and who may see and do what."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 from tests.patrol_support import JPEG, PatrolWorld, at, clear_answers, seed_patrol_world, with_hazard
-from tests.support import TEST_ADMIN, TEST_SYSTEM
+from tests.support import ONLY_SQLITE, TEST_ADMIN, TEST_SYSTEM
+from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
+from zhiyun.cli.main import app
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid_items import Period
@@ -251,3 +254,26 @@ def test_a_visit_to_a_task_done_meanwhile_or_an_object_changed_is_kept_with_its_
     assert changed.task_status in (TaskStatus.DONE_ON_TIME, TaskStatus.DONE_LATE)  # kept and counted
     with planned.services.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(PatrolVisitRow)) == 3
+
+
+@ONLY_SQLITE
+def test_the_plan_command_reports_tasks_made_and_saved_and_a_dry_run_writes_nothing(
+    world: PatrolWorld,
+) -> None:
+    db = world.services.db.url
+    dry = CliRunner().invoke(app, ["grid", "plan", "--month", "2026-12", "--dry-run", "--json", "--db", db])
+    assert dry.exit_code == 0, dry.output
+    figures = json.loads(dry.output.strip().splitlines()[-1])
+    assert (
+        figures["saved"] is False
+        and figures["tasks_saved"] == figures["per_item_tasks"] - figures["tasks_made"]
+    )
+    assert "合并减少" in dry.output and "按事项分别上门需要的任务" in dry.output
+    with world.services.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(PatrolTaskRow)) == 0
+    done = CliRunner().invoke(app, ["grid", "plan", "--month", "2026-12", "--db", db])
+    assert done.exit_code == 0, done.output
+    with world.services.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(PatrolTaskRow)) == figures["tasks_made"]
+    bad = CliRunner().invoke(app, ["grid", "plan", "--month", "2026-13", "--db", db])
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output

@@ -16,9 +16,6 @@ tasks and, as extra visits, any object there); planning is an administrator's or
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -61,7 +58,7 @@ from zhiyun.grid.objects_tables import ManagedObjectRow
 from zhiyun.grid.patrol_tables import PatrolTaskRow, PatrolVisitRow
 from zhiyun.grid.tables import GridWorkerRow
 from zhiyun.kernel.clock import Clock, system_clock
-from zhiyun.orders.attachments import check_upload, safe_filename
+from zhiyun.orders.attachments import check_upload, keep_spooled, safe_filename, spool_upload
 from zhiyun.reference import repo as ref
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
@@ -418,41 +415,21 @@ class PatrolService:
         return receipt_from_json(dict(row.receipt or {}))
 
     def _store_photo(self, photo: PhotoUpload) -> StoredPhoto:
+        """Check one photo by its bytes (JPEG, PNG or WebP) and keep it in the attachments' store."""
         root = Path(self.settings.attachment_dir)
-        root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".patrol-")
-        tmp = Path(tmp_name)
+        what = f"照片 {photo.client_id} "
+        tmp, sha, size, head = spool_upload(root, photo.stream, self.settings.attachment_max_bytes, what=what)
         try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := photo.stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > self.settings.attachment_max_bytes:
-                        limit = self.settings.attachment_max_bytes // (1024 * 1024)
-                        raise ValidationFailed(
-                            f"照片 {photo.client_id} 超过大小上限 {limit} MB", field="photos"
-                        )
-                    if len(head) < HEAD_BYTES:
-                        head += chunk[: HEAD_BYTES - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
             if size == 0:
-                raise ValidationFailed(f"照片 {photo.client_id} 为空", field="photos")
+                raise ValidationFailed(f"{what}为空", field="photos")
             allowed = tuple(t for t in self.settings.attachment_types if t in PHOTO_TYPES)
             try:
                 kind, name = check_upload(
                     tmp, head, safe_filename(photo.filename or photo.client_id), allowed
                 )
             except ValidationFailed as exc:
-                raise ValidationFailed(f"照片 {photo.client_id}：{exc.message}", field="photos") from None
-            sha = digest.hexdigest()
-            key = f"{sha[:2]}/{sha}"
-            target = root / key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                tmp.replace(target)
+                raise ValidationFailed(f"{what}：{exc.message}", field="photos") from None
+            key = keep_spooled(root, tmp, sha)
             return StoredPhoto(photo.client_id, sha, kind, size, name, key)
         finally:
             tmp.unlink(missing_ok=True)

@@ -408,6 +408,48 @@ def check_upload(path: Path, head: bytes, filename: str, allowed: tuple[str, ...
     return kind, named_for(filename, kind)
 
 
+def spool_upload(
+    root: Path, stream: BinaryIO, max_bytes: int, *, what: str = "附件"
+) -> tuple[Path, str, int, bytes]:
+    """Copy an upload into a temporary file in the store `root`: (its path, SHA-256, size, first
+    bytes). Refused past `max_bytes` (ValidationFailed naming `what`, nothing left behind).
+    The caller checks it (`check_upload`) and keeps it (`keep_spooled`) or deletes it."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ValidationFailed(
+                        f"{what}超过大小上限 {max_bytes // (1024 * 1024)} MB", field="file"
+                    )
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp), digest.hexdigest(), size, head
+
+
+def keep_spooled(root: Path, tmp: Path, sha: str) -> str:
+    """Move a spooled file to its place in the store, by content hash (a file already there is
+    the same bytes: the spooled copy goes); its storage key."""
+    key = f"{sha[:2]}/{sha}"
+    target = root / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        tmp.unlink()
+    else:
+        tmp.replace(target)
+    return key
+
+
 @dataclass(frozen=True)
 class StoredFile:
     view: AttachmentView
@@ -437,37 +479,13 @@ class AttachmentService:
     def root(self) -> Path:
         return Path(self.settings.attachment_dir)
 
-    def _write_temp(self, stream: BinaryIO) -> tuple[Path, str, int, bytes]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > self.settings.attachment_max_bytes:
-                        raise ValidationFailed(
-                            f"附件超过大小上限 {self.settings.attachment_max_bytes // (1024 * 1024)} MB",
-                            field="file",
-                        )
-                    if len(head) < HEAD_BYTES:
-                        head += chunk[: HEAD_BYTES - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return Path(tmp), digest.hexdigest(), size, head
-
     def add(self, actor: Actor, order_key: str | int, filename: str, stream: BinaryIO) -> AttachmentView:
         """Store a file on an order; its bytes and its name are checked as the module says."""
         if not may_upload(actor):
             raise PermissionDenied("您的角色不能上传附件")
         with self.db.reading() as session:  # refused before a byte of the file is stored
             self._attachable(session, actor, order_key, self.clock())
-        tmp, sha, size, head = self._write_temp(stream)
+        tmp, sha, size, head = spool_upload(self.root, stream, self.settings.attachment_max_bytes)
         try:
             if size == 0:
                 raise ValidationFailed("附件为空", field="file")
@@ -475,13 +493,7 @@ class AttachmentService:
             now = self.clock()
             with self.db.transaction() as session:
                 row = self._attachable(session, actor, order_key, now)
-                key = f"{sha[:2]}/{sha}"
-                target = self.root / key
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.exists():
-                    tmp.unlink()
-                else:
-                    tmp.replace(target)
+                key = keep_spooled(self.root, tmp, sha)
                 event = Attach(filename=name, sha256=sha, size=size, content_type=kind)
                 recorded = self.orders.record_in(session, actor, row, event, now, retries=ATTACH_RETRIES)
                 attachment = AttachmentRow(
