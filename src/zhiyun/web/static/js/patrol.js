@@ -26,6 +26,7 @@
   var DB_NAME = "zhiyun-patrol";
   var PHOTO_EDGE = 1600; // the longest side of a stored photo, in pixels
   var PHOTO_QUALITY = 0.85;
+  var PHOTOS_MAX = 40; // photos a submission may carry (the server's PHOTOS_PER_VISIT)
   var SENT_KEPT = 30; // receipts kept under 已同步
   var RETRY_MS = 30000;
   var STATUS_COLOURS = { pending: "#1c7ed6", done_on_time: "#2b8a3e", done_late: "#e8590c", missed: "#c92a2a" };
@@ -443,6 +444,7 @@
         if (!p.url) p.url = URL.createObjectURL(p.blob);
         var drop = el("button", { type: "button", className: "thumb-drop", "aria-label": "删除这张照片", text: "×" });
         drop.addEventListener("click", function () {
+          if (p.url) URL.revokeObjectURL(p.url);
           photos.splice(index, 1);
           redraw();
           if (onChange) onChange();
@@ -696,6 +698,11 @@
       (o.address || "") + " · 风险 " + (o.risk_label || "") + " · 时限 " + (task.earliest || "") + " 至 " + (task.latest || "") + " ",
       taskBadge(task)
     ]));
+    if (!record && task.status !== "pending") {
+      view.appendChild(el("p", {
+        className: "alert", text: "该任务已" + (task.status_label || "完成") + "，再次提交将作为加查记录保存。"
+      }));
+    }
     if (record && record.state === "invalid") {
       var problems = el("div", { className: "alert error", role: "alert" }, [el("strong", { text: "服务器退回，请修改后重新提交：" })]);
       var ul = el("ul");
@@ -779,6 +786,10 @@
       r.photos.forEach(function (p) { photos.push({ id: p.id, blob: p.blob }); });
     });
     var summary = formNode.querySelector(".form-problems");
+    if (!bad && photos.length > PHOTOS_MAX) {
+      summary.textContent = "一次巡查最多 " + PHOTOS_MAX + " 张照片，现有 " + photos.length + " 张，请删去一些。";
+      return;
+    }
     if (bad) {
       summary.textContent = "还有 " + bad + " 个问题需要填写或拍照，请检查标红的项目。";
       if (firstBad && firstBad.scrollIntoView) firstBad.scrollIntoView({ block: "center" });
@@ -864,6 +875,10 @@
     var formNode = document.getElementById("report-form");
     var description = formNode.querySelector("#report-description").value.trim();
     var address = formNode.querySelector("#report-address").value.trim();
+    if (report.photos.length > PHOTOS_MAX) {
+      formNode.querySelector(".form-problems").textContent = "一次最多 " + PHOTOS_MAX + " 张照片，请删去一些。";
+      return;
+    }
     if (!description) {
       formNode.querySelector("[data-problem=description]").textContent = "请描述看到的问题";
       formNode.querySelector(".form-problems").textContent = "请描述看到的问题";
