@@ -1120,6 +1120,7 @@
         text: (LEVEL_LABELS[h.level] || h.level || "") + "：" + (h.question || "") + "（" + (h.answer || "") + "）" + (h.order_number ? " 工单 " + h.order_number : "")
       }));
     });
+    if (r.report_order_number) li.appendChild(el("div", { className: "small", text: "随手报已登记为工单 " + r.report_order_number }));
     if (r.conflict && r.conflict.message) li.appendChild(el("div", { className: "small msg", text: "冲突：" + r.conflict.message }));
     return li;
   }
