@@ -447,3 +447,27 @@ def test_a_conflict_is_listed_with_its_message(
     conflict.get_by_role("button", name="知道了").tap()
     _until(page, lambda: page.locator("#queue-extra").inner_text() == "")
     assert "冲突" in page.locator("#queue-sent").inner_text()
+
+
+def test_a_logged_out_phone_keeps_its_queue_and_sends_it_after_signing_in(
+    phone: Any, live: LiveServer, world: dict[str, Any], login: Callable[..., None]
+) -> None:
+    page = _open(phone, login)
+    page.locator("a[data-tab=report]").tap()
+    phone.set_offline(True)
+    page.get_by_label("问题描述").fill("平南路 30 号路灯不亮")
+    page.get_by_label("地址或位置说明").fill("平南路 30 号")
+    page.get_by_role("button", name="提交随手报").tap()
+    _until(page, lambda: _queued(page) == "1")
+    submission_id = page.evaluate("window.zhiyunPatrol.state.queue[0].submission_id")
+    phone.clear_cookies()  # the session ended while the phone was offline
+    phone.set_offline(False)
+    page.wait_for_selector("#sync-message:has-text('登录已过期')")
+    assert _queued(page) == "1" and _visits(live, submission_id=submission_id) == []
+    login(page, WORKER)
+    page.goto("/grid/patrol")
+    page.wait_for_selector("#patrol[data-queued='0']")
+    page.locator("a[data-tab=queue]").tap()
+    sent = page.locator(f"#queue-sent li[data-submission='{submission_id}']")
+    assert "平南路 30 号路灯不亮" in sent.inner_text()
+    assert len(_visits(live, submission_id=submission_id)) == 1
