@@ -1186,11 +1186,12 @@
       var record = null;
       state.queue.forEach(function (r) { if (r.submission_id === m[1]) record = r; });
       if (!record) { location.hash = "#/queue"; return; }
+      // opened once: a sync that refreshes the list meanwhile keeps what is being typed
       if (record.kind === "report") {
-        openReport(null, record);
+        if (!(state.report && state.report.record && state.report.record.submission_id === record.submission_id)) openReport(null, record);
         show("report");
       } else {
-        openVisit(record.task, record);
+        if (!(state.form && state.form.record && state.form.record.submission_id === record.submission_id)) openVisit(record.task, record);
         show("visit");
       }
       return;
