@@ -31,7 +31,7 @@ from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, may_patrol, may_plan_patrols, require
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import Conflict, NotFound, ValidationFailed
-from zhiyun.domain.grid import GridPlace, WorkerKind, visible_grid_ids
+from zhiyun.domain.grid import GridPlace, WorkerKind, may_see_grid
 from zhiyun.domain.grid_items import (
     AnswerValue,
     GridItem,
@@ -272,6 +272,15 @@ class PatrolService:
         self.settings = settings or Settings()
         self.clock = clock
         self.reference = reference or ReferenceCache()
+        self._versions: dict[tuple[str, int], GridItem] = {}  # published item versions, immutable
+
+    def _checklists(self, session: Session, keys: set[tuple[str, int]]) -> dict[tuple[str, int], GridItem]:
+        """The items at the given (code, version)s. A published version never changes, so they
+        are kept for the life of the process once read."""
+        missing = keys - self._versions.keys()
+        if missing:
+            self._versions.update(repo.item_versions(session, missing))
+        return {key: self._versions[key] for key in keys if key in self._versions}
 
     # ------------------------------------------------------------------ planning
 
@@ -339,8 +348,7 @@ class PatrolService:
         day = day or today
         with self.db.reading() as session:
             rows = repo.workers_day(session, actor.user_id, day, DAY_LIMIT)
-            keys = {(str(c), int(v)) for r in rows for c, v in r.task.items}
-            checklists = repo.item_versions(session, keys)
+            checklists = self._checklists(session, {(str(c), int(v)) for r in rows for c, v in r.task.items})
             tasks = []
             for r in rows:
                 t = repo.task_of(r.task)
@@ -445,16 +453,19 @@ class PatrolService:
         assert actor.user_id is not None
         snap = self.reference.get(session)
         own = [p.post() for p in posts_repo.posts_of_user(session, actor.user_id)]
-        grid_villages = repo.grid_villages(session)
-        places = [GridPlace(g, v) for g, v in grid_villages.items()]
-        mine = visible_grid_ids(actor, places, snap.org, own)
+
+        def mine(grid_id: int | None, village_id: int | None) -> bool:
+            if grid_id is None or village_id is None:
+                return False
+            return may_see_grid(actor, GridPlace(grid_id, village_id), snap.org, own)
+
         visited_on = local_date(sub.visited_at)
         conflict: VisitConflict | None = None
 
         task: PatrolTaskRow | None = None
         if sub.task_id is not None:
             task = session.get(PatrolTaskRow, sub.task_id, with_for_update=True)
-            if task is None or (task.worker_id != actor.user_id and task.grid_id not in mine):
+            if task is None:
                 raise NotFound("巡查任务不存在", field="task_id")
             if sub.object_id is not None and sub.object_id != task.object_id:
                 raise ValidationFailed("巡查对象与任务不符", field="object_id")
@@ -462,8 +473,8 @@ class PatrolService:
         obj: ManagedObjectRow | None = None
         if object_id is not None:
             obj = session.get(ManagedObjectRow, object_id)
-            if obj is None or obj.grid_id not in mine:
-                raise NotFound("巡查对象不存在", field="object_id")
+            if obj is None or not mine(obj.grid_id, obj.village_unit_id):
+                raise NotFound("巡查任务不存在" if task is not None else "巡查对象不存在", field="object_id")
             if not obj.active:
                 conflict = VisitConflict(
                     ConflictKind.OBJECT_REMOVED, "该对象已被注销，本次巡查已保存，请告知村居核实"
@@ -484,8 +495,7 @@ class PatrolService:
 
         # the answers, checked against each item's checklist at the version answered
         allowed_versions = {str(c): int(v) for c, v in task.items} if task is not None else None
-        keys = {(a.code, a.version) for a in sub.answers}
-        checklists = repo.item_versions(session, keys)
+        checklists = self._checklists(session, {(a.code, a.version) for a in sub.answers})
         answer_rows: list[dict[str, Any]] = []
         satisfied: list[tuple[str, int]] = []
         found: list[FoundHazard] = []
