@@ -18,9 +18,19 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 ADMIN_LINK = re.compile(r'<nav class="subnav"[^>]*>(.*?)</nav>', re.S)
 
 # Every page of the menu, and whether each role may open it (what the policies say).
-PAGES = ("/orders/new", "/workbench", "/map", "/dashboard", "/grid/objects", "/replies", "/admin")
+PAGES = (
+    "/orders/new",
+    "/workbench",
+    "/map",
+    "/dashboard",
+    "/grid/objects",
+    "/grid/patrol",
+    "/replies",
+    "/admin",
+)
 EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
 OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff, dispatchers, admins
+PATROL = "/grid/patrol"  # 巡查: grid workers only
 ROLES = {
     "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"},
     "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},
@@ -28,7 +38,7 @@ ROLES = {
     "zjj": EVERYONE | {"/orders/new", "/dashboard", OBJECTS},  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS},  # a village handler
-    "grid": EVERYONE | {OBJECTS},  # a grid worker
+    "grid": EVERYONE | {OBJECTS, PATROL},  # a grid worker
     "inspector": EVERYONE | {"/dashboard"},
     "leader": EVERYONE | {"/dashboard"},
 }

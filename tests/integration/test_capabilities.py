@@ -115,6 +115,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/map",
         "/dashboard",
         "/grid/objects",
+        "/grid/patrol",
         "/replies",
         "/admin",
     ]

@@ -38,8 +38,12 @@ CAPABILITY = Capability(
         Mount("zhiyun.grid.items_pages:router"),
         Mount("zhiyun.grid.objects_pages:router"),
         Mount("zhiyun.grid.hazard_pages:router"),
+        Mount("zhiyun.grid.patrol_pages:router"),
     ),
-    nav=(NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),),
+    nav=(
+        NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),
+        NavItem("/grid/patrol", "巡查", access.may_patrol, 41),
+    ),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
         Command("grid", "zhiyun.grid.cli:grid_app"),
