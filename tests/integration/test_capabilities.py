@@ -94,6 +94,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "search-text-backfill",
         "dedupe-signature-prune",
         "dashboard-rollup",
+        "patrol-plan",
     }
 
 
