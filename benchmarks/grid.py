@@ -1,5 +1,6 @@
-"""Grid governance at the seed's scale (issue 17). The managed-objects part: import 2,030,000
-generated objects into PostgreSQL, as `zhiyun grid-objects import` does.
+"""Grid governance at the seed's scale (issue 17): import 2,030,000 generated objects into
+PostgreSQL, plan a month of merged patrols for 4,823 grid workers over them, and sync 1,000
+queued patrol visits with photos through the HTTP API of the real server.
 
 The stage is the demo district's org tree, unit boundaries and 1,049 grids (demo/district.py,
 demo/boundaries.py, demo/grids.py). The objects file is generated first into a temporary
@@ -8,17 +9,32 @@ enterprises and facilities with component ids, spread evenly over the grids; 5% 
 points in GCJ-02, 2% placed by grid code instead of a point, one row in 1,000 broken on
 purpose); generating it is not timed. The import then runs through the same use case as the
 CLI (`ManagedObjectService.import_file`), timed from opening the file to the last commit
-(the search index's pending entries merged included).
+(the search index's pending entries merged included): `objects_per_s`.
 
-    python benchmarks/grid.py                         # 2,030,000 objects, throwaway PostgreSQL
+The plan: the demo's 4,823 grid workers are posted and the default grid items installed, then
+the month is planned through the use case `zhiyun grid plan` calls (read the objects, items,
+visit history and posts; plan; write the tasks), timed to the commit: `plan_s`.
+
+The sync: `--phones` grid workers' phones come back online at once, each with `--per-phone`
+queued visits (every checklist of the task answered, one photo of `--photo-kb` KB each), and
+send them as the phone page does: one multipart POST after another, each phone in order, all
+phones at once, to the real server (uvicorn, two worker processes) with each worker's API
+token. The latency of each submission as the phone sees it gives `sync_p99_ms`; then the last
+two of each queue are sent again (a retry after a lost answer) and must answer 200 with nothing
+stored twice. The default, 5 phones × 200 visits, is a village's workers syncing together; the
+server, PostgreSQL and the client share the machine's cores, so more phones at once mostly
+queue (the figures for 1 and 10 phones are in the closing note of issue 17).
+
+    python benchmarks/grid.py                         # the whole run, throwaway PostgreSQL
     python benchmarks/grid.py --objects 200000
     python benchmarks/grid.py --db postgresql+psycopg://…/zhiyun   # a database you name
+    python benchmarks/grid.py --db … --skip-import --skip-plan --phones 10 --per-phone 100
     python benchmarks/grid.py --profile              # cProfile of the import, top functions on stderr
 
 Without --db it creates a fresh PostgreSQL database next to ZHIYUN_BENCH_PG_URL (default
 postgresql://postgres@127.0.0.1:5432/test), migrates it, loads the stage and drops it at the
-end. Progress goes to stderr; the last line on stdout is one JSON object with
-`objects_per_s` (the planning and sync figures of issue 17 are added by their parts).
+end. Progress goes to stderr; the last line on stdout is one JSON object ending with
+`objects_per_s`, `plan_s` and `sync_p99_ms`.
 """
 
 from __future__ import annotations
@@ -170,6 +186,30 @@ def plan_patrols(services: Services, month: Period) -> dict[str, object]:
     }
 
 
+def recorded_plan(services: Services, month: Period) -> dict[str, object]:
+    """The figures of the month's plan as recorded when it was made (`--skip-plan`: syncing
+    again over a plan already there)."""
+    record = services.get(PatrolService).plan_recorded(month)
+    if record is None:
+        raise SystemExit(f"--skip-plan: {month.start:%Y-%m} has no plan in this database")
+    seconds = record["seconds"]
+    log(
+        f"the plan of {month.start:%Y-%m} as recorded: {record['tasks_made']:,} tasks in {seconds['total']} s"
+    )
+    return {
+        "plan_month": record["month"],
+        "plan_workers": record["workers"],
+        "tasks_made": record["tasks_made"],
+        "per_item_tasks": record["per_item_tasks"],
+        "tasks_saved": record["tasks_saved"],
+        "share_saved": record["share_saved"],
+        "plan_read_s": seconds["load"],
+        "plan_compute_s": seconds["plan"],
+        "plan_write_s": seconds["save"],
+        "plan_s": seconds["total"],
+    }
+
+
 def _queues(
     services: Services, month: Period, phones: int, per_phone: int
 ) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -178,7 +218,11 @@ def _queues(
     with services.db.reading() as session:
         rows = session.execute(
             select(PatrolTaskRow.worker_id, PatrolTaskRow.id, PatrolTaskRow.object_id, PatrolTaskRow.items)
-            .where(PatrolTaskRow.period == f"{month.start:%Y-%m}", PatrolTaskRow.worker_id.is_not(None))
+            .where(
+                PatrolTaskRow.period == f"{month.start:%Y-%m}",
+                PatrolTaskRow.worker_id.is_not(None),
+                PatrolTaskRow.visited_on.is_(None),
+            )
             .order_by(PatrolTaskRow.worker_id, PatrolTaskRow.day, PatrolTaskRow.id)
         ).all()
     by_worker: dict[int, list[Any]] = {}
@@ -322,7 +366,7 @@ def run(args: argparse.Namespace, url: str) -> dict[str, object]:
         if not args.skip_import:
             figures |= import_objects(services, args.objects, args.batch, args.writers, args.profile)
         month = _month(args.month)
-        plan = plan_patrols(services, month)
+        plan = recorded_plan(services, month) if args.skip_plan else plan_patrols(services, month)
         sync = sync_visits(services, url, month, args.phones, args.per_phone, args.photo_kb, args.port)
         objects_per_s = figures.pop("objects_per_s", None)
         return {
@@ -366,8 +410,15 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-import", action="store_true", help="plan and sync over the objects already in --db"
     )
     parser.add_argument("--month", help="the month to plan, YYYY-MM (default: this month)")
-    parser.add_argument("--phones", type=int, default=50, help="phones syncing at once (default 50)")
-    parser.add_argument("--per-phone", type=int, default=20, help="visits queued on each phone (default 20)")
+    parser.add_argument(
+        "--skip-plan",
+        action="store_true",
+        help="sync over the month's plan already in --db (its recorded figures)",
+    )
+    parser.add_argument("--phones", type=int, default=5, help="phones syncing at once (default 5)")
+    parser.add_argument(
+        "--per-phone", type=int, default=200, help="visits queued on each phone (default 200)"
+    )
     parser.add_argument(
         "--photo-kb", type=int, default=200, help="the photo of each visit, in KB (default 200)"
     )

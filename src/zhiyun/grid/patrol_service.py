@@ -332,7 +332,7 @@ class PatrolService:
                 save,
                 load_s=loaded - started,
                 plan_s=planned - loaded,
-                save_s=0.0,
+                save_s=time.perf_counter() - planned,  # recorded without the commit
             )
             if save:
                 record = {
