@@ -213,7 +213,9 @@ def demo_banner(
     towns = [f"{t.code.lower()}_dispatcher" for t in TOWNS]
     zhiyun = zhiyun_command()
     console.print(
-        "其他账号同样规律：镇街派单员 " + "、".join(towns) + "；村居承办人 如 ss_lc_handler，村居派单员 如 ss_lc_dispatcher；"
+        "其他账号同样规律：镇街派单员 "
+        + "、".join(towns)
+        + "；村居承办人 如 ss_lc_handler，村居派单员 如 ss_lc_dispatcher；"
         "部门 如 gaj_handler、stj_dispatcher、stj_zf_handler；网格员 如 gc_xb_grid002（专职）、"
         f"gc_xb_grid002_1（兼职）、ss_lc_chief（网格长）（完整列表：{zhiyun} user list{db_option}；"
         f"各村居网格员：{zhiyun} grid workers{db_option}）",
