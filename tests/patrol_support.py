@@ -25,10 +25,13 @@ from tests.support import (
     grid_file,
 )
 from zhiyun.bootstrap import Services
+from zhiyun.demo.patrols import clear_answers
+from zhiyun.demo.patrols import with_hazard as demo_with_hazard
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.grid import WorkerKind
-from zhiyun.domain.grid_items import AnswerType, GridItem, PhotoRule
+from zhiyun.domain.grid_items import GridItem
+from zhiyun.grid.hazards import GridHazardService
 from zhiyun.grid.items_service import GridItemService
 from zhiyun.grid.objects_service import ManagedObjectService
 from zhiyun.grid.objects_tables import ManagedObjectRow
@@ -57,7 +60,9 @@ class PatrolWorld:
     def patrols(self, now: datetime) -> PatrolService:
         """The patrol service with its clock at `now`."""
         s = self.services
-        return PatrolService(s.db, s.settings, clock=lambda: now, reference=s.reference)
+        return PatrolService(
+            s.db, s.settings, clock=lambda: now, reference=s.reference, hazards=s.get(GridHazardService)
+        )
 
 
 def at(day: date, hour: int = 9) -> datetime:
@@ -94,49 +99,12 @@ def seed_patrol_world(services: Services, tmp: Path, *, district_built: bool = F
     return PatrolWorld(services, actors["gc_grid"], actors["pn_grid"], ids)
 
 
-def _clear_value(q: Any) -> Any:
-    """An answer to `q` that shows no hazard."""
-    if q.type is AnswerType.YES_NO:
-        for value in (True, False):
-            if q.hazard_level(value) is None:
-                return value
-    if q.type is AnswerType.NUMBER:
-        candidates = [q.minimum, q.maximum, 1, 0, 10, 100]
-        for value in candidates:
-            if value is None:
-                continue
-            within = (q.minimum is None or value >= q.minimum) and (q.maximum is None or value <= q.maximum)
-            if within and q.hazard_level(value) is None:
-                return value
-    if q.type is AnswerType.SINGLE_CHOICE:
-        return next(o for o in q.options if q.hazard_level(o) is None)
-    if q.type is AnswerType.MULTIPLE_CHOICE:
-        return [next(o for o in q.options if q.hazard_level((o,)) is None)]
-    if q.type is AnswerType.TEXT:
-        return "正常"
-    return None
-
-
-def clear_answers(item: GridItem, photo: str = "p1") -> dict[str, Any]:
-    """Answers to every question of `item` that show no hazard, with photo `photo` where one is
-    always required."""
-    answers: dict[str, Any] = {}
-    for q in item.questions:
-        photos = [photo] if q.type is AnswerType.PHOTO or q.photo is PhotoRule.ALWAYS else []
-        answers[q.id] = {"value": _clear_value(q), "photos": photos}
-    return answers
-
-
 def with_hazard(item: GridItem, photo: str = "p1") -> tuple[dict[str, Any], str]:
     """Answers to `item` where the first yes/no question with a hazard rule shows it (with a
     photo); and that question's id."""
-    answers = clear_answers(item, photo)
-    for q in item.questions:
-        if q.type is AnswerType.YES_NO and q.hazards:
-            bad = next(v for v in (True, False) if q.hazard_level(v) is not None)
-            answers[q.id] = {"value": bad, "photos": [photo]}
-            return answers, q.id
-    raise AssertionError(f"{item.code} has no yes/no question with a hazard rule")
+    found = demo_with_hazard(item, photo)
+    assert found is not None, f"{item.code} has no yes/no question with a hazard rule"
+    return found
 
 
 __all__ = [

@@ -24,6 +24,7 @@ PAGES = (
     "/map",
     "/dashboard",
     "/grid/objects",
+    "/grid/patrol",
     "/grid/ledger",
     "/grid/patrol-figures",
     "/replies",
@@ -31,6 +32,7 @@ PAGES = (
 )
 EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
 OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff, dispatchers, admins
+PATROL = "/grid/patrol"  # 巡查: grid workers only
 # 电子台账 and 巡查统计: the objects' readers and the district's readers (inspectors, leaders)
 PATROLS = {"/grid/ledger", "/grid/patrol-figures"}
 ROLES = {
@@ -42,7 +44,7 @@ ROLES = {
     | PATROLS,  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS} | PATROLS,  # a village handler
-    "grid": EVERYONE | {OBJECTS} | PATROLS,  # a grid worker
+    "grid": EVERYONE | {OBJECTS, PATROL} | PATROLS,  # a grid worker
     "inspector": EVERYONE | {"/dashboard"} | PATROLS,
     "leader": EVERYONE | {"/dashboard"} | PATROLS,
 }

@@ -130,3 +130,24 @@ def test_only_grid_workers_patrol_and_the_body_is_not_read_before(api: Api, mont
             == 403
         )
     assert api.anonymous().get(f"{PATROL}/today").status_code == 401
+
+
+def test_a_visit_sent_with_the_session_cookie_must_repeat_the_csrf_token(api: Api, month_end: str) -> None:
+    phone = api.login("gc_grid")
+    eatery = next(
+        t
+        for t in phone.get(f"{PATROL}/today", params={"day": month_end}).json()["tasks"]
+        if t["object"]["name"] == "陈记粉面店"
+    )
+    data, files = visit_body(api, eatery, str(uuid.uuid4()))
+    forged = phone.post(f"{PATROL}/visits", data=data, files=files or None)
+    assert forged.status_code == 403 and "CSRF" in forged.json()["message"]
+    phone.cookies.set("zhiyun_csrf", "token-of-this-page")
+    wrong = phone.post(
+        f"{PATROL}/visits", data=data, files=files or None, headers={"X-CSRF-Token": "another"}
+    )
+    assert wrong.status_code == 403
+    sent = phone.post(
+        f"{PATROL}/visits", data=data, files=files or None, headers={"X-CSRF-Token": "token-of-this-page"}
+    )
+    assert sent.status_code == 201, sent.text

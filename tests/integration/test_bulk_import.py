@@ -12,7 +12,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from tests.support import ONLY_POSTGRESQL, SMALL_DISTRICT, TEST_ADMIN, District, build_small_district
+from tests.support import (
+    ONLY_POSTGRESQL,
+    SMALL_DISTRICT,
+    TEST_ADMIN,
+    XB_BOX,
+    District,
+    add_boundaries,
+    build_small_district,
+    centre,
+    grid_file,
+    quadrants,
+)
 from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
@@ -908,6 +919,36 @@ def test_with_locate_each_order_gets_its_town_and_village_from_the_address(
     assert (located.town_unit_id, located.village_unit_id) == (units["GC"], units["GC-XB"])
     assert located.location_source == "address"
     assert (unknown.town_unit_id, unknown.village_unit_id, unknown.location_source) == (None, None, "")
+
+
+def test_with_locate_an_order_with_a_point_in_a_grid_carries_its_grid(
+    services: Services, district: District, tmp_path: Path
+) -> None:
+    add_boundaries(services)
+    services.geo.import_grids(TEST_ADMIN, grid_file())
+    lat, lon = centre(quadrants(XB_BOX)[0])
+    header = ["编号", "标题", "经度", "纬度", "登记时间"]
+    rows = [["g-1", "井盖缺失", str(lon), str(lat), "2024-09-01 10:00"]]
+    path = write_csv(tmp_path / "points.csv", rows, header=header)
+    mapping = tmp_path / "mapping.json"
+    columns = {
+        "external_id": "编号",
+        "title": "标题",
+        "longitude": "经度",
+        "latitude": "纬度",
+        "registered_at": "登记时间",
+    }
+    mapping.write_text(json.dumps({"columns": columns, "constants": {"channel": "grid"}}), encoding="utf-8")
+
+    result = CliRunner().invoke(
+        import_app, ["orders", str(path), "--mapping", str(mapping), "--db", _cli_db(services.db), "--locate"]
+    )
+
+    assert result.exit_code == 0, result.output
+    located = orders(services.db)["g-1"]
+    grids = {g.code: g.id for g in services.geo.grids()}
+    assert located.village_unit_id == district.units["GC-XB"]
+    assert located.grid_id == grids["440605001001001"]  # 夏北社区's north-west quarter
 
 
 def test_a_rerun_without_rejections_removes_the_old_rejects_file(

@@ -96,6 +96,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "search-text-backfill",
         "dedupe-signature-prune",
         "dashboard-rollup",
+        "patrol-plan",
     }
 
 
@@ -117,6 +118,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/map",
         "/dashboard",
         "/grid/objects",
+        "/grid/patrol",
         "/grid/ledger",
         "/grid/patrol-figures",
         "/replies",

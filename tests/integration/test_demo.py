@@ -3,6 +3,7 @@ and `zhiyun demo` itself as a process answering HTTP."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -732,3 +733,46 @@ def test_zhiyun_demo_serves_the_api_and_live_channel_traffic_and_a_second_start_
     assert len(channels) >= 3, channels
     # the simulator revoked its keys at the end; the two printed 12345 keys stay for the user
     assert [c for (c,) in live_keys] == ["12345", "12345"]
+
+
+# --------------------------------------------------------------------------- patrols
+
+
+def test_the_demo_grid_worker_has_merged_visits_today_and_a_hazard_is_solved_in_the_village(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    from zhiyun.demo.patrols import clear_answers, with_hazard
+    from zhiyun.domain.calendar import LOCAL_TZ
+    from zhiyun.domain.patrol_visits import ItemAnswers, VisitSubmission
+    from zhiyun.grid.hazards import GridHazardService
+    from zhiyun.grid.patrol_service import PatrolService, PhotoUpload
+    from zhiyun.store.tables import WorkOrderRow
+
+    services, _ = seeded
+    worker = services.accounts.authenticate("gc_xb_grid", DEMO_PASSWORD).actor()
+    patrols = services.get(PatrolService)
+    today = services.clock().astimezone(LOCAL_TZ).date()
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    tasks = patrols.today(worker, month_end).tasks  # every task of the month up to its last day
+    assert tasks and any(len(t.items) >= 2 for t in tasks)  # merged: one visit, several checklists
+    assert all(t.grid_code == "440605001001001" for t in tasks)
+    task = next(t for t in tasks if any(c.code == "XF-001" for c in t.items))
+    answers = []
+    for c in task.items:
+        found = with_hazard(c.item, "cam") if c.code == "XF-001" else None
+        answers.append(ItemAnswers(c.code, c.version, found[0] if found else clear_answers(c.item, "cam")))
+    sub = VisitSubmission("demo-visit-0001", services.clock(), task_id=task.id, answers=tuple(answers))
+    jpeg = (
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+    )
+    receipt = patrols.submit(worker, sub, [PhotoUpload("cam", "cam.jpg", io.BytesIO(jpeg))])
+    assert receipt.hazards and receipt.hazards[0].order_number
+    number = receipt.hazards[0].order_number
+    village = services.accounts.authenticate("gc_xb_dispatcher", DEMO_PASSWORD).actor()
+    services.get(GridHazardService).resolve_locally(
+        village, number, "已当场责令整改", today + timedelta(days=7)
+    )
+    with services.db.reading() as session:
+        order = session.scalar(select(WorkOrderRow).where(WorkOrderRow.number == number))
+        assert order is not None and order.status == "awaiting_callback"
+        assert order.channel == "grid" and order.current_unit_id == village.unit_id

@@ -7,6 +7,8 @@ The small district of tests/support.py with the four grids of 夏北社区 (GC-X
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from argon2 import PasswordHasher
 from tests.support import (
@@ -193,3 +195,48 @@ def test_cli_lists_grid_workers_per_village(services: Services, district: Distri
         "2",
     ]
     assert "3 个村居" in result.output
+
+
+def _accounts(services: Services, *names: str) -> None:
+    for name in names:
+        services.accounts.add_user(
+            TEST_ADMIN, username=name, password=PASSWORD, role=Role.GRID_WORKER, unit_code="GC-XB"
+        )
+
+
+@ONLY_SQLITE
+def test_cli_posts_grid_workers_from_a_file_all_or_nothing(
+    services: Services, district: District, tmp_path: Path
+) -> None:
+    services.geo.import_grids(TEST_ADMIN, grid_file())
+    _accounts(services, "xb_chief", "xb_1", "xb_2")
+    good = tmp_path / "posts.csv"
+    good.write_text(
+        "用户名,村居,类型,网格编码,起始日期\n"
+        "xb_chief,GC-XB,网格长,,2026-12-01\n"
+        "xb_1,GC-XB,专职网格员,440605001001001,\n"
+        "xb_2,GC-XB,part_time,440605001001002,\n",
+        encoding="utf-8-sig",
+    )
+    first = grid_cli(services.db, "post", str(good))
+    assert first.exit_code == 0, first.output
+    assert "新设岗位 3 个" in first.output
+    again = grid_cli(services.db, "post", str(good))
+    assert again.exit_code == 0 and "新设岗位 0 个" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "username,village,kind,grid\nxb_2,GC-XB,专职网格员,440605001002001\nxb_1,GC-XB,队长,440605001001001\n",
+        encoding="gb18030",
+    )
+    refused = grid_cli(services.db, "post", str(bad))
+    assert refused.exit_code == 1 and "第 3 行" in refused.output and "队长" in refused.output
+    wrong_grid = tmp_path / "wrong.csv"
+    wrong_grid.write_text(
+        "username,village,kind,grid\nxb_2,GC-XB,专职网格员,440605001002001\n", encoding="utf-8"
+    )
+    refused = grid_cli(services.db, "post", str(wrong_grid))
+    assert refused.exit_code == 1 and "不属于夏北社区" in refused.output
+    counts = next(
+        v for v in services.get(GridWorkerService).village_counts(TEST_ADMIN) if v.village_code == "GC-XB"
+    )
+    assert (counts.chiefs, counts.full_time, counts.part_time) == (1, 1, 1)

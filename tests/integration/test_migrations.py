@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from zhiyun.store.db import Database
-from zhiyun.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from zhiyun.store.migrate import current_revision, downgrade, head_revision, upgrade
 from zhiyun.store.schema import metadata
 from zhiyun.store.tables import SettingRow
 
@@ -34,13 +35,6 @@ def schema_of(db: Database) -> dict[str, Any]:
             }
             for table in sorted(insp.get_table_names())
         }
-
-
-def downgrade(db: Database, revision: str) -> None:
-    config = alembic_config(db)
-    with db.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def test_a_migrated_database_is_at_head(database: Database) -> None:
@@ -119,3 +113,48 @@ def test_a_fresh_database_has_no_revision_until_upgraded(tmp_path: Path) -> None
         assert current_revision(db) == head_revision(db)
     finally:
         db.dispose()
+
+
+def test_dropping_the_patrol_tasks_references_keeps_the_tasks_and_the_visits_naming_them(
+    database: Database, tmp_path: Path
+) -> None:
+    from tests.patrol_support import JPEG, at, clear_answers, seed_patrol_world
+    from tests.support import TEST_SYSTEM
+
+    from zhiyun.bootstrap import build_services
+    from zhiyun.config import Settings
+    from zhiyun.domain.grid_items import Period
+    from zhiyun.domain.patrol_visits import ItemAnswers, VisitSubmission
+    from zhiyun.grid.patrol_service import PhotoUpload
+    from zhiyun.grid.patrol_tables import PatrolTaskRow, PatrolVisitRow
+
+    downgrade(database, "0018")
+    services = build_services(database, Settings(attachment_dir=tmp_path / "files"))
+    world = seed_patrol_world(services, tmp_path)
+    day = Period.month(2026, 12).start
+    patrols = world.patrols(at(day, 20))
+    patrols.plan(TEST_SYSTEM, Period.month(2026, 12))
+    task = patrols.today(world.worker, day + timedelta(days=6)).tasks[0]
+    answers = tuple(ItemAnswers(c.code, c.version, clear_answers(c.item, "p")) for c in task.items)
+    sub = VisitSubmission("migration-visit-1", at(day, 19), task_id=task.id, answers=answers)
+    photos = [PhotoUpload(p, f"{p}.jpg", io.BytesIO(JPEG)) for p in set(sub.photo_ids())]
+    patrols.submit(world.worker, sub, photos)
+    with database.reading() as session:
+        before = (
+            session.scalar(select(func.count()).select_from(PatrolTaskRow)),
+            session.scalars(select(PatrolVisitRow.task_id)).all(),
+        )
+
+    upgrade(database)
+
+    assert current_revision(database) == head_revision(database)
+    assert inspect(database.engine).get_foreign_keys("patrol_task") == []
+    assert "ix_patrol_visit_task_id" in {
+        i["name"] for i in inspect(database.engine).get_indexes("patrol_visit")
+    }
+    with database.reading() as session:
+        after = (
+            session.scalar(select(func.count()).select_from(PatrolTaskRow)),
+            session.scalars(select(PatrolVisitRow.task_id)).all(),
+        )
+    assert after == before and before[1] == [task.id]

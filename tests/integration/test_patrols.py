@@ -6,20 +6,24 @@ conflicts kept), and who may see and do what."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 from tests.patrol_support import JPEG, PatrolWorld, at, clear_answers, seed_patrol_world, with_hazard
-from tests.support import TEST_ADMIN, TEST_SYSTEM
+from tests.support import ONLY_SQLITE, TEST_ADMIN, TEST_SYSTEM
+from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
+from zhiyun.cli.main import app
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.patrol_plan import TaskStatus
-from zhiyun.domain.patrol_visits import ConflictKind, ItemAnswers, VisitSubmission
+from zhiyun.domain.patrol_visits import ConflictKind, FreeReport, ItemAnswers, Recheck, VisitSubmission
+from zhiyun.grid.hazards import GridHazardService
 from zhiyun.grid.objects_tables import ManagedObjectRow
 from zhiyun.grid.patrol_service import DayTask, PatrolService, PhotoUpload
 from zhiyun.grid.patrol_tables import (
@@ -29,6 +33,7 @@ from zhiyun.grid.patrol_tables import (
     PatrolTaskRow,
     PatrolVisitRow,
 )
+from zhiyun.store.tables import AttachmentRow, OrgUnitRow, WorkOrderRow
 
 DECEMBER = Period.month(2026, 12)
 FIRST = date(2026, 12, 1)
@@ -251,3 +256,98 @@ def test_a_visit_to_a_task_done_meanwhile_or_an_object_changed_is_kept_with_its_
     assert changed.task_status in (TaskStatus.DONE_ON_TIME, TaskStatus.DONE_LATE)  # kept and counted
     with planned.services.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(PatrolVisitRow)) == 3
+
+
+@ONLY_SQLITE
+def test_the_plan_command_reports_tasks_made_and_saved_and_a_dry_run_writes_nothing(
+    world: PatrolWorld,
+) -> None:
+    db = world.services.db.url
+    dry = CliRunner().invoke(app, ["grid", "plan", "--month", "2026-12", "--dry-run", "--json", "--db", db])
+    assert dry.exit_code == 0, dry.output
+    figures = json.loads(dry.output.strip().splitlines()[-1])
+    assert (
+        figures["saved"] is False
+        and figures["tasks_saved"] == figures["per_item_tasks"] - figures["tasks_made"]
+    )
+    assert "合并减少" in dry.output and "按事项分别上门需要的任务" in dry.output
+    with world.services.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(PatrolTaskRow)) == 0
+    done = CliRunner().invoke(app, ["grid", "plan", "--month", "2026-12", "--db", db])
+    assert done.exit_code == 0, done.output
+    with world.services.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(PatrolTaskRow)) == figures["tasks_made"]
+    bad = CliRunner().invoke(app, ["grid", "plan", "--month", "2026-13", "--db", db])
+    assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+def test_a_hazard_found_on_a_visit_is_an_order_solved_in_the_village_and_closed_by_the_next_visits_recheck(
+    planned: PatrolWorld,
+) -> None:
+    services = planned.services
+    day = FIRST + timedelta(days=2)
+    patrols = planned.patrols(at(day, 11))
+    task = eatery_task(planned, patrols)
+    fire = next(c for c in task.items if c.code == "XF-001")
+    answers, _question = with_hazard(fire.item, "fire-1")
+    sub = VisitSubmission(
+        "visit-loop-0001",
+        at(day, 10),
+        task_id=task.id,
+        answers=(ItemAnswers(fire.code, fire.version, answers),),
+    )
+    receipt = patrols.submit(planned.worker, sub, photos_for(sub))
+    number = receipt.hazards[0].order_number
+    assert number is not None
+    with services.db.reading() as session:
+        order = session.scalar(select(WorkOrderRow).where(WorkOrderRow.number == number))
+        assert order is not None and order.channel == "grid"
+        xiabei = session.scalar(select(OrgUnitRow.id).where(OrgUnitRow.code == "GC-XB"))
+        assert order.chain[0] == xiabei  # registered at the village center
+        assert order.grid_id is not None
+        attachments = session.scalar(
+            select(func.count()).select_from(AttachmentRow).where(AttachmentRow.order_id == order.id)
+        )
+    assert attachments == 1  # the hazard's photo
+    again = patrols.submit(planned.worker, sub, photos_for(sub))
+    assert again.hazards[0].order_number == number  # a retry makes no second order
+
+    hazards = services.get(GridHazardService)
+    hazards.resolve_locally(TEST_ADMIN, number, "已责令店主整改", FIRST + timedelta(days=9))  # 就地解决
+    later = FIRST + timedelta(days=10)
+    patrols = planned.patrols(at(later, 11))
+    next_visit = next(
+        t
+        for t in patrols.today(planned.worker, later).tasks
+        if t.object_id == planned.objects["XB1-eat"] and t.rechecks
+    )
+    entry = next_visit.rechecks[0]
+    assert entry["order_number"] == number and entry["rectify_by"] == (FIRST + timedelta(days=9)).isoformat()
+    recheck = VisitSubmission(
+        "visit-loop-0002",
+        at(later, 10),
+        task_id=next_visit.id,
+        rechecks=(Recheck(entry["hazard_id"], True, "已整改"),),
+    )
+    done = patrols.submit(planned.worker, recheck)
+    assert done.extra["rechecks"][0]["step"] == "close"
+    with services.db.reading() as session:
+        closed = session.scalar(select(WorkOrderRow).where(WorkOrderRow.number == number))
+        assert closed is not None and closed.status == "closed"
+
+
+def test_a_free_report_becomes_an_order_in_the_workers_grid(planned: PatrolWorld) -> None:
+    day = FIRST + timedelta(days=3)
+    patrols = planned.patrols(at(day, 11))
+    sub = VisitSubmission(
+        "visit-free-0001",
+        at(day, 10),
+        lat=23.0151,
+        lon=113.1051,
+        report=FreeReport("夏北路 3 号门前井盖缺失，有行人跌倒风险", photos=("pit-1",)),
+    )
+    receipt = patrols.submit(planned.worker, sub, photos_for(sub))
+    number = receipt.extra["report_order_number"]
+    with planned.services.db.reading() as session:
+        order = session.scalar(select(WorkOrderRow).where(WorkOrderRow.number == number))
+        assert order is not None and order.channel == "grid" and "井盖缺失" in order.content

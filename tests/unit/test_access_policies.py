@@ -209,15 +209,20 @@ def test_the_system_principal_does_its_jobs_and_nothing_an_admin_does() -> None:
         assert not order_access.may_decide_duplicate(SYSTEM, state, CTX)
 
 
-def test_the_system_only_dispatches_and_merges_automatically_and_reads_every_order() -> None:
-    dispatched = merged = 0
+def test_the_system_only_dispatches_merges_and_closes_or_calls_back_for_a_grid_recheck_and_reads_every_order() -> (
+    None
+):
+    dispatched = merged = rechecked = 0
     for state in STATES:
         allowed = set(allowed_actions(state, SYSTEM, CTX))
-        assert allowed <= {Action.DISPATCH, Action.MERGE}, allowed
+        assert allowed <= {Action.DISPATCH, Action.MERGE, Action.CALLBACK, Action.CLOSE}, allowed
+        if allowed & {Action.CALLBACK, Action.CLOSE}:  # a grid re-check (复查) on the next visit
+            assert state.status is wo.OrderStatus.AWAITING_CALLBACK
+            rechecked += 1
         dispatched += Action.DISPATCH in allowed
         merged += Action.MERGE in allowed
         assert can_view(SYSTEM, state.chain, ORG)
-    assert dispatched and merged
+    assert dispatched and merged and rechecked
     # a new order waiting at any center: the system may dispatch it below and merge it
     for center in CENTERS:
         fresh = world.new_order(center, at=NOW - timedelta(hours=1))

@@ -81,7 +81,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.boundaries import ensure_boundaries
     from zhiyun.demo.district import ensure_district
     from zhiyun.demo.district import units as demo_units
-    from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids
+    from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids, ensure_patrol_plan
     from zhiyun.demo.objects import ensure_objects
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.quick_replies import ensure_quick_replies
@@ -100,6 +100,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     workers = ensure_grid_workers(services)
     items = ensure_grid_items(services)
     objects = ensure_objects(services)
+    plan = ensure_patrol_plan(services)
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
@@ -114,6 +115,13 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     if objects is not None:
         console.print(
             f"网格管理对象：新建 {objects.imported} 个（楼栋、出租屋、三小场所、企业、部件设施），用时 {objects.seconds:.1f} 秒"
+        )
+    if plan is not None:
+        console.print(
+            f"巡查计划（{plan['month']}）：合并后 {plan['tasks_made']:,} 个上门任务，"
+            f"按事项分别上门需 {plan['per_item_tasks']:,} 个，合并减少 {plan['tasks_saved']:,} 个"
+            f"（{float(str(plan['share_saved'])):.1%}）",
+            soft_wrap=True,
         )
     if not progress:
         return seed_orders(services)
@@ -205,7 +213,9 @@ def demo_banner(
     towns = [f"{t.code.lower()}_dispatcher" for t in TOWNS]
     zhiyun = zhiyun_command()
     console.print(
-        "其他账号同样规律：镇街派单员 " + "、".join(towns) + "；村居承办人 如 ss_lc_handler；"
+        "其他账号同样规律：镇街派单员 "
+        + "、".join(towns)
+        + "；村居承办人 如 ss_lc_handler，村居派单员 如 ss_lc_dispatcher；"
         "部门 如 gaj_handler、stj_dispatcher、stj_zf_handler；网格员 如 gc_xb_grid002（专职）、"
         f"gc_xb_grid002_1（兼职）、ss_lc_chief（网格长）（完整列表：{zhiyun} user list{db_option}；"
         f"各村居网格员：{zhiyun} grid workers{db_option}）",

@@ -335,6 +335,12 @@ def users() -> list[DemoUser]:
         for v in t.villages:
             code = f"{t.code}-{v.suffix}"
             result.append(DemoUser(_code_user(code, "handler"), Role.HANDLER, code, person_name(rng)))
+    # every village/community center's dispatcher (村居网格化服务站): takes the grid workers'
+    # reports registered there, solves them on the spot (就地解决) or sends them up
+    for t in TOWNS:
+        for v in t.villages:
+            code = f"{t.code}-{v.suffix}"
+            result.append(DemoUser(_code_user(code, "dispatcher"), Role.DISPATCHER, code, person_name(rng)))
     for code, _name, _parent, _aliases in TOWN_OFFICES:
         result.append(DemoUser(_code_user(code, "handler"), Role.HANDLER, code, person_name(rng)))
     for d in DEPARTMENTS:
@@ -394,6 +400,7 @@ LOGIN_EXAMPLES = (
     "nh_dispatcher",
     "gc_dispatcher",
     "gc_xb_handler",
+    "gc_xb_dispatcher",
     "gc_cg_handler",
     "cgj_dispatcher",
     "cgj_zf_handler",

@@ -352,10 +352,27 @@ __all__ = [
     "demo_workers",
     "ensure_grid_workers",
     "ensure_grids",
+    "ensure_patrol_plan",
     "grid_at",
     "village_codes",
     "village_prefix",
 ]
+
+
+def ensure_patrol_plan(services: Services) -> dict[str, object] | None:
+    """This month's merged patrols, planned where never planned (the worker's job would plan it
+    within the hour; the demo's grid workers should have their visits at once). The plan's
+    figures, or None when the month was planned before."""
+    from zhiyun.domain.calendar import local_date
+    from zhiyun.domain.grid_items import Period
+    from zhiyun.grid.patrol_service import PatrolService
+
+    today = local_date(services.clock())
+    month = Period.month(today.year, today.month)
+    patrols = services.get(PatrolService)
+    if patrols.plan_recorded(month) is not None:
+        return None
+    return patrols.plan(DEMO_ADMIN, month).as_json()
 
 
 def ensure_grid_items(services: Services) -> int:

@@ -25,14 +25,16 @@ CAPABILITY = Capability(
         "zhiyun.grid.items_tables",
         "zhiyun.grid.objects_tables",
         "zhiyun.grid.patrol_tables",
+        "zhiyun.grid.hazard_tables",
     ),
     services=(
         "zhiyun.grid.workers:build",
         "zhiyun.grid.items_service:build",
         "zhiyun.grid.objects_service:build",
-        "zhiyun.grid.patrol_service:build",
+        "zhiyun.grid.hazards:build",
+        "zhiyun.grid.patrol_service:build",  # after the hazards: a visit's hazards become orders
         "zhiyun.grid.ledger:build",
-        "zhiyun.grid.patrol_figures:build",
+        "zhiyun.grid.patrol_figures:build",  # after the patrols and the hazards
     ),
     api=(
         Mount("zhiyun.grid.objects_api:router"),
@@ -42,12 +44,15 @@ CAPABILITY = Capability(
     pages=(
         Mount("zhiyun.grid.items_pages:router"),
         Mount("zhiyun.grid.objects_pages:router"),
+        Mount("zhiyun.grid.hazard_pages:router"),
+        Mount("zhiyun.grid.patrol_pages:router"),
         Mount("zhiyun.grid.ledger_pages:router"),
     ),
     nav=(
         NavItem("/grid/objects", "网格对象", may_browse_managed_objects, 40),
-        NavItem("/grid/ledger", "电子台账", may_read_patrol_ledger, 41),
-        NavItem("/grid/patrol-figures", "巡查统计", may_read_patrol_ledger, 42),
+        NavItem("/grid/patrol", "巡查", access.may_patrol, 41),
+        NavItem("/grid/ledger", "电子台账", may_read_patrol_ledger, 42),
+        NavItem("/grid/patrol-figures", "巡查统计", may_read_patrol_ledger, 43),
     ),
     # grid items and objects have their own top-level groups for now, beside `zhiyun grid`
     commands=(
@@ -73,6 +78,7 @@ CAPABILITY = Capability(
             at_once=True,
         ),
     ),
+    panels=("zhiyun.grid.hazard_panel:hazards_panel",),
     dashboard=("zhiyun.grid.patrol_panel:build",),
     templates=True,
 )

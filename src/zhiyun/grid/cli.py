@@ -23,14 +23,17 @@ from zhiyun.cli.support import (
     cli_actor,
     console,
     err_console,
+    fail,
     open_database,
     open_services,
 )
+from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.grid_items import Period
 from zhiyun.geo.grids import GridFileRefused
 from zhiyun.geo.service import GeoService
 from zhiyun.grid.ledger_cli import ledger
 from zhiyun.grid.patrol_service import PatrolService
+from zhiyun.grid.posts_file import read_posts
 from zhiyun.grid.workers import GridWorkerService
 from zhiyun.kernel.geo import CoordSystem
 
@@ -139,6 +142,25 @@ def workers(db: DbOption = None) -> None:
     ]
     table.add_row("合计", f"{len(rows)} 个村居", "", *(str(n) for n in totals))
     console.print(table)
+
+
+@grid_app.command("post")
+def post(
+    file: Annotated[Path, typer.Argument(help="岗位表 CSV 或 XLSX：用户名、村居、类型、网格编码、起始日期")],
+    db: DbOption = None,
+) -> None:
+    """按岗位表为网格员设岗（专职、兼职按网格，网格长按村居）；有任何问题则一条也不设，逐条列出。
+    已有的岗位跳过。"""
+    try:
+        posts = read_posts(file)
+        with open_database(db) as database:
+            added = GridWorkerService(database, GeoService(database)).add_posts(cli_actor(), posts)
+    except ValidationFailed as exc:
+        fail(exc.message)
+        return
+    console.print(
+        f"岗位表 {escape(file.name)}：{len(posts)} 条，新设岗位 {added} 个，已有的 {len(posts) - added} 个跳过"
+    )
 
 
 def _month(value: str) -> Period:

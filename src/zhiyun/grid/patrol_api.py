@@ -22,7 +22,7 @@ from starlette.formparsers import MultiPartException
 from zhiyun.api.deps import ServicesDep, permitted
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.domain.access import Actor, may_patrol
-from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.grid import ObjectKind, RiskLevel
 from zhiyun.domain.grid_items import GridItem
 from zhiyun.domain.patrol_visits import (
@@ -35,6 +35,7 @@ from zhiyun.domain.patrol_visits import (
     VisitSubmission,
 )
 from zhiyun.grid.patrol_service import DayTask, PatrolService, PhotoUpload
+from zhiyun.kernel.csrf import CSRF_COOKIE, CSRF_HEADER, tokens_match
 from zhiyun.kernel.geo import CoordSystem, gcj02_to_wgs84, validate_coordinates
 
 router = APIRouter(
@@ -248,7 +249,13 @@ def _parse_visit(raw: object) -> VisitSubmission:
 async def submit_visit(request: Request, actor: Patroller, patrols: PatrolDep) -> JSONResponse:
     """multipart/form-data: the field `visit` (JSON) and a part `photos` per photo, named
     `<photo id>.jpg`. 201 with the receipt; 200 with the same receipt for a retry of the same
-    submission id; 422 naming every problem (nothing stored)."""
+    submission id; 422 naming every problem (nothing stored). Sent with the console's session
+    cookie (the phone page), the header `X-CSRF-Token` must repeat the `zhiyun_csrf` cookie
+    (403 otherwise, before the body is read); a bearer token needs none."""
+    if "authorization" not in request.headers and not tokens_match(
+        request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)
+    ):
+        raise PermissionDenied("请求缺少有效的 CSRF 令牌：请刷新巡查页面后重试")
     try:
         form = await request.form(max_files=PHOTOS_PER_VISIT, max_fields=4, max_part_size=VISIT_JSON_MAX)
     except (MultiPartException, AssertionError) as exc:

@@ -7,7 +7,6 @@ PostgreSQL's COPY (millions of rows in seconds) and plain batched INSERTs on SQL
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -54,33 +53,38 @@ _TASK_COLUMNS = (
 
 def plan_objects(session: Session) -> Iterator[PlanObject]:
     """Every active object in a grid, as the planner sees it (its tags from its attributes),
-    streamed. PostgreSQL reads the two attributes the tags come from itself; SQLite cannot
-    (its JSON paths do not match the \\u-escaped keys the JSON column stores), so there the
-    attributes are parsed here — SQLite holds a demo's tens of thousands, not millions."""
-    o = ManagedObjectRow
-    on_sqlite = session.get_bind().dialect.name == "sqlite"
-    tag_columns: tuple[Any, ...] = (
-        (o.attributes,)
-        if on_sqlite
-        else (o.attributes["经营类别"].as_string(), o.attributes["标签"].as_string())
-    )
-    query = (
-        select(o.id, o.kind, o.risk, o.grid_id, *tag_columns)
-        .where(o.active.is_(True), o.grid_id.is_not(None))
-        .execution_options(yield_per=FETCH)
-    )
+    streamed. PostgreSQL reads the two attributes the tags come from itself, through the
+    driver's own cursor (two million rows: SQLAlchemy's row objects would cost more than the
+    plan); SQLite cannot (its JSON paths do not match the \\u-escaped keys the JSON column
+    stores), so there the attributes are parsed here — SQLite holds a demo's tens of thousands."""
     kinds = {k.value: k for k in ObjectKind}
     risks = {r.value: r for r in RiskLevel}
     no_tags: frozenset[str] = frozenset()
-    for row in session.execute(query):
-        oid, kind, risk, grid_id = row[0], row[1], row[2], row[3]
-        if on_sqlite:
-            attributes = row[4] or {}
-            business, labels = attributes.get("经营类别"), attributes.get("标签")
-        else:
-            business, labels = row[4], row[5]
+    if session.get_bind().dialect.name == "postgresql":
+        raw = session.connection().connection.driver_connection
+        with raw.cursor(name="plan_objects") as cur:  # type: ignore[union-attr]
+            cur.itersize = FETCH
+            cur.execute(_PG_PLAN_OBJECTS)
+            for oid, kind, risk, grid_id, business, labels in cur:
+                tags = object_tags(business, labels) if business or labels else no_tags
+                yield PlanObject(oid, kinds[kind], risks.get(risk, RiskLevel.LOW), grid_id, tags)
+        return
+    o = ManagedObjectRow
+    query = (
+        select(o.id, o.kind, o.risk, o.grid_id, o.attributes)
+        .where(o.active.is_(True), o.grid_id.is_not(None))
+        .execution_options(yield_per=FETCH)
+    )
+    for oid, kind, risk, grid_id, attributes in session.execute(query):
+        business, labels = (attributes or {}).get("经营类别"), (attributes or {}).get("标签")
         tags = object_tags(business, labels) if business or labels else no_tags
         yield PlanObject(oid, kinds[kind], risks.get(risk, RiskLevel.LOW), grid_id, tags)
+
+
+_PG_PLAN_OBJECTS = (
+    "SELECT id, kind, risk, grid_id, attributes->>'经营类别', attributes->>'标签' "
+    "FROM managed_object WHERE active AND grid_id IS NOT NULL"
+)
 
 
 def item_history(session: Session, period: Period) -> Iterator[Visit]:
@@ -219,24 +223,40 @@ def insert_tasks(session: Session, period: Period, tasks: Iterable[PatrolTask], 
 
 
 def _copy_tasks(session: Session, key: str, tasks: Iterable[PatrolTask], stamp: datetime) -> int:
+    """COPY the tasks in, as text lines (the plan's tasks share a few item lists and days: each
+    is written out once)."""
     raw = session.connection().connection.driver_connection
     count = 0
     created = stamp.isoformat(sep=" ")
+    encoded: dict[tuple[TaskItem, ...], str] = {}
+    days: dict[date, str] = {}
+
+    def day(d: date) -> str:
+        text = days.get(d)
+        if text is None:
+            text = days[d] = d.isoformat()
+        return text
+
     statement = f"COPY patrol_task ({', '.join(_TASK_COLUMNS)}) FROM STDIN"
     with raw.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
-        buffer = io.StringIO()
+        lines: list[str] = []
         for t in tasks:
-            worker = "\\N" if t.worker_id is None else str(t.worker_id)
-            items = json.dumps(_items_json(t.items), ensure_ascii=False, separators=(",", ":"))
-            buffer.write(
-                f"{key}\t{t.object_id}\t{t.grid_id}\t{worker}\t{t.day}\t{t.earliest}\t{t.latest}"
+            items = encoded.get(t.items)
+            if items is None:
+                items = encoded[t.items] = json.dumps(
+                    _items_json(t.items), ensure_ascii=False, separators=(",", ":")
+                )
+            worker = "\\N" if t.worker_id is None else t.worker_id
+            lines.append(
+                f"{key}\t{t.object_id}\t{t.grid_id}\t{worker}\t{day(t.day)}\t{day(t.earliest)}\t{day(t.latest)}"
                 f"\t{items}\t{'t' if t.overdue else 'f'}\t{created}\n"
             )
-            count += 1
-            if count % BATCH == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-        copy.write(buffer.getvalue())
+            if len(lines) >= BATCH:
+                copy.write("".join(lines))
+                count += len(lines)
+                lines = []
+        copy.write("".join(lines))
+        count += len(lines)
     return count
 
 

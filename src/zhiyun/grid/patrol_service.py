@@ -16,11 +16,8 @@ tasks and, as extra visits, any object there); planning is an administrator's or
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,10 +31,11 @@ from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, may_patrol, may_plan_patrols, require
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import Conflict, NotFound, ValidationFailed
-from zhiyun.domain.grid import GridPlace, WorkerKind, visible_grid_ids
+from zhiyun.domain.grid import GridPlace, GridPost, WorkerKind, may_see_grid
 from zhiyun.domain.grid_items import (
     AnswerValue,
     GridItem,
+    Hazard,
     Period,
     Question,
     answer_text,
@@ -54,14 +52,21 @@ from zhiyun.domain.patrol_plan import (
     record_visit,
     task_status,
 )
-from zhiyun.domain.patrol_visits import ConflictKind, VisitConflict, VisitSubmission, check_submission
+from zhiyun.domain.patrol_visits import (
+    ConflictKind,
+    Recheck,
+    VisitConflict,
+    VisitSubmission,
+    check_submission,
+)
 from zhiyun.grid import patrol_repo as repo
 from zhiyun.grid import repo as posts_repo
+from zhiyun.grid.hazards import GridHazardService, HazardReport, HazardView
 from zhiyun.grid.objects_tables import ManagedObjectRow
 from zhiyun.grid.patrol_tables import PatrolTaskRow, PatrolVisitRow
 from zhiyun.grid.tables import GridWorkerRow
 from zhiyun.kernel.clock import Clock, system_clock
-from zhiyun.orders.attachments import check_upload, safe_filename
+from zhiyun.orders.attachments import check_upload, keep_spooled, safe_filename, spool_upload
 from zhiyun.reference import repo as ref
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
@@ -69,6 +74,7 @@ from zhiyun.store.db import Database
 if TYPE_CHECKING:
     from zhiyun.bootstrap import Services
 
+TITLE_MAX = 60  # a hazard order's title
 DAY_LIMIT = 300  # tasks a worker's day shows at most
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 CHUNK = 1 << 16
@@ -270,11 +276,24 @@ class PatrolService:
         *,
         clock: Clock = system_clock,
         reference: ReferenceCache | None = None,
+        hazards: GridHazardService | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or Settings()
         self.clock = clock
         self.reference = reference or ReferenceCache()
+        self._versions: dict[tuple[str, int], GridItem] = {}  # published item versions, immutable
+        if hazards is None:
+            raise ValueError("PatrolService needs the grid hazards service (reports become orders)")
+        self._hazards = hazards
+
+    def _checklists(self, session: Session, keys: set[tuple[str, int]]) -> dict[tuple[str, int], GridItem]:
+        """The items at the given (code, version)s. A published version never changes, so they
+        are kept for the life of the process once read."""
+        missing = keys - self._versions.keys()
+        if missing:
+            self._versions.update(repo.item_versions(session, missing))
+        return {key: self._versions[key] for key in keys if key in self._versions}
 
     # ------------------------------------------------------------------ planning
 
@@ -313,7 +332,7 @@ class PatrolService:
                 save,
                 load_s=loaded - started,
                 plan_s=planned - loaded,
-                save_s=0.0,
+                save_s=time.perf_counter() - planned,  # recorded without the commit
             )
             if save:
                 record = {
@@ -342,8 +361,11 @@ class PatrolService:
         day = day or today
         with self.db.reading() as session:
             rows = repo.workers_day(session, actor.user_id, day, DAY_LIMIT)
-            keys = {(str(c), int(v)) for r in rows for c, v in r.task.items}
-            checklists = repo.item_versions(session, keys)
+            checklists = self._checklists(session, {(str(c), int(v)) for r in rows for c, v in r.task.items})
+            open_hazards: dict[int, list[dict[str, Any]]] = {}
+            for h in self._hazards.open_hazards_in(session, {r.obj.id for r in rows}):
+                if h.object_id is not None:
+                    open_hazards.setdefault(h.object_id, []).append(_recheck_entry(h, self._versions))
             tasks = []
             for r in rows:
                 t = repo.task_of(r.task)
@@ -371,6 +393,7 @@ class PatrolService:
                         object_updated_at=o.updated_at,
                         grid_code=r.grid_code,
                         items=items,
+                        rechecks=tuple(open_hazards.get(o.id, ())) if t.visited_on is None else (),
                     )
                 )
         return WorkerDay(day, actor.user_id, tuple(tasks), now)
@@ -418,44 +441,84 @@ class PatrolService:
         return receipt_from_json(dict(row.receipt or {}))
 
     def _store_photo(self, photo: PhotoUpload) -> StoredPhoto:
+        """Check one photo by its bytes (JPEG, PNG or WebP) and keep it in the attachments' store."""
         root = Path(self.settings.attachment_dir)
-        root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".patrol-")
-        tmp = Path(tmp_name)
+        what = f"照片 {photo.client_id} "
+        tmp, sha, size, head = spool_upload(root, photo.stream, self.settings.attachment_max_bytes, what=what)
         try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := photo.stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > self.settings.attachment_max_bytes:
-                        limit = self.settings.attachment_max_bytes // (1024 * 1024)
-                        raise ValidationFailed(
-                            f"照片 {photo.client_id} 超过大小上限 {limit} MB", field="photos"
-                        )
-                    if len(head) < HEAD_BYTES:
-                        head += chunk[: HEAD_BYTES - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
             if size == 0:
-                raise ValidationFailed(f"照片 {photo.client_id} 为空", field="photos")
+                raise ValidationFailed(f"{what}为空", field="photos")
             allowed = tuple(t for t in self.settings.attachment_types if t in PHOTO_TYPES)
             try:
                 kind, name = check_upload(
                     tmp, head, safe_filename(photo.filename or photo.client_id), allowed
                 )
             except ValidationFailed as exc:
-                raise ValidationFailed(f"照片 {photo.client_id}：{exc.message}", field="photos") from None
-            sha = digest.hexdigest()
-            key = f"{sha[:2]}/{sha}"
-            target = root / key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.exists():
-                tmp.replace(target)
+                raise ValidationFailed(f"{what}：{exc.message}", field="photos") from None
+            key = keep_spooled(root, tmp, sha)
             return StoredPhoto(photo.client_id, sha, kind, size, name, key)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _photo_files(self, photos: Sequence[StoredPhoto]) -> list[tuple[str, bytes]]:
+        root = Path(self.settings.attachment_dir)
+        return [(p.filename, (root / p.storage_key).read_bytes()) for p in photos]
+
+    def _report_hazard(
+        self,
+        session: Session,
+        actor: Actor,
+        sub: VisitSubmission,
+        place: _Place,
+        item: GridItem,
+        version: int,
+        hazard: Hazard,
+        photos: Sequence[StoredPhoto],
+        now: datetime,
+    ) -> FoundHazard:
+        """A hazard answer becomes a work order (`GridHazardService.report_in`), idempotent by
+        the submission and the question."""
+        order = self._hazards.report_in(
+            session,
+            place.report(
+                actor,
+                key=f"{sub.submission_id}:{item.code}:{hazard.question_id}",
+                title=_title(f"{item.name}：{hazard.question}（{hazard.answer}）"),
+                description=f"{item.name}（{item.department}）检查发现{hazard.level.label}：{hazard.question}——{hazard.answer}",
+                level=hazard.level,
+                item_code=item.code,
+                item_version=version,
+                question_id=hazard.question_id,
+                answer=hazard.answer,
+                photos=self._photo_files(photos),
+                submission_key=sub.submission_id,
+            ),
+            now,
+        )
+        return FoundHazard(
+            item.code,
+            hazard.question_id,
+            hazard.question,
+            hazard.answer,
+            hazard.level.value,
+            order.order_number,
+        )
+
+    def _recheck(
+        self, session: Session, actor: Actor, recheck: Recheck, photos: Sequence[StoredPhoto], now: datetime
+    ) -> dict[str, Any]:
+        result = self._hazards.recheck_in(
+            session, actor, recheck.hazard_id, recheck.fixed, recheck.note, self._photo_files(photos), now
+        )
+        return {
+            "hazard_id": recheck.hazard_id,
+            "fixed": recheck.fixed,
+            "step": result.step.value,
+            "order_number": result.hazard.order_number,
+            "order_status": result.order_status,
+            "reason": result.reason,
+            "follow_up_order_number": result.follow_up.order_number if result.follow_up else None,
+        }
 
     def _submit_in(
         self,
@@ -468,16 +531,19 @@ class PatrolService:
         assert actor.user_id is not None
         snap = self.reference.get(session)
         own = [p.post() for p in posts_repo.posts_of_user(session, actor.user_id)]
-        grid_villages = repo.grid_villages(session)
-        places = [GridPlace(g, v) for g, v in grid_villages.items()]
-        mine = visible_grid_ids(actor, places, snap.org, own)
+
+        def mine(grid_id: int | None, village_id: int | None) -> bool:
+            if grid_id is None or village_id is None:
+                return False
+            return may_see_grid(actor, GridPlace(grid_id, village_id), snap.org, own)
+
         visited_on = local_date(sub.visited_at)
         conflict: VisitConflict | None = None
 
         task: PatrolTaskRow | None = None
         if sub.task_id is not None:
             task = session.get(PatrolTaskRow, sub.task_id, with_for_update=True)
-            if task is None or (task.worker_id != actor.user_id and task.grid_id not in mine):
+            if task is None:
                 raise NotFound("巡查任务不存在", field="task_id")
             if sub.object_id is not None and sub.object_id != task.object_id:
                 raise ValidationFailed("巡查对象与任务不符", field="object_id")
@@ -485,8 +551,8 @@ class PatrolService:
         obj: ManagedObjectRow | None = None
         if object_id is not None:
             obj = session.get(ManagedObjectRow, object_id)
-            if obj is None or obj.grid_id not in mine:
-                raise NotFound("巡查对象不存在", field="object_id")
+            if obj is None or not mine(obj.grid_id, obj.village_unit_id):
+                raise NotFound("巡查任务不存在" if task is not None else "巡查对象不存在", field="object_id")
             if not obj.active:
                 conflict = VisitConflict(
                     ConflictKind.OBJECT_REMOVED, "该对象已被注销，本次巡查已保存，请告知村居核实"
@@ -507,11 +573,10 @@ class PatrolService:
 
         # the answers, checked against each item's checklist at the version answered
         allowed_versions = {str(c): int(v) for c, v in task.items} if task is not None else None
-        keys = {(a.code, a.version) for a in sub.answers}
-        checklists = repo.item_versions(session, keys)
+        checklists = self._checklists(session, {(a.code, a.version) for a in sub.answers})
         answer_rows: list[dict[str, Any]] = []
         satisfied: list[tuple[str, int]] = []
-        found: list[FoundHazard] = []
+        found_in: list[tuple[GridItem, int, Hazard, tuple[str, ...]]] = []
         problems: list[str] = []
         for given in sub.answers:
             item = checklists.get((given.code, given.version))
@@ -547,10 +612,9 @@ class PatrolService:
                     }
                 )
             satisfied.append((item.code, given.version))
-            found += [
-                FoundHazard(item.code, h.question_id, h.question, h.answer, h.level.value)
-                for h in levels.values()
-            ]
+            for h in levels.values():
+                shown = clean[h.question_id].photos if h.question_id in clean else ()
+                found_in.append((item, given.version, h, tuple(shown)))
         if problems:
             raise ValidationFailed("检查结果有误：" + "；".join(problems), problems=problems)
 
@@ -570,7 +634,7 @@ class PatrolService:
             satisfied=[code for code, _ in satisfied],
             note=sub.note,
             conflict=conflict.message if conflict is not None else None,
-            hazards=len(found),
+            hazards=len(found_in),
         )
         session.add(visit)
         session.flush()
@@ -603,6 +667,34 @@ class PatrolService:
                 for p in photos
             ],
         )
+
+        # hazards and a free report become work orders at the village center; re-checks
+        stored = {p.client_id: p for p in photos}
+        place = _Place(obj, sub.lat, sub.lon, sub.visited_at, own)
+        found = [
+            self._report_hazard(session, actor, sub, place, item, version, h, [stored[c] for c in shown], now)
+            for item, version, h, shown in found_in
+        ]
+        extra: dict[str, Any] = {}
+        if sub.report is not None:
+            report = self._hazards.report_in(
+                session,
+                place.report(
+                    actor,
+                    key=f"{sub.submission_id}:report",
+                    title=_title(sub.report.description),
+                    description=sub.report.description,
+                    address=sub.report.address or None,
+                    photos=self._photo_files([stored[c] for c in sub.report.photos]),
+                    submission_key=sub.submission_id,
+                ),
+                now,
+            )
+            extra["report_order_number"] = report.order_number
+        if sub.rechecks:
+            extra["rechecks"] = [
+                self._recheck(session, actor, r, [stored[c] for c in r.photos], now) for r in sub.rechecks
+            ]
 
         # the task: done for the items satisfied, a follow-up for the rest
         status: TaskStatus | None = None
@@ -648,12 +740,76 @@ class PatrolService:
             follow_up_task_id=follow_up_id,
             hazards=tuple(found),
             conflict=conflict,
+            extra=extra,
         )
         visit.receipt = receipt.as_json()
         return receipt
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a visit's reports are: the object's grid and address, the phone's point (else the
+    object's), and the worker's one grid when the report has no object and no point."""
+
+    obj: ManagedObjectRow | None
+    lat: float | None
+    lon: float | None
+    found_at: datetime
+    posts: Sequence[GridPost]
+
+    def report(self, actor: Actor, **fields: Any) -> HazardReport:
+        obj = self.obj
+        lat, lon = self.lat, self.lon
+        if lat is None and obj is not None:
+            lat, lon = obj.lat, obj.lon
+        grids = {p.grid_id for p in self.posts if p.grid_id is not None}
+        grid_id = (
+            obj.grid_id
+            if obj is not None
+            else (next(iter(grids)) if len(grids) == 1 and lat is None else None)
+        )
+        address = fields.pop("address", None) or (obj.address if obj is not None else None)
+        return HazardReport(
+            worker=actor,
+            grid_id=grid_id,
+            object_id=obj.id if obj is not None else None,
+            latitude=lat,
+            longitude=lon,
+            address=address,
+            found_at=self.found_at,
+            **fields,
+        )
+
+
+def _recheck_entry(h: HazardView, versions: Mapping[tuple[str, int], GridItem]) -> dict[str, Any]:
+    """An open hazard as the phone shows it for re-check (复查) on the next visit."""
+    question = ""
+    if h.item_code is not None and h.item_version is not None and h.question_id is not None:
+        item = versions.get((h.item_code, h.item_version))
+        found = item.question(h.question_id) if item is not None else None
+        question = found.text if found is not None else h.question_id
+    return {
+        "hazard_id": h.id,
+        "order_number": h.order_number,
+        "item_code": h.item_code,
+        "question": question,
+        "answer": h.answer,
+        "level": h.level.value if h.level is not None else None,
+        "level_label": h.level.label if h.level is not None else "随手报",
+        "status": h.status.value,
+        "status_label": h.status.label,
+        "found_at": h.found_at.isoformat(),
+        "rectify_by": h.rectify_by.isoformat() if h.rectify_by else None,
+        "overdue": h.overdue,
+    }
+
+
+def _title(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= TITLE_MAX else flat[: TITLE_MAX - 1] + "…"
 
 
 def _plan_key(period: Period) -> str:
@@ -683,7 +839,13 @@ def _answer_text(question: Question | None, value: AnswerValue) -> str:
 
 def build(services: Services) -> PatrolService:
     """The capability's service over the process's services (`Capability.services`)."""
-    return PatrolService(services.db, services.settings, clock=services.clock, reference=services.reference)
+    return PatrolService(
+        services.db,
+        services.settings,
+        clock=services.clock,
+        reference=services.reference,
+        hazards=services.get(GridHazardService),
+    )
 
 
 __all__ = [

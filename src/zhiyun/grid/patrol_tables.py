@@ -34,12 +34,13 @@ ITEM_CODE_MAX = 32
 
 
 class PatrolTaskRow(Base):
-    """A visit task of a month's plan (see the module's note)."""
+    """A visit task of a month's plan (see the module's note). Written by the million at once,
+    its object, grid and worker ids carry no foreign keys (migration 0019 says why): the planner
+    takes them from those tables in the transaction that writes the tasks."""
 
     __tablename__ = "patrol_task"
     __table_args__ = (
         Index("ix_patrol_task_worker_day", "worker_id", "day"),
-        Index("ix_patrol_task_grid_day", "grid_id", "day"),
         Index("ix_patrol_task_period_grid", "period", "grid_id"),
         Index("ix_patrol_task_object_id", "object_id"),
         {"info": {"label": "巡查任务"}},
@@ -47,9 +48,9 @@ class PatrolTaskRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     period: Mapped[str] = mapped_column(String(7))  # 2026-12
-    object_id: Mapped[int] = mapped_column(ForeignKey("managed_object.id"))
-    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
-    worker_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    object_id: Mapped[int] = mapped_column(Integer)  # managed_object.id
+    grid_id: Mapped[int] = mapped_column(Integer)  # grid.id
+    worker_id: Mapped[int | None] = mapped_column(Integer)  # app_user.id
     day: Mapped[date] = mapped_column(Date)
     earliest: Mapped[date] = mapped_column(Date)
     latest: Mapped[date] = mapped_column(Date)
@@ -67,6 +68,7 @@ class PatrolVisitRow(Base):
     __tablename__ = "patrol_visit"
     __table_args__ = (
         Index("ix_patrol_visit_object_id", "object_id"),
+        Index("ix_patrol_visit_task_id", "task_id"),
         Index("ix_patrol_visit_grid_visited", "grid_id", "visited_at"),
         Index("ix_patrol_visit_worker_visited", "worker_id", "visited_at"),
         {"info": {"label": "巡查记录"}},

@@ -45,16 +45,16 @@ def import_group() -> None:
 
 
 def _locator(database: Database) -> Locate:
-    """Town and village of each order from the unit boundaries (or the address)."""
+    """Town, village and grid of each order from the unit boundaries and grids (or the address)."""
     from zhiyun.geo.service import GeoService
 
     locator = GeoService(database).locator()
 
     def locate(
         lat: float | None, lon: float | None, address: str | None
-    ) -> tuple[int | None, int | None, str]:
+    ) -> tuple[int | None, int | None, int | None, str]:
         where = locator.locate(lat, lon, address)
-        return where.town_unit_id, where.village_unit_id, where.source
+        return where.town_unit_id, where.village_unit_id, where.grid_id, where.source
 
     return locate
 

@@ -29,6 +29,7 @@ STAGED_COLUMNS: tuple[str, ...] = (
     "geo_cell",
     "town_unit_id",
     "village_unit_id",
+    "grid_id",  # the grid whose polygon holds the point (with --locate)
     "location_source",
     "confidential",
     "status",

@@ -112,7 +112,8 @@ class UnitIndex:
         return f"未知的单位「{key}」（应为组织架构中的单位编码、名称或别名）"
 
 
-Locate = Callable[[float | None, float | None, str | None], tuple[int | None, int | None, str]]
+# (latitude, longitude, address) → (town, village, grid, how it was located)
+Locate = Callable[[float | None, float | None, str | None], tuple[int | None, int | None, int | None, str]]
 Validate = Callable[[int, tuple[Any, ...], Callable[[], str]], "list[Any] | RowErrors"]
 
 
@@ -377,10 +378,10 @@ class RowValidator:
                     except ValidationFailed as exc:
                         errors.append((str(exc.details.get("field", "location")), exc.message))
                         latitude = longitude = cell = None
-            town_id = village_id = None
+            town_id = village_id = grid_id = None
             location_source = ""
             if locate is not None and (latitude is not None or address):
-                town_id, village_id, location_source = locate(latitude, longitude, address)
+                town_id, village_id, grid_id, location_source = locate(latitude, longitude, address)
 
             # units
             registered_id = unit(vals[p_reg_unit], "registered_unit", errors) or registered_default
@@ -433,6 +434,7 @@ class RowValidator:
                 cell,
                 town_id,
                 village_id,
+                grid_id,
                 location_source,
                 confidential,
                 status,

@@ -13,6 +13,10 @@ and the (channel, external id) look-up come in one round trip and serve the loca
 registration and the receipt; rows are written past the ORM's unit of work; the receipt
 of a new order skips the look-ups a new order cannot need (its duplicates, its files).
 
+A person signed in to the platform's own app may send a channel's message too (a grid worker's
+hazard report in the `grid` channel): `accept_in` takes the same path inside the caller's
+transaction, with the person as the registering principal instead of the channel's key.
+
 Intake changes orders only through the order use cases: the registration, a merge (a
 command), and the system events `record_in` stores (an update from a channel, a duplicate
 flag, a dispatcher's dismissal), each with its version bumped and one audit row.
@@ -22,8 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +66,7 @@ from zhiyun.orders.service import NewOrder, WorkOrderService
 from zhiyun.orders.views import OrderSummary, summary_of
 from zhiyun.reference.cache import ReferenceSnapshot
 from zhiyun.store.db import Database
-from zhiyun.store.tables import IntakeRecordRow, WorkOrderRow
+from zhiyun.store.tables import ChannelRow, IntakeRecordRow, WorkOrderRow
 
 MERGE_NOTE = "接诉时自动判定为重复件，已并入主工单"
 # A channel's update is recorded even when someone changes the order at the same moment: after a
@@ -208,19 +212,105 @@ class IntakeService:
     ) -> IntakeResult:
         row_channel = self.channels.authenticate(session, channel, key)
         actor = channel_actor(channel)
+        return self._take(
+            session,
+            channel,
+            draft,
+            raw,
+            now,
+            registrar=actor,
+            defaults=(OrderType(row_channel.default_type), Urgency(row_channel.default_urgency)),
+        )
+
+    def accept_in(
+        self,
+        session: Session,
+        channel: str,
+        draft: IntakeDraft,
+        raw: Mapping[str, Any],
+        *,
+        actor: Actor,
+        now: datetime,
+        center_unit_id: int | None = None,
+        location: Location | None = None,
+        details: Mapping[str, Any] | None = None,
+        on_registered: Callable[[Session, WorkOrderRow], None] | None = None,
+    ) -> IntakeResult:
+        """A message of `channel` that a signed-in person sends through the platform's own app
+        (a grid worker's hazard report in the `grid` channel), inside the caller's transaction.
+
+        The person is the principal, not the channel's key: `actor` registers the order (at
+        `center_unit_id`, which `register_in` checks with `may_register_at`; by default the
+        actor's own center), and otherwise the message takes the channel's path: the same
+        (channel, external id) again returns the first order, it is located (or placed at the
+        given `location`: a grid worker's report names its grid), and it goes through the same
+        duplicate check as every channel — merged into its master above the high threshold,
+        flagged between the thresholds, by the platform's duplicate detection (the system
+        principal; a person is never the one who merges). `details` join the registration's
+        audit record; `on_registered` runs on the new order before the duplicate decision
+        (files that belong to it, while it is still open). A disabled channel refuses.
+        """
+        spec = CHANNEL_SPECS.get(channel)
+        if spec is None:
+            raise NotFound(f"渠道 {channel} 不存在", channel=channel)
+        row_channel = session.get(ChannelRow, channel)
+        if row_channel is not None and not row_channel.enabled:
+            raise ValidationFailed(f"渠道「{row_channel.name}」已停用", field="channel")
+        defaults = (
+            (OrderType(row_channel.default_type), Urgency(row_channel.default_urgency))
+            if row_channel is not None
+            else (spec.default_type, spec.default_urgency)
+        )
+        return self._take(
+            session,
+            channel,
+            draft,
+            raw,
+            now,
+            registrar=actor,
+            defaults=defaults,
+            detector=DUPLICATE_DETECTION,
+            center_unit_id=center_unit_id,
+            location=location,
+            details=details,
+            on_registered=on_registered,
+        )
+
+    def _take(
+        self,
+        session: Session,
+        channel: str,
+        draft: IntakeDraft,
+        raw: Mapping[str, Any],
+        now: datetime,
+        *,
+        registrar: Actor,
+        defaults: tuple[OrderType, Urgency],
+        detector: Actor | None = None,
+        center_unit_id: int | None = None,
+        location: Location | None = None,
+        details: Mapping[str, Any] | None = None,
+        on_registered: Callable[[Session, WorkOrderRow], None] | None = None,
+    ) -> IntakeResult:
+        """One message of a channel, registered by `registrar` and checked for duplicates by
+        `detector` (the registrar when it is the channel's own system principal)."""
+        actor = registrar
+        system = detector or registrar
         digest = payload_digest(raw)
         revision, existing_id = repo.revision_and_external_order(session, channel, draft.external_id)
         if existing_id is not None:
             existing = repo.find_order(session, existing_id)
             if existing is not None:
                 snap = self.orders.reference.get(session, revision)
-                return self._repeat(session, existing, draft, raw, digest, actor, now, snap)
+                updater = system if system.is_system else channel_actor(channel)
+                return self._repeat(session, existing, draft, raw, digest, updater, now, snap, reader=actor)
 
-        new = self._normalize(
-            draft, channel, OrderType(row_channel.default_type), Urgency(row_channel.default_urgency)
-        )
+        new = self._normalize(draft, channel, *defaults)
+        if center_unit_id is not None:
+            new = replace(new, center_unit_id=center_unit_id)
         snap = self.orders.reference.get(session, revision)
-        location = self._locate(session, new, revision)
+        if location is None:
+            location = self._locate(session, new, revision)
         extra = _location_columns(new, location)
         # Everything that only reads comes before the registration: registering takes the day's
         # order-number counter, which concurrent intakes wait for until this one commits.
@@ -240,10 +330,12 @@ class IntakeService:
             now,
             snap=snap,
             extra=extra,
-            details=_with_grid(self._details(draft), location),
+            details=_with_grid({**self._details(draft), **(details or {})}, location),
             companions=companions,
         )
-        duplicate_of, flagged, state = self._dedupe(session, row, scores, numbers, actor, now, snap)
+        if on_registered is not None:
+            on_registered(session, row)
+        duplicate_of, flagged, state = self._dedupe(session, row, scores, numbers, system, now, snap)
         if state is None:  # not merged: automatic dispatch and other hooks (a flagged order only waits)
             state = self.orders.after_register_in(session, actor, row, now, snap=snap)
         summary = summary_of(row, state or repo.state_of(row), snap.org, snap.calendar, now, viewer=actor)
@@ -358,8 +450,11 @@ class IntakeService:
         actor: Actor,
         now: datetime,
         snap: ReferenceSnapshot,
+        *,
+        reader: Actor | None = None,
     ) -> IntakeResult:
-        """The same (channel, external id) again: the same order. A payload not stored for it yet
+        """The same (channel, external id) again: the same order (as `reader` sees it, by default
+        the channel's principal that records the update). A payload not stored for it yet
         (changed content, or the first one the channel sends for an order that came in another
         way, such as a bulk import) is kept and recorded on the order as an update: a channel's
         message is never dropped. A payload stored already adds nothing, also when concurrent
@@ -388,7 +483,7 @@ class IntakeService:
             }
             event = ChannelUpdate(changes=changes, first_message=not known)
             self.orders.record_in(session, actor, row, event, now, snap=snap, retries=UPDATE_RETRIES)
-        detail = self.orders.detail_in(session, actor, row, now)
+        detail = self.orders.detail_in(session, reader or actor, row, now)
         return IntakeResult(detail.summary, created=False, updated=updated)
 
     def _duplicate_scores(

@@ -4,7 +4,8 @@ answer carries.
 `RequestGuard` is plain ASGI middleware around the API and the console:
 
 - **size before reading**: each path has a body limit (a login a few KB, a channel message
-  8 MB, an upload the attachment limit, imports a few tens of MB, everything else 1 MB). A
+  8 MB, an upload the attachment limit, imports a few tens of MB, a patrol visit with its
+  photos 40 MB, everything else 1 MB). A
   declared `Content-Length` over it is refused at once; a body that grows past it while it
   is read is cut off. Either way 413, and nothing of it is kept in memory or on disk.
 - **credentials before parsing**: a write to the API (or a console form) with neither a
@@ -42,6 +43,7 @@ KB = 1024
 MB = 1024 * KB
 
 SESSION_COOKIE = "zhiyun_session"
+PATROL_VISIT_MAX_BYTES = 40 * MB
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -125,6 +127,9 @@ def default_policy(
             BodyLimit(re.compile(r"^/open311/"), 256 * KB),
             BodyLimit(re.compile(r"^/(api/v1/)?orders/[^/]+/attachments$"), upload),
             BodyLimit(re.compile(r"^/api/v1/.*/import$|^/admin/"), import_max_bytes),
+            # a patrol visit from a grid worker's phone: its answers and up to 40 photos, each
+            # downscaled by the phone to at most 1600 px (a few hundred KB)
+            BodyLimit(re.compile(r"^/api/v1/grid/patrol/visits$"), PATROL_VISIT_MAX_BYTES),
         ),
         csp=content_security_policy(tile_url),
     )

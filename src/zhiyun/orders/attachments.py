@@ -408,6 +408,48 @@ def check_upload(path: Path, head: bytes, filename: str, allowed: tuple[str, ...
     return kind, named_for(filename, kind)
 
 
+def spool_upload(
+    root: Path, stream: BinaryIO, max_bytes: int, *, what: str = "附件"
+) -> tuple[Path, str, int, bytes]:
+    """Copy an upload into a temporary file in the store `root`: (its path, SHA-256, size, first
+    bytes). Refused past `max_bytes` (ValidationFailed naming `what`, nothing left behind).
+    The caller checks it (`check_upload`) and keeps it (`keep_spooled`) or deletes it."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ValidationFailed(
+                        f"{what}超过大小上限 {max_bytes // (1024 * 1024)} MB", field="file"
+                    )
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp), digest.hexdigest(), size, head
+
+
+def keep_spooled(root: Path, tmp: Path, sha: str) -> str:
+    """Move a spooled file to its place in the store, by content hash (a file already there is
+    the same bytes: the spooled copy goes); its storage key."""
+    key = f"{sha[:2]}/{sha}"
+    target = root / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        tmp.unlink()
+    else:
+        tmp.replace(target)
+    return key
+
+
 @dataclass(frozen=True)
 class StoredFile:
     view: AttachmentView
@@ -437,69 +479,79 @@ class AttachmentService:
     def root(self) -> Path:
         return Path(self.settings.attachment_dir)
 
-    def _write_temp(self, stream: BinaryIO) -> tuple[Path, str, int, bytes]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > self.settings.attachment_max_bytes:
-                        raise ValidationFailed(
-                            f"附件超过大小上限 {self.settings.attachment_max_bytes // (1024 * 1024)} MB",
-                            field="file",
-                        )
-                    if len(head) < HEAD_BYTES:
-                        head += chunk[: HEAD_BYTES - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return Path(tmp), digest.hexdigest(), size, head
-
     def add(self, actor: Actor, order_key: str | int, filename: str, stream: BinaryIO) -> AttachmentView:
         """Store a file on an order; its bytes and its name are checked as the module says."""
         if not may_upload(actor):
             raise PermissionDenied("您的角色不能上传附件")
         with self.db.reading() as session:  # refused before a byte of the file is stored
             self._attachable(session, actor, order_key, self.clock())
-        tmp, sha, size, head = self._write_temp(stream)
+        tmp, sha, size, head = spool_upload(self.root, stream, self.settings.attachment_max_bytes)
         try:
-            if size == 0:
-                raise ValidationFailed("附件为空", field="file")
-            kind, name = check_upload(tmp, head, safe_filename(filename), self.settings.attachment_types)
+            kind, name = self._checked(tmp, size, head, filename)
             now = self.clock()
             with self.db.transaction() as session:
                 row = self._attachable(session, actor, order_key, now)
-                key = f"{sha[:2]}/{sha}"
-                target = self.root / key
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if target.exists():
-                    tmp.unlink()
-                else:
-                    tmp.replace(target)
-                event = Attach(filename=name, sha256=sha, size=size, content_type=kind)
-                recorded = self.orders.record_in(session, actor, row, event, now, retries=ATTACH_RETRIES)
-                attachment = AttachmentRow(
-                    order_id=row.id,
-                    transition_id=recorded.audit_id,
-                    filename=name,
-                    content_type=kind,
-                    size=size,
-                    sha256=sha,
-                    storage_key=key,
-                    uploaded_by=actor.user_id,
-                    created_at=now,
-                )
-                session.add(attachment)
-                session.flush()
-                return attachment_view(attachment)
+                return self._store(session, actor, row, tmp, sha, size, kind, name, now)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def add_in(
+        self, session: Session, actor: Actor, row: WorkOrderRow, filename: str, data: bytes, now: datetime
+    ) -> AttachmentView:
+        """Store a file (its bytes in hand: a photo of a grid worker's report) on a loaded order
+        inside the caller's transaction, checked as `add` checks it: the same policies
+        (`may_upload`, then `may_attach` on the order now) and the same rules for the file. A
+        file written before the caller's transaction rolls back stays in the store unreferenced
+        (files are stored by content hash, so a retry finds it there)."""
+        if not may_upload(actor):
+            raise PermissionDenied("您的角色不能上传附件")
+        snap = self.reference.get(session)
+        if OrderStatus(row.status).is_terminal:
+            raise ValidationFailed("已归档或撤销的工单不能再上传附件", field="file")
+        if not may_attach(actor, repo.state_of(row), snap.rule_context(now)):
+            raise PermissionDenied("只有正在办理该工单的单位可以上传附件")
+        tmp, sha, size, head = spool_upload(self.root, io.BytesIO(data), self.settings.attachment_max_bytes)
+        try:
+            kind, name = self._checked(tmp, size, head, filename)
+            return self._store(session, actor, row, tmp, sha, size, kind, name, now)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _checked(self, tmp: Path, size: int, head: bytes, filename: str) -> tuple[str, str]:
+        if size == 0:
+            raise ValidationFailed("附件为空", field="file")
+        return check_upload(tmp, head, safe_filename(filename), self.settings.attachment_types)
+
+    def _store(
+        self,
+        session: Session,
+        actor: Actor,
+        row: WorkOrderRow,
+        tmp: Path,
+        sha: str,
+        size: int,
+        kind: str,
+        name: str,
+        now: datetime,
+    ) -> AttachmentView:
+        """Move the checked file into the store and record it on the order (one audit row)."""
+        key = keep_spooled(self.root, tmp, sha)
+        event = Attach(filename=name, sha256=sha, size=size, content_type=kind)
+        recorded = self.orders.record_in(session, actor, row, event, now, retries=ATTACH_RETRIES)
+        attachment = AttachmentRow(
+            order_id=row.id,
+            transition_id=recorded.audit_id,
+            filename=name,
+            content_type=kind,
+            size=size,
+            sha256=sha,
+            storage_key=key,
+            uploaded_by=actor.user_id,
+            created_at=now,
+        )
+        session.add(attachment)
+        session.flush()
+        return attachment_view(attachment)
 
     def _attachable(
         self, session: Session, actor: Actor, order_key: str | int, now: datetime

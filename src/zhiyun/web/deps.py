@@ -8,7 +8,6 @@ a double-submit token: the cookie `zhiyun_csrf` must equal the form field `csrf_
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from typing import Annotated
 from urllib.parse import quote
@@ -19,11 +18,9 @@ from zhiyun.accounts.service.credentials import AuthenticationFailed
 from zhiyun.accounts.service.views import UserView
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, may_administer_something
+from zhiyun.kernel.csrf import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, tokens_match
 
 SESSION_COOKIE = "zhiyun_session"  # the same cookie the API's /auth/login sets
-CSRF_COOKIE = "zhiyun_csrf"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
 
 
 class LoginRequired(Exception):
@@ -135,7 +132,7 @@ async def check_csrf(request: Request) -> None:
             form = await request.form()  # Starlette caches it: the route's Form() fields still work
             value = form.get(CSRF_FIELD)
             sent = value if isinstance(value, str) else ""
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+    if not tokens_match(cookie, sent):
         raise CsrfFailed()
 
 

@@ -21,7 +21,8 @@ from zhiyun.accounts.service.views import UserView
 from zhiyun.domain.access import may_administer_something
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.kernel.capability import Capability, NavItem
-from zhiyun.web.deps import CSRF_COOKIE, csrf_token
+from zhiyun.kernel.csrf import CSRF_COOKIE
+from zhiyun.web.deps import csrf_token
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 

@@ -32,9 +32,12 @@ _DISPATCHERS = frozenset({Role.DISPATCHER})
 # Who may close an order on the call or send it on while it is still at the center that
 # registered it and has never been dispatched: the center's dispatchers and its agents.
 _INTAKE = frozenset({Role.DISPATCHER, Role.AGENT})
-# What the system principal does to orders by itself: automatic dispatch, and a channel's
-# duplicate merged into its master at intake. Every other action needs a person.
-SYSTEM_ACTIONS = frozenset({Action.DISPATCH, Action.MERGE})
+# What the system principal does to orders by itself: automatic dispatch, a channel's
+# duplicate merged into its master at intake, and a grid order's re-check (复查) on the next
+# patrol visit — closing it when the hazard is fixed, calling it back as unsatisfied (reopened
+# down its chain) when not; the grid capability has checked the re-checking worker's right to
+# the hazard's grid first (domain.grid_hazards.may_recheck). Every other action needs a person.
+SYSTEM_ACTIONS = frozenset({Action.DISPATCH, Action.MERGE, Action.CALLBACK, Action.CLOSE})
 _HOLDERS = frozenset({Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER})
 
 
@@ -50,7 +53,7 @@ def _is_upper_center(actor: Actor, state: OrderState, org: OrgTree) -> bool:
 
 
 def _callback_actor(actor: Actor, state: OrderState, org: OrgTree) -> bool:
-    if actor.role in (Role.ADMIN, Role.INSPECTOR):
+    if actor.role in (Role.ADMIN, Role.INSPECTOR, Role.SYSTEM):  # the system: a grid re-check
         return True
     return (
         actor.role is Role.DISPATCHER
@@ -195,8 +198,14 @@ WHO_MAY: Mapping[Action, WhoMay] = {
     Action.RESUME: WhoMay("the holding unit or its dispatching center", _resume),
     Action.REPLY: WhoMay(_HOLDING, _holding_unit),
     Action.REVIEW: WhoMay("the dispatching center's dispatcher", _dispatching_center),
-    Action.CALLBACK: WhoMay("a dispatcher of the registering center (or above), an inspector", _calls_back),
-    Action.CLOSE: WhoMay("a dispatcher of the registering center (or above), an inspector", _calls_back),
+    Action.CALLBACK: WhoMay(
+        "a dispatcher of the registering center (or above), an inspector; the system for a grid re-check",
+        _calls_back,
+    ),
+    Action.CLOSE: WhoMay(
+        "a dispatcher of the registering center (or above), an inspector; the system for a grid re-check",
+        _calls_back,
+    ),
     Action.CANCEL: WhoMay(
         "the registering center's dispatcher, or the holder while it waits for dispatch", _registering_center
     ),

@@ -33,6 +33,7 @@ STAGING_TYPES = {
     "geo_cell": "bigint",
     "town_unit_id": "integer",
     "village_unit_id": "integer",
+    "grid_id": "integer",
     "location_source": "text",
     "confidential": "boolean",
     "status": "text",
@@ -95,7 +96,7 @@ ORDER BY s.registered_at, s.rownum
 _ORDER_COLUMNS = """
     id, number, channel, external_id, citizen_name, citizen_phone, title, content,
     order_type, urgency, category_code, address, latitude, longitude, confidential,
-    town_unit_id, village_unit_id, location_source, geo_cell, possible_duplicate,
+    town_unit_id, village_unit_id, grid_id, location_source, geo_cell, possible_duplicate,
     status, chain, registered_unit_id, current_unit_id, responsible_unit_id,
     registered_at, replied_at, closed_at,
     sign_provisional, reply_provisional, sign_alert, reply_alert,
@@ -105,7 +106,7 @@ _ORDER_COLUMNS = """
 _ORDER_VALUES = """
     {id}, {number}, channel, external_id, citizen_name, citizen_phone, title, content,
     order_type, urgency, category_code, address, latitude, longitude, confidential,
-    town_unit_id, village_unit_id, location_source, geo_cell, false,
+    town_unit_id, village_unit_id, grid_id, location_source, geo_cell, false,
     status,
     CASE WHEN responsible_unit_id IS NULL THEN json_build_array(registered_unit_id)
          ELSE json_build_array(registered_unit_id, responsible_unit_id) END,

@@ -136,6 +136,7 @@ class SqliteBulkWriter:
             "confidential": r[c["confidential"]],
             "town_unit_id": r[c["town_unit_id"]],
             "village_unit_id": r[c["village_unit_id"]],
+            "grid_id": r[c["grid_id"]],
             "location_source": r[c["location_source"]],
             "geo_cell": r[c["geo_cell"]],
             "search_text": None,

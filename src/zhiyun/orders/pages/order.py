@@ -113,6 +113,7 @@ def _page(
         "role_labels": ROLE_LABELS,
         "candidates": page.panels.get("candidates") or [],
         "suggestions": page.panels.get("suggestion"),
+        "grid_hazards": page.panels.get("grid_hazards"),  # the grid capability's (a grid order)
         "error": error,
         "error_action": error_action,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
