@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
+from tests.e2e.harness import PNG
 from tests.ledger_support import DECEMBER, TODAY, PatrolledMonth, patrol_december
 from tests.patrol_support import at, seed_patrol_world
 from tests.support import PASSWORD, TEST_ADMIN
@@ -29,6 +30,9 @@ from zhiyun.domain.patrol_ledger import (
     tally,
 )
 from zhiyun.domain.patrol_plan import Coverage, coverage
+from zhiyun.domain.workorder import ResolveOnIntake
+from zhiyun.grid.hazard_tables import GridHazardRow
+from zhiyun.grid.hazards import GridHazardService
 from zhiyun.grid.ledger import LedgerService
 from zhiyun.grid.ledger_repo import month_tasks
 from zhiyun.grid.ledger_xlsx import COVER, HEADER_ROW
@@ -54,7 +58,9 @@ def ledgers(month: PatrolledMonth) -> LedgerService:
 
 def figures(month: PatrolledMonth) -> PatrolFiguresService:
     s = month.world.services
-    return PatrolFiguresService(s.db, s.get(PatrolService), clock=lambda: at(TODAY, 15))
+    return PatrolFiguresService(
+        s.db, s.get(PatrolService), s.get(GridHazardService), clock=lambda: at(TODAY, 15)
+    )
 
 
 def staff(services: Services, role: Role, unit_code: str) -> Actor:
@@ -204,7 +210,7 @@ def test_the_figures_count_tasks_by_status_and_coverage_as_the_domain_defines_it
     assert o.tasks_saved == plan["tasks_saved"] and o.per_item_tasks == plan["per_item_tasks"]
     assert result.attention_total == sum(needs_attention(t, TODAY) for t in tasks) >= 2
     assert all(a.status_label in ("漏巡", "逾期完成", "上月遗留") for a in result.attention)
-    assert o.local_resolution is None  # until the hazards' capability is wired in
+    assert o.local_resolution is not None and o.local_resolution.rate is None  # no grid order closed yet
 
 
 def test_a_village_sees_only_its_grids_figures_and_a_worker_only_theirs(month: PatrolledMonth) -> None:
@@ -233,3 +239,30 @@ def test_a_grid_chief_sees_the_whole_villages_ledger_and_figures(month: Patrolle
     seen = figures(month).figures(chief, DECEMBER)
     assert [v.name for v in seen.villages] == ["夏北社区"] and len(seen.grids) == 4
     assert seen.attention_total >= 2 and all(a.grid_code.startswith("440605001001") for a in seen.attention)
+
+
+def test_a_hazard_solved_in_the_village_and_rechecked_fixed_reads_fixed_and_counts_solved_locally(
+    month: PatrolledMonth,
+) -> None:
+    services = month.world.services
+    village = services.accounts.add_user(
+        TEST_ADMIN, username="xb_center", password=PASSWORD, role=Role.DISPATCHER, unit_code=XB
+    ).actor()
+    with services.db.reading() as session:
+        hazard_id, order_id = session.execute(select(GridHazardRow.id, GridHazardRow.order_id)).one()
+    services.orders.act(village, order_id, ResolveOnIntake(note="已督促店主清理安全出口"))
+    services.get(GridHazardService).recheck(
+        month.world.worker, hazard_id, True, "已清理", [("复查.png", PNG)]
+    )
+    ledger = village_ledger(month, village)
+    fire = next(s for s in ledger.sections if s.item_code == "XF-001")
+    eatery = next(line for line in fire.lines if line.object.name == "陈记粉面店")
+    assert [a.fix for a in eatery.checks[0].hazards] == [HazardFix.FIXED]
+    assert (ledger.totals.hazards_found, ledger.totals.hazards_fixed, ledger.totals.hazards_open) == (1, 1, 0)
+    result = figures(month).figures(village, DECEMBER)
+    (xiabei,) = result.villages
+    assert (xiabei.hazards.found, xiabei.hazards.fixed) == (1, 1)
+    assert xiabei.local_resolution is not None and xiabei.local_resolution.rate == 1.0
+    assert result.overall.local_resolution is not None and result.overall.local_resolution.rate == 1.0
+    grid = next(g for g in result.grids if "440605001001001" in g.name)
+    assert grid.hazards.fixed == 1 and grid.local_resolution is None  # the hazards count per village

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.grid import ObjectKind
+from zhiyun.domain.grid_hazards import HazardStatus
 from zhiyun.domain.grid_items import AnswerType, Frequency, FrequencyUnit, GridItem, HazardLevel, Question
 from zhiyun.domain.patrol_ledger import (
     AFTER_ANSWERS,
@@ -29,6 +30,7 @@ from zhiyun.domain.patrol_ledger import (
     figures_month,
     fix_cell,
     hazard_cell,
+    hazard_fix,
     hazard_tally,
     ledger_title,
     ledger_totals,
@@ -304,3 +306,14 @@ def test_the_chief_and_the_village_are_shown_missed_late_and_carried_over_tasks(
     assert not needs_attention(task(1, 25, None), TODAY)
     assert not needs_attention(task(1, 10, 3), TODAY)
     assert task_status(task(1, 5, None), TODAY) is TaskStatus.MISSED
+
+
+def test_a_hazard_reads_fixed_not_fixed_or_not_yet_rechecked_from_its_record() -> None:
+    in_time, past = date(2026, 12, 25), date(2026, 12, 10)
+    assert hazard_fix(HazardStatus.FIXED, past, TODAY) is HazardFix.FIXED
+    assert hazard_fix(HazardStatus.UNFIXED, in_time, TODAY) is HazardFix.OPEN
+    assert hazard_fix(HazardStatus.OPEN, past, TODAY) is HazardFix.OPEN  # past its rectification deadline
+    assert hazard_fix(HazardStatus.OPEN, in_time, TODAY) is HazardFix.UNCHECKED
+    assert hazard_fix(HazardStatus.OPEN, None, TODAY) is HazardFix.UNCHECKED
+    assert hazard_fix(HazardStatus.SUPERSEDED, None, TODAY) is HazardFix.OPEN  # its follower not found
+    assert [f.label for f in HazardFix] == ["待复查", "未整改", "已整改"]

@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.grid import GridCode
+from zhiyun.domain.grid_hazards import HazardStatus, is_overdue
 from zhiyun.domain.grid_items import GridItem, HazardLevel, Period, normalize_code
 from zhiyun.domain.patrol_plan import PatrolTask, TaskStatus, task_status
 from zhiyun.domain.principals import Actor, Role
@@ -67,6 +68,7 @@ __all__ = [
     "figures_month",
     "fix_cell",
     "hazard_cell",
+    "hazard_fix",
     "hazard_tally",
     "ledger_title",
     "ledger_totals",
@@ -204,6 +206,20 @@ class HazardFix(StrEnum):
     @property
     def label(self) -> str:
         return {"unchecked": "待复查", "open": "未整改", "fixed": "已整改"}[self.value]
+
+
+def hazard_fix(status: HazardStatus, rectify_by: date | None, today: date) -> HazardFix:
+    """Whether a hazard was fixed, from where its record stands (`domain.grid_hazards`): fixed
+    (已整改) → FIXED; re-checked and not fixed (复查未整改), or open past its rectification
+    deadline → OPEN; open and in time → UNCHECKED (待复查). A superseded hazard (转新工单) stands
+    where the hazard that follows it stands (the caller follows the chain)."""
+    if status is HazardStatus.FIXED:
+        return HazardFix.FIXED
+    if status is HazardStatus.UNFIXED or is_overdue(status, rectify_by, today):
+        return HazardFix.OPEN
+    if status is HazardStatus.SUPERSEDED:  # its follower not found: the hazard was not fixed
+        return HazardFix.OPEN
+    return HazardFix.UNCHECKED
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ town's its villages', the district-wide readers everything. A village, grid or i
 gives an empty ledger — as the managed objects' list gives an empty page for another village —
 and an object out of view is "不存在或您无权查看" (NotFound), as the object itself is.
 
-Whether a hazard was fixed comes from one function, `ledger_repo.hazard_fixes` (the slot the
-hazards' capability fills); until it is filled every hazard is "待复查" and counts as open.
+Whether a hazard was fixed comes from one function, `ledger_repo.hazard_fixes`: the state of the
+hazard record (`grid_hazard`) the answer became — 已整改, 未整改 (re-checked not fixed, or past
+its rectification deadline), or 待复查.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, require
-from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.domain.calendar import LOCAL_TZ, local_date
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.grid import ObjectKind
 from zhiyun.domain.grid_items import GridItem, HazardLevel
@@ -188,7 +189,7 @@ class LedgerService:
             for a in lines
             if a.hazard_level is not None
         ]
-        fixes = repo.hazard_fixes(session, hazards)
+        fixes = repo.hazard_fixes(session, hazards, local_date(self.clock()))
         village_names = {u.id: u.name for u in sight.org.units.values()}
 
         # item → object → visit → answers, in the order read (object, item, day, visit)

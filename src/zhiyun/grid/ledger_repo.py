@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.grid import GRID_READERS_EVERYWHERE, GridPlace, visible_grid_ids
+from zhiyun.domain.grid_hazards import HazardStatus
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.org import OrgTree
-from zhiyun.domain.patrol_ledger import HazardFix, TaskTally
+from zhiyun.domain.patrol_ledger import HazardFix, TaskTally, hazard_fix
 from zhiyun.domain.patrol_plan import PatrolTask, TaskItem
 from zhiyun.geo.tables import GridRow
 from zhiyun.grid import repo as posts_repo
+from zhiyun.grid.hazard_tables import GridHazardRow
 from zhiyun.grid.objects_tables import ManagedObjectRow
 from zhiyun.grid.patrol_repo import task_of
 from zhiyun.grid.patrol_tables import PatrolAnswerRow, PatrolTaskRow, PatrolVisitRow
@@ -32,6 +34,7 @@ from zhiyun.store.tables import UserRow
 
 AnySelect = Select[*tuple[Any, ...]]
 CHUNK = 5000  # ids per IN (…)
+MAX_CHAIN = 10  # superseded hazards followed at most this far
 FETCH = 20_000
 
 
@@ -232,20 +235,45 @@ def user_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
 # --------------------------------------------------------------------------- whether a hazard was fixed
 
 
-def hazard_fixes(session: Session, hazards: Sequence[HazardRef]) -> dict[int, HazardFix]:
-    """Whether each hazard answer was fixed, by answer id; a hazard left out is *not yet
-    re-checked* (`HazardFix.UNCHECKED`).
-
-    THE SLOT for grid_hazard (issue 17, part 7): a hazard answer becomes a `grid_hazard` row
-    under the key `HazardRef.report_key` ("{submission}:{item}:{question}"), with its work
-    order, its rectification deadline (`rectify_by`) and the next visit's re-check. Wired, this
-    reads those rows (`report_key IN (...)`, in chunks) and maps their status: fixed → FIXED;
-    unfixed (复查未整改), or open past `rectify_by` → OPEN; superseded → the state of the
-    hazard that follows it (`follows_id`); open → UNCHECKED. The ledger and the figures follow
-    with no other change. Until then nothing is known to be fixed.
-    """
-    del session, hazards
-    return {}
+def hazard_fixes(session: Session, hazards: Sequence[HazardRef], today: date) -> dict[int, HazardFix]:
+    """Whether each hazard answer was fixed, by answer id (`domain.patrol_ledger.hazard_fix`), from
+    the hazard it became (`grid_hazard`, issue 17 part 7: reported under `HazardRef.report_key`);
+    a superseded hazard stands where the one that follows it stands; an answer with no hazard
+    record is *not yet re-checked* (`HazardFix.UNCHECKED`)."""
+    by_key = {h.report_key: h.answer_id for h in hazards}
+    h = GridHazardRow
+    rows: dict[str, tuple[int, str, date | None]] = {}
+    keys = sorted(by_key)
+    for i in range(0, len(keys), CHUNK):
+        query = select(h.report_key, h.id, h.status, h.rectify_by).where(
+            h.report_key.in_(keys[i : i + CHUNK])
+        )
+        rows.update(
+            {key: (hid, status, rectify_by) for key, hid, status, rectify_by in session.execute(query)}
+        )
+    # a superseded hazard: the state of the last one of its chain (bounded: a chain is short)
+    last = {hid: (HazardStatus(status), rectify_by) for hid, status, rectify_by in rows.values()}
+    head = {hid: hid for hid in last}
+    pending = {hid for hid, (status, _) in last.items() if status is HazardStatus.SUPERSEDED}
+    for _ in range(MAX_CHAIN):
+        if not pending:
+            break
+        chain = select(h.follows_id, h.id, h.status, h.rectify_by).where(h.follows_id.in_(sorted(pending)))
+        found = list(session.execute(chain))
+        nxt: set[int] = set()
+        for follows, hid, status, rectify_by in found:
+            for start_id, current in list(head.items()):
+                if current == follows:
+                    head[start_id] = hid
+            last[hid] = (HazardStatus(status), rectify_by)
+            if HazardStatus(status) is HazardStatus.SUPERSEDED:
+                nxt.add(hid)
+        pending = nxt
+    result: dict[int, HazardFix] = {}
+    for key, (hid, _, _) in rows.items():
+        status, rectify_by = last[head[hid]]
+        result[by_key[key]] = hazard_fix(status, rectify_by, today)
+    return result
 
 
 # --------------------------------------------------------------------------- the figures' reads

@@ -147,7 +147,10 @@ def _cover(sheet: Any, ledger: Ledger, titles: list[tuple[LedgerSection, str]], 
     if not titles:
         sheet.append([_cell(sheet, "该时间段内没有巡查记录")])
     sheet.append([])
-    note = "整改情况：已整改、未整改；待复查 = 隐患已登记、尚未复查。照片数为该事项检查所附照片。"
+    note = (
+        "整改情况：已整改 = 复查已整改；未整改 = 复查未整改或超过整改期限；待复查 = 已登记、尚未复查。"
+        "照片数为该事项检查所附照片。"
+    )
     sheet.append([_cell(sheet, "说明", font=st.bold), _cell(sheet, note, alignment=st.top)])
 
 

@@ -13,14 +13,14 @@ the grids the reader may see (`domain.grid.visible_grid_ids`) and counts (docs/g
 - hazards found in the month's visits and those fixed (`ledger_repo.hazard_fixes`);
 - the tasks saved by merging in the reader's grids (the due (object, item) visits the tasks
   cover, less the tasks), beside the district's saved plan (`PatrolService.plan_recorded`);
-- 就地解决率 (the share of grid problems solved in the village): `_local_resolution`, the slot
-  the hazards' capability fills; None (shown as "—") until then.
+- 就地解决率 (the share of grid problems solved in the village): the hazards' capability's
+  figure (`GridHazardService.local_resolution_in`), per village and overall.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ from zhiyun.domain.patrol_ledger import (
 )
 from zhiyun.domain.patrol_plan import PatrolTask, task_status
 from zhiyun.grid import ledger_repo as repo
+from zhiyun.grid.hazards import GridHazardService
 from zhiyun.grid.ledger_repo import Sight
 from zhiyun.grid.patrol_service import PatrolService
 from zhiyun.kernel.clock import Clock, system_clock
@@ -186,9 +187,12 @@ class PatrolFigures:
 class PatrolFiguresService:
     """Patrol figures of a month to date, per village, grid and worker."""
 
-    def __init__(self, db: Database, patrols: PatrolService, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, db: Database, patrols: PatrolService, hazards: GridHazardService, *, clock: Clock = system_clock
+    ) -> None:
         self.db = db
         self.patrols = patrols
+        self.hazards = hazards
         self.clock = clock
 
     def figures(self, actor: Actor, period: Period, *, village: str | None = None) -> PatrolFigures:
@@ -221,7 +225,7 @@ class PatrolFiguresService:
             total, attention_rows = repo.attention_tasks(session, period, scope, today, ATTENTION_SHOWN)
             last = min(period.end - timedelta(days=1), max(today, period.start))
             found = repo.hazards_found(session, period.start, last, scope)
-            fixes = repo.hazard_fixes(session, [h.ref for h in found])
+            fixes = repo.hazard_fixes(session, [h.ref for h in found], today)
             objects = repo.objects(session, {s.task.object_id for s in attention_rows})
             workers = repo.user_names(
                 session,
@@ -229,7 +233,7 @@ class PatrolFiguresService:
                 | {h.worker_id for h in found}
                 | {s.task.worker_id for s in attention_rows if s.task.worker_id},
             )
-            resolution = self._local_resolution(session, period, sight, scope)
+            resolution = self._local_resolution(session, period, sight, scope)  # 就地解决率
 
         def village_of(grid_id: int | None) -> int | None:
             g = sight.grids.get(grid_id) if grid_id is not None else None
@@ -256,7 +260,7 @@ class PatrolFiguresService:
                 hazards=h,
                 per_item_tasks=counts.items,
                 planned_tasks=counts.planned,
-                local_resolution=(resolution or {}).get((kind, key)),
+                local_resolution=resolution.get((kind, key)),
             )
 
         def added(parts: list[repo.GroupCounts]) -> repo.GroupCounts:
@@ -331,18 +335,26 @@ class PatrolFiguresService:
 
     def _local_resolution(
         self, session: Session, period: Period, sight: Sight, grid_ids: frozenset[int] | None
-    ) -> dict[tuple[str, Any], LocalResolution] | None:
-        """就地解决率 per ("all", "all") and ("village", village id) (("grid", id) and ("worker",
-        user id) are read too, should the hazards' figures come to give them).
-
-        THE SLOT for the hazards' capability (issue 17, part 7): once `grid.hazards` lands, ask
-        `GridHazardService.local_resolution_in(session, since, until, village_ids)` for the
-        month (since/until: the month's first and the next month's first day, local midnight)
-        and the villages of `grid_ids` (None: every village), and key its per-village and total
-        figures (`LocalFigures.solved_in_village` ÷ `closed`) as above. Until then: None, and
-        the pages show "—"."""
-        del session, period, sight, grid_ids
-        return None
+    ) -> dict[tuple[str, Any], LocalResolution]:
+        """就地解决率 per ("all", "all") and ("village", village id), from the hazards' figures
+        (`GridHazardService.local_resolution_in`: the grid orders registered in the month at
+        the villages of `grid_ids`, None: every village; solved in the village ÷ closed). The
+        hazards count per village only, so grids and workers show "—"."""
+        villages = (
+            None
+            if grid_ids is None
+            else {sight.grids[g].village_unit_id for g in grid_ids if g in sight.grids}
+        )
+        since, until = (
+            datetime.combine(d, time(0), tzinfo=LOCAL_TZ).astimezone(UTC) for d in (period.start, period.end)
+        )
+        figures = self.hazards.local_resolution_in(session, since, until, villages)
+        result: dict[tuple[str, Any], LocalResolution] = {
+            ("village", v.village_unit_id): LocalResolution(v.figures.solved_in_village, v.figures.closed)
+            for v in figures.villages
+        }
+        result[("all", "all")] = LocalResolution(figures.total.solved_in_village, figures.total.closed)
+        return result
 
 
 def _attention(
@@ -373,7 +385,9 @@ def _attention(
 
 def build(services: Services) -> PatrolFiguresService:
     """The capability's service over the process's services (`Capability.services`)."""
-    return PatrolFiguresService(services.db, services.get(PatrolService), clock=services.clock)
+    return PatrolFiguresService(
+        services.db, services.get(PatrolService), services.get(GridHazardService), clock=services.clock
+    )
 
 
 __all__ = [

@@ -69,7 +69,7 @@ class PatrolDashboardPanel:
                 PanelFigure(
                     "就地解决率",
                     _pct(resolution),
-                    "小事不出村" if resolution is not None else "待隐患处置接入",
+                    "小事不出村" if resolution is not None else "本月尚无办结的网格问题",
                     "村居就地解决的网格问题 ÷ 已办结的网格问题",
                 ),
                 PanelFigure(
