@@ -77,5 +77,7 @@ def test_the_workbook_keeps_formulas_out_tabs_unique_hazards_red_and_headers_on_
         sheet.page_setup.orientation == "landscape"
         and sheet.auto_filter.ref == f"A{HEADER_ROW}:K{HEADER_ROW + 1}"
     )
+    links = [c.hyperlink for row in book[COVER].iter_rows() for c in row if c.hyperlink is not None]
+    assert sorted(link.location for link in links) == sorted(f"'{t}'!A1" for t in tabs)
     cover = {r[0]: r[1] for r in book[COVER].iter_rows(values_only=True) if r[0]}
     assert cover["发现隐患"] == 2 and cover["巡查次数"] == 1 and cover["检查事项（次）"] == 2

@@ -112,6 +112,8 @@ def _print_setup(sheet: Any, *, landscape: bool, title_rows: str | None) -> None
 
 
 def _cover(sheet: Any, ledger: Ledger, titles: list[tuple[LedgerSection, str]], st: _Styles) -> None:
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
     t = ledger.totals
     for letter, width in zip("ABCD", (16, 40, 22, 12), strict=True):
         sheet.column_dimensions[letter].width = width
@@ -140,7 +142,7 @@ def _cover(sheet: Any, ledger: Ledger, titles: list[tuple[LedgerSection, str]], 
     sheet.append([_cell(sheet, h, font=st.bold) for h in ("事项", "名称", "责任部门", "检查（次）")])
     for section, title in titles:
         name = _cell(sheet, section.item_name, alignment=st.top)
-        name.hyperlink = f"#'{title}'!A1"
+        name.hyperlink = Hyperlink(ref="", location=f"'{title}'!A1")  # a link inside the workbook
         sheet.append(
             [_cell(sheet, section.item_code), name, _cell(sheet, section.department), section.checks]
         )
