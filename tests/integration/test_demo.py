@@ -746,9 +746,22 @@ def test_the_demo_grid_worker_has_merged_visits_today_and_a_hazard_is_solved_in_
     from zhiyun.domain.patrol_visits import ItemAnswers, VisitSubmission
     from zhiyun.grid.hazards import GridHazardService
     from zhiyun.grid.patrol_service import PatrolService, PhotoUpload
+    from zhiyun.grid.patrol_tables import PatrolTaskRow, PatrolVisitRow
     from zhiyun.store.tables import WorkOrderRow
 
     services, _ = seeded
+    with services.db.reading() as session:  # the month so far in 夏北社区 (ensure_patrol_history)
+        visits = session.scalar(select(func.count()).select_from(PatrolVisitRow))
+        grid_orders = session.scalar(
+            select(func.count()).select_from(WorkOrderRow).where(WorkOrderRow.channel == "grid")
+        )
+        earlier = session.scalar(
+            select(func.count())
+            .select_from(PatrolTaskRow)
+            .where(PatrolTaskRow.day < services.clock().astimezone(LOCAL_TZ).date())
+        )
+    assert visits or not earlier  # the tasks of the days before today were mostly visited
+    assert grid_orders
     worker = services.accounts.authenticate("gc_xb_grid", DEMO_PASSWORD).actor()
     patrols = services.get(PatrolService)
     today = services.clock().astimezone(LOCAL_TZ).date()

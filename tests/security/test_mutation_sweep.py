@@ -93,6 +93,9 @@ QUICK_REPLY_OPERATIONS = {
 CHANNEL_DOORS = {("POST", "/api/v1/intake/{channel}"), ("POST", "/open311/v2/requests.{fmt}")}
 # The call-taking seat: a user's own center's work, decided by may_take_calls.
 SEAT_OPERATIONS = {("POST", "/api/v1/hotline/calls"), ("POST", "/api/v1/hotline/suggestions")}
+# A grid worker's visit from the phone: decided by may_patrol before the body is read (the
+# grid of the task or object by the use case: tests/e2e/test_patrol_api.py).
+PATROL_OPERATIONS = {("POST", "/api/v1/grid/patrol/visits")}
 ORDER_EXTRAS = {
     ("POST", "/api/v1/orders/{key}/repeat-calls"),
     ("POST", "/api/v1/orders"),
@@ -355,6 +358,19 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
             probes.append(
                 Probe(method, template, template, None if allowed else 403, {"json": body}, "may_take_calls")
             )
+        elif (method, template) in PATROL_OPERATIONS:
+            visit = '{"submission_id": "sweep-visit-1", "visited_at": "2026-12-07T09:00:00+08:00"}'
+            allowed = access.may_patrol(actor)
+            probes.append(
+                Probe(
+                    method,
+                    template,
+                    template,
+                    None if allowed else 403,
+                    {"data": {"visit": visit}},
+                    "may_patrol",
+                )
+            )
         elif template == "/api/v1/orders":
             if not access.may_register(actor):
                 probes.append(Probe(method, template, template, 403, {"json": _new_order()}, "may_register"))
@@ -426,6 +442,7 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | CHANNEL_DOORS
         | ORDER_EXTRAS
         | SEAT_OPERATIONS
+        | PATROL_OPERATIONS
         | QUICK_REPLY_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )

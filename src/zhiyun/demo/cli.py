@@ -84,6 +84,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids, ensure_patrol_plan
     from zhiyun.demo.objects import ensure_objects
     from zhiyun.demo.orders import seed_orders
+    from zhiyun.demo.patrols import ensure_patrol_history
     from zhiyun.demo.quick_replies import ensure_quick_replies
 
     upgrade(services.db)
@@ -124,18 +125,26 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
             soft_wrap=True,
         )
     if not progress:
-        return seed_orders(services)
-    with Progress(
-        TextColumn("生成演示工单"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("seed", total=None)
-        report = seed_orders(
-            services, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        report = seed_orders(services)
+    else:
+        with Progress(
+            TextColumn("生成演示工单"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("seed", total=None)
+            report = seed_orders(
+                services, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+    history = ensure_patrol_history(services)  # after the seeded orders: its hazard orders are new
+    if history is not None and history.visits:
+        console.print(
+            f"夏北社区本月巡查记录：{history.visits} 次上门，发现隐患 {history.hazards} 处（已转工单，"
+            f"村居就地解决 {history.solved_locally} 件）",
+            soft_wrap=True,
         )
     return report
 
