@@ -789,3 +789,28 @@ def test_the_demo_grid_worker_has_merged_visits_today_and_a_hazard_is_solved_in_
         order = session.scalar(select(WorkOrderRow).where(WorkOrderRow.number == number))
         assert order is not None and order.status == "awaiting_callback"
         assert order.channel == "grid" and order.current_unit_id == village.unit_id
+
+
+def test_the_demo_villages_ledger_exports_and_its_patrol_figures_show_the_month(
+    seeded: tuple[Services, SeedReport], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from zhiyun.domain.calendar import LOCAL_TZ
+    from zhiyun.domain.grid_items import Period
+    from zhiyun.domain.patrol_ledger import LedgerRequest
+    from zhiyun.grid.ledger import LedgerService
+    from zhiyun.grid.patrol_figures import PatrolFiguresService
+
+    services, _ = seeded
+    village = services.accounts.authenticate("gc_xb_dispatcher", DEMO_PASSWORD).actor()
+    today = services.clock().astimezone(LOCAL_TZ).date()
+    request = LedgerRequest.parse(village="GC-XB", start=today.replace(day=1), end=today)
+    out = tmp_path / "ledger.xlsx"
+    ledger = services.get(LedgerService).export(village, request, out)
+    assert ledger.title.startswith("夏北社区 网格巡查电子台账")
+    assert (ledger.totals.visits and ledger.sections) or today.day == 1  # the month so far
+    assert len(load_workbook(out).sheetnames) == 1 + len(ledger.sections)
+    figures = services.get(PatrolFiguresService).figures(village, Period.month(today.year, today.month))
+    assert [v.name for v in figures.villages] == ["夏北社区"]
+    assert figures.overall.tasks.tasks and figures.overall.hazards.found == ledger.totals.hazards_found
