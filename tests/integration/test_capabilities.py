@@ -97,6 +97,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "dedupe-signature-prune",
         "dashboard-rollup",
         "patrol-plan",
+        "patrol-figures",
     }
 
 

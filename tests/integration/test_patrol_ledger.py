@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.e2e.harness import PNG
 from tests.ledger_support import DECEMBER, TODAY, PatrolledMonth, patrol_december
 from tests.patrol_support import at, seed_patrol_world
-from tests.support import PASSWORD, TEST_ADMIN
+from tests.support import PASSWORD, TEST_ADMIN, TEST_SYSTEM
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
@@ -266,3 +266,30 @@ def test_a_hazard_solved_in_the_village_and_rechecked_fixed_reads_fixed_and_coun
     assert result.overall.local_resolution is not None and result.overall.local_resolution.rate == 1.0
     grid = next(g for g in result.grids if "440605001001001" in g.name)
     assert grid.hazards.fixed == 1 and grid.local_resolution is None  # the hazards count per village
+
+
+def test_the_dashboard_shows_district_wide_readers_the_workers_count_and_others_their_grids_now(
+    month: PatrolledMonth,
+) -> None:
+    from zhiyun.grid.patrol_panel import PatrolDashboardPanel
+
+    services = month.world.services
+    service = figures(month)
+    panel = PatrolDashboardPanel(service, clock=lambda: at(TODAY, 15))
+    leader = staff(services, Role.LEADER, "NH")
+    assert service.district_snapshot(DECEMBER) is None  # nothing counted yet: counted now
+    live = panel.read(leader)
+    assert live is not None and "本月网格巡查" in live.title
+    recorded = service.record_district_snapshot(TEST_SYSTEM, DECEMBER)
+    assert service.district_snapshot(DECEMBER) == recorded
+    assert recorded["overall"] == service.figures(TEST_ADMIN, DECEMBER).overall.as_json()
+    shown = panel.read(leader)
+    assert shown is not None and shown.figures[0].value == live.figures[0].value
+    with pytest.raises(PermissionDenied):
+        service.record_district_snapshot(staff(services, Role.HANDLER, XB), DECEMBER)
+    xiabei = panel.read(staff(services, Role.HANDLER, XB))  # a village: its grids, counted now
+    assert xiabei is not None
+    later = PatrolFiguresService(
+        services.db, services.get(PatrolService), services.get(GridHazardService), clock=lambda: at(TODAY, 16)
+    )
+    assert later.district_snapshot(DECEMBER) is None  # older than 20 minutes: counted again

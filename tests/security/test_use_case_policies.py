@@ -59,6 +59,7 @@ from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.hazards import GridHazardService, HazardReport
 from zhiyun.grid.items_service import GridItemService, default_catalogue
 from zhiyun.grid.objects_service import ManagedObjectService
+from zhiyun.grid.patrol_figures import PatrolFiguresService
 from zhiyun.grid.patrol_service import PatrolService
 from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import Call, Outcome, SeatService
@@ -161,6 +162,9 @@ READ_ONLY: dict[str, str] = {
     "grid_ledger.choices": "the villages, grids and items the reader's ledgers may be about (visible_grid_ids)",
     "grid_patrol_figures.figures": "a month's patrol figures in the grids the reader may see "
     "(may_read_patrol_ledger, visible_grid_ids)",
+    "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
+    "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
+    "(the dashboard panel shows them to district-wide readers only)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -880,6 +884,12 @@ CASES: tuple[Case, ...] = (
         NOT_ADMINS,
     ),
     # -- merged patrols 合并巡查
+    Case(
+        "grid_patrol_figures.record_district_snapshot",
+        lambda s, ctx, who: s.get(PatrolFiguresService).record_district_snapshot(who, Period.month(2026, 12)),
+        ("town", "yanbu", "citizen"),  # a leader or an inspector reads the whole district: may count it
+        allowed="system",
+    ),
     Case(
         "grid_patrol.plan",
         lambda s, ctx, who: s.get(PatrolService).plan(who, Period.month(2026, 12)),

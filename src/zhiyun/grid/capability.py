@@ -77,6 +77,13 @@ CAPABILITY = Capability(
             timedelta(hours=1),
             at_once=True,
         ),
+        Job(
+            "patrol-figures",
+            "count the district's patrol figures for the dashboard",
+            "zhiyun.grid.patrol_jobs:count_district_figures",
+            timedelta(minutes=10),
+            at_once=True,
+        ),
     ),
     panels=("zhiyun.grid.hazard_panel:hazards_panel",),
     dashboard=("zhiyun.grid.patrol_panel:build",),

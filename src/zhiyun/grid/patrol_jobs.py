@@ -59,4 +59,24 @@ def plan_when_due(services: Services) -> bool:
     return ok
 
 
-__all__ = ["PLAN_AHEAD_FROM_DAY", "months_due", "plan_when_due"]
+def count_district_figures(services: Services) -> bool:
+    """Count this month's patrol figures of the whole district for the dashboard's panel
+    (`PatrolFiguresService.record_district_snapshot`); logged. False when it failed."""
+    import time
+
+    from zhiyun.grid.patrol_figures import PatrolFiguresService
+
+    today = local_date(services.clock())
+    started = time.perf_counter()
+    try:
+        services.get(PatrolFiguresService).record_district_snapshot(
+            SCHEDULED_JOBS, Period.month(today.year, today.month)
+        )
+    except Exception:
+        log.exception("counting the district's patrol figures failed; the next run will try again")
+        return False
+    log.info("district patrol figures counted (%.1f s)", time.perf_counter() - started)
+    return True
+
+
+__all__ = ["PLAN_AHEAD_FROM_DAY", "count_district_figures", "months_due", "plan_when_due"]
