@@ -370,8 +370,21 @@ def test_only_the_village_or_a_center_above_sets_the_rectification_deadline(worl
     for who in (world.worker, world.district.actors["xiabei"], world.district.actors["town2"]):
         with pytest.raises((PermissionDenied, NotFound)):
             world.hazards.set_rectification(who, found.order_id, deadline)
+    version = world.order(found.order_id).version
     [view] = world.hazards.set_rectification(world.district.actors["town"], found.order_id, deadline)
     assert view.rectify_by == deadline
+    # the order's trail says who moved the deadline, from and to; the same date again changes nothing
+    assert world.order(found.order_id).version == version + 1
+    with world.services.db.reading() as session:
+        step = session.scalars(
+            select(TransitionRow)
+            .where(TransitionRow.order_id == found.order_id)
+            .order_by(TransitionRow.id.desc())
+        ).first()
+        assert step is not None and step.action == "set_rectification"
+        assert step.details["to"] == deadline.isoformat() and "整改期限定为" in step.note
+    with pytest.raises(ValidationFailed, match="没有变化"):
+        world.hazards.set_rectification(world.district.actors["town"], found.order_id, deadline)
 
 
 def test_a_recheck_after_the_order_closed_reports_the_hazard_again(world: World) -> None:

@@ -9,7 +9,7 @@ for an order taken over from an export.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -48,6 +48,7 @@ from zhiyun.domain.workorder import (
     Recategorize,
     RequestExtension,
     Satisfaction,
+    SetRectification,
     Sign,
     SystemEvent,
     TransitionRecord,
@@ -88,6 +89,7 @@ EXAMPLES: dict[SystemEvent, tuple[Event, Actor]] = {
     SystemEvent.ATTACH: (Attach("现场照片.png", "ab" * 32, 68, "image/png"), handler(TOWN_A)),
     SystemEvent.FLAG_DUPLICATE: (FlagDuplicate(candidates=CANDIDATES), SYSTEM),
     SystemEvent.RECATEGORIZE: (Recategorize("CG01", path="城市管理 / 市容环境"), dispatcher(DISTRICT)),
+    SystemEvent.SET_RECTIFICATION: (SetRectification(date(2026, 3, 9), date(2026, 3, 6)), dispatcher(TOWN_A)),
     SystemEvent.DEADLINE_WARNING: (DeadlineAlert(DeadlineKind.SIGN, AlertLevel.WARNING), SWEEP),
 }
 
@@ -187,6 +189,16 @@ def test_a_category_change_records_from_and_to_and_says_so_unless_the_dispatcher
     assert own.note == "按权责清单改"
     with pytest.raises(ValidationFailed):
         record(new, Recategorize("CG01"), ADMIN)
+
+
+def test_a_rectification_deadline_records_from_and_to_and_the_same_date_changes_nothing() -> None:
+    _, rec = record(dispatched(), SetRectification(date(2026, 3, 9), date(2026, 3, 6)), dispatcher(TOWN_A))
+    assert rec.note == "整改期限定为 2026-03-09（原 2026-03-06）"
+    assert rec.details == {"from": "2026-03-06", "to": "2026-03-09"}
+    _, first = record(dispatched(), SetRectification(date(2026, 3, 9)), dispatcher(TOWN_A))
+    assert first.note == "整改期限定为 2026-03-09" and first.details["from"] is None
+    with pytest.raises(ValidationFailed, match="没有变化"):
+        record(dispatched(), SetRectification(date(2026, 3, 9), date(2026, 3, 9)), dispatcher(TOWN_A))
 
 
 def test_a_file_is_recorded_by_its_name_with_its_hash_size_and_type() -> None:

@@ -62,6 +62,7 @@ from zhiyun.domain.workorder import (
     OrderType,
     ResolveOnIntake,
     Satisfaction,
+    SetRectification,
     Urgency,
 )
 from zhiyun.geo.locator import Location
@@ -480,15 +481,21 @@ class GridHazardService:
     def set_rectification(self, actor: Actor, order_key: str | int, rectify_by: date) -> list[HazardView]:
         """Set the rectification deadline (整改期限) of a grid order's open hazards: a dispatcher
         or agent of its village or a center above it, an admin (`may_set_rectification`);
-        NotFound for an order `actor` may not read."""
+        NotFound for an order `actor` may not read. The order's trail records it (an event
+        整改期限, from and to); the same date again is refused, as nothing would change."""
         now = self.clock()
         with self.db.transaction() as session:
-            _, hazards, snap = self._grid_order(session, actor, order_key)
+            row, hazards, snap = self._grid_order(session, actor, order_key)
             self._may_rectify(actor, hazards, snap.org)
             self._check_deadline(rectify_by, now)
-            for h in hazards:
-                if HazardStatus(h.status).is_open:
-                    h.rectify_by = rectify_by
+            open_ = [h for h in hazards if HazardStatus(h.status).is_open]
+            if not open_:
+                raise ValidationFailed("该工单没有待整改的隐患", field="rectify_by")
+            previous = max((h.rectify_by for h in open_ if h.rectify_by is not None), default=None)
+            # the order's trail records it (整改期限): who moved it, from when to when
+            self.orders.record_in(session, actor, row, SetRectification(rectify_by, previous), now, snap=snap)
+            for h in open_:
+                h.rectify_by = rectify_by
             session.flush()
             return self._views(session, hazards, local_date(now))
 

@@ -81,6 +81,7 @@ from zhiyun.domain.workorder.events import (
     FlagDuplicate,
     Recategorize,
     RepeatCall,
+    SetRectification,
 )
 from zhiyun.domain.workorder.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from zhiyun.domain.workorder.history_import import (
@@ -176,6 +177,7 @@ __all__ = [
     "Review",
     "RuleContext",
     "Satisfaction",
+    "SetRectification",
     "Sign",
     "Supervise",
     "SystemEvent",

@@ -196,6 +196,7 @@ class SystemEvent(StrEnum):
     DISMISS_DUPLICATE = "dismiss_duplicate"
     RECATEGORIZE = "recategorize"
     REPEAT_CALL = "repeat_call"
+    SET_RECTIFICATION = "set_rectification"
     DEADLINE_WARNING = "deadline_warning"
     DEADLINE_OVERDUE = "deadline_overdue"
 
@@ -215,6 +216,7 @@ SYSTEM_EVENT_LABELS: dict[str, str] = {
     SystemEvent.DISMISS_DUPLICATE.value: "排除重复",
     SystemEvent.RECATEGORIZE.value: "修改分类",
     SystemEvent.REPEAT_CALL.value: "重复来电",
+    SystemEvent.SET_RECTIFICATION.value: "整改期限",
 }
 
 

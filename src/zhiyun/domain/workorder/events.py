@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -100,6 +101,20 @@ class Recategorize(Event):
     @property
     def kind(self) -> SystemEvent:
         return SystemEvent.RECATEGORIZE
+
+
+@dataclass(frozen=True)
+class SetRectification(Event):
+    """The rectification deadline (整改期限) of a grid order's hazards set or moved by its
+    village or a center above it (the hazards themselves are the grid capability's records)."""
+
+    rectify_by: date
+    previous: date | None = None
+    note: str = ""
+
+    @property
+    def kind(self) -> SystemEvent:
+        return SystemEvent.SET_RECTIFICATION
 
 
 class DeadlineKind(StrEnum):

@@ -80,6 +80,7 @@ ORDER_EVENTS: TransitionTable[OrderStatus, SystemEvent] = TransitionTable(
                 SystemEvent.DISMISS_DUPLICATE,
                 SystemEvent.RECATEGORIZE,
                 SystemEvent.REPEAT_CALL,
+                SystemEvent.SET_RECTIFICATION,
             ),
         ),
         **TransitionTable.staying(BEFORE_REPLY, (SystemEvent.DEADLINE_WARNING, SystemEvent.DEADLINE_OVERDUE)),

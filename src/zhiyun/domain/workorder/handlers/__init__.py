@@ -38,6 +38,7 @@ from zhiyun.domain.workorder.events import (
     FlagDuplicate,
     Recategorize,
     RepeatCall,
+    SetRectification,
 )
 from zhiyun.domain.workorder.handlers import closing, dispatching, oversight, requests, system_events
 from zhiyun.domain.workorder.registry import CommandTable, EventTable, on_command, on_event
@@ -70,6 +71,7 @@ EVENT_HANDLERS = EventTable(
     on_event(FlagDuplicate, system_events.on_flag_duplicate),
     on_event(DismissDuplicate, system_events.on_dismiss_duplicate),
     on_event(Recategorize, system_events.on_recategorize),
+    on_event(SetRectification, system_events.on_set_rectification),
     on_event(RepeatCall, system_events.on_repeat_call),
     on_event(DeadlineAlert, system_events.on_deadline_alert),
 )

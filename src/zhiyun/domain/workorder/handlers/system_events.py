@@ -16,6 +16,7 @@ from zhiyun.domain.workorder.events import (
     FlagDuplicate,
     Recategorize,
     RepeatCall,
+    SetRectification,
 )
 from zhiyun.domain.workorder.registry import EventResult
 from zhiyun.domain.workorder.state import AlertLevel, OrderState
@@ -58,6 +59,18 @@ def on_recategorize(state: OrderState, event: Recategorize, ctx: RuleContext) ->
     note = event.note.strip() or f"分类由 {old or '未分类'} 改为 {event.path or event.category_code}"
     details = {"from": old, "to": event.category_code}
     return replace(state, category_code=event.category_code), note, details
+
+
+def on_set_rectification(state: OrderState, event: SetRectification, ctx: RuleContext) -> EventResult:
+    if event.previous == event.rectify_by:
+        raise ValidationFailed("整改期限没有变化", field="rectify_by")
+    moved = f"（原 {event.previous:%Y-%m-%d}）" if event.previous is not None else ""
+    note = event.note.strip() or f"整改期限定为 {event.rectify_by:%Y-%m-%d}{moved}"
+    details = {
+        "from": event.previous.isoformat() if event.previous is not None else None,
+        "to": event.rectify_by.isoformat(),
+    }
+    return state, note, details
 
 
 def on_deadline_alert(state: OrderState, event: DeadlineAlert, ctx: RuleContext) -> EventResult:
