@@ -24,13 +24,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from tests.support import ONLY_POSTGRESQL, District, build_small_district
+from tests.support import (
+    ONLY_POSTGRESQL,
+    TEST_ADMIN,
+    District,
+    add_boundaries,
+    build_small_district,
+    grid_file,
+)
 
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.dedupe.policy import DedupePolicy
-from zhiyun.domain.access import Actor
+from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import ConcurrentUpdate, PermissionDenied
+from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.workorder import (
     Action,
     Callback,
@@ -58,6 +66,8 @@ from zhiyun.domain.workorder import (
     Urge,
     import_record,
 )
+from zhiyun.grid.hazards import GridHazardService, HazardReport
+from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import SeatService
 from zhiyun.importer.mapping import ImportMapping
 from zhiyun.importer.pipeline import BulkImporter
@@ -208,6 +218,24 @@ def import_one(services: Services, tmp_path: Path, clock: FakeClock) -> int:
     return order_id
 
 
+def grid_report(services: Services, clock: FakeClock) -> int:
+    """A grid worker's free report in 夏北社区's first grid, registered at the village's center."""
+    add_boundaries(services)
+    services.geo.import_grids(TEST_ADMIN, grid_file())
+    worker = services.accounts.add_user(
+        TEST_ADMIN, username="xb_grid", password="grid-password-1", role=Role.GRID_WORKER, unit_code="GC-XB"
+    )
+    services.get(GridWorkerService).add_posts(
+        TEST_ADMIN, [NewPost("xb_grid", "GC-XB", WorkerKind.FULL_TIME, "440605001001001")]
+    )
+    grid = next(g.id for g in services.geo.grids() if g.code == "440605001001001")
+    report = HazardReport(
+        key="W1:report", worker=worker.actor(), title="井盖缺失", description="夏北路井盖缺失", grid_id=grid
+    )
+    with services.db.transaction() as session:
+        return services.get(GridHazardService).report_in(session, report, clock.now).order_id
+
+
 # --------------------------------------------------------------------------- the rule
 
 
@@ -316,6 +344,13 @@ def test_every_kind_of_order_change_bumps_the_version_and_leaves_exactly_one_aud
         services.sweep.run(Actor.system("时限监控"))
     with ledger.change(late, Action.SIGN):  # a late sign-for: the order moves on, version and trail with it
         orders.act(town, late, Sign())
+
+    # a grid worker's report (at 夏北社区's center) and its rectification deadline (整改期限)
+    grid_order = grid_report(services, clock)
+    with ledger.change(grid_order, SystemEvent.SET_RECTIFICATION):
+        services.get(GridHazardService).set_rectification(
+            nh, grid_order, clock.now.date() + timedelta(days=9)
+        )
 
     # an import: version 1 and its one audit row, as a registration
     imported = import_one(services, tmp_path, clock)
