@@ -29,6 +29,7 @@ INSTALLED: tuple[str, ...] = (
     "analytics",  # dashboard and statistics
     "replies",  # quick replies (常用语) in the note fields
     "grid",  # grid governance: workers, objects, grid items, patrols, ledgers
+    "sensing",  # cameras, sensors, drones, satellites: scenes (alarms and events next)
 )
 
 

@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
+from zhiyun.sensing.scenes import SceneCatalogue
 from zhiyun.store.tables import WorkOrderRow
 
 # --------------------------------------------------------------------------- the classification
@@ -165,6 +167,9 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
     "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
     "(the dashboard panel shows them to district-wide readers only)",
+    "sensing.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
+    "sensing.get": "reads one version of a scene",
+    "sensing.export_json": "reads the scene catalogue",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -388,6 +393,18 @@ class World:
         self.grid_worker()
         user = self.services.accounts.user_by_name("gridder")
         self.district.actors["gridder"] = user.actor()
+
+    def scenes(self) -> SceneCatalogue:
+        """The default scene catalogue, installed over the default taxonomy."""
+        catalogue = self.services.get(SceneCatalogue)
+        if "scenes" not in self.made:
+            taxonomy = (
+                resources.files("zhiyun.catalog").joinpath("data/taxonomy.csv").read_text(encoding="utf-8")
+            )
+            self.services.taxonomy.import_csv(TEST_ADMIN, taxonomy)
+            catalogue.ensure_default(TEST_ADMIN)
+            self.made["scenes"] = True
+        return catalogue
 
     def grid_items(self) -> GridItemService:
         """The default grid items catalogue, installed."""
@@ -882,6 +899,25 @@ CASES: tuple[Case, ...] = (
         "grid_items.ensure_default",
         lambda s, ctx, who: s.get(GridItemService).ensure_default(who),
         NOT_ADMINS,
+    ),
+    # -- the sensing scene catalogue 场景目录
+    Case(
+        "sensing.ensure_default",
+        lambda s, ctx, who: s.get(SceneCatalogue).ensure_default(who),
+        NOT_ADMINS,
+        prepare=lambda w: w.services.taxonomy.ensure_default(TEST_ADMIN),
+    ),
+    Case(
+        "sensing.import_file",
+        lambda s, text, who: s.get(SceneCatalogue).import_file(who, text),
+        NOT_ADMINS,
+        prepare=lambda w: w.scenes().export_json().replace("早市", "晨市"),
+    ),
+    Case(
+        "sensing.set_active",
+        lambda s, ctx, who: s.get(SceneCatalogue).set_active(who, "CAM-04", False),
+        NOT_ADMINS,
+        prepare=lambda w: w.scenes(),
     ),
     # -- merged patrols 合并巡查
     Case(

@@ -79,13 +79,14 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from zhiyun.demo.boundaries import ensure_boundaries
-    from zhiyun.demo.district import ensure_district
+    from zhiyun.demo.district import DEMO_ADMIN, ensure_district
     from zhiyun.demo.district import units as demo_units
     from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids, ensure_patrol_plan
     from zhiyun.demo.objects import ensure_objects
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.patrols import ensure_patrol_history
     from zhiyun.demo.quick_replies import ensure_quick_replies
+    from zhiyun.sensing.scenes import SceneCatalogue
 
     upgrade(services.db)
     existing = {r.code for r in services.org.records()}
@@ -102,6 +103,8 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     items = ensure_grid_items(services)
     objects = ensure_objects(services)
     plan = ensure_patrol_plan(services)
+    services.taxonomy.ensure_default(DEMO_ADMIN)  # the scenes' categories (dispatch setup does it too)
+    scenes = services.get(SceneCatalogue).ensure_default(DEMO_ADMIN).created
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
@@ -117,6 +120,8 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
         console.print(
             f"网格管理对象：新建 {objects.imported} 个（楼栋、出租屋、三小场所、企业、部件设施），用时 {objects.seconds:.1f} 秒"
         )
+    if scenes:
+        console.print(f"感知场景目录：安装默认场景 {len(scenes)} 个（zhiyun sensing scenes）")
     if plan is not None:
         console.print(
             f"巡查计划（{plan['month']}）：合并后 {plan['tasks_made']:,} 个上门任务，"

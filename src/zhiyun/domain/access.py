@@ -211,6 +211,12 @@ def may_administer_grid_items(actor: Actor) -> bool:
     return actor.role in ADMINS
 
 
+def may_administer_scenes(actor: Actor) -> bool:
+    """The sensing scene catalogue (场景目录): import scenes, publish new versions, switch them on
+    or off, install the defaults. An admin."""
+    return actor.role in ADMINS
+
+
 def may_patrol(actor: Actor) -> bool:
     """Patrol (巡查): see one's own visit tasks, submit visits from the phone. A grid worker, in
     the grids of their posts (the use case checks the grid)."""
@@ -440,6 +446,14 @@ POLICIES: tuple[Policy, ...] = (
         "administration",
     ),
     Policy(
+        "may_administer_scenes",
+        "the sensing scene catalogue 场景目录: import, publish a new version, switch on or off, install the defaults",
+        "an admin",
+        ADMINS,
+        may_administer_scenes,
+        "administration",
+    ),
+    Policy(
         "may_patrol",
         "patrol 巡查: one's own visit tasks on the phone, submit visits (in the grids of one's posts)",
         "a grid worker",
@@ -504,6 +518,7 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_manage_models,
     may_administer_quick_replies,
     may_administer_grid_items,
+    may_administer_scenes,
 )
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
@@ -530,6 +545,7 @@ _REFUSALS: dict[str, str] = {
     "may_use_quick_replies": "不能使用其他单位的常用语",
     "may_manage_own_quick_replies": "只能管理自己的常用语",
     "may_administer_grid_items": "仅系统管理员可以维护入格事项",
+    "may_administer_scenes": "仅系统管理员可以维护感知场景目录",
     "may_patrol": "只有网格员可以巡查",
     "may_plan_patrols": "仅系统或系统管理员可以生成巡查计划",
     "may_record_system_event": "系统事件只能由系统记录",
@@ -643,6 +659,7 @@ __all__ = [
     "may_administer_grid_items",
     "may_administer_org",
     "may_administer_quick_replies",
+    "may_administer_scenes",
     "may_administer_something",
     "may_administer_users",
     "may_attach",

@@ -1,0 +1,139 @@
+"""`zhiyun sensing …`: the scene catalogue (场景目录) from the command line.
+
+    zhiyun sensing scenes                    # the catalogue, a line per scene
+    zhiyun sensing scenes-export [--out F]   # the catalogue as a file import reads back
+    zhiyun sensing scenes-import F [--dry-run] [--note TEXT]
+    zhiyun sensing scenes-defaults           # install the shipped scenes that are missing
+    zhiyun sensing scene-switch CODE on|off
+
+A refused file prints every reason and exits 1 with nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, fail, open_services
+from zhiyun.domain.errors import DomainError, ValidationFailed
+from zhiyun.sensing.scenes import SceneCatalogue
+
+if TYPE_CHECKING:
+    from zhiyun.bootstrap import Services
+
+sensing_app = typer.Typer(
+    cls=ZhiyunGroup,
+    help="感知：摄像头、物联传感器、无人机和卫星的场景目录。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _catalogue(services: Services) -> SceneCatalogue:
+    return services.get(SceneCatalogue)
+
+
+@sensing_app.command("scenes")
+def scenes(
+    active: Annotated[bool, typer.Option("--active", help="只列启用的场景")] = False,
+    db: DbOption = None,
+) -> None:
+    """场景目录：编码、名称、来源、分类、阈值、归并时间窗、允许时段、核实方式。"""
+    with open_services(db) as services:
+        rows = _catalogue(services).scenes(active_only=active)
+    console.print(f"感知场景目录：{len(rows)} 个场景")
+    for v in rows:
+        s = v.scene
+        handling = (
+            "免核实·立即立案" if s.severe else (f"核实 {s.verify_minutes} 分钟内" if s.verify else "直接立案")
+        )
+        condition = f"持续 {s.min_duration_s} 秒" if s.min_duration_s else f"{s.min_repeats} 次"
+        allowed = "、".join(h.label for h in s.allowed_hours)
+        console.print(
+            f"{s.code}  {s.name}  [{s.source.label}] 分类 {s.category_code}  阈值 {s.threshold:.2f}  "
+            f"时间窗 {s.window_minutes} 分钟  {condition}  "
+            + (f"允许 {allowed}  " if allowed else "")
+            + handling
+            + ("（紧急）" if s.urgency.value == "urgent" else "")
+            + f"  第 {v.version} 版  {'启用' if v.active else '停用'}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+
+
+@sensing_app.command("scenes-export")
+def scenes_export(
+    out: Annotated[Path | None, typer.Option("--out", help="写入文件（默认输出到屏幕）")] = None,
+    db: DbOption = None,
+) -> None:
+    """导出场景目录（JSON，可原样再导入）。"""
+    with open_services(db) as services:
+        text = _catalogue(services).export_json()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    err_console.print(f"已导出到 {escape(str(out))}")
+
+
+@sensing_app.command("scenes-import")
+def scenes_import(
+    file: Annotated[Path, typer.Argument(help='场景文件：{"scenes": [...]}')],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告，不写入")] = False,
+    note: Annotated[str, typer.Option("--note", help="版本说明")] = "",
+    db: DbOption = None,
+) -> None:
+    """导入场景：新增的建第 1 版，有变化的发布新版本，未变的不动；有任何问题则一个也不写。"""
+    if not file.is_file():
+        fail(f"文件不存在：{file}")
+    try:
+        with open_services(db) as services:
+            report = _catalogue(services).import_file(
+                cli_actor(), file.read_text(encoding="utf-8"), dry_run=dry_run, note=note
+            )
+    except ValidationFailed as exc:
+        listed = exc.details.get("problems")
+        problems = [str(p) for p in listed] if isinstance(listed, list) else [exc.message]
+        err_console.print(f"[red]错误：场景文件未导入，共 {len(problems)} 处问题：[/red]")
+        for problem in problems:
+            err_console.print(f"  - {escape(str(problem))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(("检查通过，未写入（--dry-run）：" if dry_run else "导入完成：") + report.summary)
+
+
+@sensing_app.command("scenes-defaults")
+def scenes_defaults(db: DbOption = None) -> None:
+    """安装随软件提供的默认场景中尚未安装的场景（已有的场景不动）。"""
+    try:
+        with open_services(db) as services:
+            report = _catalogue(services).ensure_default(cli_actor())
+    except DomainError as exc:
+        fail(exc.message)
+        return
+    console.print(f"默认场景：新增 {len(report.created)} 个，已有 {len(report.unchanged)} 个")
+
+
+@sensing_app.command("scene-switch")
+def scene_switch(
+    code: Annotated[str, typer.Argument(help="场景编码，如 CAM-04")],
+    state: Annotated[str, typer.Argument(help="on 启用，off 停用")],
+    db: DbOption = None,
+) -> None:
+    """启用或停用一个场景：停用的场景不再受理告警。"""
+    if state not in ("on", "off"):
+        fail("状态须为 on 或 off", code=2)
+    try:
+        with open_services(db) as services:
+            view = _catalogue(services).set_active(cli_actor(), code, state == "on")
+    except DomainError as exc:
+        fail(exc.message)
+        return
+    console.print(f"场景 {view.scene.code} {view.scene.name}：{'已启用' if view.active else '已停用'}")
+
+
+__all__ = ["sensing_app"]
