@@ -272,19 +272,17 @@ class PatrolService:
     def __init__(
         self,
         db: Database,
-        settings: Settings | None = None,
+        settings: Settings,
         *,
+        hazards: GridHazardService,  # a visit's hazards and free report become orders through it
         clock: Clock = system_clock,
         reference: ReferenceCache | None = None,
-        hazards: GridHazardService | None = None,
     ) -> None:
         self.db = db
-        self.settings = settings or Settings()
+        self.settings = settings
         self.clock = clock
         self.reference = reference or ReferenceCache()
         self._versions: dict[tuple[str, int], GridItem] = {}  # published item versions, immutable
-        if hazards is None:
-            raise ValueError("PatrolService needs the grid hazards service (reports become orders)")
         self._hazards = hazards
 
     def _checklists(self, session: Session, keys: set[tuple[str, int]]) -> dict[tuple[str, int], GridItem]:
@@ -520,6 +518,60 @@ class PatrolService:
             "follow_up_order_number": result.follow_up.order_number if result.follow_up else None,
         }
 
+    def _check_answers(
+        self,
+        session: Session,
+        sub: VisitSubmission,
+        object_id: int | None,
+        visited_on: date,
+        allowed_versions: dict[str, int] | None,
+    ) -> _Checked:
+        """Each item's answers checked against its checklist at the version answered (the task's,
+        when it names one): the rows to store, the items satisfied, the hazards the answers show;
+        ValidationFailed naming every problem."""
+        checklists = self._checklists(session, {(a.code, a.version) for a in sub.answers})
+        checked = _Checked()
+        problems: list[str] = []
+        for given in sub.answers:
+            item = checklists.get((given.code, given.version))
+            if item is None:
+                problems.append(f"事项 {given.code} 第 {given.version} 版不存在")
+                continue
+            if (
+                allowed_versions is not None
+                and allowed_versions.get(given.code, given.version) != given.version
+            ):
+                problems.append(f"事项 {given.code} 应按任务所列第 {allowed_versions[given.code]} 版填写")
+                continue
+            try:
+                clean = validate_answers(item, given.answers)
+            except ValidationFailed as exc:
+                problems.append(f"{item.name}：{exc.message}")
+                continue
+            levels = {h.question_id: h for h in hazards(item, given.answers)}
+            for qid, answer in clean.items():
+                hazard = levels.get(qid)
+                checked.rows.append(
+                    {
+                        "object_id": object_id,
+                        "visited_on": visited_on,
+                        "item_code": item.code,
+                        "item_version": given.version,
+                        "question_id": qid,
+                        "value": _json_value(answer.value),
+                        "text": hazard.answer if hazard else _answer_text(item.question(qid), answer.value),
+                        "photos": list(answer.photos),
+                        "hazard_level": hazard.level.value if hazard else None,
+                    }
+                )
+            checked.satisfied.append((item.code, given.version))
+            for h in levels.values():
+                shown = clean[h.question_id].photos if h.question_id in clean else ()
+                checked.hazards.append((item, given.version, h, tuple(shown)))
+        if problems:
+            raise ValidationFailed("检查结果有误：" + "；".join(problems), problems=problems)
+        return checked
+
     def _submit_in(
         self,
         session: Session,
@@ -571,52 +623,9 @@ class PatrolService:
             )
             task = None
 
-        # the answers, checked against each item's checklist at the version answered
         allowed_versions = {str(c): int(v) for c, v in task.items} if task is not None else None
-        checklists = self._checklists(session, {(a.code, a.version) for a in sub.answers})
-        answer_rows: list[dict[str, Any]] = []
-        satisfied: list[tuple[str, int]] = []
-        found_in: list[tuple[GridItem, int, Hazard, tuple[str, ...]]] = []
-        problems: list[str] = []
-        for given in sub.answers:
-            item = checklists.get((given.code, given.version))
-            if item is None:
-                problems.append(f"事项 {given.code} 第 {given.version} 版不存在")
-                continue
-            if (
-                allowed_versions is not None
-                and allowed_versions.get(given.code, given.version) != given.version
-            ):
-                problems.append(f"事项 {given.code} 应按任务所列第 {allowed_versions[given.code]} 版填写")
-                continue
-            try:
-                clean = validate_answers(item, given.answers)
-            except ValidationFailed as exc:
-                problems.append(f"{item.name}：{exc.message}")
-                continue
-            levels = {h.question_id: h for h in hazards(item, given.answers)}
-            for qid, answer in clean.items():
-                question = item.question(qid)
-                hazard = levels.get(qid)
-                answer_rows.append(
-                    {
-                        "object_id": object_id,
-                        "visited_on": visited_on,
-                        "item_code": item.code,
-                        "item_version": given.version,
-                        "question_id": qid,
-                        "value": _json_value(answer.value),
-                        "text": hazard.answer if hazard else _answer_text(question, answer.value),
-                        "photos": list(answer.photos),
-                        "hazard_level": hazard.level.value if hazard else None,
-                    }
-                )
-            satisfied.append((item.code, given.version))
-            for h in levels.values():
-                shown = clean[h.question_id].photos if h.question_id in clean else ()
-                found_in.append((item, given.version, h, tuple(shown)))
-        if problems:
-            raise ValidationFailed("检查结果有误：" + "；".join(problems), problems=problems)
+        checked = self._check_answers(session, sub, object_id, visited_on, allowed_versions)
+        answer_rows, satisfied, found_in = checked.rows, checked.satisfied, checked.hazards
 
         lat, lon = sub.lat, sub.lon
         visit = PatrolVisitRow(
@@ -747,6 +756,15 @@ class PatrolService:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    """A visit's answers as checked: the rows to store, the items satisfied, the hazards shown."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    satisfied: list[tuple[str, int]] = field(default_factory=list)
+    hazards: list[tuple[GridItem, int, Hazard, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
