@@ -130,3 +130,36 @@ def test_the_leader_dashboard_shows_the_patrol_panel_the_grid_capability_declare
     assert (
         "巡查覆盖率" in page.text and "就地解决率" in page.text and 'href="/grid/patrol-figures"' in page.text
     )
+
+
+def test_a_hostile_object_name_is_text_on_the_ledger_page_and_no_formula_in_the_workbook(
+    console: Api, month: PatrolledMonth
+) -> None:
+    from sqlalchemy import update
+
+    from zhiyun.grid.objects_tables import ManagedObjectRow
+
+    hostile = '<script>alert("台账")</script>'
+    with console.services.db.transaction() as session:
+        session.execute(
+            update(ManagedObjectRow)
+            .where(ManagedObjectRow.id == month.world.objects["XB1-eat"])
+            .values(name=hostile)
+        )
+        session.execute(
+            update(ManagedObjectRow)
+            .where(ManagedObjectRow.id == month.world.objects["XB1-shop"])
+            .values(name='=HYPERLINK("http://evil.example","点我")')
+        )
+    client = page_login(console, "xiabei")
+    page = client.get("/grid/ledger", params={"kind": "village", "village": "GC-XB", **DEC})
+    assert page.status_code == 200
+    assert hostile not in page.text and "&lt;script&gt;alert(" in page.text
+    xlsx = client.get("/grid/ledger.xlsx", params={"kind": "village", "village": "GC-XB", **DEC})
+    book = load_workbook(io.BytesIO(xlsx.content))
+    cells = [
+        c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if isinstance(c.value, str)
+    ]
+    assert any(hostile in c.value for c in cells)  # kept as text
+    named = [c for c in cells if c.value.startswith("=HYPERLINK")]
+    assert named and all(c.data_type == "s" for c in named)  # stored as text: never run as a formula
