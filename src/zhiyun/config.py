@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     # API tokens: lifetime when none is asked for, and the longest that may be asked for.
     token_days_default: int = Field(default=90, ge=1)
     token_days_max: int = Field(default=365, ge=1)
+    # Sensing's MQTT broker (docs/sensing.md, "Connecting devices"): `zhiyun sensing consume`
+    # takes alarms from `{prefix}/alarms/{source}/{device}` and heartbeats from
+    # `{prefix}/heartbeats/{source}/{device}` with QoS 1 in a persistent session named by the
+    # client id (one id per consumer: a second consumer with the same id takes the session over).
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_tls: bool = False
+    mqtt_client_id: str = Field(default="zhiyun-sensing", min_length=1, max_length=64)
+    mqtt_topic_prefix: str = Field(default="zhiyun", pattern=r"^[A-Za-z0-9_\-/]{1,40}$")
 
     @field_validator("recording_url")
     @classmethod

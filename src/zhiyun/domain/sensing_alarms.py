@@ -25,7 +25,6 @@ Standard library only.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -42,7 +41,6 @@ __all__ = [
     "VerificationAnswer",
     "VerificationStatus",
     "condition_met",
-    "distance_m",
     "escalation_due",
     "fold",
     "groups_with",
@@ -253,29 +251,12 @@ def escalation_due(due_at: datetime, now: datetime, *, escalated: bool) -> bool:
     return not escalated and now > due_at
 
 
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance between two WGS-84 points, in metres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
-def groups_with(
-    scene: Scene,
-    here: tuple[float, float] | None,
-    there: tuple[float, float] | None,
-    there_last_seen: datetime,
-    at: datetime,
-) -> bool:
-    """Whether a new event of `scene` at `here` (seen at `at`) joins the group of a live event of
-    the same scene from another device at `there`, last seen at `there_last_seen`: both located,
-    within the scene's group radius, and the other seen within the scene's window."""
-    if here is None or there is None or scene.group_radius_m <= 0:
+def groups_with(scene: Scene, distance_m: float | None, there_last_seen: datetime, at: datetime) -> bool:
+    """Whether a new event of `scene` seen at `at` joins the group of a live event of the same
+    scene from another device `distance_m` away (None: either is not located), last seen at
+    `there_last_seen`: within the scene's group radius, and the other seen within its window."""
+    if distance_m is None or scene.group_radius_m <= 0:
         return False
     if abs(at - there_last_seen) > timedelta(minutes=scene.window_minutes):
         return False
-    return distance_m(here[0], here[1], there[0], there[1]) <= scene.group_radius_m
+    return distance_m <= scene.group_radius_m

@@ -101,11 +101,11 @@ class EdgePolicy:
     limits: tuple[BodyLimit, ...] = ()
     # writes that need no bearer token or session (logins, channel keys, Open311's api_key)
     open_writes: re.Pattern[str] = re.compile(
-        r"^/(login$|api/v1/auth/(token|login|logout)$|api/v1/intake/|open311/)"
+        r"^/(login$|api/v1/auth/(token|login|logout)$|api/v1/intake/|api/v1/alarms(/heartbeats)?$|open311/)"
     )
     # routes that authenticate their caller and then check the body themselves: the guard only
     # counts their bytes (it must not parse a body before the route has checked the key)
-    self_checked: re.Pattern[str] = re.compile(r"^/(api/v1/intake/|open311/)")
+    self_checked: re.Pattern[str] = re.compile(r"^/(api/v1/intake/|api/v1/alarms(/heartbeats)?$|open311/)")
     csp: str = field(default_factory=content_security_policy)
 
     def body_limit(self, path: str) -> int:
@@ -125,6 +125,10 @@ def default_policy(
             BodyLimit(re.compile(r"^/(login|api/v1/auth/(token|login))$"), 16 * KB),
             BodyLimit(re.compile(r"^/api/v1/intake/"), 8 * MB),
             BodyLimit(re.compile(r"^/open311/"), 256 * KB),
+            # sensing's webhook: up to ALARMS_PER_CALL alarms, each with up to 3 evidence images
+            # of at most 2 MB (Base64: a third more)
+            BodyLimit(re.compile(r"^/api/v1/alarms$"), 16 * MB),
+            BodyLimit(re.compile(r"^/api/v1/alarms/heartbeats$"), 256 * KB),
             BodyLimit(re.compile(r"^/(api/v1/)?orders/[^/]+/attachments$"), upload),
             BodyLimit(re.compile(r"^/api/v1/.*/import$|^/admin/"), import_max_bytes),
             # a patrol visit from a grid worker's phone: its answers and up to 40 photos, each

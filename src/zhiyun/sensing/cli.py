@@ -5,12 +5,16 @@
     zhiyun sensing scenes-import F [--dry-run] [--note TEXT]
     zhiyun sensing scenes-defaults           # install the shipped scenes that are missing
     zhiyun sensing scene-switch CODE on|off
+    zhiyun sensing consume [--host H --port P --client-id ID]   # MQTT alarms in (Ctrl-C stops)
 
 A refused file prints every reason and exits 1 with nothing written.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Collection
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -134,6 +138,50 @@ def scene_switch(
         fail(exc.message)
         return
     console.print(f"场景 {view.scene.code} {view.scene.name}：{'已启用' if view.active else '已停用'}")
+
+
+@sensing_app.command("consume")
+def consume(
+    host: Annotated[str | None, typer.Option("--host", help="MQTT 服务器（默认 ZHIYUN_MQTT_HOST）")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="端口（默认 ZHIYUN_MQTT_PORT）")] = None,
+    client_id: Annotated[
+        str | None,
+        typer.Option("--client-id", help="会话名（默认 ZHIYUN_MQTT_CLIENT_ID）：同名即接续同一会话"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """接收 MQTT 告警与心跳（QoS 1、持久会话），入库、归并为事件；可随时重启，不丢不重。"""
+    import logging
+    import signal
+
+    from zhiyun.sensing.consumer import AlarmConsumer
+    from zhiyun.sensing.pipeline import AlarmPipeline
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with open_services(db) as services:
+        settings = services.settings.model_copy(
+            update={k: v for k, v in {"mqtt_host": host, "mqtt_port": port}.items() if v is not None}
+        )
+        consumer = AlarmConsumer(
+            services.get(AlarmPipeline), settings, heard=_heard(services), client_id=client_id
+        )
+        signal.signal(signal.SIGTERM, lambda *_: consumer.request_stop())
+        err_console.print(
+            f"接收告警：{escape(settings.mqtt_host)}:{settings.mqtt_port} "
+            f"主题 {escape(consumer.topics[0])}、{escape(consumer.topics[1])}（Ctrl-C 停止）"
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            consumer.run()
+        s = consumer.stats
+        err_console.print(
+            f"已停止：收到 {s.received} 条，新告警 {s.stored} 条，重复 {s.repeats} 条，拒收 {s.refused} 条"
+        )
+
+
+def _heard(services: Services) -> Callable[[Collection[str], datetime], int]:
+    from zhiyun.sensing.devices import DeviceRegistry
+
+    return services.get(DeviceRegistry).heard
 
 
 __all__ = ["sensing_app"]

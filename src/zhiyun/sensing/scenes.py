@@ -145,6 +145,16 @@ class SceneCatalogue:
                 query = query.where(SceneRow.active.is_(True))
             return [_view(row, version) for row, version in session.execute(query)]
 
+    @staticmethod
+    def current_in(session: Session) -> dict[str, SceneVersion]:
+        """Every scene at its current version by code, switched off or not, inside the caller's
+        transaction (the alarm pipeline's snapshot)."""
+        query = select(SceneRow, SceneVersionRow).join(
+            SceneVersionRow,
+            (SceneVersionRow.scene_id == SceneRow.id) & (SceneVersionRow.version == SceneRow.current_version),
+        )
+        return {row.code: _view(row, version) for row, version in session.execute(query)}
+
     def get(self, code: str, version: int | None = None) -> SceneVersion:
         """One scene at `version` (default: its current one); NotFound otherwise."""
         with self.db.reading() as session:

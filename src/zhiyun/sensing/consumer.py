@@ -1,0 +1,308 @@
+"""The alarm consumer (`zhiyun sensing consume`): MQTT in, the alarm pipeline, acknowledgements out.
+
+It connects to the broker (Mosquitto or EMQX in production, the embedded broker of `make
+demo`) with the Eclipse Paho client as an MQTT 5 client in a persistent session: a fixed
+client id, `clean_start` off and a session that outlives the connection by
+`SESSION_EXPIRY_S`. It subscribes with QoS 1 to
+
+- `{prefix}/alarms/{source}/{device}`: alarms (`sensing.alarm_schema`), and
+- `{prefix}/heartbeats/{source}/{device}`: heartbeats (any payload; the device was heard from),
+
+so that whatever is published while it is down waits in the broker for it.
+
+Messages are acknowledged by hand (`manual_ack`): a PUBACK goes out only after the batch that
+holds the message was committed by `AlarmPipeline.take`. A consumer killed at any moment
+(`kill -9` included) therefore loses nothing — the broker delivers what was not acknowledged
+again, and the pipeline skips the alarms it had already stored — and makes nothing twice. The
+consumer can be restarted at any time.
+
+Messages are taken in batches: whatever arrived within `batch_wait` seconds, at most
+`batch_max`, in one transaction. A message that is not an alarm (not JSON, not the schema, a
+topic of the wrong shape) is logged with its reason and acknowledged: kept unacknowledged it
+would come back forever. When the database refuses a batch (it is down), the batch is tried
+again with a growing pause, unacknowledged, so nothing is lost meanwhile either.
+
+The broker must keep enough for an offline session: Mosquitto's `max_queued_messages`
+defaults to 1000 per client and drops what is over it, EMQX's `max_mqueue_len` likewise;
+`deploy/mosquitto/zhiyun.conf` and docs/sensing.md give the settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from zhiyun.config import Settings
+from zhiyun.domain.errors import ValidationFailed
+from zhiyun.kernel.json_limits import loads_checked
+from zhiyun.sensing.alarm_schema import parse_alarm
+from zhiyun.sensing.pipeline import AlarmPipeline, Received
+
+log = logging.getLogger("zhiyun.sensing.consumer")
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps the session (and its queue) this long
+RECEIVE_MAXIMUM = 1000  # unacknowledged messages the broker may send at once (MQTT 5)
+MESSAGE_MAX_BYTES = 8 * 1024 * 1024
+BATCH_MAX = 500
+BATCH_WAIT_S = 0.05
+RETRY_MAX_S = 30.0
+
+Heard = Callable[[Collection[str], datetime], int]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a topic names: `kind` ("alarms" or "heartbeats"), the source and the device."""
+
+    kind: str
+    source: str
+    device: str
+
+
+def parse_topic(prefix: str, topic: str) -> Topic | None:
+    """`{prefix}/alarms/{source}/{device}` or `{prefix}/heartbeats/{source}/{device}`, else None."""
+    if not topic.startswith(prefix + "/"):
+        return None
+    parts = topic[len(prefix) + 1 :].split("/")
+    if len(parts) != 3 or parts[0] not in ("alarms", "heartbeats") or not all(parts):
+        return None
+    return Topic(*parts)
+
+
+@dataclass
+class _Message:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+@dataclass
+class ConsumerStats:
+    """What a consumer did since it started (logged, and read by tests and the benchmark)."""
+
+    received: int = 0
+    stored: int = 0  # alarms new to the database
+    repeats: int = 0  # alarms it already had (redeliveries)
+    refused: int = 0  # messages that were not alarms
+    heartbeats: int = 0
+    batches: int = 0
+    retries: int = 0
+
+
+class AlarmConsumer:
+    """One consumer process's MQTT session (see the module's note)."""
+
+    def __init__(
+        self,
+        pipeline: AlarmPipeline,
+        settings: Settings,
+        *,
+        heard: Heard | None = None,
+        client_id: str | None = None,
+        batch_max: int = BATCH_MAX,
+        batch_wait: float = BATCH_WAIT_S,
+    ) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+        self.heard = heard
+        self.prefix = settings.mqtt_topic_prefix.rstrip("/")
+        self.client_id = client_id or settings.mqtt_client_id
+        self.batch_max = batch_max
+        self.batch_wait = batch_wait
+        self.stats = ConsumerStats()
+        self.connected = threading.Event()
+        self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._stop = threading.Event()
+        self._client = self._make_client()
+
+    # ------------------------------------------------------------------ the session
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if self.settings.mqtt_username:
+            client.username_pw_set(self.settings.mqtt_username, self.settings.mqtt_password)
+        if self.settings.mqtt_tls:
+            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        return client
+
+    @property
+    def topics(self) -> list[str]:
+        return [f"{self.prefix}/alarms/+/+", f"{self.prefix}/heartbeats/+/+"]
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason.is_failure:
+            log.error("the broker refused the consumer: %s", reason)
+            return
+        log.info(
+            "connected to %s:%s as %s (session %s)",
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            self.client_id,
+            "resumed" if flags.session_present else "new",
+        )
+        client.subscribe([(t, 1) for t in self.topics])
+        self.connected.set()
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Message(message.topic, message.payload, message.mid, message.qos))
+
+    def start(self) -> None:
+        """Connect and start the network thread and the batch thread; returns at once."""
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        properties.ReceiveMaximum = RECEIVE_MAXIMUM
+        self._client.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=30,
+            clean_start=False,
+            properties=properties,
+        )
+        self._client.loop_start()
+        self._worker = threading.Thread(target=self._work, name="alarm-batches", daemon=True)
+        self._worker.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, acknowledge it, disconnect (the session stays)."""
+        self._stop.set()
+        self._worker.join(timeout)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def request_stop(self) -> None:
+        """Ask `run` to stop (from a signal handler)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Consume until interrupted (Ctrl-C or SIGTERM stop it cleanly)."""
+        self.start()
+        try:
+            while not self._stop.is_set():
+                time.sleep(0.5)
+        finally:
+            self.stop()
+
+    # ------------------------------------------------------------------ batches
+
+    def _next_batch(self) -> list[_Message]:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        until = time.monotonic() + self.batch_wait
+        while len(batch) < self.batch_max:
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=left))
+            except queue.Empty:
+                break
+        return batch
+
+    def _work(self) -> None:
+        while not self._stop.is_set() or not self._inbox.empty():
+            batch = self._next_batch()
+            if not batch:
+                if self._stop.is_set():
+                    return
+                continue
+            pause = 0.5
+            while True:
+                try:
+                    self.take(batch)
+                    break
+                except Exception:  # the database is down or refused: keep the batch, try again
+                    self.stats.retries += 1
+                    log.exception("an alarm batch failed; trying it again in %.1f s", pause)
+                    time.sleep(pause)
+                    pause = min(pause * 2, RETRY_MAX_S)
+            for m in batch:
+                if m.qos > 0:
+                    self._client.ack(m.mid, m.qos)
+
+    def take(self, batch: list[_Message]) -> None:
+        """Store one batch of messages (acknowledging is the caller's, afterwards)."""
+        now = datetime.now(UTC)
+        alarms: list[Received] = []
+        beats: dict[str, datetime] = {}
+        for m in batch:
+            self.stats.received += 1
+            topic = parse_topic(self.prefix, m.topic)
+            if topic is None:
+                self._refuse(m, "主题格式应为 {prefix}/alarms|heartbeats/{source}/{device}")
+                continue
+            if topic.kind == "heartbeats":
+                beats[topic.device] = now
+                continue
+            try:
+                if len(m.payload) > MESSAGE_MAX_BYTES:
+                    raise ValidationFailed("告警报文过大")
+                alarm = parse_alarm(loads_checked(m.payload), topic_device=topic.device)
+            except ValidationFailed as exc:
+                self._refuse(m, exc.message)
+                continue
+            except ValueError as exc:  # not JSON, not UTF-8, or past the JSON limits (JsonRefused)
+                self._refuse(m, f"不是合法的 JSON：{exc}"[:200])
+                continue
+            alarms.append(Received(alarm, "mqtt", now))
+        if alarms:
+            receipts = self.pipeline.take(alarms)
+            created = sum(1 for r in receipts if r.created)
+            self.stats.stored += created
+            self.stats.repeats += len(receipts) - created
+        if beats and self.heard is not None:
+            self.heard(list(beats), now)
+            self.stats.heartbeats += len(beats)
+        self.stats.batches += 1
+
+    def _refuse(self, m: _Message, reason: str) -> None:
+        self.stats.refused += 1
+        preview = m.payload[:200].decode("utf-8", "replace")
+        log.warning("refused a message on %s: %s (%s)", m.topic[:200], reason, json.dumps(preview)[:240])
+
+
+__all__ = ["AlarmConsumer", "ConsumerStats", "Topic", "parse_topic"]

@@ -1,0 +1,528 @@
+"""The alarm pipeline (告警处理): alarms in, events out, decided serially per device.
+
+`AlarmPipeline.take(batch)` takes alarms as they came off MQTT or the webhook (parsed:
+`sensing.alarm_schema`) and, in one transaction:
+
+1. skips the alarms already stored (by `alarm_id`: a redelivered MQTT message, a retried call);
+2. locks the rows of the batch's devices in id order (`SELECT … FOR UPDATE` on PostgreSQL; on
+   SQLite the one writer is the lock), so that whatever else runs at once — a second consumer,
+   the webhook — the alarms of one device are decided one after the other;
+3. judges each alarm (`domain.sensing_alarms.judge`), folds it into the open event of its
+   device and scene or opens one (grouped with a live event of the same scene from a nearby
+   device), raises the event when its condition is first met (`EventRaiser`, helper of
+   `sensing.raising`: a verification task, or an order at once), and stores the alarm with its
+   outcome and evidence;
+4. notes that each device was heard from.
+
+Two backstops make a second open event for one device and scene impossible even if the lock
+were missing: the unique `open_key` of an open event, and the retry of the whole batch when the
+database refuses a row (a duplicate alarm id or open key written meanwhile by someone else),
+which then finds what the other wrote. The caller acknowledges the messages only after `take`
+returned, so a crash loses nothing: the broker delivers them again and step 1 skips what was
+stored.
+
+Evidence images are checked as attachments are (JPEG or PNG by their bytes) and stored by
+content hash before the transaction (a retry finds them there). A webhook call with a bad image
+is refused whole (`strict`); on MQTT, where nobody can be told, the alarm is kept and the image
+dropped with the reason in the stored payload.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import threading
+import time as monotonic
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhiyun.config import Settings
+from zhiyun.domain.calendar import LOCAL_TZ
+from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.sensing_alarms import (
+    AlarmOutcome,
+    EventState,
+    EventStatus,
+    condition_met,
+    fold,
+    groups_with,
+    in_window,
+    judge,
+    new_event,
+)
+from zhiyun.domain.sensing_scenes import Scene
+from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.kernel.geo import CoordSystem, gcj02_to_wgs84, haversine_m
+from zhiyun.orders.attachments import check_upload, keep_spooled, spool_upload
+from zhiyun.sensing.alarm_schema import EVIDENCE_MAX_BYTES, AlarmMessage
+from zhiyun.sensing.alarm_tables import AlarmRow, EventRow, EvidenceRow
+from zhiyun.sensing.device_tables import DeviceRow
+from zhiyun.sensing.scenes import SceneCatalogue, SceneVersion
+from zhiyun.store.db import Database
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from zhiyun.bootstrap import Services
+
+log = logging.getLogger("zhiyun.sensing")
+
+EVIDENCE_TYPES = ("image/jpeg", "image/png")
+SCENES_TTL_S = 5.0  # a catalogue change takes effect within this
+RETRIES = 3
+LIVE = (EventStatus.WATCHING.value, EventStatus.VERIFYING.value, EventStatus.ORDERED.value)
+
+
+class EventRaiser(Protocol):
+    """What raises an event whose condition is first met (`sensing.raising.EventRaiser`):
+    inside the caller's transaction, it sets the event's status and makes its verification
+    task or order."""
+
+    def raise_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Received:
+    """An alarm as it came: the parsed message, how (`mqtt` or `http`), and when."""
+
+    message: AlarmMessage
+    via: str
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AlarmReceipt:
+    """What became of one alarm: `created` is False for an alarm already stored."""
+
+    alarm_id: str
+    outcome: AlarmOutcome
+    event_id: int | None
+    event_status: EventStatus | None
+    created: bool
+
+    @property
+    def outcome_label(self) -> str:
+        return self.outcome.label
+
+
+@dataclass
+class _StoredEvidence:
+    filename: str
+    content_type: str = ""
+    size: int = 0
+    sha256: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class _Prepared:
+    received: Received
+    evidence: list[_StoredEvidence] = field(default_factory=list)
+    evidence_refused: list[str] = field(default_factory=list)
+
+
+def _open_key(device_id: int, scene_code: str) -> str:
+    return f"{device_id}:{scene_code}"
+
+
+def _state(event: EventRow, best_alarm: str) -> EventState:
+    return EventState(
+        count=event.count,
+        first_seen=event.first_seen,
+        last_seen=event.last_seen,
+        longest_s=event.longest_s,
+        best_score=event.best_score,
+        best_alarm=best_alarm,
+    )
+
+
+class AlarmPipeline:
+    """Alarms to events (see the module's note)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        raiser: EventRaiser,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.raiser = raiser
+        self.clock = clock
+        self._scenes: dict[str, SceneVersion] = {}
+        self._scenes_until = 0.0
+        self._scenes_lock = threading.Lock()
+
+    @property
+    def evidence_root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.settings.attachment_dir)
+
+    # ------------------------------------------------------------------ evidence
+
+    def _prepare(self, received: Received, *, strict: bool) -> _Prepared:
+        prepared = _Prepared(received)
+        for number, item in enumerate(received.message.evidence, start=1):
+            if item.url is not None:
+                prepared.evidence.append(_StoredEvidence(item.filename, url=item.url))
+                continue
+            try:
+                data = item.data() or b""
+                if not data:
+                    raise ValidationFailed("证据图为空", field="evidence")
+                tmp, sha, size, head = spool_upload(
+                    self.evidence_root, io.BytesIO(data), EVIDENCE_MAX_BYTES, what="证据图"
+                )
+                try:
+                    kind, name = check_upload(tmp, head, item.filename, EVIDENCE_TYPES)
+                    keep_spooled(self.evidence_root, tmp, sha)
+                finally:
+                    tmp.unlink(missing_ok=True)
+            except ValidationFailed as exc:
+                if strict:
+                    raise ValidationFailed(f"第 {number} 张证据图：{exc.message}", field="evidence") from None
+                prepared.evidence_refused.append(f"第 {number} 张：{exc.message}")
+                continue
+            prepared.evidence.append(_StoredEvidence(name, kind, size, sha))
+        return prepared
+
+    # ------------------------------------------------------------------ scenes
+
+    def _scene_snapshot(self, session: Session) -> dict[str, SceneVersion]:
+        with self._scenes_lock:
+            if monotonic.monotonic() < self._scenes_until:
+                return self._scenes
+        scenes = SceneCatalogue.current_in(session)
+        with self._scenes_lock:
+            self._scenes = scenes
+            self._scenes_until = monotonic.monotonic() + SCENES_TTL_S
+        return scenes
+
+    def forget_scenes(self) -> None:
+        """Read the catalogue again at the next alarm (after a change)."""
+        with self._scenes_lock:
+            self._scenes_until = 0.0
+
+    # ------------------------------------------------------------------ the batch
+
+    def take(self, batch: Sequence[Received], *, strict: bool = False) -> list[AlarmReceipt]:
+        """Store and fold a batch of alarms in one transaction (the module's note); a receipt per
+        alarm, in the batch's order. With `strict` (the webhook), a bad evidence image refuses
+        the call (ValidationFailed) before anything is stored."""
+        if not batch:
+            return []
+        prepared = [self._prepare(r, strict=strict) for r in batch]
+        for attempt in range(RETRIES):
+            try:
+                with self.db.transaction() as session:
+                    return self._take_in(session, prepared)
+            except IntegrityError:
+                if attempt == RETRIES - 1:
+                    raise
+                log.info("alarm batch met a concurrent write; taking it again")
+        raise AssertionError("unreachable")
+
+    def _take_in(self, session: Session, batch: Sequence[_Prepared]) -> list[AlarmReceipt]:
+        now = self.clock()
+        ids = list(dict.fromkeys(p.received.message.alarm_id for p in batch))
+        stored: dict[str, AlarmReceipt] = {}
+        for alarm_id, outcome, event_id, status in session.execute(
+            select(AlarmRow.alarm_id, AlarmRow.outcome, AlarmRow.event_id, EventRow.status)
+            .outerjoin(EventRow, EventRow.id == AlarmRow.event_id)
+            .where(AlarmRow.alarm_id.in_(ids))
+        ):
+            stored[alarm_id] = AlarmReceipt(
+                alarm_id, AlarmOutcome(outcome), event_id, EventStatus(status) if status else None, False
+            )
+        codes = sorted({p.received.message.device_id or "" for p in batch})
+        devices = {
+            d.code: d
+            for d in session.scalars(
+                select(DeviceRow).where(DeviceRow.code.in_(codes)).order_by(DeviceRow.id).with_for_update()
+            )
+        }
+        scenes = self._scene_snapshot(session)
+        folding = _Folding(session, self.raiser, now)
+        folding.preload(
+            _open_key(devices[code].id, scene)
+            for code, scene in {(p.received.message.device_id or "", p.received.message.scene) for p in batch}
+            if code in devices
+        )
+        receipts: list[AlarmReceipt] = []
+        with session.no_autoflush:  # each row is written when it must be (ids), not at every query
+            for p in batch:
+                message = p.received.message
+                if message.alarm_id in stored:
+                    receipts.append(stored[message.alarm_id])
+                    continue
+                device = devices.get(message.device_id or "")
+                receipt = folding.take(p, device, scenes.get(message.scene))
+                stored[message.alarm_id] = AlarmReceipt(
+                    receipt.alarm_id, receipt.outcome, receipt.event_id, receipt.event_status, False
+                )
+                receipts.append(receipt)
+                if device is not None:  # heard from (a clock running ahead counts as now)
+                    at = min(message.at, now)
+                    if device.last_seen_at is None or device.last_seen_at < at:
+                        device.last_seen_at = at
+        session.flush()
+        folding.name_best()
+        session.flush()
+        return receipts
+
+
+class _Folding:
+    """One batch's folding, in its transaction: the open events it has looked up, by key."""
+
+    def __init__(self, session: Session, raiser: EventRaiser, now: datetime) -> None:
+        self.session = session
+        self.raiser = raiser
+        self.now = now
+        self.open: dict[str, EventRow | None] = {}
+        self.best: dict[int, str] = {}  # event id → its best alarm's id (for ties)
+        self.best_rows: dict[int, AlarmRow] = {}  # event id → its best alarm's row, if of this batch
+
+    def take(self, p: _Prepared, device: DeviceRow | None, version: SceneVersion | None) -> AlarmReceipt:
+        message = p.received.message
+        outcome, event, raise_with = self._decide(message, device, version)
+        point = self._point(message, device)
+        payload: dict[str, Any] = message.model_dump(mode="json", exclude={"evidence"})
+        if p.evidence_refused:
+            payload["evidence_refused"] = p.evidence_refused
+        row = AlarmRow(
+            alarm_id=message.alarm_id,
+            device_code=message.device_id or "",
+            device_id=device.id if device is not None else None,
+            scene_code=message.scene,
+            source=device.kind if device is not None else (version.scene.source.value if version else ""),
+            at=message.at,
+            received_at=p.received.received_at or self.now,
+            score=message.score,
+            algorithm_version=message.algorithm_version,
+            duration_s=message.duration_s,
+            value=message.value,
+            limit=message.limit,
+            latitude=point[0] if point else None,
+            longitude=point[1] if point else None,
+            via=p.received.via,
+            outcome=outcome.value,
+            event_id=event.id if event is not None else None,
+            payload=payload,
+        )
+        self.session.add(row)
+        if p.evidence:
+            self.session.flush([row])
+            for e in p.evidence:
+                self.session.add(
+                    EvidenceRow(
+                        alarm_id=row.id,
+                        filename=e.filename,
+                        content_type=e.content_type,
+                        size=e.size,
+                        sha256=e.sha256,
+                        url=e.url,
+                    )
+                )
+        if event is not None and self.best.get(event.id) == message.alarm_id:
+            self.best_rows[event.id] = row
+        if event is not None and raise_with is not None:
+            self._maybe_raise(event, *raise_with)
+        return AlarmReceipt(
+            message.alarm_id,
+            outcome,
+            event.id if event is not None else None,
+            EventStatus(event.status) if event is not None else None,
+            True,
+        )
+
+    @staticmethod
+    def _point(message: AlarmMessage, device: DeviceRow | None) -> tuple[float, float] | None:
+        if message.lat is not None and message.lon is not None:
+            if message.coord_system is CoordSystem.GCJ02:
+                return gcj02_to_wgs84(message.lat, message.lon)
+            return (message.lat, message.lon)
+        if device is not None and device.latitude is not None and device.longitude is not None:
+            return (device.latitude, device.longitude)
+        return None
+
+    def _decide(
+        self, message: AlarmMessage, device: DeviceRow | None, version: SceneVersion | None
+    ) -> tuple[AlarmOutcome, EventRow | None, tuple[Scene, EventState] | None]:
+        """The alarm's outcome, the event it opened or folded into, and what to judge raising by
+        once the alarm is stored."""
+        if device is None:
+            return AlarmOutcome.UNKNOWN_DEVICE, None, None
+        if device.status != "active":
+            return AlarmOutcome.DEVICE_OFF, None, None
+        if version is None:
+            return AlarmOutcome.UNKNOWN_SCENE, None, None
+        scene = version.scene
+        if not version.active:
+            return AlarmOutcome.SCENE_OFF, None, None
+        if (device.scenes and scene.code not in device.scenes) or (
+            not device.scenes and scene.source.value != device.kind
+        ):
+            return AlarmOutcome.NOT_RUN, None, None
+        override = (device.thresholds or {}).get(scene.code)
+        judged = judge(
+            scene,
+            score=message.score,
+            at=message.at,
+            local_time=message.at.astimezone(LOCAL_TZ).time(),
+            now=self.now,
+            threshold=float(override) if override is not None else None,
+        )
+        if judged is not None:
+            return judged, None, None
+        return self._fold(message, device, version)
+
+    def preload(self, keys: Iterable[str]) -> None:
+        """Look up the open events of these keys at once (one query for the batch)."""
+        wanted = [k for k in set(keys) if k not in self.open]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found = {
+                e.open_key: e
+                for e in self.session.scalars(select(EventRow).where(EventRow.open_key.in_(chunk)))
+            }
+            for key in chunk:
+                self.open[key] = found.get(key)
+
+    def _open_event(self, key: str) -> EventRow | None:
+        if key not in self.open:
+            self.open[key] = self.session.scalar(select(EventRow).where(EventRow.open_key == key))
+        return self.open[key]
+
+    def _fold(
+        self, message: AlarmMessage, device: DeviceRow, version: SceneVersion
+    ) -> tuple[AlarmOutcome, EventRow, tuple[Scene, EventState]]:
+        scene = version.scene
+        key = _open_key(device.id, scene.code)
+        event = self._open_event(key)
+        if event is not None:
+            best = self.best.get(event.id, "")
+            state = _state(event, best)
+            if in_window(scene, state, message.at):
+                folded = fold(state, message.alarm_id, message.at, message.score, message.duration_s)
+                self._write(event, folded)
+                if folded.best_alarm != best:
+                    self.best[event.id] = folded.best_alarm
+                return AlarmOutcome.FOLDED, event, (scene, folded)
+            # its window has passed: it takes no more repeats
+            event.open_key = None
+            if event.status == EventStatus.WATCHING.value:
+                event.status = EventStatus.LAPSED.value
+            event.updated_at = self.now
+            self.session.flush([event])
+        event = self._new_event(message, device, version, key)
+        self.open[key] = event
+        return AlarmOutcome.OPENED, event, (scene, _state(event, message.alarm_id))
+
+    def _write(self, event: EventRow, state: EventState) -> None:
+        event.count = state.count
+        event.first_seen = state.first_seen
+        event.last_seen = state.last_seen
+        event.longest_s = state.longest_s
+        event.best_score = state.best_score
+        event.updated_at = self.now
+
+    def _new_event(
+        self, message: AlarmMessage, device: DeviceRow, version: SceneVersion, key: str
+    ) -> EventRow:
+        scene = version.scene
+        point = self._point(message, device)
+        state = new_event(message.alarm_id, message.at, message.score, message.duration_s)
+        event = EventRow(
+            open_key=key,
+            device_id=device.id,
+            scene_code=scene.code,
+            scene_version=version.version,
+            algorithm_version=message.algorithm_version,
+            status=EventStatus.WATCHING.value,
+            count=state.count,
+            first_seen=state.first_seen,
+            last_seen=state.last_seen,
+            longest_s=state.longest_s,
+            best_score=state.best_score,
+            first_alarm_at=self.now,
+            latitude=point[0] if point else None,
+            longitude=point[1] if point else None,
+            grid_id=device.grid_id,
+            village_unit_id=device.village_unit_id,
+            group_id=self._group_of(scene, device, point, message.at),
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        self.session.add(event)
+        self.session.flush([event])
+        self.best[event.id] = message.alarm_id
+        return event
+
+    def _group_of(
+        self, scene: Scene, device: DeviceRow, point: tuple[float, float] | None, at: datetime
+    ) -> int | None:
+        """The group of the nearest live event of `scene` from another device within the scene's
+        radius (its own group, or itself as the group's first), or None."""
+        if point is None or scene.group_radius_m <= 0:
+            return None
+        window = timedelta(minutes=scene.window_minutes)
+        dlat = scene.group_radius_m / 111_000 + 1e-6
+        dlon = dlat / max(0.01, math.cos(math.radians(point[0])))
+        candidates = self.session.execute(
+            select(EventRow.id, EventRow.group_id, EventRow.latitude, EventRow.longitude, EventRow.last_seen)
+            .where(
+                EventRow.scene_code == scene.code,
+                EventRow.status.in_(LIVE),
+                EventRow.device_id != device.id,
+                EventRow.last_seen >= at - window,
+                EventRow.latitude.between(point[0] - dlat, point[0] + dlat),
+                EventRow.longitude.between(point[1] - dlon, point[1] + dlon),
+            )
+            .order_by(EventRow.id)
+            .limit(200)
+        ).all()
+        best: tuple[float, int] | None = None
+        for event_id, group_id, lat, lon, last_seen in candidates:
+            if lat is None or lon is None:
+                continue
+            d = haversine_m(point[0], point[1], lat, lon)
+            if groups_with(scene, d, last_seen, at) and (best is None or d < best[0]):
+                best = (d, group_id or event_id)
+        return best[1] if best else None
+
+    def name_best(self) -> None:
+        """Point each event of the batch at its best alarm (written by now)."""
+        for event_id, row in self.best_rows.items():
+            event = self.session.get(EventRow, event_id)
+            if event is not None and row.id is not None:
+                event.best_alarm_id = row.id
+        self.best_rows.clear()
+
+    def _maybe_raise(self, event: EventRow, scene: Scene, state: EventState) -> None:
+        if event.status != EventStatus.WATCHING.value or not condition_met(scene, state):
+            return
+        self.session.flush()  # the raiser reads the event's alarms and evidence
+        self.name_best()
+        self.raiser.raise_in(self.session, event, scene, self.now)
+        if event.status == EventStatus.WATCHING.value:
+            raise AssertionError(f"the raiser left event {event.id} watching")
+
+
+def build(services: Services) -> AlarmPipeline:
+    """The capability's service over the process's services (`Capability.services`)."""
+    from zhiyun.sensing.raising import EventRaiser as Raiser
+
+    return AlarmPipeline(services.db, services.settings, raiser=services.get(Raiser), clock=services.clock)
+
+
+__all__ = ["AlarmPipeline", "AlarmReceipt", "EventRaiser", "Received"]
