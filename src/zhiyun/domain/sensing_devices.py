@@ -73,6 +73,7 @@ SCENES_MAX = 100
 HEARTBEAT_MIN_S = 60
 HEARTBEAT_MAX_S = 7 * 24 * 3600
 FAULT_KEY_PREFIX = "device-fault"
+COORDINATE_DIGITS = 7
 
 # Which scenes' sources a device of each kind may run: a drone carries a camera.
 COMPATIBLE_SOURCES: Mapping[SceneSource, frozenset[SceneSource]] = {
@@ -179,9 +180,15 @@ def device_problems(device: Device, known_scenes: Mapping[str, SceneSource]) -> 
 
 
 def validate_device(device: Device, known_scenes: Mapping[str, SceneSource]) -> Device:
-    """The device, its name, vendor and address stripped; ValidationFailed naming every problem."""
+    """The device, its name, vendor and address stripped and its point rounded to
+    `COORDINATE_DIGITS` (about 1 cm); ValidationFailed naming every problem."""
     device = replace(
-        device, name=device.name.strip(), vendor=device.vendor.strip(), address=device.address.strip()
+        device,
+        name=device.name.strip(),
+        vendor=device.vendor.strip(),
+        address=device.address.strip(),
+        latitude=None if device.latitude is None else round(device.latitude, COORDINATE_DIGITS),
+        longitude=None if device.longitude is None else round(device.longitude, COORDINATE_DIGITS),
     )
     problems = device_problems(device, known_scenes)
     if problems:

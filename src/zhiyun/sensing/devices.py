@@ -280,11 +280,10 @@ class DeviceRegistry:
         order_ids = {r.fault_order_id for r in rows if r.fault_order_id is not None}
         numbers: dict[int, str] = {}
         if order_ids:
-            numbers = dict(
-                session.execute(
-                    select(WorkOrderRow.id, WorkOrderRow.number).where(WorkOrderRow.id.in_(sorted(order_ids)))
-                ).tuples()
-            )
+            for oid, number in session.execute(
+                select(WorkOrderRow.id, WorkOrderRow.number).where(WorkOrderRow.id.in_(sorted(order_ids)))
+            ):
+                numbers[oid] = number
 
         def unit(uid: int | None) -> tuple[str | None, str | None]:
             if uid is None or uid not in org.units:

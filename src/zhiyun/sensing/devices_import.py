@@ -287,7 +287,7 @@ def parse_line(row: int, cells: Sequence[str], columns: Mapping[str, int]) -> De
             raise ValidationFailed(f"坐标系「{get('crs')[:20]}」不认识（可用：WGS84、GCJ02）")
         if crs is CoordSystem.GCJ02 and -90 <= lat <= 90 and -180 <= lon <= 180:
             lat, lon = gcj02_to_wgs84(lat, lon)
-        return round(lat, 7), round(lon, 7)
+        return lat, lon
 
     take("latitude", point)
     if rejects:
