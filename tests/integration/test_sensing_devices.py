@@ -13,15 +13,18 @@ The small district of tests/support.py with the four grids of 夏北社区 (GC-X
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 from tests.support import (
+    ONLY_SQLITE,
     PN_BOX,
     TEST_ADMIN,
     TEST_SYSTEM,
@@ -32,8 +35,10 @@ from tests.support import (
     grid_file,
     quadrants,
 )
+from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services, build_services
+from zhiyun.cli.main import app
 from zhiyun.config import Settings
 from zhiyun.domain.access import Actor
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
@@ -482,3 +487,41 @@ def test_the_sweep_is_the_systems_or_an_admins(world: World) -> None:
         with pytest.raises(PermissionDenied):
             world.sweep.sweep(world.actor(name))
     world.sweep.sweep(TEST_ADMIN)
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+@ONLY_SQLITE
+def test_the_commands_list_import_export_and_switch_devices(world: World, tmp_path: Path) -> None:
+    db = world.services.db.url
+    runner = CliRunner()
+    good = tmp_path / "devices.csv"
+    good.write_text(
+        "设备编码,设备名称,类型,场景,纬度,经度,心跳间隔(秒)\n"
+        f"CAM-1,夏北路口,视频,CAM-07,{XB1[0]},{XB1[1]},300\nIOT-1,燃气探测器,物联感知,IOT-01,,,\n",
+        encoding="utf-8",
+    )
+    dry = runner.invoke(app, ["sensing", "devices-import", str(good), "--dry-run", "--db", db])
+    assert dry.exit_code == 0 and "将新增 2 台设备" in dry.output, dry.output
+    assert world.registry.devices(TEST_ADMIN).total == 0
+    assert runner.invoke(app, ["sensing", "devices-import", str(good), "--db", db]).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("设备编码,设备名称,类型\nCAM-2,坏,雷达\n", encoding="utf-8")
+    refused = runner.invoke(app, ["sensing", "devices-import", str(bad), "--db", db])
+    assert refused.exit_code == 1 and "第 2 行" in refused.output and "雷达" in refused.output
+    listed = runner.invoke(app, ["sensing", "devices", "--db", db])
+    assert listed.exit_code == 0 and "感知设备：2 台" in listed.output and "夏北路口" in listed.output
+    as_json = runner.invoke(app, ["sensing", "devices", "--kind", "iot", "--json", "--db", db])
+    assert [json.loads(line)["code"] for line in as_json.output.splitlines()] == ["IOT-1"]
+    assert runner.invoke(app, ["sensing", "devices", "--kind", "radar", "--db", db]).exit_code == 2
+    silent = runner.invoke(app, ["sensing", "devices", "--silent", "--db", db])
+    assert silent.exit_code == 0 and "感知设备：0 台（离线）" in silent.output
+    off = runner.invoke(app, ["sensing", "device-status", "CAM-1", "disabled", "--db", db])
+    assert off.exit_code == 0 and "已停用" in off.output
+    assert runner.invoke(app, ["sensing", "device-status", "NOPE", "disabled", "--db", db]).exit_code == 1
+    for name in ("out.csv", "out.xlsx"):
+        out = tmp_path / name
+        assert runner.invoke(app, ["sensing", "devices-export", str(out), "--db", db]).exit_code == 0
+        again = runner.invoke(app, ["sensing", "devices-import", str(out), "--db", db])
+        assert again.exit_code == 0 and "未变 2 台" in again.output, again.output

@@ -272,7 +272,9 @@ def _admin_request(template: str, stage: dict[str, Any]) -> tuple[str, dict[str,
         },
         "/api/v1/responsibility-rules/{rule_id}": {"json": {"unit_code": "GC", "category_code": "CG01"}},
         "/api/v1/sensing/devices/import": {
-            "files": {"file": ("devices.csv", "设备编码,设备名称,类型\nCAM-SWEEP,探测,视频\n".encode(), "text/csv")}
+            "files": {
+                "file": ("devices.csv", "设备编码,设备名称,类型\nCAM-SWEEP,探测,视频\n".encode(), "text/csv")
+            }
         },
         "/api/v1/sensing/devices/{code}": {"json": {"status": "disabled"}},
     }

@@ -193,7 +193,7 @@ def validate_device(device: Device, known_scenes: Mapping[str, SceneSource]) -> 
     problems = device_problems(device, known_scenes)
     if problems:
         raise ValidationFailed(
-            f"设备 {device.code[:64]}：" + "；".join(problems), problems=problems, code=device.code[:64]
+            f"设备 {device.code[:64]}：" + "；".join(problems), problems=problems, device=device.code[:64]
         )
     return device
 

@@ -343,7 +343,7 @@ class DeviceRegistry:
         row = session.scalar(query)
         scope = device_scope(actor, self._org(session))
         if row is None or not scope.holds(row.owner_unit_id, row.village_unit_id):
-            raise NotFound("设备不存在", code=key[:64])
+            raise NotFound("设备不存在", device=key[:64])
         return row
 
     # ------------------------------------------------------------------ reads
