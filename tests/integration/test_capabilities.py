@@ -98,6 +98,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "dashboard-rollup",
         "patrol-plan",
         "patrol-figures",
+        "device-heartbeats",
     }
 
 
@@ -136,6 +137,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "dispatch-policy",
         "quick-replies",
         "grid-items",
+        "sensing-devices",
     ]
 
 

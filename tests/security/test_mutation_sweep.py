@@ -80,6 +80,8 @@ ADMIN_OPERATIONS: dict[tuple[str, str], Callable[[Actor], bool]] = {
     ("POST", "/api/v1/responsibility-rules/import"): access.may_administer_catalog,
     ("PUT", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
     ("DELETE", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
+    ("POST", "/api/v1/sensing/devices/import"): access.may_administer_devices,
+    ("PATCH", "/api/v1/sensing/devices/{code}"): access.may_administer_devices,
 }
 # Quick replies 常用语: a unit's set (may_manage_quick_replies to change it, may_use_quick_replies
 # to know it exists) and a user's own (may_manage_own_quick_replies).
@@ -269,6 +271,12 @@ def _admin_request(template: str, stage: dict[str, Any]) -> tuple[str, dict[str,
             "headers": {"content-type": "text/csv"},
         },
         "/api/v1/responsibility-rules/{rule_id}": {"json": {"unit_code": "GC", "category_code": "CG01"}},
+        "/api/v1/sensing/devices/import": {
+            "files": {
+                "file": ("devices.csv", "设备编码,设备名称,类型\nCAM-SWEEP,探测,视频\n".encode(), "text/csv")
+            }
+        },
+        "/api/v1/sensing/devices/{code}": {"json": {"status": "disabled"}},
     }
     return url, bodies.get(template, {})
 

@@ -55,6 +55,8 @@ from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, Valida
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
+from zhiyun.domain.sensing_devices import Device, DeviceStatus
+from zhiyun.domain.sensing_scenes import SceneSource
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.hazards import GridHazardService, HazardReport
@@ -68,6 +70,7 @@ from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
+from zhiyun.sensing.devices import DeviceChanges, DeviceRegistry
 from zhiyun.sensing.scenes import SceneCatalogue
 from zhiyun.store.tables import WorkOrderRow
 
@@ -167,9 +170,14 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
     "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
     "(the dashboard panel shows them to district-wide readers only)",
-    "sensing.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
-    "sensing.get": "reads one version of a scene",
-    "sensing.export_json": "reads the scene catalogue",
+    "sensing_scenes.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
+    "sensing_scenes.get": "reads one version of a scene",
+    "sensing_scenes.export_json": "reads the scene catalogue",
+    "sensing_devices.devices": "the devices the reader may read (may_read_devices, device_scope), a page of them",
+    "sensing_devices.get": "one device the reader may read (may_read_devices, device_scope; NotFound otherwise)",
+    "sensing_devices.export_rows": "the devices the reader may read, as rows (may_read_devices, device_scope)",
+    "sensing_devices.export_csv": "the devices the reader may read, as CSV (may_read_devices, device_scope)",
+    "sensing_devices.export_xlsx": "the devices the reader may read, as XLSX (may_read_devices, device_scope)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -204,6 +212,8 @@ PLUMBING: dict[str, str] = {
     "grid_hazards.open_hazards_in": "a read inside the patrol submission's session, of the objects it scoped",
     "grid_hazards.hazards_of_order_in": "a panel's read, after the page checked visibility",
     "grid_hazards.local_resolution_in": "figures inside a session whose caller scoped the villages (villages_in_view)",
+    "sensing_devices.heard_in": "a building block inside the alarm consumer's and the heartbeat webhook's "
+    "transaction (whose caller authenticated the channel): moves last_seen_at, no person's data",
     "intake.duplicate_candidates": "a read inside the seat's suggestion, which filters by can_view",
     "auto_dispatch.suggest": "a read inside the seat's suggestion (no order, no person's data)",
     "reference.get": "the reference-data cache's read (org tree, calendar, limits) inside a session",
@@ -405,6 +415,15 @@ class World:
             catalogue.ensure_default(TEST_ADMIN)
             self.made["scenes"] = True
         return catalogue
+
+    def device(self) -> None:
+        """The scene catalogue and one camera of the registry, CAM-POLICY-1."""
+        self.scenes()
+        if "device" not in self.made:
+            self.services.get(DeviceRegistry).register(
+                TEST_ADMIN, Device("CAM-POLICY-1", "政策测试摄像头", SceneSource.CAMERA, heartbeat_s=300)
+            )
+            self.made["device"] = True
 
     def grid_items(self) -> GridItemService:
         """The default grid items catalogue, installed."""
@@ -902,22 +921,53 @@ CASES: tuple[Case, ...] = (
     ),
     # -- the sensing scene catalogue 场景目录
     Case(
-        "sensing.ensure_default",
+        "sensing_scenes.ensure_default",
         lambda s, ctx, who: s.get(SceneCatalogue).ensure_default(who),
         NOT_ADMINS,
         prepare=lambda w: w.services.taxonomy.ensure_default(TEST_ADMIN),
     ),
     Case(
-        "sensing.import_file",
+        "sensing_scenes.import_file",
         lambda s, text, who: s.get(SceneCatalogue).import_file(who, text),
         NOT_ADMINS,
         prepare=lambda w: w.scenes().export_json().replace("早市", "晨市"),
     ),
     Case(
-        "sensing.set_active",
+        "sensing_scenes.set_active",
         lambda s, ctx, who: s.get(SceneCatalogue).set_active(who, "CAM-04", False),
         NOT_ADMINS,
         prepare=lambda w: w.scenes(),
+    ),
+    # -- the sensing device registry 感知设备
+    Case(
+        "sensing_devices.register",
+        lambda s, ctx, who: s.get(DeviceRegistry).register(
+            who, Device("CAM-POLICY-2", "政策测试摄像头", SceneSource.CAMERA, heartbeat_s=300)
+        ),
+        NOT_ADMINS,
+        prepare=World.device,
+    ),
+    Case(
+        "sensing_devices.update",
+        lambda s, ctx, who: s.get(DeviceRegistry).update(
+            who, "CAM-POLICY-1", DeviceChanges(heartbeat_s=600, heartbeat_given=True)
+        ),
+        NOT_ADMINS,
+        prepare=World.device,
+    ),
+    Case(
+        "sensing_devices.set_status",
+        lambda s, ctx, who: s.get(DeviceRegistry).set_status(who, "CAM-POLICY-1", DeviceStatus.DISABLED),
+        NOT_ADMINS,
+        prepare=World.device,
+    ),
+    Case(
+        "sensing_devices.import_file",
+        lambda s, data, who: s.get(DeviceRegistry).import_file(who, "devices.csv", data),
+        NOT_ADMINS,
+        prepare=lambda w: (w.device(), "设备编码,设备名称,类型\nCAM-POLICY-3,导入的摄像头,视频\n".encode())[
+            1
+        ],
     ),
     # -- merged patrols 合并巡查
     Case(

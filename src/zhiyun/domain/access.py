@@ -59,6 +59,7 @@ PATROLLERS = frozenset({Role.GRID_WORKER})
 PATROL_PLANNERS = frozenset({Role.ADMIN, Role.SYSTEM})  # the worker's monthly job, `zhiyun grid plan`
 CITIZENS = frozenset({Role.CITIZEN})
 STAFF = frozenset(STAFF_ROLES)
+DEVICE_READERS = frozenset({*STAFF_ROLES, Role.SYSTEM})
 
 
 def may_register(actor: Actor) -> bool:
@@ -214,6 +215,20 @@ def may_administer_grid_items(actor: Actor) -> bool:
 def may_administer_scenes(actor: Actor) -> bool:
     """The sensing scene catalogue (场景目录): import scenes, publish new versions, switch them on
     or off, install the defaults. An admin."""
+    return actor.role in ADMINS
+
+
+def may_read_devices(actor: Actor) -> bool:
+    """The sensing device registry (设备台账): list and read devices. Staff and the system; which
+    devices is the registry's scope (domain.sensing_devices.device_scope): the district's
+    readers and the district center every one, other units those they maintain or that stand
+    in their area."""
+    return actor.role in DEVICE_READERS
+
+
+def may_administer_devices(actor: Actor) -> bool:
+    """The sensing device registry (设备台账): register and import devices, change their
+    thresholds and heartbeat, enable or disable them. An admin."""
     return actor.role in ADMINS
 
 
@@ -454,6 +469,24 @@ POLICIES: tuple[Policy, ...] = (
         "administration",
     ),
     Policy(
+        "may_read_devices",
+        "the sensing device registry 感知设备: list and read devices",
+        "staff (the district's readers and center: every device; other units: those they maintain "
+        "or that stand in their area), the system",
+        DEVICE_READERS,
+        may_read_devices,
+        "console",
+    ),
+    Policy(
+        "may_administer_devices",
+        "the sensing device registry 感知设备: register, import, change thresholds and heartbeat, "
+        "enable or disable",
+        "an admin",
+        ADMINS,
+        may_administer_devices,
+        "administration",
+    ),
+    Policy(
         "may_patrol",
         "patrol 巡查: one's own visit tasks on the phone, submit visits (in the grids of one's posts)",
         "a grid worker",
@@ -519,6 +552,7 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_administer_quick_replies,
     may_administer_grid_items,
     may_administer_scenes,
+    may_administer_devices,
 )
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
@@ -546,6 +580,8 @@ _REFUSALS: dict[str, str] = {
     "may_manage_own_quick_replies": "只能管理自己的常用语",
     "may_administer_grid_items": "仅系统管理员可以维护入格事项",
     "may_administer_scenes": "仅系统管理员可以维护感知场景目录",
+    "may_read_devices": "只有工作人员可以查看感知设备",
+    "may_administer_devices": "仅系统管理员可以维护感知设备",
     "may_patrol": "只有网格员可以巡查",
     "may_plan_patrols": "仅系统或系统管理员可以生成巡查计划",
     "may_record_system_event": "系统事件只能由系统记录",
@@ -656,6 +692,7 @@ __all__ = [
     "may_administer_calendar",
     "may_administer_catalog",
     "may_administer_channels",
+    "may_administer_devices",
     "may_administer_grid_items",
     "may_administer_org",
     "may_administer_quick_replies",
@@ -674,6 +711,7 @@ __all__ = [
     "may_manage_quick_replies",
     "may_patrol",
     "may_plan_patrols",
+    "may_read_devices",
     "may_record_repeat_call",
     "may_record_system_event",
     "may_register",

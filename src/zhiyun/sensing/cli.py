@@ -6,6 +6,10 @@
     zhiyun sensing scenes-defaults           # install the shipped scenes that are missing
     zhiyun sensing scene-switch CODE on|off
     zhiyun sensing consume [--host H --port P --client-id ID]   # MQTT alarms in (Ctrl-C stops)
+    zhiyun sensing devices [--kind K] [--status S] [--silent] [--json]   # the device registry
+    zhiyun sensing devices-import F [--dry-run]    # CSV or XLSX, all or nothing
+    zhiyun sensing devices-export F                # .csv or .xlsx (import reads it back)
+    zhiyun sensing device-status CODE active|disabled
 
 A refused file prints every reason and exits 1 with nothing written.
 """
@@ -13,6 +17,7 @@ A refused file prints every reason and exits 1 with nothing written.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +27,11 @@ import typer
 from rich.markup import escape
 
 from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, fail, open_services
+from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError, ValidationFailed
+from zhiyun.domain.sensing_devices import DeviceStatus
+from zhiyun.domain.sensing_scenes import SceneSource
+from zhiyun.sensing.devices import DeviceQuery, DeviceRegistry, DeviceView
 from zhiyun.sensing.scenes import SceneCatalogue
 
 if TYPE_CHECKING:
@@ -30,7 +39,7 @@ if TYPE_CHECKING:
 
 sensing_app = typer.Typer(
     cls=ZhiyunGroup,
-    help="感知：摄像头、物联传感器、无人机和卫星的场景目录。",
+    help="感知：摄像头、物联传感器、无人机和卫星的场景目录和设备台账。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -179,9 +188,156 @@ def consume(
 
 
 def _heard(services: Services) -> Callable[[Collection[str], datetime], int]:
-    from zhiyun.sensing.devices import DeviceRegistry
+    """The devices were heard from (a heartbeat): one transaction per batch of them."""
+    registry = services.get(DeviceRegistry)
 
-    return services.get(DeviceRegistry).heard
+    def heard(codes: Collection[str], at: datetime) -> int:
+        with services.db.transaction() as session:
+            return registry.heard_in(session, codes, at)
+
+    return heard
+# -- the device registry 设备台账 ------------------------------------------------------------------
+
+
+def _devices(services: Services) -> DeviceRegistry:
+    return services.get(DeviceRegistry)
+
+
+@sensing_app.command("devices")
+def devices(
+    kind: Annotated[str | None, typer.Option("--kind", help="类型：camera iot drone satellite")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="状态：active disabled")] = None,
+    silent: Annotated[bool, typer.Option("--silent", help="只列离线（超过心跳间隔未上报）的设备")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（每行一台设备）")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="最多列出多少台")] = 500,
+    db: DbOption = None,
+) -> None:
+    """感知设备台账：编码、名称、类型、所在网格、维护单位、心跳、最后上报、状态。"""
+    try:
+        query = DeviceQuery(
+            kind=SceneSource(kind) if kind else None,
+            status=DeviceStatus(status) if status else None,
+            silent_only=silent,
+        )
+    except ValueError:
+        fail("类型须为 camera、iot、drone、satellite 之一；状态须为 active 或 disabled", code=2)
+        return
+    try:
+        with open_services(db) as services:
+            page = _devices(services).devices(cli_actor(), query, limit=max(1, min(limit, 500)))
+    except DomainError as exc:
+        fail(exc.message)
+        return
+    if as_json:
+        for v in page.items:
+            typer.echo(json.dumps(_device_json(v), ensure_ascii=False))
+        return
+    console.print(
+        f"感知设备：{page.total} 台"
+        + ("（离线）" if silent else "")
+        + (f"，列出前 {len(page.items)} 台" if page.more else "")
+    )
+    for v in page.items:
+        seen = f"{v.last_seen_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" if v.last_seen_at else "从未上报"
+        state = (
+            "离线" + (f"（故障工单 {v.fault_order_number}）" if v.fault_order_number else "")
+            if v.silent
+            else v.status_label
+        )
+        console.print(
+            f"{v.code}  {v.name}  [{v.kind_label}]  {v.grid_name or v.village_name or '—'}  "
+            f"维护：{v.owner_name or '—'}  心跳 {v.heartbeat_label}  最后上报 {seen}  {state}",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
+
+
+def _device_json(v: DeviceView) -> dict[str, object]:
+    return {
+        "code": v.code,
+        "name": v.name,
+        "kind": v.kind.value,
+        "scenes": list(v.scenes),
+        "thresholds": v.thresholds,
+        "latitude": v.latitude,
+        "longitude": v.longitude,
+        "address": v.address,
+        "grid_code": v.grid_code,
+        "village": v.village_name,
+        "owner": v.owner_code,
+        "vendor": v.vendor,
+        "status": v.status.value,
+        "heartbeat_s": v.heartbeat_s,
+        "last_seen_at": v.last_seen_at.isoformat() if v.last_seen_at else None,
+        "silent": v.silent,
+        "fault_order": v.fault_order_number,
+    }
+
+
+@sensing_app.command("devices-import")
+def devices_import(
+    file: Annotated[Path, typer.Argument(help="设备台账文件（.csv 或 .xlsx）")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并报告，不写入")] = False,
+    db: DbOption = None,
+) -> None:
+    """导入感知设备：编码新的登记，已有的按文件更新；任何一行有误则一台也不写。"""
+    if not file.is_file():
+        fail(f"文件不存在：{file}")
+    try:
+        with open_services(db) as services:
+            report = _devices(services).import_file(
+                cli_actor(), file.name, file.read_bytes(), dry_run=dry_run
+            )
+    except DomainError as exc:
+        listed = exc.details.get("problems")
+        problems = [str(p) for p in listed] if isinstance(listed, list) else []
+        err_console.print(f"[red]错误：{escape(exc.message)}[/red]", soft_wrap=True)
+        for problem in problems:
+            err_console.print(f"  - {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if report.refused:
+        err_console.print(f"[red]错误：{escape(report.summary())}[/red]")
+        for problem in report.problems():
+            err_console.print(f"  - {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(("检查通过，未写入（--dry-run）：" if dry_run else "导入完成：") + report.summary())
+
+
+@sensing_app.command("devices-export")
+def devices_export(
+    file: Annotated[Path, typer.Argument(help="写入的文件：.csv 或 .xlsx（可原样再导入）")],
+    db: DbOption = None,
+) -> None:
+    """导出感知设备台账（CSV 或 Excel）。"""
+    suffix = file.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        fail("文件扩展名须为 .csv 或 .xlsx", code=2)
+    with open_services(db) as services:
+        registry = _devices(services)
+        if suffix == ".csv":
+            file.write_text("\ufeff" + registry.export_csv(cli_actor()), encoding="utf-8")
+        else:
+            file.write_bytes(registry.export_xlsx(cli_actor()))
+    err_console.print(f"已导出到 {escape(str(file))}")
+
+
+@sensing_app.command("device-status")
+def device_status(
+    code: Annotated[str, typer.Argument(help="设备编码")],
+    state: Annotated[str, typer.Argument(help="active 启用，disabled 停用")],
+    db: DbOption = None,
+) -> None:
+    """启用或停用一台设备：停用的设备不再受理告警，也不监测心跳。"""
+    if state not in ("active", "disabled"):
+        fail("状态须为 active 或 disabled", code=2)
+    try:
+        with open_services(db) as services:
+            view = _devices(services).set_status(cli_actor(), code, DeviceStatus(state))
+    except DomainError as exc:
+        fail(exc.message)
+        return
+    console.print(f"设备 {view.code} {view.name}：已{view.status_label}", markup=False, highlight=False)
 
 
 __all__ = ["sensing_app"]

@@ -275,6 +275,7 @@ class AlarmPipeline:
                     at = min(message.at, now)
                     if device.last_seen_at is None or device.last_seen_at < at:
                         device.last_seen_at = at
+                        device.fault_order_id = None  # its silence, if any, has ended
         session.flush()
         folding.name_best()
         session.flush()
