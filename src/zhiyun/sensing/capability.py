@@ -4,12 +4,27 @@ service and the `zhiyun sensing` commands. Devices, alarms, events and verificat
 
 from __future__ import annotations
 
-from zhiyun.kernel.capability import Capability, Command
+from datetime import timedelta
+
+from zhiyun.kernel.capability import Capability, Command, Job, Mount
 
 CAPABILITY = Capability(
     name="sensing",
     summary="Sensing (感知): the scene catalogue of cameras, IoT sensors, drones and satellites; alarms to verified orders next.",
     tables=("zhiyun.sensing.tables", "zhiyun.sensing.device_tables", "zhiyun.sensing.alarm_tables"),
-    services=("zhiyun.sensing.scenes:build",),
+    services=(
+        "zhiyun.sensing.scenes:build",
+        "zhiyun.sensing.raising:build",  # verification (核实): raising events, the tasks, their answers
+        "zhiyun.sensing.verification:build",
+    ),
+    api=(Mount("zhiyun.sensing.verification_api:router"),),
     commands=(Command("sensing", "zhiyun.sensing.cli:sensing_app"),),
+    jobs=(
+        Job(
+            "verification-escalate",
+            "escalate the verification tasks past their due time to the village's center",
+            "zhiyun.sensing.verification_jobs:escalate_late_tasks",
+            timedelta(minutes=1),
+        ),
+    ),
 )
