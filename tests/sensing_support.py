@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import select
+
 from tests.support import (
     PASSWORD,
     TEST_ADMIN,
@@ -24,7 +25,6 @@ from tests.support import (
     grid_file,
     quadrants,
 )
-
 from zhiyun.bootstrap import Services
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.grid import WorkerKind
@@ -106,7 +106,12 @@ def seed_sensing_world(services: Services) -> SensingWorld:
         ("pn_grid", "GC-PN", PN1),
     ):
         user = services.accounts.add_user(
-            TEST_ADMIN, username=name, password=PASSWORD, role=Role.GRID_WORKER, unit_code=village, display_name=name
+            TEST_ADMIN,
+            username=name,
+            password=PASSWORD,
+            role=Role.GRID_WORKER,
+            unit_code=village,
+            display_name=name,
         )
         actors[name] = user.actor()
         posts.append(NewPost(name, village, WorkerKind.FULL_TIME, grid))
@@ -262,7 +267,9 @@ def evidence_ids(world: SensingWorld, event_id: int) -> list[int]:
         assert event is not None
         return list(
             session.scalars(
-                select(EvidenceRow.id).where(EvidenceRow.alarm_id == event.best_alarm_id).order_by(EvidenceRow.id)
+                select(EvidenceRow.id)
+                .where(EvidenceRow.alarm_id == event.best_alarm_id)
+                .order_by(EvidenceRow.id)
             )
         )
 

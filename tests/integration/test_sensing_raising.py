@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from tests.sensing_support import (
-    SensingWorld,
     XB1,
+    SensingWorld,
     add_device,
     add_event,
     seed_sensing_world,
@@ -96,12 +96,14 @@ def test_a_scene_without_verification_registers_its_order_at_once_through_the_io
         world.grids[XB1],
         world.units["GC-XB"],
     )
-    assert row.title == "垃圾桶满溢（物联感知告警）"
-    assert "夏北路1号垃圾桶（BIN-XB-0001）" in row.content and "告警 3 次" in row.content
+    assert row.title == "夏北路1号垃圾桶满溢（物联感知告警）"
+    assert "夏北路1号垃圾桶 BIN-XB-0001：" in row.content and "告警 3 次" in row.content
     assert tasks(world) == []
 
 
-def test_a_severe_scene_registers_an_urgent_order_and_tells_the_nearest_grid_worker(world: SensingWorld) -> None:
+def test_a_severe_scene_registers_an_urgent_order_and_tells_the_nearest_grid_worker(
+    world: SensingWorld,
+) -> None:
     # 燃气泄漏 in 夏北's grid 004 (south-east), which has no worker: grid 002's, right north of it, is nearest
     spot = centre(quadrants(XB_BOX)[3])
     gas = add_device(world, "GAS-XB-0004", name="夏北市场燃气探测器", kind="iot", point=spot, grid=XB4)

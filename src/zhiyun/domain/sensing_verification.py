@@ -73,9 +73,13 @@ def _rank(post: WorkerPost) -> tuple[int, int, int]:
     return (_KIND_RANK[post.kind], post.owed, post.post_id)
 
 
-def choose_verifier(posts: Iterable[WorkerPost], grid_id: int | None, village_unit_id: int | None) -> int | None:
+def choose_verifier(
+    posts: Iterable[WorkerPost], grid_id: int | None, village_unit_id: int | None
+) -> int | None:
     """The user id of the worker a verification task goes to (the module's note), or None."""
-    candidates = [p for p in posts if p.village_unit_id == village_unit_id] if village_unit_id else list(posts)
+    candidates = (
+        [p for p in posts if p.village_unit_id == village_unit_id] if village_unit_id else list(posts)
+    )
     in_grid = [p for p in candidates if grid_id is not None and p.grid_id == grid_id]
     if in_grid:
         return min(in_grid, key=_rank).user_id
@@ -131,7 +135,9 @@ class EventPlace:
     owner_unit_id: int | None
 
 
-def _covers_grid(actor: Actor, grid_id: int | None, village_unit_id: int | None, org: OrgTree, posts: Sequence[GridPost]) -> bool:
+def _covers_grid(
+    actor: Actor, grid_id: int | None, village_unit_id: int | None, org: OrgTree, posts: Sequence[GridPost]
+) -> bool:
     if actor.role is not Role.GRID_WORKER or grid_id is None or village_unit_id is None:
         return False
     return grid_id in visible_grid_ids(actor, (GridPlace(grid_id, village_unit_id),), org, posts)

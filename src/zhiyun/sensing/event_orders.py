@@ -10,9 +10,10 @@ its master and the sensing order is merged into it (or flagged for a dispatcher 
 thresholds).
 
 What the order says (what duplicate detection compares, so it reads like a person's report):
-the title 「{scene}（{source}告警）」, then a first line naming the place and what was seen
-(「{address}发现{scene}」), then the device, how often and when it was seen, the best score,
-and the verifier's note. Its category is the scene's, its urgency the scene's, its point and
+the title 「{address}{scene}（{source}告警）」, then a first line naming the place and what was seen
+(「{address}发现{scene}」), then the device, how often and when it was seen and the best score
+in one compact line, and the verifier's note. The address leads the title too (「夏北路1号垃圾满溢
+（视频告警）」): a citizen names the place first. Its category is the scene's, its urgency the scene's, its point and
 grid the event's, registered at the event's village center. The verifier (a grid worker, or a
 dispatcher answering an escalated task) is the registering principal; an event raised at once
 is registered by the platform (`SENSING`).
@@ -58,6 +59,7 @@ SENSING_CHANNEL = "iot"
 # Who registers an event's order raised at once (no person checked it): the platform.
 SENSING = Actor.system("感知告警")
 EVIDENCE_MAX = 6  # evidence images attached to an order
+TITLE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -92,20 +94,21 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def order_title(scene: Scene) -> str:
-    return f"{scene.name}（{scene.source.label}告警）"
+def order_title(scene: Scene, address: str = "") -> str:
+    """「{address}{scene}（{source}告警）」: the place first, as a person would say it."""
+    return f"{address.strip()}{scene.name}（{scene.source.label}告警）"[:TITLE_MAX]
 
 
 def order_content(event: EventRow, scene: Scene, device: DeviceRow | None, note: str = "") -> str:
-    """The order's content (the module's note)."""
+    """The order's content (the module's note): what was seen where, then the machine's facts in
+    one compact line (words a duplicate check would weigh against a person's report are few)."""
     address = (device.address if device is not None else "") or ""
     lines = [f"{address}发现{scene.name}".strip()]
-    if device is not None:
-        lines.append(f"设备：{device.name}（{device.code}）")
-    if address:
-        lines.append(f"地址：{address}")
-    lines.append(f"告警 {event.count} 次，首次 {_local(event.first_seen)}，最近 {_local(event.last_seen)}")
-    lines.append(f"最高置信度 {event.best_score:.2f}（场景 {scene.code} 第 {event.scene_version} 版）")
+    source = f"{device.name} {device.code}：" if device is not None else ""
+    lines.append(
+        f"{source}告警 {event.count} 次，{_local(event.first_seen)} 至 {_local(event.last_seen)}，"
+        f"最高置信度 {event.best_score:.2f}（{scene.code} 第 {event.scene_version} 版）"
+    )
     if note.strip():
         lines.append(f"核实：{note.strip()}")
     return "\n".join(lines)
@@ -114,7 +117,9 @@ def order_content(event: EventRow, scene: Scene, device: DeviceRow | None, note:
 class EventOrders:
     """Registers the work order of a sensing event (the module's note)."""
 
-    def __init__(self, intake: IntakeService, attachments: AttachmentService, reference: ReferenceCache) -> None:
+    def __init__(
+        self, intake: IntakeService, attachments: AttachmentService, reference: ReferenceCache
+    ) -> None:
         self.intake = intake
         self.attachments = attachments
         self.reference = reference
@@ -148,7 +153,7 @@ class EventOrders:
         lead = lead_id(event)
         draft = IntakeDraft(
             external_id=f"EV{lead}",
-            title=order_title(scene),
+            title=order_title(scene, device.address if device is not None else ""),
             content=order_content(event, scene, device, note),
             order_type=OrderType.REPORT,
             urgency=scene.urgency,

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
@@ -153,9 +153,7 @@ class TaskView:
             "grid": {"id": self.grid_id, "code": self.grid_code},
             "village": {"id": self.village_unit_id, "name": self.village_name},
             "worker": None if self.worker_id is None else {"id": self.worker_id, "name": self.worker_name},
-            "evidence": [
-                {"id": i, "url": f"/api/v1/sensing/evidence/{i}"} for i in self.evidence_ids
-            ],
+            "evidence": [{"id": i, "url": f"/api/v1/sensing/evidence/{i}"} for i in self.evidence_ids],
             "created_at": self.created_at.isoformat(),
             "due_at": self.due_at.isoformat(),
             "overdue": self.overdue,
@@ -277,7 +275,9 @@ class VerificationService:
         if lock:
             query = query.with_for_update()
         task = session.scalar(query)
-        if task is None or not may_answer(actor, self._place(task), self._org(session), self._posts(session, actor)):
+        if task is None or not may_answer(
+            actor, self._place(task), self._org(session), self._posts(session, actor)
+        ):
             raise NotFound("核实任务不存在", task=task_id)
         return task
 
@@ -287,12 +287,16 @@ class VerificationService:
         org = self._org(session)
         events = {
             e.id: e
-            for e in session.scalars(select(EventRow).where(EventRow.id.in_(sorted({t.event_id for t in tasks}))))
+            for e in session.scalars(
+                select(EventRow).where(EventRow.id.in_(sorted({t.event_id for t in tasks})))
+            )
         }
         device_ids = sorted({e.device_id for e in events.values()})
         devices = {d.id: d for d in session.scalars(select(DeviceRow).where(DeviceRow.id.in_(device_ids)))}
         codes = sorted({e.scene_code for e in events.values()})
-        scenes = dict(session.execute(select(SceneRow.code, SceneRow.name).where(SceneRow.code.in_(codes))).all())
+        scenes = dict(
+            session.execute(select(SceneRow.code, SceneRow.name).where(SceneRow.code.in_(codes))).all()
+        )
         grid_ids = sorted({t.grid_id for t in tasks if t.grid_id is not None})
         grids = dict(session.execute(select(GridRow.id, GridRow.code).where(GridRow.id.in_(grid_ids))).all())
         user_ids = sorted({t.worker_id for t in tasks if t.worker_id is not None})
@@ -309,7 +313,9 @@ class VerificationService:
             evidence.setdefault(alarm_id, []).append(ev_id)
         order_ids = sorted({e.order_id for e in events.values() if e.order_id is not None})
         numbers = dict(
-            session.execute(select(WorkOrderRow.id, WorkOrderRow.number).where(WorkOrderRow.id.in_(order_ids))).all()
+            session.execute(
+                select(WorkOrderRow.id, WorkOrderRow.number).where(WorkOrderRow.id.in_(order_ids))
+            ).all()
         )
         views = []
         for t in tasks:
@@ -330,8 +336,12 @@ class VerificationService:
                     device_code=d.code if d is not None else "",
                     device_name=d.name if d is not None else "",
                     address=(d.address if d is not None else "") or "",
-                    latitude=e.latitude if e.latitude is not None else (d.latitude if d is not None else None),
-                    longitude=e.longitude if e.longitude is not None else (d.longitude if d is not None else None),
+                    latitude=e.latitude
+                    if e.latitude is not None
+                    else (d.latitude if d is not None else None),
+                    longitude=e.longitude
+                    if e.longitude is not None
+                    else (d.longitude if d is not None else None),
                     grid_id=t.grid_id,
                     grid_code=grids.get(t.grid_id) if t.grid_id is not None else None,
                     village_unit_id=t.village_unit_id,
@@ -427,7 +437,9 @@ class VerificationService:
 
     def _check_photo(self, filename: str, data: bytes) -> _Photo:
         root = self.orders.store
-        tmp, sha, size, head = spool_upload(root, io.BytesIO(data), self.settings.attachment_max_bytes, what="照片")
+        tmp, sha, size, head = spool_upload(
+            root, io.BytesIO(data), self.settings.attachment_max_bytes, what="照片"
+        )
         try:
             if size == 0:
                 raise ValidationFailed("照片为空", field="photos")
@@ -535,7 +547,9 @@ class VerificationService:
             kind = sniff(head, "")
             if kind not in SERVED_IMAGES:
                 kind = "application/octet-stream"
-            return EvidenceFile(path, kind, download_name(safe_filename(row.filename) or f"evidence-{row.id}", kind))
+            return EvidenceFile(
+                path, kind, download_name(safe_filename(row.filename) or f"evidence-{row.id}", kind)
+            )
 
     # ------------------------------------------------------------------ the village's side
 
@@ -552,15 +566,17 @@ class VerificationService:
             if actor.role is not Role.ADMIN:
                 if actor.unit_id is None or actor.unit_id not in org.units:
                     return []
-                query = query.where(VerificationRow.village_unit_id.in_(sorted(org.subtree_ids(actor.unit_id))))
+                query = query.where(
+                    VerificationRow.village_unit_id.in_(sorted(org.subtree_ids(actor.unit_id)))
+                )
             if not all_pending:
                 query = query.where(
                     or_(VerificationRow.escalated_at.is_not(None), VerificationRow.worker_id.is_(None))
                 )
             rows = session.scalars(
-                query.order_by(VerificationRow.escalated_at.is_(None), VerificationRow.due_at, VerificationRow.id).limit(
-                    LIST_MAX
-                )
+                query.order_by(
+                    VerificationRow.escalated_at.is_(None), VerificationRow.due_at, VerificationRow.id
+                ).limit(LIST_MAX)
             ).all()
             shown = [t for t in rows if may_dispatch_verifications(actor, t.village_unit_id, org)]
             return self._views(session, shown, now)
@@ -611,7 +627,10 @@ class VerificationService:
                 .where(
                     VerificationRow.status == VerificationStatus.PENDING.value,
                     VerificationRow.due_at < now,
-                    or_(VerificationRow.escalated_at.is_(None), VerificationRow.escalated_at < VerificationRow.due_at),
+                    or_(
+                        VerificationRow.escalated_at.is_(None),
+                        VerificationRow.escalated_at < VerificationRow.due_at,
+                    ),
                 )
                 .order_by(VerificationRow.id)
                 .limit(5000)
@@ -647,4 +666,12 @@ def build(services: Services) -> VerificationService:
     )
 
 
-__all__ = ["AnswerResult", "EvidenceFile", "TaskView", "VerificationService", "build", "evidence_of", "scene_of"]
+__all__ = [
+    "AnswerResult",
+    "EvidenceFile",
+    "TaskView",
+    "VerificationService",
+    "build",
+    "evidence_of",
+    "scene_of",
+]
