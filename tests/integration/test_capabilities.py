@@ -98,6 +98,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "dashboard-rollup",
         "patrol-plan",
         "patrol-figures",
+        "verification-escalate",
     }
 
 

@@ -31,6 +31,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.e2e.harness import PNG
+from tests.sensing_support import SensingWorld, add_device, add_event
 from tests.support import (
     ONLY_SQLITE,
     PN_BOX,
@@ -55,6 +56,7 @@ from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, Valida
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
+from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.hazards import GridHazardService, HazardReport
@@ -69,6 +71,7 @@ from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
 from zhiyun.sensing.scenes import SceneCatalogue
+from zhiyun.sensing.verification import VerificationService
 from zhiyun.store.tables import WorkOrderRow
 
 # --------------------------------------------------------------------------- the classification
@@ -167,9 +170,14 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
     "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
     "(the dashboard panel shows them to district-wide readers only)",
-    "sensing.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
-    "sensing.get": "reads one version of a scene",
-    "sensing.export_json": "reads the scene catalogue",
+    "sensing_scenes.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
+    "sensing_scenes.get": "reads one version of a scene",
+    "sensing_scenes.export_json": "reads the scene catalogue",
+    "sensing_verification.mine": "a grid worker's own pending tasks and those nobody owes in their grids (may_answer)",
+    "sensing_verification.get": "one task the reader may answer (may_answer; NotFound otherwise)",
+    "sensing_verification.pending_for_unit": "the tasks of the villages under a dispatcher's unit "
+    "(may_dispatch_verifications)",
+    "sensing_verification.evidence": "an evidence image of an event the reader may see (may_see_event; NotFound otherwise)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -204,6 +212,8 @@ PLUMBING: dict[str, str] = {
     "grid_hazards.open_hazards_in": "a read inside the patrol submission's session, of the objects it scoped",
     "grid_hazards.hazards_of_order_in": "a panel's read, after the page checked visibility",
     "grid_hazards.local_resolution_in": "figures inside a session whose caller scoped the villages (villages_in_view)",
+    "sensing_raising.raise_in": "a building block inside the alarm pipeline's transaction: the platform raises "
+    "an event whose condition is met (a task, or an order registered as the system principal)",
     "intake.duplicate_candidates": "a read inside the seat's suggestion, which filters by can_view",
     "auto_dispatch.suggest": "a read inside the seat's suggestion (no order, no person's data)",
     "reference.get": "the reference-data cache's read (org tree, calendar, limits) inside a session",
@@ -461,6 +471,28 @@ class World:
             self.made["hazard"] = (found.hazard_id, found.order_id)
         hazard: tuple[int, int] = self.made["hazard"]
         return hazard
+
+    def verification_task(self) -> int:
+        """A verification task of a 垃圾满溢 event of a camera in 夏北社区's first grid, owed by
+        `gw_xb` (the grids, workers and scene catalogue of `hazard` and `scenes`): its id."""
+        if "verification_task" not in self.made:
+            self.hazard()
+            self.scenes()
+            workers = self.made["grid_workers"]
+            grids = {g.code: g.id for g in self.services.geo.grids()}
+            world = SensingWorld(
+                self.services,
+                self.district,
+                workers["gw_xb"],
+                workers["gw_xb"],
+                workers["gw_pn"],
+                self.district.actors["town"],
+                grids,
+            )
+            event = world.raise_event(add_event(world, add_device(world)))
+            self.made["verification_task"] = world.verification().mine(workers["gw_xb"])[0].id
+            assert world.event(event.id).status == "verifying"
+        return int(self.made["verification_task"])
 
     def objects_file(self) -> Path:
         """A file of managed objects (one shop of 夏北社区; the small district has no grids: it
@@ -902,22 +934,47 @@ CASES: tuple[Case, ...] = (
     ),
     # -- the sensing scene catalogue 场景目录
     Case(
-        "sensing.ensure_default",
+        "sensing_scenes.ensure_default",
         lambda s, ctx, who: s.get(SceneCatalogue).ensure_default(who),
         NOT_ADMINS,
         prepare=lambda w: w.services.taxonomy.ensure_default(TEST_ADMIN),
     ),
     Case(
-        "sensing.import_file",
+        "sensing_scenes.import_file",
         lambda s, text, who: s.get(SceneCatalogue).import_file(who, text),
         NOT_ADMINS,
         prepare=lambda w: w.scenes().export_json().replace("早市", "晨市"),
     ),
     Case(
-        "sensing.set_active",
+        "sensing_scenes.set_active",
         lambda s, ctx, who: s.get(SceneCatalogue).set_active(who, "CAM-04", False),
         NOT_ADMINS,
         prepare=lambda w: w.scenes(),
+    ),
+    # -- sensing verification 告警核实
+    Case(
+        "sensing_verification.answer",
+        lambda s, task, who: s.get(VerificationService).answer(
+            who, task, VerificationAnswer.FALSE_ALARM, "", [], "policy-answer-1"
+        ),
+        ("yanbu", "town2", "leader", "inspector", "xiabei", "system", "citizen", "gw_pn"),
+        allowed="gw_xb",
+        prepare=World.verification_task,
+    ),
+    Case(
+        "sensing_verification.reassign",
+        lambda s, task, who: s.get(VerificationService).reassign(
+            who, task, s.accounts.user_by_name("gw_xb").id
+        ),
+        ("yanbu", "town2", "leader", "inspector", "xiabei", "gw_xb", "system", "citizen"),
+        allowed="town",
+        prepare=World.verification_task,
+    ),
+    Case(
+        "sensing_verification.escalate_due",
+        lambda s, ctx, who: s.get(VerificationService).escalate_due(who),
+        NOT_SYSTEM_JOBS,
+        allowed="system",
     ),
     # -- merged patrols 合并巡查
     Case(

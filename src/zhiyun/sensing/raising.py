@@ -132,20 +132,20 @@ class EventRaiser:
             return
         plan = raising(scene)
         if plan is Raising.VERIFY:
-            self.open_task_in(session, event, scene, now, kind=VERIFY_KIND)
+            self._open_task_in(session, event, scene, now, kind=VERIFY_KIND)
             event.status = EventStatus.VERIFYING.value
             return
-        self.order_in(session, event, scene, now)
+        self._order_in(session, event, scene, now)
         if plan is Raising.URGENT_ORDER:
-            self.open_task_in(session, event, scene, now, kind=NOTICE_KIND)
+            self._open_task_in(session, event, scene, now, kind=NOTICE_KIND)
 
-    def order_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> EventOrder:
+    def _order_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> EventOrder:
         """Register the event's order at once (the platform registers it) and mark it ordered."""
         made = self.orders.register_in(session, event, scene, now)
         event.status = EventStatus.ORDERED.value
         return made
 
-    def open_task_in(
+    def _open_task_in(
         self, session: Session, event: EventRow, scene: Scene, now: datetime, *, kind: str
     ) -> VerificationRow:
         posts = worker_posts(session, event.village_unit_id)
