@@ -20,6 +20,7 @@ from tests.support import (
     TEST_ADMIN,
     XB_BOX,
     District,
+    add_boundaries,
     build_small_district_with_boundaries,
     centre,
     grid_file,
@@ -93,8 +94,13 @@ class SensingWorld:
             return event
 
 
-def seed_sensing_world(services: Services) -> SensingWorld:
-    district = build_small_district_with_boundaries(services)
+def seed_sensing_world(services: Services, district: District | None = None) -> SensingWorld:
+    """The world of the module's note; on a small district already built (the HTTP tests'), given
+    its `district`."""
+    if district is None:
+        district = build_small_district_with_boundaries(services)
+    else:
+        add_boundaries(services)
     services.geo.import_grids(TEST_ADMIN, grid_file())
     services.taxonomy.import_csv(TEST_ADMIN, default_taxonomy())
     services.get(SceneCatalogue).ensure_default(TEST_ADMIN)
