@@ -72,8 +72,10 @@ Verifier = Annotated[Actor, Depends(_worker_or_dispatcher)]
 
 @router.get("/verifications/mine", summary="网格员待核实的告警任务")
 def my_tasks(actor: ActorDep, verification: VerificationDep) -> dict[str, Any]:
-    """The grid worker's pending tasks (核实 and 到场通知), the most urgent first."""
-    return {"tasks": [t.as_json() for t in verification.mine(actor)]}
+    """The grid worker's pending tasks (核实 and 到场通知), the most urgent first, with the
+    worker's id (the phone keeps a copy offline and shows it to that worker only)."""
+    tasks = verification.mine(actor)
+    return {"worker": {"id": actor.user_id}, "tasks": [t.as_json() for t in tasks]}
 
 
 def _text(value: object, name: str, *, limit: int) -> str:
