@@ -133,3 +133,10 @@ def test_an_event_joining_a_group_takes_its_pending_task_or_its_order_and_makes_
     assert (joined.status, joined.order_id) == (EventStatus.ORDERED.value, first.order_id)
     with world.services.db.reading() as session:
         assert len(session.scalars(select(WorkOrderRow.id)).all()) == 1
+
+
+def test_an_event_of_a_device_outside_every_village_still_becomes_an_order(world: SensingWorld) -> None:
+    far = add_device(world, "BIN-FAR-0001", kind="iot", grid=None, village=None, point=(23.2, 113.3))
+    event = world.raise_event(add_event(world, far, "IOT-08", point=(23.2, 113.3)))
+    assert event.status == EventStatus.ORDERED.value
+    assert order(world, event.order_id).channel == "iot"

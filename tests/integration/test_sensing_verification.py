@@ -235,3 +235,17 @@ def test_a_notice_of_a_severe_event_is_answered_on_the_spot(world: SensingWorld)
     )
     assert done.task.status is VerificationStatus.CONFIRMED and done.order is None
     assert world.event(event.id).status == EventStatus.ORDERED.value
+
+
+def test_a_town_dispatcher_confirms_a_late_task_and_registers_the_order_at_the_village(
+    world: SensingWorld,
+) -> None:
+    event_id, task_id = raised(world)
+    town = world.district.actors["town"]
+    done = world.verification().answer(
+        town, task_id, VerificationAnswer.CONFIRMED, "电话核实属实", [], "sub-town-01"
+    )
+    assert done.order is not None and done.task.status is VerificationStatus.CONFIRMED
+    row = order(world, done.order.order_id)
+    assert (row.village_unit_id, row.channel) == (world.units["GC-XB"], "iot")
+    assert world.event(event_id).status == EventStatus.ORDERED.value

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
-from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import may_upload
 from zhiyun.domain.sensing_scenes import Scene
 from zhiyun.domain.workorder import OrderType
@@ -210,16 +210,24 @@ class EventOrders:
         def attach_files(s: Session, row: WorkOrderRow) -> None:
             if not may_upload(actor):
                 return
-            for filename, data in photos:
-                attached.append(self.attachments.add_in(s, actor, row, filename, data, now).id)
-            for ev in evidence[:EVIDENCE_MAX]:
-                image = self._evidence_bytes(ev)
-                if image is None:
+            files: list[tuple[str, bytes | None, int | None]] = [(name, data, None) for name, data in photos]
+            files += [(ev.filename, self._evidence_bytes(ev), ev.id) for ev in evidence[:EVIDENCE_MAX]]
+            for filename, data, evidence_id in files:
+                if data is None:
                     continue
                 try:
-                    attached.append(self.attachments.add_in(s, actor, row, ev.filename, image, now).id)
-                except ValidationFailed as exc:  # a vendor's file the store's rules refuse
-                    log.warning("evidence %s of event %s not attached: %s", ev.id, event.id, exc.message)
+                    attached.append(self.attachments.add_in(s, actor, row, filename, data, now).id)
+                except (ValidationFailed, PermissionDenied) as exc:
+                    # a vendor's file the store's rules refuse, or a verifier who takes no part in
+                    # the order: the order stands (the photos stay with the task, the evidence
+                    # with the alarm), the file is named in the log
+                    log.warning(
+                        "file %s (evidence %s) of event %s not attached: %s",
+                        filename,
+                        evidence_id,
+                        event.id,
+                        exc.message,
+                    )
 
         result = self.intake.accept_in(
             session,
