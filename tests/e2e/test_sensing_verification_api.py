@@ -183,3 +183,14 @@ def test_a_late_task_is_on_the_village_dispatchers_list_who_reassigns_it(
     assert [t["id"] for t in api.as_("gc_grid2").get(f"{SENSING}/verifications/mine").json()["tasks"]] == [
         task_id
     ]
+
+
+def test_evidence_that_is_not_an_image_is_never_served_as_markup(api: Api, world: SensingWorld) -> None:
+    hostile = b"<html><script>alert(1)</script></html>"
+    event = world.raise_event(add_event(world, add_device(world), images=(("<script>.jpg", hostile),)))
+    [evidence] = evidence_ids(world, event.id)
+    shown = api.as_("gc_grid").get(f"{SENSING}/evidence/{evidence}")
+    assert shown.status_code == 200
+    assert shown.headers["content-type"] == "application/octet-stream"
+    assert shown.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in shown.headers["content-disposition"]

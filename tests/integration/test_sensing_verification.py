@@ -249,3 +249,20 @@ def test_a_town_dispatcher_confirms_a_late_task_and_registers_the_order_at_the_v
     row = order(world, done.order.order_id)
     assert (row.village_unit_id, row.channel) == (world.units["GC-XB"], "iot")
     assert world.event(event_id).status == EventStatus.ORDERED.value
+
+
+def test_a_confirmed_group_is_one_order_for_every_event_waiting_on_its_task(world: SensingWorld) -> None:
+    lead_id, task_id = raised(world)
+    second = add_device(world, "CAM-XB-0002", name="夏北路口2号摄像机")
+    member = world.raise_event(add_event(world, second, group_id=lead_id))
+    done = world.verification().answer(
+        world.worker, task_id, VerificationAnswer.CONFIRMED, "", [], "sub-group-1"
+    )
+    assert done.order is not None
+    assert world.event(lead_id).order_id == world.event(member.id).order_id == done.order.order_id
+    assert world.event(member.id).status == EventStatus.ORDERED.value
+    third = add_device(world, "CAM-XB-0003", name="夏北路口3号摄像机")
+    late_joiner = world.raise_event(add_event(world, third, group_id=lead_id))  # after the order: joins it
+    assert (late_joiner.status, late_joiner.order_id) == (EventStatus.ORDERED.value, done.order.order_id)
+    with world.services.db.reading() as session:
+        assert len(session.scalars(select(WorkOrderRow.id)).all()) == 1
