@@ -21,7 +21,7 @@ from tests.sensing_support import (
     add_event,
     seed_sensing_world,
 )
-from tests.support import XB_BOX, centre, quadrants
+from tests.support import TEST_ADMIN, XB_BOX, centre, quadrants
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.sensing_alarms import EventStatus, VerificationStatus
@@ -140,3 +140,16 @@ def test_an_event_of_a_device_outside_every_village_still_becomes_an_order(world
     event = world.raise_event(add_event(world, far, "IOT-08", point=(23.2, 113.3)))
     assert event.status == EventStatus.ORDERED.value
     assert order(world, event.order_id).channel == "iot"
+
+
+def test_an_order_that_cannot_be_registered_leaves_the_event_to_a_person_not_lost(
+    world: SensingWorld,
+) -> None:
+    world.services.channels.configure(TEST_ADMIN, "iot", enabled=False)
+    sensor = add_device(world, "BIN-XB-0001", kind="iot")
+    event = world.raise_event(add_event(world, sensor, "IOT-08"))
+    assert (event.status, event.order_id) == (EventStatus.VERIFYING.value, None)
+    [task] = tasks(world)
+    assert (task.kind, task.worker_id) == ("verify", world.worker.user_id)
+    with world.services.db.reading() as session:
+        assert session.scalars(select(WorkOrderRow.id)).first() is None

@@ -10,6 +10,10 @@ the event still `watching`. What it does is `domain.sensing_alarms.raising(scene
 - **urgent order** (a severe scene: 燃气泄漏, 明火): an urgent order at once, and a task of kind
   `notice` for the nearest grid worker, who answers that they are on the spot (已到场).
 
+When the order cannot be registered (the `iot` channel switched off, the scene's category gone
+from the taxonomy: a ValidationFailed), the event is not lost: it gets a verification task
+instead, and the person's confirmation tries again or shows why it cannot.
+
 An event of a group (`group_id`: the group's first event) whose group already has a pending
 task or an order takes that task or order (`verifying`, or `ordered` with the group's order) and
 makes nothing new: one check, one order per group.
@@ -17,6 +21,7 @@ makes nothing new: one check, one order per group.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.sensing_alarms import EventStatus, Raising, VerificationStatus, raising, verification_due
 from zhiyun.domain.sensing_scenes import Scene
@@ -36,6 +42,8 @@ from zhiyun.store.tables import UserRow
 
 if TYPE_CHECKING:
     from zhiyun.bootstrap import Services
+
+log = logging.getLogger("zhiyun.sensing")
 
 VERIFY_KIND = "verify"
 NOTICE_KIND = "notice"
@@ -132,12 +140,26 @@ class EventRaiser:
             return
         plan = raising(scene)
         if plan is Raising.VERIFY:
-            self._open_task_in(session, event, scene, now, kind=VERIFY_KIND)
-            event.status = EventStatus.VERIFYING.value
+            self._verify_in(session, event, scene, now)
             return
-        self._order_in(session, event, scene, now)
+        try:
+            with session.begin_nested():  # a refusal leaves nothing of the registration behind
+                self._order_in(session, event, scene, now)
+        except ValidationFailed as exc:
+            # the channel switched off, a category gone from the taxonomy …: the event is not lost,
+            # a person checks it (their confirmation registers the order, or says why it cannot)
+            log.warning(
+                "event %s: order not registered (%s); a verification task instead", event.id, exc.message
+            )
+            event.order_id = event.ordered_at = None
+            self._verify_in(session, event, scene, now)
+            return
         if plan is Raising.URGENT_ORDER:
             self._open_task_in(session, event, scene, now, kind=NOTICE_KIND)
+
+    def _verify_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> None:
+        self._open_task_in(session, event, scene, now, kind=VERIFY_KIND)
+        event.status = EventStatus.VERIFYING.value
 
     def _order_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> EventOrder:
         """Register the event's order at once (the platform registers it) and mark it ordered."""
