@@ -167,6 +167,37 @@ def test_a_grid_worker_confirms_a_camera_alarm_with_a_photo_and_it_becomes_an_or
     assert page.evaluate("window.__violations") == []
 
 
+def test_an_answer_given_offline_waits_on_the_phone_and_syncs_when_the_network_returns(
+    phone: Any, world: SensingWorld, live: LiveServer, login: Callable[..., None], shot: Shot
+) -> None:
+    device = add_device(world, f"CAM-BT-{datetime.now(UTC):%H%M%S%f}", name="夏北路口摄像机")
+    event = world.raise_event(add_event(world, device, images=(("画面.png", PNG),)))
+    with live.services.db.reading() as session:
+        task_id = session.scalar(select(VerificationRow.id).where(VerificationRow.event_id == event.id))
+    page = phone.new_page()
+    login(page, WORKER)
+    page.goto("/grid/patrol#/verify")
+    page.wait_for_selector("#patrol[data-offline-ready='1']")
+    page.wait_for_selector(f"#verify-list li[data-verification='{task_id}']")
+    page.wait_for_selector("#patrol[data-evidence-kept='1']")  # its evidence image kept for offline use
+    phone.set_offline(True)
+    page.reload()  # the shell and the list from the service worker's cache
+    page.wait_for_selector("#patrol[data-verify='offline']")
+    assert page.locator("#verify-note").inner_text() == "离线数据"
+    _until(page, lambda: page.evaluate("document.querySelector('.verify-thumb').naturalWidth") > 0)
+    page.locator(f"#verify-list li[data-verification='{task_id}'] a").click()
+    page.get_by_role("button", name="已消失", exact=True).click()
+    page.wait_for_selector("#patrol[data-queued='1']")
+    card = page.locator(f"#verify-list li[data-verification='{task_id}']")
+    assert card.locator(".badge.st-queued").inner_text() == "待同步"
+    shot(page, "sensing-verify-offline")
+    assert _event_status(live, event.id) == EventStatus.VERIFYING.value  # nothing reached the server
+    phone.set_offline(False)  # the `online` event starts a sync
+    page.wait_for_selector("#patrol[data-queued='0']")
+    _until(page, lambda: _event_status(live, event.id) == EventStatus.GONE.value)
+    _until(page, lambda: page.locator(f"#verify-list li[data-verification='{task_id}']").count() == 0)
+
+
 def _event_status(live: LiveServer, event_id: int) -> str:
     from zhiyun.sensing.alarm_tables import EventRow
 

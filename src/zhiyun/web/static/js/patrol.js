@@ -33,6 +33,7 @@
   var VERIFY_PHOTOS_MAX = 6; // photos an answer may carry (the server's PHOTOS_MAX)
   var ANSWER_LABELS = { confirmed: "属实", false_alarm: "误报", gone: "已消失" };
   var DB_NAME = "zhiyun-patrol";
+  var DATA_CACHE = "zhiyun-patrol-data"; // the service worker's cache of data (patrol-sw.js)
   var PHOTO_EDGE = 1600; // the longest side of a stored photo, in pixels
   var PHOTO_QUALITY = 0.85;
   var PHOTOS_MAX = 40; // photos a submission may carry (the server's PHOTOS_PER_VISIT)
@@ -945,7 +946,10 @@
         var offline = response.headers.get("X-Patrol-Offline") === "1";
         return response.json().then(function (data) {
           if (!data || !data.worker || data.worker.id !== WORKER) throw new Error("another worker's tasks");
-          if (!offline) put("meta", { key: "verify:" + WORKER, worker_id: WORKER, data: data });
+          if (!offline) {
+            put("meta", { key: "verify:" + WORKER, worker_id: WORKER, data: data });
+            warmEvidence(data.tasks || []);
+          }
           showVerifications(data, offline);
         });
       })
@@ -954,6 +958,22 @@
           if (row && row.data) showVerifications(row.data, true);
         });
       });
+  }
+
+  // Keep each task's first evidence image in the service worker's data cache while online, so
+  // that the image is there at the spot without network (the worker answers from that cache).
+  function warmEvidence(tasks) {
+    if (!window.caches) return;
+    var urls = [];
+    tasks.slice(0, 30).forEach(function (task) {
+      var first = (task.evidence || [])[0];
+      if (first && first.url) urls.push(first.url);
+    });
+    caches.open(DATA_CACHE).then(function (cache) {
+      return Promise.all(urls.map(function (url) { return cache.add(url).catch(function () {}); }));
+    }).then(function () {
+      root.setAttribute("data-evidence-kept", String(urls.length));
+    }, function () {});
   }
 
   function verifyTasks() {
