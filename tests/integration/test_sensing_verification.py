@@ -30,6 +30,7 @@ from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, Validatio
 from zhiyun.domain.sensing_alarms import EventStatus, VerificationAnswer, VerificationStatus
 from zhiyun.domain.workorder import OrderStatus
 from zhiyun.sensing.alarm_tables import VerificationRow
+from zhiyun.sensing.verification_jobs import escalate_late_tasks
 from zhiyun.store.tables import AttachmentRow, WorkOrderRow
 
 
@@ -266,3 +267,14 @@ def test_a_confirmed_group_is_one_order_for_every_event_waiting_on_its_task(worl
     assert (late_joiner.status, late_joiner.order_id) == (EventStatus.ORDERED.value, done.order.order_id)
     with world.services.db.reading() as session:
         assert len(session.scalars(select(WorkOrderRow.id)).all()) == 1
+
+
+def test_the_workers_job_escalates_a_task_past_its_due_time(world: SensingWorld) -> None:
+    _, task_id = raised(world)
+    with world.services.db.transaction() as session:
+        task = session.get(VerificationRow, task_id)
+        assert task is not None
+        task.due_at = datetime.now(UTC) - timedelta(minutes=1)
+    assert escalate_late_tasks(world.services) is True
+    [listed] = world.verification().pending_for_unit(world.village)
+    assert (listed.id, listed.escalated_to) == (task_id, world.units["GC-XB"])
