@@ -98,6 +98,13 @@ SEAT_OPERATIONS = {("POST", "/api/v1/hotline/calls"), ("POST", "/api/v1/hotline/
 # A grid worker's visit from the phone: decided by may_patrol before the body is read (the
 # grid of the task or object by the use case: tests/e2e/test_patrol_api.py).
 PATROL_OPERATIONS = {("POST", "/api/v1/grid/patrol/visits")}
+# A grid worker's or a dispatcher's verification (核实) of a sensing event: other roles are refused
+# before the body is read; for them a task they may not answer does not exist (the sweep's
+# district has none: 404). Who may answer which task: tests/integration/test_sensing_verification.py.
+VERIFICATION_OPERATIONS = {
+    ("POST", "/api/v1/sensing/verifications/{task_id}/answer"),
+    ("POST", "/api/v1/sensing/verifications/{task_id}/reassign"),
+}
 ORDER_EXTRAS = {
     ("POST", "/api/v1/orders/{key}/repeat-calls"),
     ("POST", "/api/v1/orders"),
@@ -379,6 +386,17 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
                     "may_patrol",
                 )
             )
+        elif (method, template) in VERIFICATION_OPERATIONS:
+            url = template.replace("{task_id}", "1")
+            if template.endswith("/answer"):
+                kwargs: dict[str, Any] = {"data": {"answer": "gone", "submission_id": "sweep-answer-1"}}
+                may = actor.role in (Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN)
+            else:
+                kwargs = {"json": {"worker_id": stage["xiabei"]}}
+                may = actor.role in (Role.DISPATCHER, Role.ADMIN)
+            probes.append(
+                Probe(method, template, url, 404 if may else 403, kwargs, "may_answer (no such task)")
+            )
         elif template == "/api/v1/orders":
             if not access.may_register(actor):
                 probes.append(Probe(method, template, template, 403, {"json": _new_order()}, "may_register"))
@@ -451,6 +469,7 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | ORDER_EXTRAS
         | SEAT_OPERATIONS
         | PATROL_OPERATIONS
+        | VERIFICATION_OPERATIONS
         | QUICK_REPLY_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )

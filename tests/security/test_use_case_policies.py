@@ -31,6 +31,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.e2e.harness import PNG
+from tests.sensing_support import SensingWorld, add_device, add_event
 from tests.support import (
     ONLY_SQLITE,
     PN_BOX,
@@ -57,6 +58,7 @@ from zhiyun.domain.grid_items import Period
 from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
 from zhiyun.domain.sensing_devices import Device, DeviceStatus
 from zhiyun.domain.sensing_scenes import SceneSource
+from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.hazards import GridHazardService, HazardReport
@@ -72,6 +74,7 @@ from zhiyun.org.service import UnitRecord
 from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
 from zhiyun.sensing.devices import DeviceChanges, DeviceRegistry
 from zhiyun.sensing.scenes import SceneCatalogue
+from zhiyun.sensing.verification import VerificationService
 from zhiyun.store.tables import WorkOrderRow
 
 # --------------------------------------------------------------------------- the classification
@@ -178,6 +181,11 @@ READ_ONLY: dict[str, str] = {
     "sensing_devices.export_rows": "the devices the reader may read, as rows (may_read_devices, device_scope)",
     "sensing_devices.export_csv": "the devices the reader may read, as CSV (may_read_devices, device_scope)",
     "sensing_devices.export_xlsx": "the devices the reader may read, as XLSX (may_read_devices, device_scope)",
+    "sensing_verification.mine": "a grid worker's own pending tasks and those nobody owes in their grids (may_answer)",
+    "sensing_verification.get": "one task the reader may answer (may_answer; NotFound otherwise)",
+    "sensing_verification.pending_for_unit": "the tasks of the villages under a dispatcher's unit "
+    "(may_dispatch_verifications)",
+    "sensing_verification.evidence": "an evidence image of an event the reader may see (may_see_event; NotFound otherwise)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -214,6 +222,8 @@ PLUMBING: dict[str, str] = {
     "grid_hazards.local_resolution_in": "figures inside a session whose caller scoped the villages (villages_in_view)",
     "sensing_devices.heard_in": "a building block inside the alarm consumer's and the heartbeat webhook's "
     "transaction (whose caller authenticated the channel): moves last_seen_at, no person's data",
+    "sensing_raising.raise_in": "a building block inside the alarm pipeline's transaction: the platform raises "
+    "an event whose condition is met (a task, or an order registered as the system principal)",
     "intake.duplicate_candidates": "a read inside the seat's suggestion, which filters by can_view",
     "auto_dispatch.suggest": "a read inside the seat's suggestion (no order, no person's data)",
     "reference.get": "the reference-data cache's read (org tree, calendar, limits) inside a session",
@@ -480,6 +490,28 @@ class World:
             self.made["hazard"] = (found.hazard_id, found.order_id)
         hazard: tuple[int, int] = self.made["hazard"]
         return hazard
+
+    def verification_task(self) -> int:
+        """A verification task of a 垃圾满溢 event of a camera in 夏北社区's first grid, owed by
+        `gw_xb` (the grids, workers and scene catalogue of `hazard` and `scenes`): its id."""
+        if "verification_task" not in self.made:
+            self.hazard()
+            self.scenes()
+            workers = self.made["grid_workers"]
+            grids = {g.code: g.id for g in self.services.geo.grids()}
+            world = SensingWorld(
+                self.services,
+                self.district,
+                workers["gw_xb"],
+                workers["gw_xb"],
+                workers["gw_pn"],
+                self.district.actors["town"],
+                grids,
+            )
+            event = world.raise_event(add_event(world, add_device(world)))
+            self.made["verification_task"] = world.verification().mine(workers["gw_xb"])[0].id
+            assert world.event(event.id).status == "verifying"
+        return int(self.made["verification_task"])
 
     def objects_file(self) -> Path:
         """A file of managed objects (one shop of 夏北社区; the small district has no grids: it
@@ -968,6 +1000,30 @@ CASES: tuple[Case, ...] = (
         prepare=lambda w: (w.device(), "设备编码,设备名称,类型\nCAM-POLICY-3,导入的摄像头,视频\n".encode())[
             1
         ],
+    # -- sensing verification 告警核实
+    Case(
+        "sensing_verification.answer",
+        lambda s, task, who: s.get(VerificationService).answer(
+            who, task, VerificationAnswer.FALSE_ALARM, "", [], "policy-answer-1"
+        ),
+        ("yanbu", "town2", "leader", "inspector", "xiabei", "system", "citizen", "gw_pn"),
+        allowed="gw_xb",
+        prepare=World.verification_task,
+    ),
+    Case(
+        "sensing_verification.reassign",
+        lambda s, task, who: s.get(VerificationService).reassign(
+            who, task, s.accounts.user_by_name("gw_xb").id
+        ),
+        ("yanbu", "town2", "leader", "inspector", "xiabei", "gw_xb", "system", "citizen"),
+        allowed="town",
+        prepare=World.verification_task,
+    ),
+    Case(
+        "sensing_verification.escalate_due",
+        lambda s, ctx, who: s.get(VerificationService).escalate_due(who),
+        NOT_SYSTEM_JOBS,
+        allowed="system",
     ),
     # -- merged patrols 合并巡查
     Case(

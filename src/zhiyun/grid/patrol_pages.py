@@ -8,7 +8,10 @@ name and id only), and `static/js/patrol.js` draws everything from the patrol AP
 `/grid/patrol/sw.js` is its service worker (scope `/grid/patrol`): it keeps the shell and the
 last answer of `today` so that a reload without network still shows the day's tasks; the
 submissions wait in the browser's IndexedDB and are sent when the network returns, each with
-its own id (docs/grid-patrols.md, "On the phone").
+its own id (docs/grid-patrols.md, "On the phone"). Its 核实 tab lists the worker's verification
+tasks of sensing alarms from `GET /api/v1/sensing/verifications/mine` and queues the answers the
+same way (docs/sensing.md); the page only names those URLs — the grid capability does not import
+sensing, and the tab stays hidden when the list answers 404 or 403.
 
 Who may open it: grid workers (`domain.access.may_patrol`); everyone else gets the console's
 403 page. What a worker sees is scoped by the patrol service behind the API: their own tasks

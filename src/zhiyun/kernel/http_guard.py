@@ -44,6 +44,8 @@ MB = 1024 * KB
 
 SESSION_COOKIE = "zhiyun_session"
 PATROL_VISIT_MAX_BYTES = 40 * MB
+# a verification answer (核实) from a grid worker's phone: a note and up to 6 downscaled photos
+VERIFICATION_ANSWER_MAX_BYTES = 16 * MB
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -134,6 +136,9 @@ def default_policy(
             # a patrol visit from a grid worker's phone: its answers and up to 40 photos, each
             # downscaled by the phone to at most 1600 px (a few hundred KB)
             BodyLimit(re.compile(r"^/api/v1/grid/patrol/visits$"), PATROL_VISIT_MAX_BYTES),
+            BodyLimit(
+                re.compile(r"^/api/v1/sensing/verifications/[0-9]+/answer$"), VERIFICATION_ANSWER_MAX_BYTES
+            ),
         ),
         csp=content_security_policy(tile_url),
     )

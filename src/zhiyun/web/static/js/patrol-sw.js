@@ -7,6 +7,9 @@
 //   without network the cached answer, marked with the header X-Patrol-Offline: 1 so that the
 //   page says "离线数据，更新于 …".
 //
+// - the last answer of GET /api/v1/sensing/verifications/mine (the grid worker's verification
+//   tasks, 核实) the same way, and the evidence images of those tasks (network first too).
+//
 // It never touches writes: submissions wait in the page's IndexedDB and the page sends them.
 // Nothing but plain successful same-origin answers is cached (no redirects to the login page,
 // no errors).
@@ -18,6 +21,8 @@ var SHELL_CACHE = "zhiyun-patrol-shell-" + VERSION;
 var DATA_CACHE = "zhiyun-patrol-data";
 var PAGE = SHELL[0];
 var TODAY = "/api/v1/grid/patrol/today";
+var VERIFICATIONS = "/api/v1/sensing/verifications/mine";
+var EVIDENCE = "/api/v1/sensing/evidence/";
 var WAIT_MS = 6000; // how long a slow network is waited for before the cached copy answers
 
 function cacheable(response) {
@@ -123,6 +128,14 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (url.pathname === TODAY) {
     event.respondWith(networkFirst(event, DATA_CACHE, TODAY, true));
+    return;
+  }
+  if (url.pathname === VERIFICATIONS) {
+    event.respondWith(networkFirst(event, DATA_CACHE, VERIFICATIONS, true));
+    return;
+  }
+  if (url.pathname.indexOf(EVIDENCE) === 0 && /^[0-9]+$/.test(url.pathname.slice(EVIDENCE.length))) {
+    event.respondWith(networkFirst(event, DATA_CACHE, url.pathname, false));
     return;
   }
   if (request.mode === "navigate" && url.pathname === PAGE) {

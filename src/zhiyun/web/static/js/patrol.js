@@ -12,6 +12,11 @@
 //   makes two. 2xx: gone from the queue (a receipt with a conflict stays under 冲突 until the
 //   worker has read it); 422: kept as 需修改 with the problems, to be fixed and sent again;
 //   401: kept, the worker is asked to sign in again; no network or 5xx: kept, tried later.
+// - Verification tasks (核实): GET /api/v1/sensing/verifications/mine (the tab 核实 is hidden when
+//   it answers 404 or 403: the sensing capability is not installed, or the user has no tasks to
+//   see); each answer (属实 / 误报 / 已消失, a notice's 已到场) with its note and photo waits in
+//   the same queue with its own submission_id and is sent as multipart POST
+//   /api/v1/sensing/verifications/{id}/answer.
 // - Every text from the server or the worker reaches the page as a text node (textContent),
 //   never as HTML; there is no inline script (the Content-Security-Policy runs none).
 (function () {
@@ -23,7 +28,12 @@
   var WORKER = Number(root.getAttribute("data-worker"));
   var TODAY_URL = root.getAttribute("data-today");
   var VISITS_URL = root.getAttribute("data-visits");
+  var VERIFY_URL = root.getAttribute("data-verifications");
+  var ANSWER_URL = root.getAttribute("data-verification-answer"); // + {id}/answer
+  var VERIFY_PHOTOS_MAX = 6; // photos an answer may carry (the server's PHOTOS_MAX)
+  var ANSWER_LABELS = { confirmed: "属实", false_alarm: "误报", gone: "已消失" };
   var DB_NAME = "zhiyun-patrol";
+  var DATA_CACHE = "zhiyun-patrol-data"; // the service worker's cache of data (patrol-sw.js)
   var PHOTO_EDGE = 1600; // the longest side of a stored photo, in pixels
   var PHOTO_QUALITY = 0.85;
   var PHOTOS_MAX = 40; // photos a submission may carry (the server's PHOTOS_PER_VISIT)
@@ -45,7 +55,10 @@
     form: null, // the open visit form: {task, record, photos: {key: [{id, blob, url}]}, position}
     report: null, // the open report form: {objectId, photos, position}
     map: null,
-    mapLayer: null
+    mapLayer: null,
+    verify: null, // the last answer of verifications/mine: {tasks}, or null when the page has none
+    verifyOffline: false,
+    answer: null // the open answer form: {task, photos, position}
   };
 
   // -- small helpers --------------------------------------------------------------------------
@@ -265,7 +278,7 @@
   function localStateOf(taskId) {
     var found = null;
     state.queue.forEach(function (r) {
-      if (r.visit.task_id === taskId && r.kind === "visit") found = r.state;
+      if (r.kind === "visit" && r.visit && r.visit.task_id === taskId) found = r.state;
     });
     return found;
   }
@@ -912,6 +925,238 @@
     });
   }
 
+
+  // -- verification tasks (核实) ---------------------------------------------------------------
+
+  function verifyTab() {
+    return document.getElementById("verify-tab");
+  }
+
+  function loadVerifications() {
+    if (!VERIFY_URL) return Promise.resolve();
+    return fetch(VERIFY_URL, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 404 || response.status === 403) {
+          state.verify = null;
+          verifyTab().hidden = true;
+          root.setAttribute("data-verify", "none");
+          return null;
+        }
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        var offline = response.headers.get("X-Patrol-Offline") === "1";
+        return response.json().then(function (data) {
+          if (!data || !data.worker || data.worker.id !== WORKER) throw new Error("another worker's tasks");
+          if (!offline) {
+            put("meta", { key: "verify:" + WORKER, worker_id: WORKER, data: data });
+            warmEvidence(data.tasks || []);
+          }
+          showVerifications(data, offline);
+        });
+      })
+      .catch(function () {
+        return tx("meta", "readonly", function (store) { return store.get("verify:" + WORKER); }).then(function (row) {
+          if (row && row.data) showVerifications(row.data, true);
+        });
+      });
+  }
+
+  // Keep each task's first evidence image in the service worker's data cache while online, so
+  // that the image is there at the spot without network (the worker answers from that cache).
+  function warmEvidence(tasks) {
+    if (!window.caches) return;
+    var urls = [];
+    tasks.slice(0, 30).forEach(function (task) {
+      var first = (task.evidence || [])[0];
+      if (first && first.url) urls.push(first.url);
+    });
+    caches.open(DATA_CACHE).then(function (cache) {
+      return Promise.all(urls.map(function (url) { return cache.add(url).catch(function () {}); }));
+    }).then(function () {
+      root.setAttribute("data-evidence-kept", String(urls.length));
+    }, function () {});
+  }
+
+  function verifyTasks() {
+    return (state.verify && state.verify.tasks) || [];
+  }
+
+  function findVerification(id) {
+    var tasks = verifyTasks();
+    for (var i = 0; i < tasks.length; i++) if (tasks[i].id === id) return tasks[i];
+    return null;
+  }
+
+  function queuedAnswer(taskId) {
+    var found = null;
+    state.queue.forEach(function (r) { if (r.kind === "verification" && r.task_id === taskId) found = r; });
+    return found;
+  }
+
+  function dueLine(task) {
+    return el("span", {
+      className: "small verify-due" + (task.overdue ? " overdue" : ""),
+      text: (task.overdue ? "已超时，" : "") + "核实时限 " + shownTime(task.due_at)
+    });
+  }
+
+  function evidenceImage(task, className) {
+    var first = (task.evidence || [])[0];
+    if (!first) return el("span", { className: "small muted", text: "无证据图片" });
+    return el("img", {
+      src: first.url, alt: "告警证据：" + ((task.scene && task.scene.name) || ""), className: className, loading: "lazy"
+    });
+  }
+
+  function showVerifications(data, offline) {
+    state.verify = data || { tasks: [] };
+    state.verifyOffline = offline;
+    var tab = verifyTab();
+    tab.hidden = false;
+    root.setAttribute("data-verify", offline ? "offline" : "ready");
+    var tasks = verifyTasks();
+    var waiting = tasks.filter(function (t) { return !queuedAnswer(t.id); });
+    document.getElementById("verify-count").textContent = waiting.length ? String(waiting.length) : "";
+    var list = document.getElementById("verify-list");
+    clear(list);
+    document.getElementById("verify-note").textContent = offline ? "离线数据" : "";
+    if (!tasks.length) {
+      list.appendChild(el("li", { className: "muted", text: "没有待核实的告警" }));
+      return;
+    }
+    tasks.forEach(function (task) {
+      var queued = queuedAnswer(task.id);
+      var card = el("a", { href: "#/verify/" + task.id, className: "task-card verify-card" + (task.overdue ? " overdue" : "") }, [
+        el("span", { className: "task-head" }, [
+          el("span", { className: "task-name", text: (task.scene && task.scene.name) || "" }),
+          el("span", { className: "badge", text: task.kind_label || "" }),
+          queued ? el("span", { className: "badge st-queued", text: "待同步" }) : null,
+          task.overdue ? el("span", { className: "badge st-missed", text: "超时" }) : null
+        ]),
+        evidenceImage(task, "verify-thumb"),
+        el("span", { className: "task-meta small", text: ((task.device && task.device.name) || "") + " · " + (task.address || "") }),
+        dueLine(task)
+      ]);
+      list.appendChild(el("li", { "data-verification": task.id }, [card]));
+    });
+  }
+
+  function miniMap(box, task) {
+    if (!window.L || typeof task.lat !== "number" || typeof task.lon !== "number") {
+      box.hidden = true;
+      return;
+    }
+    var map = L.map(box, { attributionControl: false, zoomControl: false, maxZoom: 19 });
+    var tiles = root.getAttribute("data-tiles");
+    if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+    map.setView([task.lat, task.lon], 17);
+    L.circleMarker([task.lat, task.lon], {
+      radius: 9, weight: 2, color: "#fff", fillColor: task.overdue ? "#c92a2a" : "#e8590c", fillOpacity: 0.9,
+      className: "verify-point"
+    }).addTo(map);
+    box.setAttribute("data-points", "1");
+    setTimeout(function () { map.invalidateSize(); }, 0);
+  }
+
+  function openAnswer(task) {
+    var view = document.getElementById("view-answer");
+    clear(view);
+    var queued = queuedAnswer(task.id);
+    var form = { task: task, photos: [], position: null };
+    state.answer = form;
+    var notice = task.kind === "notice";
+    view.appendChild(el("p", {}, [el("a", { href: "#/verify", text: "← 返回核实列表" })]));
+    view.appendChild(el("h1", { id: "h-answer" }, [
+      (task.scene && task.scene.name) || "", " ", el("span", { className: "badge", text: task.kind_label || "" })
+    ]));
+    view.appendChild(el("figure", { className: "verify-evidence" }, [evidenceImage(task, "verify-image")]));
+    var facts = el("dl", { className: "verify-facts small" });
+    [
+      ["设备", ((task.device && task.device.name) || "") + "（" + ((task.device && task.device.code) || "") + "）"],
+      ["地址", task.address || ""],
+      ["告警", (task.event ? task.event.count : 0) + " 次，最近 " + shownTime(task.event && task.event.last_seen)],
+      ["网格", (task.grid && task.grid.code) || ""]
+    ].forEach(function (pair) {
+      facts.appendChild(el("dt", { text: pair[0] }));
+      facts.appendChild(el("dd", { text: pair[1] }));
+    });
+    view.appendChild(facts);
+    view.appendChild(dueLine(task));
+    var mapBox = el("div", { className: "verify-map", role: "region", "aria-label": "告警位置" });
+    view.appendChild(mapBox);
+    if (notice && task.order) {
+      view.appendChild(el("p", { className: "alert", text: "已立即登记紧急工单 " + (task.order.number || "") + "，请尽快到场处置。" }));
+    }
+    if (queued) {
+      view.appendChild(el("p", {
+        className: "alert", text: "已提交「" + (ANSWER_LABELS[queued.answer] || queued.answer) + "」，" + (queued.state === "pending" ? "等待同步。" : queued.message || "")
+      }));
+    }
+    var formNode = el("form", { className: "visit-form answer-form", novalidate: true, "data-verification": task.id });
+    var note = el("textarea", { id: "answer-note", rows: "2", maxlength: "500" });
+    if (queued) note.value = queued.note || "";
+    var input = el("input", { id: "answer-photos", type: "file", accept: "image/*", capture: "environment" });
+    var thumbs = el("div", { className: "thumbs", "data-thumbs": "answer" });
+    formNode.appendChild(el("div", { className: "card" }, [
+      el("label", { "for": "answer-note", text: "说明（可选）" }), note,
+      el("div", { className: "question", "data-photos": "answer" }, [
+        el("label", { "for": "answer-photos", text: "拍照（可选）" }), input, thumbs
+      ]),
+      el("p", { className: "position small", "data-position": "" })
+    ]));
+    formNode.appendChild(el("p", { className: "form-problems", role: "alert" }));
+    var buttons = el("div", { className: "answer-buttons" });
+    (notice ? [["confirmed", "已到场"]] : [["confirmed", "属实"], ["false_alarm", "误报"], ["gone", "已消失"]]).forEach(function (pair) {
+      var button = el("button", { type: "button", className: "big answer-" + pair[0], "data-answer": pair[0], text: pair[1] });
+      button.addEventListener("click", function () { submitAnswer(form, formNode, note, pair[0], pair[1]); });
+      buttons.appendChild(button);
+    });
+    formNode.appendChild(buttons);
+    view.appendChild(formNode);
+    photoPicker(input, thumbs, form.photos);
+    miniMap(mapBox, task);
+  }
+
+  function submitAnswer(form, formNode, note, answer, label) {
+    if (form.photos.length > VERIFY_PHOTOS_MAX) {
+      formNode.querySelector(".form-problems").textContent = "最多 " + VERIFY_PHOTOS_MAX + " 张照片，请删去一些。";
+      return;
+    }
+    var task = form.task;
+    var previous = queuedAnswer(task.id);
+    var record = {
+      submission_id: previous ? previous.submission_id : newId("v-"),
+      worker_id: WORKER,
+      seq: previous ? previous.seq : Date.now() * 1000 + Math.floor(Math.random() * 1000),
+      created_at: previous ? previous.created_at : new Date().toISOString(),
+      kind: "verification",
+      title: "核实：" + ((task.scene && task.scene.name) || "") + "（" + label + "）",
+      task_id: task.id,
+      answer: answer,
+      note: note.value.trim(),
+      visit: { task_id: null },
+      photos: form.photos.map(function (p) { return { id: p.id, blob: p.blob }; }),
+      task: null,
+      state: "pending",
+      problems: [],
+      message: ""
+    };
+    put("queue", record).then(loadQueue).then(function () {
+      state.answer = null;
+      location.hash = "#/verify";
+      say(navigator.onLine ? "核实结果已保存，正在同步…" : "核实结果已保存在手机上，联网后自动同步", "ok");
+      sync();
+    });
+  }
+
+  function answerData(record) {
+    var data = new FormData();
+    data.append("answer", record.answer);
+    data.append("note", record.note || "");
+    data.append("submission_id", record.submission_id);
+    (record.photos || []).forEach(function (p) { data.append("photos", p.blob, p.id + ".jpg"); });
+    return data;
+  }
+
   // -- the queue --------------------------------------------------------------------------------
 
   function enqueue(entry) {
@@ -953,12 +1198,19 @@
   // One record sent. Resolves "sent", "kept" (marked: 需修改 or an error the worker must see)
   // or "stop" (no network, logged out, the server failing: try again later).
   function send(record) {
-    var data = new FormData();
-    data.append("visit", JSON.stringify(record.visit));
-    (record.photos || []).forEach(function (p) {
-      data.append("photos", p.blob, p.id + ".jpg");
-    });
-    return fetch(VISITS_URL, {
+    var url = VISITS_URL;
+    var data;
+    if (record.kind === "verification") {
+      url = ANSWER_URL + encodeURIComponent(String(record.task_id)) + "/answer";
+      data = answerData(record);
+    } else {
+      data = new FormData();
+      data.append("visit", JSON.stringify(record.visit));
+      (record.photos || []).forEach(function (p) {
+        data.append("photos", p.blob, p.id + ".jpg");
+      });
+    }
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
@@ -1034,7 +1286,7 @@
             say("已同步 " + sentCount + " 条" + (keptCount ? "，" + keptCount + " 条需要处理（见提交记录）" : ""), keptCount ? "warn" : "ok");
           }
           return loadQueue().then(function () {
-            if (sentCount || keptCount) return loadToday();
+            if (sentCount || keptCount) return loadToday().then(loadVerifications);
             return null;
           });
         });
@@ -1121,6 +1373,9 @@
       }));
     });
     if (r.report_order_number) li.appendChild(el("div", { className: "small", text: "随手报已登记为工单 " + r.report_order_number }));
+    if (row.kind === "verification" && r.order && r.order.number) {
+      li.appendChild(el("div", { className: "small", "data-order": r.order.number, text: "已登记为工单 " + r.order.number }));
+    }
     if (r.conflict && r.conflict.message) li.appendChild(el("div", { className: "small msg", text: "冲突：" + r.conflict.message }));
     return li;
   }
@@ -1148,6 +1403,7 @@
     if (!kept.length) sentList.appendChild(el("li", { className: "muted small", text: "没有" }));
     kept.forEach(function (row) { sentList.appendChild(sentItem(row)); });
     if (state.today) showTasks();
+    if (state.verify) showVerifications(state.verify, state.verifyOffline);
   }
 
   // -- views ------------------------------------------------------------------------------------
@@ -1182,10 +1438,27 @@
       window.scrollTo(0, 0);
       return;
     }
+    if ((m = hash.match(/^#\/verify\/(\d+)$/))) {
+      var verification = findVerification(Number(m[1]));
+      if (!verification) {
+        show("verify");
+        if (state.verify) say("核实任务不在列表中（可能已处理）", "warn");
+        return;
+      }
+      if (!state.answer || state.answer.task.id !== verification.id) openAnswer(verification);
+      show("answer");
+      window.scrollTo(0, 0);
+      return;
+    }
+    if (hash === "#/verify") {
+      show("verify");
+      return;
+    }
     if ((m = hash.match(/^#\/fix\/([A-Za-z0-9_-]+)$/))) {
       var record = null;
       state.queue.forEach(function (r) { if (r.submission_id === m[1]) record = r; });
       if (!record) { location.hash = "#/queue"; return; }
+      if (record.kind === "verification") { location.hash = "#/verify/" + record.task_id; return; }
       // opened once: a sync that refreshes the list meanwhile keeps what is being typed
       if (record.kind === "report") {
         if (!(state.report && state.report.record && state.report.record.submission_id === record.submission_id)) openReport(null, record);
@@ -1250,6 +1523,7 @@
   registerWorker();
   loadQueue()
     .then(loadToday)
+    .then(loadVerifications)
     .then(function () {
       route();
       return sync();
