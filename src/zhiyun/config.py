@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     # API tokens: lifetime when none is asked for, and the longest that may be asked for.
     token_days_default: int = Field(default=90, ge=1)
     token_days_max: int = Field(default=365, ge=1)
+    # Sensing figures (docs/sensing.md, "统计与反馈 Figures"): a device, scene or algorithm version
+    # whose precision (confirmed ÷ confirmed and false alarms) is below the floor on at least
+    # the minimum of labels is flagged for the vendor.
+    sensing_precision_floor: float = Field(default=0.6, ge=0.0, le=1.0)
+    sensing_precision_min_labels: int = Field(default=20, ge=1)
 
     @field_validator("recording_url")
     @classmethod

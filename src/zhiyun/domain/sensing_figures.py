@@ -174,9 +174,7 @@ class Precision:
         return "正常"
 
 
-def precision_of(
-    confirmed: int, false_alarm: int, gone: int, *, floor: float, min_labels: int
-) -> Precision:
+def precision_of(confirmed: int, false_alarm: int, gone: int, *, floor: float, min_labels: int) -> Precision:
     return Precision(confirmed, false_alarm, gone, floor, min_labels)
 
 
