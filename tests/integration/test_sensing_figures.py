@@ -5,14 +5,18 @@ their town's, another town's event 404)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import insert
 from tests.sensing_figures_support import NOW, PN_GRID, SensingWorld, seed_sensing_world
+from tests.support import ONLY_SQLITE
+from typer.testing import CliRunner
 
 from zhiyun.bootstrap import Services
+from zhiyun.cli.main import app
 from zhiyun.domain.access import Actor, Role
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from zhiyun.sensing.alarm_tables import AlarmRow, EventRow, VerificationRow
@@ -332,3 +336,23 @@ def test_a_few_thousand_rows_are_counted_by_aggregates_to_the_same_totals(servic
     assert sum(r.precision.answers for r in report.devices) == 400
     assert sum(r.precision.confirmed for r in report.devices) == 200
     assert len(report.devices) == 20 and report.overall.value == pytest.approx(200 / 300)
+
+
+@ONLY_SQLITE
+def test_the_report_command_prints_the_tables_and_the_json_for_scripts(month: Month) -> None:
+    db = month.world.services.db.url
+    runner = CliRunner()
+    period = ["--from", "2026-11-21", "--to", "2026-12-20"]
+    printed = runner.invoke(app, ["sensing", "report", *period, "--db", db])
+    assert printed.exit_code == 0, printed.output
+    assert "告警漏斗" in printed.output and "占道经营" in printed.output and "误报热点" in printed.output
+    as_json = runner.invoke(app, ["sensing", "report", *period, "--town", "GC-PN", "--json", "--db", db])
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output)
+    assert body["scope_name"] == "平南社区"
+    assert {s["key"]: s["count"] for s in body["funnel"]}["events"] == 1
+    assert body["scenes"][0]["key"] == "CAM-04" and body["scenes"][0]["precision"] == 1.0
+    unknown = runner.invoke(app, ["sensing", "report", "--town", "无此镇", "--db", db])
+    assert unknown.exit_code == 1 and "不存在" in unknown.output
+    bad = runner.invoke(app, ["sensing", "report", "--from", "2026-13-01", "--db", db])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output

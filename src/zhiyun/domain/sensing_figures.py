@@ -31,6 +31,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from zhiyun.domain.errors import PermissionDenied
 from zhiyun.domain.org import OrgTree, UnitKind
 from zhiyun.domain.principals import Actor, Role
 
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_PRECISION_FLOOR",
     "SENSING_READERS",
     "SENSING_READERS_EVERYWHERE",
+    "SENSING_REFUSAL",
     "WILSON_Z",
     "FunnelStage",
     "Precision",
@@ -48,6 +50,7 @@ __all__ = [
     "percentile",
     "precision",
     "precision_of",
+    "require_sensing_reader",
     "sensing_villages",
     "share",
     "wilson",
@@ -69,6 +72,15 @@ def may_read_sensing(actor: Actor) -> bool:
     """Whether `actor` may read sensing's events and figures at all (what of them:
     `sensing_villages`)."""
     return actor.role in SENSING_READERS
+
+
+SENSING_REFUSAL = "感知事件和统计仅供区、镇街和村居的工作人员查看（网格员的核实任务在巡查页面）"
+
+
+def require_sensing_reader(actor: Actor) -> None:
+    """Go on only if `actor` may read sensing's events and figures (PermissionDenied, 403)."""
+    if not may_read_sensing(actor):
+        raise PermissionDenied(SENSING_REFUSAL, policy="may_read_sensing", role=actor.role.value)
 
 
 def sensing_villages(actor: Actor, org: OrgTree) -> frozenset[int] | None:

@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
-from zhiyun.domain.access import Actor, require
+from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ, local_date, local_midnight
 from zhiyun.domain.errors import NotFound, ValidationFailed
 from zhiyun.domain.org import OrgTree, UnitKind
@@ -40,9 +40,9 @@ from zhiyun.domain.sensing_figures import (
     FunnelStage,
     Precision,
     funnel,
-    may_read_sensing,
     percentile,
     precision_of,
+    require_sensing_reader,
     sensing_villages,
     share,
 )
@@ -492,7 +492,7 @@ class SensingFigures:
     ) -> SensingReport:
         """The figures of the module's note for the reader's villages (with `place`, a town or
         village by code or name: its part; one out of sight is NotFound)."""
-        require(may_read_sensing, actor)
+        require_sensing_reader(actor)
         start, end = self.period(start, end)
         now = self.clock()
         since, until = local_midnight(start), local_midnight(end + timedelta(days=1))
@@ -641,7 +641,7 @@ class SensingFigures:
     def kept(self, actor: Actor) -> SensingReport:
         """The default period's figures for `actor`'s scope, kept `KEPT_SECONDS` (the
         dashboard's panel shows them on every refresh)."""
-        require(may_read_sensing, actor)
+        require_sensing_reader(actor)
         with self.db.reading() as session:
             villages = sensing_villages(actor, ref.load_org(session))
         key = (None if villages is None else tuple(sorted(villages)), local_date(self.clock()))
@@ -662,7 +662,7 @@ class SensingFigures:
     def events(self, actor: Actor, query: EventQuery, *, page: int = 1, size: int = EVENT_PAGE) -> EventPage:
         """The events the reader sees that match `query`, newest last seen first, a page of
         `size` (a place or device out of sight: NotFound)."""
-        require(may_read_sensing, actor)
+        require_sensing_reader(actor)
         page = max(1, min(page, 10_000))
         with self.db.reading() as session:
             org = ref.load_org(session)
@@ -688,7 +688,7 @@ class SensingFigures:
         """One event the reader sees: its alarms (the latest `EVENT_ALARMS_SHOWN`), the best
         evidence, the check and its answer, the order. Another unit's event is NotFound, as
         one that does not exist."""
-        require(may_read_sensing, actor)
+        require_sensing_reader(actor)
         with self.db.reading() as session:
             org = ref.load_org(session)
             villages = sensing_villages(actor, org)
@@ -737,7 +737,7 @@ class SensingFigures:
 
     def choices(self, actor: Actor) -> dict[str, Any]:
         """What the event list's filters offer the reader: statuses, scenes, towns and villages."""
-        require(may_read_sensing, actor)
+        require_sensing_reader(actor)
         with self.db.reading() as session:
             org = ref.load_org(session)
             _, _, places = _scope(actor, org, None)
