@@ -167,9 +167,16 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
     "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
     "(the dashboard panel shows them to district-wide readers only)",
-    "sensing.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
-    "sensing.get": "reads one version of a scene",
-    "sensing.export_json": "reads the scene catalogue",
+    "sensing_scenes.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
+    "sensing_scenes.get": "reads one version of a scene",
+    "sensing_scenes.export_json": "reads the scene catalogue",
+    "sensing_figures.figures": "sensing's figures of the villages the reader sees "
+    "(may_read_sensing, sensing_villages; NotFound for a town or village out of sight)",
+    "sensing_figures.kept": "the same figures of the last 30 days, kept a few minutes per scope (may_read_sensing)",
+    "sensing_figures.events": "the events of the villages the reader sees (may_read_sensing, sensing_villages)",
+    "sensing_figures.event": "one event the reader sees (may_read_sensing, sensing_villages; NotFound otherwise)",
+    "sensing_figures.choices": "the statuses, scenes and places the reader's event filters offer (may_read_sensing)",
+    "sensing_figures.period": "checks a period of days (no data read)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -902,19 +909,19 @@ CASES: tuple[Case, ...] = (
     ),
     # -- the sensing scene catalogue 场景目录
     Case(
-        "sensing.ensure_default",
+        "sensing_scenes.ensure_default",
         lambda s, ctx, who: s.get(SceneCatalogue).ensure_default(who),
         NOT_ADMINS,
         prepare=lambda w: w.services.taxonomy.ensure_default(TEST_ADMIN),
     ),
     Case(
-        "sensing.import_file",
+        "sensing_scenes.import_file",
         lambda s, text, who: s.get(SceneCatalogue).import_file(who, text),
         NOT_ADMINS,
         prepare=lambda w: w.scenes().export_json().replace("早市", "晨市"),
     ),
     Case(
-        "sensing.set_active",
+        "sensing_scenes.set_active",
         lambda s, ctx, who: s.get(SceneCatalogue).set_active(who, "CAM-04", False),
         NOT_ADMINS,
         prepare=lambda w: w.scenes(),
