@@ -235,10 +235,16 @@ class SensingWorld:
 def seed_sensing_world(services: Services, *, district: District | None = None) -> SensingWorld:
     """The world of the module's note (on a small district already built, when given)."""
     district = district or build_small_district(services)
-    add_boundaries(services)
-    services.geo.import_grids(TEST_ADMIN, grid_file())
+    with services.db.reading() as session:  # a world shared with other tests has them already
+        has_grids = session.scalar(select(GridRow.id).limit(1)) is not None
+        scenes = set(session.scalars(select(SceneRow.code)))
+    if not has_grids:
+        add_boundaries(services)
+        services.geo.import_grids(TEST_ADMIN, grid_file())
     with services.db.transaction() as session:  # the scenes' names (their rules are not read)
         for code, name in SCENES.items():
+            if code in scenes:
+                continue
             session.add(
                 SceneRow(
                     code=code,
