@@ -784,12 +784,11 @@ def _scope(
     if not place:
         return villages, name, choices
     wanted = place.strip()[:PLACE_MAX]
-    found = [
-        u
-        for u in org.units.values()
-        if u.kind in (UnitKind.TOWN, UnitKind.VILLAGE) and wanted in (u.code, u.name)
-    ]
-    if len(found) != 1:
+    places = [u for u in org.units.values() if u.kind in (UnitKind.TOWN, UnitKind.VILLAGE)]
+    found = [u for u in places if u.code == wanted] or [u for u in places if u.name == wanted]
+    if len(found) > 1:
+        raise ValidationFailed(f"有多个名为「{wanted}」的镇街或村居，请用单位编码", field="town")
+    if not found:
         raise NotFound(f"镇街或村居「{wanted}」不存在", field="town")
     under = _villages_under(org, found[0].id)
     if villages is not None and not (under & villages):
