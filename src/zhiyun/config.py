@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     mqtt_tls: bool = False
     mqtt_client_id: str = Field(default="zhiyun-sensing", min_length=1, max_length=64)
     mqtt_topic_prefix: str = Field(default="zhiyun", pattern=r"^[A-Za-z0-9_\-/]{1,40}$")
+    # Sensing figures (docs/sensing.md, "统计与反馈 Figures"): a device, scene or algorithm version
+    # whose precision (confirmed ÷ confirmed and false alarms) is below the floor on at least
+    # the minimum of labels is flagged for the vendor.
+    sensing_precision_floor: float = Field(default=0.6, ge=0.0, le=1.0)
+    sensing_precision_min_labels: int = Field(default=20, ge=1)
 
     @field_validator("recording_url")
     @classmethod

@@ -27,6 +27,8 @@ PAGES = (
     "/grid/patrol",
     "/grid/ledger",
     "/grid/patrol-figures",
+    "/sensing/events",
+    "/sensing/figures",
     "/replies",
     "/admin",
 )
@@ -35,18 +37,21 @@ OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff,
 PATROL = "/grid/patrol"  # 巡查: grid workers only
 # 电子台账 and 巡查统计: the objects' readers and the district's readers (inspectors, leaders)
 PATROLS = {"/grid/ledger", "/grid/patrol-figures"}
+# 感知事件 and 感知统计: every staff member but grid workers (each sees their unit's villages)
+SENSING = {"/sensing/events", "/sensing/figures"}
 ROLES = {
-    "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"} | PATROLS,
-    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,
-    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS,
+    "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"} | PATROLS | SENSING,
+    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS | SENSING,
+    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS | SENSING,
     "zjj": EVERYONE
     | {"/orders/new", "/dashboard", OBJECTS}
-    | PATROLS,  # a department's dispatcher (sees none)
-    "agent": EVERYONE | {"/orders/new"},  # a hotline agent: the seat, no dashboard
-    "xiabei": EVERYONE | {OBJECTS} | PATROLS,  # a village handler
+    | PATROLS
+    | SENSING,  # a department's dispatcher (sees none)
+    "agent": EVERYONE | {"/orders/new"} | SENSING,  # a hotline agent: the seat, no dashboard
+    "xiabei": EVERYONE | {OBJECTS} | PATROLS | SENSING,  # a village handler
     "grid": EVERYONE | {OBJECTS, PATROL} | PATROLS,  # a grid worker
-    "inspector": EVERYONE | {"/dashboard"} | PATROLS,
-    "leader": EVERYONE | {"/dashboard"} | PATROLS,
+    "inspector": EVERYONE | {"/dashboard"} | PATROLS | SENSING,
+    "leader": EVERYONE | {"/dashboard"} | PATROLS | SENSING,
 }
 
 

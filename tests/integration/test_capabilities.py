@@ -124,6 +124,8 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/grid/patrol",
         "/grid/ledger",
         "/grid/patrol-figures",
+        "/sensing/events",
+        "/sensing/figures",
         "/replies",
         "/admin",
     ]

@@ -56,9 +56,9 @@ from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, Valida
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
+from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.sensing_devices import Device, DeviceStatus
 from zhiyun.domain.sensing_scenes import SceneSource
-from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.taxonomy import Category
 from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
 from zhiyun.grid.hazards import GridHazardService, HazardReport
@@ -186,6 +186,13 @@ READ_ONLY: dict[str, str] = {
     "sensing_verification.pending_for_unit": "the tasks of the villages under a dispatcher's unit "
     "(may_dispatch_verifications)",
     "sensing_verification.evidence": "an evidence image of an event the reader may see (may_see_event; NotFound otherwise)",
+    "sensing_figures.figures": "sensing's figures of the villages the reader sees "
+    "(may_read_sensing, sensing_villages; NotFound for a town or village out of sight)",
+    "sensing_figures.kept": "the same figures of the last 30 days, kept a few minutes per scope (may_read_sensing)",
+    "sensing_figures.events": "the events of the villages the reader sees (may_read_sensing, sensing_villages)",
+    "sensing_figures.event": "one event the reader sees (may_read_sensing, sensing_villages; NotFound otherwise)",
+    "sensing_figures.choices": "the statuses, scenes and places the reader's event filters offer (may_read_sensing)",
+    "sensing_figures.period": "checks a period of days (no data read)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -1000,6 +1007,7 @@ CASES: tuple[Case, ...] = (
         prepare=lambda w: (w.device(), "设备编码,设备名称,类型\nCAM-POLICY-3,导入的摄像头,视频\n".encode())[
             1
         ],
+    ),
     # -- sensing verification 告警核实
     Case(
         "sensing_verification.answer",

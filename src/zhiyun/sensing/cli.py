@@ -10,6 +10,7 @@
     zhiyun sensing devices-import F [--dry-run]    # CSV or XLSX, all or nothing
     zhiyun sensing devices-export F                # .csv or .xlsx (import reads it back)
     zhiyun sensing device-status CODE active|disabled
+    zhiyun sensing report [--from DATE --to DATE] [--town NAME] [--json]
 
 A refused file prints every reason and exits 1 with nothing written.
 """
@@ -19,12 +20,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
 from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, fail, open_services
 from zhiyun.domain.calendar import LOCAL_TZ
@@ -32,6 +34,7 @@ from zhiyun.domain.errors import DomainError, ValidationFailed
 from zhiyun.domain.sensing_devices import DeviceStatus
 from zhiyun.domain.sensing_scenes import SceneSource
 from zhiyun.sensing.devices import DeviceQuery, DeviceRegistry, DeviceView
+from zhiyun.sensing.figures import PrecisionRow, SensingFigures, SensingReport
 from zhiyun.sensing.scenes import SceneCatalogue
 
 if TYPE_CHECKING:
@@ -196,6 +199,8 @@ def _heard(services: Services) -> Callable[[Collection[str], datetime], int]:
             return registry.heard_in(session, codes, at)
 
     return heard
+
+
 # -- the device registry 设备台账 ------------------------------------------------------------------
 
 
@@ -338,6 +343,132 @@ def device_status(
         fail(exc.message)
         return
     console.print(f"设备 {view.code} {view.name}：已{view.status_label}", markup=False, highlight=False)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} 的日期格式应为 YYYY-MM-DD（收到「{value[:20]}」）", code=2)
+        raise  # fail() leaves; this line is for the type checker
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _precision_table(title: str, rows: tuple[PrecisionRow, ...], first: str, limit: int = 30) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in (first, "属实", "误报", "已消失", "准确率", "95% 区间", "判定"):
+        table.add_column(column)
+    for r in rows[:limit]:
+        p = r.precision
+        interval = p.interval
+        table.add_row(
+            escape(f"{r.key} {r.name}" if r.kind == "device" else r.name),
+            str(p.confirmed),
+            str(p.false_alarm),
+            str(p.gone),
+            _pct(p.value),
+            "—" if interval is None else f"{interval[0] * 100:.0f}–{interval[1] * 100:.0f}%",
+            "[red]需厂商整改[/red]" if p.flagged else p.verdict,
+        )
+    return table
+
+
+def _print_report(report: SensingReport) -> None:
+    console.print(
+        f"感知统计 · {escape(report.scope_name)} · {report.start} 至 {report.end}"
+        f"（准确率下限 {report.floor:.0%}，至少 {report.min_labels} 个核实结论才判定）"
+    )
+    funnel = Table(title="告警漏斗", title_justify="left")
+    for column in ("阶段", "数量", "占上一阶段", "占告警"):
+        funnel.add_column(column)
+    for stage in report.funnel:
+        funnel.add_row(stage.label, str(stage.count), _pct(stage.of_previous), _pct(stage.of_first))
+    console.print(funnel)
+    outcomes = Table(title="告警去向", title_justify="left")
+    outcomes.add_column("去向")
+    outcomes.add_column("告警数")
+    for _, label, n in report.outcomes:
+        outcomes.add_row(label, str(n))
+    console.print(outcomes)
+    overall = report.overall
+    console.print(
+        f"核实准确率 {_pct(overall.value)}（属实 {overall.confirmed}，误报 {overall.false_alarm}；"
+        f"已消失 {overall.gone}，占 {_pct(overall.gone_share)}）"
+    )
+    console.print(_precision_table("各场景准确率", report.scenes, "场景"))
+    console.print(_precision_table("各算法版本准确率", report.versions, "场景 算法版本"))
+    console.print(_precision_table("各设备准确率（最差在前）", report.devices, "设备"))
+    flags = report.flags
+    if flags:
+        console.print(f"[red]需厂商整改：{len(flags)} 项[/red]")
+        for r in flags:
+            kind = {"scene": "场景", "version": "算法版本", "device": "设备"}[r.kind]
+            console.print(
+                f"  {kind} {escape(r.key)} {escape(r.name)}：准确率 {_pct(r.precision.value)}"
+                f"（{r.precision.labels} 个结论）",
+                soft_wrap=True,
+            )
+    else:
+        console.print("需厂商整改：无")
+    hot = Table(title="误报热点", title_justify="left")
+    for column in ("类型", "编码", "名称", "位置", "误报", "核实结论"):
+        hot.add_column(column)
+    for h in (*report.hot_grids, *report.hot_devices):
+        hot.add_row(
+            "网格" if h.kind == "grid" else "设备",
+            escape(h.key),
+            escape(h.name),
+            escape(h.place),
+            str(h.false_alarms),
+            str(h.answers),
+        )
+    console.print(hot)
+    t = report.time_to_order
+    median = "—" if t.median_minutes is None else f"{t.median_minutes:.0f} 分钟"
+    p90 = "—" if t.p90_minutes is None else f"{t.p90_minutes:.0f} 分钟"
+    console.print(f"告警到立案：中位数 {median}，90% 在 {p90} 内（{t.orders} 单）")
+    c = report.timeliness.checks
+    console.print(
+        f"核实：派发 {c.made}，已答复 {c.answered}，按时 {c.on_time}（{_pct(report.timeliness.on_time_share)}），"
+        f"升级 {c.escalated}，待核实 {c.pending}，当前超时 {c.overdue_now}；现场告知 {c.notices}"
+    )
+    months = Table(title="每月感知立案", title_justify="left")
+    months.add_column("月份")
+    months.add_column("工单")
+    for month, n in report.months:
+        months.add_row(month, str(n))
+    console.print(months)
+    console.print(f"当前离线设备：{report.silent_total}")
+    for d in report.silent:
+        since = "从未上报" if d.silent_minutes is None else f"{d.silent_minutes} 分钟未上报"
+        console.print(f"  {escape(d.code)} {escape(d.name)} {escape(d.place)}：{since}", soft_wrap=True)
+
+
+@sensing_app.command("report")
+def report(
+    start: Annotated[str | None, typer.Option("--from", help="开始日期 YYYY-MM-DD（默认近 30 天）")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="结束日期 YYYY-MM-DD（默认今天）")] = None,
+    town: Annotated[str | None, typer.Option("--town", help="只看一个镇街或村居（编码或名称）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（供脚本使用）")] = False,
+    db: DbOption = None,
+) -> None:
+    """感知统计：告警漏斗、各场景/算法版本/设备的核实准确率与整改标记、误报热点、告警到立案时间、核实及时性、每月立案、离线设备。"""
+    first, last = _day(start, "--from"), _day(end, "--to")
+    try:
+        with open_services(db) as services:
+            result = services.get(SensingFigures).figures(cli_actor(), start=first, end=last, place=town)
+    except DomainError as exc:
+        fail(exc.message)
+        return
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        return
+    _print_report(result)
 
 
 __all__ = ["sensing_app"]
