@@ -8,7 +8,8 @@ two camera scenes, bin-fill sensors (垃圾桶满溢: an order at once) and a fe
 
 The run: `zhiyun sensing consume` is started as its own process (a fresh persistent session),
 then `--alarms` alarms are published with QoS 1 at `--rate` a second — each device's alarms
-repeat its scenes within their windows, some below threshold, a few severe. When half of them
+repeat its scenes within their windows (a fifth of them storming: ten times the others' rate),
+some below threshold, a few severe. When half of them
 have been published the consumer is killed (`kill -9`) and started again at once; publishing
 goes on meanwhile, so the broker holds the session's messages until the new process resumes it.
 
@@ -149,11 +150,16 @@ def make_devices(services: Services, count: int, rng: random.Random, run: str) -
 
 
 def plan_alarms(devices: list[BenchDevice], total: int, rng: random.Random, run: str) -> list[dict[str, Any]]:
-    """`total` alarms: each device repeats its scenes within 60 s of now; 5% below threshold."""
+    """`total` alarms in random order, a storm from a fifth of the devices (each of them sends
+    ten times as many as the others), every device repeating its scenes within 60 s of now; 5%
+    below threshold."""
     now = datetime.now(UTC)
     alarms: list[dict[str, Any]] = []
+    storming = max(1, len(devices) // 5)
+    weights = [10 if i % 5 == 0 and i // 5 < storming else 1 for i in range(len(devices))]
+    chosen = rng.choices(devices, weights=weights, k=total)
     for n in range(total):
-        device = devices[n % len(devices)]
+        device = chosen[n]
         scene = rng.choice(device.scenes)
         score = rng.uniform(0.05, 0.3) if rng.random() < 0.05 else rng.uniform(0.75, 0.99)
         alarms.append(
@@ -190,7 +196,7 @@ def own_mosquitto(tmp: Path) -> Iterator[tuple[str, int]]:
     conf = tmp / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
+        "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 1000\n"
         "message_size_limit 8388608\n",
         encoding="utf-8",
     )
@@ -244,7 +250,7 @@ class Consumer:
         for line in process.stderr:
             if "connected to" in line:
                 self.ready.set()
-            if "Traceback" in line or "ERROR" in line:
+            if "Traceback" in line or "ERROR" in line or "已停止" in line:
                 log(f"consumer: {line.rstrip()}")
 
     def kill(self) -> None:
@@ -308,16 +314,6 @@ def publish(
     )
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
-    mids: dict[int, str] = {}
-    lock = threading.Lock()
-
-    def on_publish(c: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
-        with lock:
-            alarm_id = mids.pop(mid, None)
-            if alarm_id is not None:
-                acked.add(alarm_id)
-
-    client.on_publish = on_publish
     client.connect(host, port)
     client.loop_start()
     started = time.perf_counter()
@@ -333,12 +329,11 @@ def publish(
         body = {k: v for k, v in alarm.items() if not k.startswith("_") and v is not None}
         topic = f"zhiyun/alarms/{alarm['_source']}/{alarm['device_id']}"
         sent[alarm["alarm_id"]] = time.perf_counter()
-        with lock:
-            info = client.publish(topic, json.dumps(body), qos=1)
-            mids[info.mid] = alarm["alarm_id"]
-        infos.append(info)
-    for info in infos:
+        infos.append((alarm["alarm_id"], client.publish(topic, json.dumps(body), qos=1)))
+    for alarm_id, info in infos:
         info.wait_for_publish(30)
+        if info.is_published():  # the broker acknowledged it (PUBACK)
+            acked.add(alarm_id)
     client.loop_stop()
     client.disconnect()
 

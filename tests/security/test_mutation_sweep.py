@@ -92,7 +92,12 @@ QUICK_REPLY_OPERATIONS = {
     ("DELETE", QUICK_REPLIES + "/{reply_id}"),
 }
 # The doors of channels: opened by a channel's key, never by a user's token.
-CHANNEL_DOORS = {("POST", "/api/v1/intake/{channel}"), ("POST", "/open311/v2/requests.{fmt}")}
+CHANNEL_DOORS = {
+    ("POST", "/api/v1/intake/{channel}"),
+    ("POST", "/open311/v2/requests.{fmt}"),
+    ("POST", "/api/v1/alarms"),  # sensing's webhook: the iot channel's key
+    ("POST", "/api/v1/alarms/heartbeats"),
+}
 # The call-taking seat: a user's own center's work, decided by may_take_calls.
 SEAT_OPERATIONS = {("POST", "/api/v1/hotline/calls"), ("POST", "/api/v1/hotline/suggestions")}
 # A grid worker's visit from the phone: decided by may_patrol before the body is read (the
@@ -365,7 +370,7 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
             )
             # no key: 401 at the intake door; Open311 answers 403, as its standard says
             probes.append(
-                Probe(method, template, url, 401 if "intake" in template else 403, kwargs, "a channel key")
+                Probe(method, template, url, 403 if "open311" in template else 401, kwargs, "a channel key")
             )
         elif (method, template) in SEAT_OPERATIONS:
             body = {"title": "探测来电", "content": "探测", "outcome": "hold"} if "calls" in template else {}

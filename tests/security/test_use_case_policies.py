@@ -229,6 +229,11 @@ PLUMBING: dict[str, str] = {
     "grid_hazards.local_resolution_in": "figures inside a session whose caller scoped the villages (villages_in_view)",
     "sensing_devices.heard_in": "a building block inside the alarm consumer's and the heartbeat webhook's "
     "transaction (whose caller authenticated the channel): moves last_seen_at, no person's data",
+    "sensing_pipeline.take": "a channel's alarms: its caller authenticated the iot channel's key (the webhook, "
+    "before the body is read) or is the consumer process holding the broker's credentials; it answers only "
+    "the alarms' own receipts",
+    "sensing_pipeline.forget_scenes": "drops the pipeline's cached copy of the scene catalogue (no data)",
+    "sensing_scenes.current_in": "reference data (the scene catalogue) inside the pipeline's transaction",
     "sensing_raising.raise_in": "a building block inside the alarm pipeline's transaction: the platform raises "
     "an event whose condition is met (a task, or an order registered as the system principal)",
     "intake.duplicate_candidates": "a read inside the seat's suggestion, which filters by can_view",

@@ -1,4 +1,5 @@
-"""Sensing's webhook: `POST /api/v1/alarms` (alarms) and `POST /api/v1/alarms/heartbeats`.
+"""Sensing's webhook: `POST /api/v1/alarms` (alarms) and `POST /api/v1/alarms/heartbeats`
+(`{"devices": ["CAM-0231", …]}`: these devices were heard from now).
 
 For vendors' platforms that push over HTTP rather than MQTT. The caller is the `iot` channel
 (物联感知), authenticated by its key in `X-Channel-Key` (`zhiyun channel key iot`) before a
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from pydantic import ValidationError as PydanticError
 
 from zhiyun.api.errors import ERROR_RESPONSES
 from zhiyun.api.schemas import Schema
@@ -25,6 +27,7 @@ from zhiyun.domain.errors import ValidationFailed
 from zhiyun.intake.api import channel_key_scheme
 from zhiyun.kernel.json_limits import loads_checked
 from zhiyun.sensing.alarm_schema import AlarmMessage, parse_alarm
+from zhiyun.sensing.devices import DeviceRegistry
 from zhiyun.sensing.pipeline import AlarmPipeline, AlarmReceipt, Received
 
 if TYPE_CHECKING:
@@ -142,3 +145,36 @@ async def receive_alarms(
         "receipts": [_receipt(r) for r in receipts],
     }
     return JSONResponse(content, status_code=201 if accepted else 200)
+
+
+@router.post(
+    "/alarms/heartbeats",
+    response_model=HeartbeatsOut,
+    summary="设备心跳（一组设备编码）",
+    responses={401: ERROR_RESPONSES[401], 413: {"description": "请求内容过大"}, 422: ERROR_RESPONSES[422]},
+)
+async def receive_heartbeats(
+    request: Request, key: Annotated[str | None, Depends(channel_key_scheme)]
+) -> HeartbeatsOut:
+    """The devices named were heard from now: their last-seen time moves forward and the fault
+    order of a silence this ends is let go (a later silence raises a new one)."""
+    services: Services = request.app.state.services
+    await run_in_threadpool(services.intake.admit, SENSING_CHANNEL, key)  # the key before the body
+    body = await request.body()
+    try:
+        payload = loads_checked(body)
+    except ValueError as exc:
+        raise ValidationFailed(f"请求内容不是合法的 JSON：{exc}"[:200]) from None
+    try:
+        beats = HeartbeatsIn.model_validate(payload)
+    except PydanticError as exc:
+        raise ValidationFailed(
+            "心跳报文有误：" + "；".join(str(e.get("msg", "")) for e in exc.errors()[:5])
+        ) from None
+    registry = services.get(DeviceRegistry)
+
+    def heard() -> int:
+        with services.db.transaction() as session:
+            return registry.heard_in(session, beats.devices, datetime.now(UTC))
+
+    return HeartbeatsOut(heard=await run_in_threadpool(heard))

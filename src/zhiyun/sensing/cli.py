@@ -186,7 +186,8 @@ def consume(
             consumer.run()
         s = consumer.stats
         err_console.print(
-            f"已停止：收到 {s.received} 条，新告警 {s.stored} 条，重复 {s.repeats} 条，拒收 {s.refused} 条"
+            f"已停止：收到 {s.received} 条，新告警 {s.stored} 条，重复 {s.repeats} 条，拒收 {s.refused} 条；"
+            f"{s.batches} 批，入库用时 {s.busy_s:.1f} 秒"
         )
 
 

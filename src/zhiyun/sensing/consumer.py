@@ -101,6 +101,7 @@ class ConsumerStats:
     heartbeats: int = 0
     batches: int = 0
     retries: int = 0
+    busy_s: float = 0.0  # time spent storing batches
 
 
 class AlarmConsumer:
@@ -266,6 +267,7 @@ class AlarmConsumer:
 
     def take(self, batch: list[_Message]) -> None:
         """Store one batch of messages (acknowledging is the caller's, afterwards)."""
+        started = time.perf_counter()
         now = datetime.now(UTC)
         alarms: list[Received] = []
         beats: dict[str, datetime] = {}
@@ -298,6 +300,7 @@ class AlarmConsumer:
             self.heard(list(beats), now)
             self.stats.heartbeats += len(beats)
         self.stats.batches += 1
+        self.stats.busy_s += time.perf_counter() - started
 
     def _refuse(self, m: _Message, reason: str) -> None:
         self.stats.refused += 1

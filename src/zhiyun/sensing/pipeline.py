@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import threading
 import time as monotonic
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -252,77 +251,136 @@ class AlarmPipeline:
             )
         }
         scenes = self._scene_snapshot(session)
-        folding = _Folding(session, self.raiser, now)
+        folding = _Folding(session, self.raiser, now, min(p.received.message.at for p in batch))
         folding.preload(
             _open_key(devices[code].id, scene)
             for code, scene in {(p.received.message.device_id or "", p.received.message.scene) for p in batch}
             if code in devices
         )
+        taken: list[tuple[str, AlarmOutcome, EventRow | None] | AlarmReceipt] = []
+        for p in batch:
+            message = p.received.message
+            if message.alarm_id in stored:
+                taken.append(stored[message.alarm_id])
+                continue
+            device = devices.get(message.device_id or "")
+            outcome, event = folding.take(p, device, scenes.get(message.scene))
+            stored[message.alarm_id] = AlarmReceipt(
+                message.alarm_id, outcome, event.id if event is not None else None, None, False
+            )
+            taken.append((message.alarm_id, outcome, event))
+            if device is not None:  # heard from (a clock running ahead counts as now)
+                at = min(message.at, now)
+                if device.last_seen_at is None or device.last_seen_at < at:
+                    device.last_seen_at = at
+                    device.fault_order_id = None  # its silence, if any, has ended
+        folding.finish()
         receipts: list[AlarmReceipt] = []
-        with session.no_autoflush:  # each row is written when it must be (ids), not at every query
-            for p in batch:
-                message = p.received.message
-                if message.alarm_id in stored:
-                    receipts.append(stored[message.alarm_id])
-                    continue
-                device = devices.get(message.device_id or "")
-                receipt = folding.take(p, device, scenes.get(message.scene))
-                stored[message.alarm_id] = AlarmReceipt(
-                    receipt.alarm_id, receipt.outcome, receipt.event_id, receipt.event_status, False
-                )
-                receipts.append(receipt)
-                if device is not None:  # heard from (a clock running ahead counts as now)
-                    at = min(message.at, now)
-                    if device.last_seen_at is None or device.last_seen_at < at:
-                        device.last_seen_at = at
-                        device.fault_order_id = None  # its silence, if any, has ended
-        session.flush()
-        folding.name_best()
-        session.flush()
+        for item in taken:
+            if isinstance(item, AlarmReceipt):
+                if not item.created and item.event_status is None and item.event_id is not None:
+                    # a repeat within this batch: the event as it ended up
+                    found = session.get(EventRow, item.event_id)
+                    item = replace(item, event_status=EventStatus(found.status) if found else None)
+                receipts.append(item)
+                continue
+            alarm_id, outcome, made = item
+            made_status = EventStatus(made.status) if made is not None else None
+            receipts.append(AlarmReceipt(alarm_id, outcome, made.id if made else None, made_status, True))
         return receipts
 
 
-class _Folding:
-    """One batch's folding, in its transaction: the open events it has looked up, by key."""
+@dataclass
+class _Live:
+    """What grouping needs of a live event."""
 
-    def __init__(self, session: Session, raiser: EventRaiser, now: datetime) -> None:
+    group_id: int | None
+    device_id: int
+    latitude: float
+    longitude: float
+    last_seen: datetime
+
+
+class _Folding:
+    """One batch's folding, in its transaction: the open events it has looked up, by key, and the
+    live events of each scene it has grouped against."""
+
+    def __init__(self, session: Session, raiser: EventRaiser, now: datetime, earliest: datetime) -> None:
         self.session = session
+        self.earliest = earliest
+        self.live: dict[str, dict[int, _Live]] = {}
         self.raiser = raiser
         self.now = now
         self.open: dict[str, EventRow | None] = {}
         self.best: dict[int, str] = {}  # event id → its best alarm's id (for ties)
-        self.best_rows: dict[int, AlarmRow] = {}  # event id → its best alarm's row, if of this batch
+        self.ids: dict[str, int] = {}  # alarm id → row id, of the alarms of this batch written so far
+        # the alarms of the batch not written yet: written at its end in one statement (an
+        # alarm needed earlier — one with evidence, the best of an event being raised — is
+        # written at once)
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.to_raise: dict[int, tuple[EventRow, Scene]] = {}  # events whose condition was met, in order
 
-    def take(self, p: _Prepared, device: DeviceRow | None, version: SceneVersion | None) -> AlarmReceipt:
+    def _insert_now(self, values: dict[str, Any]) -> AlarmRow:
+        row = AlarmRow(**values)
+        self.session.add(row)
+        self.session.flush([row])
+        self.ids[row.alarm_id] = row.id
+        return row
+
+    def finish(self) -> None:
+        """Write the batch's pending alarms (one executemany), point each event touched at its best
+        alarm, and raise the events whose condition the batch met, in the order it met them."""
+        self.session.flush()
+        if self.pending:
+            self.session.execute(insert(AlarmRow), list(self.pending.values()))
+            self.pending.clear()
+        wanted = [a for a in self.best.values() if a and a not in self.ids]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = select(AlarmRow.alarm_id, AlarmRow.id).where(AlarmRow.alarm_id.in_(chunk))
+            self.ids.update((alarm_id, row_id) for alarm_id, row_id in self.session.execute(query))
+        for event_id, alarm_id in self.best.items():
+            event = self.session.get(EventRow, event_id)
+            if event is not None and alarm_id in self.ids and event.best_alarm_id != self.ids[alarm_id]:
+                event.best_alarm_id = self.ids[alarm_id]
+        self.session.flush()
+        for event, scene in self.to_raise.values():
+            self.raiser.raise_in(self.session, event, scene, self.now)
+            if event.status == EventStatus.WATCHING.value:
+                raise AssertionError(f"the raiser left event {event.id} watching")
+        self.session.flush()
+
+    def take(
+        self, p: _Prepared, device: DeviceRow | None, version: SceneVersion | None
+    ) -> tuple[AlarmOutcome, EventRow | None]:
         message = p.received.message
         outcome, event, raise_with = self._decide(message, device, version)
         point = self._point(message, device)
         payload: dict[str, Any] = message.model_dump(mode="json", exclude={"evidence"})
         if p.evidence_refused:
             payload["evidence_refused"] = p.evidence_refused
-        row = AlarmRow(
-            alarm_id=message.alarm_id,
-            device_code=message.device_id or "",
-            device_id=device.id if device is not None else None,
-            scene_code=message.scene,
-            source=device.kind if device is not None else (version.scene.source.value if version else ""),
-            at=message.at,
-            received_at=p.received.received_at or self.now,
-            score=message.score,
-            algorithm_version=message.algorithm_version,
-            duration_s=message.duration_s,
-            value=message.value,
-            limit=message.limit,
-            latitude=point[0] if point else None,
-            longitude=point[1] if point else None,
-            via=p.received.via,
-            outcome=outcome.value,
-            event_id=event.id if event is not None else None,
-            payload=payload,
-        )
-        self.session.add(row)
-        if p.evidence:
-            self.session.flush([row])
+        values: dict[str, Any] = {
+            "alarm_id": message.alarm_id,
+            "device_code": message.device_id or "",
+            "device_id": device.id if device is not None else None,
+            "scene_code": message.scene,
+            "source": device.kind if device is not None else (version.scene.source.value if version else ""),
+            "at": message.at,
+            "received_at": p.received.received_at or self.now,
+            "score": message.score,
+            "algorithm_version": message.algorithm_version,
+            "duration_s": message.duration_s,
+            "value": message.value,
+            "limit": message.limit,
+            "latitude": point[0] if point else None,
+            "longitude": point[1] if point else None,
+            "via": p.received.via,
+            "outcome": outcome.value,
+            "event_id": event.id if event is not None else None,
+            "payload": payload,
+        }
+        if p.evidence:  # its evidence rows need its id now
+            row = self._insert_now(values)
             for e in p.evidence:
                 self.session.add(
                     EvidenceRow(
@@ -334,17 +392,11 @@ class _Folding:
                         url=e.url,
                     )
                 )
-        if event is not None and self.best.get(event.id) == message.alarm_id:
-            self.best_rows[event.id] = row
+        else:
+            self.pending[message.alarm_id] = values
         if event is not None and raise_with is not None:
             self._maybe_raise(event, *raise_with)
-        return AlarmReceipt(
-            message.alarm_id,
-            outcome,
-            event.id if event is not None else None,
-            EventStatus(event.status) if event is not None else None,
-            True,
-        )
+        return outcome, event
 
     @staticmethod
     def _point(message: AlarmMessage, device: DeviceRow | None) -> tuple[float, float] | None:
@@ -430,6 +482,9 @@ class _Folding:
         return AlarmOutcome.OPENED, event, (scene, _state(event, message.alarm_id))
 
     def _write(self, event: EventRow, state: EventState) -> None:
+        live = self.live.get(event.scene_code, {}).get(event.id)
+        if live is not None:
+            live.last_seen = state.last_seen
         event.count = state.count
         event.first_seen = state.first_seen
         event.last_seen = state.last_seen
@@ -467,7 +522,39 @@ class _Folding:
         self.session.add(event)
         self.session.flush([event])
         self.best[event.id] = message.alarm_id
+        if event.latitude is not None and event.longitude is not None:
+            self._live(scene, message.at)[event.id] = _Live(
+                event.group_id, device.id, event.latitude, event.longitude, event.last_seen
+            )
         return event
+
+    def _live(self, scene: Scene, at: datetime) -> dict[int, _Live]:
+        """The live events of `scene` seen within its window before the batch's earliest alarm,
+        looked up once per scene and batch (the batch's new events join it as they are made)."""
+        found = self.live.get(scene.code)
+        if found is None:
+            since = min(self.earliest, at) - timedelta(minutes=scene.window_minutes)
+            found = {
+                event_id: _Live(group_id, device_id, lat, lon, last_seen)
+                for event_id, group_id, device_id, lat, lon, last_seen in self.session.execute(
+                    select(
+                        EventRow.id,
+                        EventRow.group_id,
+                        EventRow.device_id,
+                        EventRow.latitude,
+                        EventRow.longitude,
+                        EventRow.last_seen,
+                    ).where(
+                        EventRow.scene_code == scene.code,
+                        EventRow.status.in_(LIVE),
+                        EventRow.last_seen >= since,
+                        EventRow.latitude.is_not(None),
+                    )
+                )
+                if lat is not None and lon is not None
+            }
+            self.live[scene.code] = found
+        return found
 
     def _group_of(
         self, scene: Scene, device: DeviceRow, point: tuple[float, float] | None, at: datetime
@@ -476,47 +563,23 @@ class _Folding:
         radius (its own group, or itself as the group's first), or None."""
         if point is None or scene.group_radius_m <= 0:
             return None
-        window = timedelta(minutes=scene.window_minutes)
-        dlat = scene.group_radius_m / 111_000 + 1e-6
-        dlon = dlat / max(0.01, math.cos(math.radians(point[0])))
-        candidates = self.session.execute(
-            select(EventRow.id, EventRow.group_id, EventRow.latitude, EventRow.longitude, EventRow.last_seen)
-            .where(
-                EventRow.scene_code == scene.code,
-                EventRow.status.in_(LIVE),
-                EventRow.device_id != device.id,
-                EventRow.last_seen >= at - window,
-                EventRow.latitude.between(point[0] - dlat, point[0] + dlat),
-                EventRow.longitude.between(point[1] - dlon, point[1] + dlon),
-            )
-            .order_by(EventRow.id)
-            .limit(200)
-        ).all()
         best: tuple[float, int] | None = None
-        for event_id, group_id, lat, lon, last_seen in candidates:
-            if lat is None or lon is None:
+        for event_id, other in self._live(scene, at).items():
+            if other.device_id == device.id:
                 continue
-            d = haversine_m(point[0], point[1], lat, lon)
-            if groups_with(scene, d, last_seen, at) and (best is None or d < best[0]):
-                best = (d, group_id or event_id)
+            d = haversine_m(point[0], point[1], other.latitude, other.longitude)
+            if groups_with(scene, d, other.last_seen, at) and (best is None or d < best[0]):
+                best = (d, other.group_id or event_id)
         return best[1] if best else None
 
-    def name_best(self) -> None:
-        """Point each event of the batch at its best alarm (written by now)."""
-        for event_id, row in self.best_rows.items():
-            event = self.session.get(EventRow, event_id)
-            if event is not None and row.id is not None:
-                event.best_alarm_id = row.id
-        self.best_rows.clear()
-
     def _maybe_raise(self, event: EventRow, scene: Scene, state: EventState) -> None:
-        if event.status != EventStatus.WATCHING.value or not condition_met(scene, state):
-            return
-        self.session.flush()  # the raiser reads the event's alarms and evidence
-        self.name_best()
-        self.raiser.raise_in(self.session, event, scene, self.now)
-        if event.status == EventStatus.WATCHING.value:
-            raise AssertionError(f"the raiser left event {event.id} watching")
+        """Note the event for raising at the batch's end when this alarm met its condition."""
+        if (
+            event.status == EventStatus.WATCHING.value
+            and event.id not in self.to_raise
+            and condition_met(scene, state)
+        ):
+            self.to_raise[event.id] = (event, scene)
 
 
 def build(services: Services) -> AlarmPipeline:
