@@ -26,6 +26,7 @@ from zhiyun.api.schemas import Schema
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.intake.api import channel_key_scheme
 from zhiyun.kernel.json_limits import loads_checked
+from zhiyun.kernel.pydantic_errors import validation_fields
 from zhiyun.sensing.alarm_schema import AlarmMessage, parse_alarm
 from zhiyun.sensing.devices import DeviceRegistry
 from zhiyun.sensing.pipeline import AlarmPipeline, AlarmReceipt, Received
@@ -168,8 +169,9 @@ async def receive_heartbeats(
     try:
         beats = HeartbeatsIn.model_validate(payload)
     except PydanticError as exc:
+        fields = validation_fields(exc.errors())
         raise ValidationFailed(
-            "心跳报文有误：" + "；".join(str(e.get("msg", "")) for e in exc.errors()[:5])
+            "心跳报文有误：" + "；".join(f"{k}：{v}" for k, v in list(fields.items())[:5]), fields=fields
         ) from None
     registry = services.get(DeviceRegistry)
 

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.sensing_scenes import CODE_PATTERN
 from zhiyun.kernel.geo import CoordSystem
+from zhiyun.kernel.pydantic_errors import validation_fields
 
 EVIDENCE_MAX = 3
 EVIDENCE_MAX_BYTES = 2 * 1024 * 1024
@@ -120,12 +121,9 @@ class AlarmMessage(BaseModel):
 
 
 def _problems(exc: ValidationError) -> list[str]:
-    out = []
-    for error in exc.errors()[:10]:
-        where = ".".join(str(p) for p in error.get("loc", ())) or "报文"
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        out.append(f"{where}：{message}")
-    return out
+    """One Chinese line per field that failed (at most ten)."""
+    fields = validation_fields(exc.errors())
+    return [f"{name}：{message}" for name, message in list(fields.items())[:10]]
 
 
 def parse_alarm(data: object, *, topic_device: str | None = None) -> AlarmMessage:

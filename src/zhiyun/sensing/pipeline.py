@@ -323,7 +323,7 @@ class _Folding:
     def _insert_now(self, values: dict[str, Any]) -> AlarmRow:
         row = AlarmRow(**values)
         self.session.add(row)
-        self.session.flush([row])
+        self.session.flush()
         self.ids[row.alarm_id] = row.id
         return row
 
@@ -476,7 +476,7 @@ class _Folding:
             if event.status == EventStatus.WATCHING.value:
                 event.status = EventStatus.LAPSED.value
             event.updated_at = self.now
-            self.session.flush([event])
+            self.session.flush()
         event = self._new_event(message, device, version, key)
         self.open[key] = event
         return AlarmOutcome.OPENED, event, (scene, _state(event, message.alarm_id))
@@ -520,7 +520,7 @@ class _Folding:
             updated_at=self.now,
         )
         self.session.add(event)
-        self.session.flush([event])
+        self.session.flush()
         self.best[event.id] = message.alarm_id
         if event.latitude is not None and event.longitude is not None:
             self._live(scene, message.at)[event.id] = _Live(
