@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,9 @@ class Settings(BaseSettings):
     mqtt_tls: bool = False
     mqtt_client_id: str = Field(default="zhiyun-sensing", min_length=1, max_length=64)
     mqtt_topic_prefix: str = Field(default="zhiyun", pattern=r"^[A-Za-z0-9_\-/]{1,40}$")
+    # MQTT 5 (Mosquitto 2, EMQX: the session's expiry and the consumer's receive window are
+    # said at connect) or 3.1.1 (a persistent session by clean_session=false; the demo's broker)
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
     # Sensing figures (docs/sensing.md, "统计与反馈 Figures"): a device, scene or algorithm version
     # whose precision (confirmed ÷ confirmed and false alarms) is below the floor on at least
     # the minimum of labels is flagged for the vendor.

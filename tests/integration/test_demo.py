@@ -814,3 +814,87 @@ def test_the_demo_villages_ledger_exports_and_its_patrol_figures_show_the_month(
     figures = services.get(PatrolFiguresService).figures(village, Period.month(today.year, today.month))
     assert [v.name for v in figures.villages] == ["夏北社区"]
     assert figures.overall.tasks.tasks and figures.overall.hazards.found == ledger.totals.hazards_found
+
+
+# --------------------------------------------------------------------------- sensing
+
+
+def test_the_demo_has_devices_and_a_week_of_alarms_folded_into_events_and_partly_verified(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    from zhiyun.sensing.alarm_tables import AlarmRow, EventRow, VerificationRow
+    from zhiyun.sensing.device_tables import DeviceRow
+    from zhiyun.sensing.figures import SensingFigures
+
+    services, _ = seeded
+    with services.db.reading() as session:
+        devices = session.scalar(select(func.count()).select_from(DeviceRow)) or 0
+        alarms = session.scalar(select(func.count()).select_from(AlarmRow)) or 0
+        events = session.scalar(select(func.count()).select_from(EventRow)) or 0
+        answers = dict(
+            session.execute(
+                select(VerificationRow.status, func.count()).group_by(VerificationRow.status)
+            ).all()
+        )
+    assert devices >= 50 and alarms > events > 20
+    assert answers.get("confirmed", 0) > answers.get("false_alarm", 0) > 0
+    figures = services.get(SensingFigures).figures(DEMO_ADMIN)
+    assert figures.funnel[0].count == alarms and figures.scenes
+
+
+def test_the_demo_devices_publish_over_a_real_broker_and_the_tasks_reach_the_grid_workers_phones(
+    seeded: tuple[Services, SeedReport],
+) -> None:
+    from zhiyun.demo.sensing import DemoBroker, SensingSimulator, home_verifier
+    from zhiyun.sensing.alarm_tables import EventRow, VerificationRow
+    from zhiyun.sensing.consumer import AlarmConsumer
+    from zhiyun.sensing.device_tables import DeviceRow
+    from zhiyun.sensing.pipeline import AlarmPipeline
+
+    services, _ = seeded
+    broker = DemoBroker()
+    broker.start()
+    settings = services.settings.model_copy(
+        update={
+            "mqtt_host": broker.host,
+            "mqtt_port": broker.port,
+            "mqtt_protocol": "3.1.1",
+            "mqtt_client_id": "t-demo",
+        }
+    )
+    consumer = AlarmConsumer(services.get(AlarmPipeline), settings, batch_wait=0.02)
+    consumer.start()
+    devices = SensingSimulator(
+        services, broker.host, broker.port, seed=3, gas_after_s=1.0, market_first_s=0.5
+    )
+    try:
+        assert consumer.connected.wait(10)
+        devices.start()
+        deadline = time.monotonic() + 30
+        found: tuple[str | None, str | None] = (None, None)
+        while time.monotonic() < deadline:
+            with services.db.reading() as session:
+                market = session.execute(
+                    select(VerificationRow.kind, VerificationRow.worker_id)
+                    .join(EventRow, EventRow.id == VerificationRow.event_id)
+                    .join(DeviceRow, DeviceRow.id == EventRow.device_id)
+                    .where(DeviceRow.name.like("夏北市场东门%"), EventRow.scene_code == "CAM-08")
+                ).first()
+                gas = session.scalar(
+                    select(EventRow.status)
+                    .join(DeviceRow, DeviceRow.id == EventRow.device_id)
+                    .where(DeviceRow.code == "NH-GAS-0001")
+                )
+            if market is not None and gas is not None:
+                found = (market[0], gas)
+                break
+            time.sleep(0.2)
+        assert found == ("verify", "ordered")
+        assert market is not None
+        verifier = home_verifier(services)
+        assert verifier is not None and services.accounts.user_by_name(verifier).id == market[1]
+    finally:
+        devices.stop()
+        consumer.stop()
+        broker.stop()
+    assert devices.published > 0 and consumer.stats.refused == 0

@@ -130,9 +130,11 @@ def test_alarms_published_with_qos_1_are_stored_and_fold_into_their_event(
         assert session.scalar(select(EventRow.count)) == 5
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 def test_what_is_published_while_the_consumer_is_down_waits_in_its_session(
-    services: Services, world: SensingWorld, mqtt_settings: Settings, publisher: mqtt.Client
+    services: Services, world: SensingWorld, mqtt_settings: Settings, publisher: mqtt.Client, protocol: str
 ) -> None:
+    mqtt_settings = mqtt_settings.model_copy(update={"mqtt_protocol": protocol})
     start(services, mqtt_settings).stop()  # the session exists, its subscription too
     publish(publisher, mqtt_settings.mqtt_topic_prefix, [f"D-{n}" for n in range(20)])
     consumer = start(services, mqtt_settings)

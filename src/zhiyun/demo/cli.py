@@ -7,7 +7,7 @@ import os
 import shlex
 import shutil
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,7 +32,9 @@ from zhiyun.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from zhiyun.demo.orders import SeedReport
+    from zhiyun.demo.sensing import DemoBroker, SensingSimulator
     from zhiyun.demo.simulator import TrafficSimulator
+    from zhiyun.sensing.consumer import AlarmConsumer
 
 
 # The demo writes the database every `zhiyun` command opens by default, so that after `make demo`
@@ -86,6 +88,8 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.patrols import ensure_patrol_history
     from zhiyun.demo.quick_replies import ensure_quick_replies
+    from zhiyun.demo.sensing import ensure_sensing_history
+    from zhiyun.sensing.demo_devices import ensure_demo_devices
     from zhiyun.sensing.scenes import SceneCatalogue
 
     upgrade(services.db)
@@ -105,6 +109,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     plan = ensure_patrol_plan(services)
     services.taxonomy.ensure_default(DEMO_ADMIN)  # the scenes' categories (dispatch setup does it too)
     scenes = services.get(SceneCatalogue).ensure_default(DEMO_ADMIN).created
+    devices = ensure_demo_devices(services, datetime.now(UTC))
     ensure_quick_replies(services)
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
@@ -122,6 +127,10 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
         )
     if scenes:
         console.print(f"感知场景目录：安装默认场景 {len(scenes)} 个（zhiyun sensing scenes）")
+    if devices:
+        console.print(
+            f"感知设备：登记 {devices} 台（摄像机、物联传感器、无人机和卫星；zhiyun sensing devices）"
+        )
     if plan is not None:
         console.print(
             f"巡查计划（{plan['month']}）：合并后 {plan['tasks_made']:,} 个上门任务，"
@@ -144,6 +153,12 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
             report = seed_orders(
                 services, progress=lambda done, total: bar.update(task, completed=done, total=total)
             )
+    sensing = ensure_sensing_history(services)
+    if sensing is not None:
+        console.print(
+            f"感知告警历史：近一周 {sensing.alarms} 条告警归并为 {sensing.events} 个事件，已核实 {sensing.answered} 个",
+            soft_wrap=True,
+        )
     history = ensure_patrol_history(services)  # after the seeded orders: its hazard orders are new
     if history is not None and history.visits:
         console.print(
@@ -269,6 +284,55 @@ def _demo_sign_example(services: Services, base: str) -> None:
     )
 
 
+def start_sensing(
+    services: Services, settings: Settings, seed: int | None
+) -> tuple[DemoBroker, AlarmConsumer, SensingSimulator]:
+    """The embedded MQTT broker, the alarm consumer on it, and the simulated devices."""
+    from zhiyun.demo.sensing import DemoBroker, SensingSimulator
+    from zhiyun.sensing.consumer import AlarmConsumer
+    from zhiyun.sensing.pipeline import AlarmPipeline
+
+    broker = DemoBroker()
+    broker.start()
+    consumer_settings = settings.model_copy(
+        update={
+            "mqtt_host": broker.host,
+            "mqtt_port": broker.port,
+            "mqtt_protocol": "3.1.1",
+            "mqtt_client_id": "zhiyun-demo-sensing",
+        }
+    )
+    consumer = AlarmConsumer(services.get(AlarmPipeline), consumer_settings)
+    consumer.start()
+    consumer.connected.wait(10)
+    devices = SensingSimulator(services, broker.host, broker.port, seed=seed)
+    devices.start()
+    return broker, consumer, devices
+
+
+def _demo_sensing_lines(services: Services, devices: SensingSimulator | None) -> None:
+    """Where the sensing alarms come from and whose phone shows the check."""
+    from zhiyun.demo.sensing import home_verifier
+
+    console.print("\n[bold]感知告警[/bold]", end="")
+    if devices is None:
+        console.print(
+            "：已关闭（--no-traffic）。设备可经 MQTT 或 POST /api/v1/alarms 推送（docs/sensing.md）。"
+        )
+        return
+    console.print("（模拟摄像机、传感器经真实 MQTT 推送，zhiyun sensing consume 同款消费者入库）：")
+    for line in devices.describe():
+        console.print(f"  {line}", soft_wrap=True, markup=False)
+    verifier = home_verifier(services)
+    if verifier:
+        console.print(
+            f"  核实：以网格员 {verifier}（密码同上）登录，打开「巡查」页的「核实」，查看证据图并点「属实」",
+            soft_wrap=True,
+            markup=False,
+        )
+    console.print("  感知事件、感知统计：以领导或派单员登录后在菜单中打开", soft_wrap=True, markup=False)
+
+
 def _demo_traffic_lines(simulator: TrafficSimulator | None) -> None:
     """Where the live traffic comes from: channels, rate, events, typhoon bursts, season."""
     console.print("\n[bold]实时来件[/bold]", end="")
@@ -374,6 +438,7 @@ def demo(
     services = build_services(Database(url), settings)
     scheduler = None
     simulator = None
+    sensing: tuple[DemoBroker, AlarmConsumer, SensingSimulator] | None = None
     try:
         console.print(f"演示数据库：{safe_url(services.db.url)}")
         db_option = command_db_option(db, url)
@@ -416,7 +481,9 @@ def demo(
                 people_duplicate_share=people_duplicate_share,
             )
             simulator.start()
+            sensing = start_sensing(services, settings, traffic_seed)
         demo_banner(services, host, port, simulator, db_option=db_option)
+        _demo_sensing_lines(services, sensing[2] if sensing else None)
         uvicorn.run(
             create_server_app(services),
             host=host,
@@ -425,6 +492,11 @@ def demo(
             log_config=uvicorn_log_config(),
         )
     finally:
+        if sensing is not None:
+            broker, consumer, devices = sensing
+            devices.stop()
+            consumer.stop()
+            broker.stop()
         if simulator is not None:
             simulator.stop()
         if scheduler is not None:

@@ -1,9 +1,9 @@
 """The alarm consumer (`zhiyun sensing consume`): MQTT in, the alarm pipeline, acknowledgements out.
 
 It connects to the broker (Mosquitto or EMQX in production, the embedded broker of `make
-demo`) with the Eclipse Paho client as an MQTT 5 client in a persistent session: a fixed
-client id, `clean_start` off and a session that outlives the connection by
-`SESSION_EXPIRY_S`. It subscribes with QoS 1 to
+demo`) with the Eclipse Paho client in a persistent session: a fixed client id and, as an MQTT 5
+client, `clean_start` off and a session that outlives the connection by `SESSION_EXPIRY_S`
+(as an MQTT 3.1.1 client, `Settings.mqtt_protocol`, `clean_session` off). It subscribes with QoS 1 to
 
 - `{prefix}/alarms/{source}/{device}`: alarms (`sensing.alarm_schema`), and
 - `{prefix}/heartbeats/{source}/{device}`: heartbeats (any payload; the device was heard from),
@@ -132,13 +132,26 @@ class AlarmConsumer:
 
     # ------------------------------------------------------------------ the session
 
+    @property
+    def v5(self) -> bool:
+        return self.settings.mqtt_protocol == "5"
+
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
+        if self.v5:
+            client = mqtt.Client(
+                callback_api_version=CallbackAPIVersion.VERSION2,
+                client_id=self.client_id,
+                protocol=mqtt.MQTTv5,
+                manual_ack=True,
+            )
+        else:  # MQTT 3.1.1: the session persists because it is not clean
+            client = mqtt.Client(
+                callback_api_version=CallbackAPIVersion.VERSION2,
+                client_id=self.client_id,
+                protocol=mqtt.MQTTv311,
+                clean_session=False,
+                manual_ack=True,
+            )
         if self.settings.mqtt_username:
             client.username_pw_set(self.settings.mqtt_username, self.settings.mqtt_password)
         if self.settings.mqtt_tls:
@@ -191,16 +204,19 @@ class AlarmConsumer:
 
     def start(self) -> None:
         """Connect and start the network thread and the batch thread; returns at once."""
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        properties.ReceiveMaximum = RECEIVE_MAXIMUM
-        self._client.connect_async(
-            self.settings.mqtt_host,
-            self.settings.mqtt_port,
-            keepalive=30,
-            clean_start=False,
-            properties=properties,
-        )
+        if self.v5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = SESSION_EXPIRY_S
+            properties.ReceiveMaximum = RECEIVE_MAXIMUM
+            self._client.connect_async(
+                self.settings.mqtt_host,
+                self.settings.mqtt_port,
+                keepalive=30,
+                clean_start=False,
+                properties=properties,
+            )
+        else:
+            self._client.connect_async(self.settings.mqtt_host, self.settings.mqtt_port, keepalive=30)
         self._client.loop_start()
         self._worker = threading.Thread(target=self._work, name="alarm-batches", daemon=True)
         self._worker.start()
