@@ -140,6 +140,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "dispatch-policy",
         "quick-replies",
         "grid-items",
+        "sensing-scenes",
         "sensing-devices",
     ]
 

@@ -30,7 +30,11 @@ CAPABILITY = Capability(
         Mount("zhiyun.sensing.verification_api:router"),
         Mount("zhiyun.sensing.figures_api:router"),
     ),
-    pages=(Mount("zhiyun.sensing.device_pages:router"), Mount("zhiyun.sensing.pages:router")),
+    pages=(
+        Mount("zhiyun.sensing.device_pages:router"),
+        Mount("zhiyun.sensing.scene_pages:router"),
+        Mount("zhiyun.sensing.pages:router"),
+    ),
     nav=(
         NavItem("/sensing/events", "感知事件", may_read_sensing, 50),
         NavItem("/sensing/figures", "感知统计", may_read_sensing, 51),
@@ -42,6 +46,13 @@ CAPABILITY = Capability(
             access.may_administer_devices,
             "zhiyun.sensing.device_pages:SENSING_DEVICES",
             95,
+        ),
+        AdminSection(
+            "sensing-scenes",
+            "感知场景",
+            access.may_administer_scenes,
+            "zhiyun.sensing.scene_pages:SENSING_SCENES",
+            94,
         ),
     ),
     commands=(Command("sensing", "zhiyun.sensing.cli:sensing_app"),),
