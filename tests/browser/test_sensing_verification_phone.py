@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from zhiyun.geo.tables import GridRow
 from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.sensing.alarm_tables import VerificationRow
 from zhiyun.sensing.scenes import SceneCatalogue
-from zhiyun.sensing.tables import SceneRow
 from zhiyun.store.tables import AttachmentRow, WorkOrderRow
 
 Shot = Callable[[Any, str], Path]
@@ -45,12 +43,9 @@ HOSTILE = '<img src=x onerror="window.__xss=1">路口摄像机'
 def world(live: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> SensingWorld:
     services = live.services
     seed_grids(live, tmp_path_factory.mktemp("sensing"))
-    with services.db.reading() as session:
-        has_scenes = session.scalar(select(SceneRow.id).limit(1)) is not None
-    if not has_scenes:
-        taxonomy = resources.files("zhiyun.catalog").joinpath("data/taxonomy.csv").read_text(encoding="utf-8")
-        services.taxonomy.import_csv(TEST_ADMIN, taxonomy)
-        services.get(SceneCatalogue).ensure_default(TEST_ADMIN)
+    # the shared server may hold another module's scenes already: install what is missing
+    services.taxonomy.ensure_default(TEST_ADMIN)
+    services.get(SceneCatalogue).ensure_default(TEST_ADMIN)
     if WORKER not in live.district.actors:
         user = services.accounts.add_user(
             TEST_ADMIN,

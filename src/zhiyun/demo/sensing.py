@@ -425,27 +425,27 @@ class SensingSimulator:
         will merge into)."""
         if market.latitude is None or market.longitude is None:
             return
+        call = {
+            "call_id": f"C-DEMO-BIN-{datetime.now(UTC):%m%d%H%M%S}",
+            "caller_number": "13800138018",
+            "caller_name": "李女士",
+            "call_time": datetime.now(UTC).isoformat(),
+            "agent_id": "A0417",
+            "request_type": "投诉",
+            "content": f"{market.address}的垃圾桶满溢了，垃圾满溢到地上没人清理，很臭。",
+            "address": market.address,
+            "lat": market.latitude,
+            "lon": market.longitude,
+            "coord_system": "wgs84",
+        }
+        # a key of its own for the one call, revoked at once (the keys printed for the user stay)
+        issued = self.services.channels.issue_key(DEMO_ADMIN, "12345")
         try:
-            key = self.services.channels.issue_key(DEMO_ADMIN, "12345").key
-            self.services.intake.receive(
-                "12345",
-                {
-                    "call_id": f"C-DEMO-BIN-{datetime.now(UTC):%m%d%H%M%S}",
-                    "caller_number": "13800138018",
-                    "caller_name": "李女士",
-                    "call_time": datetime.now(UTC).isoformat(),
-                    "agent_id": "A0417",
-                    "request_type": "投诉",
-                    "content": f"{market.address}的垃圾桶满溢了，垃圾满溢到地上没人清理，很臭。",
-                    "address": market.address,
-                    "lat": market.latitude,
-                    "lon": market.longitude,
-                    "coord_system": "wgs84",
-                },
-                key=key,
-            )
+            self.services.intake.receive("12345", call, key=issued.key)
         except Exception:
             log.warning("the demo's citizen call was not taken", exc_info=True)
+        finally:
+            self.services.channels.revoke_keys(DEMO_ADMIN, "12345", issued.prefix)
 
 
 def home_verifier(services: Services) -> str | None:
