@@ -22,9 +22,11 @@ every published alarm is stored (or after `--timeout`), it counts:
   rows beyond one per alarm id;
 - `alarms_per_s`: the pipeline's own rate, measured on the backlog the restarted consumer found
   (alarms stored from the moment it resumed its session until it had caught up, ÷ that time);
-- `p99_ms`: the 99th percentile of publish → visible in the database, over the alarms outside
-  the kill window (those not stored before the kill and published before the restarted consumer
-  caught up are the window's).
+- `p99_ms`: the 99th percentile of publish → visible in the database (stored, folded into its
+  event), over the alarms outside the kill window (those not stored before the kill and published
+  before the restarted consumer caught up are the window's);
+- `raised_within_s`: how long after the last alarm was stored the last due event was raised (a
+  verification task, or an order through intake: the consumer raises after acknowledging).
 
 By default the broker is a Mosquitto started for the run from /usr/sbin/mosquitto with the
 queue settings of deploy/mosquitto/zhiyun.conf (Mosquitto's own default keeps only 1,000
@@ -416,9 +418,27 @@ def run(args: argparse.Namespace, db: str, tmp: Path) -> dict[str, Any]:
         time.sleep(0.3)
         state.stop.set()
         watcher.join()
+        raised_by = wait_for_raising(services, deadline)
         consumer.stop()
 
-    return measure(services, run_id, alarms, sent, acked, state.seen, marks)
+    result = measure(services, run_id, alarms, sent, acked, state.seen, marks)
+    result = {"raised_within_s": raised_by, **result}
+    log(f"every due event raised {raised_by} s after the last alarm was stored")
+    return result
+
+
+def wait_for_raising(services: Services, deadline: float) -> float | None:
+    """Seconds until no event is left due (raised by the consumer after acknowledging its batch)."""
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        with services.db.reading() as session:
+            due = session.scalar(
+                select(func.count()).select_from(EventRow).where(EventRow.raise_due_at.is_not(None))
+            )
+        if not due:
+            return round(time.perf_counter() - started, 2)
+        time.sleep(0.1)
+    return None
 
 
 def measure(

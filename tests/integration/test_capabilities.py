@@ -99,6 +99,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "patrol-plan",
         "patrol-figures",
         "device-heartbeats",
+        "sensing-raise-due",
         "verification-escalate",
     }
 

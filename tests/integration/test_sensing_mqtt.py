@@ -153,6 +153,7 @@ class DiesAfterStoring(AlarmConsumer):
         while len(batch) < 10 and not self._stop.is_set():
             batch += self._next_batch()
         self.take(batch)
+        self._stop.set()  # the whole process dies: its raising thread too
         self._client.loop_stop()
         sock = self._client.socket()
         if sock is not None:

@@ -233,3 +233,44 @@ def test_an_alarm_is_the_device_being_heard_from_and_ends_its_silence(world: Sen
     with world.services.db.reading() as session:
         device = session.get(DeviceRow, device_id)
         assert device is not None and device.last_seen_at == now - timedelta(minutes=5)
+
+
+def test_storing_marks_an_event_due_and_raising_it_twice_at_once_raises_it_once(world: SensingWorld) -> None:
+    add_device(world, "CAM-1")
+    pipeline = world.services.get(AlarmPipeline)
+    receipts, due = pipeline.store([alarm("D-1", "CAM-1", "CAM-12", datetime.now(UTC))])
+    (event,) = events(world)
+    assert due == [event.id] and receipts[0].event_status is EventStatus.WATCHING
+    assert event.raise_due_at is not None and count(world, VerificationRow) == 0
+    start = threading.Barrier(3)
+    raised: list[int] = []
+
+    def raise_it() -> None:
+        start.wait()
+        raised.append(pipeline.raise_due(due))
+
+    threads = [threading.Thread(target=raise_it) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(raised) == [0, 0, 1]
+    (event,) = events(world)
+    assert event.status == EventStatus.VERIFYING.value and event.raise_due_at is None
+    assert count(world, VerificationRow) == 1
+
+
+def test_the_worker_raises_an_event_left_due_for_a_minute(world: SensingWorld) -> None:
+    from zhiyun.sensing.pipeline import raise_late_events
+
+    add_device(world, "CAM-1")
+    pipeline = world.services.get(AlarmPipeline)
+    _, due = pipeline.store([alarm("L-1", "CAM-1", "CAM-12", datetime.now(UTC))])
+    raise_late_events(world.services)  # due for less than a minute: the consumer's to raise
+    assert events(world)[0].status == EventStatus.WATCHING.value
+    with world.services.db.transaction() as session:
+        row = session.get(EventRow, due[0])
+        assert row is not None and row.raise_due_at is not None
+        row.raise_due_at -= timedelta(minutes=2)
+    raise_late_events(world.services)
+    assert events(world)[0].status == EventStatus.VERIFYING.value

@@ -232,6 +232,9 @@ PLUMBING: dict[str, str] = {
     "sensing_pipeline.take": "a channel's alarms: its caller authenticated the iot channel's key (the webhook, "
     "before the body is read) or is the consumer process holding the broker's credentials; it answers only "
     "the alarms' own receipts",
+    "sensing_pipeline.store": "the same, without raising: the consumer raises after acknowledging the batch",
+    "sensing_pipeline.raise_due": "the platform raises events whose condition its stored alarms met (each event "
+    "locked; a task, or an order registered as the system principal through intake, which asks its policies)",
     "sensing_pipeline.forget_scenes": "drops the pipeline's cached copy of the scene catalogue (no data)",
     "sensing_scenes.current_in": "reference data (the scene catalogue) inside the pipeline's transaction",
     "sensing_raising.raise_in": "a building block inside the alarm pipeline's transaction: the platform raises "

@@ -11,7 +11,10 @@
   first and last seen, the best score and its alarm (whose evidence the event shows), the
   scene version it was judged by, its status (`domain.sensing_alarms.EventStatus`), the group of
   nearby events of the same scene it belongs to (`group_id`: the group's first event), the
-  verification task or work order it became. `open_key` (`"{device_id}:{scene}"`) is set while
+  verification task or work order it became, and — between the moment its condition was met
+  and the moment it was raised — `raise_due_at` (the alarms are stored and acknowledged first;
+  raising, which may register an order through intake, follows in its own transaction: an
+  outbox, so that a slow or failing registration never holds the alarms back). `open_key` (`"{device_id}:{scene}"`) is set while
   the event takes repeats and cleared when its window has passed: being unique, it makes a
   second open event for one device and scene impossible whatever runs at once (ThingsBoard's
   duplicate alarms under concurrency, #15583).
@@ -96,6 +99,7 @@ class EventRow(Base):
         Index("ix_sensing_event_device_id", "device_id", "first_seen"),
         Index("ix_sensing_event_group_id", "group_id"),
         Index("ix_sensing_event_order_id", "order_id"),
+        Index("ix_sensing_event_raise_due_at", "raise_due_at"),
         {"info": {"label": "感知事件"}},
     )
 
@@ -119,6 +123,7 @@ class EventRow(Base):
     village_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     group_id: Mapped[int | None] = mapped_column(BigId)
     raised_at: Mapped[datetime | None] = mapped_column()
+    raise_due_at: Mapped[datetime | None] = mapped_column()  # its condition met, not raised yet
     order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("work_order.id"))
     ordered_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column()

@@ -64,6 +64,12 @@ CAPABILITY = Capability(
             timedelta(minutes=1),
         ),
         Job(
+            "sensing-raise-due",
+            "raise the sensing events left due for a minute (their alarms stored, the event not yet raised)",
+            "zhiyun.sensing.pipeline:raise_late_events",
+            timedelta(minutes=1),
+        ),
+        Job(
             "verification-escalate",
             "escalate the verification tasks past their due time to the village's center",
             "zhiyun.sensing.verification_jobs:escalate_late_tasks",

@@ -11,7 +11,11 @@ client, `clean_start` off and a session that outlives the connection by `SESSION
 so that whatever is published while it is down waits in the broker for it.
 
 Messages are acknowledged by hand (`manual_ack`): a PUBACK goes out only after the batch that
-holds the message was committed by `AlarmPipeline.take`. A consumer killed at any moment
+holds the message was committed by `AlarmPipeline.store`. The events a batch made due are raised
+right after the batch is acknowledged (`AlarmPipeline.raise_due`: a verification task, or an
+order through intake), in transactions of their own, so that a raising that fails never holds
+the alarms back or brings them again; events left due by a consumer that stopped in between are
+raised by the next one, or by the worker's job. A consumer killed at any moment
 (`kill -9` included) therefore loses nothing — the broker delivers what was not acknowledged
 again, and the pipeline skips the alarms it had already stored — and makes nothing twice. The
 consumer can be restarted at any time.
@@ -49,7 +53,7 @@ from zhiyun.config import Settings
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.kernel.json_limits import loads_checked
 from zhiyun.sensing.alarm_schema import parse_alarm
-from zhiyun.sensing.pipeline import AlarmPipeline, Received
+from zhiyun.sensing.pipeline import RAISE_BATCH, AlarmPipeline, Received
 
 log = logging.getLogger("zhiyun.sensing.consumer")
 
@@ -99,6 +103,7 @@ class ConsumerStats:
     repeats: int = 0  # alarms it already had (redeliveries)
     refused: int = 0  # messages that were not alarms
     heartbeats: int = 0
+    raised: int = 0  # events raised after their batch was acknowledged
     batches: int = 0
     retries: int = 0
     busy_s: float = 0.0  # time spent storing batches
@@ -127,6 +132,7 @@ class AlarmConsumer:
         self.stats = ConsumerStats()
         self.connected = threading.Event()
         self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._leftovers = True  # events a consumer before this one may have left due
         self._stop = threading.Event()
         self._client = self._make_client()
 
@@ -270,7 +276,7 @@ class AlarmConsumer:
             pause = 0.5
             while True:
                 try:
-                    self.take(batch)
+                    due = self.take(batch)
                     break
                 except Exception:  # the database is down or refused: keep the batch, try again
                     self.stats.retries += 1
@@ -280,9 +286,23 @@ class AlarmConsumer:
             for m in batch:
                 if m.qos > 0:
                     self._client.ack(m.mid, m.qos)
+            if due:
+                self._raise(due)
 
-    def take(self, batch: list[_Message]) -> None:
-        """Store one batch of messages (acknowledging is the caller's, afterwards)."""
+    def _raise(self, due: list[int]) -> None:
+        """Raise the events a batch made due, once it is acknowledged (and with them any a
+        consumer before it left due: the oldest first)."""
+        try:
+            for first in range(0, len(due), RAISE_BATCH):
+                self.stats.raised += self.pipeline.raise_due(due[first : first + RAISE_BATCH])
+            if self._leftovers:
+                self._leftovers = self.pipeline.raise_due() > 0
+        except Exception:  # the database is away: the events stay due (the worker's job raises them)
+            log.exception("raising sensing events failed; they stay due")
+
+    def take(self, batch: list[_Message]) -> list[int]:
+        """Store one batch of messages (acknowledging is the caller's, afterwards); the events it
+        made due for raising."""
         started = time.perf_counter()
         now = datetime.now(UTC)
         alarms: list[Received] = []
@@ -307,8 +327,9 @@ class AlarmConsumer:
                 self._refuse(m, f"不是合法的 JSON：{exc}"[:200])
                 continue
             alarms.append(Received(alarm, "mqtt", now))
+        due: list[int] = []
         if alarms:
-            receipts = self.pipeline.take(alarms)
+            receipts, due = self.pipeline.store(alarms)
             created = sum(1 for r in receipts if r.created)
             self.stats.stored += created
             self.stats.repeats += len(receipts) - created
@@ -317,6 +338,7 @@ class AlarmConsumer:
             self.stats.heartbeats += len(beats)
         self.stats.batches += 1
         self.stats.busy_s += time.perf_counter() - started
+        return due
 
     def _refuse(self, m: _Message, reason: str) -> None:
         self.stats.refused += 1

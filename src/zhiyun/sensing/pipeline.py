@@ -76,6 +76,8 @@ log = logging.getLogger("zhiyun.sensing")
 EVIDENCE_TYPES = ("image/jpeg", "image/png")
 SCENES_TTL_S = 5.0  # a catalogue change takes effect within this
 RETRIES = 3
+RAISE_BATCH = 50  # events raised in one transaction (short, so that a batch of alarms waits little)
+RETRY_RAISE = timedelta(minutes=5)  # an event whose raising failed is tried again after this
 LIVE = (EventStatus.WATCHING.value, EventStatus.VERIFYING.value, EventStatus.ORDERED.value)
 
 
@@ -215,11 +217,31 @@ class AlarmPipeline:
     # ------------------------------------------------------------------ the batch
 
     def take(self, batch: Sequence[Received], *, strict: bool = False) -> list[AlarmReceipt]:
-        """Store and fold a batch of alarms in one transaction (the module's note); a receipt per
-        alarm, in the batch's order. With `strict` (the webhook), a bad evidence image refuses
-        the call (ValidationFailed) before anything is stored."""
+        """Store and fold a batch of alarms (`store`), then raise the events it made due, each in
+        its own transaction; a receipt per alarm, in the batch's order, saying how its event
+        ended. With `strict` (the webhook), a bad evidence image refuses the call
+        (ValidationFailed) before anything is stored."""
+        receipts, due = self.store(batch, strict=strict)
+        if not due:
+            return receipts
+        self.raise_due(due)
+        with self.db.reading() as session:
+            ids = sorted({r.event_id for r in receipts if r.event_id is not None})
+            query = select(EventRow.id, EventRow.status).where(EventRow.id.in_(ids))
+            statuses: dict[int, str] = {event_id: status for event_id, status in session.execute(query)}
+        return [
+            replace(r, event_status=EventStatus(statuses[r.event_id])) if r.event_id in statuses else r
+            for r in receipts
+        ]
+
+    def store(
+        self, batch: Sequence[Received], *, strict: bool = False
+    ) -> tuple[list[AlarmReceipt], list[int]]:
+        """Store and fold a batch of alarms in one transaction (the module's note): a receipt per
+        alarm, and the events the batch made due, to be raised (`raise_due`) — the consumer
+        does it after acknowledging the batch, so that raising never holds alarms back."""
         if not batch:
-            return []
+            return [], []
         prepared = [self._prepare(r, strict=strict) for r in batch]
         for attempt in range(RETRIES):
             try:
@@ -231,7 +253,49 @@ class AlarmPipeline:
                 log.info("alarm batch met a concurrent write; taking it again")
         raise AssertionError("unreachable")
 
-    def _take_in(self, session: Session, batch: Sequence[_Prepared]) -> list[AlarmReceipt]:
+    def raise_due(
+        self,
+        event_ids: Sequence[int] | None = None,
+        *,
+        limit: int = RAISE_BATCH,
+        older_than: timedelta | None = None,
+    ) -> int:
+        """Raise events whose condition was met (`raise_due_at` set and come): those named, else
+        the oldest `limit` (due for longer than `older_than`), in one transaction that locks
+        their rows and skips those another transaction holds (a batch folding alarms into them,
+        another raiser): they stay due for the next turn. Each is raised in a savepoint: one that
+        fails is logged and tried again in `RETRY_RAISE` while the others are raised. How many it
+        raised."""
+        now = self.clock()
+        query = select(EventRow).where(EventRow.raise_due_at.is_not(None), EventRow.raise_due_at <= now)
+        if event_ids is not None:
+            query = query.where(EventRow.id.in_(sorted(set(event_ids))[:limit]))
+        if older_than is not None:
+            query = query.where(EventRow.raise_due_at <= now - older_than)
+        query = (
+            query.order_by(EventRow.raise_due_at, EventRow.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        from zhiyun.sensing.verification import scene_of
+
+        raised = 0
+        with self.db.transaction() as session:
+            for event in session.scalars(query).all():
+                try:
+                    with session.begin_nested():
+                        event.raise_due_at = None
+                        if event.status != EventStatus.WATCHING.value:
+                            continue
+                        scene = scene_of(session, event.scene_code, event.scene_version)
+                        self.raiser.raise_in(session, event, scene, now)
+                        if event.status == EventStatus.WATCHING.value:
+                            raise AssertionError(f"the raiser left event {event.id} watching")
+                        raised += 1
+                except Exception:  # the others go on; this one is tried again later
+                    log.exception("sensing event %s could not be raised; trying again later", event.id)
+                    event.raise_due_at = now + RETRY_RAISE
+        return raised
+
+    def _take_in(self, session: Session, batch: Sequence[_Prepared]) -> tuple[list[AlarmReceipt], list[int]]:
         now = self.clock()
         ids = list(dict.fromkeys(p.received.message.alarm_id for p in batch))
         stored: dict[str, AlarmReceipt] = {}
@@ -287,7 +351,7 @@ class AlarmPipeline:
             alarm_id, outcome, made = item
             made_status = EventStatus(made.status) if made is not None else None
             receipts.append(AlarmReceipt(alarm_id, outcome, made.id if made else None, made_status, True))
-        return receipts
+        return receipts, folding.due
 
 
 @dataclass
@@ -318,7 +382,7 @@ class _Folding:
         # alarm needed earlier — one with evidence, the best of an event being raised — is
         # written at once)
         self.pending: dict[str, dict[str, Any]] = {}
-        self.to_raise: dict[int, tuple[EventRow, Scene]] = {}  # events whose condition was met, in order
+        self.due: list[int] = []  # the events whose condition the batch met, in order
 
     def _insert_now(self, values: dict[str, Any]) -> AlarmRow:
         row = AlarmRow(**values)
@@ -328,8 +392,8 @@ class _Folding:
         return row
 
     def finish(self) -> None:
-        """Write the batch's pending alarms (one executemany), point each event touched at its best
-        alarm, and raise the events whose condition the batch met, in the order it met them."""
+        """Write the batch's pending alarms (one executemany) and point each event touched at its
+        best alarm."""
         self.session.flush()
         if self.pending:
             self.session.execute(insert(AlarmRow), list(self.pending.values()))
@@ -343,11 +407,6 @@ class _Folding:
             event = self.session.get(EventRow, event_id)
             if event is not None and alarm_id in self.ids and event.best_alarm_id != self.ids[alarm_id]:
                 event.best_alarm_id = self.ids[alarm_id]
-        self.session.flush()
-        for event, scene in self.to_raise.values():
-            self.raiser.raise_in(self.session, event, scene, self.now)
-            if event.status == EventStatus.WATCHING.value:
-                raise AssertionError(f"the raiser left event {event.id} watching")
         self.session.flush()
 
     def take(
@@ -573,13 +632,22 @@ class _Folding:
         return best[1] if best else None
 
     def _maybe_raise(self, event: EventRow, scene: Scene, state: EventState) -> None:
-        """Note the event for raising at the batch's end when this alarm met its condition."""
+        """Mark the event due for raising when this alarm met its condition (once)."""
         if (
             event.status == EventStatus.WATCHING.value
-            and event.id not in self.to_raise
+            and event.raise_due_at is None
             and condition_met(scene, state)
         ):
-            self.to_raise[event.id] = (event, scene)
+            event.raise_due_at = self.now
+            self.due.append(event.id)
+
+
+def raise_late_events(services: Services) -> None:
+    """The worker's job: raise the events left due for a minute (a consumer stopped between
+    storing a batch and raising its events, a webhook call cut short)."""
+    raised = services.get(AlarmPipeline).raise_due(older_than=timedelta(minutes=1))
+    if raised:
+        log.info("raised %d sensing events left due", raised)
 
 
 def build(services: Services) -> AlarmPipeline:
