@@ -14,8 +14,9 @@ Messages are acknowledged by hand (`manual_ack`): a PUBACK goes out only after t
 holds the message was committed by `AlarmPipeline.store`. The events a batch made due are raised
 right after the batch is acknowledged (`AlarmPipeline.raise_due`: a verification task, or an
 order through intake), in transactions of their own, so that a raising that fails never holds
-the alarms back or brings them again; events left due by a consumer that stopped in between are
-raised by the next one, or by the worker's job. A consumer killed at any moment
+the alarms back or brings them again. Alarms come first: while a backlog waits in the broker,
+raising gets a turn of `RAISE_TURN_S` between batches and catches up in the lulls. Events left
+due by a consumer that stopped in between are raised by the next one, or by the worker's job. A consumer killed at any moment
 (`kill -9` included) therefore loses nothing — the broker delivers what was not acknowledged
 again, and the pipeline skips the alarms it had already stored — and makes nothing twice. The
 consumer can be restarted at any time.
@@ -33,6 +34,7 @@ defaults to 1000 per client and drops what is over it, EMQX's `max_mqueue_len` l
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import queue
@@ -62,6 +64,7 @@ RECEIVE_MAXIMUM = 1000  # unacknowledged messages the broker may send at once (M
 MESSAGE_MAX_BYTES = 8 * 1024 * 1024
 BATCH_MAX = 500
 BATCH_WAIT_S = 0.05
+RAISE_TURN_S = 0.1  # raising's turn between two batches while a backlog of alarms waits
 RETRY_MAX_S = 30.0
 
 Heard = Callable[[Collection[str], datetime], int]
@@ -133,6 +136,7 @@ class AlarmConsumer:
         self.connected = threading.Event()
         self._inbox: queue.Queue[_Message] = queue.Queue()
         self._leftovers = True  # events a consumer before this one may have left due
+        self._due: collections.deque[int] = collections.deque()  # stored, acknowledged, not yet raised
         self._stop = threading.Event()
         self._client = self._make_client()
 
@@ -270,6 +274,8 @@ class AlarmConsumer:
         while not self._stop.is_set() or not self._inbox.empty():
             batch = self._next_batch()
             if not batch:
+                if self._due:
+                    self._raise()  # a lull: catch up with the events waiting to be raised
                 if self._stop.is_set():
                     return
                 continue
@@ -286,15 +292,20 @@ class AlarmConsumer:
             for m in batch:
                 if m.qos > 0:
                     self._client.ack(m.mid, m.qos)
-            if due:
-                self._raise(due)
+            self._due.extend(due)
+            # alarms first: while a backlog waits, raising gets a short turn between batches
+            self._raise(RAISE_TURN_S if self._inbox.qsize() >= self.batch_max // 2 else None)
 
-    def _raise(self, due: list[int]) -> None:
-        """Raise the events a batch made due, once it is acknowledged (and with them any a
-        consumer before it left due: the oldest first)."""
+    def _raise(self, budget_s: float | None = None) -> None:
+        """Raise the events the batches made due, once they are acknowledged, oldest first, for at
+        most `budget_s` (None: all); then any a consumer before this one left due."""
+        started = time.perf_counter()
         try:
-            for first in range(0, len(due), RAISE_BATCH):
-                self.stats.raised += self.pipeline.raise_due(due[first : first + RAISE_BATCH])
+            while self._due:
+                chunk = [self._due.popleft() for _ in range(min(RAISE_BATCH, len(self._due)))]
+                self.stats.raised += self.pipeline.raise_due(chunk)
+                if budget_s is not None and time.perf_counter() - started > budget_s:
+                    return
             if self._leftovers:
                 self._leftovers = self.pipeline.raise_due() > 0
         except Exception:  # the database is away: the events stay due (the worker's job raises them)
