@@ -278,6 +278,7 @@ class AlarmPipeline:
         from zhiyun.sensing.verification import scene_of
 
         raised = 0
+        scenes: dict[tuple[str, int], Scene] = {}
         with self.db.transaction() as session:
             for event in session.scalars(query).all():
                 try:
@@ -285,7 +286,10 @@ class AlarmPipeline:
                         event.raise_due_at = None
                         if event.status != EventStatus.WATCHING.value:
                             continue
-                        scene = scene_of(session, event.scene_code, event.scene_version)
+                        key = (event.scene_code, event.scene_version)
+                        if key not in scenes:
+                            scenes[key] = scene_of(session, *key)
+                        scene = scenes[key]
                         self.raiser.raise_in(session, event, scene, now)
                         if event.status == EventStatus.WATCHING.value:
                             raise AssertionError(f"the raiser left event {event.id} watching")
@@ -322,6 +326,7 @@ class AlarmPipeline:
             if code in devices
         )
         taken: list[tuple[str, AlarmOutcome, EventRow | None] | AlarmReceipt] = []
+        heard: dict[int, tuple[DeviceRow, datetime]] = {}
         for p in batch:
             message = p.received.message
             if message.alarm_id in stored:
@@ -335,9 +340,13 @@ class AlarmPipeline:
             taken.append((message.alarm_id, outcome, event))
             if device is not None:  # heard from (a clock running ahead counts as now)
                 at = min(message.at, now)
-                if device.last_seen_at is None or device.last_seen_at < at:
-                    device.last_seen_at = at
-                    device.fault_order_id = None  # its silence, if any, has ended
+                if heard.get(device.id) is None or heard[device.id][1] < at:
+                    heard[device.id] = (device, at)
+        # written once per device at the batch's end, not flushed again at every new event
+        for device, at in heard.values():
+            if device.last_seen_at is None or device.last_seen_at < at:
+                device.last_seen_at = at
+                device.fault_order_id = None  # its silence, if any, has ended
         folding.finish()
         receipts: list[AlarmReceipt] = []
         for item in taken:
