@@ -235,7 +235,6 @@ PLUMBING: dict[str, str] = {
     "sensing_pipeline.store": "the same, without raising: the consumer raises after acknowledging the batch",
     "sensing_pipeline.raise_due": "the platform raises events whose condition its stored alarms met (each event "
     "locked; a task, or an order registered as the system principal through intake, which asks its policies)",
-    "sensing_pipeline.forget_scenes": "drops the pipeline's cached copy of the scene catalogue (no data)",
     "sensing_scenes.current_in": "reference data (the scene catalogue) inside the pipeline's transaction",
     "sensing_raising.raise_in": "a building block inside the alarm pipeline's transaction: the platform raises "
     "an event whose condition is met (a task, or an order registered as the system principal)",

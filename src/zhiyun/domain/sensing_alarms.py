@@ -74,10 +74,6 @@ class AlarmOutcome(StrEnum):
     def label(self) -> str:
         return _OUTCOME_LABELS[self]
 
-    @property
-    def makes_event(self) -> bool:
-        return self in (AlarmOutcome.OPENED, AlarmOutcome.FOLDED)
-
 
 _OUTCOME_LABELS = {
     AlarmOutcome.OPENED: "新建事件",

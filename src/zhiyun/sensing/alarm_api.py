@@ -90,6 +90,16 @@ def _receipt(r: AlarmReceipt) -> dict[str, Any]:
     }
 
 
+async def _authenticated_json(request: Request, services: Services, key: str | None) -> Any:
+    """The body as JSON, read only once the iot channel's key has passed (401 otherwise)."""
+    await run_in_threadpool(services.intake.admit, SENSING_CHANNEL, key)  # the key before the body
+    body = await request.body()
+    try:
+        return loads_checked(body)
+    except ValueError as exc:
+        raise ValidationFailed(f"请求内容不是合法的 JSON：{exc}"[:200]) from None
+
+
 def _alarms(payload: object) -> list[AlarmMessage]:
     items = payload if isinstance(payload, list) else [payload]
     if not items:
@@ -129,12 +139,7 @@ async def receive_alarms(
     request: Request, key: Annotated[str | None, Depends(channel_key_scheme)]
 ) -> Response:
     services: Services = request.app.state.services
-    await run_in_threadpool(services.intake.admit, SENSING_CHANNEL, key)  # the key before the body
-    body = await request.body()
-    try:
-        payload = loads_checked(body)
-    except ValueError as exc:
-        raise ValidationFailed(f"请求内容不是合法的 JSON：{exc}"[:200]) from None
+    payload = await _authenticated_json(request, services, key)
     alarms = _alarms(payload)
     now = datetime.now(UTC)
     pipeline = services.get(AlarmPipeline)
@@ -160,12 +165,7 @@ async def receive_heartbeats(
     """The devices named were heard from now: their last-seen time moves forward and the fault
     order of a silence this ends is let go (a later silence raises a new one)."""
     services: Services = request.app.state.services
-    await run_in_threadpool(services.intake.admit, SENSING_CHANNEL, key)  # the key before the body
-    body = await request.body()
-    try:
-        payload = loads_checked(body)
-    except ValueError as exc:
-        raise ValidationFailed(f"请求内容不是合法的 JSON：{exc}"[:200]) from None
+    payload = await _authenticated_json(request, services, key)
     try:
         beats = HeartbeatsIn.model_validate(payload)
     except PydanticError as exc:

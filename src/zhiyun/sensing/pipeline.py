@@ -36,7 +36,8 @@ import time as monotonic
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -63,12 +64,12 @@ from zhiyun.orders.attachments import check_upload, keep_spooled, spool_upload
 from zhiyun.sensing.alarm_schema import EVIDENCE_MAX_BYTES, AlarmMessage
 from zhiyun.sensing.alarm_tables import AlarmRow, EventRow, EvidenceRow
 from zhiyun.sensing.device_tables import DeviceRow
+from zhiyun.sensing.raising import EventRaiser
 from zhiyun.sensing.scenes import SceneCatalogue, SceneVersion
+from zhiyun.sensing.verification import scene_of
 from zhiyun.store.db import Database
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from zhiyun.bootstrap import Services
 
 log = logging.getLogger("zhiyun.sensing")
@@ -79,14 +80,6 @@ RETRIES = 3
 RAISE_BATCH = 50  # events raised in one transaction (short, so that a batch of alarms waits little)
 RETRY_RAISE = timedelta(minutes=5)  # an event whose raising failed is tried again after this
 LIVE = (EventStatus.WATCHING.value, EventStatus.VERIFYING.value, EventStatus.ORDERED.value)
-
-
-class EventRaiser(Protocol):
-    """What raises an event whose condition is first met (`sensing.raising.EventRaiser`):
-    inside the caller's transaction, it sets the event's status and makes its verification
-    task or order."""
-
-    def raise_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -107,10 +100,6 @@ class AlarmReceipt:
     event_id: int | None
     event_status: EventStatus | None
     created: bool
-
-    @property
-    def outcome_label(self) -> str:
-        return self.outcome.label
 
 
 @dataclass
@@ -165,8 +154,6 @@ class AlarmPipeline:
 
     @property
     def evidence_root(self) -> Path:
-        from pathlib import Path
-
         return Path(self.settings.attachment_dir)
 
     # ------------------------------------------------------------------ evidence
@@ -208,11 +195,6 @@ class AlarmPipeline:
             self._scenes = scenes
             self._scenes_until = monotonic.monotonic() + SCENES_TTL_S
         return scenes
-
-    def forget_scenes(self) -> None:
-        """Read the catalogue again at the next alarm (after a change)."""
-        with self._scenes_lock:
-            self._scenes_until = 0.0
 
     # ------------------------------------------------------------------ the batch
 
@@ -275,8 +257,6 @@ class AlarmPipeline:
         query = (
             query.order_by(EventRow.raise_due_at, EventRow.id).limit(limit).with_for_update(skip_locked=True)
         )
-        from zhiyun.sensing.verification import scene_of
-
         raised = 0
         scenes: dict[tuple[str, int], Scene] = {}
         with self.db.transaction() as session:
@@ -661,9 +641,9 @@ def raise_late_events(services: Services) -> None:
 
 def build(services: Services) -> AlarmPipeline:
     """The capability's service over the process's services (`Capability.services`)."""
-    from zhiyun.sensing.raising import EventRaiser as Raiser
+    return AlarmPipeline(
+        services.db, services.settings, raiser=services.get(EventRaiser), clock=services.clock
+    )
 
-    return AlarmPipeline(services.db, services.settings, raiser=services.get(Raiser), clock=services.clock)
 
-
-__all__ = ["AlarmPipeline", "AlarmReceipt", "EventRaiser", "Received"]
+__all__ = ["AlarmPipeline", "AlarmReceipt", "Received"]
