@@ -151,7 +151,7 @@ class DiesAfterStoring(AlarmConsumer):
     def _work(self) -> None:
         batch = []
         while len(batch) < 10 and not self._stop.is_set():
-            batch += self._next_batch()
+            batch += self._next_batch(0.2)
         self.take(batch)
         self._stop.set()  # the whole process dies: its raising thread too
         self._client.loop_stop()

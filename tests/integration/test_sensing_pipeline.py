@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.sensing_support import BIN_POINT, JPEG, SensingWorld, add_device, seed_sensing_world
+from tests.sensing_support import BIN_POINT, JPEG, XB1, SensingWorld, add_device, seed_sensing_world
+from tests.support import PASSWORD, TEST_ADMIN
 
 from zhiyun.bootstrap import Services
+from zhiyun.domain.access import Role
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.sensing_alarms import AlarmOutcome, EventStatus
 from zhiyun.domain.workorder import Urgency
+from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.sensing.alarm_schema import parse_alarm
 from zhiyun.sensing.alarm_tables import AlarmRow, EventRow, EvidenceRow, VerificationRow
 from zhiyun.sensing.device_tables import DeviceRow
@@ -164,6 +168,87 @@ def test_nearby_devices_seeing_one_scene_make_one_group_with_one_check(world: Se
     one, two, three = events(world)
     assert two.group_id == one.id and one.group_id is None and three.group_id is None
     assert count(world, VerificationRow) == 2  # the group's, and the far device's
+
+
+def test_a_new_event_groups_with_an_event_the_same_batch_has_just_seen_again(world: SensingWorld) -> None:
+    lat, lon = BIN_POINT
+    add_device(world, "CAM-1", point=(lat, lon))
+    add_device(world, "CAM-2", point=(lat + 0.0001, lon))
+    now = datetime.now(UTC)
+    take(world, alarm("S-1", "CAM-1", "CAM-12", now - timedelta(minutes=35)))  # stored: seen 35 minutes ago
+    # one batch: CAM-1 seen again 6 minutes ago (within 电动车进楼's 30-minute window of its last),
+    # then CAM-2 now, 11 m away: the first event is live as the batch left it, not as stored
+    take(
+        world,
+        alarm("S-2", "CAM-1", "CAM-12", now - timedelta(minutes=6)),
+        alarm("S-3", "CAM-2", "CAM-12", now),
+    )
+    first, second = events(world)
+    assert first.count == 2 and first.last_seen == now - timedelta(minutes=6)
+    assert second.group_id == first.id
+    assert count(world, VerificationRow) == 1  # the group's one check
+
+
+def test_a_batch_writes_its_events_and_alarms_with_ids_that_follow_rows_written_in_between(
+    world: SensingWorld,
+) -> None:
+    add_device(world, "CAM-1")
+    add_device(world, "CAM-2")
+    now = datetime.now(UTC)
+    first = take(world, alarm("I-1", "CAM-1", "CAM-08", now - timedelta(minutes=2)))
+    with world.services.db.transaction() as session:  # a row written by someone else meanwhile
+        device = session.scalars(select(DeviceRow).where(DeviceRow.code == "CAM-2")).one()
+        other = EventRow(
+            device_id=device.id,
+            scene_code="CAM-08",
+            scene_version=1,
+            status=EventStatus.LAPSED.value,
+            count=1,
+            first_seen=now,
+            last_seen=now,
+            best_score=0.9,
+            first_alarm_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    second = take(
+        world,
+        alarm("I-2", "CAM-2", "CAM-08", now - timedelta(minutes=1)),
+        alarm("I-3", "CAM-1", "CAM-08", now),
+    )
+    assert first[0].event_id is not None and second[0].event_id is not None
+    assert first[0].event_id < other_id < second[0].event_id
+    assert second[1].event_id == first[0].event_id  # folded into the first
+    with world.services.db.reading() as session:
+        rows: dict[str, int] = dict(session.execute(select(AlarmRow.alarm_id, AlarmRow.id)).all())
+        best = session.get(EventRow, second[0].event_id)
+        assert best is not None and best.best_alarm_id == rows["I-2"]
+    assert len(set(rows.values())) == 3 and rows["I-1"] < rows["I-2"] < rows["I-3"]
+
+
+def test_checks_raised_together_go_to_the_grid_worker_who_owes_fewest_each_time(world: SensingWorld) -> None:
+    services = world.services
+    services.accounts.add_user(
+        TEST_ADMIN, username="gc_grid3", password=PASSWORD, role=Role.GRID_WORKER, unit_code="GC-XB"
+    )
+    services.get(GridWorkerService).add_posts(
+        TEST_ADMIN, [NewPost("gc_grid3", "GC-XB", WorkerKind.FULL_TIME, XB1)]
+    )
+    lat, lon = BIN_POINT
+    for n in range(4):  # four cameras of 夏北 grid 001, 110 m apart: four events, no group
+        add_device(world, f"CAM-{n}", point=(lat + 0.001 * n, lon))
+    now = datetime.now(UTC)
+    take(world, *(alarm(f"T-{n}", f"CAM-{n}", "CAM-12", now) for n in range(4)))  # raised in one turn
+    with services.db.reading() as session:
+        owed = dict(
+            session.execute(
+                select(VerificationRow.worker_id, func.count()).group_by(VerificationRow.worker_id)
+            ).all()
+        )
+    assert sorted(owed.values()) == [2, 2] and world.worker.user_id in owed
 
 
 def test_a_severe_alarm_registers_an_urgent_order_at_once_and_tells_the_nearest_grid_worker(

@@ -236,6 +236,9 @@ PLUMBING: dict[str, str] = {
     "sensing_pipeline.raise_due": "the platform raises events whose condition its stored alarms met (each event "
     "locked; a task, or an order registered as the system principal through intake, which asks its policies)",
     "sensing_scenes.current_in": "reference data (the scene catalogue) inside the pipeline's transaction",
+    "sensing_pipeline.prepare": "the consumer process loading reference data (scenes, units, calendar, the word "
+    "segmenter) before it takes alarms: reads nothing of a person, changes nothing",
+    "sensing_raising.prepare": "the same, for raising (reference data and the word segmenter)",
     "sensing_raising.raise_in": "a building block inside the alarm pipeline's transaction: the platform raises "
     "an event whose condition is met (a task, or an order registered as the system principal)",
     "intake.duplicate_candidates": "a read inside the seat's suggestion, which filters by can_view",

@@ -96,6 +96,11 @@ class Segmenter:
 
     # -- loading ------------------------------------------------------------------
 
+    def load(self) -> None:
+        """Load the dictionaries now (a process about to take work: its first text waits for
+        nothing then)."""
+        self._loaded()
+
     def _loaded(self) -> Jieba:
         jieba = self._jieba
         if jieba is not None:

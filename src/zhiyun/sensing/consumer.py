@@ -14,9 +14,10 @@ Messages are acknowledged by hand (`manual_ack`): a PUBACK goes out only after t
 holds the message was committed by `AlarmPipeline.store`. The events a batch made due are raised
 right after the batch is acknowledged (`AlarmPipeline.raise_due`: a verification task, or an
 order through intake), in transactions of their own, so that a raising that fails never holds
-the alarms back or brings them again. Alarms come first: while a backlog waits in the broker,
-raising gets a turn of `RAISE_TURN_S` between batches and catches up in the lulls. Events left
-due by a consumer that stopped in between are raised by the next one, or by the worker's job. A consumer killed at any moment
+the alarms back or brings them again. Alarms come first: raising gets a turn of about
+`RAISE_TURN_S` between two batches, `RAISE_CHUNK` events at a time, and catches up in the lulls.
+Events left due by a consumer that stopped in between are raised by the next one, or by the
+worker's job. A consumer killed at any moment
 (`kill -9` included) therefore loses nothing — the broker delivers what was not acknowledged
 again, and the pipeline skips the alarms it had already stored — and makes nothing twice. The
 consumer can be restarted at any time.
@@ -55,7 +56,7 @@ from zhiyun.config import Settings
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.kernel.json_limits import loads_checked
 from zhiyun.sensing.alarm_schema import parse_alarm
-from zhiyun.sensing.pipeline import RAISE_BATCH, AlarmPipeline, Received
+from zhiyun.sensing.pipeline import AlarmPipeline, Received
 
 log = logging.getLogger("zhiyun.sensing.consumer")
 
@@ -64,7 +65,8 @@ RECEIVE_MAXIMUM = 1000  # unacknowledged messages the broker may send at once (M
 MESSAGE_MAX_BYTES = 8 * 1024 * 1024
 BATCH_MAX = 500
 BATCH_WAIT_S = 0.05
-RAISE_TURN_S = 0.1  # raising's turn between two batches while a backlog of alarms waits
+RAISE_TURN_S = 0.1  # raising's turn between two batches
+RAISE_CHUNK = 20  # events raised in one transaction (a short one: alarms wait for it)
 RETRY_MAX_S = 30.0
 
 Heard = Callable[[Collection[str], datetime], int]
@@ -213,7 +215,12 @@ class AlarmConsumer:
         self._inbox.put(_Message(message.topic, message.payload, message.mid, message.qos))
 
     def start(self) -> None:
-        """Connect and start the network thread and the batch thread; returns at once."""
+        """Load what the pipeline needs, connect, and start the network thread and the batch
+        thread."""
+        try:
+            self.pipeline.prepare()
+        except Exception:  # the database is away: the batches wait for it (and load it then)
+            log.exception("could not load the pipeline's data ahead; going on")
         if self.v5:
             properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -253,9 +260,11 @@ class AlarmConsumer:
 
     # ------------------------------------------------------------------ batches
 
-    def _next_batch(self) -> list[_Message]:
+    def _next_batch(self, wait: float) -> list[_Message]:
+        """The messages that came within `batch_wait` of the first (waited for up to `wait`
+        seconds), at most `batch_max`."""
         try:
-            first = self._inbox.get(timeout=0.2)
+            first = self._inbox.get(timeout=wait) if wait > 0 else self._inbox.get_nowait()
         except queue.Empty:
             return []
         batch = [first]
@@ -272,42 +281,44 @@ class AlarmConsumer:
 
     def _work(self) -> None:
         while not self._stop.is_set() or not self._inbox.empty():
-            batch = self._next_batch()
-            if not batch:
-                if self._due:
-                    self._raise()  # a lull: catch up with the events waiting to be raised
-                if self._stop.is_set():
-                    return
-                continue
-            pause = 0.5
-            while True:
-                try:
-                    due = self.take(batch)
-                    break
-                except Exception:  # the database is down or refused: keep the batch, try again
-                    self.stats.retries += 1
-                    log.exception("an alarm batch failed; trying it again in %.1f s", pause)
-                    time.sleep(pause)
-                    pause = min(pause * 2, RETRY_MAX_S)
-            for m in batch:
-                if m.qos > 0:
-                    self._client.ack(m.mid, m.qos)
-            self._due.extend(due)
-            # alarms first: while a backlog waits, raising gets a short turn between batches
-            self._raise(RAISE_TURN_S if self._inbox.qsize() >= self.batch_max // 2 else None)
+            # alarms first; while events wait to be raised, do not wait for alarms
+            batch = self._next_batch(0.0 if self._due or self._leftovers else 0.2)
+            if batch:
+                self._store(batch)
+            elif self._stop.is_set():
+                return
+            # a short turn of raising between batches (many turns in a lull)
+            self._raise(RAISE_TURN_S)
 
-    def _raise(self, budget_s: float | None = None) -> None:
-        """Raise the events the batches made due, once they are acknowledged, oldest first, for at
-        most `budget_s` (None: all); then any a consumer before this one left due."""
+    def _store(self, batch: list[_Message]) -> None:
+        """Store a batch until the database takes it, then acknowledge its messages."""
+        pause = 0.5
+        while True:
+            try:
+                due = self.take(batch)
+                break
+            except Exception:  # the database is down or refused: keep the batch, try again
+                self.stats.retries += 1
+                log.exception("an alarm batch failed; trying it again in %.1f s", pause)
+                time.sleep(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+        for m in batch:
+            if m.qos > 0:
+                self._client.ack(m.mid, m.qos)
+        self._due.extend(due)
+
+    def _raise(self, budget_s: float) -> None:
+        """Raise the events the batches made due, once they are acknowledged, oldest first, a few
+        at a time for about `budget_s`; then any a consumer before this one left due."""
         started = time.perf_counter()
         try:
             while self._due:
-                chunk = [self._due.popleft() for _ in range(min(RAISE_BATCH, len(self._due)))]
+                chunk = [self._due.popleft() for _ in range(min(RAISE_CHUNK, len(self._due)))]
                 self.stats.raised += self.pipeline.raise_due(chunk)
-                if budget_s is not None and time.perf_counter() - started > budget_s:
+                if time.perf_counter() - started > budget_s:
                     return
             if self._leftovers:
-                self._leftovers = self.pipeline.raise_due() > 0
+                self._leftovers = self.pipeline.raise_due(limit=RAISE_CHUNK) > 0
         except Exception:  # the database is away: the events stay due (the worker's job raises them)
             log.exception("raising sensing events failed; they stay due")
 

@@ -47,6 +47,7 @@ from zhiyun.geo.locator import Location
 from zhiyun.geo.tables import GridRow
 from zhiyun.intake.draft import IntakeDraft
 from zhiyun.intake.service import IntakeService
+from zhiyun.kernel.text import default_segmenter
 from zhiyun.orders.attachments import AttachmentService
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.sensing.alarm_tables import EventRow, EvidenceRow
@@ -127,6 +128,12 @@ class EventOrders:
     @property
     def store(self) -> Path:
         return self.attachments.root
+
+    def prepare(self, session: Session) -> None:
+        """Load what registering an order needs — the reference data (units, calendar) and the
+        word segmenter — before the first one has to wait for it."""
+        self.reference.get(session)
+        default_segmenter().load()
 
     def register_in(
         self,

@@ -1,6 +1,6 @@
 """The alarm pipeline (告警处理): alarms in, events out, decided serially per device.
 
-`AlarmPipeline.take(batch)` takes alarms as they came off MQTT or the webhook (parsed:
+`AlarmPipeline.store(batch)` takes alarms as they came off MQTT or the webhook (parsed:
 `sensing.alarm_schema`) and, in one transaction:
 
 1. skips the alarms already stored (by `alarm_id`: a redelivered MQTT message, a retried call);
@@ -9,15 +9,19 @@
    the webhook — the alarms of one device are decided one after the other;
 3. judges each alarm (`domain.sensing_alarms.judge`), folds it into the open event of its
    device and scene or opens one (grouped with a live event of the same scene from a nearby
-   device), raises the event when its condition is first met (`EventRaiser`, helper of
-   `sensing.raising`: a verification task, or an order at once), and stores the alarm with its
-   outcome and evidence;
+   device), and marks the event due for raising when its condition is first met — all in
+   memory, then written at the batch's end with one statement per table (`_Folding`);
 4. notes that each device was heard from.
+
+Raising a due event (`raise_due`, helper `sensing.raising`: a verification task, or an order at
+once) is a transaction of its own, after the batch: the consumer does it once it has
+acknowledged the batch, the webhook before it answers (`take`), the worker's job for whatever
+was left due. A raising that fails never holds the alarms back.
 
 Two backstops make a second open event for one device and scene impossible even if the lock
 were missing: the unique `open_key` of an open event, and the retry of the whole batch when the
 database refuses a row (a duplicate alarm id or open key written meanwhile by someone else),
-which then finds what the other wrote. The caller acknowledges the messages only after `take`
+which then finds what the other wrote. The caller acknowledges the messages only after `store`
 returned, so a crash loses nothing: the broker delivers them again and step 1 skips what was
 stored.
 
@@ -29,6 +33,7 @@ dropped with the reason in the stored payload.
 
 from __future__ import annotations
 
+import collections
 import io
 import logging
 import threading
@@ -39,7 +44,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,9 +69,10 @@ from zhiyun.orders.attachments import check_upload, keep_spooled, spool_upload
 from zhiyun.sensing.alarm_schema import EVIDENCE_MAX_BYTES, AlarmMessage
 from zhiyun.sensing.alarm_tables import AlarmRow, EventRow, EvidenceRow
 from zhiyun.sensing.device_tables import DeviceRow
-from zhiyun.sensing.raising import EventRaiser
+from zhiyun.sensing.raising import EventRaiser, RaiseTurn
 from zhiyun.sensing.scenes import SceneCatalogue, SceneVersion
 from zhiyun.sensing.verification import scene_of
+from zhiyun.store.base import table_of
 from zhiyun.store.db import Database
 
 if TYPE_CHECKING:
@@ -151,10 +157,18 @@ class AlarmPipeline:
         self._scenes: dict[str, SceneVersion] = {}
         self._scenes_until = 0.0
         self._scenes_lock = threading.Lock()
+        self._versions: dict[tuple[str, int], Scene] = {}
 
     @property
     def evidence_root(self) -> Path:
         return Path(self.settings.attachment_dir)
+
+    def prepare(self) -> None:
+        """Load the scene catalogue and what raising needs, before the first batch (a consumer
+        starting up: after a restart the backlog then waits for nothing else)."""
+        with self.db.reading() as session:
+            self._scene_snapshot(session)
+            self.raiser.prepare(session)
 
     # ------------------------------------------------------------------ evidence
 
@@ -258,26 +272,33 @@ class AlarmPipeline:
             query.order_by(EventRow.raise_due_at, EventRow.id).limit(limit).with_for_update(skip_locked=True)
         )
         raised = 0
-        scenes: dict[tuple[str, int], Scene] = {}
         with self.db.transaction() as session:
-            for event in session.scalars(query).all():
+            events = session.scalars(query).all()
+            turn = RaiseTurn(session, events)
+            for event in events:
                 try:
                     with session.begin_nested():
                         event.raise_due_at = None
                         if event.status != EventStatus.WATCHING.value:
                             continue
-                        key = (event.scene_code, event.scene_version)
-                        if key not in scenes:
-                            scenes[key] = scene_of(session, *key)
-                        scene = scenes[key]
-                        self.raiser.raise_in(session, event, scene, now)
+                        scene = self._scene_version(session, event.scene_code, event.scene_version)
+                        self.raiser.raise_in(session, event, scene, now, turn)
                         if event.status == EventStatus.WATCHING.value:
                             raise AssertionError(f"the raiser left event {event.id} watching")
                         raised += 1
                 except Exception:  # the others go on; this one is tried again later
                     log.exception("sensing event %s could not be raised; trying again later", event.id)
                     event.raise_due_at = now + RETRY_RAISE
+                    turn.forget()
         return raised
+
+    def _scene_version(self, session: Session, code: str, version: int) -> Scene:
+        """A scene at one of its versions (a version never changes once written: kept)."""
+        key = (code, version)
+        found = self._versions.get(key)
+        if found is None:
+            found = self._versions[key] = scene_of(session, code, version)
+        return found
 
     def _take_in(self, session: Session, batch: Sequence[_Prepared]) -> tuple[list[AlarmReceipt], list[int]]:
         now = self.clock()
@@ -299,30 +320,36 @@ class AlarmPipeline:
             )
         }
         scenes = self._scene_snapshot(session)
-        folding = _Folding(session, self.raiser, now, min(p.received.message.at for p in batch))
+        folding = _Folding(session, now, min(p.received.message.at for p in batch))
         folding.preload(
-            _open_key(devices[code].id, scene)
-            for code, scene in {(p.received.message.device_id or "", p.received.message.scene) for p in batch}
-            if code in devices
+            (
+                _open_key(devices[code].id, scene)
+                for code, scene in {
+                    (p.received.message.device_id or "", p.received.message.scene) for p in batch
+                }
+                if code in devices
+            ),
+            alarms=len({p.received.message.alarm_id for p in batch} - set(stored)),
         )
         taken: list[tuple[str, AlarmOutcome, EventRow | None] | AlarmReceipt] = []
         heard: dict[int, tuple[DeviceRow, datetime]] = {}
-        for p in batch:
-            message = p.received.message
-            if message.alarm_id in stored:
-                taken.append(stored[message.alarm_id])
-                continue
-            device = devices.get(message.device_id or "")
-            outcome, event = folding.take(p, device, scenes.get(message.scene))
-            stored[message.alarm_id] = AlarmReceipt(
-                message.alarm_id, outcome, event.id if event is not None else None, None, False
-            )
-            taken.append((message.alarm_id, outcome, event))
-            if device is not None:  # heard from (a clock running ahead counts as now)
-                at = min(message.at, now)
-                if heard.get(device.id) is None or heard[device.id][1] < at:
-                    heard[device.id] = (device, at)
-        # written once per device at the batch's end, not flushed again at every new event
+        with session.no_autoflush:  # the batch's rows are written at its end (`_Folding.finish`)
+            for p in batch:
+                message = p.received.message
+                if message.alarm_id in stored:
+                    taken.append(stored[message.alarm_id])
+                    continue
+                device = devices.get(message.device_id or "")
+                outcome, event = folding.take(p, device, scenes.get(message.scene))
+                stored[message.alarm_id] = AlarmReceipt(
+                    message.alarm_id, outcome, event.id if event is not None else None, None, False
+                )
+                taken.append((message.alarm_id, outcome, event))
+                if device is not None:  # heard from (a clock running ahead counts as now)
+                    at = min(message.at, now)
+                    if heard.get(device.id) is None or heard[device.id][1] < at:
+                        heard[device.id] = (device, at)
+        # written once per device at the batch's end, not at every alarm
         for device, at in heard.values():
             if device.last_seen_at is None or device.last_seen_at < at:
                 device.last_seen_at = at
@@ -343,6 +370,37 @@ class AlarmPipeline:
         return receipts, folding.due
 
 
+class _Ids:
+    """Ids for a table's rows taken before the rows are written, so that a batch writes each table's
+    rows at its end in one statement: from the table's sequence on PostgreSQL (a block at a time),
+    above the largest id on SQLite (where the batch's transaction holds the one write lock)."""
+
+    def __init__(self, session: Session, table: Table) -> None:
+        self.session = session
+        self.table = table
+        self.free: collections.deque[int] = collections.deque()
+        self.top: int | None = None  # SQLite: the largest id handed out so far
+
+    def reserve(self, count: int) -> None:
+        """Take `count` more at once (one round trip)."""
+        if count <= 0:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+            found = self.session.execute(query, {"table": self.table.name, "n": count})
+            self.free.extend(int(i) for (i,) in found)
+            return
+        if self.top is None:
+            self.top = self.session.scalar(select(func.max(self.table.c.id))) or 0
+        self.free.extend(range(self.top + 1, self.top + 1 + count))
+        self.top += count
+
+    def take(self) -> int:
+        if not self.free:
+            self.reserve(1)
+        return self.free.popleft()
+
+
 @dataclass
 class _Live:
     """What grouping needs of a live event."""
@@ -355,95 +413,149 @@ class _Live:
 
 
 class _Folding:
-    """One batch's folding, in its transaction: the open events it has looked up, by key, and the
-    live events of each scene it has grouped against."""
+    """One batch's folding, in its transaction. It decides every alarm in memory — the open events
+    it has looked up by key, their state as the batch folds alarms into them, the live events of
+    each scene it has grouped against — and writes at the end (`finish`): the new events, the
+    alarms and their evidence with one statement each (their ids taken ahead, `_Ids`), the changed
+    events with one more."""
 
-    def __init__(self, session: Session, raiser: EventRaiser, now: datetime, earliest: datetime) -> None:
+    def __init__(self, session: Session, now: datetime, earliest: datetime) -> None:
         self.session = session
-        self.earliest = earliest
-        self.live: dict[str, dict[int, _Live]] = {}
-        self.raiser = raiser
         self.now = now
+        self.earliest = earliest
         self.open: dict[str, EventRow | None] = {}
-        self.best: dict[int, str] = {}  # event id → its best alarm's id (for ties)
-        self.ids: dict[str, int] = {}  # alarm id → row id, of the alarms of this batch written so far
-        # the alarms of the batch not written yet: written at its end in one statement (an
-        # alarm needed earlier — one with evidence, the best of an event being raised — is
-        # written at once)
-        self.pending: dict[str, dict[str, Any]] = {}
+        self.live: dict[str, dict[int, _Live]] = {}
+        self.events: dict[int, EventRow] = {}  # the events the batch opened or folded into
+        self.states: dict[int, EventState] = {}  # … and their state now
+        self.made: set[int] = set()  # … those of them it opened
+        self.event_ids = _Ids(session, table_of(EventRow))
+        self.alarm_ids = _Ids(session, table_of(AlarmRow))
+        self.alarm_rows: dict[str, int] = {}  # alarm id → its row's id, for this batch's alarms
+        self.alarms: list[dict[str, Any]] = []
+        self.evidence: list[dict[str, Any]] = []
         self.due: list[int] = []  # the events whose condition the batch met, in order
 
-    def _insert_now(self, values: dict[str, Any]) -> AlarmRow:
-        row = AlarmRow(**values)
-        self.session.add(row)
-        self.session.flush()
-        self.ids[row.alarm_id] = row.id
-        return row
-
-    def finish(self) -> None:
-        """Write the batch's pending alarms (one executemany) and point each event touched at its
-        best alarm."""
-        self.session.flush()
-        if self.pending:
-            self.session.execute(insert(AlarmRow), list(self.pending.values()))
-            self.pending.clear()
-        wanted = [a for a in self.best.values() if a and a not in self.ids]
+    def preload(self, keys: Iterable[str], alarms: int) -> None:
+        """Look up the open events of these keys at once (one query for the batch), and take the
+        ids of its `alarms` new alarms and of about as many new events as keys without one."""
+        wanted = [k for k in set(keys) if k not in self.open]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            query = select(AlarmRow.alarm_id, AlarmRow.id).where(AlarmRow.alarm_id.in_(chunk))
-            self.ids.update((alarm_id, row_id) for alarm_id, row_id in self.session.execute(query))
-        for event_id, alarm_id in self.best.items():
-            event = self.session.get(EventRow, event_id)
-            if event is not None and alarm_id in self.ids and event.best_alarm_id != self.ids[alarm_id]:
-                event.best_alarm_id = self.ids[alarm_id]
+            found = {
+                e.open_key: e
+                for e in self.session.scalars(select(EventRow).where(EventRow.open_key.in_(chunk)))
+            }
+            for key in chunk:
+                self.open[key] = found.get(key)
+        self.alarm_ids.reserve(alarms)
+        self.event_ids.reserve(sum(1 for event in self.open.values() if event is None))
+
+    def finish(self) -> None:
+        """Write what the batch decided: new events (with the device rows' changes: one flush),
+        alarms, evidence, the changed events' state, the events made due."""
+        for event_id in self.made:
+            self._apply(self.events[event_id], self.states[event_id])
         self.session.flush()
+        if self.alarms:
+            # the table's insert: the ORM's would split the rows by which of them hold NULLs
+            self.session.execute(insert(table_of(AlarmRow)), self.alarms)
+        if self.evidence:
+            self.session.execute(insert(table_of(EvidenceRow)), self.evidence)
+        changed = [
+            {
+                "event": event_id,
+                "count": state.count,
+                "first_seen": state.first_seen,
+                "last_seen": state.last_seen,
+                "longest_s": state.longest_s,
+                "best_score": state.best_score,
+                "best_alarm_id": self.alarm_rows.get(state.best_alarm, self.events[event_id].best_alarm_id),
+                "updated_at": self.now,
+            }
+            for event_id, state in self.states.items()
+            if event_id not in self.made
+        ]
+        if changed:
+            table = table_of(EventRow)
+            columns = (
+                "count",
+                "first_seen",
+                "last_seen",
+                "longest_s",
+                "best_score",
+                "best_alarm_id",
+                "updated_at",
+            )
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("event"))
+                .values({c: bindparam(c) for c in columns})
+            )
+            self.session.execute(statement, changed)
+        if self.due:
+            self.session.execute(
+                update(table_of(EventRow))
+                .where(table_of(EventRow).c.id.in_(self.due))
+                .values(raise_due_at=self.now)
+            )
+
+    def _apply(self, event: EventRow, state: EventState) -> None:
+        event.count = state.count
+        event.first_seen = state.first_seen
+        event.last_seen = state.last_seen
+        event.longest_s = state.longest_s
+        event.best_score = state.best_score
+        event.best_alarm_id = self.alarm_rows.get(state.best_alarm)
+        event.updated_at = self.now
+        if event.id in self.due:
+            event.raise_due_at = self.now
 
     def take(
         self, p: _Prepared, device: DeviceRow | None, version: SceneVersion | None
     ) -> tuple[AlarmOutcome, EventRow | None]:
         message = p.received.message
-        outcome, event, raise_with = self._decide(message, device, version)
+        self.alarm_rows[message.alarm_id] = row_id = self.alarm_ids.take()
+        outcome, event = self._decide(message, device, version)
         point = self._point(message, device)
         payload: dict[str, Any] = message.model_dump(mode="json", exclude={"evidence"})
         if p.evidence_refused:
             payload["evidence_refused"] = p.evidence_refused
-        values: dict[str, Any] = {
-            "alarm_id": message.alarm_id,
-            "device_code": message.device_id or "",
-            "device_id": device.id if device is not None else None,
-            "scene_code": message.scene,
-            "source": device.kind if device is not None else (version.scene.source.value if version else ""),
-            "at": message.at,
-            "received_at": p.received.received_at or self.now,
-            "score": message.score,
-            "algorithm_version": message.algorithm_version,
-            "duration_s": message.duration_s,
-            "value": message.value,
-            "limit": message.limit,
-            "latitude": point[0] if point else None,
-            "longitude": point[1] if point else None,
-            "via": p.received.via,
-            "outcome": outcome.value,
-            "event_id": event.id if event is not None else None,
-            "payload": payload,
-        }
-        if p.evidence:  # its evidence rows need its id now
-            row = self._insert_now(values)
-            for e in p.evidence:
-                self.session.add(
-                    EvidenceRow(
-                        alarm_id=row.id,
-                        filename=e.filename,
-                        content_type=e.content_type,
-                        size=e.size,
-                        sha256=e.sha256,
-                        url=e.url,
-                    )
-                )
-        else:
-            self.pending[message.alarm_id] = values
-        if event is not None and raise_with is not None:
-            self._maybe_raise(event, *raise_with)
+        self.alarms.append(
+            {
+                "id": row_id,
+                "alarm_id": message.alarm_id,
+                "device_code": message.device_id or "",
+                "device_id": device.id if device is not None else None,
+                "scene_code": message.scene,
+                "source": device.kind
+                if device is not None
+                else (version.scene.source.value if version else ""),
+                "at": message.at,
+                "received_at": p.received.received_at or self.now,
+                "score": message.score,
+                "algorithm_version": message.algorithm_version,
+                "duration_s": message.duration_s,
+                "value": message.value,
+                "limit": message.limit,
+                "latitude": point[0] if point else None,
+                "longitude": point[1] if point else None,
+                "via": p.received.via,
+                "outcome": outcome.value,
+                "event_id": event.id if event is not None else None,
+                "payload": payload,
+            }
+        )
+        for e in p.evidence:
+            self.evidence.append(
+                {
+                    "alarm_id": row_id,
+                    "filename": e.filename,
+                    "content_type": e.content_type,
+                    "size": e.size,
+                    "sha256": e.sha256,
+                    "url": e.url,
+                }
+            )
         return outcome, event
 
     @staticmethod
@@ -458,22 +570,22 @@ class _Folding:
 
     def _decide(
         self, message: AlarmMessage, device: DeviceRow | None, version: SceneVersion | None
-    ) -> tuple[AlarmOutcome, EventRow | None, tuple[Scene, EventState] | None]:
-        """The alarm's outcome, the event it opened or folded into, and what to judge raising by
-        once the alarm is stored."""
+    ) -> tuple[AlarmOutcome, EventRow | None]:
+        """The alarm's outcome and the event it opened or folded into (marked due when the alarm
+        met its condition)."""
         if device is None:
-            return AlarmOutcome.UNKNOWN_DEVICE, None, None
+            return AlarmOutcome.UNKNOWN_DEVICE, None
         if device.status != "active":
-            return AlarmOutcome.DEVICE_OFF, None, None
+            return AlarmOutcome.DEVICE_OFF, None
         if version is None:
-            return AlarmOutcome.UNKNOWN_SCENE, None, None
+            return AlarmOutcome.UNKNOWN_SCENE, None
         scene = version.scene
         if not version.active:
-            return AlarmOutcome.SCENE_OFF, None, None
+            return AlarmOutcome.SCENE_OFF, None
         if (device.scenes and scene.code not in device.scenes) or (
             not device.scenes and scene.source.value != device.kind
         ):
-            return AlarmOutcome.NOT_RUN, None, None
+            return AlarmOutcome.NOT_RUN, None
         override = (device.thresholds or {}).get(scene.code)
         judged = judge(
             scene,
@@ -484,42 +596,44 @@ class _Folding:
             threshold=float(override) if override is not None else None,
         )
         if judged is not None:
-            return judged, None, None
-        return self._fold(message, device, version)
-
-    def preload(self, keys: Iterable[str]) -> None:
-        """Look up the open events of these keys at once (one query for the batch)."""
-        wanted = [k for k in set(keys) if k not in self.open]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            found = {
-                e.open_key: e
-                for e in self.session.scalars(select(EventRow).where(EventRow.open_key.in_(chunk)))
-            }
-            for key in chunk:
-                self.open[key] = found.get(key)
+            return judged, None
+        outcome, event = self._fold(message, device, version)
+        self._maybe_due(event, scene, self.states[event.id])
+        return outcome, event
 
     def _open_event(self, key: str) -> EventRow | None:
         if key not in self.open:
             self.open[key] = self.session.scalar(select(EventRow).where(EventRow.open_key == key))
         return self.open[key]
 
+    def _state_of(self, event: EventRow) -> EventState:
+        found = self.states.get(event.id)
+        if found is None:  # as stored; its best alarm's key unknown (a tie keeps it)
+            found = EventState(
+                count=event.count,
+                first_seen=event.first_seen,
+                last_seen=event.last_seen,
+                longest_s=event.longest_s,
+                best_score=event.best_score,
+                best_alarm="",
+            )
+        return found
+
     def _fold(
         self, message: AlarmMessage, device: DeviceRow, version: SceneVersion
-    ) -> tuple[AlarmOutcome, EventRow, tuple[Scene, EventState]]:
+    ) -> tuple[AlarmOutcome, EventRow]:
         scene = version.scene
         key = _open_key(device.id, scene.code)
         event = self._open_event(key)
         if event is not None:
-            best = self.best.get(event.id, "")
-            state = _state(event, best)
+            state = self._state_of(event)
             if in_window(scene, state, message.at):
-                folded = fold(state, message.alarm_id, message.at, message.score, message.duration_s)
-                self._write(event, folded)
-                if folded.best_alarm != best:
-                    self.best[event.id] = folded.best_alarm
-                return AlarmOutcome.FOLDED, event, (scene, folded)
-            # its window has passed: it takes no more repeats
+                self._keep(
+                    event, fold(state, message.alarm_id, message.at, message.score, message.duration_s)
+                )
+                return AlarmOutcome.FOLDED, event
+            # its window has passed: it takes no more repeats (written now: the new event below
+            # takes its key)
             event.open_key = None
             if event.status == EventStatus.WATCHING.value:
                 event.status = EventStatus.LAPSED.value
@@ -527,18 +641,14 @@ class _Folding:
             self.session.flush()
         event = self._new_event(message, device, version, key)
         self.open[key] = event
-        return AlarmOutcome.OPENED, event, (scene, _state(event, message.alarm_id))
+        return AlarmOutcome.OPENED, event
 
-    def _write(self, event: EventRow, state: EventState) -> None:
+    def _keep(self, event: EventRow, state: EventState) -> None:
+        self.events[event.id] = event
+        self.states[event.id] = state
         live = self.live.get(event.scene_code, {}).get(event.id)
         if live is not None:
             live.last_seen = state.last_seen
-        event.count = state.count
-        event.first_seen = state.first_seen
-        event.last_seen = state.last_seen
-        event.longest_s = state.longest_s
-        event.best_score = state.best_score
-        event.updated_at = self.now
 
     def _new_event(
         self, message: AlarmMessage, device: DeviceRow, version: SceneVersion, key: str
@@ -547,6 +657,7 @@ class _Folding:
         point = self._point(message, device)
         state = new_event(message.alarm_id, message.at, message.score, message.duration_s)
         event = EventRow(
+            id=self.event_ids.take(),
             open_key=key,
             device_id=device.id,
             scene_code=scene.code,
@@ -568,8 +679,8 @@ class _Folding:
             updated_at=self.now,
         )
         self.session.add(event)
-        self.session.flush()
-        self.best[event.id] = message.alarm_id
+        self.made.add(event.id)
+        self._keep(event, state)
         if event.latitude is not None and event.longitude is not None:
             self._live(scene, message.at)[event.id] = _Live(
                 event.group_id, device.id, event.latitude, event.longitude, event.last_seen
@@ -601,6 +712,19 @@ class _Folding:
                 )
                 if lat is not None and lon is not None
             }
+            # the events this batch has folded into are newer than their rows (written at its end)
+            for event_id, state in self.states.items():
+                event = self.events[event_id]
+                if (
+                    event.scene_code == scene.code
+                    and event.status in LIVE
+                    and state.last_seen >= since
+                    and event.latitude is not None
+                    and event.longitude is not None
+                ):
+                    found[event_id] = _Live(
+                        event.group_id, event.device_id, event.latitude, event.longitude, state.last_seen
+                    )
             self.live[scene.code] = found
         return found
 
@@ -620,14 +744,14 @@ class _Folding:
                 best = (d, other.group_id or event_id)
         return best[1] if best else None
 
-    def _maybe_raise(self, event: EventRow, scene: Scene, state: EventState) -> None:
+    def _maybe_due(self, event: EventRow, scene: Scene, state: EventState) -> None:
         """Mark the event due for raising when this alarm met its condition (once)."""
         if (
             event.status == EventStatus.WATCHING.value
             and event.raise_due_at is None
+            and event.id not in self.due
             and condition_met(scene, state)
         ):
-            event.raise_due_at = self.now
             self.due.append(event.id)
 
 

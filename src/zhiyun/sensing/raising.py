@@ -22,7 +22,8 @@ makes nothing new: one check, one order per group.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -62,57 +63,42 @@ def group_members(session: Session, event: EventRow) -> list[EventRow]:
     return rows
 
 
-def pending_task_of(session: Session, event_ids: Iterable[int]) -> VerificationRow | None:
-    ids = sorted(set(event_ids))
-    if not ids:
-        return None
-    return session.scalar(
-        select(VerificationRow)
-        .where(
-            VerificationRow.event_id.in_(ids),
-            VerificationRow.kind == VERIFY_KIND,
-            VerificationRow.status == VerificationStatus.PENDING.value,
-        )
-        .order_by(VerificationRow.id)
-        .limit(1)
-    )
-
-
-def worker_posts(session: Session, village_unit_id: int | None) -> list[WorkerPost]:
-    """The active posts of a village's grid workers (active accounts), with their grids' centres
-    and the tasks each owes now."""
-    if village_unit_id is None:
-        return []
-    rows = session.execute(
-        select(GridWorkerRow, GridRow.min_lat, GridRow.max_lat, GridRow.min_lon, GridRow.max_lon)
-        .join(UserRow, UserRow.id == GridWorkerRow.user_id)
-        .outerjoin(GridRow, GridRow.id == GridWorkerRow.grid_id)
-        .where(
-            GridWorkerRow.village_unit_id == village_unit_id,
-            GridWorkerRow.active.is_(True),
-            UserRow.active.is_(True),
-        )
-    ).all()
-    users = {r[0].user_id for r in rows}
+def worker_posts(session: Session, village_unit_ids: Iterable[int]) -> dict[int, list[WorkerPost]]:
+    """The active posts of these villages' grid workers (active accounts), by village, with their
+    grids' centres and the tasks each worker owes now."""
+    villages = sorted(set(village_unit_ids))
+    rows: list[tuple[GridWorkerRow, float, float, float, float]] = []  # the grid's, None outside one
+    for start in range(0, len(villages), 500):
+        rows += session.execute(
+            select(GridWorkerRow, GridRow.min_lat, GridRow.max_lat, GridRow.min_lon, GridRow.max_lon)
+            .join(UserRow, UserRow.id == GridWorkerRow.user_id)
+            .outerjoin(GridRow, GridRow.id == GridWorkerRow.grid_id)
+            .where(
+                GridWorkerRow.village_unit_id.in_(villages[start : start + 500]),
+                GridWorkerRow.active.is_(True),
+                UserRow.active.is_(True),
+            )
+        ).all()
+    users = sorted({r[0].user_id for r in rows})
     owed: dict[int, int] = {}
-    if users:
-        owed = {
-            int(u or 0): int(n)
+    for start in range(0, len(users), 500):
+        owed.update(
+            (int(u or 0), int(n))
             for u, n in session.execute(
                 select(VerificationRow.worker_id, func.count())
                 .where(
-                    VerificationRow.worker_id.in_(sorted(users)),
+                    VerificationRow.worker_id.in_(users[start : start + 500]),
                     VerificationRow.status == VerificationStatus.PENDING.value,
                 )
                 .group_by(VerificationRow.worker_id)
             ).all()
-        }
-    posts = []
+        )
+    posts: dict[int, list[WorkerPost]] = {v: [] for v in villages}
     for post, min_lat, max_lat, min_lon, max_lon in rows:
         centre = None
         if min_lat is not None and max_lat is not None and min_lon is not None and max_lon is not None:
             centre = ((min_lat + max_lat) / 2, (min_lon + max_lon) / 2)
-        posts.append(
+        posts[post.village_unit_id].append(
             WorkerPost(
                 user_id=post.user_id,
                 village_unit_id=post.village_unit_id,
@@ -123,7 +109,89 @@ def worker_posts(session: Session, village_unit_id: int | None) -> list[WorkerPo
                 post_id=post.id,
             )
         )
+    for found in posts.values():
+        found.sort(key=lambda p: p.post_id)
     return posts
+
+
+class RaiseTurn:
+    """What raising several events in one transaction looks up once: the members of their groups
+    and which groups have a pending check (one query each), and each village's grid worker posts
+    with what each owes (one query per village) — kept current as the turn opens tasks. After a
+    raising that failed (its savepoint rolled back) the turn forgets and looks up again."""
+
+    def __init__(self, session: Session, events: Sequence[EventRow] = ()) -> None:
+        self.session = session
+        self.leads = {lead_id(e) for e in events}
+        self.villages = {e.village_unit_id for e in events if e.village_unit_id is not None}
+        self._members: dict[int, list[EventRow]] = {}
+        self._checked: set[int] = set()  # leads whose group has a pending check
+        self._posts: dict[int, list[WorkerPost]] = {}
+
+    def forget(self) -> None:
+        self._members.clear()
+        self._checked.clear()
+        self._posts.clear()
+
+    def members(self, event: EventRow) -> list[EventRow]:
+        """Every event of `event`'s group, the event itself too (`group_members`)."""
+        lead = lead_id(event)
+        if lead not in self._members:
+            self._load_groups(self.leads | {lead})
+        rows = self._members[lead]
+        if all(r.id != event.id for r in rows):
+            rows.append(event)
+        return rows
+
+    def checked(self, event: EventRow) -> bool:
+        """Whether `event`'s group has a pending check."""
+        self.members(event)
+        return lead_id(event) in self._checked
+
+    def posts(self, village_unit_id: int | None) -> list[WorkerPost]:
+        if village_unit_id is None:
+            return []
+        if village_unit_id not in self._posts:
+            wanted = (self.villages | {village_unit_id}) - set(self._posts)
+            with self.session.no_autoflush:
+                self._posts.update(worker_posts(self.session, wanted))
+        return self._posts[village_unit_id]
+
+    def opened(self, event: EventRow, kind: str, worker_id: int | None) -> None:
+        """A task was opened for `event`: its group is checked (a `verify` task), its worker owes
+        one more."""
+        if kind == VERIFY_KIND:
+            self._checked.add(lead_id(event))
+        if worker_id is None:
+            return
+        for village, posts in self._posts.items():
+            self._posts[village] = [
+                replace(p, owed=p.owed + 1) if p.user_id == worker_id else p for p in posts
+            ]
+
+    def _load_groups(self, leads: set[int]) -> None:
+        wanted = sorted(leads - set(self._members))
+        with self.session.no_autoflush:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                for lead in chunk:
+                    self._members[lead] = []
+                rows = self.session.scalars(
+                    select(EventRow)
+                    .where(or_(EventRow.id.in_(chunk), EventRow.group_id.in_(chunk)))
+                    .order_by(EventRow.id)
+                )
+                ids: dict[int, int] = {}
+                for row in rows:
+                    self._members[lead_id(row)].append(row)
+                    ids[row.id] = lead_id(row)
+                if ids:
+                    pending = select(VerificationRow.event_id).where(
+                        VerificationRow.event_id.in_(sorted(ids)),
+                        VerificationRow.kind == VERIFY_KIND,
+                        VerificationRow.status == VerificationStatus.PENDING.value,
+                    )
+                    self._checked.update(ids[event_id] for event_id in self.session.scalars(pending))
 
 
 class EventRaiser:
@@ -132,15 +200,23 @@ class EventRaiser:
     def __init__(self, orders: EventOrders) -> None:
         self.orders = orders
 
-    def raise_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> None:
-        """Raise `event` (status `watching`) by `scene` at `now`, inside the caller's transaction."""
+    def prepare(self, session: Session) -> None:
+        """Load what raising needs before the first event waits for it."""
+        self.orders.prepare(session)
+
+    def raise_in(
+        self, session: Session, event: EventRow, scene: Scene, now: datetime, turn: RaiseTurn | None = None
+    ) -> None:
+        """Raise `event` (status `watching`) by `scene` at `now`, inside the caller's transaction
+        (`turn`: what the caller's other raisings in it looked up)."""
+        turn = turn or RaiseTurn(session, (event,))
         event.raised_at = now
         event.updated_at = now
-        if self._join_group(session, event, now):
+        if self._join_group(event, now, turn):
             return
         plan = raising(scene)
         if plan is Raising.VERIFY:
-            self._verify_in(session, event, scene, now)
+            self._verify_in(session, event, scene, now, turn)
             return
         try:
             with session.begin_nested():  # a refusal leaves nothing of the registration behind
@@ -152,13 +228,15 @@ class EventRaiser:
                 "event %s: order not registered (%s); a verification task instead", event.id, exc.message
             )
             event.order_id = event.ordered_at = None
-            self._verify_in(session, event, scene, now)
+            self._verify_in(session, event, scene, now, turn)
             return
         if plan is Raising.URGENT_ORDER:
-            self._open_task_in(session, event, scene, now, kind=NOTICE_KIND)
+            self._open_task_in(session, event, scene, now, turn, kind=NOTICE_KIND)
 
-    def _verify_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> None:
-        self._open_task_in(session, event, scene, now, kind=VERIFY_KIND)
+    def _verify_in(
+        self, session: Session, event: EventRow, scene: Scene, now: datetime, turn: RaiseTurn
+    ) -> None:
+        self._open_task_in(session, event, scene, now, turn, kind=VERIFY_KIND)
         event.status = EventStatus.VERIFYING.value
 
     def _order_in(self, session: Session, event: EventRow, scene: Scene, now: datetime) -> EventOrder:
@@ -168,9 +246,9 @@ class EventRaiser:
         return made
 
     def _open_task_in(
-        self, session: Session, event: EventRow, scene: Scene, now: datetime, *, kind: str
+        self, session: Session, event: EventRow, scene: Scene, now: datetime, turn: RaiseTurn, *, kind: str
     ) -> VerificationRow:
-        posts = worker_posts(session, event.village_unit_id)
+        posts = turn.posts(event.village_unit_id)
         if kind == NOTICE_KIND:
             point = (
                 (event.latitude, event.longitude)
@@ -193,20 +271,20 @@ class EventRaiser:
             photos=[],
         )
         session.add(task)
-        session.flush()
+        turn.opened(event, kind, worker)
         return task
 
     @staticmethod
-    def _join_group(session: Session, event: EventRow, now: datetime) -> bool:
+    def _join_group(event: EventRow, now: datetime, turn: RaiseTurn) -> bool:
         """Take the group's order or pending task when it has one (True), else nothing (False)."""
-        members = [m for m in group_members(session, event) if m.id != event.id]
+        members = [m for m in turn.members(event) if m.id != event.id]
         ordered = next((m for m in members if m.order_id is not None), None)
         if ordered is not None:
             event.status = EventStatus.ORDERED.value
             event.order_id = ordered.order_id
             event.ordered_at = now
             return True
-        if pending_task_of(session, (m.id for m in members)) is not None:
+        if turn.checked(event):
             event.status = EventStatus.VERIFYING.value
             return True
         return False
@@ -221,8 +299,8 @@ __all__ = [
     "NOTICE_KIND",
     "VERIFY_KIND",
     "EventRaiser",
+    "RaiseTurn",
     "build",
     "group_members",
-    "pending_task_of",
     "worker_posts",
 ]
