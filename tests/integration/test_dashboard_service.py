@@ -17,10 +17,12 @@ from tests.support import District, build_small_district
 
 from zhiyun.analytics import rates, rollup
 from zhiyun.analytics.dashboard import Dashboard, DashboardService
+from zhiyun.analytics.definitions import RateDefinitionService
 from zhiyun.analytics.periods import Windows
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.domain.errors import PermissionDenied
+from zhiyun.domain.rate_definitions import DEFAULT, RateDefinition
 from zhiyun.domain.workorder import (
     Callback,
     Cancel,
@@ -205,7 +207,53 @@ def test_sql_counts_agree_with_the_per_order_definitions(world: tuple) -> None: 
     assert got == expected
 
 
-def per_order_counts(services: Services, board: Dashboard) -> dict[int, rates.RateCounts]:
+def test_sql_counts_agree_with_the_per_order_definitions_under_a_stricter_definition(world: tuple) -> None:  # type: ignore[type-arg]
+    services, district, _ = world
+    definitions = services.get(RateDefinitionService)
+    made = definitions.define(
+        district.actors["admin"],
+        {
+            "exclusions": ["repeat", "not_duty"],  # cancelled orders count again; CG-… is not a duty
+            "not_duty_categories": "ZX",
+            "basic_counts_satisfied": False,
+            "note": "测试：咨询类不计入",
+        },
+    )
+    assert made.version == 2
+    for service in (services.dashboard, DashboardService(services.db, clock=lambda: NOW, use_rollup=False)):
+        board = service.dashboard(district.actors["leader"], rate_days=30)
+        assert board.definition == made and board.as_dict()["rate_definition"]["version"] == 2
+        expected = per_order_counts(services, board, made)
+        got = {u.unit_id: u.counts for u in board.units if u.counts.valid or u.unit_id in expected}
+        assert got == expected
+        assert board.overall.excluded == 1  # E, a consultation (ZX-01); D (cancelled) counts now
+
+
+def test_a_new_rate_definition_makes_the_rollup_count_again(world: tuple) -> None:  # type: ignore[type-arg]
+    services, district, _ = world
+    rolled = DashboardService(services.db, clock=lambda: NOW)
+    before = rolled.dashboard(district.actors["leader"], rate_days=30)
+    with services.db.reading() as session:
+        state = rollup.state(session)
+    assert state is not None and state.definition_version == 1
+    services.get(RateDefinitionService).define(
+        district.actors["admin"],
+        {"exclusions": ["invalid", "repeat"], "basic_counts_satisfied": False, "note": "只计满意"},
+    )
+    after = rolled.dashboard(district.actors["leader"], rate_days=30)
+    live = DashboardService(services.db, clock=lambda: NOW, use_rollup=False).dashboard(
+        district.actors["leader"], rate_days=30
+    )
+    assert after.as_dict() == live.as_dict() and after.definition.version == 2
+    assert before.overall.rated == after.overall.rated
+    with services.db.reading() as session:
+        state = rollup.state(session)
+    assert state is not None and state.definition_version == 2
+
+
+def per_order_counts(
+    services: Services, board: Dashboard, definition: RateDefinition = DEFAULT
+) -> dict[int, rates.RateCounts]:
     windows = Windows.at(NOW, 30)
     groups: dict[int, list[rates.OrderFacts]] = {}
     with services.db.reading() as session:
@@ -223,10 +271,11 @@ def per_order_counts(services: Services, board: Dashboard) -> dict[int, rates.Ra
                     reply_due_at=row.reply_due_at,
                     replied_at=row.replied_at,
                     satisfaction=Satisfaction(row.satisfaction) if row.satisfaction else None,
+                    category_code=row.category_code,
                 )
             )
     assert sum(len(v) for v in groups.values()) == 8
-    return {unit: rates.count_rates(facts, NOW) for unit, facts in groups.items()}
+    return {unit: rates.count_rates(facts, NOW, definition) for unit, facts in groups.items()}
 
 
 def test_a_week_later_the_trend_moves_on(world: tuple) -> None:  # type: ignore[type-arg]

@@ -80,6 +80,7 @@ ADMIN_OPERATIONS: dict[tuple[str, str], Callable[[Actor], bool]] = {
     ("POST", "/api/v1/responsibility-rules/import"): access.may_administer_catalog,
     ("PUT", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
     ("DELETE", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
+    ("POST", "/api/v1/stats/rate-definitions"): access.may_define_rates,
     ("POST", "/api/v1/sensing/devices/import"): access.may_administer_devices,
     ("PATCH", "/api/v1/sensing/devices/{code}"): access.may_administer_devices,
 }
@@ -289,6 +290,7 @@ def _admin_request(template: str, stage: dict[str, Any]) -> tuple[str, dict[str,
             }
         },
         "/api/v1/sensing/devices/{code}": {"json": {"status": "disabled"}},
+        "/api/v1/stats/rate-definitions": {"json": {"exclusions": ["invalid"], "note": "重复件计入统计"}},
     }
     return url, bodies.get(template, {})
 

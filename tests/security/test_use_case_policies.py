@@ -46,6 +46,7 @@ from tests.support import (
     synthetic_messages,
 )
 from zhiyun.accounts.service import NewUser
+from zhiyun.analytics.definitions import RateDefinitionService
 from zhiyun.bootstrap import Services
 from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import RuleInput
@@ -173,6 +174,8 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
     "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
     "(the dashboard panel shows them to district-wide readers only)",
+    "analytics.current": "reads the rate definition in force (asks may_view_dashboard or may_define_rates)",
+    "analytics.history": "reads the rate definition's versions (the same policies)",
     "sensing_scenes.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
     "sensing_scenes.get": "reads one version of a scene",
     "sensing_scenes.export_json": "reads the scene catalogue",
@@ -966,6 +969,14 @@ CASES: tuple[Case, ...] = (
     Case(
         "grid_items.ensure_default",
         lambda s, ctx, who: s.get(GridItemService).ensure_default(who),
+        NOT_ADMINS,
+    ),
+    # -- the rate definition 统计口径
+    Case(
+        "analytics.define",
+        lambda s, ctx, who: s.get(RateDefinitionService).define(
+            who, {"exclusions": ["invalid"], "note": "重复件计入统计"}
+        ),
         NOT_ADMINS,
     ),
     # -- the sensing scene catalogue 场景目录

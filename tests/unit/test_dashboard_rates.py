@@ -153,16 +153,16 @@ def test_who_sees_which_dashboard() -> None:
 def test_assembly_rolls_routes_up_to_units_and_ranks_them() -> None:
     tree = org()
     w = Windows.at(NOW)
-    zero = (0,) * 8
+    zero = (0,) * 9
     rows = {
         "volume_by_channel": [("12345", 1, 3), ("grid", 0, 2)],
         "volume_by_category": [(None, 1, 1), ("A", 0, 4)],
         "volume_by_type": [("help", 1, 5)],
         "volume_by_unit": [(1, 2, 3, 1, 2), (2, 3, 3, 0, 1), (1, 5, 5, 0, 2)],
         "rates_by_unit": [
-            (1, 2, 3, 2, 2, 1, 2, 2, 2, 1, 1),
-            (2, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0),
-            (1, 5, 6, 1, 1, 0, 1, 1, 1, 1, 1),
+            (1, 2, 3, 2, 2, 1, 2, 2, 2, 1, 1, 1),
+            (2, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 0),
+            (1, 5, 6, 1, 1, 0, 1, 1, 1, 1, 1, 2),
             (1, None, 1, *zero),
         ],
         "backlog_by_unit": [(1, 7, 7, "dispatched", 2, 1), (1, None, 1, "pending_dispatch", 1, 0)],
@@ -177,6 +177,7 @@ def test_assembly_rolls_routes_up_to_units_and_ranks_them() -> None:
     assert {c.name: c.week for c in board.volume["by_unit"]} == {"桂城街道": 3, "区住建局": 2}
     units = {u.name: u for u in board.units}
     assert units["桂城街道"].counts.response_due == 3 and units["桂城街道"].counts.response_on_time == 2
+    assert units["桂城街道"].counts.excluded == 1 and board.overall.excluded == 3
     assert units["大沥镇"].open == 2 and units["大沥镇"].overdue == 1
     assert units["南海区（本级）"].open == 1
     assert [u.name for u in board.ranking("response_rate", "town")] == ["桂城街道", "大沥镇"]

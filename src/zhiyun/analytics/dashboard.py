@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from zhiyun.analytics import rates, rollup, sql
+from zhiyun.analytics.definitions import current_in
 from zhiyun.analytics.panels import DashboardPanels
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS, Windows, utc_offset_hours
 from zhiyun.catalog.tables import CategoryRow
@@ -42,6 +43,7 @@ from zhiyun.domain.access import (
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import PermissionDenied, ValidationFailed
 from zhiyun.domain.org import OrgTree
+from zhiyun.domain.rate_definitions import DEFAULT, RateDefinition
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus, OrderType
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.reference.cache import ReferenceCache
@@ -131,8 +133,17 @@ class DashboardQueries:
     )
     ROLLUP = ("rollup_rates", "rollup_trend")
 
-    def __init__(self, scope: Scope, windows: Windows, dialect: str, *, rolled: bool = False) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        windows: Windows,
+        dialect: str,
+        *,
+        rolled: bool = False,
+        definition: RateDefinition = DEFAULT,
+    ) -> None:
         self.scope = scope
+        self.definition = definition
         self.w = windows
         self.dialect = dialect
         self.rolled = rolled
@@ -169,7 +180,7 @@ class DashboardQueries:
 
     def rates_by_unit(self) -> Select[Any]:
         w = self.w
-        stmt = select(*sql.ROUTE, *sql.rate_columns(w.now))
+        stmt = select(*sql.ROUTE, *sql.rate_columns(w.now, self.definition))
         stmt = self._where(stmt, W.registered_at >= self._live_from(w.rate_start), W.registered_at <= w.now)
         return stmt.group_by(*sql.ROUTE)
 
@@ -277,6 +288,7 @@ class Dashboard:
     backlog_by_status: list[dict[str, Any]]
     trend: list[dict[str, Any]]
     rising: list[dict[str, Any]]
+    definition: RateDefinition = DEFAULT
 
     def ranking(self, rate: str, kind: str | None = None) -> list[UnitRates]:
         """Units of `kind` ranked by `rate` (best first; units without a figure last)."""
@@ -315,7 +327,8 @@ class Dashboard:
             },
             "trend": self.trend,
             "rising": self.rising,
-            "definitions": DEFINITIONS,
+            "rate_definition": self.definition.as_dict(),
+            "definitions": {**DEFINITIONS, "rate_definition": self.definition.describe()},
         }
 
 
@@ -368,15 +381,17 @@ class DashboardService:
         require(may_run_housekeeping, actor)
         return rollup.refresh(self.db, self.clock())
 
-    def _rolled(self, session: Session, windows: Windows) -> bool:
-        """Whether the rollup can stand in for the days before today (rebuilding it as needed)."""
+    def _rolled(self, session: Session, windows: Windows, definition: RateDefinition) -> bool:
+        """Whether the rollup can stand in for the days before today (rebuilding it as needed):
+        it must hold them, counted by the rate definition in force."""
         if not self.use_rollup:
             return False
         first = min(windows.trend_days[0], windows.rate_start.astimezone(LOCAL_TZ).date())
+        version = definition.version
         current = rollup.state(session)
         if self.rollup_max_age is None:
-            return current is not None and current.covers(first, windows.today)
-        if current is None or not current.covers(first, windows.today):
+            return current is not None and current.covers(first, windows.today, version)
+        if current is None or not current.covers(first, windows.today, version):
             with self._refreshing:
                 current = rollup.refresh(self.db, windows.now)
         elif windows.now - current.refreshed_at > self.rollup_max_age:
@@ -385,7 +400,7 @@ class DashboardService:
             else:
                 with self._refreshing:
                     current = rollup.refresh(self.db, windows.now)
-        return current.covers(first, windows.today)
+        return current.covers(first, windows.today, version)
 
     def _refresh_in_background(self) -> None:
         if not self._refreshing.acquire(blocking=False):
@@ -415,9 +430,10 @@ class DashboardService:
         with self.db.reading() as session:
             org = self.reference.get(session).org
             scope = scope_for(actor, org)
-            rolled = self._rolled(session, windows)
+            definition = current_in(session)
+            rolled = self._rolled(session, windows, definition)
         with self.db.reading() as session:
-            queries = DashboardQueries(scope, windows, self.db.dialect, rolled=rolled)
+            queries = DashboardQueries(scope, windows, self.db.dialect, rolled=rolled, definition=definition)
             rows = queries.run(session)
             channel_names = {
                 str(c): str(n) for c, n in session.execute(select(ChannelRow.code, ChannelRow.name))
@@ -425,7 +441,9 @@ class DashboardService:
             category_names = {
                 str(c): str(n) for c, n in session.execute(select(CategoryRow.code, CategoryRow.name))
             }
-        return assemble(rows, scope, windows, org, channel_names, category_names)
+        board = assemble(rows, scope, windows, org, channel_names, category_names)
+        board.definition = definition
+        return board
 
 
 def _unit_name(org: OrgTree, scope: Scope, unit_id: int) -> tuple[str, str]:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from zhiyun.analytics.dashboard import DEFINITIONS
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS
 from zhiyun.domain.access import Actor, may_view_dashboard
 from zhiyun.domain.errors import ValidationFailed
@@ -47,7 +46,7 @@ def dashboard_page(
         {
             "title": "领导驾驶舱",
             "data": data,
-            "definitions": DEFINITIONS,
+            "definitions": data["definitions"],  # DEFINITIONS and the rate definition in force
             "refresh_seconds": REFRESH_SECONDS,
             "days": days,
             "day_choices": RATE_CHOICES,

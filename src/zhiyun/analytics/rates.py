@@ -4,8 +4,9 @@ These functions are the definitions; `zhiyun.analytics.dashboard` computes the s
 over many orders, and the integration tests check that both agree. docs/dashboard.md
 states them in words.
 
-Population of every rate: the *valid* orders (not cancelled, not merged) registered in
-the period. For each order:
+Population of every rate: the *valid* orders registered in the period — those the rate
+definition in force does not leave out (`zhiyun.domain.rate_definitions`: by default cancelled
+and merged orders are left out). For each order:
 
 - response (响应率): counted when it has a sign-for deadline of its current dispatch and was
   either signed or is past that deadline; on time when signed by the deadline.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from zhiyun.domain.org import OrgTree
+from zhiyun.domain.rate_definitions import DEFAULT, RateDefinition
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus, Satisfaction
 
 INVALID_STATUSES = frozenset({OrderStatus.CANCELLED, OrderStatus.MERGED})
@@ -50,56 +52,66 @@ class OrderFacts:
     reply_due_at: datetime | None = None
     replied_at: datetime | None = None
     satisfaction: Satisfaction | None = None
+    category_code: str | None = None
 
 
-def is_valid(o: OrderFacts) -> bool:
-    return o.status not in INVALID_STATUSES
+def is_valid(o: OrderFacts, definition: RateDefinition = DEFAULT) -> bool:
+    return not definition.leaves_out(
+        cancelled=o.status is OrderStatus.CANCELLED,
+        merged=o.status is OrderStatus.MERGED,
+        category_code=o.category_code,
+    )
 
 
-def response_counted(o: OrderFacts, now: datetime) -> bool:
-    if not is_valid(o) or o.sign_due_at is None:
+def response_counted(o: OrderFacts, now: datetime, definition: RateDefinition = DEFAULT) -> bool:
+    if not is_valid(o, definition) or o.sign_due_at is None:
         return False
     return o.signed_at is not None or o.sign_due_at <= now
 
 
-def responded_on_time(o: OrderFacts, now: datetime) -> bool:
+def responded_on_time(o: OrderFacts, now: datetime, definition: RateDefinition = DEFAULT) -> bool:
     return (
-        response_counted(o, now)
+        response_counted(o, now, definition)
         and o.signed_at is not None
         and o.sign_due_at is not None
         and o.signed_at <= o.sign_due_at
     )
 
 
-def reply_counted(o: OrderFacts, now: datetime) -> bool:
+def reply_counted(o: OrderFacts, now: datetime, definition: RateDefinition = DEFAULT) -> bool:
     """Due to be replied (应办结): replied, or past its reply deadline while being handled."""
-    if not is_valid(o):
+    if not is_valid(o, definition):
         return False
     if o.replied_at is not None:
         return True
     return o.status in REPLY_LIVE_STATUSES and o.reply_due_at is not None and o.reply_due_at <= now
 
 
-def replied_on_time(o: OrderFacts, now: datetime) -> bool:
-    if not reply_counted(o, now) or o.replied_at is None:
+def replied_on_time(o: OrderFacts, now: datetime, definition: RateDefinition = DEFAULT) -> bool:
+    if not reply_counted(o, now, definition) or o.replied_at is None:
         return False
     return o.reply_due_at is None or o.replied_at <= o.reply_due_at
 
 
-def resolved(o: OrderFacts, now: datetime) -> bool:
+def resolved(o: OrderFacts, now: datetime, definition: RateDefinition = DEFAULT) -> bool:
     return (
-        reply_counted(o, now)
+        reply_counted(o, now, definition)
         and o.status in RESOLVED_STATUSES
         and o.satisfaction is not Satisfaction.UNSATISFIED
     )
 
 
-def satisfaction_counted(o: OrderFacts) -> bool:
-    return o.status is OrderStatus.CLOSED and o.satisfaction in RATED
+def satisfaction_counted(o: OrderFacts, definition: RateDefinition = DEFAULT) -> bool:
+    return is_valid(o, definition) and o.status is OrderStatus.CLOSED and o.satisfaction in RATED
 
 
-def satisfied(o: OrderFacts) -> bool:
-    return satisfaction_counted(o) and o.satisfaction in CONTENT
+def content_ratings(definition: RateDefinition = DEFAULT) -> frozenset[Satisfaction]:
+    """The ratings the satisfaction rate counts as satisfied under `definition`."""
+    return CONTENT if definition.basic_counts_satisfied else frozenset({Satisfaction.SATISFIED})
+
+
+def satisfied(o: OrderFacts, definition: RateDefinition = DEFAULT) -> bool:
+    return satisfaction_counted(o, definition) and o.satisfaction in content_ratings(definition)
 
 
 def is_open(o: OrderFacts) -> bool:
@@ -124,6 +136,7 @@ class RateCounts:
     resolved: int = 0
     rated: int = 0
     satisfied: int = 0
+    excluded: int = 0  # the period's orders the rate definition left out
 
     def add(self, other: RateCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -151,18 +164,21 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def count_rates(orders: list[OrderFacts], now: datetime) -> RateCounts:
-    """The rate counts of `orders` (all of the period's population, valid or not)."""
+def count_rates(orders: list[OrderFacts], now: datetime, definition: RateDefinition = DEFAULT) -> RateCounts:
+    """The rate counts of `orders` (all of the period's population, valid or not) under
+    `definition`."""
     counts = RateCounts()
     for o in orders:
-        counts.valid += is_valid(o)
-        counts.response_due += response_counted(o, now)
-        counts.response_on_time += responded_on_time(o, now)
-        counts.reply_due += reply_counted(o, now)
-        counts.replied_on_time += replied_on_time(o, now)
-        counts.resolved += resolved(o, now)
-        counts.rated += satisfaction_counted(o)
-        counts.satisfied += satisfied(o)
+        valid = is_valid(o, definition)
+        counts.valid += valid
+        counts.excluded += not valid
+        counts.response_due += response_counted(o, now, definition)
+        counts.response_on_time += responded_on_time(o, now, definition)
+        counts.reply_due += reply_counted(o, now, definition)
+        counts.replied_on_time += replied_on_time(o, now, definition)
+        counts.resolved += resolved(o, now, definition)
+        counts.rated += satisfaction_counted(o, definition)
+        counts.satisfied += satisfied(o, definition)
     return counts
 
 

@@ -2,7 +2,8 @@
 
 `refresh(db, now)` rebuilds `dashboard_day` for the ROLLUP_DAYS local days before today
 in one transaction (delete, then two INSERT … SELECT aggregates over `work_order`: orders
-registered per day and route with the eight rate counts as they stand at `now`, and orders
+registered per day and route with the rate counts as they stand at `now` under the rate
+definition in force (whose version it stamps: a newer one makes it stale), and orders
 closed per day and route), and stamps `dashboard_rollup`. Today is never in the rollup:
 the dashboard counts it live, so new orders show at once.
 
@@ -25,6 +26,7 @@ from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from zhiyun.analytics import sql
+from zhiyun.analytics.definitions import current_in
 from zhiyun.analytics.periods import MAX_RATE_DAYS, local_midnight, utc_offset_hours
 from zhiyun.analytics.tables import DashboardDayRow, DashboardRollupRow
 from zhiyun.domain.calendar import LOCAL_TZ
@@ -44,9 +46,13 @@ class RollupState:
     first_day: date
     last_day: date
     refreshed_at: datetime
+    definition_version: int = 1  # the rate definition it counted by
 
-    def covers(self, first: date, today: date) -> bool:
-        """Whether it holds every day from `first` up to yesterday."""
+    def covers(self, first: date, today: date, definition_version: int | None = None) -> bool:
+        """Whether it holds every day from `first` up to yesterday (counted by
+        `definition_version`, when given)."""
+        if definition_version is not None and definition_version != self.definition_version:
+            return False
         return self.first_day <= first and self.last_day >= today - timedelta(days=1)
 
 
@@ -54,7 +60,7 @@ def state(session: Session) -> RollupState | None:
     row = session.get(DashboardRollupRow, STATE_ID)
     if row is None:
         return None
-    return RollupState(row.first_day, row.last_day, row.refreshed_at)
+    return RollupState(row.first_day, row.last_day, row.refreshed_at, row.definition_version)
 
 
 def refresh(db: Database, now: datetime) -> RollupState:
@@ -66,13 +72,20 @@ def refresh(db: Database, now: datetime) -> RollupState:
     with db.transaction() as session:
         if db.dialect == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        definition = current_in(session)
         session.execute(delete(_DAY))
         zeros = [literal(0)] * len(sql.RATE_FIELDS)
         registered_day = sql.local_day(W.registered_at, db.dialect, offset)
         closed_day = sql.local_day(W.closed_at, db.dialect, offset)
         columns = ["day", "registered_unit_id", "responsible_unit_id", "current_unit_id", *_COUNT_COLUMNS]
         new = (
-            select(registered_day.label("day"), *sql.ROUTE, func.count(), literal(0), *sql.rate_columns(now))
+            select(
+                registered_day.label("day"),
+                *sql.ROUTE,
+                func.count(),
+                literal(0),
+                *sql.rate_columns(now, definition),
+            )
             .where(W.registered_at >= start, W.registered_at < end)
             .group_by(registered_day, *sql.ROUTE)
         )
@@ -86,10 +99,19 @@ def refresh(db: Database, now: datetime) -> RollupState:
         row = session.get(DashboardRollupRow, STATE_ID)
         last = today - timedelta(days=1)
         if row is None:
-            session.add(DashboardRollupRow(id=STATE_ID, first_day=first, last_day=last, refreshed_at=now))
+            session.add(
+                DashboardRollupRow(
+                    id=STATE_ID,
+                    first_day=first,
+                    last_day=last,
+                    refreshed_at=now,
+                    definition_version=definition.version,
+                )
+            )
         else:
             row.first_day, row.last_day, row.refreshed_at = first, last, now
-    return RollupState(first, last, now)
+            row.definition_version = definition.version
+    return RollupState(first, last, now, definition.version)
 
 
 def rate_rows(first: date, before: date, scope: Any) -> Any:

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, not_, or_
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, not_, or_, true
 
 from zhiyun.analytics import rates
+from zhiyun.domain.rate_definitions import DEFAULT, Exclusion, RateDefinition
 from zhiyun.domain.workorder import OPEN_STATUSES, OrderStatus
 from zhiyun.store.tables import WorkOrderRow
 
@@ -25,13 +26,11 @@ def in_(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
     return clause
 
 
-_INVALID = [s.value for s in rates.INVALID_STATUSES]
 _REPLY_LIVE = [s.value for s in rates.REPLY_LIVE_STATUSES]
 _SIGN_LIVE = [s.value for s in rates.SIGN_LIVE_STATUSES]
 _RESOLVED = [s.value for s in rates.RESOLVED_STATUSES]
 OPEN = [s.value for s in OPEN_STATUSES]
 _RATED = [s.value for s in rates.RATED]
-_CONTENT = [s.value for s in rates.CONTENT]
 _UNSATISFIED = "unsatisfied"
 CLOSED = OrderStatus.CLOSED.value
 
@@ -44,12 +43,29 @@ RATE_FIELDS = (
     "resolved",
     "rated",
     "satisfied",
+    "excluded",
 )
 
 
-def rate_columns(now: datetime) -> list[Any]:
-    """The eight sums of `rates.RateCounts`, in RATE_FIELDS order (see rates for the definitions)."""
-    valid = not_(in_(W.status, _INVALID))
+def valid_clause(definition: RateDefinition) -> ColumnElement[bool]:
+    """Orders `definition` does not leave out (`RateDefinition.leaves_out` in SQL)."""
+    left_out: list[ColumnElement[bool]] = []
+    if Exclusion.INVALID in definition.exclusions:
+        left_out.append(W.status == OrderStatus.CANCELLED.value)
+    if Exclusion.REPEAT in definition.exclusions:
+        left_out.append(W.status == OrderStatus.MERGED.value)
+    # category codes are letters and digits only (checked when the definition is made): no wildcard
+    left_out += [W.category_code.like(f"{code}%") for code in definition.leaves_out_categories]
+    if not left_out:
+        return true()
+    return and_(*(not_(func.coalesce(c, False)) for c in left_out))
+
+
+def rate_columns(now: datetime, definition: RateDefinition = DEFAULT) -> list[Any]:
+    """The nine sums of `rates.RateCounts`, in RATE_FIELDS order, under `definition` (see rates
+    for the definitions)."""
+    valid = valid_clause(definition)
+    content = [s.value for s in rates.content_ratings(definition)]
     return [
         sum_of(valid),
         sum_of(and_(valid, W.sign_due_at.is_not(None), or_(W.signed_at.is_not(None), W.sign_due_at <= now))),
@@ -71,13 +87,15 @@ def rate_columns(now: datetime) -> list[Any]:
         ),
         sum_of(
             and_(
+                valid,
                 in_(W.status, _RESOLVED),
                 W.replied_at.is_not(None),
                 or_(W.satisfaction.is_(None), W.satisfaction != _UNSATISFIED),
             )
         ),
-        sum_of(and_(W.status == CLOSED, in_(W.satisfaction, _RATED))),
-        sum_of(and_(W.status == CLOSED, in_(W.satisfaction, _CONTENT))),
+        sum_of(and_(valid, W.status == CLOSED, in_(W.satisfaction, _RATED))),
+        sum_of(and_(valid, W.status == CLOSED, in_(W.satisfaction, content))),
+        sum_of(not_(valid)),
     ]
 
 

@@ -7,13 +7,15 @@ Rows share `zhiyun.store.base.Base`; `store/schema.py` imports this module so th
 - dashboard_day / dashboard_rollup: the days before today, counted once per refresh
   instead of on every dashboard request (see zhiyun.analytics.rollup for who refreshes them
   and how stale they may be).
+- rate_definition: the versions of what the rates count (zhiyun.domain.rate_definitions).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Index, Integer, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiyun.store.base import Base, table_of
@@ -56,6 +58,7 @@ class DashboardDayRow(Base):
     resolved: Mapped[int] = mapped_column(Integer, default=0)
     rated: Mapped[int] = mapped_column(Integer, default=0)
     satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    excluded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DashboardRollupRow(Base):
@@ -67,3 +70,22 @@ class DashboardRollupRow(Base):
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     refreshed_at: Mapped[datetime]
+    definition_version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1"
+    )  # the rate definition it counted by
+
+
+class RateDefinitionRow(Base):
+    """One version of the rate definition (统计口径: which orders the rates leave out), kept for
+    good: the highest version is in force (`zhiyun.domain.rate_definitions`). Version 1, the
+    built-in default, has no row."""
+
+    __tablename__ = "rate_definition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    content: Mapped[dict[str, Any]]
+    note: Mapped[str] = mapped_column(String(500))
+    defined_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    defined_by_name: Mapped[str] = mapped_column(String(100), default="")
+    defined_at: Mapped[datetime]

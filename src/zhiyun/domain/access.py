@@ -205,6 +205,12 @@ def may_manage_own_quick_replies(actor: Actor, owner_user_id: int | None) -> boo
     return actor.is_staff and actor.user_id is not None and actor.user_id == owner_user_id
 
 
+def may_define_rates(actor: Actor) -> bool:
+    """Make a new version of the rate definition (统计口径: which orders the rates leave out).
+    An admin; every version is kept with who made it and why, and every figure names its version."""
+    return actor.role in ADMINS
+
+
 def may_administer_grid_items(actor: Actor) -> bool:
     """The grid items catalogue (入格事项): create items, publish new versions of their
     checklists, switch them on or off, import them, install the default catalogue. An admin
