@@ -81,6 +81,9 @@ ADMIN_OPERATIONS: dict[tuple[str, str], Callable[[Actor], bool]] = {
     ("PUT", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
     ("DELETE", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
     ("POST", "/api/v1/stats/rate-definitions"): access.may_define_rates,
+    ("POST", "/api/v1/reports"): access.may_view_dashboard,  # then may_read_reports_of the unit
+    ("POST", "/api/v1/reports/subscriptions"): access.may_view_dashboard,
+    ("DELETE", "/api/v1/reports/subscriptions/{subscription_id}"): access.may_view_dashboard,
     ("POST", "/api/v1/sensing/devices/import"): access.may_administer_devices,
     ("PATCH", "/api/v1/sensing/devices/{code}"): access.may_administer_devices,
 }

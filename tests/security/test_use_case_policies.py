@@ -47,16 +47,18 @@ from tests.support import (
 )
 from zhiyun.accounts.service import NewUser
 from zhiyun.analytics.definitions import RateDefinitionService
+from zhiyun.analytics.reports import ReportService
 from zhiyun.bootstrap import Services
 from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.classifier.model import TrainingData
 from zhiyun.domain.access import Actor, Role
-from zhiyun.domain.calendar import local_date
+from zhiyun.domain.calendar import LOCAL_TZ, local_date
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_items import Period
 from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
+from zhiyun.domain.reports import ReportKind, last_complete
 from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.sensing_devices import Device, DeviceStatus
 from zhiyun.domain.sensing_scenes import SceneSource
@@ -174,8 +176,11 @@ READ_ONLY: dict[str, str] = {
     "grid_patrol_figures.kept": "the same figures, kept a few minutes per scope (may_read_patrol_ledger)",
     "grid_patrol_figures.district_snapshot": "the district's figures as the worker last counted them "
     "(the dashboard panel shows them to district-wide readers only)",
-    "analytics.current": "reads the rate definition in force (asks may_view_dashboard or may_define_rates)",
-    "analytics.history": "reads the rate definition's versions (the same policies)",
+    "analytics_definitions.current": "reads the rate definition in force (may_view_dashboard or may_define_rates)",
+    "analytics_definitions.history": "reads the rate definition's versions (the same policies)",
+    "analytics_reports.reports": "lists the reports of the units may_read_reports_of lets the reader see",
+    "analytics_reports.report": "reads one report (may_read_reports_of its unit; another unit's is NotFound)",
+    "analytics_reports.subscriptions": "reads the reader's own subscriptions",
     "sensing_scenes.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
     "sensing_scenes.get": "reads one version of a scene",
     "sensing_scenes.export_json": "reads the scene catalogue",
@@ -971,9 +976,48 @@ CASES: tuple[Case, ...] = (
         lambda s, ctx, who: s.get(GridItemService).ensure_default(who),
         NOT_ADMINS,
     ),
-    # -- the rate definition 统计口径
+    # -- the rate definition 统计口径, the reports 统计报表
     Case(
-        "analytics.define",
+        "analytics_reports.make",
+        lambda s, ctx, who: s.get(ReportService).make(who, *ctx),
+        ("town", "yanbu", "system", "citizen"),
+        allowed="leader",
+        prepare=lambda w: (
+            w.district.units["NH"],
+            ReportKind.WEEKLY,
+            last_complete(ReportKind.WEEKLY, w.services.clock().astimezone(LOCAL_TZ).date()),
+        ),
+    ),
+    Case(
+        "analytics_reports.make_due", lambda s, ctx, who: s.get(ReportService).make_due(who), NOT_SYSTEM_JOBS
+    ),
+    Case(
+        "analytics_reports.subscribe",
+        lambda s, ctx, who: s.get(ReportService).subscribe(who, ctx, ReportKind.DAILY),
+        ("town", "yanbu", "system", "citizen"),
+        allowed="leader",
+        prepare=lambda w: w.district.units["NH"],
+    ),
+    Case(
+        "analytics_reports.unsubscribe",
+        lambda s, ctx, who: s.get(ReportService).unsubscribe(who, ctx),
+        ("town", "inspector", "yanbu", "system", "citizen"),
+        allowed="leader",
+        prepare=lambda w: w.services.get(ReportService).subscribe(
+            w.district.actors["leader"], w.district.units["NH"], ReportKind.DAILY
+        ),
+    ),
+    Case(
+        "analytics_reports.mark_seen",
+        lambda s, ctx, who: s.get(ReportService).mark_seen(who),
+        ("yanbu", "system", "citizen"),
+        allowed="leader",
+        prepare=lambda w: w.services.get(ReportService).subscribe(
+            w.district.actors["leader"], w.district.units["NH"], ReportKind.DAILY
+        ),
+    ),
+    Case(
+        "analytics_definitions.define",
         lambda s, ctx, who: s.get(RateDefinitionService).define(
             who, {"exclusions": ["invalid"], "note": "重复件计入统计"}
         ),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhiyun.analytics.definitions import RateDefinitionService
 from zhiyun.analytics.periods import DEFAULT_RATE_DAYS, MAX_RATE_DAYS
 from zhiyun.api.deps import ActorDep, ServicesDep
 from zhiyun.api.errors import ERROR_RESPONSES
+from zhiyun.domain.access import Actor, may_define_rates, require
 
 router = APIRouter(
     prefix="/stats",
@@ -56,12 +57,20 @@ def rate_definitions(actor: ActorDep, services: ServicesDep) -> list[dict[str, A
     return [v.as_dict() for v in services.get(RateDefinitionService).history(actor)]
 
 
+def definer(actor: ActorDep) -> Actor:
+    """The acting user, if they may define the rates (403 before the body is parsed)."""
+    require(may_define_rates, actor)
+    return actor
+
+
 @router.post(
     "/rate-definitions",
     status_code=201,
     summary="启用统计口径的新版本（管理员）",
     responses={422: ERROR_RESPONSES[422]},
 )
-def define_rates(actor: ActorDep, services: ServicesDep, body: RateDefinitionBody) -> dict[str, Any]:
+def define_rates(
+    actor: Annotated[Actor, Depends(definer)], services: ServicesDep, body: RateDefinitionBody
+) -> dict[str, Any]:
     """A new version, in force at once (the dashboard's rollup is counted again on its next read)."""
     return services.get(RateDefinitionService).define(actor, body.model_dump()).as_dict()

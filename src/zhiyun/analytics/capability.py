@@ -1,4 +1,4 @@
-"""What the analytics capability registers: the leader dashboard."""
+"""What the analytics capability registers: the leader dashboard, the rate definition and the reports."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from zhiyun.kernel.capability import AdminSection, Capability, Command, Job, Mou
 
 CAPABILITY = Capability(
     name="analytics",
-    summary="The leader dashboard (领导驾驶舱) and its day rollup: volumes, rates and rankings by unit and category.",
+    summary="The leader dashboard (领导驾驶舱) and its day rollup, the rate definition (统计口径) and scheduled reports (统计报表): volumes, rates and rankings by unit and category.",
     tables=("zhiyun.analytics.tables",),
-    services=("zhiyun.analytics.definitions:build",),
-    api=(Mount("zhiyun.analytics.api:router"),),
-    pages=(Mount("zhiyun.analytics.pages:router"),),
-    nav=(NavItem("/dashboard", "领导驾驶舱", access.may_view_dashboard, 30),),
+    services=("zhiyun.analytics.definitions:build", "zhiyun.analytics.reports:build"),
+    api=(Mount("zhiyun.analytics.api:router"), Mount("zhiyun.analytics.report_api:router")),
+    pages=(Mount("zhiyun.analytics.pages:router"), Mount("zhiyun.analytics.report_pages:router")),
+    nav=(
+        NavItem("/dashboard", "领导驾驶舱", access.may_view_dashboard, 30),
+        NavItem("/reports", "统计报表", access.may_view_dashboard, 31),
+    ),
     commands=(Command("dashboard", "zhiyun.analytics.cli:dashboard_app"),),
     jobs=(
         Job(
@@ -22,6 +25,13 @@ CAPABILITY = Capability(
             "rebuild the dashboard rollup",
             "zhiyun.analytics.jobs:rollup_once",
             timedelta(minutes=5),
+            at_once=True,
+        ),
+        Job(
+            "analytics-reports",
+            "make the reports of the day, week and month that have just ended",
+            "zhiyun.analytics.jobs:reports_once",
+            timedelta(hours=1),
             at_once=True,
         ),
     ),

@@ -1,4 +1,4 @@
-"""The dashboard's scheduled job: rebuilding the day rollup the leader dashboard answers from."""
+"""The analytics' scheduled jobs: the dashboard's day rollup, and the reports of periods that ended."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from zhiyun.analytics.reports import ReportService
 from zhiyun.domain.principals import SCHEDULED_JOBS
 
 if TYPE_CHECKING:
@@ -23,4 +24,16 @@ def rollup_once(services: Services) -> bool:
         log.exception("rebuilding the dashboard rollup failed; the next run will try again")
         return False
     log.info("dashboard rollup rebuilt (%.1f s)", time.perf_counter() - started)
+    return True
+
+
+def reports_once(services: Services) -> bool:
+    """Make the reports of the day, week and month that have just ended (missing ones only); logged."""
+    try:
+        made = services.get(ReportService).make_due(SCHEDULED_JOBS)
+    except Exception:
+        log.exception("making the scheduled reports failed; the next run will try again")
+        return False
+    if made:
+        log.info("made %d scheduled reports", made)
     return True

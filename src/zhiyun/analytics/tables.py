@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiyun.store.base import Base, table_of
@@ -89,3 +89,37 @@ class RateDefinitionRow(Base):
     defined_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     defined_by_name: Mapped[str] = mapped_column(String(100), default="")
     defined_at: Mapped[datetime]
+
+
+class ReportRow(Base):
+    """A report (统计报表) of one unit for one period, as it was made: its figures frozen, with the
+    rate definition it counted by (`zhiyun.analytics.reports`). One per unit, kind and period."""
+
+    __tablename__ = "analytics_report"
+    __table_args__ = (UniqueConstraint("unit_id", "kind", "first_day", name="uq_analytics_report_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    first_day: Mapped[date] = mapped_column(Date, index=True)
+    last_day: Mapped[date] = mapped_column(Date)
+    definition_version: Mapped[int] = mapped_column(Integer)
+    generated_at: Mapped[datetime]
+    figures: Mapped[dict[str, Any]]
+
+
+class ReportSubscriptionRow(Base):
+    """A user's subscription to one unit's reports of one kind: they are listed as the user's own
+    and marked new until read (`seen_at`)."""
+
+    __tablename__ = "analytics_report_subscription"
+    __table_args__ = (
+        UniqueConstraint("user_id", "unit_id", "kind", name="uq_analytics_report_subscription"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    seen_at: Mapped[datetime | None]

@@ -205,6 +205,17 @@ def may_manage_own_quick_replies(actor: Actor, owner_user_id: int | None) -> boo
     return actor.is_staff and actor.user_id is not None and actor.user_id == owner_user_id
 
 
+def may_read_reports_of(actor: Actor, unit_id: int, org: OrgTree) -> bool:
+    """Read (and have made, and subscribe to) the reports of unit `unit_id`: whoever has a
+    dashboard — district-wide for leaders, inspectors and admins, a dispatcher for their own unit
+    and those below it."""
+    if not may_view_dashboard(actor):
+        return False
+    if actor.role in DISTRICT_WIDE_READERS:
+        return True
+    return actor.unit_id is not None and unit_id in org.units and org.is_within(unit_id, actor.unit_id)
+
+
 def may_define_rates(actor: Actor) -> bool:
     """Make a new version of the rate definition (统计口径: which orders the rates leave out).
     An admin; every version is kept with who made it and why, and every figure names its version."""
@@ -344,6 +355,15 @@ POLICIES: tuple[Policy, ...] = (
         may_view_dashboard,
         "console",
     ),
+    Policy(
+        "may_read_reports_of",
+        "a unit's reports 统计报表: read, have one made for a past period, subscribe",
+        "whoever has a dashboard: leaders, inspectors and admins for every unit, a dispatcher for "
+        "their own unit and those below it",
+        DASHBOARD_READERS,
+        may_read_reports_of,
+        "console",
+    ),
     # -- administration 系统管理
     Policy(
         "may_administer_users",
@@ -467,6 +487,14 @@ POLICIES: tuple[Policy, ...] = (
         "administration",
     ),
     Policy(
+        "may_define_rates",
+        "the rate definition 统计口径: make a new version (which orders the rates leave out)",
+        "an admin",
+        ADMINS,
+        may_define_rates,
+        "administration",
+    ),
+    Policy(
         "may_administer_scenes",
         "the sensing scene catalogue 场景目录: import, publish a new version, switch on or off, install the defaults",
         "an admin",
@@ -559,6 +587,7 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_administer_grid_items,
     may_administer_scenes,
     may_administer_devices,
+    may_define_rates,
 )
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
@@ -586,6 +615,8 @@ _REFUSALS: dict[str, str] = {
     "may_manage_own_quick_replies": "只能管理自己的常用语",
     "may_administer_grid_items": "仅系统管理员可以维护入格事项",
     "may_administer_scenes": "仅系统管理员可以维护感知场景目录",
+    "may_define_rates": "仅系统管理员可以修改统计口径",
+    "may_read_reports_of": "只能查看本单位及下级单位的统计报表",
     "may_read_devices": "只有工作人员可以查看感知设备",
     "may_administer_devices": "仅系统管理员可以维护感知设备",
     "may_patrol": "只有网格员可以巡查",
@@ -704,6 +735,7 @@ __all__ = [
     "may_administer_quick_replies",
     "may_administer_scenes",
     "may_administer_something",
+    "may_define_rates",
     "may_administer_users",
     "may_attach",
     "may_change_category",
@@ -729,6 +761,7 @@ __all__ = [
     "may_upload",
     "may_urge_in_bulk",
     "may_use_quick_replies",
+    "may_read_reports_of",
     "may_view_dashboard",
     "require",
     "text_for",

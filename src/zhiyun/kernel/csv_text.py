@@ -19,3 +19,12 @@ def read_csv(text: str) -> tuple[list[str], list[dict[str, str | None]]]:
     except csv.Error as exc:
         raise ValidationFailed(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}") from None
     return header, rows
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """A text cell that a spreadsheet (Excel, WPS, LibreOffice) will not run as a formula: one that
+    starts like a formula gets a leading apostrophe (CSV/formula injection, OWASP)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
