@@ -21,6 +21,7 @@ from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.grid_items import rules_label
 from zhiyun.grid.items_files import HEADER, MAX_FILE_BYTES
 from zhiyun.grid.items_service import GridItemService, ImportReport
+from zhiyun.kernel.csv_text import safe_cell
 
 if TYPE_CHECKING:
     from zhiyun.bootstrap import Services
@@ -119,7 +120,7 @@ def show(
 
 def _cell(text: str) -> str:
     """A CSV cell a spreadsheet will not run as a formula (the reasons quote the file's text)."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    return safe_cell(text)
 
 
 def _print_rejects(report: ImportReport, rejects_file: Path | None) -> None:

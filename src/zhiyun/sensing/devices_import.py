@@ -33,6 +33,7 @@ from zhiyun.domain.sensing_devices import (
     parse_status,
     parse_thresholds,
 )
+from zhiyun.kernel.csv_text import FORMULA_START, safe_cell
 from zhiyun.kernel.geo import CoordSystem, gcj02_to_wgs84
 from zhiyun.kernel.normalize import to_halfwidth
 
@@ -81,7 +82,6 @@ _CRS_NAMES: Mapping[str, CoordSystem] = {
     "火星坐标": CoordSystem.GCJ02,
     "高德": CoordSystem.GCJ02,
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def locate_columns(header: Sequence[str]) -> dict[str, int]:
 
 def _unescaped(text: str) -> str:
     """A cell as its export wrote it, without the ' that keeps a formula-like text a text."""
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+    if text.startswith("'") and text[1:].startswith(FORMULA_START):
         return text[1:]
     return text
 
@@ -341,8 +341,7 @@ def read_file(filename: str, data: bytes) -> ParsedDevices:
 
 def csv_cell(value: object) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_cell("" if value is None else str(value))
 
 
 def write_csv(rows: Sequence[Sequence[object]]) -> str:

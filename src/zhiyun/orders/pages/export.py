@@ -27,6 +27,7 @@ from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import DomainError
 from zhiyun.domain.order_query import OrderQuery
 from zhiyun.domain.workorder import Satisfaction
+from zhiyun.kernel.csv_text import safe_cell
 from zhiyun.orders.pages.forms import list_query
 from zhiyun.orders.worklists import ExportRow
 from zhiyun.web.deps import PageActor, PageUser, ServicesDep
@@ -58,12 +59,7 @@ HEADER = (
     "满意度",
 )
 CHUNK = 64 * 1024
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+_safe = safe_cell  # a cell that a spreadsheet will not run as a formula
 
 
 def _cells(row: ExportRow, channels: dict[str, str]) -> list[str]:
