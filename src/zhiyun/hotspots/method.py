@@ -64,7 +64,8 @@ __all__ = [
     "detect",
 ]
 
-SITE_KINDS = frozenset({"estate", "school", "org", "village", "gazetteer", "known"})
+SITE_KINDS = frozenset({"estate", "school", "org", "village", "gazetteer"})
+SAME, AREA, NONE = 2, 1, 0  # how two places agree (None: they disagree)
 _WORD = re.compile(r"\w")
 _BIGRAM = "§"  # the term of a character bigram: never a word
 
@@ -90,14 +91,17 @@ class HotIssueSettings:
     """How messages are grouped, which groups are shown, and the hot index (docs/analytics.md)."""
 
     same_place_similarity: float = 0.16
+    same_area_similarity: float = 0.25  # only the platform's area (grid, village) in common
     no_place_similarity: float = 0.35
     join_gap_days: float = 60.0  # a group older than this since its last message takes no new one
     window_days: float | None = 90.0  # issues() counts the messages of this many days (None: all)
+    max_df: float = 0.1  # words in a larger share of the messages weigh nothing
+    min_docs_for_max_df: int = 200
     title_weight: float = 2.0
     bigram_weight: float = 0.5  # character bigrams beside the words (0: words only)
     max_terms: int = 40
     index_terms: int = 6  # rare heavy words a message is indexed under
-    max_postings: int = 300  # newest entries of a posting list read per key
+    max_postings: int = 100  # newest entries of a posting list read per key
     max_places: int = 4  # sites a message is compared by (title first)
     max_merges: int = 3  # other matching groups a message folds into the one it joins
     title_words: int = 3
@@ -145,6 +149,7 @@ class _Seen:
     weights: array[float]
     sites: tuple[str, ...]
     roads: tuple[str, ...]
+    areas: tuple[str, ...]
     title_places: tuple[str, ...]
     title_terms: tuple[int, ...]
     words: frozenset[int]  # every distinct word, for the document frequencies
@@ -158,6 +163,7 @@ class _Group:
     norm2: float
     sites: Counter[str]
     roads: Counter[str]
+    areas: Counter[str]
     last: datetime
 
 
@@ -176,7 +182,10 @@ class HotIssueIndex:
         self._seen: dict[str, _Seen] = {}
         self._groups: dict[str, _Group] = {}
         self._by_place: dict[str, list[str]] = {}
-        self._by_term: dict[int, list[str]] = {}
+        # rare heavy words → groups: of messages naming a site, and of messages naming none
+        self._by_term_sited: dict[int, list[str]] = {}
+        self._by_term_open: dict[int, list[str]] = {}
+        self._alias: dict[str, str] = {}  # a merged group's id → the group it went into
 
     # -- reading a message --------------------------------------------------------
 
@@ -190,7 +199,12 @@ class HotIssueIndex:
         return tid
 
     def _idf(self, tid: int) -> float:
-        return math.log((1 + self._docs) / (1 + self._df[tid])) + 1.0
+        """ln((1 + N) / (1 + df)) + 1; 0 for a word in more than `max_df` of the messages (once
+        there are `min_docs_for_max_df` of them): it says nothing about which matter it is."""
+        docs, df = self._docs, self._df[tid]
+        if docs >= self.settings.min_docs_for_max_df and df > self.settings.max_df * docs:
+            return 0.0
+        return math.log((1 + docs) / (1 + df)) + 1.0
 
     def _read(
         self, message: Message
@@ -227,6 +241,7 @@ class HotIssueIndex:
 
     def _vector(self, counts: dict[int, float]) -> tuple[array[int], array[float]]:
         weighted = [(tid, _sublinear(c) * self._idf(tid)) for tid, c in counts.items() if c > 0]
+        weighted = [p for p in weighted if p[1] > 0]
         weighted.sort(key=lambda p: -p[1])
         weighted = weighted[: self.settings.max_terms]
         n = math.sqrt(sum(w * w for _, w in weighted)) or 1.0
@@ -245,13 +260,14 @@ class HotIssueIndex:
         for tid in words:
             self._df[tid] += 1
         terms, weights = self._vector(counts)
-        known = tuple(normalize(p).strip() for p in message.places if p.strip())
-        sites = self._primary([p for p in places if p.kind in SITE_KINDS], known)
-        roads = self._primary([p for p in places if p.kind == "road"], ())
-        matching = self._matching_groups(message.at, terms, weights, sites, roads)
+        areas = tuple(dict.fromkeys(normalize(p).strip() for p in message.places if p.strip()))
+        sites = self._primary([p for p in places if p.kind in SITE_KINDS])
+        roads = self._primary([p for p in places if p.kind == "road"])
+        matching = self._matching_groups(message.at, terms, weights, sites, roads, areas)
         if not matching:
-            group = _Group(message.key, [], {}, 0.0, Counter(), Counter(), message.at)
+            group = _Group(message.key, [], {}, 0.0, Counter(), Counter(), Counter(), message.at)
             self._groups[group.id] = group
+            self._alias.pop(group.id, None)
         else:
             group = matching[0]
             for other in matching[1 : 1 + self.settings.max_merges]:
@@ -267,7 +283,8 @@ class HotIssueIndex:
             weights=weights,
             sites=tuple(sites),
             roads=tuple(roads),
-            title_places=tuple(dict.fromkeys([*known, *(p.name for p in places if p.in_title)])),
+            areas=areas,
+            title_places=tuple(dict.fromkeys(p.name for p in places if p.in_title)),
             title_terms=tuple(dict.fromkeys(title_terms)),
             words=words,
         )
@@ -275,12 +292,11 @@ class HotIssueIndex:
         self._join(group, seen)
         return group.id
 
-    def _primary(self, places: Sequence[PlaceMention], known: Sequence[str]) -> list[str]:
-        """The places a message is compared by: those the platform knows, those of its title,
-        else the first `max_places` mentions of its text (with every extent of each)."""
+    def _primary(self, places: Sequence[PlaceMention]) -> list[str]:
+        """The places a message is compared by: those of its title, else the first mentions of
+        its text (`max_places` names with the extents of each)."""
         titled = [p.name for p in places if p.in_title]
-        chosen = titled or [p.name for p in places][: self.settings.max_places * 3]
-        return list(dict.fromkeys([*known, *chosen]))
+        return titled or [p.name for p in places][: self.settings.max_places * 3]
 
     def _join(self, group: _Group, seen: _Seen) -> None:
         group.members.append(seen.key)
@@ -301,23 +317,38 @@ class HotIssueIndex:
             if key not in group.roads:
                 self._by_place.setdefault(key, []).append(group.id)
             group.roads[key] += 1
-        for tid in self._index_terms(seen.terms, seen.weights):
-            postings = self._by_term.setdefault(tid, [])
+        group.areas.update(seen.areas)
+        by_term = self._by_term_sited if seen.sites else self._by_term_open
+        for tid in seen.terms[: self.settings.index_terms]:  # the heaviest first
+            postings = by_term.setdefault(tid, [])
             if not postings or postings[-1] != group.id:
                 postings.append(group.id)
 
-    def _index_terms(self, terms: array[int], weights: array[float]) -> list[int]:
-        ranked = sorted(zip(terms, weights, strict=True), key=lambda p: -p[1])
-        return [tid for tid, _ in ranked[: self.settings.index_terms]]
+    def _resolve(self, gid: str) -> str:
+        """The live id of a group that may have been merged into another."""
+        alias = self._alias
+        if gid not in alias:
+            return gid
+        root = gid
+        while root in alias:
+            root = alias[root]
+        while gid != root:  # shorten the chain for the next time
+            alias[gid], gid = root, alias[gid]
+        return root
 
-    def _candidates(self, terms: array[int], weights: array[float], keys: Iterable[str]) -> set[str]:
+    def _candidates(self, terms: array[int], sited: bool, keys: Iterable[str]) -> set[str]:
+        """Groups sharing a place with the message, and groups sharing one of its rare heavy
+        words that the place rule may let it join (a message naming a site: groups of
+        messages naming none; a message naming none: any)."""
         limit = self.settings.max_postings
         found: set[str] = set()
         for key in keys:
             found.update(self._by_place.get(key, ())[-limit:])
-        for tid in self._index_terms(terms, weights):
-            found.update(self._by_term.get(tid, ())[-limit:])
-        return found
+        indexes = (self._by_term_open,) if sited else (self._by_term_open, self._by_term_sited)
+        for tid in terms[: self.settings.index_terms]:
+            for index in indexes:
+                found.update(index.get(tid, ())[-limit:])
+        return {self._resolve(gid) for gid in found} if self._alias else found
 
     def _matching_groups(
         self,
@@ -326,19 +357,20 @@ class HotIssueIndex:
         weights: array[float],
         sites: Sequence[str],
         roads: Sequence[str],
+        areas: Sequence[str],
     ) -> list[_Group]:
         """The candidate groups the message may join, best first (by how far the similarity
         passes what the place agreement needs; then the larger, then the older group)."""
         s = self.settings
         gap = timedelta(days=s.join_gap_days)
-        my_sites = set(sites)
-        my_roads = set(roads)
+        my_sites, my_roads, my_areas = set(sites), set(roads), set(areas)
+        needs = {SAME: s.same_place_similarity, AREA: s.same_area_similarity, NONE: s.no_place_similarity}
         found: list[tuple[float, int, str, _Group]] = []
-        for gid in self._candidates(terms, weights, [*sites, *roads]):
+        for gid in self._candidates(terms, bool(sites), [*sites, *roads]):
             group = self._groups.get(gid)
             if group is None or not group.members or at - group.last > gap or group.norm2 <= 0:
                 continue
-            place = self._place_agreement(my_sites, my_roads, group)
+            place = _place_agreement(my_sites, my_roads, my_areas, group)
             if place is None:
                 continue
             centroid = group.centroid
@@ -348,7 +380,7 @@ class HotIssueIndex:
                 if c is not None:
                     dot += c * w
             similarity = dot / math.sqrt(group.norm2)
-            needed = s.same_place_similarity if place else s.no_place_similarity
+            needed = needs[place]
             if similarity >= needed:
                 found.append((needed - similarity, -len(group.members), group.id, group))
         found.sort(key=lambda f: f[:3])
@@ -374,22 +406,9 @@ class HotIssueIndex:
                 self._by_place.setdefault(key, []).append(into.id)
         into.sites.update(other.sites)
         into.roads.update(other.roads)
-        for tid in other.centroid:
-            postings = self._by_term.get(tid)
-            if postings and other.id in postings[-self.settings.max_postings :]:
-                postings.append(into.id)
+        into.areas.update(other.areas)
+        self._alias[other.id] = into.id  # its posting entries now lead to `into`
         del self._groups[other.id]
-
-    @staticmethod
-    def _place_agreement(my_sites: set[str], my_roads: set[str], group: _Group) -> bool | None:
-        """True: same place; False: no place to compare (text decides alone); None: two places."""
-        if my_sites and group.sites:
-            return True if any(k in group.sites for k in my_sites) else None
-        if my_sites or group.sites:
-            return bool(my_roads and any(k in group.roads for k in my_roads))
-        if my_roads and group.roads:
-            return True if any(k in group.roads for k in my_roads) else None
-        return False
 
     # -- removing -----------------------------------------------------------------
 
@@ -426,6 +445,8 @@ class HotIssueIndex:
             group.roads[key_] -= 1
             if group.roads[key_] <= 0:
                 del group.roads[key_]
+        group.areas.subtract(seen.areas)
+        group.areas = +group.areas
         group.last = max(self._seen[k].at for k in group.members)
         return True
 
@@ -502,7 +523,7 @@ class HotIssueIndex:
     def _place_of(self, members: Sequence[_Seen]) -> str | None:
         """The place most members name in their titles (else the site, else the road most name);
         of equal counts the longest name."""
-        for attr in ("title_places", "sites", "roads"):
+        for attr in ("title_places", "sites", "roads", "areas"):
             counts: Counter[str] = Counter()
             for m in members:
                 counts.update(getattr(m, attr))
@@ -529,6 +550,25 @@ class HotIssueIndex:
         scored.sort(key=lambda p: (-p[0], p[1]))
         words = [w for _, w in scored if not (place and w in place)]
         return tuple(words[: self.settings.title_words * 2])
+
+
+def _overlap(mine: set[str], theirs: Counter[str]) -> bool:
+    return any(k in theirs for k in mine)
+
+
+def _place_agreement(sites: set[str], roads: set[str], areas: set[str], group: _Group) -> int | None:
+    """How a message's places agree with a group's: SAME (a site, else a road, in common),
+    AREA (only the platform's area, such as the grid, in common), NONE (nothing to compare:
+    the text decides alone) or None (two different places: never one hot issue)."""
+    if sites and group.sites:
+        return SAME if _overlap(sites, group.sites) else None
+    if roads and group.roads and _overlap(roads, group.roads):
+        return SAME
+    if not sites and not group.sites and roads and group.roads:
+        return None  # two roads and no site on either side
+    if areas and group.areas:
+        return AREA if _overlap(areas, group.areas) else None
+    return NONE
 
 
 def _sublinear(count: float) -> float:

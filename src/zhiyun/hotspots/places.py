@@ -84,8 +84,13 @@ _BY_SUFFIX: dict[str, PlaceKind] = dict(_SUFFIXES)
 _SUFFIX_LENGTHS = tuple(sorted({len(s) for s in _BY_SUFFIX}, reverse=True))
 
 
+_SUFFIX_LAST = frozenset(s[-1] for s in _BY_SUFFIX)
+
+
 def _suffix_of(word: str) -> tuple[str, PlaceKind] | None:
     """The longest place suffix `word` ends with, and its kind."""
+    if not word or word[-1] not in _SUFFIX_LAST:
+        return None
     for n in _SUFFIX_LENGTHS:
         if len(word) >= n:
             kind = _BY_SUFFIX.get(word[-n:])
@@ -141,9 +146,10 @@ def _proper(word: str, flag: str, is_word: Callable[[str], bool]) -> bool:
 
 
 def canonical(name: str) -> str:
-    """The name as a key: a trailing 小区 and a phase (三期) dropped."""
+    """The name as a key: a phase (三期) dropped, and a trailing 小区 after a name that ends like
+    a place itself (丽发新城小区 → 丽发新城; 启雅小区 stays)."""
     for _ in range(2):
-        if name.endswith("小区") and len(name) >= 4:
+        if name.endswith("小区") and len(name) >= 4 and _suffix_of(name[:-2]) is not None:
             name = name[:-2]
         if len(name) > 4:
             name = _PHASE.sub("", name)
@@ -169,7 +175,7 @@ def extract_places(
             suffixed = _suffix_of(word)
             if suffixed is None or word.endswith(NOT_PLACE_ENDINGS):
                 continue
-            name = word
+            name = lead = word
             proper = _proper(word, _flag, is_word)
             j = i - 1
             taken = 0
@@ -183,11 +189,13 @@ def extract_places(
                     and key not in found
                     and (not is_word(key) or (keyed[1] == "school" and len(key) >= 4))
                     and (proper or keyed[1] != "org")
+                    and (lead == word or lead not in _BY_SUFFIX)  # 新城学校: a kind, not a name
                 ):
                     found[key] = PlaceMention(key, keyed[1], in_title)
                 if j < 0 or taken >= MAX_PREFIX_WORDS or not _name_like(*words[j], stop_words, is_word):
                     break
                 name = words[j][0] + name
+                lead = words[j][0]
                 proper = proper or _proper(*words[j], is_word)
                 j -= 1
                 taken += 1
