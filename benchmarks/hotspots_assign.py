@@ -69,14 +69,20 @@ def name(rng: random.Random, suffixes: list[str]) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3)))) + rng.choice(suffixes)
 
 
-def make_orders(n: int, seed: int = 19) -> list[Message]:
+def make_places(seed: int = 19) -> list[str]:
+    """The synthetic district's place names (the platform's gazetteer holds them)."""
     rng = random.Random(seed)
-    places = (
+    return (
         [name(rng, ESTATE) for _ in range(1800)]
         + [name(rng, ROAD) for _ in range(600)]
         + [name(rng, SCHOOL) for _ in range(300)]
         + [name(rng, VILLAGE) for _ in range(300)]
     )
+
+
+def make_orders(n: int, seed: int = 19) -> list[Message]:
+    places = make_places(seed)
+    rng = random.Random(seed + 1)
     grids = {place: f"第{rng.randrange(1049)}网格" for place in places}  # a place lies in one grid
     start = datetime(2026, 1, 1, tzinfo=UTC)
     span = 90 * 86_400
@@ -120,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     orders = make_orders(args.orders + args.adds)
     history, new = orders[: args.orders], orders[args.orders :]
-    index = HotIssueIndex(HotIssueSettings())
+    index = HotIssueIndex(HotIssueSettings(), gazetteer=make_places())
     index.add(Message("warm-up", "路灯不亮", "路灯不亮", history[0].at))  # loads the dictionaries
     index.remove("warm-up")
 

@@ -167,3 +167,28 @@ def test_detect_on_the_real_messages_file_gives_ranked_issues_of_its_messages() 
         seen |= set(issue.members)
         assert issue.title
     assert [i.hot_index for i in issues] == sorted((i.hot_index for i in issues), reverse=True)
+
+
+def test_a_settings_file_changes_the_published_weights_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", made_up_rows())
+    plain = CliRunner().invoke(hotspots_app, [*ARGS[:1], "--data", str(path), *ARGS[1:]])
+    volume_only = tmp_path / "volume.json"
+    volume_only.write_text(
+        json.dumps({"hot": {"rate_weight": 0, "callers_weight": 0, "votes_weight": 0, "signals_weight": 0}}),
+        encoding="utf-8",
+    )
+    weighted = CliRunner().invoke(
+        hotspots_app, [*ARGS[:1], "--data", str(path), "--settings", str(volume_only), *ARGS[1:]]
+    )
+    assert weighted.exit_code == 0, weighted.output
+    # four counted messages and nothing else: 100 × 4 / (4 + 10)
+    assert [i["hot_index"] for i in last_json(weighted.stdout)["hot_issues"]] == [28.57, 28.57]
+    assert last_json(plain.stdout)["hot_issues"][0]["hot_index"] != 28.57
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"hot": {"loudness_weight": 1}}), encoding="utf-8")
+    refused = CliRunner().invoke(
+        hotspots_app, [*ARGS[:1], "--data", str(path), "--settings", str(bad), *ARGS[1:]]
+    )
+    assert refused.exit_code != 0
+    assert "hot.loudness_weight" in refused.output and "参数文件" in refused.output

@@ -20,7 +20,7 @@ from rich.table import Table
 from zhiyun.cli.support import ZhiyunGroup, console, err_console, fail
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.hotspots.files import Columns, read_messages
-from zhiyun.hotspots.method import HotIssue, HotIssueSettings, detect
+from zhiyun.hotspots.method import HotIssue, HotIssueSettings, detect, settings_from_mapping
 from zhiyun.kernel.normalize import to_local
 
 hotspots_app = typer.Typer(
@@ -53,6 +53,26 @@ def _record(issue: HotIssue) -> dict[str, object]:
     }
 
 
+def _settings(path: Path | None) -> HotIssueSettings | str:
+    """The settings of a detect run: the defaults without a window (the whole file), a file's,
+    or what is wrong with the file (a message)."""
+    if path is None:
+        return HotIssueSettings(window_days=None)
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"参数文件不存在：{path}"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"参数文件无法读取：{path.name}（{exc}）"
+    if not isinstance(values, dict):
+        return f"参数文件应为 JSON 对象：{path.name}"
+    values.setdefault("window_days", None)
+    try:
+        return settings_from_mapping(values)
+    except ValueError as exc:
+        return f"参数文件 {path.name} 有误：{exc}"
+
+
 @hotspots_app.command("detect")
 def detect_command(
     data: Annotated[Path, typer.Option("--data", help="留言文件（.csv 或 .xlsx，第一行为表头）")],
@@ -69,9 +89,17 @@ def detect_command(
     days: Annotated[
         int | None, typer.Option("--days", min=1, help="只看文件中最后 N 天的留言（默认全部）")
     ] = None,
+    settings_file: Annotated[
+        Path | None,
+        typer.Option("--settings", help="JSON 参数文件：归并阈值与热度指数权重（见 docs/analytics.md）"),
+    ] = None,
 ) -> None:
     """读取留言文件，找出热点问题并按热度指数排序；最后一行输出 JSON。"""
     started = time.perf_counter()
+    settings = _settings(settings_file)
+    if isinstance(settings, str):
+        fail(settings)
+        return
     columns = Columns(
         id=id_col.strip(),
         texts=tuple(c.strip() for c in text_col),
@@ -90,7 +118,6 @@ def detect_command(
     newest = max(m.at for m in messages)
     if days is not None:
         messages = [m for m in messages if m.at >= newest - timedelta(days=days)]
-    settings = HotIssueSettings(window_days=None)
     issues = detect(messages, settings, now=newest, top=top)
     elapsed = time.perf_counter() - started
 

@@ -38,8 +38,8 @@ import math
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from zhiyun.domain.hot_issues import (
@@ -62,6 +62,7 @@ __all__ = [
     "HotIssueSettings",
     "Message",
     "detect",
+    "settings_from_mapping",
 ]
 
 SITE_KINDS = frozenset({"estate", "school", "org", "village", "gazetteer"})
@@ -116,6 +117,25 @@ class HotIssueSettings:
             raise ValueError("term and posting limits must be ≥ 1")
 
 
+def settings_from_mapping(values: Mapping[str, object]) -> HotIssueSettings:
+    """Settings from a mapping such as a JSON file's object: the grouping's fields at the top,
+    the hot index's under "hot" (`HotIndexSettings`). Unknown names and bad values raise
+    ValueError naming them."""
+    known = {f.name for f in fields(HotIssueSettings)} - {"hot"}
+    hot_known = {f.name for f in fields(HotIndexSettings)}
+    hot_values = values.get("hot", {})
+    if not isinstance(hot_values, Mapping):
+        raise ValueError("hot: expected an object of hot index settings")
+    unknown = sorted(set(values) - known - {"hot"}) + sorted(f"hot.{k}" for k in set(hot_values) - hot_known)
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(unknown)}")
+    try:
+        hot = HotIndexSettings(**{str(k): v for k, v in hot_values.items()})
+        return HotIssueSettings(**{k: v for k, v in values.items() if k != "hot"}, hot=hot)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class HotIssue:
     """A ranked hot issue: a group of messages about one matter at one place or for one crowd."""
@@ -135,7 +155,7 @@ class HotIssue:
     matter: tuple[str, ...]  # the matter's words, heaviest first
 
 
-@dataclass
+@dataclass(slots=True)
 class _Seen:
     """One message in the index: what removing it and describing its group need."""
 
@@ -152,14 +172,18 @@ class _Seen:
     areas: tuple[str, ...]
     title_places: tuple[str, ...]
     title_terms: tuple[int, ...]
-    words: frozenset[int]  # every distinct word, for the document frequencies
+    words: array[int]  # every distinct word, for the document frequencies
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
+    """A group: its members, the sum of their vectors (None while it has one member, whose
+    own vector it then is: most groups are single messages) and the places they name."""
+
     id: str
     members: list[str]
-    centroid: dict[int, float]
+    centroid: dict[int, float] | None
+    seed: _Seen | None
     norm2: float
     sites: Counter[str]
     roads: Counter[str]
@@ -245,7 +269,7 @@ class HotIssueIndex:
         weighted.sort(key=lambda p: -p[1])
         weighted = weighted[: self.settings.max_terms]
         n = math.sqrt(sum(w * w for _, w in weighted)) or 1.0
-        return array("i", (t for t, _ in weighted)), array("d", (w / n for _, w in weighted))
+        return array("i", (t for t, _ in weighted)), array("f", (w / n for _, w in weighted))
 
     # -- adding -------------------------------------------------------------------
 
@@ -255,7 +279,7 @@ class HotIssueIndex:
         if message.key in self._seen:
             self.remove(message.key)
         counts, title_terms, places, _ = self._read(message)
-        words = frozenset(counts)
+        words = array("i", counts)
         self._docs += 1
         for tid in words:
             self._df[tid] += 1
@@ -265,7 +289,7 @@ class HotIssueIndex:
         roads = self._primary([p for p in places if p.kind == "road"])
         matching = self._matching_groups(message.at, terms, weights, sites, roads, areas)
         if not matching:
-            group = _Group(message.key, [], {}, 0.0, Counter(), Counter(), Counter(), message.at)
+            group = _Group(message.key, [], None, None, 0.0, Counter(), Counter(), Counter(), message.at)
             self._groups[group.id] = group
             self._alias.pop(group.id, None)
         else:
@@ -298,15 +322,28 @@ class HotIssueIndex:
         titled = [p.name for p in places if p.in_title]
         return titled or [p.name for p in places][: self.settings.max_places * 3]
 
+    @staticmethod
+    def _centroid(group: _Group) -> dict[int, float]:
+        """The group's summed vector as a dict (made from its single member on first need)."""
+        if group.centroid is None:
+            seed = group.seed
+            group.centroid = {} if seed is None else dict(zip(seed.terms, seed.weights, strict=True))
+            group.seed = None
+        return group.centroid
+
     def _join(self, group: _Group, seen: _Seen) -> None:
+        if not group.members:
+            group.seed = seen
+            group.norm2 = sum(w * w for w in seen.weights)
+        else:
+            centroid = self._centroid(group)
+            dot = 0.0
+            for tid, w in zip(seen.terms, seen.weights, strict=True):
+                old = centroid.get(tid, 0.0)
+                dot += old * w
+                centroid[tid] = old + w
+            group.norm2 += 2.0 * dot + sum(w * w for w in seen.weights)
         group.members.append(seen.key)
-        centroid = group.centroid
-        dot = 0.0
-        for tid, w in zip(seen.terms, seen.weights, strict=True):
-            old = centroid.get(tid, 0.0)
-            dot += old * w
-            centroid[tid] = old + w
-        group.norm2 += 2.0 * dot + sum(w * w for w in seen.weights)
         if seen.at > group.last:
             group.last = seen.at
         for key in seen.sites:
@@ -366,6 +403,7 @@ class HotIssueIndex:
         my_sites, my_roads, my_areas = set(sites), set(roads), set(areas)
         needs = {SAME: s.same_place_similarity, AREA: s.same_area_similarity, NONE: s.no_place_similarity}
         found: list[tuple[float, int, str, _Group]] = []
+        query = dict(zip(terms, weights, strict=True))
         for gid in self._candidates(terms, bool(sites), [*sites, *roads]):
             group = self._groups.get(gid)
             if group is None or not group.members or at - group.last > gap or group.norm2 <= 0:
@@ -375,10 +413,18 @@ class HotIssueIndex:
                 continue
             centroid = group.centroid
             dot = 0.0
-            for tid, w in zip(terms, weights, strict=True):
-                c = centroid.get(tid)
-                if c is not None:
-                    dot += c * w
+            if centroid is None:  # one member: its own vector
+                seed = group.seed
+                if seed is not None:
+                    for tid, own in zip(seed.terms, seed.weights, strict=True):
+                        mine = query.get(tid)
+                        if mine is not None:
+                            dot += own * mine
+            else:
+                for tid, mine in query.items():
+                    summed = centroid.get(tid)
+                    if summed is not None:
+                        dot += summed * mine
             similarity = dot / math.sqrt(group.norm2)
             needed = needs[place]
             if similarity >= needed:
@@ -392,10 +438,11 @@ class HotIssueIndex:
             self._seen[key].group = into.id
         into.members.extend(other.members)
         dot = 0.0
-        for tid, w in other.centroid.items():
-            old = into.centroid.get(tid, 0.0)
+        into_centroid = self._centroid(into)
+        for tid, w in self._centroid(other).items():
+            old = into_centroid.get(tid, 0.0)
             dot += old * w
-            into.centroid[tid] = old + w
+            into_centroid[tid] = old + w
         into.norm2 += 2.0 * dot + other.norm2
         into.last = max(into.last, other.last)
         for key in other.sites:
@@ -425,7 +472,7 @@ class HotIssueIndex:
         if not group.members:
             del self._groups[group.id]  # its posting entries are skipped from now on
             return True
-        centroid = group.centroid
+        centroid = self._centroid(group)
         dot = 0.0
         for tid, w in zip(seen.terms, seen.weights, strict=True):
             value = centroid.get(tid, 0.0) - w
