@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ from datetime import datetime, timedelta
 from zhiyun.domain.hot_issues import (
     NO_SIGNALS,
     GovernmentSignals,
+    GroupFacts,
     HotIndex,
     HotIndexSettings,
     Member,
@@ -66,6 +68,7 @@ __all__ = [
 ]
 
 SITE_KINDS = frozenset({"estate", "school", "org", "village", "gazetteer"})
+Places = Counter[str] | tuple[str, ...]
 SAME, AREA, NONE = 2, 1, 0  # how two places agree (None: they disagree)
 _WORD = re.compile(r"\w")
 _BIGRAM = "§"  # the term of a character bigram: never a word
@@ -185,9 +188,9 @@ class _Group:
     centroid: dict[int, float] | None
     seed: _Seen | None
     norm2: float
-    sites: Counter[str]
-    roads: Counter[str]
-    areas: Counter[str]
+    sites: Places  # a single member's tuple, else a count per name
+    roads: Places
+    areas: Places
     last: datetime
 
 
@@ -284,12 +287,12 @@ class HotIssueIndex:
         for tid in words:
             self._df[tid] += 1
         terms, weights = self._vector(counts)
-        areas = tuple(dict.fromkeys(normalize(p).strip() for p in message.places if p.strip()))
+        areas = tuple(dict.fromkeys(sys.intern(normalize(p).strip()) for p in message.places if p.strip()))
         sites = self._primary([p for p in places if p.kind in SITE_KINDS])
         roads = self._primary([p for p in places if p.kind == "road"])
         matching = self._matching_groups(message.at, terms, weights, sites, roads, areas)
         if not matching:
-            group = _Group(message.key, [], None, None, 0.0, Counter(), Counter(), Counter(), message.at)
+            group = _Group(message.key, [], None, None, 0.0, (), (), (), message.at)
             self._groups[group.id] = group
             self._alias.pop(group.id, None)
         else:
@@ -308,7 +311,7 @@ class HotIssueIndex:
             sites=tuple(sites),
             roads=tuple(roads),
             areas=areas,
-            title_places=tuple(dict.fromkeys(p.name for p in places if p.in_title)),
+            title_places=tuple(dict.fromkeys(sys.intern(p.name) for p in places if p.in_title)),
             title_terms=tuple(dict.fromkeys(title_terms)),
             words=words,
         )
@@ -319,8 +322,8 @@ class HotIssueIndex:
     def _primary(self, places: Sequence[PlaceMention]) -> list[str]:
         """The places a message is compared by: those of its title, else the first mentions of
         its text (`max_places` names with the extents of each)."""
-        titled = [p.name for p in places if p.in_title]
-        return titled or [p.name for p in places][: self.settings.max_places * 3]
+        titled = [sys.intern(p.name) for p in places if p.in_title]
+        return titled or [sys.intern(p.name) for p in places][: self.settings.max_places * 3]
 
     @staticmethod
     def _centroid(group: _Group) -> dict[int, float]:
@@ -346,15 +349,18 @@ class HotIssueIndex:
         group.members.append(seen.key)
         if seen.at > group.last:
             group.last = seen.at
-        for key in seen.sites:
-            if key not in group.sites:
+        for key in (*seen.sites, *seen.roads):
+            if key not in group.sites and key not in group.roads:
                 self._by_place.setdefault(key, []).append(group.id)
-            group.sites[key] += 1
-        for key in seen.roads:
-            if key not in group.roads:
-                self._by_place.setdefault(key, []).append(group.id)
-            group.roads[key] += 1
-        group.areas.update(seen.areas)
+        if len(group.members) == 1:  # one member: its own places (no counters to keep)
+            group.sites, group.roads, group.areas = seen.sites, seen.roads, seen.areas
+        else:
+            group.sites = _counted(group.sites)
+            group.sites.update(seen.sites)
+            group.roads = _counted(group.roads)
+            group.roads.update(seen.roads)
+            group.areas = _counted(group.areas)
+            group.areas.update(seen.areas)
         by_term = self._by_term_sited if seen.sites else self._by_term_open
         for tid in seen.terms[: self.settings.index_terms]:  # the heaviest first
             postings = by_term.setdefault(tid, [])
@@ -451,8 +457,11 @@ class HotIssueIndex:
         for key in other.roads:
             if key not in into.roads:
                 self._by_place.setdefault(key, []).append(into.id)
+        into.sites = _counted(into.sites)
         into.sites.update(other.sites)
+        into.roads = _counted(into.roads)
         into.roads.update(other.roads)
+        into.areas = _counted(into.areas)
         into.areas.update(other.areas)
         self._alias[other.id] = into.id  # its posting entries now lead to `into`
         del self._groups[other.id]
@@ -484,16 +493,10 @@ class HotIssueIndex:
             dot += value * w
         group.norm2 = max(0.0, group.norm2 - 2.0 * dot - sum(w * w for w in seen.weights))
         group.norm2 = sum(v * v for v in centroid.values()) if len(centroid) < 64 else group.norm2
-        for key_ in seen.sites:
-            group.sites[key_] -= 1
-            if group.sites[key_] <= 0:
-                del group.sites[key_]
-        for key_ in seen.roads:
-            group.roads[key_] -= 1
-            if group.roads[key_] <= 0:
-                del group.roads[key_]
-        group.areas.subtract(seen.areas)
-        group.areas = +group.areas
+        for attr, mine in (("sites", seen.sites), ("roads", seen.roads), ("areas", seen.areas)):
+            counts = _counted(getattr(group, attr))
+            counts.subtract(mine)
+            setattr(group, attr, +counts)  # drops the names no member names any more
         group.last = max(self._seen[k].at for k in group.members)
         return True
 
@@ -530,7 +533,7 @@ class HotIssueIndex:
         if now is None:
             now = max(seen.at for seen in self._seen.values())
         cutoff = None if s.window_days is None else now - timedelta(days=s.window_days)
-        found: list[tuple[float, int, str, HotIssue]] = []
+        ranked: list[tuple[float, int, str, list[_Seen], GroupFacts, HotIndex]] = []
         for gid, group in self._groups.items():
             if len(group.members) < s.hot.min_members:
                 continue
@@ -545,27 +548,34 @@ class HotIssueIndex:
             if facts.counted < s.hot.min_members or facts.callers < s.hot.min_callers:
                 continue
             index = hot_index(facts, s.hot, now)
-            place = self._place_of(members)
-            matter = self._matter_of(members, place)
-            issue = HotIssue(
-                id=gid,
-                rank=0,
-                title=issue_title(place, matter, s.title_words),
-                place=place,
-                hot_index=index.value,
-                index=index,
-                first=facts.first,
-                last=facts.last,
-                members=tuple(m.key for m in members),
-                counted=facts.counted,
-                callers=facts.callers,
-                votes=facts.votes,
-                matter=matter,
-            )
-            found.append((-index.value, -facts.counted, gid, issue))
-        found.sort(key=lambda f: f[:3])
-        chosen = found if top is None else found[:top]
-        return [_ranked(issue, rank) for rank, (_, _, _, issue) in enumerate(chosen, start=1)]
+            ranked.append((-index.value, -facts.counted, gid, members, facts, index))
+        ranked.sort(key=lambda r: r[:3])
+        chosen = ranked if top is None else ranked[:top]
+        return [  # titles only for the issues shown
+            self._issue(rank, gid, members, facts, index)
+            for rank, (_, _, gid, members, facts, index) in enumerate(chosen, start=1)
+        ]
+
+    def _issue(
+        self, rank: int, gid: str, members: list[_Seen], facts: GroupFacts, index: HotIndex
+    ) -> HotIssue:
+        place = self._place_of(members)
+        matter = self._matter_of(members, place)
+        return HotIssue(
+            id=gid,
+            rank=rank,
+            title=issue_title(place, matter, self.settings.title_words),
+            place=place,
+            hot_index=index.value,
+            index=index,
+            first=facts.first,
+            last=facts.last,
+            members=tuple(m.key for m in members),
+            counted=facts.counted,
+            callers=facts.callers,
+            votes=facts.votes,
+            matter=matter,
+        )
 
     def _place_of(self, members: Sequence[_Seen]) -> str | None:
         """The place most members name in their titles (else the site, else the road most name);
@@ -599,7 +609,12 @@ class HotIssueIndex:
         return tuple(words[: self.settings.title_words * 2])
 
 
-def _overlap(mine: set[str], theirs: Counter[str]) -> bool:
+def _counted(places: Places) -> Counter[str]:
+    """A group's places as counts (made from a single member's tuple on first need)."""
+    return places if isinstance(places, Counter) else Counter(places)
+
+
+def _overlap(mine: set[str], theirs: Places) -> bool:
     return any(k in theirs for k in mine)
 
 
@@ -621,12 +636,6 @@ def _place_agreement(sites: set[str], roads: set[str], areas: set[str], group: _
 def _sublinear(count: float) -> float:
     """1 + ln(count) from one occurrence on; a fraction (a bigram's weight) as it is."""
     return 1.0 + math.log(count) if count >= 1.0 else count
-
-
-def _ranked(issue: HotIssue, rank: int) -> HotIssue:
-    from dataclasses import replace
-
-    return replace(issue, rank=rank)
 
 
 def detect(
