@@ -156,3 +156,9 @@ def test_places_are_names_before_a_place_suffix_not_common_words() -> None:
     assert "青松中学" in places("青松中学门口摆摊")
     assert "青枫西路" in places("青枫西路的路灯不亮")
     assert places("物业公司不作为，公园也没人管，县城太乱") == set()
+
+
+def test_the_issue_is_named_by_the_whole_place_not_a_shorter_part_of_it() -> None:
+    # every mention of 翠溪国际城 is also one of 国际城: the title still names the whole estate
+    issues = detect(noise_messages("翠溪国际城", 0, "a"), HotIssueSettings(window_days=None))
+    assert [i.place for i in issues] == ["翠溪国际城"]

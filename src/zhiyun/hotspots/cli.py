@@ -123,21 +123,17 @@ def detect_command(
 
     table = Table(title=f"热点问题（前 {top} 个，共 {len(messages)} 条留言）")
     table.add_column("排名", justify="right")
-    table.add_column("热点问题", min_width=16)
-    table.add_column("地点/人群")
-    table.add_column("热度指数", justify="right")
-    table.add_column("留言数", justify="right")
-    table.add_column("计数/用户", justify="right")
-    table.add_column("点赞+反对", justify="right")
-    table.add_column("时间范围")
+    table.add_column("热点问题（地点 事项）", min_width=18)
+    table.add_column("热度", justify="right")
+    table.add_column("留言/计数", justify="right")
+    table.add_column("票数", justify="right")
+    table.add_column("时间范围", no_wrap=True)
     for issue in issues:
         table.add_row(
             str(issue.rank),
             escape(issue.title),
-            escape(issue.place or "—"),
             f"{issue.hot_index:.2f}",
-            str(len(issue.members)),
-            f"{issue.counted}/{issue.callers}",
+            f"{len(issue.members)}/{issue.counted}",
             str(issue.votes),
             f"{to_local(issue.first):%Y-%m-%d}～{to_local(issue.last):%Y-%m-%d}",
         )

@@ -94,7 +94,7 @@ class Message:
 class HotIssueSettings:
     """How messages are grouped, which groups are shown, and the hot index (docs/analytics.md)."""
 
-    same_place_similarity: float = 0.16
+    same_place_similarity: float = 0.12
     same_area_similarity: float = 0.25  # only the platform's area (grid, village) in common
     no_place_similarity: float = 0.35
     join_gap_days: float = 60.0  # a group older than this since its last message takes no new one
@@ -246,24 +246,28 @@ class HotIssueIndex:
         title_terms: list[int] = []
         bigram_weight = self.settings.bigram_weight
         for words, weight in ((title, self.settings.title_weight), (body, 1.0)):
-            run: list[str] = []
+            runs: list[list[str]] = [[]]
             for word, _flag in words:
-                if word in stop or not _WORD.search(word) or (word.isdigit() and len(word) < 2):
+                if word in stop or not _WORD.search(word):
+                    runs.append([])
                     continue
-                if word in self._gazetteer or (len(word) >= 2 and all(ch in place_chars for ch in word)):
-                    continue  # the place is compared by the place rule, not as matter
+                if len(word) < 2 or word in self._gazetteer or all(ch in place_chars for ch in word):
+                    # a single character says little; the place is compared by the place rule
+                    runs.append([])
+                    continue
                 tid = self._term(word)
                 counts[tid] = counts.get(tid, 0.0) + weight
                 if weight != 1.0:
                     title_terms.append(tid)
                 if not word.isascii():
-                    run.append(word)
+                    runs[-1].append(word)
             if bigram_weight > 0:
-                # character bigrams of the matter's words: 搅拌站 and 搅拌|站 share 搅拌, 拌站
-                joined = "".join(run)
-                for a, b in itertools.pairwise(joined):
-                    bigram = self._term(_BIGRAM + a + b)
-                    counts[bigram] = counts.get(bigram, 0.0) + weight * bigram_weight
+                # character bigrams within runs of matter words: 搅拌站 and 搅拌|站 share 搅拌, 拌站
+                for run in runs:
+                    joined = "".join(run)
+                    for a, b in itertools.pairwise(joined):
+                        bigram = self._term(_BIGRAM + a + b)
+                        counts[bigram] = counts.get(bigram, 0.0) + weight * bigram_weight
         return counts, title_terms, places, place_chars
 
     def _vector(self, counts: dict[int, float]) -> tuple[array[int], array[float]]:
@@ -578,8 +582,9 @@ class HotIssueIndex:
         )
 
     def _place_of(self, members: Sequence[_Seen]) -> str | None:
-        """The place most members name in their titles (else the site, else the road most name);
-        of equal counts the longest name."""
+        """The place the members name in their titles (else their sites, roads, areas): of the
+        names at least half as frequent as the most frequent one, the longest, because every
+        mention of 辉煌国际城 is one of 国际城 too."""
         for attr in ("title_places", "sites", "roads", "areas"):
             counts: Counter[str] = Counter()
             for m in members:
@@ -587,7 +592,9 @@ class HotIssueIndex:
             if counts:
                 top = max(counts.values())
                 if top >= 2 or len(members) <= 2:
-                    return max((k for k, c in counts.items() if c == top), key=lambda k: (len(k), k))
+                    return max(
+                        (k for k, c in counts.items() if 2 * c >= top), key=lambda k: (len(k), counts[k], k)
+                    )
         return None
 
     def _matter_of(self, members: Sequence[_Seen], place: str | None) -> tuple[str, ...]:

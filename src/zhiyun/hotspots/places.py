@@ -48,9 +48,14 @@ _SUFFIXES: tuple[tuple[str, PlaceKind], ...] = tuple(
 )
 
 # Words that end like a place but name an institution or a kind of place, never one place.
-NOT_PLACE_ENDINGS = ("政府", "县城", "省城", "全城", "进城", "校园", "园区", "城区", "市场监管")
+NOT_PLACE_ENDINGS = (
+    "政府", "县城", "省城", "全城", "进城", "校园", "园区", "城区", "市场监管", "城乡", "下乡", "家乡", "老乡", "故乡",
+)  # fmt: skip
 
 MAX_PREFIX_WORDS = 3
+# Characters that are words of their own but also sit inside names (禧和路, 魅力之城): passed over
+# while the name has fewer than two characters before its suffix.
+NAME_JOINERS = frozenset("和与之")
 MAX_NAME_CHARS = 12
 
 # Words that end a name when walking back: pronouns, verbs of petitions, positions, generic owners.
@@ -189,11 +194,23 @@ def extract_places(
                     and key not in found
                     and (not is_word(key) or (keyed[1] == "school" and len(key) >= 4))
                     and (proper or keyed[1] != "org")
-                    and (lead == word or lead not in _BY_SUFFIX)  # 新城学校: a kind, not a name
+                    and (lead == word or _suffix_of(lead) is None)  # 新城学校, 东路魅力之城: not one name
                 ):
                     found[key] = PlaceMention(key, keyed[1], in_title)
-                if j < 0 or taken >= MAX_PREFIX_WORDS or not _name_like(*words[j], stop_words, is_word):
+                if j < 0 or taken >= MAX_PREFIX_WORDS:
                     break
+                if not _name_like(*words[j], stop_words, is_word):
+                    # 禧|和|路: a joiner inside a name too short without it, taken with the word before
+                    short = word == suffixed[0] and len(name) - len(suffixed[0]) < 2
+                    if not (
+                        short
+                        and words[j][0] in NAME_JOINERS
+                        and j >= 1
+                        and _name_like(*words[j - 1], stop_words, is_word)
+                    ):
+                        break
+                    name = words[j][0] + name
+                    j -= 1
                 name = words[j][0] + name
                 lead = words[j][0]
                 proper = proper or _proper(*words[j], is_word)
