@@ -89,7 +89,7 @@ def make_orders(n: int, seed: int = 19) -> list[Message]:
     orders: list[Message] = []
 
     def order(at: datetime, place: str, matter: int) -> Message:
-        topic, ways = MATTERS[matter]
+        _topic, ways = MATTERS[matter]
         way = rng.choice(ways)
         title = f"{place}{way}" if rng.random() < 0.8 else f"反映{way}问题"
         text = f"我住在{place}，{way}，{''.join(rng.sample(FILLER, 2))}"
