@@ -111,7 +111,9 @@ def make_orders(n: int, seed: int = 19) -> list[Message]:
         place, matter = rng.choice(places), rng.randrange(len(MATTERS))
         first = rng.uniform(0, span - 21 * 86_400)
         for _ in range(size):
-            orders.append(order(start + timedelta(seconds=first + rng.uniform(0, 21 * 86_400)), place, matter))
+            orders.append(
+                order(start + timedelta(seconds=first + rng.uniform(0, 21 * 86_400)), place, matter)
+            )
     while len(orders) < n:
         at = start + timedelta(seconds=rng.uniform(0, span))
         orders.append(order(at, rng.choice(places), rng.randrange(len(MATTERS))))
