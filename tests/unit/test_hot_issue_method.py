@@ -155,7 +155,10 @@ def test_places_are_names_before_a_place_suffix_not_common_words() -> None:
     assert "翠湖花园" in places("我是翠湖花园小区的业主")
     assert "青松中学" in places("青松中学门口摆摊")
     assert "青枫西路" in places("青枫西路的路灯不亮")
+    assert "瑞和路" in places("瑞和路垃圾站臭气熏天")  # 和 inside a name
+    assert "新城学校" not in places("翠湖新城学校门口拥堵")  # a kind of place, not a name
     assert places("物业公司不作为，公园也没人管，县城太乱") == set()
+    assert not any("政府" in p for p in places("希望市政府和地方政府重视"))
 
 
 def test_the_issue_is_named_by_the_whole_place_not_a_shorter_part_of_it() -> None:
