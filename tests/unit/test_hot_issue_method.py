@@ -165,3 +165,16 @@ def test_the_issue_is_named_by_the_whole_place_not_a_shorter_part_of_it() -> Non
     # every mention of 翠溪国际城 is also one of 国际城: the title still names the whole estate
     issues = detect(noise_messages("翠溪国际城", 0, "a"), HotIssueSettings(window_days=None))
     assert [i.place for i in issues] == ["翠溪国际城"]
+
+
+def test_a_removed_message_leaves_its_issue_and_a_readded_key_is_replaced() -> None:
+    index = HotIssueIndex(HotIssueSettings(window_days=None))
+    messages = noise_messages("翠湖花园", 0, "a")
+    for m in messages:
+        index.add(m)
+    assert index.remove("a0") and not index.remove("a0")
+    (issue,) = index.issues()
+    assert "a0" not in issue.members and len(issue.members) == 4
+    index.add(messages[1])  # the same key again: replaced, not doubled
+    (issue,) = index.issues()
+    assert len(issue.members) == 4 and len(index) == 4
