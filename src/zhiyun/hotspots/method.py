@@ -54,7 +54,7 @@ from zhiyun.domain.hot_issues import (
     hot_index,
     issue_title,
 )
-from zhiyun.hotspots.places import PlaceMention, extract_places, strip_admin_units
+from zhiyun.hotspots.places import PlaceMention, extract_places, is_place_suffix, strip_admin_units
 from zhiyun.kernel.text import Segmenter, normalize
 
 __all__ = [
@@ -109,6 +109,7 @@ class HotIssueSettings:
     max_places: int = 4  # sites a message is compared by (title first)
     max_merges: int = 3  # other matching groups a message folds into the one it joins
     title_words: int = 3
+    title_max_df: float = 0.08  # a title word in more of the messages says too little (附近, 严重)
     hot: HotIndexSettings = field(default_factory=HotIndexSettings)
 
     def __post_init__(self) -> None:
@@ -599,17 +600,23 @@ class HotIssueIndex:
 
     def _matter_of(self, members: Sequence[_Seen], place: str | None) -> tuple[str, ...]:
         """The matter's words: those of the members' titles (else texts) most members share,
-        weighted by rarity, heaviest first."""
+        weighted by rarity, heaviest first; no place suffix (小区) and no word in more than
+        `title_max_df` of all messages (附近, 严重)."""
         counts: Counter[int] = Counter()
         for m in members:
             counts.update(
                 m.title_terms or tuple(t for t in m.terms[:12] if not self._terms[t].startswith(_BIGRAM))
             )
         need = max(2, math.ceil(len(members) / 5)) if len(members) > 2 else 1
+        common = self.settings.title_max_df * self._docs
         scored = [
             (c * self._idf(tid) ** 2 * min(len(self._terms[tid]), 4), self._terms[tid])
             for tid, c in counts.items()
-            if c >= need and len(self._terms[tid]) >= 2 and not self._terms[tid].startswith(_BIGRAM)
+            if c >= need
+            and len(self._terms[tid]) >= 2
+            and not self._terms[tid].startswith(_BIGRAM)
+            and not is_place_suffix(self._terms[tid])  # 小区, 社区: the place says it
+            and (self._docs < self.settings.min_docs_for_max_df or self._df[tid] <= common)
         ]
         scored.sort(key=lambda p: (-p[0], p[1]))
         words = [w for _, w in scored if not (place and w in place)]

@@ -21,7 +21,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["PlaceKind", "PlaceMention", "extract_places", "split_glued", "strip_admin_units"]
+__all__ = [
+    "PlaceKind",
+    "PlaceMention",
+    "extract_places",
+    "is_place_suffix",
+    "split_glued",
+    "strip_admin_units",
+]
 
 PlaceKind = str  # "estate" | "road" | "school" | "org" | "village" | "gazetteer"
 
@@ -90,6 +97,11 @@ _SUFFIX_LENGTHS = tuple(sorted({len(s) for s in _BY_SUFFIX}, reverse=True))
 
 
 _SUFFIX_LAST = frozenset(s[-1] for s in _BY_SUFFIX)
+
+
+def is_place_suffix(word: str) -> bool:
+    """Whether `word` is a place suffix itself (小区, 路, 村): a kind of place, not a name."""
+    return word in _BY_SUFFIX
 
 
 def _suffix_of(word: str) -> tuple[str, PlaceKind] | None:
