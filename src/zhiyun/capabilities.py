@@ -27,6 +27,7 @@ INSTALLED: tuple[str, ...] = (
     "importer",  # bulk import of history
     "hotline",  # the call-taking seat
     "analytics",  # dashboard and statistics
+    "hotspots",  # hot issues (热点问题): grouping and the hot index
     "replies",  # quick replies (常用语) in the note fields
     "grid",  # grid governance: workers, objects, grid items, patrols, ledgers
     "sensing",  # cameras, sensors, drones, satellites: scenes (alarms and events next)

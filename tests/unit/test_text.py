@@ -51,6 +51,15 @@ def test_traditional_text_is_cut_into_the_same_words_as_simplified() -> None:
     assert "路灯" in seg.search_text("路燈不亮", "小區門口佔道經營")
 
 
+def test_tagged_words_keep_punctuation_and_carry_part_of_speech_flags() -> None:
+    seg = Segmenter()
+    tagged = seg.tag("路燈不亮，占道經營")
+    assert [w for w, _ in tagged] == ["路灯", "不亮", ",", "占道经营"]  # NFKC: ，→ ,
+    assert all(isinstance(flag, str) for _, flag in tagged)
+    assert dict(tagged)[","] == "x"
+    assert seg.tag("") == []
+
+
 def test_empty_text_has_no_tokens() -> None:
     seg = Segmenter()
     assert seg.tokens("") == []

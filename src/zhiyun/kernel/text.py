@@ -10,6 +10,8 @@ give the same words.
 
 - `tokens(text)`: the words that say what a message is about, in order, for duplicate
   scoring and classifiers (precise mode; punctuation and stop words dropped).
+- `Segmenter.tag(text)`: every piece with its part-of-speech flag (place names in
+  `zhiyun.hotspots.places` are walked back over nouns and unknown words only).
 - `search_text(title, content)`: the words joined by spaces, for the full-text index
   (PostgreSQL ``to_tsvector('simple', …)``, SQLite FTS5). It uses jieba's search mode, so a
   long word is indexed together with its parts (占道经营 and 经营); a query segmented with
@@ -151,6 +153,13 @@ class Segmenter:
         jieba = self._loaded()
         stop = self._stop
         return [w for w in jieba.cut(normalize(text)) if w not in stop and _is_word(w)]
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """Every piece of `text` (normalized) with jieba's part-of-speech flag, punctuation and
+        spaces included (flag "x"), in order: for rules that need word boundaries and kinds."""
+        if not text:
+            return []
+        return [(w, f) for w, f in self._loaded().tag(normalize(text), True)]
 
     def search_words(self, text: str) -> list[str]:
         """Words for a full-text index: search mode (long words and their parts), no stop words."""
