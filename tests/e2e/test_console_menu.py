@@ -23,6 +23,7 @@ PAGES = (
     "/workbench",
     "/map",
     "/dashboard",
+    "/reports",
     "/grid/objects",
     "/grid/patrol",
     "/grid/ledger",
@@ -40,18 +41,18 @@ PATROLS = {"/grid/ledger", "/grid/patrol-figures"}
 # 感知事件 and 感知统计: every staff member but grid workers (each sees their unit's villages)
 SENSING = {"/sensing/events", "/sensing/figures"}
 ROLES = {
-    "admin": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, "/admin"} | PATROLS | SENSING,
-    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS | SENSING,
-    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS} | PATROLS | SENSING,
+    "admin": EVERYONE | {"/orders/new", "/dashboard", "/reports", OBJECTS, "/admin"} | PATROLS | SENSING,
+    "district": EVERYONE | {"/orders/new", "/dashboard", "/reports", OBJECTS} | PATROLS | SENSING,
+    "town": EVERYONE | {"/orders/new", "/dashboard", "/reports", OBJECTS} | PATROLS | SENSING,
     "zjj": EVERYONE
-    | {"/orders/new", "/dashboard", OBJECTS}
+    | {"/orders/new", "/dashboard", "/reports", OBJECTS}
     | PATROLS
     | SENSING,  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"} | SENSING,  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS} | PATROLS | SENSING,  # a village handler
     "grid": EVERYONE | {OBJECTS, PATROL} | PATROLS,  # a grid worker
-    "inspector": EVERYONE | {"/dashboard"} | PATROLS | SENSING,
-    "leader": EVERYONE | {"/dashboard"} | PATROLS | SENSING,
+    "inspector": EVERYONE | {"/dashboard", "/reports"} | PATROLS | SENSING,
+    "leader": EVERYONE | {"/dashboard", "/reports"} | PATROLS | SENSING,
 }
 
 

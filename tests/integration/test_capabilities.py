@@ -96,6 +96,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "search-text-backfill",
         "dedupe-signature-prune",
         "dashboard-rollup",
+        "analytics-reports",
         "patrol-plan",
         "patrol-figures",
         "device-heartbeats",
@@ -121,6 +122,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/workbench",
         "/map",
         "/dashboard",
+        "/reports",
         "/grid/objects",
         "/grid/patrol",
         "/grid/ledger",
@@ -143,6 +145,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "grid-items",
         "sensing-scenes",
         "sensing-devices",
+        "rate-definitions",
     ]
 
 

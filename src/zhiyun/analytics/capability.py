@@ -41,7 +41,7 @@ CAPABILITY = Capability(
             "统计口径",
             access.may_define_rates,
             "zhiyun.analytics.definition_pages:RATE_DEFINITIONS",
-            60,
+            96,
         ),
     ),
     templates=True,
