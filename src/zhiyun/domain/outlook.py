@@ -8,6 +8,9 @@
   same sort (working / not working) in the `lookback` days before the window under test, and a
   negative-binomial dispersion fitted to those days by the method of moments (zero: Poisson).
   The window under test is left out of its own baseline (the current week is never in it).
+- **Season.** With more than a year of history the baseline is scaled by the category's
+  `seasonal_factor`: how much busier the same weeks were a year before than the weeks before
+  them, towns pooled (an April of enrolment questions is no surge when every April is so).
 - **Surge tests** (`detect`), both for small counts:
   1. an upper-tail test of the day's and the calendar week's count (Monday to the day) against
      the baseline's negative binomial (Poisson when the dispersion is zero): a warning when
@@ -34,10 +37,13 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from zhiyun.domain.calendar import WorkCalendar
+from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.lifecycle import TransitionTable
 
 __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_SEASON_RULES",
+    "WARNING_STEPS",
     "DailySeries",
     "DayKind",
     "DetectionRules",
@@ -46,18 +52,24 @@ __all__ = [
     "SeasonalPattern",
     "SeriesKey",
     "Signal",
+    "WarningAction",
+    "WarningStatus",
     "Window",
     "baseline",
     "build_series",
+    "category_totals",
     "cusum",
     "day_kind",
     "day_kinds",
     "detect",
+    "dismiss_reason",
     "explanation",
     "negbin_quantile",
     "negbin_sf",
     "poisson_sf",
+    "proactive_title",
     "season_text",
+    "seasonal_factor",
     "seasonal_patterns",
     "week_start",
     "window_label",
@@ -158,6 +170,19 @@ def build_series(
             counts = arrays[key] = [0] * days
         counts[i] += int(count)
     return {key: DailySeries(key, first, tuple(counts)) for key, counts in sorted(arrays.items())}
+
+
+def category_totals(series: Iterable[DailySeries]) -> dict[str, list[int]]:
+    """Each category's daily orders with the towns pooled (series of one span)."""
+    totals: dict[str, list[int]] = {}
+    for s in series:
+        pooled = totals.get(s.key.category_code)
+        if pooled is None:
+            totals[s.key.category_code] = list(s.counts)
+        else:
+            for i, c in enumerate(s.counts):
+                pooled[i] += c
+    return totals
 
 
 # --------------------------------------------------------------------------- count distributions
@@ -331,11 +356,11 @@ class DetectionRules:
 
     lookback: int = 56  # days of baseline before the week under test
     min_history: int = 28  # fewer days of history: no test
-    p_max: float = 1e-4  # the tail test's level (many series are tested every day)
+    p_max: float = 1e-5  # the tail test's level (hundreds of series are tested every day)
     min_count: int = 5  # a warning needs at least this many orders in its window
     min_ratio: float = 1.5  # … and this many times the expected
     cusum_k: float = 0.5
-    cusum_h: float = 6.0
+    cusum_h: float = 10.0
     cusum_days: int = 14
 
 
@@ -373,7 +398,7 @@ def detect(
     """The surges of `series` found on `day` (its count known in full): at most one for the day
     (the tail test and/or the CUSUM) and one for the week to the day (the tail test, from its
     second day). `kinds` are the kinds of the series' days (same length and first day);
-    `factor` scales the baseline (a seasonal index, 1: none)."""
+    `factor` scales the baseline (`seasonal_factor` of the week, 1: none)."""
     if len(kinds) != len(series.counts):
         raise ValueError("kinds and counts differ in length")
     monday = week_start(day)
@@ -445,6 +470,27 @@ def detect(
                 )
             )
     return found
+
+
+YEAR_DAYS = 364  # 52 weeks: the same weekdays a year before
+MAX_FACTOR = 4.0
+
+
+def seasonal_factor(
+    counts: Sequence[int], monday_index: int, lookback: int = DEFAULT_RULES.lookback
+) -> float:
+    """How much busier the week at `monday_index` was, a year before, than the baseline's days
+    before it: (orders a day in the three weeks around that week 52 weeks back) ÷ (orders a day
+    in the `lookback` days before them), each with half an order of prior, kept within
+    [1/4, 4]. `counts` are the category's daily orders across the district (towns pooled, so the
+    ratio rests on enough orders); 1 when the history does not reach back that far."""
+    then = monday_index - YEAR_DAYS
+    if then - lookback < 0 or then + 14 > len(counts):
+        return 1.0
+    around = counts[then - 7 : then + 14]
+    before = counts[then - lookback : then]
+    ratio = ((sum(around) + 0.5) / len(around)) / ((sum(before) + 0.5) / len(before))
+    return min(MAX_FACTOR, max(1 / MAX_FACTOR, ratio))
 
 
 def _enough(observed: int, expected: float, rules: DetectionRules) -> bool:
@@ -558,3 +604,72 @@ def seasonal_patterns(
 def season_text(pattern: SeasonalPattern, category_name: str) -> str:
     """「每年 4 月 入学招生 ↑ 2.3×」."""
     return f"每年 {pattern.month} 月 {category_name} ↑ {pattern.lift:.1f}×"
+
+
+# --------------------------------------------------------------------------- a warning's life cycle
+
+
+class WarningStatus(StrEnum):
+    """Where a warning stands: raised by the detection, acknowledged by the center, turned into
+    a proactive order (未诉先办) or dismissed with a reason."""
+
+    RAISED = "raised"
+    ACKNOWLEDGED = "acknowledged"
+    ORDERED = "ordered"
+    DISMISSED = "dismissed"
+
+    @property
+    def label(self) -> str:
+        return {"raised": "待处理", "acknowledged": "已知悉", "ordered": "已转工单", "dismissed": "已排除"}[
+            self.value
+        ]
+
+
+class WarningAction(StrEnum):
+    """What is done to a warning."""
+
+    RAISE = "raise"
+    ACKNOWLEDGE = "acknowledge"
+    ORDER = "order"
+    DISMISS = "dismiss"
+
+    @property
+    def label(self) -> str:
+        return {
+            "raise": "发出预警",
+            "acknowledge": "确认知悉",
+            "order": "转为未诉先办工单",
+            "dismiss": "排除",
+        }[self.value]
+
+
+S_ = WarningStatus
+A_ = WarningAction
+WARNING_STEPS: TransitionTable[WarningStatus, WarningAction] = TransitionTable(
+    {
+        (S_.RAISED, A_.ACKNOWLEDGE): {S_.ACKNOWLEDGED},
+        (S_.RAISED, A_.ORDER): {S_.ORDERED},
+        (S_.RAISED, A_.DISMISS): {S_.DISMISSED},
+        (S_.ACKNOWLEDGED, A_.ORDER): {S_.ORDERED},
+        (S_.ACKNOWLEDGED, A_.DISMISS): {S_.DISMISSED},
+    }
+)
+"""raised → acknowledged → ordered | dismissed (a raised warning may be ordered or dismissed at
+once); ordered and dismissed are final."""
+
+REASON_MAX = 500
+
+
+def dismiss_reason(text: str | None) -> str:
+    """A dismissal's reason, required (1–500 characters once trimmed)."""
+    reason = (text or "").strip()
+    if not reason:
+        raise ValidationFailed("排除预警须填写原因", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(f"原因不能超过 {REASON_MAX} 个字", field="reason")
+    return reason
+
+
+def proactive_title(area: str, category: str) -> str:
+    """The proactive order's title: 「未诉先办：桂城街道 噪音扰民 诉求激增」."""
+    return f"未诉先办：{area} {category} 诉求激增"
