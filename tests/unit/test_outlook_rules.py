@@ -29,6 +29,7 @@ from zhiyun.domain.outlook import (
     negbin_sf,
     poisson_sf,
     season_text,
+    seasonal_factor,
     seasonal_patterns,
     week_start,
     window_label,
@@ -287,3 +288,15 @@ def test_a_peak_in_one_year_only_is_not_a_season() -> None:
     a = season_history(rng, first, 366, {7: 5.0})
     b = season_history(rng, date(2025, 1, 1), 365, {})
     assert seasonal_patterns({"LD03": {**a, **b}}, first, date(2025, 12, 31)) == []
+
+
+def test_the_seasonal_factor_is_last_years_rise_and_one_without_a_year_of_orders() -> None:
+    counts = [2] * 500
+    monday = 480
+    for i in range(monday - 364 - 7, monday - 364 + 14):
+        counts[i] = 6  # a year ago these three weeks were three times as busy
+    # the three weeks' rate over the rate of the 56 days before that week (its last 7 busy too)
+    assert seasonal_factor(counts, monday) == pytest.approx((126.5 / 21) / (140.5 / 56))
+    quiet_start = [0] * 300 + [2] * 200  # the platform started 200 days ago
+    assert seasonal_factor(quiet_start, monday) == 1.0
+    assert seasonal_factor(counts[:200], 190) == 1.0

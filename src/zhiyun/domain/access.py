@@ -257,11 +257,12 @@ def may_read_outlook(actor: Actor) -> bool:
 def may_see_area(actor: Actor, town_unit_id: int, org: OrgTree) -> bool:
     """Whether `actor` reads the warnings and forecasts of the town `town_unit_id`: the district
     center's staff (and an admin without a unit, the system) every town; anyone else the towns
-    of their unit's subtree, or the town their unit lies in (a town center sees its own town)."""
+    of their unit's subtree, or the town their unit lies in (a town center sees its own town); a
+    district-wide reader without a unit (a leader, an inspector) every town."""
     if not may_read_outlook(actor):
         return False
     if actor.unit_id is None:
-        return actor.role in (Role.ADMIN, Role.SYSTEM)
+        return actor.role in DISTRICT_WIDE_READERS
     if actor.unit_id not in org.units or town_unit_id not in org.units:
         return False
     if org.units[actor.unit_id].parent_id is None:
@@ -552,7 +553,8 @@ POLICIES: tuple[Policy, ...] = (
         "may_see_area",
         "read a town's warnings and forecasts 预警",
         "the district center's readers every town; others the towns of their subtree or the town "
-        "their unit lies in; an admin without a unit and the system every town",
+        "their unit lies in; the district-wide readers without a unit (admin, leader, inspector) and "
+        "the system every town",
         OUTLOOK_READERS,
         may_see_area,
         "console",

@@ -473,6 +473,7 @@ def detect(
 
 
 YEAR_DAYS = 364  # 52 weeks: the same weekdays a year before
+MIN_SEASON_ORDERS = 10
 MAX_FACTOR = 4.0
 
 
@@ -483,12 +484,15 @@ def seasonal_factor(
     before it: (orders a day in the three weeks around that week 52 weeks back) ÷ (orders a day
     in the `lookback` days before them), each with half an order of prior, kept within
     [1/4, 4]. `counts` are the category's daily orders across the district (towns pooled, so the
-    ratio rests on enough orders); 1 when the history does not reach back that far."""
+    ratio rests on enough orders); 1 when the history does not reach back that far or holds
+    fewer than MIN_SEASON_ORDERS orders in the days before them."""
     then = monday_index - YEAR_DAYS
     if then - lookback < 0 or then + 14 > len(counts):
         return 1.0
     around = counts[then - 7 : then + 14]
     before = counts[then - lookback : then]
+    if sum(before) < MIN_SEASON_ORDERS:  # too few orders a year back (or no platform yet) to say
+        return 1.0
     ratio = ((sum(around) + 0.5) / len(around)) / ((sum(before) + 0.5) / len(before))
     return min(MAX_FACTOR, max(1 / MAX_FACTOR, ratio))
 
