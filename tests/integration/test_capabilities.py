@@ -101,6 +101,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "device-heartbeats",
         "sensing-raise-due",
         "verification-escalate",
+        "outlook-detect",
     }
 
 
@@ -121,6 +122,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/workbench",
         "/map",
         "/dashboard",
+        "/outlook",
         "/grid/objects",
         "/grid/patrol",
         "/grid/ledger",
