@@ -306,7 +306,10 @@ def channel_book() -> ChannelBook:
     """The site's channels as the registration rules see them: Open311, the proactive orders the
     outlook makes from warnings and every channel with a JSON payload push their own ids; manual
     registration has none."""
-    pushed = {code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None} | {"open311", PROACTIVE}
+    pushed = {code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None} | {
+        "open311",
+        PROACTIVE,
+    }
     return ChannelBook(known=frozenset(CHANNEL_SPECS), pushed=frozenset(pushed))
 
 

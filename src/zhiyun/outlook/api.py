@@ -119,7 +119,11 @@ def get_warning(actor: ActorDep, outlook: OutlookDep, warning_id: WarningId) -> 
     return WarningOut.of(outlook.warning(actor, warning_id))
 
 
-_STEP_ERRORS: dict[int | str, dict[str, Any]] = {404: ERROR_RESPONSES[404], 409: ERROR_RESPONSES[409], 422: ERROR_RESPONSES[422]}
+_STEP_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: ERROR_RESPONSES[404],
+    409: ERROR_RESPONSES[409],
+    422: ERROR_RESPONSES[422],
+}
 
 
 @router.post(
