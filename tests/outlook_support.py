@@ -4,6 +4,7 @@ the detection and what the center does with a warning, not how the orders came i
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -62,3 +63,17 @@ def seed_history(services: Services, district: District, surge_town: str = "GC")
     with services.db.transaction() as session:
         session.execute(insert(table_of(WorkOrderRow)), rows)
     return yesterday
+
+
+def add_orders(services: Services, district: District, day: date, count: int, town: str = "DL") -> None:
+    """`count` more orders of 噪音扰民 in `town` registered on `day` (fresh numbers)."""
+    village = {"GC": "GC-XB", "DL": "DL-YB"}[town]
+    rows = [
+        {
+            **_row(900_000 + n, day, district.units[town], district.units[village]),
+            "number": f"U{uuid.uuid4().hex[:16]}",
+        }
+        for n in range(count)
+    ]
+    with services.db.transaction() as session:
+        session.execute(insert(table_of(WorkOrderRow)), rows)

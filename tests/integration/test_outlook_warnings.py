@@ -5,13 +5,16 @@ registered through intake at the town's center, each step audited."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, text
-from tests.outlook_support import CATEGORY, seed_history
-from tests.support import TEST_SYSTEM, District, build_small_district
+from tests.outlook_support import CATEGORY, add_orders, seed_history, today
+from tests.support import TEST_ADMIN, TEST_SYSTEM, District, build_small_district
 
 from zhiyun.bootstrap import Services
 from zhiyun.domain.errors import ActionNotAllowed, NotFound, PermissionDenied, ValidationFailed
+from zhiyun.outlook.jobs import detect_daily
 from zhiyun.outlook.service import OutlookService
 from zhiyun.outlook.tables import OutlookWarningStepRow
 from zhiyun.store.tables import WorkOrderRow
@@ -119,3 +122,27 @@ def test_the_steps_of_a_warning_are_append_only(services: Services) -> None:
         step = session.scalars(select(OutlookWarningStepRow)).first()
         assert step is not None
         session.execute(text("UPDATE outlook_warning_step SET note = 'x' WHERE id = :id"), {"id": step.id})
+
+
+def test_the_hourly_job_raises_yesterdays_and_todays_surges_once(services: Services) -> None:
+    district = build_small_district(services)
+    seed_history(services, district)
+    add_orders(services, district, today(), 16, town="DL")  # today's so far, in 大沥镇
+    detect_daily(services)
+    outlook = services.get(OutlookService)
+    warnings = outlook.warnings(TEST_SYSTEM)
+    days = {(w.town, w.period_start) for w in warnings if w.window == "day"}
+    assert days == {("桂城街道", today() - timedelta(days=1)), ("大沥镇", today())}
+    todays = next(w for w in warnings if w.town == "大沥镇" and w.window == "day")
+    assert todays.explanation.startswith("大沥镇 噪音扰民 今日 ")
+    detect_daily(services)
+    assert [w.id for w in outlook.warnings(TEST_SYSTEM)] == [w.id for w in warnings]
+
+
+def test_a_platform_younger_than_three_weeks_raises_nothing(services: Services) -> None:
+    district = build_small_district(services)
+    services.taxonomy.ensure_default(TEST_ADMIN)
+    for offset in range(1, 15):
+        add_orders(services, district, today() - timedelta(days=offset), 1, town="GC")
+    add_orders(services, district, today() - timedelta(days=1), 20, town="GC")
+    assert services.get(OutlookService).detect(TEST_SYSTEM).raised == 0

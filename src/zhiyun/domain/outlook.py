@@ -355,7 +355,7 @@ class DetectionRules:
     """The thresholds of the surge tests (docs/outlook.md says how they were chosen)."""
 
     lookback: int = 56  # days of baseline before the week under test
-    min_history: int = 28  # fewer days of history: no test
+    min_history: int = 21  # fewer days of history before the week: no test (three of each weekday)
     p_max: float = 1e-5  # the tail test's level (hundreds of series are tested every day)
     min_count: int = 5  # a warning needs at least this many orders in its window
     min_ratio: float = 1.5  # … and this many times the expected

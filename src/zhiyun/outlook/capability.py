@@ -22,7 +22,7 @@ CAPABILITY = Capability(
     jobs=(
         Job(
             "outlook-detect",
-            "run the surge detection on yesterday's orders and raise the warnings (one per town, category, window and period)",
+            "run the surge detection on yesterday's orders and today's so far, raising the warnings (one per town, category, window and period)",
             "zhiyun.outlook.jobs:detect_daily",
             timedelta(hours=1),
             at_once=True,

@@ -224,13 +224,14 @@ class OutlookService:
 
     def history(self, actor: Actor, days: int, last: date | None = None) -> History:
         """The daily series of the towns `actor` sees over the `days` days to `last` (default
-        yesterday)."""
+        yesterday), from the first order's day when that is later."""
         if not 1 <= days <= 4000:
             raise ValidationFailed("天数须在 1–4000 之间", field="days")
         last = last or self._today() - timedelta(days=1)
         with self.db.reading() as session:
             _, towns = self._towns(session, actor)
-            found = self._history(session, last - timedelta(days=days - 1), last, towns)
+            first = max(last - timedelta(days=days - 1), min(repo.first_order_day(session) or last, last))
+            found = self._history(session, first, last, towns)
             return History(found.first, found.last, found.series, self.reference.get(session).calendar)
 
     # ------------------------------------------------------------------ detection
@@ -244,14 +245,15 @@ class OutlookService:
         day = day or self._today() - timedelta(days=1)
         if day > self._today():
             raise ValidationFailed("不能检测未来的日期", field="day")
-        first = day - timedelta(days=DETECTION_DAYS - 1)
         now = self.clock()
         raised: list[int] = []
         updated = 0
         with self.db.transaction() as session:
             snapshot = self.reference.get(session)
+            # the days before the first order are no history (a new platform's zeros are not quiet days)
+            first = max(day - timedelta(days=DETECTION_DAYS - 1), repo.first_order_day(session) or day)
             history = self._history(session, first, day, None)
-            kinds = day_kinds(snapshot.calendar, first, DETECTION_DAYS)
+            kinds = day_kinds(snapshot.calendar, first, (day - first).days + 1)
             pooled = category_totals(history.series.values())
             names = repo.category_names(session)
             monday_index = (week_start(day) - first).days
