@@ -65,13 +65,17 @@ def seed_history(services: Services, district: District, surge_town: str = "GC")
     return yesterday
 
 
-def add_orders(services: Services, district: District, day: date, count: int, town: str = "DL") -> None:
-    """`count` more orders of 噪音扰民 in `town` registered on `day` (fresh numbers)."""
+def add_orders(
+    services: Services, district: District, day: date, count: int, town: str = "DL", *, located: bool = True
+) -> None:
+    """`count` more orders of 噪音扰民 in `town` registered on `day` (fresh numbers); not `located`:
+    intake placed them in no town, they are held by the town's village."""
     village = {"GC": "GC-XB", "DL": "DL-YB"}[town]
     rows = [
         {
             **_row(900_000 + n, day, district.units[town], district.units[village]),
             "number": f"U{uuid.uuid4().hex[:16]}",
+            **({} if located else {"town_unit_id": None, "village_unit_id": None}),
         }
         for n in range(count)
     ]

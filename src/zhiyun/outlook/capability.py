@@ -24,7 +24,7 @@ CAPABILITY = Capability(
             "outlook-detect",
             "run the surge detection on yesterday's orders and today's so far, raising the warnings (one per town, category, window and period)",
             "zhiyun.outlook.jobs:detect_daily",
-            timedelta(hours=1),
+            timedelta(minutes=10),
             at_once=True,
         ),
     ),

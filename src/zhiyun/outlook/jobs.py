@@ -19,7 +19,7 @@ DETECTOR = Actor.system("预警检测")
 
 
 def detect_daily(services: Services) -> None:
-    """Test yesterday (the last whole day) and today so far for surges. Run hourly: the first run
+    """Test yesterday (the last whole day) and today so far for surges. Run every ten minutes: the first run
     after midnight raises yesterday's last warnings; today's are raised as soon as today's count
     so far stands out against a whole day's expectation (a conservative test: the day is not
     over) and brought up to date while they are still raised. One warning per town × category ×

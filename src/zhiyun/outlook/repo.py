@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from zhiyun.catalog.tables import CategoryRow
@@ -36,29 +36,37 @@ def _local_day(dialect: str) -> Any:
 
 
 def daily_counts(
-    session: Session, first: date, last: date, towns: Collection[int] | None = None
-) -> list[tuple[str, int, date, int]]:
-    """(category code, town unit id, local day, orders) registered on [first, last], for orders
-    that have a category and a town (of `towns`; None: every town), the proactive ones left out."""
+    session: Session, first: date, last: date
+) -> list[tuple[str, int | None, int | None, date, int]]:
+    """(category code, town unit id, holding unit id, local day, orders) registered on
+    [first, last] for orders with a category, the proactive ones left out. The holding unit
+    (`current_unit_id`) is given only for the orders intake could not place in a town, so that
+    the caller can take the town above it."""
     dialect = session.get_bind().dialect.name
     day = _local_day(dialect).label("day")
+    unit = case((W.town_unit_id.is_(None), W.current_unit_id), else_=None).label("unit")
     stmt = (
-        select(W.category_code, W.town_unit_id, day, func.count())
+        select(W.category_code, W.town_unit_id, unit, day, func.count())
         .where(
             W.registered_at >= _local_midnight(first),
             W.registered_at < _local_midnight(last + timedelta(days=1)),
             W.category_code.is_not(None),
-            W.town_unit_id.is_not(None),
             W.channel != PROACTIVE_CHANNEL,
         )
-        .group_by(W.category_code, W.town_unit_id, day)
+        .group_by(W.category_code, W.town_unit_id, unit, day)
     )
-    if towns is not None:
-        stmt = stmt.where(W.town_unit_id.in_(sorted(towns)))
-    rows: list[tuple[str, int, date, int]] = []
-    for category, town, local_day, count in session.execute(stmt):
+    rows: list[tuple[str, int | None, int | None, date, int]] = []
+    for category, town, holder, local_day, count in session.execute(stmt):
         value = local_day if isinstance(local_day, date) else date.fromisoformat(str(local_day))
-        rows.append((str(category), int(town), value, int(count)))
+        rows.append(
+            (
+                str(category),
+                None if town is None else int(town),
+                None if holder is None else int(holder),
+                value,
+                int(count),
+            )
+        )
     return rows
 
 

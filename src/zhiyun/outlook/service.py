@@ -178,6 +178,15 @@ class History:
     calendar: WorkCalendar | None = None  # the site's working-day calendar (with its overrides)
 
 
+def _town_of(org: OrgTree, unit_id: int | None) -> int | None:
+    """The town at or above `unit_id` (None: none, or no unit)."""
+    if unit_id is None or unit_id not in org.units:
+        return None
+    if org.units[unit_id].kind is UnitKind.TOWN:
+        return unit_id
+    return next((u.id for u in org.ancestors(unit_id) if u.kind is UnitKind.TOWN), None)
+
+
 def _center_for(org: OrgTree, town_unit_id: int) -> int:
     return org.center_of(town_unit_id).id
 
@@ -218,9 +227,21 @@ class OutlookService:
 
     # ------------------------------------------------------------------ history
 
+    def _counts(
+        self, session: Session, first: date, last: date, towns: Collection[int] | None
+    ) -> list[tuple[str, int, date, int]]:
+        """(category, town, day, orders) of the towns `towns` (None: all): an order intake could
+        not place in a town counts in the town above the unit holding it (none: not counted)."""
+        org = self.reference.get(session).org
+        found: list[tuple[str, int, date, int]] = []
+        for category, town, holder, day, count in repo.daily_counts(session, first, last):
+            place = town if town is not None else _town_of(org, holder)
+            if place is not None and (towns is None or place in towns):
+                found.append((category, place, day, count))
+        return found
+
     def _history(self, session: Session, first: date, last: date, towns: Collection[int] | None) -> History:
-        rows = repo.daily_counts(session, first, last, towns)
-        return History(first, last, build_series(rows, first, last))
+        return History(first, last, build_series(self._counts(session, first, last, towns), first, last))
 
     def history(self, actor: Actor, days: int, last: date | None = None) -> History:
         """The daily series of the towns `actor` sees over the `days` days to `last` (default
@@ -633,7 +654,7 @@ class OutlookService:
             return []
         first = max(start, last - timedelta(days=SEASON_DAYS - 1))
         daily: dict[str, dict[date, int]] = {}
-        for category, _town, day, count in repo.daily_counts(session, first, last, towns):
+        for category, _town, day, count in self._counts(session, first, last, towns):
             per_day = daily.setdefault(category, {})
             per_day[day] = per_day.get(day, 0) + count
         names = repo.category_names(session)
