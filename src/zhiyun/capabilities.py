@@ -31,6 +31,7 @@ INSTALLED: tuple[str, ...] = (
     "replies",  # quick replies (常用语) in the note fields
     "grid",  # grid governance: workers, objects, grid items, patrols, ledgers
     "sensing",  # cameras, sensors, drones, satellites: scenes (alarms and events next)
+    "outlook",  # seasons, forecasts and early warning (预警, 未诉先办)
 )
 
 

@@ -30,6 +30,7 @@ PAGES = (
     "/grid/patrol-figures",
     "/sensing/events",
     "/sensing/figures",
+    "/outlook",
     "/replies",
     "/admin",
 )
@@ -40,19 +41,24 @@ PATROL = "/grid/patrol"  # 巡查: grid workers only
 PATROLS = {"/grid/ledger", "/grid/patrol-figures"}
 # 感知事件 and 感知统计: every staff member but grid workers (each sees their unit's villages)
 SENSING = {"/sensing/events", "/sensing/figures"}
+# 预警: dispatchers, leaders, inspectors and admins (each sees the warnings of their towns)
+OUTLOOK = "/outlook"
 ROLES = {
-    "admin": EVERYONE | {"/orders/new", "/dashboard", "/reports", OBJECTS, "/admin"} | PATROLS | SENSING,
-    "district": EVERYONE | {"/orders/new", "/dashboard", "/reports", OBJECTS} | PATROLS | SENSING,
-    "town": EVERYONE | {"/orders/new", "/dashboard", "/reports", OBJECTS} | PATROLS | SENSING,
+    "admin": EVERYONE
+    | {"/orders/new", "/dashboard", OBJECTS, "/admin", OUTLOOK, "/reports"}
+    | PATROLS
+    | SENSING,
+    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports"} | PATROLS | SENSING,
+    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports"} | PATROLS | SENSING,
     "zjj": EVERYONE
-    | {"/orders/new", "/dashboard", "/reports", OBJECTS}
+    | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports"}
     | PATROLS
     | SENSING,  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"} | SENSING,  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS} | PATROLS | SENSING,  # a village handler
     "grid": EVERYONE | {OBJECTS, PATROL} | PATROLS,  # a grid worker
-    "inspector": EVERYONE | {"/dashboard", "/reports"} | PATROLS | SENSING,
-    "leader": EVERYONE | {"/dashboard", "/reports"} | PATROLS | SENSING,
+    "inspector": EVERYONE | {"/dashboard", OUTLOOK, "/reports"} | PATROLS | SENSING,
+    "leader": EVERYONE | {"/dashboard", OUTLOOK, "/reports"} | PATROLS | SENSING,
 }
 
 

@@ -102,6 +102,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "device-heartbeats",
         "sensing-raise-due",
         "verification-escalate",
+        "outlook-detect",
     }
 
 
@@ -123,6 +124,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/map",
         "/dashboard",
         "/reports",
+        "/outlook",
         "/grid/objects",
         "/grid/patrol",
         "/grid/ledger",

@@ -114,6 +114,15 @@ VERIFICATION_OPERATIONS = {
     ("POST", "/api/v1/sensing/verifications/{task_id}/answer"),
     ("POST", "/api/v1/sensing/verifications/{task_id}/reassign"),
 }
+# Early warning (预警): who reads no outlook is refused (may_read_outlook) before anything is looked
+# up; for the others a warning outside their towns does not exist (the sweep's district has none:
+# 404). Who may handle which warning: tests/integration/test_outlook_warnings.py and
+# tests/e2e/test_outlook_api.py.
+OUTLOOK_OPERATIONS = {
+    ("POST", "/api/v1/outlook/warnings/{warning_id}/acknowledge"),
+    ("POST", "/api/v1/outlook/warnings/{warning_id}/dismiss"),
+    ("POST", "/api/v1/outlook/warnings/{warning_id}/order"),
+}
 ORDER_EXTRAS = {
     ("POST", "/api/v1/orders/{key}/repeat-calls"),
     ("POST", "/api/v1/orders"),
@@ -407,6 +416,11 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
             probes.append(
                 Probe(method, template, url, 404 if may else 403, kwargs, "may_answer (no such task)")
             )
+        elif (method, template) in OUTLOOK_OPERATIONS:
+            url = template.replace("{warning_id}", "1")
+            kwargs = {"json": {"reason": "探测"}} if template.endswith("/dismiss") else {}
+            may = access.may_read_outlook(actor)
+            probes.append(Probe(method, template, url, 404 if may else 403, kwargs, "may_read_outlook"))
         elif template == "/api/v1/orders":
             if not access.may_register(actor):
                 probes.append(Probe(method, template, template, 403, {"json": _new_order()}, "may_register"))
@@ -480,6 +494,7 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | SEAT_OPERATIONS
         | PATROL_OPERATIONS
         | VERIFICATION_OPERATIONS
+        | OUTLOOK_OPERATIONS
         | QUICK_REPLY_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )

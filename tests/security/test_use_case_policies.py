@@ -31,6 +31,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from tests.e2e.harness import PNG
+from tests.outlook_support import seed_history
 from tests.sensing_support import SensingWorld, add_device, add_event
 from tests.support import (
     ONLY_SQLITE,
@@ -74,6 +75,7 @@ from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
+from zhiyun.outlook.service import OutlookService
 from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
 from zhiyun.sensing.devices import DeviceChanges, DeviceRegistry
 from zhiyun.sensing.scenes import SceneCatalogue
@@ -201,6 +203,11 @@ READ_ONLY: dict[str, str] = {
     "sensing_figures.event": "one event the reader sees (may_read_sensing, sensing_villages; NotFound otherwise)",
     "sensing_figures.choices": "the statuses, scenes and places the reader's event filters offer (may_read_sensing)",
     "sensing_figures.period": "checks a period of days (no data read)",
+    "outlook.warnings": "the warnings of the towns the reader sees (may_read_outlook, may_see_area)",
+    "outlook.warning": "one warning the reader sees (may_see_area; NotFound otherwise)",
+    "outlook.forecasts": "the next four weeks per category and town the reader sees (may_see_area)",
+    "outlook.seasons": "the seasonal calendar of the towns the reader sees (may_read_outlook)",
+    "outlook.history": "the daily counts of the towns the reader sees (may_read_outlook; the backtest)",
     "grid_items.items": "reads the grid items catalogue (reference data: planners and patrol pages read it)",
     "grid_items.get": "reads one version of a grid item",
     "grid_items.versions": "reads a grid item's version history",
@@ -538,6 +545,16 @@ class World:
             assert world.event(event.id).status == "verifying"
         return int(self.made["verification_task"])
 
+    def warning(self) -> int:
+        """A warning (预警) of 桂城街道's 噪音扰民, raised by detection over a made-up history with
+        yesterday's surge (tests/outlook_support.py): its id."""
+        if "warning" not in self.made:
+            seed_history(self.services, self.district)
+            outlook = self.services.get(OutlookService)
+            outlook.detect(Actor.system("预警检测"))
+            self.made["warning"] = next(w.id for w in outlook.warnings(TEST_ADMIN) if w.window == "day")
+        return int(self.made["warning"])
+
     def objects_file(self) -> Path:
         """A file of managed objects (one shop of 夏北社区; the small district has no grids: it
         is stored in none)."""
@@ -606,6 +623,34 @@ class Case:
 
 
 CASES: tuple[Case, ...] = (
+    # -- early warning 预警
+    Case(
+        "outlook.detect",
+        lambda s, ctx, who: s.get(OutlookService).detect(who),
+        ("district", "town", "leader", "inspector", "xiabei", "citizen"),
+        allowed="admin",
+    ),
+    Case(
+        "outlook.acknowledge",
+        lambda s, wid, who: s.get(OutlookService).acknowledge(who, wid),
+        ("town2", "xiabei", "inspector", "system", "citizen"),
+        allowed="town",
+        prepare=World.warning,
+    ),
+    Case(
+        "outlook.dismiss",
+        lambda s, wid, who: s.get(OutlookService).dismiss(who, wid, "临时现象"),
+        ("town2", "yanbu", "inspector", "system", "citizen"),
+        allowed="leader",
+        prepare=World.warning,
+    ),
+    Case(
+        "outlook.make_order",
+        lambda s, wid, who: s.get(OutlookService).make_order(who, wid),
+        ("town2", "xiabei", "leader", "inspector", "system", "citizen"),
+        allowed="town",
+        prepare=World.warning,
+    ),
     # -- orders
     Case(
         "orders.register",

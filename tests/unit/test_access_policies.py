@@ -128,7 +128,13 @@ def _contexts(policy: access.Policy) -> Iterator[tuple[object, ...]]:
     elif policy.name == "may_register_at":
         for center in UNIT_IDS:
             yield (center, ORG)
-    elif policy.name in ("may_manage_quick_replies", "may_use_quick_replies", "may_read_reports_of"):
+    elif policy.name in (
+        "may_manage_quick_replies",
+        "may_use_quick_replies",
+        "may_see_area",
+        "may_handle_warning",
+        "may_read_reports_of",
+    ):
         for unit in UNIT_IDS:
             yield (unit, ORG)
     elif policy.name in ("may_manage_credentials_of", "may_follow_request", "may_manage_own_quick_replies"):

@@ -60,6 +60,10 @@ PATROL_PLANNERS = frozenset({Role.ADMIN, Role.SYSTEM})  # the worker's monthly j
 CITIZENS = frozenset({Role.CITIZEN})
 STAFF = frozenset(STAFF_ROLES)
 DEVICE_READERS = frozenset({*STAFF_ROLES, Role.SYSTEM})
+# Seasons, forecasts and warnings (预警): who reads them, who handles a warning, who runs detection.
+OUTLOOK_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.DISPATCHER, Role.SYSTEM})
+WARNING_HANDLERS = frozenset({Role.ADMIN, Role.LEADER, Role.DISPATCHER})
+DETECTORS = frozenset({Role.ADMIN, Role.SYSTEM})
 
 
 def may_register(actor: Actor) -> bool:
@@ -259,6 +263,41 @@ def may_plan_patrols(actor: Actor) -> bool:
     """Plan a month's merged patrols (巡查计划) for every grid worker: the system (the worker's
     monthly job) or an admin (`zhiyun grid plan`)."""
     return actor.role in PATROL_PLANNERS
+
+
+def may_read_outlook(actor: Actor) -> bool:
+    """Whether `actor` reads seasons, forecasts and warnings (季节提示, 预警) at all: the role-level
+    precheck of `may_see_area` (the menu entry)."""
+    return actor.role in OUTLOOK_READERS
+
+
+def may_see_area(actor: Actor, town_unit_id: int, org: OrgTree) -> bool:
+    """Whether `actor` reads the warnings and forecasts of the town `town_unit_id`: the district
+    center's staff (and an admin without a unit, the system) every town; anyone else the towns
+    of their unit's subtree, or the town their unit lies in (a town center sees its own town); a
+    district-wide reader without a unit (a leader, an inspector) every town."""
+    if not may_read_outlook(actor):
+        return False
+    if actor.unit_id is None:
+        return actor.role in DISTRICT_WIDE_READERS
+    if actor.unit_id not in org.units or town_unit_id not in org.units:
+        return False
+    if org.units[actor.unit_id].parent_id is None:
+        return True
+    return org.is_within(town_unit_id, actor.unit_id) or org.is_within(actor.unit_id, town_unit_id)
+
+
+def may_handle_warning(actor: Actor, town_unit_id: int, org: OrgTree) -> bool:
+    """Acknowledge or dismiss a warning of the town `town_unit_id` (turning it into a proactive
+    order also needs `may_register_at` the town's center): a dispatcher, a leader or an admin
+    who sees the town."""
+    return actor.role in WARNING_HANDLERS and may_see_area(actor, town_unit_id, org)
+
+
+def may_run_detection(actor: Actor) -> bool:
+    """Run the daily surge detection that raises warnings (预警): the system (the worker's job),
+    an admin (`zhiyun outlook detect`)."""
+    return actor.role in DETECTORS
 
 
 def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
@@ -536,6 +575,41 @@ POLICIES: tuple[Policy, ...] = (
         may_plan_patrols,
         "system",
     ),
+    Policy(
+        "may_read_outlook",
+        "open seasons and warnings 预警 / 季节提示",
+        "leaders, inspectors, dispatchers, admins, the system (what of them: `may_see_area`)",
+        OUTLOOK_READERS,
+        may_read_outlook,
+        "console",
+    ),
+    Policy(
+        "may_see_area",
+        "read a town's warnings and forecasts 预警",
+        "the district center's readers every town; others the towns of their subtree or the town "
+        "their unit lies in; the district-wide readers without a unit (admin, leader, inspector) and "
+        "the system every town",
+        OUTLOOK_READERS,
+        may_see_area,
+        "console",
+    ),
+    Policy(
+        "may_handle_warning",
+        "acknowledge or dismiss (with a reason) a warning 预警; with `may_register_at` its town's "
+        "center, turn it into a proactive order 未诉先办",
+        "dispatchers, leaders and admins who see the town",
+        WARNING_HANDLERS,
+        may_handle_warning,
+        "console",
+    ),
+    Policy(
+        "may_run_detection",
+        "run the daily surge detection that raises warnings 预警",
+        "the system (the worker), an admin (`zhiyun outlook detect`)",
+        DETECTORS,
+        may_run_detection,
+        "system",
+    ),
     # -- the system's own work
     Policy(
         "may_record_system_event",
@@ -624,6 +698,10 @@ _REFUSALS: dict[str, str] = {
     "may_record_system_event": "系统事件只能由系统记录",
     "may_run_sweep": "仅系统或系统管理员可以执行时限监控",
     "may_run_housekeeping": "仅系统或系统管理员可以执行系统维护",
+    "may_read_outlook": "预警和季节提示仅供领导、质检员、派单员和管理员查看",
+    "may_see_area": "不能查看其他镇街的预警",
+    "may_handle_warning": "只有本辖区的派单员、领导或管理员可以处理预警",
+    "may_run_detection": "仅系统或系统管理员可以执行预警检测",
 }
 
 
@@ -742,6 +820,7 @@ __all__ = [
     "may_define_rates",
     "may_dispatch_in_bulk",
     "may_follow_request",
+    "may_handle_warning",
     "may_import_managed_objects",
     "may_manage_credentials_of",
     "may_manage_models",
@@ -750,13 +829,16 @@ __all__ = [
     "may_patrol",
     "may_plan_patrols",
     "may_read_devices",
+    "may_read_outlook",
     "may_read_reports_of",
     "may_record_repeat_call",
     "may_record_system_event",
     "may_register",
     "may_register_at",
+    "may_run_detection",
     "may_run_housekeeping",
     "may_run_sweep",
+    "may_see_area",
     "may_take_calls",
     "may_train_models",
     "may_upload",

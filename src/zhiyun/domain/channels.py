@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from zhiyun.domain.errors import ValidationFailed
 
 MANUAL = "manual"
+# 未诉先办: a proactive order made from a warning (预警) by the town's center, before more people
+# call; its external id is the warning's ("W{id}"), so one warning makes one order.
+PROACTIVE = "proactive"
 
 
 @dataclass(frozen=True)

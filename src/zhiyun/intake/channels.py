@@ -75,6 +75,7 @@ _HOTLINE_EXAMPLE = {
 }
 
 MANUAL = domain_channels.MANUAL  # orders registered by hand (console, API): no payloads and no keys
+PROACTIVE = domain_channels.PROACTIVE  # 未诉先办: orders made from a warning (zhiyun.outlook)
 
 CHANNEL_SPECS: dict[str, ChannelSpec] = {
     spec.code: spec
@@ -278,6 +279,16 @@ CHANNEL_SPECS: dict[str, ChannelSpec] = {
             {},
         ),
         ChannelSpec(
+            PROACTIVE,
+            "未诉先办",
+            None,
+            None,
+            OrderType.REPORT,
+            Urgency.NORMAL,
+            "预警转成的主动工单：某类诉求在某镇街激增，中心在市民再来电之前先行处置（zhiyun.outlook）。",
+            {},
+        ),
+        ChannelSpec(
             MANUAL,
             "人工登记",
             None,
@@ -292,9 +303,13 @@ CHANNEL_SPECS: dict[str, ChannelSpec] = {
 
 
 def channel_book() -> ChannelBook:
-    """The site's channels as the registration rules see them: Open311 and every channel with a
-    JSON payload push their own ids; manual registration has none."""
-    pushed = {code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None} | {"open311"}
+    """The site's channels as the registration rules see them: Open311, the proactive orders the
+    outlook makes from warnings and every channel with a JSON payload push their own ids; manual
+    registration has none."""
+    pushed = {code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None} | {
+        "open311",
+        PROACTIVE,
+    }
     return ChannelBook(known=frozenset(CHANNEL_SPECS), pushed=frozenset(pushed))
 
 
