@@ -31,6 +31,7 @@ PAGES = (
     "/sensing/events",
     "/sensing/figures",
     "/outlook",
+    "/hotspots",
     "/replies",
     "/admin",
 )
@@ -45,20 +46,26 @@ SENSING = {"/sensing/events", "/sensing/figures"}
 OUTLOOK = "/outlook"
 ROLES = {
     "admin": EVERYONE
-    | {"/orders/new", "/dashboard", OBJECTS, "/admin", OUTLOOK, "/reports"}
+    | {"/orders/new", "/dashboard", OBJECTS, "/admin", OUTLOOK, "/reports", "/hotspots"}
     | PATROLS
     | SENSING,
-    "district": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports"} | PATROLS | SENSING,
-    "town": EVERYONE | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports"} | PATROLS | SENSING,
+    "district": EVERYONE
+    | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports", "/hotspots"}
+    | PATROLS
+    | SENSING,
+    "town": EVERYONE
+    | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports", "/hotspots"}
+    | PATROLS
+    | SENSING,
     "zjj": EVERYONE
-    | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports"}
+    | {"/orders/new", "/dashboard", OBJECTS, OUTLOOK, "/reports", "/hotspots"}
     | PATROLS
     | SENSING,  # a department's dispatcher (sees none)
     "agent": EVERYONE | {"/orders/new"} | SENSING,  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS} | PATROLS | SENSING,  # a village handler
     "grid": EVERYONE | {OBJECTS, PATROL} | PATROLS,  # a grid worker
-    "inspector": EVERYONE | {"/dashboard", OUTLOOK, "/reports"} | PATROLS | SENSING,
-    "leader": EVERYONE | {"/dashboard", OUTLOOK, "/reports"} | PATROLS | SENSING,
+    "inspector": EVERYONE | {"/dashboard", OUTLOOK, "/reports", "/hotspots"} | PATROLS | SENSING,
+    "leader": EVERYONE | {"/dashboard", OUTLOOK, "/reports", "/hotspots"} | PATROLS | SENSING,
 }
 
 

@@ -82,6 +82,8 @@ ADMIN_OPERATIONS: dict[tuple[str, str], Callable[[Actor], bool]] = {
     ("DELETE", "/api/v1/responsibility-rules/{rule_id}"): access.may_administer_catalog,
     ("POST", "/api/v1/stats/rate-definitions"): access.may_define_rates,
     ("POST", "/api/v1/reports"): access.may_view_dashboard,  # then may_read_reports_of the unit
+    ("POST", "/api/v1/hotspots/{issue_id}/merge"): access.may_act_on_hot_issues,
+    ("POST", "/api/v1/hotspots/{issue_id}/proactive-order"): access.may_act_on_hot_issues,
     ("POST", "/api/v1/reports/subscriptions"): access.may_view_dashboard,
     ("DELETE", "/api/v1/reports/subscriptions/{subscription_id}"): access.may_view_dashboard,
     ("POST", "/api/v1/sensing/devices/import"): access.may_administer_devices,

@@ -72,6 +72,8 @@ from zhiyun.grid.patrol_figures import PatrolFiguresService
 from zhiyun.grid.patrol_service import PatrolService
 from zhiyun.grid.workers import GridWorkerService, NewPost
 from zhiyun.hotline.service import Call, Outcome, SeatService
+from zhiyun.hotspots.service import HotIssueService
+from zhiyun.hotspots.tracker import HotIssueTracker
 from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
@@ -183,6 +185,8 @@ READ_ONLY: dict[str, str] = {
     "analytics_reports.reports": "lists the reports of the units may_read_reports_of lets the reader see",
     "analytics_reports.report": "reads one report (may_read_reports_of its unit; another unit's is NotFound)",
     "analytics_reports.subscriptions": "reads the reader's own subscriptions",
+    "hotspots_service.issues": "lists the hot issues the reader sees (may_view_dashboard; a dispatcher: their subtree's)",
+    "hotspots_service.detail": "reads one hot issue and the orders the reader may see (can_view, order by order)",
     "sensing_scenes.scenes": "reads the scene catalogue (reference data: alarms are judged by it)",
     "sensing_scenes.get": "reads one version of a scene",
     "sensing_scenes.export_json": "reads the scene catalogue",
@@ -596,6 +600,26 @@ def _square(lat: float, lon: float, code: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+def hot_issue(world: World) -> int:
+    """A hot issue of 桂城 (three callers about one mixing plant), ranked by the worker's turn."""
+    from zhiyun.domain.principals import SCHEDULED_JOBS
+    from zhiyun.orders.service import NewOrder as Order
+
+    town = world.district.actors["town"]
+    for n, title in enumerate(
+        ("丽园小区搅拌站夜间噪音扰民", "投诉丽园小区附近搅拌站噪音", "丽园小区搅拌站深夜施工噪音")
+    ):
+        world.services.orders.register(
+            town,
+            Order(
+                title=title, content=f"{title}，影响休息。", citizen_phone=f"1380000000{n}", channel="12345"
+            ),
+        )
+    world.services.get(HotIssueTracker).refresh(SCHEDULED_JOBS)
+    (issue,) = world.services.get(HotIssueService).issues(world.district.actors["leader"])
+    return issue.id
 
 
 # --------------------------------------------------------------------------- the cases
@@ -1020,6 +1044,27 @@ CASES: tuple[Case, ...] = (
         "grid_items.ensure_default",
         lambda s, ctx, who: s.get(GridItemService).ensure_default(who),
         NOT_ADMINS,
+    ),
+    # -- hot issues 热点问题
+    Case(
+        "hotspots_tracker.refresh", lambda s, ctx, who: s.get(HotIssueTracker).refresh(who), NOT_SYSTEM_JOBS
+    ),
+    Case(
+        "hotspots_tracker.rebuild", lambda s, ctx, who: s.get(HotIssueTracker).rebuild(who), NOT_SYSTEM_JOBS
+    ),
+    Case(
+        "hotspots_service.proactive_order",
+        lambda s, issue, who: s.get(HotIssueService).proactive_order(who, issue),
+        ("leader", "inspector", "yanbu", "system", "citizen"),
+        allowed="town",
+        prepare=hot_issue,
+    ),
+    Case(
+        "hotspots_service.merge",
+        lambda s, issue, who: s.get(HotIssueService).merge(who, issue),
+        ("leader", "inspector", "yanbu", "system", "citizen"),
+        allowed="town",
+        prepare=hot_issue,
     ),
     # -- the rate definition 统计口径, the reports 统计报表
     Case(

@@ -220,6 +220,13 @@ def may_read_reports_of(actor: Actor, unit_id: int, org: OrgTree) -> bool:
     return actor.unit_id is not None and unit_id in org.units and org.is_within(unit_id, actor.unit_id)
 
 
+def may_act_on_hot_issues(actor: Actor) -> bool:
+    """Act on a hot issue one sees (热点问题): merge its orders into one supervised order, or make a
+    proactive order (未诉先办). A dispatcher; each merge and the supervision are then asked of
+    the life cycle order by order, the proactive order of intake at the dispatcher's center."""
+    return actor.role is Role.DISPATCHER
+
+
 def may_define_rates(actor: Actor) -> bool:
     """Make a new version of the rate definition (统计口径: which orders the rates leave out).
     An admin; every version is kept with who made it and why, and every figure names its version."""
@@ -392,6 +399,15 @@ POLICIES: tuple[Policy, ...] = (
         "leaders, inspectors, dispatchers (their subtree), admins",
         DASHBOARD_READERS,
         may_view_dashboard,
+        "console",
+    ),
+    Policy(
+        "may_act_on_hot_issues",
+        "a hot issue 热点问题 one sees: merge its orders into one supervised order, or make a proactive order "
+        "未诉先办",
+        "a dispatcher (then the life cycle, order by order, and intake at their center)",
+        frozenset({Role.DISPATCHER}),
+        may_act_on_hot_issues,
         "console",
     ),
     Policy(
@@ -690,6 +706,7 @@ _REFUSALS: dict[str, str] = {
     "may_administer_grid_items": "仅系统管理员可以维护入格事项",
     "may_administer_scenes": "仅系统管理员可以维护感知场景目录",
     "may_define_rates": "仅系统管理员可以修改统计口径",
+    "may_act_on_hot_issues": "只有派单员可以处置热点问题",
     "may_read_reports_of": "只能查看本单位及下级单位的统计报表",
     "may_read_devices": "只有工作人员可以查看感知设备",
     "may_administer_devices": "仅系统管理员可以维护感知设备",
@@ -803,6 +820,7 @@ __all__ = [
     "mask_name",
     "mask_personal_numbers",
     "mask_phone",
+    "may_act_on_hot_issues",
     "may_administer_boundaries",
     "may_administer_calendar",
     "may_administer_catalog",

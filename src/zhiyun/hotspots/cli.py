@@ -17,10 +17,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zhiyun.cli.support import ZhiyunGroup, console, err_console, fail
+from zhiyun.cli.support import DbOption, ZhiyunGroup, cli_actor, console, err_console, fail, open_services
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.hotspots.files import Columns, read_messages
 from zhiyun.hotspots.method import HotIssue, HotIssueSettings, detect, settings_from_mapping
+from zhiyun.hotspots.service import HotIssueService
+from zhiyun.hotspots.tracker import HotIssueTracker
 from zhiyun.kernel.normalize import to_local
 
 hotspots_app = typer.Typer(
@@ -140,3 +142,21 @@ def detect_command(
     console.print(table)
     err_console.print(f"用时 {elapsed:.1f} 秒", highlight=False)
     typer.echo(json.dumps({"hot_issues": [_record(i) for i in issues]}, ensure_ascii=False))
+
+
+@hotspots_app.command("rebuild")
+def rebuild(db: DbOption = None) -> None:
+    """从数据库重建热点问题（近 90 天工单）并保存排名；最后一行输出 JSON。"""
+    with open_services(db) as services:
+        report = services.get(HotIssueTracker).rebuild(cli_actor())
+        top = services.get(HotIssueService).issues(cli_actor(), limit=10, handled=False)
+    console.print(
+        f"已重建热点问题：{report.added} 件工单，{report.ranked} 个热点入榜，用时 {report.seconds:.1f} 秒"
+    )
+    for issue in top:
+        console.print(
+            f"  {issue.rank:>2}. {escape(issue.title)}  热度 {issue.hot_index:.1f}（{issue.size} 件）"
+        )
+    print(
+        json.dumps({"orders": report.added, "ranked": report.ranked, "rebuild_s": round(report.seconds, 2)})
+    )
