@@ -1,9 +1,11 @@
 """Keeping the platform's hot issues current (热点问题): the worker's grouping index and its ranking.
 
 The worker owns one `HotIssueIndex` (`hotspots.method`) over the orders of the last
-`HotIssueSettings.window_days` (90): built from the database on its first turn (or by `zhiyun
-hotspots rebuild`), then fed each turn with the orders registered since (each joins or starts a
-group in well under a millisecond: benchmarks/hotspots.py), with the orders of the ranked issues
+`HotIssueSettings.window_days` (90): built from the database on its first turn, once a day, or by
+`zhiyun hotspots rebuild`, then fed each turn with the orders registered since the last turn (and
+`LATE_COMMITS` before it, so that an order whose transaction committed late is not missed; those
+already in are skipped) — each joins or starts a group in well under a millisecond
+(benchmarks/hotspots.py) — with the orders of the ranked issues
 whose government signals changed (supervised, urged, overdue, reopened, unsatisfied: re-added
 with the new ones), and rid of what fell out of the window. A message is an order's title and
 content, its registration time, its caller (the phone number), and the names of its grid and
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, may_run_housekeeping, require
@@ -53,6 +55,8 @@ log = logging.getLogger("zhiyun.hotspots")
 
 W = WorkOrderRow
 TOP = 100  # issues ranked and stored each turn
+LATE_COMMITS = timedelta(minutes=5)  # an order committed this long after it was registered is still seen
+REBUILD_EVERY = timedelta(hours=24)  # and a full rebuild a day takes in what came another way (an import)
 CHUNK = 5_000  # orders read at a time on a rebuild
 ACTIVE, FADED, MERGED, ORDERED = "active", "faded", "merged", "ordered"
 LIVE_STATUSES = (OrderStatus.PENDING_DISPATCH, OrderStatus.DISPATCHED, OrderStatus.IN_PROGRESS)
@@ -83,6 +87,8 @@ class TurnReport:
     expired: int
     ranked: int
     seconds: float
+    assign_p99_ms: float = 0.0  # the grouping of one new order (index.add), 99th percentile of the turn
+    assign_max_ms: float = 0.0
 
 
 def signals_of(row: Sequence[object], now: datetime) -> GovernmentSignals:
@@ -118,8 +124,9 @@ class HotIssueTracker:
         self.clock = clock
         self.top = top
         self._index: HotIssueIndex | None = None
-        self._last_id = 0
-        self._signals: dict[int, GovernmentSignals] = {}
+        self._signals: dict[int, GovernmentSignals] = {}  # the orders in the index, with their signals
+        self._rebuilt_at: datetime | None = None
+        self._turned_at: datetime | None = None
         self._lock = threading.Lock()
         self._grid_names: dict[int, str] = {}
 
@@ -177,34 +184,55 @@ class HotIssueTracker:
     def _turn(self) -> TurnReport:
         started = time.perf_counter()
         now = self.clock()
-        rebuilt = self._index is None
+        rebuilt = False
         added = refreshed = 0
         with self.db.reading() as session:
             org = self.reference.get(session).org
-            if self._index is None:
+            if self._index is None or (self._rebuilt_at is not None and now - self._rebuilt_at > REBUILD_EVERY):
                 self._index = HotIssueIndex(self.settings, gazetteer=self._gazetteer(session, org))
-                self._last_id, self._signals = 0, {}
+                self._signals = {}
+                self._rebuilt_at = now
+                rebuilt = True
                 since = self._window_start(now)
-            else:
-                since = None
+            else:  # what was registered since the last turn (and a margin for late commits)
+                since = (self._turned_at or now) - LATE_COMMITS
+            self._turned_at = now
             index = self._index
-            query = select(*_COLUMNS).where(W.id > self._last_id, *self._counted())
-            if since is not None:
-                query = query.where(W.registered_at >= since)
-            rows = session.execute(query.order_by(W.registered_at, W.id).execution_options(yield_per=CHUNK))
-            for row in rows:
-                message = self._message(org, row, now)
-                index.add(message)
-                self._signals[int(row[0])] = message.signals
-                self._last_id = max(self._last_id, int(row[0]))
-                added += 1
+            query = select(*_COLUMNS).where(W.registered_at >= since, *self._counted())
+            timings: list[float] = []
+            after: tuple[datetime, int] | None = None
+            while True:  # in time order, a page at a time (keyset: no offset, no server cursor)
+                page = query if after is None else query.where(tuple_(W.registered_at, W.id) > tuple_(*after))
+                rows = session.execute(page.order_by(W.registered_at, W.id).limit(CHUNK)).all()
+                for row in rows:
+                    if int(row[0]) in self._signals:
+                        continue  # added in an earlier turn
+                    message = self._message(org, row, now)
+                    began = time.perf_counter()
+                    index.add(message)
+                    timings.append(time.perf_counter() - began)
+                    self._signals[int(row[0])] = message.signals
+                    added += 1
+                if len(rows) < CHUNK:
+                    break
+                after = (rows[-1][3], int(rows[-1][0]))
             refreshed = self._refresh_signals(session, org, index, now)
         expired = index.expire(now)
         for key in [k for k in self._signals if index.group_of(str(k)) is None]:
             del self._signals[key]
         issues = index.issues(now, top=self.top)
         self._store(issues, now)
-        report = TurnReport(rebuilt, added, refreshed, expired, len(issues), time.perf_counter() - started)
+        timings.sort()
+        report = TurnReport(
+            rebuilt,
+            added,
+            refreshed,
+            expired,
+            len(issues),
+            time.perf_counter() - started,
+            assign_p99_ms=timings[min(len(timings) - 1, int(0.99 * len(timings)))] * 1000 if timings else 0.0,
+            assign_max_ms=timings[-1] * 1000 if timings else 0.0,
+        )
         log.info(
             "hot issues: %s %d orders, %d re-signalled, %d expired, %d ranked in %.1f s",
             "rebuilt from" if rebuilt else "added",
