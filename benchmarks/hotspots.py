@@ -6,8 +6,8 @@
 The stage: a throwaway PostgreSQL database with the demo district's org tree and N orders over
 the last 90 days written with COPY — the life cycles, categories, towns and villages of
 benchmarks/dashboard.py's generator, and the words and callers of benchmarks/hotspots_assign.py's
-made-up order-like messages (civic matters at 3,000 made-up places; one in five orders in a burst
-of one matter at one place), in time order. Then, as the worker and the console do it:
+made-up order-like messages (civic matters at 3,000 made-up places, each place in one village of
+the district; one in five orders in a burst of one matter at one place), in time order. Then, as the worker and the console do it:
 
 - `rebuild_s`: `HotIssueTracker.rebuild` — every order of the window read from the database,
   grouped, ranked and the top 100 stored (the issue's target: < 120 s);
@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 import time
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from zhiyun.outlook.service import OutlookService
 from zhiyun.store.migrate import upgrade
 
 TITLE, CONTENT = COLUMNS.index("title"), COLUMNS.index("content")
+TOWN, VILLAGE = COLUMNS.index("town_unit_id"), COLUMNS.index("village_unit_id")
 
 
 def _copy_text(value: str) -> str:
@@ -63,6 +65,8 @@ def load(services: Any, count: int, first_number: int, start: int, end: int, see
     registered = np.sort(start + (rng.random(count) * (end - start)).astype(np.int64))
     messages = make_orders(count, seed=seed)  # in time order, as `registered`
     now = int(datetime.now(UTC).timestamp())
+    # a made-up place lies in one village (and its town), as intake would have located it
+    villages = [(town, village) for town in routes.towns for village in routes.villages[town]]
     started = time.perf_counter()
     raw = services.db.engine.raw_connection()
     try:
@@ -78,6 +82,8 @@ def load(services: Any, count: int, first_number: int, start: int, end: int, see
                 message = messages[first + i]
                 fields[TITLE] = _copy_text(message.title)[:300]
                 fields[CONTENT] = _copy_text(message.text)
+                town, village = villages[zlib.crc32(message.places[0].encode()) % len(villages)]
+                fields[TOWN], fields[VILLAGE] = str(town), str(village)
                 fields.append(_copy_text(message.caller or "\\N"))
                 lines.append("\t".join(fields))
             with conn.cursor() as cur, cur.copy(copy_sql) as copy:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from zhiyun.accounts.service import AccountService
 from zhiyun.analytics.dashboard import DashboardService
+from zhiyun.analytics.reports import ReportService
 from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import ListCache, ResponsibilityService
 from zhiyun.catalog.taxonomy import TaxonomyService
@@ -150,6 +151,10 @@ def build_services(
     for capability in capabilities:
         for ref in capability.dashboard:
             services.dashboard.panels.add(_build(ref, services))
+    reports = services.get(ReportService)
+    for capability in capabilities:
+        for ref in capability.reports:
+            reports.sections.add(_build(ref, services))
     return services
 
 

@@ -63,6 +63,13 @@ def test_a_leader_has_a_report_made_reads_it_and_downloads_its_spreadsheet(
     with page.expect_download() as caught:
         page.get_by_role("link", name="下载 Excel").click()
     data = Path(caught.value.path()).read_bytes()
-    assert load_workbook(io.BytesIO(data)).sheetnames == ["概况", "各单位", "渠道", "类别"]
+    assert load_workbook(io.BytesIO(data)).sheetnames == [
+        "概况",
+        "各单位",
+        "渠道",
+        "类别",
+        "热点问题（前 10）",
+        "预警",
+    ]
     page.goto("/reports")
     assert page.get_by_test_id("reports").get_by_role("link", name="南海区日报").count() >= 1

@@ -38,7 +38,14 @@ def test_a_report_is_made_read_and_downloaded_and_another_towns_is_not_there(con
     assert [r["id"] for r in town.get(f"{API}/reports").json()] == [report["id"]]
     sheet = town.get(f"{API}/reports/{report['id']}/xlsx")
     assert sheet.status_code == 200 and "spreadsheetml" in sheet.headers["content-type"]
-    assert load_workbook(io.BytesIO(sheet.content)).sheetnames == ["概况", "各单位", "渠道", "类别"]
+    assert load_workbook(io.BytesIO(sheet.content)).sheetnames == [
+        "概况",
+        "各单位",
+        "渠道",
+        "类别",
+        "热点问题（前 10）",
+        "预警",
+    ]
     dl = console.as_("town2")
     assert dl.get(f"{API}/reports/{report['id']}").status_code == 404
     assert dl.get(f"{API}/reports/{report['id']}/xlsx").status_code == 404

@@ -16,6 +16,7 @@ from zhiyun.domain.channels import PROACTIVE
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied
 from zhiyun.domain.principals import SCHEDULED_JOBS
 from zhiyun.domain.workorder import Dispatch, OrderStatus
+from zhiyun.hotspots.report_section import HotIssuesSection
 from zhiyun.hotspots.service import HotIssueService
 from zhiyun.hotspots.tracker import HotIssueTracker
 from zhiyun.orders.service import NewOrder
@@ -169,7 +170,9 @@ def test_a_proactive_order_is_registered_through_intake_at_the_dispatchers_cente
     assert still.size == 4 and still.status == "ordered"
 
 
-def test_orders_older_than_the_window_leave_the_issues_at_the_daily_rebuild(services: Services, world: District) -> None:
+def test_orders_older_than_the_window_leave_the_issues_at_the_daily_rebuild(
+    services: Services, world: District
+) -> None:
     seed(services, world)
     tracker = services.get(HotIssueTracker)
     tracker.refresh(SCHEDULED_JOBS)
@@ -182,7 +185,9 @@ def test_orders_older_than_the_window_leave_the_issues_at_the_daily_rebuild(serv
 def test_an_order_that_committed_late_is_still_taken_in(services: Services, world: District) -> None:
     seed(services, world)
     turn(services)
-    late = register(services, world, "丽园小区搅拌站噪音又来了", "丽园小区旁搅拌站凌晨施工噪音扰民。", "13800000007")
+    late = register(
+        services, world, "丽园小区搅拌站噪音又来了", "丽园小区旁搅拌站凌晨施工噪音扰民。", "13800000007"
+    )
     with services.db.transaction() as session:  # registered two minutes before the last turn: a slow commit
         row = session.get(WorkOrderRow, late)
         assert row is not None
@@ -191,3 +196,28 @@ def test_an_order_that_committed_late_is_still_taken_in(services: Services, worl
     assert report.added == 1 and report.assign_p99_ms >= 0
     (issue,) = services.get(HotIssueService).issues(world.actors["leader"])
     assert issue.size == 5
+
+
+def test_the_reports_section_lists_the_ranked_issues_with_orders_of_the_unit_and_period(
+    services: Services, world: District
+) -> None:
+    seed(services, world)  # registered by 桂城
+    turn(services)
+    section = HotIssuesSection()
+    now = datetime.now(UTC)
+    with services.db.reading() as session:
+        org = services.reference.get(session).org
+        mine = section.section_in(
+            session, org, world.units["GC"], now - timedelta(days=1), now + timedelta(minutes=1), now
+        )
+        theirs = section.section_in(
+            session, org, world.units["DL"], now - timedelta(days=1), now + timedelta(minutes=1), now
+        )
+        before = section.section_in(
+            session, org, world.units["GC"], now - timedelta(days=9), now - timedelta(days=8), now
+        )
+    assert (
+        mine is not None and len(mine.rows) == 1 and mine.rows[0][0] == 1 and "丽园" in str(mine.rows[0][1])
+    )
+    assert theirs is not None and theirs.rows == ()
+    assert before is not None and before.rows == ()

@@ -1,4 +1,5 @@
-"""A report as a spreadsheet (XLSX): its figures on four sheets — 概况, 各单位, 渠道, 类别."""
+"""A report as a spreadsheet (XLSX): its figures on four sheets — 概况, 各单位, 渠道, 类别 — and one
+sheet for each section other capabilities added (热点问题, 预警 …)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def report_xlsx(title: str, figures: dict[str, Any]) -> bytes:
         ["类别编码", "类别", "受理量"],
         [[c["key"], c["name"], c["count"]] for c in figures["volume"]["by_category"]],
     )
+    for section in figures.get("sections", []):
+        _sheet(book, str(section["title"])[:31], list(section["columns"]), [list(r) for r in section["rows"]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

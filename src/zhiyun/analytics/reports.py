@@ -39,6 +39,7 @@ from zhiyun.domain.org import OrgTree
 from zhiyun.domain.rate_definitions import RateDefinition
 from zhiyun.domain.reports import Period, ReportKind, last_complete, reported_units
 from zhiyun.kernel.clock import Clock, system_clock
+from zhiyun.kernel.report_sections import ReportSections
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
 from zhiyun.store.tables import ChannelRow
@@ -198,6 +199,7 @@ class ReportService:
         self.db = db
         self.reference = reference
         self.clock = clock
+        self.sections = ReportSections()  # other capabilities' (`Capability.reports`)
 
     # ------------------------------------------------------------------ making
 
@@ -215,6 +217,10 @@ class ReportService:
             return found
         now = self.clock()
         definition = current_in(session)
+        figures = figures_in(session, org, unit_id, kind, period, now, definition)
+        figures["sections"] = self.sections.collect_in(
+            session, org, unit_id, local_midnight(period.first), local_midnight(period.after), now
+        )
         row = ReportRow(
             unit_id=unit_id,
             kind=kind.value,
@@ -222,7 +228,7 @@ class ReportService:
             last_day=period.last,
             definition_version=definition.version,
             generated_at=now,
-            figures=figures_in(session, org, unit_id, kind, period, now, definition),
+            figures=figures,
         )
         session.add(row)
         session.flush()

@@ -26,5 +26,6 @@ CAPABILITY = Capability(
             at_once=True,
         ),
     ),
+    reports=("zhiyun.hotspots.report_section:build",),
     templates=True,
 )

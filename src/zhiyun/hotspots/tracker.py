@@ -188,7 +188,9 @@ class HotIssueTracker:
         added = refreshed = 0
         with self.db.reading() as session:
             org = self.reference.get(session).org
-            if self._index is None or (self._rebuilt_at is not None and now - self._rebuilt_at > REBUILD_EVERY):
+            if self._index is None or (
+                self._rebuilt_at is not None and now - self._rebuilt_at > REBUILD_EVERY
+            ):
                 self._index = HotIssueIndex(self.settings, gazetteer=self._gazetteer(session, org))
                 self._signals = {}
                 self._rebuilt_at = now

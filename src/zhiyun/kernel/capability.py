@@ -110,6 +110,7 @@ class Capability:
     jobs: tuple[Job, ...] = ()  # the worker's scheduled jobs
     panels: tuple[str, ...] = ()  # factories `(services) -> panel` for the order page
     dashboard: tuple[str, ...] = ()  # factories `(services) -> panel` for the leader dashboard
+    reports: tuple[str, ...] = ()  # factories `(services) -> section` for the reports (统计报表)
     services: tuple[str, ...] = ()  # factories `(services) -> service` (Services.get finds them)
     templates: bool = False  # has zhiyun/<name>/templates/ (console templates)
 

@@ -28,5 +28,6 @@ CAPABILITY = Capability(
             at_once=True,
         ),
     ),
+    reports=("zhiyun.outlook.report_section:build",),
     templates=True,
 )
