@@ -359,7 +359,9 @@ def ensure_hot_matters(
             note=f"{tp.CHANNEL_LABELS.get(call.channel, call.channel)}来件，已受理",
         )
         clock.now = call.at
-        created = _register(svc, channel_actor(call.channel), new, locator.locate(*call.point, address))
+        created = register_located(
+            svc, channel_actor(call.channel), new, locator.locate(*call.point, address)
+        )
         if created is None:
             report.existing += 1
             continue
@@ -381,7 +383,7 @@ def ensure_hot_matters(
     return report
 
 
-def _register(svc: Services, actor: Actor, new: NewOrder, location: Location) -> int | None:
+def register_located(svc: Services, actor: Actor, new: NewOrder, location: Location) -> int | None:
     """The new order's id (None when its external id is registered already): the orders service's
     registration with intake's location columns."""
     new = new.validated()
