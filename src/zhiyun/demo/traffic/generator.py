@@ -159,8 +159,8 @@ class TrafficGenerator(PayloadGenerator):
         """A burst of urgent reports across every town: fallen trees, flooding, power cuts, signboards.
 
         The storm hits one place hardest: `TYPHOON_FOCUS_SHARE` of the reports are one matter
-        (fallen trees or flooding) on one road of one village, each caller in the words of one
-        variant, so that the burst is a hot issue (热点问题) of its own; the others spread over
+        (fallen trees or flooding) on one road of one village, reported by people (the
+        sensors' alarms read otherwise), in the words of one variant, so that the burst is a hot issue (热点问题) of its own; the others spread over
         every town."""
         rng = self.rng
         if size <= 0:
@@ -176,7 +176,9 @@ class TrafficGenerator(PayloadGenerator):
         focus_town = towns[0]
         focus_village = rng.choice(focus_town.villages)
         focus_road = rng.choice(focus_town.roads)
-        focus_topic = next(t for t in tp.TYPHOON_TOPICS if t.key == rng.choice(("fallen_tree", "flooding")))
+        focus_key = rng.choice(("fallen_tree", "flooding"))
+        focus_topic = next(t for t in tp.TYPHOON_TOPICS if t.key == focus_key)
+        focus_variant = rng.choice([v for v in focus_topic.variants if "{road}" in v.title])
         hardest = max(3, round(size * TYPHOON_FOCUS_SHARE))
         # a small burst is all spread out: every town is hit first
         focused = set(rng.sample(range(size), hardest)) if size - hardest >= len(towns) else set()
@@ -185,7 +187,13 @@ class TrafficGenerator(PayloadGenerator):
             when = at - timedelta(seconds=offsets[-1] - offset)
             if index in focused:
                 m = self._matter(
-                    focus_topic, when, town=focus_town, village=focus_village, urgent=True, road=focus_road
+                    focus_topic,
+                    when,
+                    town=focus_town,
+                    village=focus_village,
+                    urgent=True,
+                    road=focus_road,
+                    variant=focus_variant,
                 )
                 topic = focus_topic
             else:
@@ -195,7 +203,7 @@ class TrafficGenerator(PayloadGenerator):
                 m = self._matter(topic, when, town=town, urgent=True)
             m.content = m.content.replace("台风", f"台风“{name}”", 1)
             channel = rng.choices(("12345", "grid", "iot", "police_110"), weights=(45, 25, 15, 15))[0]
-            if channel == "iot" and topic.key in ("flooding", "fallen_tree"):
+            if channel == "iot" and index not in focused and topic.key in ("flooding", "fallen_tree"):
                 scene, prefix, device_type, reading = {
                     "flooding": ("台风暴雨路面积水", "WL", "水位传感器", (25.0, 60.0, 15.0)),
                     "fallen_tree": ("树木倒伏阻断道路", "CAM", "视频监控", None),

@@ -178,19 +178,19 @@ class PayloadGenerator:
         urgent: bool | None = None,
         channel: str | None = None,
         road: str | None = None,
+        variant: tp.Variant | None = None,
     ) -> Matter:
         """A matter of `topic`; reported by a citizen's `channel` (not the grid), in a citizen's words.
 
-        `road` places it on that road, in a variant whose title names the road when there is one."""
+        `road` places it on that road; `variant` words it so (default: one of the topic's)."""
         rng = self.rng
         town = town or self._town()
         village = village or rng.choice(town.villages)
         variants = topic.variants
         if channel is not None and channel != "grid":
             variants = tuple(v for v in variants if not tp.is_patrol_report(v.content)) or variants
-        if road is not None:
-            variants = tuple(v for v in variants if "{road}" in v.title) or variants
-        variant = rng.choice(variants)
+        picked = rng.choice(variants)
+        variant = variant or picked
         values = self._values(town, village, at)
         if road is not None:
             values["road"] = road
