@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.hot_issue_support import demo_hot_issues
 from tests.support import TEST_ADMIN
 
 from zhiyun.api.app import create_app
@@ -29,7 +30,7 @@ from zhiyun.demo.boundaries import boundary, ensure_boundaries
 from zhiyun.demo.district import TOWNS, ensure_district
 from zhiyun.demo.simulator import ChannelPoster, TrafficSimulator
 from zhiyun.demo.traffic.catalog import EVENTS, TRAFFIC_CHANNELS
-from zhiyun.demo.traffic.generator import TrafficGenerator
+from zhiyun.demo.traffic.generator import TYPHOON_FOCUS_SHARE, TrafficGenerator
 from zhiyun.demo.traffic.open311_reports import OPEN311_CHANNEL, OPEN311_TOPICS
 from zhiyun.demo.traffic.payloads import Request
 from zhiyun.intake.channels import CHANNEL_SPECS
@@ -394,6 +395,25 @@ def test_a_typhoon_burst_makes_many_urgent_orders_across_every_town(demo: Demo) 
     assert all(r.urgency == "urgent" for r in rows if r.channel != "grid")
     topics = " ".join(r.title + r.content for r in rows)
     assert "树" in topics and ("水浸" in topics or "积水" in topics) and "停电" in topics
+
+
+def test_a_typhoon_burst_s_worst_hit_road_is_one_hot_issue(demo: Demo) -> None:
+    simulator = demo.simulator(typhoon_size=28)
+    burst = simulator.generator.typhoon(NOW, 28)
+    (village, topic), hardest = Counter((r.village, r.topic) for r in burst).most_common(1)[0]
+    assert hardest >= round(28 * TYPHOON_FOCUS_SHARE)
+    assert len({r.town for r in burst}) == len(TOWNS)  # and every town is still hit
+    for request in burst:
+        simulator.post(request)
+    issues, _ = demo_hot_issues(demo.services)
+    codes = {code: unit for unit, code in demo.codes().items()}
+    with demo.services.db.reading() as session:
+        villages = dict(session.execute(select(WorkOrderRow.id, WorkOrderRow.village_unit_id)).all())
+    found = [i for i in issues if {villages[int(k)] for k in i.members} == {codes[village]}]
+    assert len(found) == 1, [(i.title, len(i.members)) for i in issues]
+    assert len(found[0].members) >= 0.8 * hardest
+    assert found[0].rank == 1
+    assert topic in ("fallen_tree", "flooding")
 
 
 def _time_of(payload: Mapping[str, Any]) -> str:

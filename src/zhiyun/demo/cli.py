@@ -159,6 +159,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
             f"感知告警历史：近一周 {sensing.alarms} 条告警归并为 {sensing.events} 个事件，已核实 {sensing.answered} 个",
             soft_wrap=True,
         )
+    _seed_hot_matters(services)
     history = ensure_patrol_history(services)  # after the seeded orders: its hazard orders are new
     if history is not None and history.visits:
         console.print(
@@ -167,6 +168,66 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
             soft_wrap=True,
         )
     return report
+
+
+def _seed_hot_matters(services: Services) -> None:
+    """The seeded repeat matters (热点问题)."""
+    from zhiyun.demo.hot_matters import MATTERS, ensure_hot_matters
+
+    matters = ensure_hot_matters(services)
+    if matters.created:
+        console.print(
+            f"重复反映的事项：{len(MATTERS)} 件，{matters.created} 次来电（"
+            + "，".join(f"{m.label} {matters.callers.get(m.label, 0)} 人" for m in MATTERS)
+            + "）",
+            soft_wrap=True,
+        )
+
+
+def prepare_history(services: Services) -> None:
+    """The old system's history (bulk import) and the recent surge (预警), after the dispatch setup:
+    the first classifier is trained on the seeded month only (on two years of history it takes
+    half a minute)."""
+    from zhiyun.demo.history import ensure_history
+
+    history = ensure_history(services)
+    if history.imported:
+        console.print(
+            f"历史工单（旧系统导出，批量导入）：{history.imported:,} 件，{history.first} 至 {history.last}，"
+            f"用时 {history.seconds:.1f} 秒",
+            soft_wrap=True,
+        )
+    if history.surge_created:
+        console.print(
+            f"近两日激增：{history.surge_town} 噪音扰民 {history.surge_created} 件（预警检测在启动时运行）",
+            soft_wrap=True,
+        )
+
+
+def _demo_outlook_lines(services: Services) -> None:
+    """The warnings the first detection raised and the seasons ahead, for the start-up lines."""
+    from zhiyun.demo.district import DemoDirectory
+    from zhiyun.outlook.jobs import detect_daily
+    from zhiyun.outlook.service import OutlookService
+
+    try:
+        reader = DemoDirectory.load(services).leader
+    except (KeyError, LookupError):
+        return
+    detect_daily(
+        services
+    )  # the job outlook-detect, before the worker starts (its first run then adds nothing)
+    outlook = services.get(OutlookService)
+    warnings = outlook.warnings(reader, status="raised")
+    console.print(
+        f"预警（outlook-detect）：{len(warnings)} 条待处理，以领导或派单员登录后见菜单「预警」"
+        + ("：" + "；".join(w.explanation for w in warnings[:3]) if warnings else ""),
+        soft_wrap=True,
+        markup=False,
+    )
+    seasons = outlook.seasons(reader, months_ahead=5)
+    if seasons:
+        console.print("季节提示：" + "；".join(s.text for s in seasons[:4]), soft_wrap=True, markup=False)
 
 
 def sign_example(services: Services) -> tuple[str, str, str] | None:
@@ -463,6 +524,8 @@ def demo(
         from zhiyun.demo.dispatch_setup import ensure_dispatch
 
         console.print(ensure_dispatch(services).summary())
+        prepare_history(services)
+        _demo_outlook_lines(services)
         configure_logging()
         logging.getLogger("zhiyun.demo").setLevel(logging.WARNING)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # uvicorn's access log shows every post

@@ -18,7 +18,8 @@ What a `TrafficGenerator` makes:
   in overlapping words (a burst pipe: a 12345 caller, a grid worker and a pipe-pressure
   sensor), so that intake merges or flags the duplicates.
 - `typhoon(at, size)`: a typhoon-day burst: many urgent reports of fallen trees, flooding,
-  power cuts and loose signboards across all towns within minutes.
+  power cuts and loose signboards across all towns within minutes, the worst of it (40 %)
+  one matter on one road, from many callers: a hot issue.
 - `repeat(request)`: the same payload again (an integration posting twice), or the same
   external id with supplemented content (an update).
 - `open311(at)`: a citizen's report from a phone app that speaks Open311 GeoReport v2 (a
@@ -54,6 +55,9 @@ from zhiyun.demo.traffic.open311_reports import (
 )
 from zhiyun.demo.traffic.payloads import Matter, PayloadGenerator, Request
 from zhiyun.demo.traffic.values import b62, gcj, near, phone_number, stamp
+
+# The share of a typhoon burst that is one matter at one place (the road the storm hit hardest).
+TYPHOON_FOCUS_SHARE = 0.4
 
 
 class TrafficGenerator(PayloadGenerator):
@@ -152,7 +156,12 @@ class TrafficGenerator(PayloadGenerator):
     # -- a typhoon day ----------------------------------------------------------------------
 
     def typhoon(self, at: datetime, size: int = 24, *, name: str | None = None) -> list[Request]:
-        """A burst of urgent reports across every town: fallen trees, flooding, power cuts, signboards."""
+        """A burst of urgent reports across every town: fallen trees, flooding, power cuts, signboards.
+
+        The storm hits one place hardest: `TYPHOON_FOCUS_SHARE` of the reports are one matter
+        (fallen trees or flooding) on one road of one village, reported by people (the
+        sensors' alarms read otherwise), in the words of one variant, so that the burst is a hot issue (热点问题) of its own; the others spread over
+        every town."""
         rng = self.rng
         if size <= 0:
             return []
@@ -164,14 +173,37 @@ class TrafficGenerator(PayloadGenerator):
         offsets = sorted(rng.uniform(0, 420) for _ in range(size))
         result: list[Request] = []
         weights = [t.weight for t in tp.TYPHOON_TOPICS]
+        focus_town = towns[0]
+        focus_village = rng.choice(focus_town.villages)
+        focus_road = rng.choice(focus_town.roads)
+        focus_key = rng.choice(("fallen_tree", "flooding"))
+        focus_topic = next(t for t in tp.TYPHOON_TOPICS if t.key == focus_key)
+        focus_variant = rng.choice([v for v in focus_topic.variants if "{road}" in v.title])
+        hardest = max(3, round(size * TYPHOON_FOCUS_SHARE))
+        # a small burst is all spread out: every town is hit first
+        focused = set(rng.sample(range(size), hardest)) if size - hardest >= len(towns) else set()
+        spread = 0
         for index, offset in enumerate(offsets):
             when = at - timedelta(seconds=offsets[-1] - offset)
-            town = towns[index % len(towns)]  # every town is hit
-            topic = rng.choices(tp.TYPHOON_TOPICS, weights=weights)[0]
-            m = self._matter(topic, when, town=town, urgent=True)
+            if index in focused:
+                m = self._matter(
+                    focus_topic,
+                    when,
+                    town=focus_town,
+                    village=focus_village,
+                    urgent=True,
+                    road=focus_road,
+                    variant=focus_variant,
+                )
+                topic = focus_topic
+            else:
+                town = towns[spread % len(towns)]  # every town is hit
+                spread += 1
+                topic = rng.choices(tp.TYPHOON_TOPICS, weights=weights)[0]
+                m = self._matter(topic, when, town=town, urgent=True)
             m.content = m.content.replace("台风", f"台风“{name}”", 1)
             channel = rng.choices(("12345", "grid", "iot", "police_110"), weights=(45, 25, 15, 15))[0]
-            if channel == "iot" and topic.key in ("flooding", "fallen_tree"):
+            if channel == "iot" and index not in focused and topic.key in ("flooding", "fallen_tree"):
                 scene, prefix, device_type, reading = {
                     "flooding": ("台风暴雨路面积水", "WL", "水位传感器", (25.0, 60.0, 15.0)),
                     "fallen_tree": ("树木倒伏阻断道路", "CAM", "视频监控", None),

@@ -177,16 +177,23 @@ class PayloadGenerator:
         village: DemoVillage | None = None,
         urgent: bool | None = None,
         channel: str | None = None,
+        road: str | None = None,
+        variant: tp.Variant | None = None,
     ) -> Matter:
-        """A matter of `topic`; reported by a citizen's `channel` (not the grid), in a citizen's words."""
+        """A matter of `topic`; reported by a citizen's `channel` (not the grid), in a citizen's words.
+
+        `road` places it on that road; `variant` words it so (default: one of the topic's)."""
         rng = self.rng
         town = town or self._town()
         village = village or rng.choice(town.villages)
         variants = topic.variants
         if channel is not None and channel != "grid":
             variants = tuple(v for v in variants if not tp.is_patrol_report(v.content)) or variants
-        variant = rng.choice(variants)
+        picked = rng.choice(variants)
+        variant = variant or picked
         values = self._values(town, village, at)
+        if road is not None:
+            values["road"] = road
         code = f"{town.code}-{village.suffix}"
         point = point_in_village(code, rng) if topic.located else None
         address = f"佛山市南海区{town.name}{village.name}{values['road']}{values['no']}号" if point else None
