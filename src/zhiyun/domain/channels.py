@@ -20,6 +20,7 @@ MANUAL = "manual"
 # 未诉先办: a proactive order made from a warning (预警) by the town's center, before more people
 # call; its external id is the warning's ("W{id}"), so one warning makes one order.
 PROACTIVE = "proactive"
+IOT = "iot"  # devices: sensing's event orders and device faults (the device, not a person, reports)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ Each turn ranks the issues and writes the `top` of them (`hot_issue`, `hot_issue
 transaction. A stored issue keeps its id while its group lives, across rebuilds: a ranked group
 takes the stored issue that holds most of its orders (at least half of the smaller), else it is
 new; a stored issue no group took is `faded` (or keeps `merged`/`ordered`, what was done about it,
-with its rank cleared). Cancelled orders and proactive orders (made from hot issues and
-warnings) are not messages.
+with its rank cleared). Cancelled orders, proactive orders (made from hot issues and warnings) and
+the devices' orders (channel `iot`: sensing groups its alarms itself) are not messages.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from zhiyun.domain.access import Actor, may_run_housekeeping, require
-from zhiyun.domain.channels import PROACTIVE
+from zhiyun.domain.channels import IOT, PROACTIVE
 from zhiyun.domain.hot_issues import GovernmentSignals
 from zhiyun.domain.org import OrgTree, UnitKind
 from zhiyun.domain.workorder import OrderStatus, Satisfaction
@@ -55,6 +55,9 @@ log = logging.getLogger("zhiyun.hotspots")
 
 W = WorkOrderRow
 TOP = 100  # issues ranked and stored each turn
+# Not what people raise: the platform's own orders (from hot issues and warnings) and the devices'
+# (sensing folds a device's alarms into events and groups nearby devices itself)
+NOT_MESSAGES = (PROACTIVE, IOT)
 LATE_COMMITS = timedelta(minutes=5)  # an order committed this long after it was registered is still seen
 REBUILD_EVERY = timedelta(hours=24)  # and a full rebuild a day takes in what came another way (an import)
 CHUNK = 5_000  # orders read at a time on a rebuild
@@ -158,7 +161,7 @@ class HotIssueTracker:
 
     @staticmethod
     def _counted() -> list[ColumnElement[bool]]:
-        return [W.status != OrderStatus.CANCELLED.value, W.channel != PROACTIVE]
+        return [W.status != OrderStatus.CANCELLED.value, W.channel.not_in(NOT_MESSAGES)]
 
     def _gazetteer(self, session: Session, org: OrgTree) -> list[str]:
         self._grid_names = {int(i): str(n) for i, n in session.execute(select(GridRow.id, GridRow.name)) if n}
