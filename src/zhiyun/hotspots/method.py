@@ -303,6 +303,8 @@ class HotIssueIndex:
         else:
             group = matching[0]
             for other in matching[1 : 1 + self.settings.max_merges]:
+                if len(other.members) > len(group.members):  # the smaller folds into the larger
+                    group, other = other, group
                 self._merge(group, other)
         seen = _Seen(
             key=message.key,
