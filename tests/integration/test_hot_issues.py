@@ -221,3 +221,31 @@ def test_the_reports_section_lists_the_ranked_issues_with_orders_of_the_unit_and
     )
     assert theirs is not None and theirs.rows == ()
     assert before is not None and before.rows == ()
+
+
+def test_a_merge_touches_and_names_only_the_orders_the_dispatcher_may_see(
+    services: Services, world: District
+) -> None:
+    ids = seed(services, world, who="town")  # registered at 桂城: its dispatcher may merge them
+    theirs = register(
+        services,
+        world,
+        "丽园小区搅拌站夜里施工太吵",
+        "丽园小区旁搅拌站夜间施工噪音扰民。",
+        "13800000008",
+        who="town2",
+    )
+    turn(services)
+    hot = services.get(HotIssueService)
+    (issue,) = hot.issues(world.actors["town"])
+    assert hot.detail(world.actors["town"], issue.id).hidden == 1  # 大沥's order
+    done = hot.merge(world.actors["town"], issue.id)
+    with services.db.reading() as session:
+        other = session.get(WorkOrderRow, theirs)
+        assert other is not None and OrderStatus(other.status) is OrderStatus.PENDING_DISPATCH
+        number = other.number
+    assert number not in done.not_merged and number not in done.merged
+    assert (
+        len(done.merged) == 3
+        and done.order_number == services.orders.get(world.actors["town"], ids[0]).summary.number
+    )

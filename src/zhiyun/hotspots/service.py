@@ -49,7 +49,7 @@ from zhiyun.intake.service import IntakeService
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders import repo as order_repo
 from zhiyun.orders.service import WorkOrderService
-from zhiyun.reference.cache import ReferenceCache
+from zhiyun.reference.cache import ReferenceCache, ReferenceSnapshot
 from zhiyun.store.db import Database
 from zhiyun.store.tables import WorkOrderRow
 
@@ -310,18 +310,26 @@ class HotIssueService:
         row.handled_at = now
         row.note = note
 
+    def _open_in(
+        self, session: Session, actor: Actor, issue_id: int
+    ) -> tuple[ReferenceSnapshot, HotIssueRow]:
+        """The issue `actor` acts on, inside the action's transaction: seen by them, not yet acted on."""
+        snap = self.reference.get(session)
+        row = self._issue_in(session, actor, snap.org, issue_id)
+        self._not_done(row)
+        return snap, row
+
     def merge(self, actor: Actor, issue_id: int, note: str = "") -> ActionResult:
-        """Merge the issue's open orders into its earliest open one and supervise that one."""
+        """Merge the issue's open orders into its earliest open one and supervise that one (only
+        orders `actor` may see: the others are neither touched nor named)."""
         self._actor_may_act(actor)
         text = self._note(note)
         now = self.clock()
         with self.db.transaction() as session:
-            snap = self.reference.get(session)
-            row = self._issue_in(session, actor, snap.org, issue_id)
-            self._not_done(row)
-            members = [m for m in self._members(session, issue_id) if OrderStatus(m.status) in MERGEABLE]
+            snap, row = self._open_in(session, actor, issue_id)
+            open_ = [m for m in self._members(session, issue_id) if OrderStatus(m.status) in MERGEABLE]
             visible = [
-                m for m in members if can_view(actor, order_repo.involved_units(session, m.id), snap.org)
+                m for m in open_ if can_view(actor, order_repo.involved_units(session, m.id), snap.org)
             ]
             if not visible:
                 raise Conflict("这个热点问题没有您可以合并的在办工单")
@@ -329,7 +337,7 @@ class HotIssueService:
             merged: list[str] = []
             refused: list[str] = []
             reason = f"热点问题「{row.title}」合并督办" + (f"：{text}" if text else "")
-            for member in [m for m in members if m.id != lead.id]:
+            for member in visible[1:]:
                 try:
                     with session.begin_nested():
                         self.orders.act_in(
@@ -356,9 +364,7 @@ class HotIssueService:
         text = self._note(note)
         now = self.clock()
         with self.db.transaction() as session:
-            snap = self.reference.get(session)
-            row = self._issue_in(session, actor, snap.org, issue_id)
-            self._not_done(row)
+            _, row = self._open_in(session, actor, issue_id)
             members = self._members(session, issue_id)
             categories = Counter(m.category_code for m in members if m.category_code)
             villages = Counter(m.village_unit_id for m in members if m.village_unit_id is not None)
