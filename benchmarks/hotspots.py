@@ -29,6 +29,7 @@ import platform
 import sys
 import time
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from benchmarks.dashboard import BENCH_ADMIN, BENCH_SYSTEM, COLUMNS, DAY, Routes, generate
+from benchmarks.dashboard import BENCH_ADMIN, BENCH_SYSTEM, CHUNK, COLUMNS, DAY, Routes, copy_orders, generate
 from benchmarks.hotspots_assign import make_orders
 from benchmarks.support import log, throwaway_postgres
 
@@ -67,17 +68,12 @@ def load(services: Any, count: int, first_number: int, start: int, end: int, see
     now = int(datetime.now(UTC).timestamp())
     # a made-up place lies in one village (and its town), as intake would have located it
     villages = [(town, village) for town in routes.towns for village in routes.villages[town]]
-    started = time.perf_counter()
-    raw = services.db.engine.raw_connection()
-    try:
-        conn: Any = raw.driver_connection
-        copy_sql = f"COPY work_order ({', '.join(COLUMNS)}, citizen_phone) FROM STDIN"
-        for first in range(0, count, 100_000):
-            n = min(100_000, count - first)
+
+    def chunks() -> Iterator[list[str]]:
+        for first in range(0, count, CHUNK):
             lines = []
-            for i, line in enumerate(
-                generate(rng, registered[first : first + n], first_number + first, routes, now)
-            ):
+            batch = generate(rng, registered[first : first + CHUNK], first_number + first, routes, now)
+            for i, line in enumerate(batch):
                 fields = line.split("\t")
                 message = messages[first + i]
                 fields[TITLE] = _copy_text(message.title)[:300]
@@ -86,16 +82,9 @@ def load(services: Any, count: int, first_number: int, start: int, end: int, see
                 fields[TOWN], fields[VILLAGE] = str(town), str(village)
                 fields.append(_copy_text(message.caller or "\\N"))
                 lines.append("\t".join(fields))
-            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-                copy.write("\n".join(lines) + "\n")
-            conn.commit()
-            log(f"  loaded {first + n:,} orders ({time.perf_counter() - started:.0f} s)")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("VACUUM (ANALYZE) work_order")
-    finally:
-        raw.close()
-    return time.perf_counter() - started
+            yield lines
+
+    return copy_orders(services, chunks(), (*COLUMNS, "citizen_phone"))
 
 
 def run(url: str, orders: int, adds: int, seed: int) -> dict[str, Any]:

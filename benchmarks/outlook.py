@@ -33,7 +33,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from benchmarks.dashboard import BENCH_ADMIN, BENCH_SYSTEM, COLUMNS, DAY, Routes, generate
+from benchmarks.dashboard import BENCH_ADMIN, BENCH_SYSTEM, CHUNK, DAY, Routes, copy_orders, generate
 from benchmarks.support import log, throwaway_postgres
 
 from zhiyun.bootstrap import build_services
@@ -76,24 +76,11 @@ def load(services: Any, orders: int, seed: int) -> float:
     now = int(datetime.now(UTC).timestamp())
     span = 90 * DAY
     registered = np.sort(now - span + (rng.random(orders) * span).astype(np.int64))
-    started = time.perf_counter()
-    raw = services.db.engine.raw_connection()
-    try:
-        conn: Any = raw.driver_connection
-        copy_sql = f"COPY work_order ({', '.join(COLUMNS)}) FROM STDIN"
-        for first in range(0, orders, 100_000):
-            n = min(100_000, orders - first)
-            lines = generate(rng, registered[first : first + n], first, routes, now)
-            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-                copy.write("\n".join(lines) + "\n")
-            conn.commit()
-            log(f"  loaded {first + n:,} orders ({time.perf_counter() - started:.0f} s)")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("VACUUM (ANALYZE) work_order")
-    finally:
-        raw.close()
-    return time.perf_counter() - started
+    chunks = (
+        generate(rng, registered[first : first + CHUNK], first, routes, now)
+        for first in range(0, orders, CHUNK)
+    )
+    return copy_orders(services, chunks)
 
 
 def on_postgres(url: str, orders: int, seed: int) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Hot issues (热点问题) over HTTP and in the console: the ranking and one issue's orders for their
-readers, the actions for dispatchers only, another town's issue not there."""
+readers, the actions for dispatchers only (a hostile note shown as text), another town's issue
+not there."""
 
 from __future__ import annotations
 
@@ -65,8 +66,10 @@ def test_the_console_shows_the_ranking_and_an_issue_with_its_actions(console: Ap
     assert page.status_code == 200 and f'data-issue="{issue_id}"' in page.text
     detail = client.get(f"/hotspots/{issue_id}")
     assert "合并为一件督办工单" in detail.text
-    done = post_form(client, f"/hotspots/{issue_id}", {"op": "proactive", "note": "组织夜查"})
+    hostile = '<img src=x onerror="alert(1)">组织夜查'
+    done = post_form(client, f"/hotspots/{issue_id}", {"op": "proactive", "note": hostile})
     assert done.status_code == 200 and "已生成未诉先办工单" in done.text
+    assert hostile not in done.text and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;组织夜查" in done.text
     assert "合并为一件督办工单" not in done.text  # done once
     leader = page_login(console, "leader")
     assert "合并为一件督办工单" not in leader.get(f"/hotspots/{issue_id}").text
