@@ -5,7 +5,7 @@ registered through intake at the town's center, each step audited."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -13,11 +13,17 @@ from tests.outlook_support import CATEGORY, add_orders, seed_history, today
 from tests.support import TEST_ADMIN, TEST_SYSTEM, District, build_small_district
 
 from zhiyun.bootstrap import Services
+from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import ActionNotAllowed, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.outlook.jobs import detect_daily
+from zhiyun.outlook.report_section import OutlookAheadSection, towns_of
 from zhiyun.outlook.service import OutlookService
 from zhiyun.outlook.tables import OutlookWarningStepRow
 from zhiyun.store.tables import WorkOrderRow
+
+
+def _midnight() -> datetime:
+    return datetime.combine(today(), time(0), tzinfo=LOCAL_TZ)
 
 
 def _raised(services: Services) -> tuple[OutlookService, District, int]:
@@ -39,6 +45,10 @@ def test_a_surge_in_one_town_raises_a_day_warning_there_and_nowhere_else(service
     assert warning.explanation.startswith("桂城街道 噪音扰民 昨日 ")
     assert "预期" in warning.explanation and warning.expected < 3
     assert all(w.town_unit_id == units["GC"] for w in outlook.warnings(TEST_SYSTEM))
+    told = [n for n in services.orders.notices(district.actors["town"]) if n.kind == "outlook"]
+    assert [n.link for n in told] == [f"/outlook#warning-{warning_id}"]
+    assert told[0].message == f"预警：{warning.explanation}"
+    assert [n for n in services.orders.notices(district.actors["town2"]) if n.kind == "outlook"] == []
 
 
 def test_detection_run_again_raises_nothing_new(services: Services) -> None:
@@ -147,3 +157,22 @@ def test_a_platform_younger_than_three_weeks_raises_nothing(services: Services) 
         add_orders(services, district, today() - timedelta(days=offset), 1, town="GC")
     add_orders(services, district, today() - timedelta(days=1), 20, town="GC")
     assert services.get(OutlookService).detect(TEST_SYSTEM).raised == 0
+
+
+def test_a_towns_report_looks_ahead_at_its_own_towns_forecasts_only(services: Services) -> None:
+    district = build_small_district(services)
+    seed_history(services, district)
+    outlook = services.get(OutlookService)
+    with services.db.reading() as session:
+        org = services.reference.get(session).org
+        town = OutlookAheadSection(outlook).section_in(
+            session, org, district.units["GC"], _midnight(), _midnight(), _midnight()
+        )
+        whole = OutlookAheadSection(outlook).section_in(
+            session, org, org.root().id, _midnight(), _midnight(), _midnight()
+        )
+    assert town is not None and whole is not None
+    forecasts = [row for row in town.rows if row[0] == "预测"]
+    assert forecasts and all(str(row[2]).startswith("桂城街道 噪音扰民 预计 ") for row in forecasts)
+    assert {str(row[2]).split()[0] for row in whole.rows if row[0] == "预测"} == {"桂城街道", "大沥镇"}
+    assert towns_of(org, district.units["GC-XB"]) == frozenset({district.units["GC"]})

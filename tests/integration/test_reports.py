@@ -131,15 +131,23 @@ def test_the_spreadsheet_holds_the_reports_figures(world: tuple) -> None:  # typ
     assert "桂城街道" in units
 
 
-def test_a_report_carries_the_sections_of_the_hot_issues_and_the_warnings(world: tuple) -> None:  # type: ignore[type-arg]
+def test_a_report_carries_the_sections_of_the_hot_issues_the_warnings_and_the_outlook(world: tuple) -> None:  # type: ignore[type-arg]
     services, district, _ = world
     reports = services.get(ReportService)  # as built with the capabilities' sections
     reports.clock = FakeClock(MONDAY)
     made = reports.make(district.actors["leader"], district.units["NH"], ReportKind.WEEKLY, WEEK)
     sections = {s["key"]: s for s in made.figures["sections"]}
-    assert set(sections) == {"hot_issues", "warnings"}
+    assert set(sections) == {"hot_issues", "warnings", "outlook"}
     assert (
         sections["hot_issues"]["columns"][:2] == ["排名", "热点问题"] and sections["warnings"]["rows"] == []
     )
     book = load_workbook(io.BytesIO(report_xlsx(made.summary.title, made.figures)))
-    assert book.sheetnames == ["概况", "各单位", "渠道", "类别", "热点问题（前 10）", "预警"]
+    assert book.sheetnames == [
+        "概况",
+        "各单位",
+        "渠道",
+        "类别",
+        "热点问题（前 10）",
+        "预警",
+        "季节与预测展望",
+    ]

@@ -288,6 +288,8 @@ PLUMBING: dict[str, str] = {
     "auto_dispatch.install": "wiring, when the services are built",
     "dispatch_policy.calibrated_threshold": "automatic dispatch's question inside a registration that "
     "already asked (the model's calibration and the cached target: no order, no person's data)",
+    "outlook.outlook_in": "a report's section inside the report's transaction: the report's use case asked "
+    "may_read_reports_of for its unit, which chose the towns",
 }
 
 
@@ -651,6 +653,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "outlook.detect",
         lambda s, ctx, who: s.get(OutlookService).detect(who),
+        ("district", "town", "leader", "inspector", "xiabei", "citizen"),
+        allowed="admin",
+    ),
+    Case(
+        "outlook.watch_hot_issues",
+        lambda s, ctx, who: s.get(OutlookService).watch_hot_issues(who),
         ("district", "town", "leader", "inspector", "xiabei", "citizen"),
         allowed="admin",
     ),

@@ -4,7 +4,7 @@ calendar, the count distributions, the baseline, the surge tests, the texts and 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from zhiyun.domain.outlook import (
+    DEFAULT_GROWTH_RULES,
     DayKind,
     DetectionRules,
     Expectation,
@@ -25,6 +26,8 @@ from zhiyun.domain.outlook import (
     day_kinds,
     detect,
     explanation,
+    growth_explanation,
+    hot_issue_growth,
     negbin_quantile,
     negbin_sf,
     poisson_sf,
@@ -300,3 +303,52 @@ def test_the_seasonal_factor_is_last_years_rise_and_one_without_a_year_of_orders
     quiet_start = [0] * 300 + [2] * 200  # the platform started 200 days ago
     assert seasonal_factor(quiet_start, monday) == 1.0
     assert seasonal_factor(counts[:200], 190) == 1.0
+
+
+# --------------------------------------------------------------------------- new hot issues
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def _hours_ago(*hours: float) -> list[datetime]:
+    return [NOW - timedelta(hours=h) for h in hours]
+
+
+def test_a_brand_new_hot_issue_with_five_orders_in_a_day_grows_fast() -> None:
+    growth = hot_issue_growth(NOW - timedelta(hours=20), NOW, _hours_ago(20, 15, 9, 3, 1))
+    assert growth is not None
+    assert (growth.recent, growth.before, growth.expected) == (5, 0, 0.5)
+    assert growth.p_value == pytest.approx(poisson_sf(5, 0.5))
+    assert growth_explanation("丽园小区 搅拌站 噪音", growth) == (
+        "新热点「丽园小区 搅拌站 噪音」近 24 小时 5 件，此前每 24 小时约 0.5 件，共 5 件"
+    )
+
+
+def test_four_orders_in_a_day_are_not_yet_a_fast_growth() -> None:
+    assert hot_issue_growth(NOW - timedelta(hours=20), NOW, _hours_ago(20, 15, 9, 3)) is None
+
+
+def test_an_issue_growing_at_its_usual_rate_raises_nothing() -> None:
+    steady = [NOW - timedelta(hours=h) for h in range(2, 6 * 24, 4)]  # six a day for six days
+    assert hot_issue_growth(NOW - timedelta(days=6), NOW, steady) is None
+
+
+def test_an_issue_first_seen_more_than_a_week_ago_is_not_new() -> None:
+    burst = _hours_ago(1, 2, 3, 4, 5, 6, 7, 8)
+    assert hot_issue_growth(NOW - timedelta(days=8), NOW, burst) is None
+    assert hot_issue_growth(NOW - timedelta(days=6), NOW, burst) is not None
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=7 * 24 - 1), max_size=60),
+    st.floats(min_value=0, max_value=7 * 24),
+)
+def test_a_growth_found_always_meets_every_rule(hours: list[float], age: float) -> None:
+    registered = [NOW - timedelta(hours=h) for h in hours]
+    growth = hot_issue_growth(NOW - timedelta(hours=age), NOW, registered)
+    if growth is None:
+        return
+    rules = DEFAULT_GROWTH_RULES
+    assert growth.recent == sum(1 for h in hours if h < rules.recent_hours)
+    assert growth.recent >= rules.min_recent and growth.recent >= rules.min_ratio * growth.expected
+    assert growth.expected >= rules.floor and 0 <= growth.p_value <= rules.p_max

@@ -379,7 +379,7 @@ class NewOrderIn(BaseModel):
 
 class NoticeOut(Schema):
     id: int
-    order_id: int
+    order_id: int | None
     kind: str
     kind_label: str
     deadline: str
@@ -387,11 +387,13 @@ class NoticeOut(Schema):
     unit: UnitRefOut | None
     message: str
     created_at: Instant
+    link: str | None = None
 
     @classmethod
     def of(cls, view: NoticeView) -> NoticeOut:
         data = dataclasses.asdict(view)
-        data["kind_label"] = {"urge": "催办", "warning": "预警"}.get(view.kind, view.kind)
+        labels = {"urge": "催办", "warning": "预警", "outlook": "预警", "hot_issue": "热点预警"}
+        data["kind_label"] = labels.get(view.kind, view.kind)
         return cls.model_validate(data)
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from zhiyun.domain.calendar import WorkCalendar
@@ -41,6 +41,7 @@ from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.lifecycle import TransitionTable
 
 __all__ = [
+    "DEFAULT_GROWTH_RULES",
     "DEFAULT_RULES",
     "DEFAULT_SEASON_RULES",
     "WARNING_STEPS",
@@ -48,6 +49,8 @@ __all__ = [
     "DayKind",
     "DetectionRules",
     "Expectation",
+    "GrowthRules",
+    "HotIssueGrowth",
     "SeasonRules",
     "SeasonalPattern",
     "SeriesKey",
@@ -64,6 +67,8 @@ __all__ = [
     "detect",
     "dismiss_reason",
     "explanation",
+    "growth_explanation",
+    "hot_issue_growth",
     "negbin_quantile",
     "negbin_sf",
     "poisson_sf",
@@ -344,10 +349,11 @@ class Window(StrEnum):
 
     DAY = "day"
     WEEK = "week"
+    HOT = "hot"  # a new hot issue growing fast: its last 24 hours
 
     @property
     def label(self) -> str:
-        return {"day": "单日", "week": "本周"}[self.value]
+        return {"day": "单日", "week": "本周", "hot": "新热点"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -511,8 +517,9 @@ def _figure(value: float, whole: bool) -> str:
 
 
 def window_label(window: Window, period_start: date, today: date) -> str:
-    """「今日」「昨日」「12月6日」 for a day; 「本周」「上周」「12月1日当周」 for a week."""
-    if window is Window.DAY:
+    """「今日」「昨日」「12月6日」 for a day (and a new hot issue's day); 「本周」「上周」「12月1日当周」
+    for a week."""
+    if window is not Window.WEEK:
         if period_start == today:
             return "今日"
         if period_start == today - timedelta(days=1):
@@ -530,6 +537,69 @@ def explanation(area: str, category: str, label: str, observed: int, expected: E
     whole = expected.mean >= 10  # whole numbers from ten on, one decimal below
     mean, sd = _figure(expected.mean, whole), _figure(expected.sd, whole)
     return f"{area} {category} {label} {observed} 件，预期 {mean} ± {sd}"
+
+
+# --------------------------------------------------------------------------- new hot issues
+
+
+@dataclass(frozen=True)
+class GrowthRules:
+    """When a hot issue counts as new and growing fast (docs/outlook.md)."""
+
+    new_days: int = 7  # first seen within this many days
+    recent_hours: int = 24  # the window its growth is counted in
+    min_recent: int = 5  # orders in that window, at least
+    min_ratio: float = 3.0  # … and this many times what its rate before would give
+    floor: float = 0.5  # the least expected in the window (a brand-new issue has no rate before)
+    p_max: float = 1e-3  # the Poisson upper tail of the window's count, at most
+
+
+DEFAULT_GROWTH_RULES = GrowthRules()
+
+
+@dataclass(frozen=True)
+class HotIssueGrowth:
+    """A hot issue's last window against its rate before."""
+
+    recent: int  # orders in the last `recent_hours`
+    before: int  # orders before them
+    expected: float  # what its rate before gives for the window (at least the floor)
+    p_value: float  # P(X ≥ recent) for X Poisson with that mean
+
+
+def hot_issue_growth(
+    first_at: datetime,
+    now: datetime,
+    registered: Iterable[datetime],
+    rules: GrowthRules = DEFAULT_GROWTH_RULES,
+) -> HotIssueGrowth | None:
+    """The growth of a hot issue first seen at `first_at` whose orders were registered at
+    `registered`, when it is new (first seen within `new_days` of `now`) and grows fast: at least
+    `min_recent` orders in the last `recent_hours`, `min_ratio` times and beyond the Poisson tail
+    `p_max` of what its rate before (orders a window from its first order to the window's start,
+    at least one window long) would give. None otherwise."""
+    if now - first_at > timedelta(days=rules.new_days):
+        return None
+    window = timedelta(hours=rules.recent_hours)
+    cutoff = now - window
+    times = [t for t in registered if t <= now]
+    recent = sum(1 for t in times if t > cutoff)
+    before = len(times) - recent
+    spans = max((cutoff - first_at) / window, 1.0)
+    expected = max(before / spans, rules.floor)
+    if recent < rules.min_recent or recent < rules.min_ratio * expected:
+        return None
+    p_value = poisson_sf(recent, expected)
+    if p_value > rules.p_max:
+        return None
+    return HotIssueGrowth(recent, before, round(expected, 3), p_value)
+
+
+def growth_explanation(title: str, growth: HotIssueGrowth, hours: int = 24) -> str:
+    """「新热点「丽发新城 搅拌站 噪音」近 24 小时 12 件，此前每 24 小时约 0.5 件，共 15 件」."""
+    total = growth.recent + growth.before
+    expected = _figure(growth.expected, growth.expected >= 10)
+    return f"新热点「{title}」近 {hours} 小时 {growth.recent} 件，此前每 {hours} 小时约 {expected} 件，共 {total} 件"
 
 
 # --------------------------------------------------------------------------- the seasons

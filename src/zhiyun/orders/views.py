@@ -124,16 +124,18 @@ class AttachmentView:
 
 @dataclass(frozen=True)
 class NoticeView:
-    """A notice to a unit (an urge notice when an order went overdue)."""
+    """A notice to a unit: an urge notice when an order went overdue, or an early warning (预警)
+    of its town (no order; `link` is the warning's page)."""
 
     id: int
-    order_id: int
+    order_id: int | None
     kind: str
     deadline: str
     due_at: datetime
     unit: UnitRef | None
     message: str
     created_at: datetime
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -359,4 +361,5 @@ def notice_view(row: NoticeRow, org: OrgTree) -> NoticeView:
         unit_ref(org, row.unit_id),
         row.message,
         row.created_at,
+        row.link,
     )

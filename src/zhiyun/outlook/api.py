@@ -82,6 +82,7 @@ class WarningOut(BaseModel):
     version: int
     actions: list[str] = Field(description="调用者现在可以执行的操作")
     steps: list[StepOut] = Field(default_factory=list)
+    hot_issue_id: int = Field(0, description="新热点快速增长预警所指的热点问题（0：某类诉求激增）")
 
     @classmethod
     def of(cls, v: WarningView) -> WarningOut:

@@ -22,12 +22,12 @@ CAPABILITY = Capability(
     jobs=(
         Job(
             "outlook-detect",
-            "run the surge detection on yesterday's orders and today's so far, raising the warnings (one per town, category, window and period)",
+            "run the surge detection on yesterday's orders and today's so far, raising the warnings (one per town, category, window and period), then warn of new hot issues growing fast",
             "zhiyun.outlook.jobs:detect_daily",
             timedelta(minutes=10),
             at_once=True,
         ),
     ),
-    reports=("zhiyun.outlook.report_section:build",),
+    reports=("zhiyun.outlook.report_section:build", "zhiyun.outlook.report_section:build_outlook"),
     templates=True,
 )

@@ -1,4 +1,4 @@
-"""The outlook's scheduled job: the daily surge detection (预警)."""
+"""The outlook's scheduled job: the surge detection (预警) and the watch on new hot issues."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def detect_daily(services: Services) -> None:
     after midnight raises yesterday's last warnings; today's are raised as soon as today's count
     so far stands out against a whole day's expectation (a conservative test: the day is not
     over) and brought up to date while they are still raised. One warning per town × category ×
-    window × period, so a run that finds nothing new adds nothing. Logged, never raising."""
+    window × period, so a run that finds nothing new adds nothing. Then the new hot issues growing
+    fast (one warning per hot issue). Logged, never raising."""
     outlook = services.get(OutlookService)
     today = services.clock().astimezone(LOCAL_TZ).date()
     for day in (today - timedelta(days=1), today):
@@ -41,3 +42,15 @@ def detect_daily(services: Services) -> None:
                 result.updated,
                 result.seconds,
             )
+    try:
+        watched = outlook.watch_hot_issues(DETECTOR)
+    except Exception:
+        log.exception("watching the new hot issues failed")
+        return
+    if watched.raised or watched.updated:
+        log.info(
+            "new hot issues: %d looked at, %d warnings raised, %d updated",
+            watched.issues,
+            watched.raised,
+            watched.updated,
+        )

@@ -15,10 +15,11 @@ from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.channels import PROACTIVE
 from zhiyun.domain.lifecycle import AuditRecord
 from zhiyun.domain.principals import Actor
+from zhiyun.hotspots.tables import HotIssueMemberRow, HotIssueRow
 from zhiyun.outlook.tables import OutlookWarningRow, OutlookWarningStepRow
 from zhiyun.store.base import table_of
 from zhiyun.store.lifecycle import AuditedTable, audit_values
-from zhiyun.store.tables import WorkOrderRow
+from zhiyun.store.tables import NoticeRow, WorkOrderRow
 
 W = WorkOrderRow
 PROACTIVE_CHANNEL = PROACTIVE  # the outlook's own orders are never counted (no feedback loop)
@@ -101,8 +102,75 @@ def find_warning(
             OutlookWarningRow.category_code == category_code,
             OutlookWarningRow.window == window,
             OutlookWarningRow.period_start == period_start,
+            OutlookWarningRow.hot_issue_id == 0,
         )
     ).first()
+
+
+def find_hot_issue_warning(session: Session, hot_issue_id: int) -> OutlookWarningRow | None:
+    """The warning raised on the hot issue `hot_issue_id` (one per hot issue)."""
+    return session.scalars(
+        select(OutlookWarningRow)
+        .where(OutlookWarningRow.hot_issue_id == hot_issue_id, OutlookWarningRow.window == "hot")
+        .order_by(OutlookWarningRow.id)
+    ).first()
+
+
+# --------------------------------------------------------------------------- new hot issues
+
+
+def new_hot_issues(session: Session, since: datetime) -> list[HotIssueRow]:
+    """The ranked hot issues still active that were first seen at or after `since`."""
+    return list(
+        session.scalars(
+            select(HotIssueRow)
+            .where(
+                HotIssueRow.status == "active",
+                HotIssueRow.rank.is_not(None),
+                HotIssueRow.first_at >= since,
+            )
+            .order_by(HotIssueRow.rank)
+        )
+    )
+
+
+def hot_issue_orders(
+    session: Session, issue_ids: Collection[int]
+) -> dict[int, list[tuple[datetime, str | None, int | None, int | None]]]:
+    """(registered at, category, town, holding unit) of each order of the hot issues `issue_ids`."""
+    found: dict[int, list[tuple[datetime, str | None, int | None, int | None]]] = {i: [] for i in issue_ids}
+    if not issue_ids:
+        return found
+    stmt = (
+        select(
+            HotIssueMemberRow.hot_issue_id,
+            W.registered_at,
+            W.category_code,
+            W.town_unit_id,
+            W.current_unit_id,
+        )
+        .join(W, W.id == HotIssueMemberRow.order_id)
+        .where(HotIssueMemberRow.hot_issue_id.in_(sorted(issue_ids)))
+    )
+    for issue_id, registered_at, category, town, holder in session.execute(stmt):
+        found[int(issue_id)].append((registered_at, category, town, holder))
+    return found
+
+
+def add_notice(session: Session, unit_id: int, kind: str, message: str, link: str, at: datetime) -> None:
+    """A notice to the unit `unit_id` about no order (a warning), pointing at `link`."""
+    session.add(
+        NoticeRow(
+            order_id=None,
+            kind=kind,
+            deadline="",
+            due_at=at,
+            unit_id=unit_id,
+            message=message,
+            link=link,
+            created_at=at,
+        )
+    )
 
 
 def add_warning(

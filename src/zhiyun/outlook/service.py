@@ -27,10 +27,13 @@ from zhiyun.domain.errors import ActionNotAllowed, ConcurrentUpdate, NotFound, V
 from zhiyun.domain.lifecycle import AuditRecord
 from zhiyun.domain.org import OrgTree, UnitKind
 from zhiyun.domain.outlook import (
+    DEFAULT_GROWTH_RULES,
     DEFAULT_RULES,
     WARNING_STEPS,
     DailySeries,
     DetectionRules,
+    GrowthRules,
+    HotIssueGrowth,
     SeriesKey,
     Signal,
     WarningAction,
@@ -42,6 +45,8 @@ from zhiyun.domain.outlook import (
     detect,
     dismiss_reason,
     explanation,
+    growth_explanation,
+    hot_issue_growth,
     proactive_title,
     season_text,
     seasonal_factor,
@@ -119,6 +124,7 @@ class WarningView:
     version: int
     actions: tuple[str, ...]
     steps: tuple[StepView, ...] = ()
+    hot_issue_id: int = 0  # a new hot issue growing fast (0: a surge of a category)
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,16 @@ class DetectionResult:
 
 
 @dataclass(frozen=True)
+class WatchResult:
+    """What one look at the new hot issues did."""
+
+    issues: int  # new hot issues looked at
+    raised: int
+    updated: int
+    warnings: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class History:
     """Daily series of the towns a reader sees, over [first, last]."""
 
@@ -187,6 +203,26 @@ def _town_of(org: OrgTree, unit_id: int | None) -> int | None:
     return next((u.id for u in org.ancestors(unit_id) if u.kind is UnitKind.TOWN), None)
 
 
+def _most_common_place(
+    org: OrgTree, orders: Collection[tuple[datetime, str | None, int | None, int | None]]
+) -> tuple[int, str] | None:
+    """The town and the category of most of `orders` ((registered at, category, town, holder));
+    None when none of them has both."""
+    towns: dict[int, int] = {}
+    categories: dict[str, int] = {}
+    for _, category, town, holder in orders:
+        place = town if town is not None else _town_of(org, holder)
+        if place is not None:
+            towns[place] = towns.get(place, 0) + 1
+        if category:
+            categories[category] = categories.get(category, 0) + 1
+    if not towns or not categories:
+        return None
+    town = max(sorted(towns), key=lambda t: towns[t])
+    category = max(sorted(categories), key=lambda c: categories[c])
+    return town, category
+
+
 def _center_for(org: OrgTree, town_unit_id: int) -> int:
     return org.center_of(town_unit_id).id
 
@@ -202,12 +238,14 @@ class OutlookService:
         *,
         clock: Clock = system_clock,
         rules: DetectionRules = DEFAULT_RULES,
+        growth_rules: GrowthRules = DEFAULT_GROWTH_RULES,
     ) -> None:
         self.db = db
         self.reference = reference
         self.intake = intake
         self.clock = clock
         self.rules = rules
+        self.growth_rules = growth_rules
         self._cache: dict[tuple[str, date, frozenset[int] | None], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
@@ -341,8 +379,109 @@ class OutlookService:
                 {"p_value": signal.p_value},
             )
             repo.add_warning(session, row, record, actor, now)
+            self._notify(session, org, row, "outlook", now)
             return row.id
         if row.status != WarningStatus.RAISED.value or signal.observed <= row.observed:
+            return None
+        for name, value in values.items():
+            setattr(row, name, value)
+        return True
+
+    @staticmethod
+    def _notify(session: Session, org: OrgTree, row: OutlookWarningRow, kind: str, now: datetime) -> None:
+        """Tell the center of the warning's town (its dispatchers' notices, GET /api/v1/notices)."""
+        repo.add_notice(
+            session,
+            _center_for(org, row.town_unit_id),
+            kind,
+            f"预警：{row.explanation}",
+            f"/outlook#warning-{row.id}",
+            now,
+        )
+
+    # ------------------------------------------------------------------ new hot issues
+
+    def watch_hot_issues(self, actor: Actor) -> WatchResult:
+        """Raise a warning on every new hot issue growing fast (`domain.outlook.hot_issue_growth`):
+        one per hot issue, in the town and category of most of its orders, its counts brought up
+        to date while it is still raised; the town's center is told."""
+        access.require(access.may_run_detection, actor)
+        now = self.clock()
+        rules = self.growth_rules
+        raised: list[int] = []
+        updated = 0
+        with self.db.transaction() as session:
+            org = self.reference.get(session).org
+            issues = repo.new_hot_issues(session, now - timedelta(days=rules.new_days))
+            members = repo.hot_issue_orders(session, [i.id for i in issues])
+            for issue in issues:
+                orders = members.get(issue.id, [])
+                growth = hot_issue_growth(issue.first_at, now, [o[0] for o in orders], rules)
+                if growth is None:
+                    continue
+                where = _most_common_place(org, orders)
+                if where is None:
+                    continue
+                town, category = where
+                outcome = self._keep_hot(
+                    session, org, issue.id, issue.title, town, category, growth, actor, now
+                )
+                if outcome is True:
+                    updated += 1
+                elif outcome is not None:
+                    raised.append(outcome)
+        return WatchResult(len(issues), len(raised), updated, raised)
+
+    def _keep_hot(
+        self,
+        session: Session,
+        org: OrgTree,
+        issue_id: int,
+        title: str,
+        town: int,
+        category: str,
+        growth: HotIssueGrowth,
+        actor: Actor,
+        now: datetime,
+    ) -> int | bool | None:
+        hours = self.growth_rules.recent_hours
+        text = growth_explanation(title, growth, hours)[:300]
+        sd = growth.expected**0.5
+        values: dict[str, Any] = {
+            "last_day": now.astimezone(LOCAL_TZ).date(),
+            "observed": growth.recent,
+            "expected": growth.expected,
+            "expected_sd": round(sd, 3),
+            "interval_low": 0,
+            "interval_high": max(0, round(growth.expected + 2 * sd)),
+            "p_value": growth.p_value,
+            "method": "hot_issue",
+            "explanation": text,
+        }
+        row = repo.find_hot_issue_warning(session, issue_id)
+        if row is None:
+            row = OutlookWarningRow(
+                town_unit_id=town,
+                category_code=category,
+                window=Window.HOT.value,
+                period_start=now.astimezone(LOCAL_TZ).date(),
+                hot_issue_id=issue_id,
+                status=WarningStatus.RAISED.value,
+                raised_at=now,
+                version=1,
+                **values,
+            )
+            record = AuditRecord(
+                WarningAction.RAISE.value,
+                None,
+                WarningStatus.RAISED.value,
+                text,
+                {"p_value": growth.p_value, "hot_issue": issue_id},
+            )
+            repo.add_warning(session, row, record, actor, now)
+            self._notify(session, org, row, "hot_issue", now)
+            return row.id
+        if row.status != WarningStatus.RAISED.value or growth.recent <= row.observed:
             return None
         for name, value in values.items():
             setattr(row, name, value)
@@ -455,6 +594,7 @@ class OutlookService:
             version=row.version,
             actions=self._actions(row, org, actor),
             steps=trail,
+            hot_issue_id=row.hot_issue_id,
         )
 
     # ------------------------------------------------------------------ warnings: steps
@@ -646,6 +786,22 @@ class OutlookService:
             _, towns = self._towns(session, actor)
             found: list[SeasonView] = self._cached("season", towns, lambda: self._seasons(session, towns))
         return [s for s in found if s.months_ahead <= months_ahead]
+
+    def outlook_in(
+        self, session: Session, towns: frozenset[int] | None, months_ahead: int = 3
+    ) -> tuple[list[SeasonView], list[ForecastView]]:
+        """The seasons of the next `months_ahead` months and the next four weeks' forecasts of
+        the towns `towns` (None: all), read in the caller's transaction (a report's): no access
+        check here, the caller decided whose outlook this is."""
+        seasons: list[SeasonView] = self._cached("season", towns, lambda: self._seasons(session, towns))
+        org = self.reference.get(session).org
+        forecasts: list[ForecastView] = self._cached(
+            "forecast", None, lambda: self._all_forecasts(session, org)
+        )
+        return (
+            [s for s in seasons if s.months_ahead <= months_ahead],
+            [f for f in forecasts if towns is None or f.town_unit_id in towns],
+        )
 
     def _seasons(self, session: Session, towns: frozenset[int] | None) -> list[SeasonView]:
         last = self._today() - timedelta(days=1)

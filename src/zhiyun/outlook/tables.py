@@ -20,12 +20,19 @@ class OutlookWarningRow(Base):
     detection found it, and what the town's center did about it — acknowledged (已知悉), turned
     into a proactive order (未诉先办) or dismissed with a reason. One per town × category ×
     window × period (the day, or the week's Monday): detection run again updates the counts of
-    a warning still raised and never raises it twice."""
+    a warning still raised and never raises it twice. A warning of a new hot issue growing fast
+    (window "hot") names the hot issue (`hot_issue_id`; 0 on a surge of a category): its town and
+    category are those of most of its orders, its period the day it was raised."""
 
     __tablename__ = "outlook_warning"
     __table_args__ = (
         UniqueConstraint(
-            "town_unit_id", "category_code", "window", "period_start", name="uq_outlook_warning_period"
+            "town_unit_id",
+            "category_code",
+            "window",
+            "period_start",
+            "hot_issue_id",
+            name="uq_outlook_warning_period",
         ),
         Index("ix_outlook_warning_status_raised_at", "status", "raised_at"),
     )
@@ -55,6 +62,7 @@ class OutlookWarningRow(Base):
     ordered_by: Mapped[str | None] = mapped_column(String(100))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    hot_issue_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OutlookWarningStepRow(Base):

@@ -254,7 +254,8 @@ class AttachmentRow(Base):
 
 
 class NoticeRow(Base):
-    """A notice to a unit: an urge notice when an order goes overdue, a warning before."""
+    """A notice to a unit: an urge notice when an order goes overdue, a warning before; or a
+    notice of an early warning (预警) to the center of its town (no order; `link` names its page)."""
 
     __tablename__ = "notice"
     __table_args__ = (
@@ -262,7 +263,7 @@ class NoticeRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    order_id: Mapped[int] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("work_order.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     deadline: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime]
@@ -270,6 +271,7 @@ class NoticeRow(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    link: Mapped[str | None] = mapped_column(String(200))
 
 
 class TimeLimitPolicyRow(Base):
