@@ -15,7 +15,7 @@ from zhiyun.bootstrap import Services
 from zhiyun.domain.channels import PROACTIVE
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied
 from zhiyun.domain.principals import SCHEDULED_JOBS
-from zhiyun.domain.workorder import Dispatch, OrderStatus
+from zhiyun.domain.workorder import Dispatch, OrderStatus, Supervise
 from zhiyun.hotspots.report_section import HotIssuesSection
 from zhiyun.hotspots.service import HotIssueService
 from zhiyun.hotspots.tracker import HotIssueTracker
@@ -249,3 +249,22 @@ def test_a_merge_touches_and_names_only_the_orders_the_dispatcher_may_see(
         len(done.merged) == 3
         and done.order_number == services.orders.get(world.actors["town"], ids[0]).summary.number
     )
+
+
+def test_an_order_supervised_after_it_joined_raises_its_issues_signals_on_the_next_turn(
+    services: Services, world: District
+) -> None:
+    ids = seed(services, world, who="district")
+    for order_id in ids:
+        services.orders.act(world.actors["district"], order_id, Dispatch(target_unit_id=world.units["GC"]))
+    turn(services)
+    hot = services.get(HotIssueService)
+    (before,) = hot.issues(world.actors["district"])
+    assert before.parts["signals"] == 0
+    services.orders.act(world.actors["district"], ids[1], Supervise(note="群众反映集中"))
+    report = services.get(HotIssueTracker).refresh(SCHEDULED_JOBS)
+    assert report.refreshed == 1 and report.added == 0
+    (after,) = hot.issues(world.actors["district"])
+    assert after.id == before.id and after.parts["signals"] > 0 and after.hot_index > before.hot_index
+    again = services.get(HotIssueTracker).refresh(SCHEDULED_JOBS)
+    assert again.refreshed == 0

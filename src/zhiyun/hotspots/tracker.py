@@ -96,7 +96,14 @@ class TurnReport:
 
 def signals_of(row: Sequence[object], now: datetime) -> GovernmentSignals:
     """An order's government signals from its columns (`_COLUMNS` order)."""
-    supervised, urged, reopened, satisfaction, status, reply_due = row[7:13]
+    return _signals(row[7:13], now)
+
+
+_SIGNAL_COLUMNS = _COLUMNS[7:13]
+
+
+def _signals(values: Sequence[object], now: datetime) -> GovernmentSignals:
+    supervised, urged, reopened, satisfaction, status, reply_due = values
     overdue = (
         status in {s.value for s in LIVE_STATUSES} and isinstance(reply_due, datetime) and reply_due <= now
     )
@@ -259,17 +266,21 @@ class HotIssueTracker:
                 .where(HotIssueRow.rank.is_not(None))
             )
         )
-        changed = 0
-        for start in range(0, len(ids), 1000):
+        changed: list[int] = []
+        for start in range(0, len(ids), 1000):  # the signals' columns only: most have not changed
             chunk = ids[start : start + 1000]
-            for row in session.execute(select(*_COLUMNS).where(W.id.in_(chunk), *self._counted())):
+            for row in session.execute(
+                select(W.id, *_SIGNAL_COLUMNS).where(W.id.in_(chunk), *self._counted())
+            ):
                 order_id = int(row[0])
-                signals = signals_of(row, now)
-                if order_id in self._signals and self._signals[order_id] != signals:
-                    index.add(self._message(org, row, now))  # the same key: replaced
-                    self._signals[order_id] = signals
-                    changed += 1
-        return changed
+                if order_id in self._signals and self._signals[order_id] != _signals(row[1:], now):
+                    changed.append(order_id)
+        for start in range(0, len(changed), 1000):
+            for row in session.execute(select(*_COLUMNS).where(W.id.in_(changed[start : start + 1000]))):
+                message = self._message(org, row, now)
+                index.add(message)  # the same key: replaced
+                self._signals[int(row[0])] = message.signals
+        return len(changed)
 
     # ------------------------------------------------------------------ storing the ranking
 
@@ -316,15 +327,10 @@ class HotIssueTracker:
                 session.flush()
                 taken[row.id] = issue
             # membership as ranked now: an order is in one issue at a time
-            session.execute(delete(HotIssueMemberRow))
-            claimed: set[int] = set()
-            values = []
+            wanted: dict[int, int] = {}
             for stored_id, issue in taken.items():
                 for key in issue.members:
-                    order_id = int(key)
-                    if order_id not in claimed:
-                        claimed.add(order_id)
-                        values.append({"order_id": order_id, "hot_issue_id": stored_id})
+                    wanted.setdefault(int(key), stored_id)
             others = [i for i in set(members.values()) if i not in taken]
             if others:  # what was done about an issue keeps its orders while no ranked one claims them
                 handled = set(
@@ -335,9 +341,19 @@ class HotIssueTracker:
                     )
                 )
                 for order_id, stored_id in members.items():
-                    if stored_id in handled and order_id not in claimed:
-                        claimed.add(order_id)
-                        values.append({"order_id": order_id, "hot_issue_id": stored_id})
+                    if stored_id in handled:
+                        wanted.setdefault(order_id, stored_id)
+            # written as a difference: most members stay where they were from one turn to the next
+            leaving = sorted(o for o, i in members.items() if wanted.get(o) != i)
+            for start in range(0, len(leaving), 1000):
+                session.execute(
+                    delete(HotIssueMemberRow).where(
+                        HotIssueMemberRow.order_id.in_(leaving[start : start + 1000])
+                    )
+                )
+            values = [
+                {"order_id": o, "hot_issue_id": i} for o, i in sorted(wanted.items()) if members.get(o) != i
+            ]
             for start in range(0, len(values), 1000):
                 session.execute(insert(table_of(HotIssueMemberRow)), values[start : start + 1000])
             if others:
