@@ -10,16 +10,16 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
-
 from tests.portal_support import CITIZEN, CLIENT, JPEG, PHONE, REPORT, bring_to_callback, portal, report
 from tests.support import District, build_small_district, footprint
+
 from zhiyun.bootstrap import Services, build_services
 from zhiyun.config import Settings
 from zhiyun.domain import portal as rules
 from zhiyun.domain.access import Actor
 from zhiyun.domain.calendar import LOCAL_TZ
 from zhiyun.domain.errors import Conflict, NotFound, PermissionDenied, TooManyAttempts, ValidationFailed
-from zhiyun.domain.workorder import OrderStatus, Satisfaction
+from zhiyun.domain.workorder import OrderStatus, Reply, Review, Satisfaction, Sign
 from zhiyun.portal.service import PORTAL_RATING, UNKNOWN_ORDER, WEB_INTAKE, Photo
 from zhiyun.portal.tables import PortalRatingRow, PortalThrottleRow
 from zhiyun.store.db import Database
@@ -252,8 +252,6 @@ def test_an_unsatisfied_rating_reopens_the_order_down_its_chain(timed: Services,
 
 
 def bring_to_callback_again(services: Services, district: District, number: str) -> None:
-    from zhiyun.domain.workorder import Reply, Review, Sign
-
     handler, center = district.actors["xiabei"], district.actors["district"]
     services.orders.act(handler, number, Sign())
     services.orders.act(handler, number, Reply(note="已重新更换线路"))
