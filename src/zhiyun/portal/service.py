@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from zhiyun.catalog.taxonomy import TaxonomyService
+from zhiyun.catalog.taxonomy import TaxonomyService, load_taxonomy
 from zhiyun.domain import portal as rules
 from zhiyun.domain.access import (
     Actor,
@@ -398,7 +398,7 @@ class PortalService:
         category = None
         if row.category_code:
             try:
-                category = self.taxonomy.taxonomy().get(row.category_code).name
+                category = load_taxonomy(session).get(row.category_code).name
             except NotFound:
                 category = None
         return Progress(
