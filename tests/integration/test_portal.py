@@ -129,6 +129,10 @@ def test_a_report_about_an_open_matter_at_the_same_place_is_merged_and_the_recei
         ({"photos": (Photo("a.jpg", b"<html><script>alert(1)</script>"),)}, "photos"),
         ({"photos": tuple(Photo(f"{i}.jpg", JPEG) for i in range(rules.MAX_PHOTOS + 1))}, "photos"),
         ({"photos": (Photo("big.jpg", JPEG + b"\x00" * rules.MAX_PHOTO_BYTES),)}, "photos"),
+        (
+            {"photos": tuple(Photo(f"{i}.jpg", JPEG + b"\x00" * (4 * 1024 * 1024)) for i in range(4))},
+            "photos",
+        ),
         ({"address": None, "latitude": None, "longitude": None}, "location"),
         ({"citizen_phone": "12345"}, "citizen_phone"),
         ({"citizen_phone": ""}, "citizen_phone"),
