@@ -32,6 +32,7 @@ INSTALLED: tuple[str, ...] = (
     "grid",  # grid governance: workers, objects, grid items, patrols, ledgers
     "sensing",  # cameras, sensors, drones, satellites: scenes (alarms and events next)
     "outlook",  # seasons, forecasts and early warning (预警, 未诉先办)
+    "portal",  # the citizens' portal (市民门户): report, track, rate
 )
 
 

@@ -104,6 +104,7 @@ def test_the_worker_schedules_every_declared_job() -> None:
         "sensing-raise-due",
         "verification-escalate",
         "outlook-detect",
+        "portal-throttles",
     }
 
 

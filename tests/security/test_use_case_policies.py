@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
+from tests import portal_support
 from tests.e2e.harness import PNG
 from tests.outlook_support import seed_history
 from tests.sensing_support import SensingWorld, add_device, add_event
@@ -64,7 +65,7 @@ from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.sensing_devices import Device, DeviceStatus
 from zhiyun.domain.sensing_scenes import SceneSource
 from zhiyun.domain.taxonomy import Category
-from zhiyun.domain.workorder import Dispatch, Reply, Sign, WorkflowPolicy
+from zhiyun.domain.workorder import Dispatch, Reply, Satisfaction, Sign, WorkflowPolicy
 from zhiyun.grid.hazards import GridHazardService, HazardReport
 from zhiyun.grid.items_service import GridItemService, default_catalogue
 from zhiyun.grid.objects_service import ManagedObjectService
@@ -78,6 +79,7 @@ from zhiyun.kernel.capability import resolve
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.outlook.service import OutlookService
+from zhiyun.portal.service import PortalService
 from zhiyun.replies.service import QuickReplyInput, QuickReplyService, Scope
 from zhiyun.sensing.devices import DeviceChanges, DeviceRegistry
 from zhiyun.sensing.scenes import SceneCatalogue
@@ -111,6 +113,7 @@ READ_ONLY: dict[str, str] = {
     "policy.workflow_policy": "reads the workflow's numbers",
     "attachments.open": "reads a file of an order the reader may see",
     "geo.export_geojson": "reads the boundaries",
+    "portal.categories": "the categories a citizen chooses from (reads the taxonomy)",
     "geo.export_grids": "reads the grids (geography: polygons and codes, no person's data)",
     "geo.grids": "reads the grids (geography: codes, villages and areas)",
     "grid_workers.visible_grids": "the grids the reader may see (domain.grid.visible_grid_ids)",
@@ -239,6 +242,8 @@ PLUMBING: dict[str, str] = {
     "intake.accept_in": "a building block inside another use case's transaction (a grid worker's report): "
     "the person registers, register_in asks may_register_at",
     "attachments.add_in": "a building block inside another use case's transaction: asks may_upload and may_attach",
+    "attachments.add_to_report_in": "a building block inside the portal report's registration: asks "
+    "may_attach_to_report (a citizen, the order still at intake)",
     "grid_hazards.report_in": "a building block inside the patrol submission's transaction: asks "
     "may_report_in_grid (the worker's posts), then intake's registration asks may_register_at",
     "grid_hazards.recheck_in": "a building block inside the patrol submission's transaction: asks may_recheck "
@@ -550,6 +555,20 @@ class World:
             self.made["verification_task"] = world.verification().mine(workers["gw_xb"])[0].id
             assert world.event(event.id).status == "verifying"
         return int(self.made["verification_task"])
+
+    def portal_report(self) -> str:
+        """A citizen's report on the portal (phone 13812345678): its order's number."""
+        if "portal_report" not in self.made:
+            self.made["portal_report"] = portal_support.report(self.services)
+        return str(self.made["portal_report"])
+
+    def portal_rating_due(self) -> str:
+        """A portal report whose reply waits for its callback: its number."""
+        if "portal_rating_due" not in self.made:
+            number = portal_support.report(self.services)
+            portal_support.bring_to_callback(self.services, self.district, number)
+            self.made["portal_rating_due"] = number
+        return str(self.made["portal_rating_due"])
 
     def warning(self) -> int:
         """A warning (预警) of 桂城街道's 噪音扰民, raised by detection over a made-up history with
@@ -1218,6 +1237,34 @@ CASES: tuple[Case, ...] = (
         allowed="gridder",
         prepare=World.patroller,
         allowed_raises=ValidationFailed,  # past the policy: a worker with no grid has nowhere to report
+    ),
+    # -- the citizens' portal 市民门户 (a citizen only; staff and the system use the console). A
+    # citizen's wrong digits or an order not yet due are refused after the tries are counted:
+    # tests/integration/test_portal.py
+    Case(
+        "portal.report",
+        lambda s, ctx, who: s.get(PortalService).report(who, portal_support.REPORT, client="192.0.2.1"),
+        (*STAFF, "admin", "xiabei", "system"),
+        allowed="citizen",
+    ),
+    Case(
+        "portal.track",
+        lambda s, number, who: s.get(PortalService).track(who, number, "5678", client="192.0.2.1"),
+        (*STAFF, "admin", "xiabei", "system"),
+        allowed="citizen",
+        prepare=World.portal_report,
+    ),
+    Case(
+        "portal.rate",
+        lambda s, number, who: s.get(PortalService).rate(
+            who, number, "5678", Satisfaction.SATISFIED, client="192.0.2.1"
+        ),
+        (*STAFF, "admin", "xiabei", "system"),
+        allowed="citizen",
+        prepare=World.portal_rating_due,
+    ),
+    Case(
+        "portal.prune", lambda s, ctx, who: s.get(PortalService).prune(who), NOT_SYSTEM_JOBS, allowed="system"
     ),
     # -- grid hazards 网格隐患
     Case(

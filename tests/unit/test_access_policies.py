@@ -50,6 +50,7 @@ from zhiyun.domain.access import (
     require,
 )
 from zhiyun.domain.errors import DomainError, PermissionDenied
+from zhiyun.domain.portal import OrderClaim
 from zhiyun.domain.principals import STAFF_ROLES
 from zhiyun.domain.workorder import Action, OrderState, allowed_actions
 
@@ -140,6 +141,11 @@ def _contexts(policy: access.Policy) -> Iterator[tuple[object, ...]]:
     elif policy.name in ("may_manage_credentials_of", "may_follow_request", "may_manage_own_quick_replies"):
         for actor in PRINCIPALS:
             yield (actor.user_id,)
+    elif policy.name in ("may_follow_by_phone", "may_rate_by_phone"):
+        for status in wo.OrderStatus:
+            for phone in ("13812345678", "0757-86281234", None):
+                for digits in ("5678", "1234", "", "５６７８"):
+                    yield (OrderClaim(phone, digits, status),)
     else:
         for state in STATES:
             yield (state, CTX)
@@ -247,7 +253,7 @@ def test_the_system_is_refused_what_needs_a_person() -> None:
 
 def test_a_citizen_passes_no_staff_policy_and_follows_only_their_own_request() -> None:
     for policy in POLICIES:
-        if policy.name == "may_follow_request":
+        if policy.section == "citizens":
             continue
         for ctx in _contexts(policy):
             assert not policy.check(CITIZEN, *ctx), policy.name
@@ -378,3 +384,44 @@ def test_a_personal_quick_reply_set_is_its_owners_alone() -> None:
     assert not access.may_manage_own_quick_replies(CITIZEN, CITIZEN.user_id)
     assert not access.may_manage_own_quick_replies(SYSTEM, None)
     assert not access.may_manage_own_quick_replies(Actor(None, Role.ADMIN, None), None)
+
+
+def test_a_citizen_follows_an_order_on_the_portal_only_with_the_last_four_digits_of_its_phone() -> None:
+    awaiting = wo.OrderStatus.AWAITING_CALLBACK
+    assert access.may_follow_by_phone(CITIZEN, OrderClaim("13812345678", "5678", wo.OrderStatus.IN_PROGRESS))
+    assert access.may_follow_by_phone(CITIZEN, OrderClaim("13812345678", "５６７８", awaiting))  # full-width
+    assert not access.may_follow_by_phone(CITIZEN, OrderClaim("13812345678", "1234", awaiting))
+    assert not access.may_follow_by_phone(CITIZEN, OrderClaim("13812345678", "", awaiting))
+    assert not access.may_follow_by_phone(CITIZEN, OrderClaim("13812345678", "45678", awaiting))
+    assert not access.may_follow_by_phone(CITIZEN, OrderClaim(None, "5678", awaiting))  # no phone: nobody's
+    assert not access.may_follow_by_phone(CITIZEN, OrderClaim("123", "0123", awaiting))
+    for staff in world.ACTORS:  # staff read orders in the console, never by phone digits
+        assert not access.may_follow_by_phone(staff, OrderClaim("13812345678", "5678", awaiting))
+
+
+def test_a_citizen_rates_only_an_order_that_waits_for_its_callback() -> None:
+    for status in wo.OrderStatus:
+        claim = OrderClaim("13812345678", "5678", status)
+        assert access.may_rate_by_phone(CITIZEN, claim) is (status is wo.OrderStatus.AWAITING_CALLBACK)
+    assert not access.may_rate_by_phone(
+        SYSTEM, OrderClaim("13812345678", "5678", wo.OrderStatus.AWAITING_CALLBACK)
+    )
+
+
+def test_a_citizen_attaches_photos_only_to_a_report_still_at_intake() -> None:
+    fresh = [
+        s for s in STATES if s.status is wo.OrderStatus.PENDING_DISPATCH and s.first_dispatched_at is None
+    ]
+    later = [s for s in STATES if s.first_dispatched_at is not None or s.status.is_terminal]
+    assert fresh and later
+    assert all(order_access.may_attach_to_report(CITIZEN, s, CTX) for s in fresh if len(s.chain) == 1)
+    assert not any(order_access.may_attach_to_report(CITIZEN, s, CTX) for s in later)
+    # the rule a file recorded on an order passes: a citizen by this rule only, staff by may_attach
+    for state in STATES:
+        assert order_access.attachment_allowed(CITIZEN, state, CTX) is order_access.may_attach_to_report(
+            CITIZEN, state, CTX
+        )
+        for actor in world.ACTORS:
+            assert order_access.attachment_allowed(actor, state, CTX) is order_access.may_attach(
+                actor, state, CTX
+            )

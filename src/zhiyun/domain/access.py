@@ -22,13 +22,16 @@ from zhiyun.domain.order_access import (
     DUPLICATE_DECIDERS,
     UPLOADERS,
     may_attach,
+    may_attach_to_report,
     may_change_category,
     may_decide_duplicate,
     may_record_repeat_call,
     may_upload,
 )
 from zhiyun.domain.org import OrgTree
+from zhiyun.domain.portal import OrderClaim
 from zhiyun.domain.principals import STAFF_ROLES, Actor, Role
+from zhiyun.domain.workorder import OrderStatus
 
 # Roles that read every order in the district (the system: intake, dispatch and the sweep
 # work on every order, and answer a channel about its own).
@@ -311,6 +314,25 @@ def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
     """Whether a citizen may read and rate the request filed from `requester_account_id`
     (the citizens' portal, later): their own only, and nothing else anywhere."""
     return actor.role is Role.CITIZEN and actor.user_id is not None and actor.user_id == requester_account_id
+
+
+def may_use_portal(actor: Actor) -> bool:
+    """Whether `actor` reports problems and looks up requests on the citizens' portal (市民门户):
+    a citizen (staff register and read orders in the console)."""
+    return actor.role is Role.CITIZEN
+
+
+def may_follow_by_phone(actor: Actor, claim: OrderClaim) -> bool:
+    """Whether a citizen on the portal may read an order's progress: they gave its number and
+    the last four digits of the phone it was filed with (`OrderClaim.proven`)."""
+    return may_use_portal(actor) and claim.proven()
+
+
+def may_rate_by_phone(actor: Actor, claim: OrderClaim) -> bool:
+    """Whether a citizen on the portal may rate an order's result (满意 / 基本满意 / 不满意), which
+    is its callback (回访): the order is theirs (`may_follow_by_phone`) and waits for its
+    callback now."""
+    return may_follow_by_phone(actor, claim) and claim.status is OrderStatus.AWAITING_CALLBACK
 
 
 @dataclass(frozen=True)
@@ -651,13 +673,46 @@ POLICIES: tuple[Policy, ...] = (
         may_run_housekeeping,
         "system",
     ),
-    # -- citizens (the portal comes later)
+    # -- citizens (the portal, /portal)
     Policy(
         "may_follow_request",
         "read and rate one's own request (the citizens' portal, later)",
         "the citizen who filed it; a citizen passes no other policy",
         CITIZENS,
         may_follow_request,
+        "citizens",
+    ),
+    Policy(
+        "may_use_portal",
+        "report a problem, look up and rate requests on the citizens' portal 市民门户",
+        "a citizen (staff use the console)",
+        CITIZENS,
+        may_use_portal,
+        "citizens",
+    ),
+    Policy(
+        "may_follow_by_phone",
+        "read a request's progress on the portal 查询进度",
+        "a citizen who gives its number and the last four digits of the phone it was filed with",
+        CITIZENS,
+        may_follow_by_phone,
+        "citizens",
+    ),
+    Policy(
+        "may_rate_by_phone",
+        "rate a request's result on the portal 评价 (its callback 回访)",
+        "the same citizen (number and phone digits), while the order waits for its callback",
+        CITIZENS,
+        may_rate_by_phone,
+        "citizens",
+    ),
+    Policy(
+        "may_attach_to_report",
+        "add photos to one's own report 上传照片",
+        "a citizen, on the order their report registers, while it is still at intake "
+        "(never dispatched, in the registration's own transaction)",
+        CITIZENS,
+        may_attach_to_report,
         "citizens",
     ),
 )
@@ -719,6 +774,9 @@ _REFUSALS: dict[str, str] = {
     "may_see_area": "不能查看其他镇街的预警",
     "may_handle_warning": "只有本辖区的派单员、领导或管理员可以处理预警",
     "may_run_detection": "仅系统或系统管理员可以执行预警检测",
+    "may_use_portal": "市民门户仅供市民使用，工作人员请使用工作台",
+    "may_attach_to_report": "只能在反映问题时一并上传照片",
+    "may_rate_by_phone": "该工单当前不在待评价阶段：办理答复后才能评价",
 }
 
 
@@ -833,10 +891,12 @@ __all__ = [
     "may_administer_something",
     "may_administer_users",
     "may_attach",
+    "may_attach_to_report",
     "may_change_category",
     "may_decide_duplicate",
     "may_define_rates",
     "may_dispatch_in_bulk",
+    "may_follow_by_phone",
     "may_follow_request",
     "may_handle_warning",
     "may_import_managed_objects",
@@ -846,6 +906,7 @@ __all__ = [
     "may_manage_quick_replies",
     "may_patrol",
     "may_plan_patrols",
+    "may_rate_by_phone",
     "may_read_devices",
     "may_read_outlook",
     "may_read_reports_of",
@@ -861,6 +922,7 @@ __all__ = [
     "may_train_models",
     "may_upload",
     "may_urge_in_bulk",
+    "may_use_portal",
     "may_use_quick_replies",
     "may_view_dashboard",
     "require",

@@ -20,6 +20,9 @@ MANUAL = "manual"
 # 未诉先办: a proactive order made from a warning (预警) by the town's center, before more people
 # call; its external id is the warning's ("W{id}"), so one warning makes one order.
 PROACTIVE = "proactive"
+# 网上诉求: what citizens send on the platform's own website (the citizens' portal, zhiyun.portal);
+# the portal gives each report its own external id, so the channel's ids are its own.
+WEB = "web"
 IOT = "iot"  # devices: sensing's event orders and device faults (the device, not a person, reports)
 
 

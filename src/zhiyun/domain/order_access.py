@@ -20,7 +20,7 @@ this user touch this order now":
 from __future__ import annotations
 
 from zhiyun.domain.principals import Actor, Role
-from zhiyun.domain.workorder import OrderState, RuleContext, allowed_actions
+from zhiyun.domain.workorder import OrderState, OrderStatus, RuleContext, allowed_actions
 
 UPLOADERS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.HANDLER, Role.INSPECTOR, Role.GRID_WORKER})
 CATEGORY_EDITORS = frozenset({Role.ADMIN, Role.DISPATCHER})
@@ -49,6 +49,27 @@ def may_upload(actor: Actor) -> bool:
 def may_attach(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
     """Whether `actor` may add a file (photo, recording, document) to the order now."""
     return may_upload(actor) and takes_part(actor, state, ctx)
+
+
+def may_attach_to_report(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """Whether a citizen may add the photos of the problem they report (the citizens' portal):
+    only to the order their report registers, while it is still at intake — never dispatched,
+    waiting at the center that registered it. The portal attaches them in the registration's
+    own transaction, before anything else can happen to the order."""
+    return (
+        actor.role is Role.CITIZEN
+        and state.status is OrderStatus.PENDING_DISPATCH
+        and state.first_dispatched_at is None
+        and len(state.chain) == 1
+    )
+
+
+def attachment_allowed(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:
+    """The rule a file recorded on an order passes: staff taking part (`may_attach`), or a
+    citizen's photos of their own report (`may_attach_to_report`)."""
+    if actor.role is Role.CITIZEN:
+        return may_attach_to_report(actor, state, ctx)
+    return may_attach(actor, state, ctx)
 
 
 def may_change_category(actor: Actor, state: OrderState, ctx: RuleContext) -> bool:

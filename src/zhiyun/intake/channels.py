@@ -76,6 +76,7 @@ _HOTLINE_EXAMPLE = {
 
 MANUAL = domain_channels.MANUAL  # orders registered by hand (console, API): no payloads and no keys
 PROACTIVE = domain_channels.PROACTIVE  # 未诉先办: orders made from a warning (zhiyun.outlook)
+WEB = domain_channels.WEB  # 网上诉求: the citizens' portal (zhiyun.portal)
 
 CHANNEL_SPECS: dict[str, ChannelSpec] = {
     spec.code: spec
@@ -279,6 +280,16 @@ CHANNEL_SPECS: dict[str, ChannelSpec] = {
             {},
         ),
         ChannelSpec(
+            WEB,
+            "网上诉求",
+            None,
+            None,
+            OrderType.REPORT,
+            Urgency.NORMAL,
+            "市民在平台网站（市民门户 /portal）上反映的问题，带照片和位置；无需密钥，按手机号、地点和网络限流。",
+            {},
+        ),
+        ChannelSpec(
             PROACTIVE,
             "未诉先办",
             None,
@@ -303,12 +314,13 @@ CHANNEL_SPECS: dict[str, ChannelSpec] = {
 
 
 def channel_book() -> ChannelBook:
-    """The site's channels as the registration rules see them: Open311, the proactive orders the
-    outlook makes from warnings and every channel with a JSON payload push their own ids; manual
+    """The site's channels as the registration rules see them: Open311, the portal's web reports,
+    the proactive orders the outlook makes from warnings and every channel with a JSON payload push their own ids; manual
     registration has none."""
     pushed = {code for code, spec in CHANNEL_SPECS.items() if spec.payload is not None} | {
         "open311",
         PROACTIVE,
+        WEB,
     }
     return ChannelBook(known=frozenset(CHANNEL_SPECS), pushed=frozenset(pushed))
 

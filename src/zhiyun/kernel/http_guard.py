@@ -5,9 +5,9 @@ answer carries.
 
 - **size before reading**: each path has a body limit (a login a few KB, a channel message
   8 MB, an upload the attachment limit, imports a few tens of MB, a patrol visit with its
-  photos 40 MB, everything else 1 MB). A
-  declared `Content-Length` over it is refused at once; a body that grows past it while it
-  is read is cut off. Either way 413, and nothing of it is kept in memory or on disk.
+  photos 40 MB, a citizen's report on the portal 16 MB and its look-ups 16 KB, everything
+  else 1 MB). A declared `Content-Length` over it is refused at once; a body that grows past
+  it while it is read is cut off. Either way 413, and nothing of it is kept in memory or on disk.
 - **credentials before parsing**: a write to the API (or a console form) with neither a
   bearer token nor a session cookie is refused before its body is read (401 on the API, a
   redirect to the login page on the console). The routes then check the credential itself
@@ -46,6 +46,10 @@ SESSION_COOKIE = "zhiyun_session"
 PATROL_VISIT_MAX_BYTES = 40 * MB
 # a verification answer (核实) from a grid worker's phone: a note and up to 6 downscaled photos
 VERIFICATION_ANSWER_MAX_BYTES = 16 * MB
+# a citizen's report on the portal: its words and up to 6 photos of 15 MB together
+# (domain.portal.MAX_PHOTOS_BYTES), plus the multipart envelope
+PORTAL_REPORT_MAX_BYTES = 16 * MB
+PORTAL_FORM_MAX_BYTES = 16 * KB  # a look-up or a rating on the portal
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -101,9 +105,11 @@ class EdgePolicy:
 
     default_body_bytes: int = 1 * MB
     limits: tuple[BodyLimit, ...] = ()
-    # writes that need no bearer token or session (logins, channel keys, Open311's api_key)
+    # writes that need no bearer token or session (logins, channel keys, Open311's api_key, the
+    # citizens' portal: public, with its own throttles and CSRF token)
     open_writes: re.Pattern[str] = re.compile(
-        r"^/(login$|api/v1/auth/(token|login|logout)$|api/v1/intake/|api/v1/alarms(/heartbeats)?$|open311/)"
+        r"^/(login$|api/v1/auth/(token|login|logout)$|api/v1/intake/|api/v1/alarms(/heartbeats)?$|open311/"
+        r"|portal/(report|track|rate)$)"
     )
     # routes that authenticate their caller and then check the body themselves: the guard only
     # counts their bytes (it must not parse a body before the route has checked the key)
@@ -139,6 +145,8 @@ def default_policy(
             BodyLimit(
                 re.compile(r"^/api/v1/sensing/verifications/[0-9]+/answer$"), VERIFICATION_ANSWER_MAX_BYTES
             ),
+            BodyLimit(re.compile(r"^/portal/report$"), PORTAL_REPORT_MAX_BYTES),
+            BodyLimit(re.compile(r"^/portal/(track|rate)$"), PORTAL_FORM_MAX_BYTES),
         ),
         csp=content_security_policy(tile_url),
     )

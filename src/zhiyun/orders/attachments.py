@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 from zhiyun.config import Settings
 from zhiyun.domain.access import Actor, can_view
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
-from zhiyun.domain.order_access import may_attach, may_upload
+from zhiyun.domain.order_access import may_attach, may_attach_to_report, may_upload
 from zhiyun.domain.workorder import Attach, OrderStatus
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.orders import repo
@@ -510,6 +510,23 @@ class AttachmentService:
             raise ValidationFailed("已归档或撤销的工单不能再上传附件", field="file")
         if not may_attach(actor, repo.state_of(row), snap.rule_context(now)):
             raise PermissionDenied("只有正在办理该工单的单位可以上传附件")
+        tmp, sha, size, head = spool_upload(self.root, io.BytesIO(data), self.settings.attachment_max_bytes)
+        try:
+            kind, name = self._checked(tmp, size, head, filename)
+            return self._store(session, actor, row, tmp, sha, size, kind, name, now)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def add_to_report_in(
+        self, session: Session, actor: Actor, row: WorkOrderRow, filename: str, data: bytes, now: datetime
+    ) -> AttachmentView:
+        """Store a citizen's photo of the problem they report (the citizens' portal) on the order
+        their report has just registered, inside the registration's transaction: the policy is
+        `may_attach_to_report` (a citizen, the order still at intake), the file's rules are
+        every upload's."""
+        snap = self.reference.get(session)
+        if not may_attach_to_report(actor, repo.state_of(row), snap.rule_context(now)):
+            raise PermissionDenied("只能在反映问题时一并上传照片")
         tmp, sha, size, head = spool_upload(self.root, io.BytesIO(data), self.settings.attachment_max_bytes)
         try:
             kind, name = self._checked(tmp, size, head, filename)

@@ -36,6 +36,7 @@ from zhiyun.domain.access import (
 from zhiyun.domain.channels import MANUAL, ChannelBook
 from zhiyun.domain.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.order_access import (
+    attachment_allowed,
     may_attach,
     may_change_category,
     may_decide_duplicate,
@@ -152,7 +153,7 @@ class Registered:
 EVENT_POLICIES: dict[SystemEvent, Callable[[Actor, OrderState, RuleContext], bool]] = {
     SystemEvent.DISMISS_DUPLICATE: may_decide_duplicate,
     SystemEvent.RECATEGORIZE: may_change_category,
-    SystemEvent.ATTACH: may_attach,
+    SystemEvent.ATTACH: attachment_allowed,  # staff taking part; a citizen's photos of their report
     SystemEvent.REPEAT_CALL: may_record_repeat_call,
 }
 

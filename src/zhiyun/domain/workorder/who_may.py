@@ -36,7 +36,9 @@ _INTAKE = frozenset({Role.DISPATCHER, Role.AGENT})
 # duplicate merged into its master at intake, and a grid order's re-check (复查) on the next
 # patrol visit — closing it when the hazard is fixed, calling it back as unsatisfied (reopened
 # down its chain) when not; the grid capability has checked the re-checking worker's right to
-# the hazard's grid first (domain.grid_hazards.may_recheck). Every other action needs a person.
+# the hazard's grid first (domain.grid_hazards.may_recheck) — and a citizen's rating on the
+# portal, recorded as the callback once the portal has checked the citizen's claim to the order
+# (domain.access.may_rate_by_phone). Every other action needs a person.
 SYSTEM_ACTIONS = frozenset({Action.DISPATCH, Action.MERGE, Action.CALLBACK, Action.CLOSE})
 _HOLDERS = frozenset({Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER})
 
@@ -53,7 +55,11 @@ def _is_upper_center(actor: Actor, state: OrderState, org: OrgTree) -> bool:
 
 
 def _callback_actor(actor: Actor, state: OrderState, org: OrgTree) -> bool:
-    if actor.role in (Role.ADMIN, Role.INSPECTOR, Role.SYSTEM):  # the system: a grid re-check
+    if actor.role in (
+        Role.ADMIN,
+        Role.INSPECTOR,
+        Role.SYSTEM,
+    ):  # the system: a grid re-check, a portal rating
         return True
     return (
         actor.role is Role.DISPATCHER
@@ -199,7 +205,8 @@ WHO_MAY: Mapping[Action, WhoMay] = {
     Action.REPLY: WhoMay(_HOLDING, _holding_unit),
     Action.REVIEW: WhoMay("the dispatching center's dispatcher", _dispatching_center),
     Action.CALLBACK: WhoMay(
-        "a dispatcher of the registering center (or above), an inspector; the system for a grid re-check",
+        "a dispatcher of the registering center (or above), an inspector; the system for a grid re-check "
+        "and for a citizen's rating on the portal",
         _calls_back,
     ),
     Action.CLOSE: WhoMay(

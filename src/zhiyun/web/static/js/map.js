@@ -70,8 +70,8 @@
     byZoom();
   }
 
-  function boundaries(map, fit) {
-    return fetch("/map/boundaries.geojson", { credentials: "same-origin" })
+  function boundaries(map, fit, url) {
+    return fetch(url || "/map/boundaries.geojson", { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : { features: [] }; })
       .then(function (data) {
         if (!data.features || !data.features.length) return null;
@@ -101,13 +101,14 @@
     L.circleMarker([lat, lon], { radius: 8, color: "#c92a2a", fillColor: "#fa5252", fillOpacity: 0.9 }).addTo(m);
   }
 
-  // the seat's pick map (受理登记): a click puts the place of the call there; the address field
-  // stays the keyboard's way. The point goes to the form's hidden latitude/longitude (WGS-84).
-  var pick = document.getElementById("seat-map");
+  // the pick map of the seat (受理登记) and of the citizens' portal (反映问题): a click puts the
+  // place there; the address field stays the keyboard's way. The point goes to the form's hidden
+  // latitude/longitude (WGS-84). The portal's page names its public outlines (data-boundaries).
+  var pick = document.getElementById("seat-map") || document.getElementById("portal-map");
   if (pick) {
     var pm = baseMap(pick);
     pm.setView([23.03, 113.14], 12);
-    boundaries(pm, true);
+    boundaries(pm, true, pick.getAttribute("data-boundaries"));
     var chosen = null;
     var latField = document.getElementById("latitude"), lonField = document.getElementById("longitude");
     function place(latlng) {
@@ -115,7 +116,7 @@
       latField.value = latlng.lat.toFixed(6);
       lonField.value = latlng.lng.toFixed(6);
       latField.dispatchEvent(new Event("change", { bubbles: true }));
-      var said = document.getElementById("seat-map-point");
+      var said = document.getElementById(pick.id + "-point");
       if (said) said.textContent = "已选位置：" + latField.value + "，" + lonField.value;
     }
     if (latField.value && lonField.value) place(L.latLng(parseFloat(latField.value), parseFloat(lonField.value)));
