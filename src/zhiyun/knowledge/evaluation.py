@@ -105,7 +105,11 @@ class Evaluation:
 
 
 def kb_documents(
-    path: Path, id_col: str, title_col: str, text_col: str, dept_col: str | None = None,
+    path: Path,
+    id_col: str,
+    title_col: str,
+    text_col: str,
+    dept_col: str | None = None,
     questions_col: str | None = None,
 ) -> list[Document]:
     """A knowledge base from a table file: one document per row."""
@@ -125,7 +129,9 @@ def kb_documents(
                 title=row.get(title_col, ""),
                 answer=row.get(text_col, ""),
                 department=row.get(dept_col, "") if dept_col else "",
-                questions=tuple(q for q in row.get(questions_col, "").split("|") if q) if questions_col else (),
+                questions=tuple(q for q in row.get(questions_col, "").split("|") if q)
+                if questions_col
+                else (),
             )
         )
     if not docs:

@@ -21,7 +21,7 @@ from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.knowledge import ANSWER_MAX, CATEGORY_MAX, ItemInput
 from zhiyun.knowledge.retrieval import Document
 
-__all__ = ["GuideRecord", "documents", "guide_records", "shipped_guide", "answer_text"]
+__all__ = ["GuideRecord", "answer_text", "documents", "guide_records", "shipped_guide"]
 
 EMPTY = {"", "无", "null", "None"}
 

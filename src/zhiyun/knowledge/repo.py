@@ -39,7 +39,9 @@ def by_origin(session: Session, origin: str, refs: Collection[str]) -> dict[str,
     return found
 
 
-def add(session: Session, row: KnowledgeItemRow, records: Iterable[AuditRecord], actor: Actor, at: datetime) -> None:
+def add(
+    session: Session, row: KnowledgeItemRow, records: Iterable[AuditRecord], actor: Actor, at: datetime
+) -> None:
     """Store a new item and its first steps (created; an import may review and publish at once)."""
     session.add(row)
     session.flush()
@@ -82,8 +84,13 @@ def listed(
         stmt = stmt.where(K.status.in_(sorted(statuses)))
         count = count.where(K.status.in_(sorted(statuses)))
     if words:
-        like = f"%{words.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')}%"
-        cond = or_(K.title.like(like, escape="\\"), K.category.like(like, escape="\\"), K.department.like(like, escape="\\"))
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = "%" + escaped + "%"
+        cond = or_(
+            K.title.like(like, escape="\\"),
+            K.category.like(like, escape="\\"),
+            K.department.like(like, escape="\\"),
+        )
         stmt = stmt.where(cond)
         count = count.where(cond)
     rows = list(session.scalars(stmt.order_by(K.updated_at.desc(), K.id.desc()).limit(limit).offset(offset)))
@@ -103,7 +110,9 @@ def stamp(session: Session) -> int:
 def steps_of(session: Session, item_id: int) -> list[KnowledgeItemStepRow]:
     return list(
         session.scalars(
-            select(KnowledgeItemStepRow).where(KnowledgeItemStepRow.item_id == item_id).order_by(KnowledgeItemStepRow.id)
+            select(KnowledgeItemStepRow)
+            .where(KnowledgeItemStepRow.item_id == item_id)
+            .order_by(KnowledgeItemStepRow.id)
         )
     )
 

@@ -49,9 +49,72 @@ SYNONYMS_FILE = "synonyms.txt"
 
 # Question words and particles: how a citizen asks, not what about.
 QUESTION_WORDS = frozenset(
-    """怎么 怎么样 怎样 如何 什么 啥 哪里 哪儿 哪个 哪些 请问 问 问下 问问 一下 我 我们 我家 你们 你好 您好
-    想 想要 要 能 能不能 可以 可不可以 吗 呢 吧 啊 呀 了 的 地 得 是 是不是 有 有没有 在 去 给 帮 帮忙
-    麻烦 谢谢 知道 告诉 多久 这个 那个 一个 应该 需不需要 还 就 都 也 和 与 及 或""".split()
+    [
+        "怎么",
+        "怎么样",
+        "怎样",
+        "如何",
+        "什么",
+        "啥",
+        "哪里",
+        "哪儿",
+        "哪个",
+        "哪些",
+        "请问",
+        "问",
+        "问下",
+        "问问",
+        "一下",
+        "我",
+        "我们",
+        "我家",
+        "你们",
+        "你好",
+        "您好",
+        "想",
+        "想要",
+        "要",
+        "能",
+        "能不能",
+        "可以",
+        "可不可以",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "了",
+        "的",
+        "地",
+        "得",
+        "是",
+        "是不是",
+        "有",
+        "有没有",
+        "在",
+        "去",
+        "给",
+        "帮",
+        "帮忙",
+        "麻烦",
+        "谢谢",
+        "知道",
+        "告诉",
+        "多久",
+        "这个",
+        "那个",
+        "一个",
+        "应该",
+        "需不需要",
+        "还",
+        "就",
+        "都",
+        "也",
+        "和",
+        "与",
+        "及",
+        "或",
+    ]
 )
 
 
@@ -60,7 +123,8 @@ class FieldWeights:
     """How much each field counts: the title with the similar questions above the answer."""
 
     title: float = 3.0
-    answer: float = 1.0
+    answer: float = 0.5
+    chars: float = 2.0  # the title's and questions' single characters (换 finds 换领, 迁 finds 迁出)
 
 
 DEFAULT_WEIGHTS = FieldWeights()
@@ -108,6 +172,12 @@ class Analyzer:
 
     def load(self) -> None:
         self.segmenter.load()
+
+    def chars(self, text: str) -> list[str]:
+        """The Chinese characters of `text` (normalized, synonyms folded first), question
+        characters dropped: what matches when the words were cut differently (换 and 换领)."""
+        folded = "".join(self.words(text))
+        return [c for c in folded if "\u4e00" <= c <= "\u9fff" and c not in QUESTION_WORDS]
 
     def words(self, text: str) -> list[str]:
         canonical = self.canonical
@@ -182,10 +252,13 @@ class RetrievalIndex:
         words = self.analyzer.words
         titles = [words(" ".join((d.title, *d.questions))) for d in self.documents]
         answers = [words(" ".join((d.answer, d.category, d.department))) for d in self.documents]
+        chars = [self.analyzer.chars(" ".join((d.title, *d.questions))) for d in self.documents]
         self.title = _Field(titles) if self.documents else None
         self.answer = _Field(answers) if self.documents else None
+        self.chars = _Field(chars) if self.documents else None
         self.valid_from = np.array(
-            [d.valid_from.toordinal() if d.valid_from else _NO_DAY_FROM for d in self.documents], dtype=np.int64
+            [d.valid_from.toordinal() if d.valid_from else _NO_DAY_FROM for d in self.documents],
+            dtype=np.int64,
         )
         self.valid_to = np.array(
             [d.valid_to.toordinal() if d.valid_to else _NO_DAY_TO for d in self.documents], dtype=np.int64
@@ -199,24 +272,25 @@ class RetrievalIndex:
         """The `top` documents best matching `question`, best first, each with its score in
         [0, 1]; documents not valid on `today` (when given) are never returned, nor those that
         share no word with the question."""
-        if self.title is None or self.answer is None or top < 1:
+        if self.title is None or self.answer is None or self.chars is None or top < 1:
             return []
         words = list(dict.fromkeys(self.analyzer.words(question)))
         if not words:
             return []
+        chars = list(dict.fromkeys(self.analyzer.chars(question)))
         w = self.weights
         bound = w.title * self.title.bound(words) + w.answer * self.answer.bound(words)
+        bound += w.chars * self.chars.bound(chars)
         if bound <= 0:
             return []
         scores = self.title.scores(words) * np.float32(w.title)
         scores += self.answer.scores(words) * np.float32(w.answer)
+        if chars and w.chars:
+            scores += self.chars.scores(chars) * np.float32(w.chars)
         if today is not None and self.dated:
             day = today.toordinal()
             scores[(self.valid_from > day) | (self.valid_to < day)] = 0.0
         k = min(top, len(scores))
-        if k < len(scores):
-            picked = np.argpartition(-scores, k - 1)[:k]
-        else:
-            picked = np.arange(len(scores))
+        picked = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         ranked = sorted(picked.tolist(), key=lambda i: (-float(scores[i]), i))
         return [(self.documents[i], float(scores[i]) / bound) for i in ranked if scores[i] > 0]

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # Chosen on the tuning half of the shipped evaluation set (`zhiyun assistant evaluate … --choose`,
 # docs/knowledge.md "The threshold"): the score that decides the most questions rightly.
-ANSWER_THRESHOLD = 0.13
+ANSWER_THRESHOLD = 0.0818
 QUESTION_MAX = 500
 TOP_MAX = 20
 
@@ -72,9 +72,7 @@ class Answer:
         return self.hits[0] if self.answerable else None
 
 
-def hits_of(
-    found: Sequence[tuple[Document, float]], threshold: float
-) -> tuple[Hit, ...]:
+def hits_of(found: Sequence[tuple[Document, float]], threshold: float) -> tuple[Hit, ...]:
     return tuple(
         Hit(
             item_id=int(d.key) if d.key.isdigit() else 0,

@@ -48,7 +48,17 @@ if TYPE_CHECKING:
 LISTED = 200
 ORIGINS = ("manual", "guide", "import", "order")
 REVIEW_ACTIONS = (ItemAction.REVIEW, ItemAction.SEND_BACK, ItemAction.PUBLISH, ItemAction.WITHDRAW)
-_FIELDS = ("title", "answer", "category", "department", "source", "policy_ref", "valid_from", "valid_to", "questions")
+_FIELDS = (
+    "title",
+    "answer",
+    "category",
+    "department",
+    "source",
+    "policy_ref",
+    "valid_from",
+    "valid_to",
+    "questions",
+)
 
 
 @dataclass(frozen=True)
@@ -247,7 +257,11 @@ class KnowledgeService:
         with self.db.reading() as session:
             org = self._org(session)
             rows, total = repo.listed(
-                session, statuses=statuses, words=(words or "").strip()[:100] or None, limit=limit, offset=offset
+                session,
+                statuses=statuses,
+                words=(words or "").strip()[:100] or None,
+                limit=limit,
+                offset=offset,
             )
             return ItemPage([self._view(r, org, actor) for r in rows], total)
 
@@ -355,10 +369,20 @@ class KnowledgeService:
             return self._view(row, org, actor)
 
     def _step(
-        self, session: Session, actor: Actor, row: KnowledgeItemRow, changes: dict[str, Any], record: AuditRecord
+        self,
+        session: Session,
+        actor: Actor,
+        row: KnowledgeItemRow,
+        changes: dict[str, Any],
+        record: AuditRecord,
     ) -> None:
         now = self.clock()
-        full = {**changes, "status": record.to_state, "updated_at": now, "updated_by": actor.name or actor.role.label}
+        full = {
+            **changes,
+            "status": record.to_state,
+            "updated_at": now,
+            "updated_by": actor.name or actor.role.label,
+        }
         if not repo.write_step(session, row, full, record, actor, now):
             raise ConcurrentUpdate("该知识点已被他人修改，请刷新后重试")
         session.refresh(row)
@@ -425,13 +449,20 @@ class KnowledgeService:
                     result.unchanged += 1
                     continue
                 record = ITEM_LIFECYCLE.record(
-                    ItemStatus(old.status), ItemAction.EDIT, actor, to=ItemStatus.DRAFT, note=note,
+                    ItemStatus(old.status),
+                    ItemAction.EDIT,
+                    actor,
+                    to=ItemStatus.DRAFT,
+                    note=note,
                     details={"changed": changed},
                 )
                 self._step(session, actor, old, _columns(data), record)
                 result.updated += 1
                 if publish:
-                    for step, to in ((ItemAction.REVIEW, ItemStatus.REVIEWED), (ItemAction.PUBLISH, ItemStatus.PUBLISHED)):
+                    for step, to in (
+                        (ItemAction.REVIEW, ItemStatus.REVIEWED),
+                        (ItemAction.PUBLISH, ItemStatus.PUBLISHED),
+                    ):
                         rec = ITEM_LIFECYCLE.record(ItemStatus(old.status), step, actor, to=to, note=note)
                         extra = {"published_at": now} if step is ItemAction.PUBLISH else {}
                         self._step(session, actor, old, extra, rec)
@@ -471,7 +502,9 @@ class KnowledgeService:
                     continue
                 row = self._new_row(actor, clean, order.responsible_unit_id, "order", order.number)
                 note = f"由已办结咨询工单 {order.number} 生成，待审核"
-                repo.add(session, row, [AuditRecord(ItemAction.CREATE.value, None, "draft", note)], actor, now)
+                repo.add(
+                    session, row, [AuditRecord(ItemAction.CREATE.value, None, "draft", note)], actor, now
+                )
                 made.append(self._view(row, org, actor))
         return made
 
