@@ -33,12 +33,13 @@ from zhiyun.domain.access import (
 )
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import ConcurrentUpdate, NotFound, ValidationFailed
-from zhiyun.domain.knowledge import ITEM_LIFECYCLE, ItemAction, ItemInput, ItemStatus
+from zhiyun.domain.knowledge import ITEM_LIFECYCLE, ItemAction, ItemInput, ItemStatus, answerable_on
 from zhiyun.domain.lifecycle import AuditRecord
 from zhiyun.domain.org import OrgTree
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.knowledge import repo
 from zhiyun.knowledge.tables import ORIGIN_REF_MAX, KnowledgeItemRow
+from zhiyun.orders.service import WorkOrderService
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 LISTED = 200
 ORIGINS = ("manual", "guide", "import", "order")
+ACTION_LABELS = {a.value: a.label for a in ItemAction}
 REVIEW_ACTIONS = (ItemAction.REVIEW, ItemAction.SEND_BACK, ItemAction.PUBLISH, ItemAction.WITHDRAW)
 _FIELDS = (
     "title",
@@ -177,9 +179,17 @@ def _diff(before: ItemInput, after: ItemInput) -> dict[str, list[object]]:
 class KnowledgeService:
     """The knowledge items over one database: read, kept, imported, proposed."""
 
-    def __init__(self, db: Database, reference: ReferenceCache, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        reference: ReferenceCache,
+        orders: WorkOrderService,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
         self.db = db
         self.reference = reference
+        self.orders = orders
         self.clock = clock
 
     def _org(self, session: Session) -> OrgTree:
@@ -195,8 +205,6 @@ class KnowledgeService:
             for a in ITEM_LIFECYCLE.table.actions_from(status)
             if (may_review_knowledge if a in REVIEW_ACTIONS else may_edit_knowledge)(actor, row.unit_id, org)
         ]
-        from zhiyun.domain.knowledge import answerable_on
-
         return ItemView(
             id=row.id,
             title=row.title,
@@ -274,7 +282,7 @@ class KnowledgeService:
                 steps = [
                     StepView(
                         action=s.action,
-                        label=ItemAction(s.action).label if s.action in ItemAction else s.action,
+                        label=ACTION_LABELS.get(s.action, s.action),
                         from_status=s.from_status,
                         to_status=s.to_status,
                         actor_name=s.actor_name,
@@ -413,10 +421,10 @@ class KnowledgeService:
             if publish:
                 require(may_review_knowledge, actor, unit_id, org)
             cleaned: list[tuple[ItemInput, str | None]] = []
-            for n, record in enumerate(records, start=1):
-                ref = (record.ref or "").strip()[:ORIGIN_REF_MAX] or None
+            for n, given in enumerate(records, start=1):
+                ref = (given.ref or "").strip()[:ORIGIN_REF_MAX] or None
                 try:
-                    cleaned.append((record.data.validated(), ref))
+                    cleaned.append((given.data.validated(), ref))
                 except ValidationFailed as exc:
                     result.rejected.append((ref or f"第 {n} 条", exc.message))
             seen: set[str] = set()
@@ -476,8 +484,6 @@ class KnowledgeService:
         require(may_propose_knowledge, actor)
         if not 1 <= limit <= 500:
             raise ValidationFailed("数量须在 1 至 500 之间", field="limit")
-        from zhiyun.domain.access import can_view
-
         made: list[ItemView] = []
         with self.db.transaction() as session:
             org = self._org(session)
@@ -485,8 +491,7 @@ class KnowledgeService:
             for order in repo.answered_consultations(session, limit * 4):
                 if len(made) >= limit:
                     break
-                involved = {u for u in (order.chain or []) if isinstance(u, int)} | {order.current_unit_id}
-                if not can_view(actor, involved, org):
+                if not self.orders.can_read_in(session, actor, order.id, order.chain or []):
                     continue
                 question = order.content.strip()[:200]
                 data = ItemInput(
@@ -519,7 +524,7 @@ def item_input(**fields: Any) -> ItemInput:
 
 def build(services: Services) -> KnowledgeService:
     """The capability's service over the process's services (`Capability.services`)."""
-    return KnowledgeService(services.db, services.reference, clock=services.clock)
+    return KnowledgeService(services.db, services.reference, services.orders, clock=services.clock)
 
 
 __all__ = [
