@@ -766,7 +766,6 @@ ADMINISTRATION: tuple[Callable[[Actor], bool], ...] = (
     may_administer_scenes,
     may_administer_devices,
     may_define_rates,
-    may_keep_knowledge,
 )
 # Chinese refusals, by policy (PermissionDenied's message).
 _REFUSALS: dict[str, str] = {
