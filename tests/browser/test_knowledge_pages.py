@@ -45,5 +45,7 @@ def test_an_item_is_written_reviewed_published_and_then_found(
     page.get_by_role("button", name="检索").click()
     page.get_by_test_id("ask-hits").wait_for()
     assert "可回答" in page.get_by_test_id("ask-outcome").inner_text()
-    assert page.get_by_test_id("ask-hits").locator("li").first.inner_text().startswith("共享单车乱停放怎么处理")
+    assert (
+        page.get_by_test_id("ask-hits").locator("li").first.inner_text().startswith("共享单车乱停放怎么处理")
+    )
     shot(page, "knowledge-ask")
