@@ -219,7 +219,6 @@ class HitOut(BaseModel):
 
 
 class AnswerOut(BaseModel):
-    question: str
     answerable: bool = Field(description="第一条达到回答阈值；否则应转人工")
     threshold: float
     hits: list[HitOut]
@@ -227,7 +226,6 @@ class AnswerOut(BaseModel):
     @classmethod
     def of(cls, a: Answer) -> AnswerOut:
         return cls(
-            question=a.question,
             answerable=a.answerable,
             threshold=a.threshold,
             hits=[HitOut.of(h) for h in a.hits],
