@@ -124,5 +124,6 @@ def test_the_console_keeps_an_item_and_shows_a_hostile_string_as_text(console: A
     refused = post_form(handler, f"/knowledge/{item_id}", {"op": "withdraw"})
     assert refused.status_code == 403
     assert "已发布" in refused.text  # still published
+    assert handler.get("/knowledge/99999999999999999999999").status_code == 404  # beyond any id
     menu = handler.get("/knowledge").text
     assert 'href="/knowledge"' in menu

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from zhiyun.bootstrap import Services
 
 LISTED = 200
+MAX_ID = 2**62  # ids are BIGINT: a larger number names nothing
 ORIGINS = ("manual", "guide", "import", "order")
 ACTION_LABELS = {a.value: a.label for a in ItemAction}
 REVIEW_ACTIONS = (ItemAction.REVIEW, ItemAction.SEND_BACK, ItemAction.PUBLISH, ItemAction.WITHDRAW)
@@ -235,7 +236,7 @@ class KnowledgeService:
 
     def _readable(self, session: Session, actor: Actor, item_id: int) -> KnowledgeItemRow:
         require(may_read_knowledge, actor)
-        row = repo.find(session, item_id)
+        row = repo.find(session, item_id) if 0 < item_id <= MAX_ID else None
         if row is None or (row.status != ItemStatus.PUBLISHED.value and not may_keep_knowledge(actor)):
             raise NotFound("知识点不存在", item_id=item_id)
         return row
