@@ -219,3 +219,35 @@ def test_an_answered_consultation_is_proposed_once_as_a_draft(services: Services
     assert made[0].questions == ("我的医保断了两个月，怎么补缴？",)
     assert kb.propose_from_orders(a["agent"]) == []  # once only
     assert services.get(KnowledgeSearch).ask("医保断缴").hits == ()  # a draft, not answered
+
+
+def test_a_large_index_answers_from_the_old_one_while_it_is_rebuilt(
+    services: Services, district: District
+) -> None:
+    kb, admin = _kb(services), district.actors["admin"]
+    search = KnowledgeSearch(services.db, background_from=1)  # "large" from one item on
+
+    def publish(data: ItemInput) -> int:
+        item = kb.create(admin, data)
+        kb.act(admin, item.id, "review")
+        kb.act(admin, item.id, "publish")
+        return item.id
+
+    first = publish(MARRY)
+    assert [h.item_id for h in search.ask("结婚登记").hits] == [first]  # the first build: at once
+    second = publish(ItemInput(title="离婚登记预约", answer="双方带身份证、结婚证到婚姻登记处。"))
+    assert [h.item_id for h in search.ask("离婚登记").hits] == [first]  # the old index answers …
+    search.wait_for_rebuild(30)
+    assert search.ask("离婚登记").hits[0].item_id == second  # … until the new one is in
+
+
+def test_items_that_score_alike_tie_for_a_clarifying_question(services: Services, district: District) -> None:
+    kb, admin = _kb(services), district.actors["admin"]
+    for title in ("残疾人证换领", "残疾人证迁出"):
+        item = kb.create(admin, ItemInput(title=title, answer="到区残联办理。"))
+        kb.act(admin, item.id, "review")
+        kb.act(admin, item.id, "publish")
+    vague = services.get(KnowledgeSearch).ask("残疾人证怎么办")
+    assert vague.answerable and {h.title for h in vague.ties()} == {"残疾人证换领", "残疾人证迁出"}
+    clear = services.get(KnowledgeSearch).ask("残疾人证要迁出")
+    assert [h.title for h in clear.ties()] == ["残疾人证迁出"]

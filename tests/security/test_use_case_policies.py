@@ -294,6 +294,7 @@ PLUMBING: dict[str, str] = {
     "auto_dispatch.before_register": "a hook inside a registration that already asked",
     "auto_dispatch.install": "wiring, when the services are built",
     "knowledge_search.index": "builds this process's retrieval index of the published items (a cache)",
+    "knowledge_search.wait_for_rebuild": "waits for a rebuild of the retrieval index in the background",
     "dispatch_policy.calibrated_threshold": "automatic dispatch's question inside a registration that "
     "already asked (the model's calibration and the cached target: no order, no person's data)",
 }

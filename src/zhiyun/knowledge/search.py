@@ -3,7 +3,9 @@
 
 The index holds the published items; it is rebuilt in the process when the knowledge base's
 version stamp (the id of its last change, `repo.stamp`) has moved since it was built — one cheap
-query per question (the largest id of an indexed column), so a publication is answered at once. Validity is applied at each question, so an
+query per question (the largest id of an indexed column), so a publication is answered at once.
+A large index (10,000 items or more) is rebuilt in a background thread while the old one goes on
+answering, for the few seconds the build takes. Validity is applied at each question, so an
 item whose valid_to has passed stops being answered the next day without any change.
 
 Each hit carries its score in [0, 1]; a hit is `answerable` when its score reaches the threshold
@@ -16,6 +18,7 @@ returns only what the items say, never who wrote them.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,10 +35,14 @@ from zhiyun.store.db import Database
 if TYPE_CHECKING:
     from zhiyun.bootstrap import Services
 
+log = logging.getLogger(__name__)
+
 # Chosen on the tuning half of the shipped evaluation set (`zhiyun assistant evaluate … --choose`,
 # docs/knowledge.md "The threshold"): the score that decides the most questions rightly.
 ANSWER_THRESHOLD = 0.0818
 QUESTION_MAX = 500
+BACKGROUND_FROM = 10_000  # documents: an index this large is rebuilt while the old one answers
+TIE = 0.05  # hits within 5 % of the best score tie with it (小南 asks which one is meant)
 TOP_MAX = 20
 
 
@@ -70,6 +77,15 @@ class Answer:
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.answerable else None
+
+    def ties(self, within: float = TIE) -> tuple[Hit, ...]:
+        """The answerable hits whose score is within `within` (a share of the best score) of the
+        best one, the best included: more than one means the question does not say which item
+        it is about (a clarifying question is due)."""
+        if not self.answerable:
+            return ()
+        floor = self.hits[0].score * (1.0 - within)
+        return tuple(h for h in self.hits if h.answerable and h.score >= floor)
 
 
 def hits_of(found: Sequence[tuple[Document, float]], threshold: float) -> tuple[Hit, ...]:
@@ -109,6 +125,7 @@ class KnowledgeSearch:
         analyzer: Analyzer | None = None,
         weights: FieldWeights | None = None,
         clock: Clock = system_clock,
+        background_from: int = BACKGROUND_FROM,
     ) -> None:
         self.db = db
         self.threshold = ANSWER_THRESHOLD if threshold is None else threshold
@@ -116,8 +133,10 @@ class KnowledgeSearch:
         self.weights = weights or FieldWeights()
         self.clock = clock
         self._lock = threading.Lock()
+        self.background_from = background_from
         self._index: RetrievalIndex | None = None
         self._stamp = -1
+        self._building: threading.Thread | None = None
 
     def stamp(self) -> int:
         """The knowledge base's version stamp (the id of its last change)."""
@@ -125,33 +144,61 @@ class KnowledgeSearch:
             return repo.stamp(session)
 
     def index(self) -> tuple[RetrievalIndex, int]:
-        """The index of the published items and the stamp it was built at (rebuilt when the stamp
-        moved since)."""
+        """The index of the published items and the stamp it was built at, rebuilt when the stamp
+        moved since. A large index (`background_from` documents or more) is rebuilt in a
+        background thread while the old one answers; a small one before the question is answered."""
         stamp = self.stamp()
         index = self._index
         if index is not None and stamp == self._stamp:
             return index, stamp
+        if index is not None and len(index) >= self.background_from:
+            self._rebuild_in_background()
+            return index, self._stamp
         with self._lock:
             if self._index is None or stamp != self._stamp:
-                with self.db.reading() as session:
-                    rows = repo.published(session)
-                    documents = [
-                        Document(
-                            key=str(r.id),
-                            title=r.title,
-                            answer=r.answer,
-                            questions=tuple(r.questions or ()),
-                            category=r.category,
-                            department=r.department,
-                            source=r.source,
-                            valid_from=r.valid_from,
-                            valid_to=r.valid_to,
-                        )
-                        for r in rows
-                    ]
-                self._index = RetrievalIndex(documents, self.analyzer, self.weights)
-                self._stamp = stamp
+                self._rebuild()
+            assert self._index is not None
             return self._index, self._stamp
+
+    def _rebuild(self) -> None:
+        """Build the index of the published items as they are now (under the lock)."""
+        with self.db.reading() as session:
+            stamp = repo.stamp(session)
+            documents = [
+                Document(
+                    key=str(r.id),
+                    title=r.title,
+                    answer=r.answer,
+                    questions=tuple(r.questions or ()),
+                    category=r.category,
+                    department=r.department,
+                    source=r.source,
+                    valid_from=r.valid_from,
+                    valid_to=r.valid_to,
+                )
+                for r in repo.published(session)
+            ]
+        self._index = RetrievalIndex(documents, self.analyzer, self.weights)
+        self._stamp = stamp
+
+    def _rebuild_in_background(self) -> None:
+        if self._building is not None and self._building.is_alive():
+            return
+
+        def run() -> None:
+            with self._lock:
+                try:
+                    self._rebuild()
+                except Exception:  # the old index goes on answering; the next question tries again
+                    log.exception("rebuilding the knowledge index failed")
+
+        self._building = threading.Thread(target=run, name="knowledge-index", daemon=True)
+        self._building.start()
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> None:
+        """Wait for a background rebuild under way (tests, benchmarks)."""
+        if self._building is not None:
+            self._building.join(timeout)
 
     def ask(self, question: str, top: int = 3, *, today: date | None = None) -> Answer:
         """The `top` published items valid today that best answer `question`, best first."""
