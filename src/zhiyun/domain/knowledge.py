@@ -276,7 +276,7 @@ def choose_threshold(outcomes: Sequence[Outcome]) -> float:
     is the middle of the longest run of best candidates (every score between them decides as
     well), so that the threshold sits inside the plateau, not on its edge.
     """
-    scores = sorted({round(o.top_score, 6) for o in outcomes if o.ranked})
+    scores = sorted({o.top_score for o in outcomes if o.ranked})
     if not scores:
         return 0.0
     candidates = [scores[0] - 0.01, *((a + b) / 2 for a, b in pairwise(scores)), scores[-1] + 0.01]
@@ -294,4 +294,4 @@ def choose_threshold(outcomes: Sequence[Outcome]) -> float:
     if start is not None:
         runs.append((start, len(accuracies) - 1))
     first, last = max(runs, key=lambda r: r[1] - r[0])
-    return round((candidates[first] + candidates[last]) / 2, 4)
+    return (candidates[first] + candidates[last]) / 2
