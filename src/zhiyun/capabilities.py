@@ -29,6 +29,7 @@ INSTALLED: tuple[str, ...] = (
     "analytics",  # dashboard and statistics
     "hotspots",  # hot issues (热点问题): grouping and the hot index
     "replies",  # quick replies (常用语) in the note fields
+    "knowledge",  # the knowledge base (知识库) and its retrieval
     "grid",  # grid governance: workers, objects, grid items, patrols, ledgers
     "sensing",  # cameras, sensors, drones, satellites: scenes (alarms and events next)
     "outlook",  # seasons, forecasts and early warning (预警, 未诉先办)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # dispatched without a person, overridable per category code (JSON: {"CG0101": 0.5}).
     auto_dispatch: bool = True
     dispatch_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    # The knowledge base (docs/knowledge.md): the score a knowledge item needs for 小南 to answer
+    # with it; None: the threshold chosen on the shipped evaluation set (knowledge/search.py).
+    knowledge_answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     dispatch_category_thresholds: dict[str, float] = Field(default_factory=dict)
     # The accuracy automatic dispatch aims at (docs/classifier.md, "How the automatic-dispatch
     # threshold is chosen"): a model with a held-out calibration dispatches from the lowest

@@ -33,9 +33,11 @@ PAGES = (
     "/outlook",
     "/hotspots",
     "/replies",
+    "/knowledge",
     "/admin",
 )
-EVERYONE = {"/workbench", "/map", "/replies"}  # quick replies: everyone keeps their own
+EVERYONE = {"/workbench", "/map", "/replies", "/knowledge"}  # quick replies: everyone keeps their own;
+# the knowledge base: every staff user reads the published items
 OBJECTS = "/grid/objects"  # 网格对象: grid workers, village and town staff, dispatchers, admins
 PATROL = "/grid/patrol"  # 巡查: grid workers only
 # 电子台账 and 巡查统计: the objects' readers and the district's readers (inspectors, leaders)

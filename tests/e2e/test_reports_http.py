@@ -45,6 +45,7 @@ def test_a_report_is_made_read_and_downloaded_and_another_towns_is_not_there(con
         "类别",
         "热点问题（前 10）",
         "预警",
+        "季节与预测展望",
     ]
     dl = console.as_("town2")
     assert dl.get(f"{API}/reports/{report['id']}").status_code == 404

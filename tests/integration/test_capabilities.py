@@ -135,6 +135,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/sensing/events",
         "/sensing/figures",
         "/replies",
+        "/knowledge",
         "/admin",
     ]
     assert list(app.state.admin_sections) == [

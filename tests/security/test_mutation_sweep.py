@@ -125,6 +125,19 @@ OUTLOOK_OPERATIONS = {
     ("POST", "/api/v1/outlook/warnings/{warning_id}/dismiss"),
     ("POST", "/api/v1/outlook/warnings/{warning_id}/order"),
 }
+# The knowledge base (知识库): a new item at 盐步社区 is for the admins above it (may_edit_knowledge);
+# proposals from consultation orders for agents, dispatchers and admins (may_propose_knowledge). The
+# sweep's district has no items: a change to one does not exist for anyone (404). Who may change and
+# review whose items: tests/integration/test_knowledge.py and tests/e2e/test_knowledge_api.py.
+KNOWLEDGE = "/api/v1/knowledge"
+KNOWLEDGE_ITEM_OPERATIONS = {
+    ("PUT", KNOWLEDGE + "/items/{item_id}"),
+    ("POST", KNOWLEDGE + "/items/{item_id}/review"),
+    ("POST", KNOWLEDGE + "/items/{item_id}/send-back"),
+    ("POST", KNOWLEDGE + "/items/{item_id}/publish"),
+    ("POST", KNOWLEDGE + "/items/{item_id}/withdraw"),
+}
+KNOWLEDGE_OPERATIONS = {("POST", KNOWLEDGE + "/items"), ("POST", KNOWLEDGE + "/proposals")}
 ORDER_EXTRAS = {
     ("POST", "/api/v1/orders/{key}/repeat-calls"),
     ("POST", "/api/v1/orders"),
@@ -423,6 +436,31 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
             kwargs = {"json": {"reason": "探测"}} if template.endswith("/dismiss") else {}
             may = access.may_read_outlook(actor)
             probes.append(Probe(method, template, url, 404 if may else 403, kwargs, "may_read_outlook"))
+        elif (method, template) in KNOWLEDGE_ITEM_OPERATIONS:
+            url = template.replace("{item_id}", "1")
+            kwargs = {"json": {"title": "探测", "answer": "探测"} if method == "PUT" else {"note": "探测"}}
+            probes.append(Probe(method, template, url, 404, kwargs, "no such knowledge item"))
+        elif (method, template) == ("POST", KNOWLEDGE + "/items"):
+            yanbu = api.unit("DL-YB")
+            allowed = access.may_edit_knowledge(actor, yanbu, gc.org)
+            body = {"title": "探测", "answer": "探测", "unit_id": yanbu}
+            probes.append(
+                Probe(
+                    method, template, template, None if allowed else 403, {"json": body}, "may_edit_knowledge"
+                )
+            )
+        elif (method, template) == ("POST", KNOWLEDGE + "/proposals"):
+            allowed = access.may_propose_knowledge(actor)
+            probes.append(
+                Probe(
+                    method,
+                    template,
+                    template,
+                    None if allowed else 403,
+                    {"json": {}},
+                    "may_propose_knowledge",
+                )
+            )
         elif template == "/api/v1/orders":
             if not access.may_register(actor):
                 probes.append(Probe(method, template, template, 403, {"json": _new_order()}, "may_register"))
@@ -497,6 +535,8 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | PATROL_OPERATIONS
         | VERIFICATION_OPERATIONS
         | OUTLOOK_OPERATIONS
+        | KNOWLEDGE_ITEM_OPERATIONS
+        | KNOWLEDGE_OPERATIONS
         | QUICK_REPLY_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )

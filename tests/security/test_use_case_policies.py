@@ -59,13 +59,23 @@ from zhiyun.domain.calendar import LOCAL_TZ, local_date
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid import WorkerKind
 from zhiyun.domain.grid_items import Period
+from zhiyun.domain.knowledge import ItemInput
 from zhiyun.domain.patrol_visits import FreeReport, VisitSubmission
 from zhiyun.domain.reports import ReportKind, last_complete
 from zhiyun.domain.sensing_alarms import VerificationAnswer
 from zhiyun.domain.sensing_devices import Device, DeviceStatus
 from zhiyun.domain.sensing_scenes import SceneSource
 from zhiyun.domain.taxonomy import Category
-from zhiyun.domain.workorder import Dispatch, Reply, Satisfaction, Sign, WorkflowPolicy
+from zhiyun.domain.workorder import (
+    Close,
+    Dispatch,
+    OrderType,
+    Reply,
+    ResolveOnIntake,
+    Satisfaction,
+    Sign,
+    WorkflowPolicy,
+)
 from zhiyun.grid.hazards import GridHazardService, HazardReport
 from zhiyun.grid.items_service import GridItemService, default_catalogue
 from zhiyun.grid.objects_service import ManagedObjectService
@@ -76,6 +86,7 @@ from zhiyun.hotline.service import Call, Outcome, SeatService
 from zhiyun.hotspots.service import HotIssueService
 from zhiyun.hotspots.tracker import HotIssueTracker
 from zhiyun.kernel.capability import resolve
+from zhiyun.knowledge.service import ImportRecord, KnowledgeService
 from zhiyun.orders.service import NewOrder
 from zhiyun.org.service import UnitRecord
 from zhiyun.outlook.service import OutlookService
@@ -222,6 +233,11 @@ READ_ONLY: dict[str, str] = {
     "grid_items.export_xlsx": "reads the grid items catalogue",
     "grid_hazards.hazards_of_order": "the hazards of an order the reader may read (visible_row_in)",
     "grid_hazards.local_resolution": "就地解决 figures of the villages the reader may see (villages_in_view)",
+    "knowledge_service.items": "the knowledge items the reader may read (may_read_knowledge; drafts: may_keep_knowledge)",
+    "knowledge_service.get": "one knowledge item the reader may read (NotFound otherwise; history for keepers)",
+    "knowledge_search.ask": "public by design (the citizens' assistant): published items valid today only, "
+    "and only what they say (title, answer, source, department)",
+    "knowledge_search.stamp": "the knowledge base's version stamp (the id of its last change)",
 }
 
 PLUMBING: dict[str, str] = {
@@ -291,6 +307,8 @@ PLUMBING: dict[str, str] = {
     "auto_dispatch.after_register": "a hook inside a registration: dispatches as the system principal",
     "auto_dispatch.before_register": "a hook inside a registration that already asked",
     "auto_dispatch.install": "wiring, when the services are built",
+    "knowledge_search.index": "builds this process's retrieval index of the published items (a cache)",
+    "knowledge_search.wait_for_rebuild": "waits for a rebuild of the retrieval index in the background",
     "dispatch_policy.calibrated_threshold": "automatic dispatch's question inside a registration that "
     "already asked (the model's calibration and the cached target: no order, no person's data)",
     "outlook.outlook_in": "a report's section inside the report's transaction: the report's use case asked "
@@ -425,6 +443,25 @@ class World:
         ]
         path.write_text("\n".join(rows), encoding="utf-8")
         return path
+
+    def knowledge_item(self) -> int:
+        """A draft knowledge item kept by 桂城街道 (GC)."""
+        if "knowledge_item" not in self.made:
+            made = self.services.get(KnowledgeService).create(
+                TEST_ADMIN, ItemInput("结婚登记", "带身份证"), unit_id=self.district.units["GC"]
+            )
+            self.made["knowledge_item"] = made.id
+        return int(self.made["knowledge_item"])
+
+    def answered_consultation(self) -> None:
+        """A closed consultation order of the district center whose reply answered the question."""
+        s, a = self.services, self.district.actors
+        order = s.orders.register(
+            a["district"],
+            NewOrder(title="医保怎么补缴", content="医保断缴怎么补", order_type=OrderType.CONSULT),
+        ).order
+        s.orders.act(a["district"], order.summary.id, ResolveOnIntake(note="带身份证到社保窗口办理补缴。"))
+        s.orders.act(a["district"], order.summary.id, Close())
 
     def quick_reply(self, scope: Scope = Scope.UNIT) -> int:
         """A quick reply of 夏北社区's set (GC-XB), or of its handler xiabei's own."""
@@ -1031,6 +1068,42 @@ CASES: tuple[Case, ...] = (
         allowed="xiabei",
         prepare=lambda w: w.quick_reply(Scope.PERSONAL),
         label="one's own",
+    ),
+    # -- the knowledge base 知识库
+    Case(
+        "knowledge_service.create",
+        lambda s, unit, who: s.get(KnowledgeService).create(
+            who, ItemInput("结婚登记", "带身份证"), unit_id=unit
+        ),
+        ("xiabei", "town", "leader", "inspector", "agent", "system", "citizen"),
+        prepare=lambda w: w.district.units["GC"],
+    ),
+    Case(
+        "knowledge_service.update",
+        lambda s, item, who: s.get(KnowledgeService).update(who, item, ItemInput("结婚登记", "改")),
+        ("xiabei", "town", "leader", "inspector", "agent", "system", "citizen"),
+        prepare=World.knowledge_item,
+    ),
+    Case(
+        "knowledge_service.act",
+        lambda s, item, who: s.get(KnowledgeService).act(who, item, "review"),
+        ("xiabei", "town", "leader", "agent", "system", "citizen"),
+        allowed="inspector",
+        prepare=World.knowledge_item,
+    ),
+    Case(
+        "knowledge_service.import_items",
+        lambda s, ctx, who: s.get(KnowledgeService).import_items(
+            who, [ImportRecord(ItemInput("结婚登记", "带身份证"), "A1")], publish=True
+        ),
+        ("inspector", "town", "xiabei", "leader", "system", "citizen"),
+    ),
+    Case(
+        "knowledge_service.propose_from_orders",
+        lambda s, ctx, who: s.get(KnowledgeService).propose_from_orders(who),
+        ("xiabei", "leader", "inspector", "system", "citizen"),
+        allowed="agent",
+        prepare=World.answered_consultation,
     ),
     # -- grid items 入格事项
     Case(

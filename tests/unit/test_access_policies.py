@@ -138,6 +138,9 @@ def _contexts(policy: access.Policy) -> Iterator[tuple[object, ...]]:
     ):
         for unit in UNIT_IDS:
             yield (unit, ORG)
+    elif policy.name in ("may_edit_knowledge", "may_review_knowledge"):
+        for unit in (None, *UNIT_IDS):  # None: the district's own item
+            yield (unit, ORG)
     elif policy.name in ("may_manage_credentials_of", "may_follow_request", "may_manage_own_quick_replies"):
         for actor in PRINCIPALS:
             yield (actor.user_id,)

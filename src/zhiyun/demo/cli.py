@@ -84,6 +84,7 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     from zhiyun.demo.district import DEMO_ADMIN, ensure_district
     from zhiyun.demo.district import units as demo_units
     from zhiyun.demo.grids import ensure_grid_items, ensure_grid_workers, ensure_grids, ensure_patrol_plan
+    from zhiyun.demo.knowledge import ensure_knowledge
     from zhiyun.demo.objects import ensure_objects
     from zhiyun.demo.orders import seed_orders
     from zhiyun.demo.patrols import ensure_patrol_history
@@ -111,6 +112,11 @@ def prepare_demo(services: Services, *, progress: bool = True) -> SeedReport:
     scenes = services.get(SceneCatalogue).ensure_default(DEMO_ADMIN).created
     devices = ensure_demo_devices(services, datetime.now(UTC))
     ensure_quick_replies(services)
+    knowledge = ensure_knowledge(services)
+    if knowledge:
+        console.print(
+            f"知识库：导入并发布广东政务服务事项办事指南 {knowledge} 条（zhiyun knowledge ask 试问）"
+        )
     if district.units_created or district.users_created:
         console.print(f"演示区：新建单位 {district.units_created} 个，用户 {district.users_created} 个")
     if grids.created or workers.users_created or workers.posts_created:

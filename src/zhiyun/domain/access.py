@@ -67,6 +67,11 @@ DEVICE_READERS = frozenset({*STAFF_ROLES, Role.SYSTEM})
 OUTLOOK_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR, Role.DISPATCHER, Role.SYSTEM})
 WARNING_HANDLERS = frozenset({Role.ADMIN, Role.LEADER, Role.DISPATCHER})
 DETECTORS = frozenset({Role.ADMIN, Role.SYSTEM})
+# The knowledge base (知识库): who writes items, who reviews, publishes and withdraws them, who
+# proposes a draft from a consultation order they answered.
+KNOWLEDGE_EDITORS = frozenset({Role.ADMIN})
+KNOWLEDGE_REVIEWERS = frozenset({Role.ADMIN, Role.INSPECTOR})
+KNOWLEDGE_PROPOSERS = frozenset({Role.ADMIN, Role.AGENT, Role.DISPATCHER})
 
 
 def may_register(actor: Actor) -> bool:
@@ -308,6 +313,48 @@ def may_run_detection(actor: Actor) -> bool:
     """Run the daily surge detection that raises warnings (预警): the system (the worker's job),
     an admin (`zhiyun outlook detect`)."""
     return actor.role in DETECTORS
+
+
+def may_read_knowledge(actor: Actor) -> bool:
+    """Read the published knowledge items (知识库): every staff user (the citizens read answers
+    through 小南, never the items)."""
+    return actor.is_staff
+
+
+def may_keep_knowledge(actor: Actor) -> bool:
+    """Whether `actor` keeps the knowledge base at all (the menu entry, drafts and history): the
+    role-level precheck of `may_edit_knowledge` and `may_review_knowledge`."""
+    return actor.role in KNOWLEDGE_EDITORS or actor.role in KNOWLEDGE_REVIEWERS
+
+
+def _keeps_unit(actor: Actor, unit_id: int | None, org: OrgTree) -> bool:
+    """Whether `unit_id` (None: the district's own item) lies in the actor's unit's subtree;
+    staff without a unit keep every unit's."""
+    if actor.unit_id is None:
+        return True
+    if actor.unit_id not in org.units:
+        return False
+    if unit_id is None:
+        return org.units[actor.unit_id].parent_id is None
+    return unit_id in org.units and org.is_within(unit_id, actor.unit_id)
+
+
+def may_edit_knowledge(actor: Actor, unit_id: int | None, org: OrgTree) -> bool:
+    """Write and change the knowledge items kept by the unit `unit_id` (None: the district's):
+    an admin of that unit or of a unit above it (an admin without a unit: every unit's)."""
+    return actor.role in KNOWLEDGE_EDITORS and _keeps_unit(actor, unit_id, org)
+
+
+def may_review_knowledge(actor: Actor, unit_id: int | None, org: OrgTree) -> bool:
+    """Review, send back, publish and withdraw the knowledge items of the unit `unit_id`: an
+    admin or an inspector (质检员) of that unit or above (without a unit: every unit's)."""
+    return actor.role in KNOWLEDGE_REVIEWERS and _keeps_unit(actor, unit_id, org)
+
+
+def may_propose_knowledge(actor: Actor) -> bool:
+    """Propose a draft item from a closed consultation order whose reply answered the question
+    (the order must be one they may read): agents, dispatchers, admins."""
+    return actor.role in KNOWLEDGE_PROPOSERS
 
 
 def may_follow_request(actor: Actor, requester_account_id: int | None) -> bool:
@@ -648,6 +695,47 @@ POLICIES: tuple[Policy, ...] = (
         may_run_detection,
         "system",
     ),
+    # -- the knowledge base
+    Policy(
+        "may_read_knowledge",
+        "read the published knowledge items 知识库",
+        "every staff user",
+        STAFF,
+        may_read_knowledge,
+        "console",
+    ),
+    Policy(
+        "may_keep_knowledge",
+        "open the knowledge base's drafts and history 知识库维护",
+        "admins and inspectors (what of it: `may_edit_knowledge`, `may_review_knowledge`)",
+        KNOWLEDGE_EDITORS | KNOWLEDGE_REVIEWERS,
+        may_keep_knowledge,
+        "console",
+    ),
+    Policy(
+        "may_edit_knowledge",
+        "write or change a knowledge item 知识点 (an edit makes it a draft again), import items",
+        "an admin of the item's unit or of a unit above it",
+        KNOWLEDGE_EDITORS,
+        may_edit_knowledge,
+        "console",
+    ),
+    Policy(
+        "may_review_knowledge",
+        "review, send back, publish or withdraw a knowledge item 审核/发布/撤回",
+        "an admin or an inspector of the item's unit or above it",
+        KNOWLEDGE_REVIEWERS,
+        may_review_knowledge,
+        "console",
+    ),
+    Policy(
+        "may_propose_knowledge",
+        "propose a draft knowledge item from a closed consultation order 转为知识点",
+        "agents, dispatchers and admins who may read the order",
+        KNOWLEDGE_PROPOSERS,
+        may_propose_knowledge,
+        "console",
+    ),
     # -- the system's own work
     Policy(
         "may_record_system_event",
@@ -777,6 +865,11 @@ _REFUSALS: dict[str, str] = {
     "may_use_portal": "市民门户仅供市民使用，工作人员请使用工作台",
     "may_attach_to_report": "只能在反映问题时一并上传照片",
     "may_rate_by_phone": "该工单当前不在待评价阶段：办理答复后才能评价",
+    "may_read_knowledge": "只有工作人员可以查看知识库",
+    "may_keep_knowledge": "只有管理员或质检员可以维护知识库",
+    "may_edit_knowledge": "只能编辑本单位及下级单位的知识点",
+    "may_review_knowledge": "只有本单位及上级单位的管理员或质检员可以审核、发布或撤回知识点",
+    "may_propose_knowledge": "只有话务员、派单员或管理员可以将工单转为知识点",
 }
 
 
@@ -896,24 +989,29 @@ __all__ = [
     "may_decide_duplicate",
     "may_define_rates",
     "may_dispatch_in_bulk",
+    "may_edit_knowledge",
     "may_follow_by_phone",
     "may_follow_request",
     "may_handle_warning",
     "may_import_managed_objects",
+    "may_keep_knowledge",
     "may_manage_credentials_of",
     "may_manage_models",
     "may_manage_own_quick_replies",
     "may_manage_quick_replies",
     "may_patrol",
     "may_plan_patrols",
+    "may_propose_knowledge",
     "may_rate_by_phone",
     "may_read_devices",
+    "may_read_knowledge",
     "may_read_outlook",
     "may_read_reports_of",
     "may_record_repeat_call",
     "may_record_system_event",
     "may_register",
     "may_register_at",
+    "may_review_knowledge",
     "may_run_detection",
     "may_run_housekeeping",
     "may_run_sweep",
