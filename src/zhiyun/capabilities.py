@@ -34,6 +34,7 @@ INSTALLED: tuple[str, ...] = (
     "sensing",  # cameras, sensors, drones, satellites: scenes (alarms and events next)
     "outlook",  # seasons, forecasts and early warning (预警, 未诉先办)
     "portal",  # the citizens' portal (市民门户): report, track, rate
+    "assistant",  # 小南: answers from the knowledge base, hand-over to a work order
 )
 
 

@@ -18,6 +18,8 @@ from tests.browser.test_xss import WATCH
 from tests.e2e.harness import PNG
 from tests.portal_support import bring_to_callback
 from tests.support import TEST_ADMIN
+from zhiyun.domain.knowledge import ItemInput
+from zhiyun.knowledge.service import KnowledgeService
 from zhiyun.store.tables import AttachmentRow, TransitionRow, WorkOrderRow
 
 Shot = Callable[[Any, str], Path]
@@ -68,7 +70,7 @@ def _fits_the_screen(page: Any) -> None:
 def _report(page: Any, phone_number: str, words: str, shot: Shot | None = None) -> str:
     page.goto("/portal")
     _fits_the_screen(page)
-    assert page.get_by_test_id("xiaonan-slot").is_visible()
+    assert page.get_by_test_id("assistant").is_visible()
     page.get_by_test_id("portal-report-link").click()
     page.wait_for_url("**/portal/report")
     page.locator("#category_code").select_option(label="市政设施")
@@ -141,3 +143,55 @@ def test_a_satisfied_rating_closes_the_order(phone: Any, live: LiveServer) -> No
     assert phone.get_by_test_id("rated-closed").is_visible()
     row, _, trail = _order(live, number)
     assert row.status == "closed" and row.satisfaction == "satisfied" and trail[-1].action == "callback"
+
+
+def _publish(live: LiveServer, data: ItemInput) -> None:
+    kb = live.services.get(KnowledgeService)
+    admin, inspector = live.district.actors["admin"], live.district.actors["inspector"]
+    item = kb.create(admin, data)
+    kb.act(inspector, item.id, "review")
+    kb.act(inspector, item.id, "publish")
+
+
+def test_小南_answers_from_the_guide_with_its_source_and_hands_over_what_it_cannot_into_an_order(
+    phone: Any, live: LiveServer, shot: Shot
+) -> None:
+    _publish(
+        live,
+        ItemInput(
+            title="居住证办理",
+            answer="持身份证、居住证明到居住地派出所申领居住证。",
+            department="市公安局",
+            source="https://example.gov.cn/permit",
+            questions=("居住证怎么申请",),
+        ),
+    )
+    phone.goto("/portal")
+    box = phone.locator("#assistant-question")
+    box.fill("请问居住证怎么申请？")
+    phone.locator("[data-assistant-ask] button[type=submit]").click()
+    answer = phone.locator('[data-role="assistant"][data-kind="answer"]').first
+    assert "派出所申领居住证" in answer.inner_text()
+    assert "市公安局" in answer.get_by_test_id("assistant-source").inner_text()
+    answer.locator('[data-helpful="yes"]').click()
+    assert "谢谢您的评价" in answer.inner_text()
+
+    box.fill(HOSTILE + "养狗需要办什么证")
+    phone.locator("[data-assistant-ask] button[type=submit]").click()
+    phone.locator('[data-role="assistant"][data-kind="handover"]').wait_for()
+    assert HOSTILE in phone.locator('[data-role="citizen"]').last.inner_text()  # shown as text
+    form = phone.locator("[data-assistant-handover]")
+    assert form.is_visible() and "养狗需要办什么证" in form.locator("#ho-description").input_value()
+    form.locator("#ho-name").fill("周女士")
+    form.locator("#ho-phone").fill("13655556666")
+    form.locator("#ho-address").fill("桂城街道夏北社区 3 号")
+    _fits_the_screen(phone)
+    shot(phone, "portal-assistant")
+    form.locator("button[type=submit]").click()
+    result = form.locator("[data-handover-result]")
+    result.locator("xpath=self::*[@data-order-number]").wait_for()
+    number = result.get_attribute("data-order-number") or ""
+    row, _, _ = _order(live, number)
+    assert row.channel == "web" and row.citizen_phone == "13655556666"
+    assert "小南对话记录" in row.content and "养狗需要办什么证" in row.content
+    _fits_the_screen(phone)

@@ -32,6 +32,7 @@ PAGES = (
     "/sensing/figures",
     "/outlook",
     "/hotspots",
+    "/assistant",
     "/replies",
     "/knowledge",
     "/admin",
@@ -46,9 +47,10 @@ PATROLS = {"/grid/ledger", "/grid/patrol-figures"}
 SENSING = {"/sensing/events", "/sensing/figures"}
 # 预警: dispatchers, leaders, inspectors and admins (each sees the warnings of their towns)
 OUTLOOK = "/outlook"
+ASSISTANT = "/assistant"  # 小南对话: admins, leaders, inspectors (citizens' words)
 ROLES = {
     "admin": EVERYONE
-    | {"/orders/new", "/dashboard", OBJECTS, "/admin", OUTLOOK, "/reports", "/hotspots"}
+    | {"/orders/new", "/dashboard", OBJECTS, "/admin", OUTLOOK, "/reports", "/hotspots", ASSISTANT}
     | PATROLS
     | SENSING,
     "district": EVERYONE
@@ -66,8 +68,8 @@ ROLES = {
     "agent": EVERYONE | {"/orders/new"} | SENSING,  # a hotline agent: the seat, no dashboard
     "xiabei": EVERYONE | {OBJECTS} | PATROLS | SENSING,  # a village handler
     "grid": EVERYONE | {OBJECTS, PATROL} | PATROLS,  # a grid worker
-    "inspector": EVERYONE | {"/dashboard", OUTLOOK, "/reports", "/hotspots"} | PATROLS | SENSING,
-    "leader": EVERYONE | {"/dashboard", OUTLOOK, "/reports", "/hotspots"} | PATROLS | SENSING,
+    "inspector": EVERYONE | {"/dashboard", OUTLOOK, "/reports", "/hotspots", ASSISTANT} | PATROLS | SENSING,
+    "leader": EVERYONE | {"/dashboard", OUTLOOK, "/reports", "/hotspots", ASSISTANT} | PATROLS | SENSING,
 }
 
 

@@ -128,6 +128,7 @@ def test_the_server_mounts_every_declared_router_and_menu_entry(
         "/reports",
         "/outlook",
         "/hotspots",
+        "/assistant",
         "/grid/objects",
         "/grid/patrol",
         "/grid/ledger",

@@ -138,6 +138,16 @@ KNOWLEDGE_ITEM_OPERATIONS = {
     ("POST", KNOWLEDGE + "/items/{item_id}/withdraw"),
 }
 KNOWLEDGE_OPERATIONS = {("POST", KNOWLEDGE + "/items"), ("POST", KNOWLEDGE + "/proposals")}
+# 小南: public — no user's policy decides; a conversation is reached by its unguessable id only
+# (an unknown one is 404 for everyone, and nothing changes)
+ASSISTANT = "/api/v1/assistant"
+# writes open to everyone, refused to no one (their guard is a throttle: tests/integration/test_assistant.py)
+PUBLIC_WRITES = {("POST", ASSISTANT + "/ask")}
+ASSISTANT_OPERATIONS = {
+    ("POST", ASSISTANT + "/ask"),
+    ("POST", ASSISTANT + "/feedback"),
+    ("POST", ASSISTANT + "/handover"),
+}
 ORDER_EXTRAS = {
     ("POST", "/api/v1/orders/{key}/repeat-calls"),
     ("POST", "/api/v1/orders"),
@@ -449,6 +459,28 @@ def _probes(api: Api, stage: dict[str, Any], actor: Actor, operations: list[tupl
                     method, template, template, None if allowed else 403, {"json": body}, "may_edit_knowledge"
                 )
             )
+        elif (method, template) in ASSISTANT_OPERATIONS:
+            if template.endswith("/ask"):  # anyone may ask (it starts a conversation)
+                probes.append(
+                    Probe(method, template, template, None, {"json": {"question": "探测"}}, "public")
+                )
+            else:
+                body: dict[str, Any] = {
+                    "conversation_id": "no-such-conversation-0",
+                    "turn_id": 1,
+                    "helpful": True,
+                }
+                if template.endswith("/handover"):
+                    body = {
+                        "conversation_id": "no-such-conversation-0",
+                        "name": "探测",
+                        "phone": "13900000000",
+                        "description": "探测",
+                        "address": "探测路 1 号",
+                    }
+                probes.append(
+                    Probe(method, template, template, 404, {"json": body}, "an unknown conversation")
+                )
         elif (method, template) == ("POST", KNOWLEDGE + "/proposals"):
             allowed = access.may_propose_knowledge(actor)
             probes.append(
@@ -537,6 +569,7 @@ def test_the_sweep_knows_every_mutating_operation_and_the_policy_deciding_it(api
         | OUTLOOK_OPERATIONS
         | KNOWLEDGE_ITEM_OPERATIONS
         | KNOWLEDGE_OPERATIONS
+        | ASSISTANT_OPERATIONS
         | QUICK_REPLY_OPERATIONS
         | {("DELETE", "/api/v1/auth/tokens/{token_id}")}
     )
@@ -584,7 +617,7 @@ def test_every_role_is_refused_every_write_its_policies_refuse_and_nothing_chang
     assert not wrong, "\n".join(wrong)
     # the sweep is no formality: every mutating operation was refused to someone, every user
     # was refused something, and the policies let some requests through (not made here)
-    assert set(refused) == {f"{m} {t}" for m, t in operations if (m, t) not in OWN_SESSION}
+    assert set(refused) == {f"{m} {t}" for m, t in operations if (m, t) not in OWN_SESSION | PUBLIC_WRITES}
     assert {u for users in refused.values() for u in users} == set(USERS)
     total = sum(len(users) for users in refused.values())
     print(f"write sweep: {total} operation×user refusals checked, {allowed} requests the policies allow")

@@ -50,11 +50,13 @@ from tests.support import (
 from zhiyun.accounts.service import NewUser
 from zhiyun.analytics.definitions import RateDefinitionService
 from zhiyun.analytics.reports import ReportService
+from zhiyun.assistant.service import AssistantService
 from zhiyun.bootstrap import Services
 from zhiyun.capabilities import installed
 from zhiyun.catalog.responsibility import RuleInput
 from zhiyun.classifier.model import TrainingData
 from zhiyun.domain.access import Actor, Role
+from zhiyun.domain.assistant import HandoverForm
 from zhiyun.domain.calendar import LOCAL_TZ, local_date
 from zhiyun.domain.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhiyun.domain.grid import WorkerKind
@@ -125,6 +127,10 @@ READ_ONLY: dict[str, str] = {
     "attachments.open": "reads a file of an order the reader may see",
     "geo.export_geojson": "reads the boundaries",
     "portal.categories": "the categories a citizen chooses from (reads the taxonomy)",
+    "assistant.transcript": "the citizen's own conversation, by its unguessable id (may_use_portal)",
+    "assistant.conversations": "小南's conversations, for staff (may_read_assistant)",
+    "assistant.conversation": "one conversation's transcript, for staff (may_read_assistant)",
+    "assistant.report": "小南's report, for staff (may_read_assistant)",
     "geo.export_grids": "reads the grids (geography: polygons and codes, no person's data)",
     "geo.grids": "reads the grids (geography: codes, villages and areas)",
     "grid_workers.visible_grids": "the grids the reader may see (domain.grid.visible_grid_ids)",
@@ -1335,6 +1341,29 @@ CASES: tuple[Case, ...] = (
         (*STAFF, "admin", "xiabei", "system"),
         allowed="citizen",
         prepare=World.portal_rating_due,
+    ),
+    # -- 小南 (public: the faces act as the portal's citizen; a conversation is its unguessable id)
+    Case(
+        "assistant.ask",
+        lambda s, ctx, who: s.get(AssistantService).ask(who, "怎么领结婚证", client="192.0.2.9"),
+        (*STAFF, "admin", "xiabei", "system"),
+        allowed="citizen",
+    ),
+    Case(
+        "assistant.feedback",
+        lambda s, ctx, who: s.get(AssistantService).feedback(who, "no-such-conversation-0", 1, True),
+        (*STAFF, "admin", "xiabei", "system"),
+        allowed="citizen",
+        allowed_raises=NotFound,  # past the policy: no such conversation
+    ),
+    Case(
+        "assistant.handover",
+        lambda s, ctx, who: s.get(AssistantService).handover(
+            who, "no-such-conversation-0", HandoverForm("探测", "13900000000", "探测", "探测路 1 号")
+        ),
+        (*STAFF, "admin", "xiabei", "system"),
+        allowed="citizen",
+        allowed_raises=NotFound,
     ),
     Case(
         "portal.prune", lambda s, ctx, who: s.get(PortalService).prune(who), NOT_SYSTEM_JOBS, allowed="system"

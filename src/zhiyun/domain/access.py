@@ -72,6 +72,8 @@ DETECTORS = frozenset({Role.ADMIN, Role.SYSTEM})
 KNOWLEDGE_EDITORS = frozenset({Role.ADMIN})
 KNOWLEDGE_REVIEWERS = frozenset({Role.ADMIN, Role.INSPECTOR})
 KNOWLEDGE_PROPOSERS = frozenset({Role.ADMIN, Role.AGENT, Role.DISPATCHER})
+# 小南's conversations (citizens' words) and its report
+ASSISTANT_READERS = frozenset({Role.ADMIN, Role.LEADER, Role.INSPECTOR})
 
 
 def may_register(actor: Actor) -> bool:
@@ -226,6 +228,11 @@ def may_read_reports_of(actor: Actor, unit_id: int, org: OrgTree) -> bool:
     if actor.role in DISTRICT_WIDE_READERS:
         return True
     return actor.unit_id is not None and unit_id in org.units and org.is_within(unit_id, actor.unit_id)
+
+
+def may_read_assistant(actor: Actor) -> bool:
+    """Read 小南's conversations (citizens' words) and its report: admins, leaders, inspectors."""
+    return actor.role in ASSISTANT_READERS
 
 
 def may_act_on_hot_issues(actor: Actor) -> bool:
@@ -486,6 +493,14 @@ POLICIES: tuple[Policy, ...] = (
         "their own unit and those below it",
         DASHBOARD_READERS,
         may_read_reports_of,
+        "console",
+    ),
+    Policy(
+        "may_read_assistant",
+        "小南's conversations 小南对话 and its report (answered share, hand-over reasons, unanswered questions)",
+        "admins, leaders, inspectors",
+        ASSISTANT_READERS,
+        may_read_assistant,
         "console",
     ),
     # -- administration 系统管理
@@ -1003,6 +1018,7 @@ __all__ = [
     "may_plan_patrols",
     "may_propose_knowledge",
     "may_rate_by_phone",
+    "may_read_assistant",
     "may_read_devices",
     "may_read_knowledge",
     "may_read_outlook",

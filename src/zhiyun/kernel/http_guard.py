@@ -5,7 +5,8 @@ answer carries.
 
 - **size before reading**: each path has a body limit (a login a few KB, a channel message
   8 MB, an upload the attachment limit, imports a few tens of MB, a patrol visit with its
-  photos 40 MB, a citizen's report on the portal 16 MB and its look-ups 16 KB, everything
+  photos 40 MB, a citizen's report on the portal 16 MB and its look-ups 16 KB, a question to
+  小南 or its hand-over 16 KB, everything
   else 1 MB). A declared `Content-Length` over it is refused at once; a body that grows past
   it while it is read is cut off. Either way 413, and nothing of it is kept in memory or on disk.
 - **credentials before parsing**: a write to the API (or a console form) with neither a
@@ -50,6 +51,7 @@ VERIFICATION_ANSWER_MAX_BYTES = 16 * MB
 # (domain.portal.MAX_PHOTOS_BYTES), plus the multipart envelope
 PORTAL_REPORT_MAX_BYTES = 16 * MB
 PORTAL_FORM_MAX_BYTES = 16 * KB  # a look-up or a rating on the portal
+ASSISTANT_MAX_BYTES = 16 * KB  # a question to 小南 (500 characters) or a hand-over (2,000)
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -106,10 +108,11 @@ class EdgePolicy:
     default_body_bytes: int = 1 * MB
     limits: tuple[BodyLimit, ...] = ()
     # writes that need no bearer token or session (logins, channel keys, Open311's api_key, the
-    # citizens' portal: public, with its own throttles and CSRF token)
+    # citizens' portal: public, with its own throttles and CSRF token; 小南: public, a conversation
+    # is its unguessable id, new conversations throttled per client)
     open_writes: re.Pattern[str] = re.compile(
         r"^/(login$|api/v1/auth/(token|login|logout)$|api/v1/intake/|api/v1/alarms(/heartbeats)?$|open311/"
-        r"|portal/(report|track|rate)$)"
+        r"|portal/(report|track|rate)$|api/v1/assistant/(ask|feedback|handover)$)"
     )
     # routes that authenticate their caller and then check the body themselves: the guard only
     # counts their bytes (it must not parse a body before the route has checked the key)
@@ -147,6 +150,7 @@ def default_policy(
             ),
             BodyLimit(re.compile(r"^/portal/report$"), PORTAL_REPORT_MAX_BYTES),
             BodyLimit(re.compile(r"^/portal/(track|rate)$"), PORTAL_FORM_MAX_BYTES),
+            BodyLimit(re.compile(r"^/api/v1/assistant/(ask|feedback|handover)$"), ASSISTANT_MAX_BYTES),
         ),
         csp=content_security_policy(tile_url),
     )

@@ -1,6 +1,6 @@
 """What the knowledge-base capability registers (issue 20, docs/knowledge.md): its tables, the
 items' use cases and the retrieval 小南 and 一键秒回 ask, the REST API, the console's 知识库 pages,
-and `zhiyun knowledge …` / `zhiyun assistant evaluate`."""
+and `zhiyun knowledge …` (`zhiyun assistant evaluate` is mounted by the assistant)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ CAPABILITY = Capability(
     api=(Mount("zhiyun.knowledge.api:router"),),
     pages=(Mount("zhiyun.knowledge.pages:router"),),
     nav=(NavItem("/knowledge", "知识库", access.may_read_knowledge, 910),),
-    commands=(
-        Command("knowledge", "zhiyun.knowledge.cli:knowledge_app"),
-        Command("assistant", "zhiyun.knowledge.cli:assistant_app"),
-    ),
+    commands=(Command("knowledge", "zhiyun.knowledge.cli:knowledge_app"),),
     templates=True,
 )

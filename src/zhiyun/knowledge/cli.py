@@ -1,4 +1,5 @@
-"""`zhiyun knowledge …` and `zhiyun assistant evaluate`: the knowledge base from the command line.
+"""`zhiyun knowledge …` and `evaluate` (mounted as `zhiyun assistant evaluate` by the assistant's
+command group): the knowledge base from the command line.
 
     zhiyun knowledge import-guide [--path DIR] [--draft]      # the service guide (published unless --draft)
     zhiyun knowledge import --data FILE.csv|xlsx --title-col C --answer-col C [--question-col C]
@@ -38,13 +39,6 @@ from zhiyun.knowledge.service import ImportRecord, KnowledgeService
 knowledge_app = typer.Typer(
     cls=ZhiyunGroup,
     help="知识库：导入办事指南与问答表、由已办结咨询工单生成草稿、检索。",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
-assistant_app = typer.Typer(
-    cls=ZhiyunGroup,
-    help="智能问答（小南）：评测知识库检索。",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -198,7 +192,6 @@ def ask(
     console.print(f"阈值 {answer.threshold:.3f}：" + ("回答" if answer.answerable else "转人工"))
 
 
-@assistant_app.command("evaluate")
 def evaluate(
     kb: Annotated[Path, typer.Option("--kb", help="知识库文件 CSV/XLSX")],
     kb_id_col: Annotated[str, typer.Option("--kb-id-col", help="知识点编号列")],

@@ -1,0 +1,1 @@
+"""小南, the assistant: answers from the knowledge base, hand-over to a work order (docs/assistant.md)."""
