@@ -84,7 +84,12 @@ def test_the_portal_opens_without_a_login_on_local_files_only(site: Api) -> None
         assets = re.findall(r'(?:src|href)="([^"]*)"', page.text)
         assert assets and all(a.startswith(("/", "#", "data:")) for a in assets), assets
     home = client.get("/portal").text
-    assert 'data-testid="assistant"' in home and "/static/js/assistant.js" in home and "反映问题" in home and "查询进度" in home
+    assert (
+        'data-testid="assistant"' in home
+        and "/static/js/assistant.js" in home
+        and "反映问题" in home
+        and "查询进度" in home
+    )
     form = client.get("/portal/report").text
     assert 'accept="image/*"' in form and 'capture="environment"' in form and "<optgroup" in form
     assert client.get("/static/css/portal.css").status_code == 200
