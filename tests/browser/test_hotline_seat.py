@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import SCREENSHOT_DIR, LiveServer
+from zhiyun.domain.knowledge import ItemInput
+from zhiyun.knowledge.service import KnowledgeService
 
 Shot = Callable[[Any, str], Path]
 TYPING_DELAY_MS = 40  # a practised agent: about 25 keys a second (Chinese comes in whole words from the IME)
@@ -116,3 +118,30 @@ def test_a_click_on_the_seat_map_places_the_call_and_the_order_keeps_the_point(
     page.wait_for_url("**/orders/NH*")
     stored = page.locator("#order-map").get_attribute("data-lat")
     assert stored is not None and abs(float(stored) - lat) < 1e-6
+
+
+def test_一键秒回_puts_the_knowledge_items_answer_into_the_reply_and_closes_the_call(
+    page: Any, live: LiveServer, login: Callable[..., None]
+) -> None:
+    kb = live.services.get(KnowledgeService)
+    admin, inspector = live.district.actors["admin"], live.district.actors["inspector"]
+    answer = "持身份证、居住证明到居住地派出所申领居住证。"
+    item = kb.create(
+        admin,
+        ItemInput(title="居住证办理", answer=answer, department="市公安局", questions=("居住证怎么申请",)),
+    )
+    kb.act(inspector, item.id, "review")
+    kb.act(inspector, item.id, "publish")
+    login(page, "agent")
+    page.goto("/orders/new?phone=13500135000")
+    page.locator("#title").fill("咨询居住证")
+    page.locator("#content").fill("请问居住证怎么申请")
+    offered = page.get_by_test_id("seat-answer").first
+    offered.wait_for()
+    assert "居住证办理" in offered.inner_text() and "得分" in offered.inner_text()
+    offered.locator("[data-resolve]").click()
+    page.wait_for_url("**/orders/NH*")
+    assert page.locator(".alert.ok").inner_text() == "已受理并即时办结"
+    number = page.url.rsplit("/", 1)[-1].split("?")[0]
+    trail = live.services.orders.transitions(live.district.actors["agent"], number)
+    assert trail[0].details["attributes"]["knowledge_item"] == item.id and trail[-1].note == answer

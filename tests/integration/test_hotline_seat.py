@@ -12,8 +12,10 @@ from tests.support import District, build_small_district
 from zhiyun.bootstrap import Services
 from zhiyun.classifier.model import TextClassifier, TrainingData, train_classifier
 from zhiyun.domain.errors import NotFound, PermissionDenied, ValidationFailed
+from zhiyun.domain.knowledge import ItemInput
 from zhiyun.domain.workorder import Dispatch, OrderStatus, Sign
 from zhiyun.hotline.service import Call, Draft, Outcome, SeatService
+from zhiyun.knowledge.service import KnowledgeService
 from zhiyun.orders.service import NewOrder
 from zhiyun.store.tables import WorkOrderRow
 
@@ -218,3 +220,42 @@ def test_place_suggestions_come_from_the_gazetteer(services: Services) -> None:
     district, seat = _world(services)
     assert seat.places(district.actors["agent"], "夏北") == ["桂城街道夏北社区"]
     assert seat.places(district.actors["agent"], "") == []
+
+
+def _publish(services: Services, district: District) -> int:
+    kb = services.get(KnowledgeService)
+    item = kb.create(
+        district.actors["admin"],
+        ItemInput(
+            title="居住证办理",
+            answer="持身份证、居住证明到居住地派出所申领居住证。",
+            department="市公安局",
+            questions=("居住证怎么申请",),
+        ),
+    )
+    kb.act(district.actors["inspector"], item.id, "review")
+    kb.act(district.actors["inspector"], item.id, "publish")
+    return item.id
+
+
+def test_the_seat_offers_the_knowledge_bases_best_items_and_records_the_one_a_call_was_answered_with(
+    services: Services,
+) -> None:
+    district, seat = _world(services)
+    agent = district.actors["agent"]
+    item_id = _publish(services, district)
+    found = seat.suggest(agent, Draft(title="咨询居住证", content="请问居住证怎么申请，要带什么材料"))
+    assert found.answers and found.answers[0]["item_id"] == item_id
+    assert 0 < found.answers[0]["score"] <= 1, found.answers
+    result = seat.register_call(
+        agent,
+        _call(
+            Outcome.RESOLVE, reply=found.answers[0]["answer"], knowledge_item_id=item_id, title="咨询居住证"
+        ),
+    )
+    trail = services.orders.transitions(agent, result.number)
+    assert [t.action for t in trail] == ["register", "resolve_on_intake"]
+    assert trail[0].details["attributes"]["knowledge_item"] == item_id
+    assert trail[-1].note == "持身份证、居住证明到居住地派出所申领居住证。"
+    with pytest.raises(ValidationFailed):  # an item is the answer of a call closed on the phone only
+        seat.register_call(agent, _call(Outcome.HOLD, knowledge_item_id=item_id))

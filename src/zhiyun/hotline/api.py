@@ -75,6 +75,10 @@ class SuggestionsOut(BaseModel):
     town: str | None
     village: str | None
     duplicates: list[dict[str, Any]] = Field(description="疑似重复的未办结工单（本人可查看的）")
+    answers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="知识库前三条（一键秒回）：知识点、答案、部门、来源、得分、是否达到答复阈值",
+    )
 
     @classmethod
     def of(cls, s: Suggestions) -> SuggestionsOut:
@@ -85,6 +89,7 @@ class SuggestionsOut(BaseModel):
             town=s.town,
             village=s.village,
             duplicates=[{k: v for k, v in d.items() if k != "order_id"} for d in s.duplicates],
+            answers=list(s.answers),
         )
 
 
@@ -111,6 +116,9 @@ class CallIn(BaseModel):
     target_unit_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     call_id: str | None = Field(default=None, max_length=64)
     recording_id: str | None = Field(default=None, max_length=64)
+    knowledge_item_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="即时办结引用的知识点（一键秒回），记入登记记录"
+    )
 
     def call(self) -> Call:
         order = NewOrder(
@@ -134,6 +142,7 @@ class CallIn(BaseModel):
             call_id=self.call_id,
             recording_id=self.recording_id,
             gender=self.gender,
+            knowledge_item_id=self.knowledge_item_id,
         )
 
 

@@ -155,6 +155,9 @@ def _call_of(form: FormData) -> Call:
     if target_text and (not target_text.isdigit() or int(target_text) >= 2**31):
         raise ValidationFailed("承办单位不正确", field="target_unit_id")
     gender = _text(form, "gender", 16) or None
+    item_text = _text(form, "knowledge_item_id", 16)
+    if item_text and (not item_text.isdigit() or int(item_text) >= 2**31):
+        raise ValidationFailed("知识点不正确", field="knowledge_item_id")
     order = NewOrder(
         title=_text(form, "title", 300),
         content=_text(form, "content"),
@@ -176,6 +179,8 @@ def _call_of(form: FormData) -> Call:
         call_id=_text(form, "call_id", 64) or None,
         recording_id=_text(form, "recording_id", 64) or None,
         gender=gender,
+        # the item is recorded with 即时办结 only (filled in, then dispatched: a dispatch note)
+        knowledge_item_id=int(item_text) if item_text and outcome is Outcome.RESOLVE else None,
     )
 
 

@@ -11,6 +11,7 @@ transaction, one audit row per change, the agent as the actor of each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -41,6 +42,8 @@ from zhiyun.hotline import repo as seat_repo
 from zhiyun.intake.service import IntakeService
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.kernel.normalize import normalize_phone, normalize_text
+from zhiyun.knowledge.search import QUESTION_MAX as QUESTION_CHARS
+from zhiyun.knowledge.search import KnowledgeSearch
 from zhiyun.orders import repo as order_repo
 from zhiyun.orders.service import NewOrder, WorkOrderService
 from zhiyun.routing.auto_dispatch import AutoDispatcher
@@ -122,6 +125,7 @@ class Suggestions:
     town: str | None
     village: str | None
     duplicates: list[dict[str, Any]]
+    answers: tuple[dict[str, Any], ...] = ()  # the knowledge base's best items, with their scores
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class Call:
     call_id: str | None = None
     recording_id: str | None = None
     gender: str | None = None
+    knowledge_item_id: int | None = None  # the knowledge item whose answer the reply took (一键秒回)
 
 
 @dataclass(frozen=True)
@@ -158,12 +163,14 @@ class SeatService:
         routing: AutoDispatcher,
         *,
         clock: Clock = system_clock,
+        knowledge: Callable[[], KnowledgeSearch | None] | None = None,
     ) -> None:
         self.db = db
         self.orders = orders
         self.intake = intake
         self.routing = routing
         self.clock = clock
+        self.knowledge = knowledge  # looked up when first asked: composed after the seat
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -243,6 +250,7 @@ class SeatService:
             candidate_ids = {c["order_id"] for c in found if c.get("order_id") is not None}
             visible = _visible(session, actor, candidate_ids, org)
         duplicates = [c for c in found if c.get("order_id") in visible]
+        answers = self._answers(title, content) if text_given else ()
         return Suggestions(
             categories=routed.suggestions if routed else (),
             has_model=routed.has_model if routed else False,
@@ -250,6 +258,26 @@ class SeatService:
             town=org.units[located.town_unit_id].name if located.town_unit_id in org.units else None,
             village=org.units[located.village_unit_id].name if located.village_unit_id in org.units else None,
             duplicates=duplicates,
+            answers=answers,
+        )
+
+    def _answers(self, title: str, content: str) -> tuple[dict[str, Any], ...]:
+        """The knowledge base's three best items for the call's words (一键秒回), with scores."""
+        search = self.knowledge() if self.knowledge is not None else None
+        if search is None:
+            return ()
+        question = f"{title} {content}".strip()[:QUESTION_CHARS]
+        return tuple(
+            {
+                "item_id": hit.item_id,
+                "title": hit.title,
+                "answer": hit.answer,
+                "department": hit.department,
+                "source": hit.source,
+                "score": hit.score,
+                "answerable": hit.answerable,
+            }
+            for hit in search.ask(question, 3).hits
         )
 
     def places(self, actor: Actor, text: str, *, limit: int = PLACES_LIMIT) -> list[str]:
@@ -336,6 +364,10 @@ class SeatService:
             errors["target_unit_id"] = "派单须选择承办单位"
         if len(call.reply) > NOTE_MAX:
             errors["reply"] = f"答复内容不能超过{NOTE_MAX}字"
+        if call.knowledge_item_id is not None and (
+            call.outcome is not Outcome.RESOLVE or not 1 <= call.knowledge_item_id <= 2**31 - 1
+        ):
+            errors["knowledge_item_id"] = "只有即时办结可以引用知识点"
         if call.gender is not None and call.gender not in GENDERS:
             errors["gender"] = "性别不正确"
         for name, value in (("call_id", call.call_id), ("recording_id", call.recording_id)):
@@ -359,6 +391,7 @@ class SeatService:
                 ("call_id", call.call_id),
                 ("recording_id", call.recording_id),
                 ("gender", call.gender),
+                ("knowledge_item", call.knowledge_item_id),
             )
             if v
         }
@@ -381,6 +414,18 @@ def _visible(session: Session, actor: Actor, order_ids: set[int], org: OrgTree) 
 
 def build(services: Services) -> SeatService:
     """The seat over the platform's services (declared in capability.py)."""
+
+    def knowledge() -> KnowledgeSearch | None:
+        try:
+            return services.get(KnowledgeSearch)
+        except LookupError:  # the knowledge capability is not installed
+            return None
+
     return SeatService(
-        services.db, services.orders, services.intake, services.auto_dispatch, clock=services.clock
+        services.db,
+        services.orders,
+        services.intake,
+        services.auto_dispatch,
+        clock=services.clock,
+        knowledge=knowledge,
     )

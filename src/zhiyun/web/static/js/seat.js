@@ -27,6 +27,25 @@
     return false;
   }
 
+  // 一键秒回: a knowledge item's answer into the reply (as a value, never as markup), the item
+  // remembered with the call; with data-resolve the call is ended 即时办结 at once
+  document.addEventListener("click", function (event) {
+    var use = event.target.closest ? event.target.closest("[data-use-answer]") : null;
+    if (!use) { return; }
+    var reply = document.getElementById("reply");
+    var item = document.getElementById("knowledge_item_id");
+    if (!reply) { return; }
+    reply.value = use.getAttribute("data-use-answer") || "";
+    if (item) { item.value = use.getAttribute("data-item-id") || ""; }
+    reply.dispatchEvent(new Event("input", { bubbles: true }));
+    if (use.hasAttribute("data-resolve")) {
+      var resolve = form.querySelector('button[data-testid="outcome-resolve"]');
+      if (resolve) { resolve.click(); }
+    } else {
+      reply.focus();
+    }
+  });
+
   document.addEventListener("click", function (event) {
     var use = event.target.closest ? event.target.closest("[data-use-category]") : null;
     if (!use) { return; }
