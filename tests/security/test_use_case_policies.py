@@ -1098,6 +1098,13 @@ CASES: tuple[Case, ...] = (
         prepare=World.knowledge_item,
     ),
     Case(
+        "knowledge_service.answer_order",  # then the order's life cycle: tests/integration/test_knowledge_answers.py
+        lambda s, ctx, who: s.get(KnowledgeService).answer_order(who, "NH-NO-SUCH-ORDER", 2**30),
+        ("system", "citizen"),
+        allowed="district",
+        allowed_raises=NotFound,
+    ),
+    Case(
         "knowledge_service.import_items",
         lambda s, ctx, who: s.get(KnowledgeService).import_items(
             who, [ImportRecord(ItemInput("结婚登记", "带身份证"), "A1")], publish=True

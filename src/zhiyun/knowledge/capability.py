@@ -16,5 +16,6 @@ CAPABILITY = Capability(
     pages=(Mount("zhiyun.knowledge.pages:router"),),
     nav=(NavItem("/knowledge", "知识库", access.may_read_knowledge, 910),),
     commands=(Command("knowledge", "zhiyun.knowledge.cli:knowledge_app"),),
+    panels=("zhiyun.knowledge.answer_panel:build",),
     templates=True,
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -186,6 +187,24 @@ def item_page(
     return _item_page(
         request, services, actor, item_id, message=DONE.get(request.query_params.get("done", ""))
     )
+
+
+@router.post("/knowledge/answer-order/{number}", dependencies=[CsrfChecked])
+def answer_order_post(
+    request: Request, number: str, actor: PageActor, services: ServicesDep, form: FormDep
+) -> Response:
+    """一键秒回 on a consultation order's page: close it at intake with the chosen item's answer."""
+    _readable(actor)
+    item = text(form, "item_id")
+    try:
+        if not item.isdigit() or int(item) >= 2**31 or len(number) > 40:
+            raise ValidationFailed("知识点不正确", field="item_id")
+        services.get(KnowledgeService).answer_order(actor, number, int(item))
+    except DomainError as exc:
+        return render(
+            request, "error.html", {"title": "未能答复", "message": exc.message}, status_code=exc.http_status
+        )
+    return RedirectResponse(f"/orders/{quote(number)}?done=resolve_on_intake", status_code=303)
 
 
 @router.post("/knowledge/{item_id}", dependencies=[CsrfChecked])

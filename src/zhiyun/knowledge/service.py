@@ -31,15 +31,18 @@ from zhiyun.domain.access import (
     may_review_knowledge,
     require,
 )
+from zhiyun.domain.actions import NOTE_MAX
 from zhiyun.domain.calendar import local_date
 from zhiyun.domain.errors import ConcurrentUpdate, NotFound, ValidationFailed
 from zhiyun.domain.knowledge import ITEM_LIFECYCLE, ItemAction, ItemInput, ItemStatus, answerable_on
 from zhiyun.domain.lifecycle import AuditRecord
 from zhiyun.domain.org import OrgTree
+from zhiyun.domain.workorder import ResolveOnIntake
 from zhiyun.kernel.clock import Clock, system_clock
 from zhiyun.knowledge import repo
 from zhiyun.knowledge.tables import ORIGIN_REF_MAX, KnowledgeItemRow
 from zhiyun.orders.service import WorkOrderService
+from zhiyun.orders.views import OrderDetail
 from zhiyun.reference.cache import ReferenceCache
 from zhiyun.store.db import Database
 
@@ -395,6 +398,22 @@ class KnowledgeService:
         if not repo.write_step(session, row, full, record, actor, now):
             raise ConcurrentUpdate("该知识点已被他人修改，请刷新后重试")
         session.refresh(row)
+
+    # -- answering an order (一键秒回) ------------------------------------------------------------
+
+    def answer_order(self, actor: Actor, order_key: str | int, item_id: int) -> OrderDetail:
+        """Close a consultation order at intake (即时办结) with a published item's answer: the
+        order's life cycle decides whether `actor` may (`resolve_on_intake`); the item's title and
+        id are recorded with the reply in the order's audit trail."""
+        require(may_read_knowledge, actor)
+        with self.db.reading() as session:
+            row = session.get(KnowledgeItemRow, item_id)
+            if row is None or not answerable_on(
+                ItemStatus(row.status), row.valid_from, row.valid_to, local_date(self.clock())
+            ):
+                raise NotFound("知识点不存在或未发布", item_id=item_id)
+            note = f"{row.answer}\n（答复依据：知识库「{row.title}」#{row.id}）"[:NOTE_MAX]
+        return self.orders.act(actor, order_key, ResolveOnIntake(note=note))
 
     # -- bulk ---------------------------------------------------------------------------------
 

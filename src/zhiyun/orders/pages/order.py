@@ -114,6 +114,7 @@ def _page(
         "candidates": page.panels.get("candidates") or [],
         "suggestions": page.panels.get("suggestion"),
         "grid_hazards": page.panels.get("grid_hazards"),  # the grid capability's (a grid order)
+        "knowledge_answers": page.panels.get("knowledge_answers"),  # the knowledge base's (a consultation)
         "error": error,
         "error_action": error_action,
         "done": DONE_MESSAGES.get(request.query_params.get("done", "")),
