@@ -15,9 +15,11 @@ from zhiyun.domain.assistant import (
     clarifying_question,
     decide,
     question_text,
+    rule_handover,
     urgency_of,
 )
 from zhiyun.domain.errors import ValidationFailed
+from zhiyun.domain.knowledge import Outcome, figures
 
 PERMIT = Hit(1, "居住证办理", "携带身份证到派出所办理。", 0.42, "https://gd.gov.cn/1", "市公安局")
 RENEW = Hit(2, "居住证签注", "每年签注一次。", 0.41, "https://gd.gov.cn/2", "市公安局")
@@ -108,3 +110,29 @@ def test_the_handover_form_names_every_wrong_field() -> None:
     assert ok.validated() == HandoverForm("李女士", "13922223333", "路灯坏了", "", 23.0, 113.1, None)
     with pytest.raises(ValidationFailed):
         HandoverForm(name="李", phone="13922223333", description="x", latitude=23.0).validated()
+
+
+def test_the_evaluation_counts_a_question_the_rules_hand_over_as_handed_over_whatever_its_score() -> None:
+
+    complaint = Outcome(None, ("7",), 0.5, handed_by_rule=True)  # a complaint scoring high
+    answered = Outcome("1", ("1",), 0.5)
+    reward = Outcome("2", ("2",), 0.5, handed_by_rule=True)  # in scope, but its words say 举报
+    found = figures([complaint, answered, reward], threshold=0.1)
+    assert found.handover_accuracy == 1.0 and found.top1 == 1.0
+    assert found.answered_right == 0.5 and round(found.decision_accuracy, 3) == 0.667
+    assert not complaint.answered_at(0.1) and answered.answered_at(0.1)
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        ("煤气泄漏了", HandoverReason.URGENT),
+        ("转人工", HandoverReason.ASKED_PERSON),
+        ("我要举报违建", HandoverReason.COMPLAINT),
+        ("路灯坏了", HandoverReason.COMPLAINT),
+        ("路灯坏了找谁修？", None),
+        ("居住证怎么办", None),
+    ],
+)
+def test_the_words_alone_decide_some_hand_overs(words: str, reason: HandoverReason | None) -> None:
+    assert rule_handover(words) is reason

@@ -43,6 +43,7 @@ __all__ = [
     "is_problem_report",
     "is_question",
     "question_text",
+    "rule_handover",
     "urgency_of",
 ]
 
@@ -175,6 +176,18 @@ def is_question(text: str) -> bool:
 def is_complaint_or_report(text: str) -> bool:
     """A complaint, or a problem report not phrased as a question."""
     return is_complaint(text) or (is_problem_report(text) and not is_question(text))
+
+
+def rule_handover(text: str) -> HandoverReason | None:
+    """The hand-over the words alone decide, whatever the knowledge base holds: danger, a person
+    asked for, a complaint, a problem report not phrased as a question (None: the score decides)."""
+    if urgency_of(text) is not None:
+        return HandoverReason.URGENT
+    if asks_for_person(text):
+        return HandoverReason.ASKED_PERSON
+    if is_complaint(text) or (is_problem_report(text) and not is_question(text)):
+        return HandoverReason.COMPLAINT
+    return None
 
 
 @dataclass(frozen=True)

@@ -193,10 +193,16 @@ class Outcome:
     expected: str | None
     ranked: tuple[str, ...]
     top_score: float
+    handed_by_rule: bool = False  # 小南 hands it over whatever the score (danger, a complaint …)
 
     @property
     def in_scope(self) -> bool:
         return self.expected is not None
+
+    def answered_at(self, threshold: float) -> bool:
+        """Whether 小南 answers it at `threshold`: a first hit scoring at least the threshold, and
+        no rule handing it over."""
+        return bool(self.ranked) and self.top_score >= threshold and not self.handed_by_rule
 
     @property
     def first_right(self) -> bool:
@@ -234,7 +240,7 @@ def decision_accuracy(outcomes: Sequence[Outcome], threshold: float) -> float:
         return 0.0
     right = 0
     for o in outcomes:
-        answered = bool(o.ranked) and o.top_score >= threshold
+        answered = o.answered_at(threshold)
         right += (answered and o.first_right) or (not answered and not o.first_right)
     return right / len(outcomes)
 
@@ -252,8 +258,8 @@ def figures(outcomes: Sequence[Outcome], threshold: float) -> EvaluationFigures:
             rr += 1.0 / rank
             top1 += rank == 1
             top3 += rank <= 3
-        answered += o.first_right and o.top_score >= threshold
-    handed = sum(1 for o in outside if not o.ranked or o.top_score < threshold)
+        answered += o.first_right and o.answered_at(threshold)
+    handed = sum(1 for o in outside if not o.answered_at(threshold))
     n_in = len(inside) or 1
     return EvaluationFigures(
         questions=len(outcomes),

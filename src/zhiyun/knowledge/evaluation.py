@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from zhiyun.domain.assistant import rule_handover
 from zhiyun.domain.errors import ValidationFailed
 from zhiyun.domain.knowledge import EvaluationFigures, Outcome, choose_threshold, figures
 from zhiyun.kernel.csv_text import read_csv
@@ -154,7 +155,7 @@ def questions_of(path: Path, question_col: str, expect_col: str) -> list[Questio
 
 
 def outcomes_of(index: RetrievalIndex, questions: Sequence[Question]) -> list[Outcome]:
-    """Every question asked; an outcome's expected id is the acceptable one ranked first (or the
+    """Every question asked, and whether 小南's rules hand it over whatever its score; an outcome's expected id is the acceptable one ranked first (or the
     first acceptable one when none was ranked)."""
     outcomes: list[Outcome] = []
     for q in questions:
@@ -163,7 +164,8 @@ def outcomes_of(index: RetrievalIndex, questions: Sequence[Question]) -> list[Ou
         expected: str | None = None
         if q.expected:
             expected = next((k for k in ranked if k in q.expected), q.expected[0])
-        outcomes.append(Outcome(expected, ranked, found[0][1] if found else 0.0))
+        handed = rule_handover(q.text) is not None  # as 小南 decides (domain/assistant.py)
+        outcomes.append(Outcome(expected, ranked, found[0][1] if found else 0.0, handed))
     return outcomes
 
 
