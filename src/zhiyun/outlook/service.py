@@ -360,28 +360,51 @@ class OutlookService:
         row = repo.find_warning(
             session, key.town_unit_id, key.category_code, signal.window.value, signal.period_start
         )
+        key_fields = {
+            "town_unit_id": key.town_unit_id,
+            "category_code": key.category_code,
+            "window": signal.window.value,
+            "period_start": signal.period_start,
+        }
+        return self._store(
+            session,
+            org,
+            row,
+            key_fields,
+            values,
+            signal.observed,
+            {"p_value": signal.p_value},
+            "outlook",
+            actor,
+            now,
+        )
+
+    def _store(
+        self,
+        session: Session,
+        org: OrgTree,
+        row: OutlookWarningRow | None,
+        key_fields: dict[str, Any],
+        values: dict[str, Any],
+        observed: int,
+        details: dict[str, Any],
+        notice_kind: str,
+        actor: Actor,
+        now: datetime,
+    ) -> int | bool | None:
+        """Raise a new warning (its first step audited, its town's center told) and return its id;
+        or bring a raised one up to date when more was counted (True); None when it is past raised
+        or nothing grew."""
         if row is None:
             row = OutlookWarningRow(
-                town_unit_id=key.town_unit_id,
-                category_code=key.category_code,
-                window=signal.window.value,
-                period_start=signal.period_start,
-                status=WarningStatus.RAISED.value,
-                raised_at=now,
-                version=1,
-                **values,
+                **key_fields, status=WarningStatus.RAISED.value, raised_at=now, version=1, **values
             )
-            record = AuditRecord(
-                WarningAction.RAISE.value,
-                None,
-                WarningStatus.RAISED.value,
-                text[:300],
-                {"p_value": signal.p_value},
-            )
+            text = str(values["explanation"])
+            record = AuditRecord(WarningAction.RAISE.value, None, WarningStatus.RAISED.value, text, details)
             repo.add_warning(session, row, record, actor, now)
-            self._notify(session, org, row, "outlook", now)
+            self._notify(session, org, row, notice_kind, now)
             return row.id
-        if row.status != WarningStatus.RAISED.value or signal.observed <= row.observed:
+        if row.status != WarningStatus.RAISED.value or observed <= row.observed:
             return None
         for name, value in values.items():
             setattr(row, name, value)
@@ -458,34 +481,18 @@ class OutlookService:
             "method": "hot_issue",
             "explanation": text,
         }
+        key_fields = {
+            "town_unit_id": town,
+            "category_code": category,
+            "window": Window.HOT.value,
+            "period_start": now.astimezone(LOCAL_TZ).date(),
+            "hot_issue_id": issue_id,
+        }
         row = repo.find_hot_issue_warning(session, issue_id)
-        if row is None:
-            row = OutlookWarningRow(
-                town_unit_id=town,
-                category_code=category,
-                window=Window.HOT.value,
-                period_start=now.astimezone(LOCAL_TZ).date(),
-                hot_issue_id=issue_id,
-                status=WarningStatus.RAISED.value,
-                raised_at=now,
-                version=1,
-                **values,
-            )
-            record = AuditRecord(
-                WarningAction.RAISE.value,
-                None,
-                WarningStatus.RAISED.value,
-                text,
-                {"p_value": growth.p_value, "hot_issue": issue_id},
-            )
-            repo.add_warning(session, row, record, actor, now)
-            self._notify(session, org, row, "hot_issue", now)
-            return row.id
-        if row.status != WarningStatus.RAISED.value or growth.recent <= row.observed:
-            return None
-        for name, value in values.items():
-            setattr(row, name, value)
-        return True
+        details = {"p_value": growth.p_value, "hot_issue": issue_id}
+        return self._store(
+            session, org, row, key_fields, values, growth.recent, details, "hot_issue", actor, now
+        )
 
     # ------------------------------------------------------------------ warnings: reads
 
