@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from zhiyun.domain.access import Actor, may_read_outlook
 from zhiyun.domain.errors import DomainError, ValidationFailed
 from zhiyun.domain.outlook import WarningStatus
+from zhiyun.knowledge.search import KnowledgeSearch
+from zhiyun.outlook.preparation import knowledge_for_seasons
 from zhiyun.outlook.service import OutlookService
 from zhiyun.web.admin import FormDep, text
 from zhiyun.web.deps import CsrfChecked, PageActor, PageForbidden, PageUser, ServicesDep
@@ -41,12 +43,14 @@ def _page(
     outlook = services.get(OutlookService)
     if status not in {s.value for s in WarningStatus}:
         status = None
+    seasons = outlook.seasons(actor, months_ahead=3)
     context: dict[str, Any] = {
         "title": "预警",
         "warnings": outlook.warnings(actor, status),
         "status": status,
         "statuses": list(WarningStatus),
-        "seasons": outlook.seasons(actor, months_ahead=3),
+        "seasons": seasons,
+        "season_items": knowledge_for_seasons(services.get(KnowledgeSearch), seasons),
         "forecasts": outlook.forecasts(actor, limit=FORECASTS_SHOWN),
         "message": message,
         "error": error,
