@@ -174,7 +174,7 @@ def test_小南_answers_from_the_guide_with_its_source_and_hands_over_what_it_ca
     assert "派出所申领居住证" in answer.inner_text()
     assert "市公安局" in answer.get_by_test_id("assistant-source").inner_text()
     answer.locator('[data-helpful="yes"]').click()
-    assert "谢谢您的评价" in answer.inner_text()
+    answer.get_by_text("谢谢您的评价").wait_for()
 
     box.fill(HOSTILE + "养狗需要办什么证")
     phone.locator("[data-assistant-ask] button[type=submit]").click()

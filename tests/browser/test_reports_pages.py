@@ -70,6 +70,7 @@ def test_a_leader_has_a_report_made_reads_it_and_downloads_its_spreadsheet(
         "类别",
         "热点问题（前 10）",
         "预警",
+        "季节与预测展望",
     ]
     page.goto("/reports")
     assert page.get_by_test_id("reports").get_by_role("link", name="南海区日报").count() >= 1

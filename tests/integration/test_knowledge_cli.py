@@ -143,7 +143,9 @@ def test_evaluate_prints_the_figures_and_one_json_line(tmp_path: Path) -> None:
     args += ["--kb-text-col", "text", "--kb-dept-col", "dept", "--questions", str(questions)]
     result = runner.invoke(app, [*args, "--question-col", "q", "--expect-col", "expected", "--choose"])
     assert result.exit_code == 0, result.output
-    last = json.loads(result.output.strip().splitlines()[-1])
+    last = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )  # stdout: a stale log handler may write to stderr
     assert set(last) == {"top1", "top3", "mrr", "handover_accuracy"}
     assert last == {"top1": 1.0, "top3": 1.0, "mrr": 1.0, "handover_accuracy": 1.0}
     assert "判断最准的阈值" in result.output

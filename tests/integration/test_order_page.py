@@ -59,7 +59,14 @@ def test_the_order_page_reads_the_order_its_trail_and_every_panel_in_one_session
     assert counts["statements"] <= 9, counts
     assert page.detail.summary.number == order.summary.number
     assert [t.action for t in page.transitions] == ["register", "dispatch"]
-    assert set(page.panels) == {"candidates", "suggestion", "category_name", "channel_names", "grid_hazards"}
+    assert set(page.panels) == {
+        "candidates",
+        "suggestion",
+        "category_name",
+        "channel_names",
+        "grid_hazards",
+        "knowledge_answers",
+    }
     assert page.panels["candidates"] == []
     assert page.panels["grid_hazards"] is None  # not a grid order: the grid's panel reads nothing
     assert page.panels["channel_names"]["12345"]  # type: ignore[index]
