@@ -185,6 +185,8 @@ def test_小南_answers_from_the_guide_with_its_source_and_hands_over_what_it_ca
     form.locator("#ho-name").fill("周女士")
     form.locator("#ho-phone").fill("13655556666")
     form.locator("#ho-address").fill("桂城街道夏北社区 3 号")
+    form.get_by_test_id("assistant-map").click()  # the middle of the map: a point
+    assert "已选位置" in form.locator("#assistant-map-point").inner_text()
     _fits_the_screen(phone)
     shot(phone, "portal-assistant")
     form.locator("button[type=submit]").click()
@@ -193,5 +195,6 @@ def test_小南_answers_from_the_guide_with_its_source_and_hands_over_what_it_ca
     number = result.get_attribute("data-order-number") or ""
     row, _, _ = _order(live, number)
     assert row.channel == "web" and row.citizen_phone == "13655556666"
+    assert row.latitude is not None and row.longitude is not None  # the map click
     assert "小南对话记录" in row.content and "养狗需要办什么证" in row.content
     _fits_the_screen(phone)

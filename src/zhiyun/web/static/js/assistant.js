@@ -101,6 +101,8 @@
     }
     if (reply.kind === "handover" || reply.kind === "urgent") {
       handover.hidden = false;
+      var map = document.getElementById("assistant-map");
+      if (map) { map.dispatchEvent(new Event("zhiyun:shown")); }
       var description = handover.querySelector("[name=description]");
       if (description && !description.value) { description.value = lastQuestion; }
     }

@@ -104,13 +104,18 @@
   // the pick map of the seat (受理登记) and of the citizens' portal (反映问题): a click puts the
   // place there; the address field stays the keyboard's way. The point goes to the form's hidden
   // latitude/longitude (WGS-84). The portal's page names its public outlines (data-boundaries).
-  var pick = document.getElementById("seat-map") || document.getElementById("portal-map");
+  // 小南's hand-over form on the portal's home page has one too (data-lat/data-lon name its fields;
+  // it is drawn again when the form is shown: the event "zhiyun:shown").
+  var pick = document.getElementById("seat-map") || document.getElementById("portal-map") ||
+    document.getElementById("assistant-map");
   if (pick) {
     var pm = baseMap(pick);
     pm.setView([23.03, 113.14], 12);
     boundaries(pm, true, pick.getAttribute("data-boundaries"));
+    pick.addEventListener("zhiyun:shown", function () { pm.invalidateSize(); });
     var chosen = null;
-    var latField = document.getElementById("latitude"), lonField = document.getElementById("longitude");
+    var latField = document.getElementById(pick.getAttribute("data-lat") || "latitude");
+    var lonField = document.getElementById(pick.getAttribute("data-lon") || "longitude");
     function place(latlng) {
       if (chosen) chosen.setLatLng(latlng); else chosen = L.circleMarker(latlng, { radius: 8, color: "#c92a2a", fillColor: "#fa5252", fillOpacity: 0.9 }).addTo(pm);
       latField.value = latlng.lat.toFixed(6);
