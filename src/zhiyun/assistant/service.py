@@ -10,7 +10,6 @@ own conversation. Staff reads ask `may_read_assistant`.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Sequence
@@ -36,6 +35,7 @@ from zhiyun.domain.assistant import (
     question_text,
 )
 from zhiyun.domain.errors import NotFound, TooManyAttempts, ValidationFailed
+from zhiyun.domain.portal import throttle_key
 from zhiyun.domain.workorder import OrderType, Urgency
 from zhiyun.intake.draft import IntakeDraft
 from zhiyun.intake.service import IntakeService, channel_actor
@@ -158,11 +158,6 @@ class AssistantReport:
         }
 
 
-def client_hash(client: str) -> str:
-    """A client's address as the throttle keeps it (not the address itself)."""
-    return hashlib.sha256(f"zhiyun-assistant:{client}".encode()).hexdigest() if client else ""
-
-
 def _item(hit: Hit) -> ItemView:
     return ItemView(hit.item_id, hit.title, hit.answer, hit.source, hit.department, round(hit.score, 4))
 
@@ -218,7 +213,7 @@ class AssistantService:
         return row
 
     def _start(self, session: Session, channel: str, client: str, now: datetime) -> AssistantConversationRow:
-        hashed = client_hash(client)
+        hashed = throttle_key("assistant", client) if client else ""  # the portal's digest, not the address
         if hashed:
             recent = session.scalar(
                 select(func.count())
@@ -588,5 +583,4 @@ __all__ = [
     "Retrieval",
     "TurnView",
     "build",
-    "client_hash",
 ]
